@@ -1,0 +1,195 @@
+"""Adapters: the only code that talks to a remote system (plain Python, no ORM).
+
+A connector subclasses `BaseAdapter` for its vendor.  Records travel as plain dicts:
+``{"id": "123", "updated_at": datetime (naive UTC), "archived": False, "data": {...}}``.
+`GenericRestAdapter` is sync_core's own adapter for simple JSON APIs (and the engine's tests).
+"""
+
+import logging
+
+import requests
+
+from .exceptions import (
+    AuthenticationError,
+    PayloadError,
+    RateLimitedError,
+    RemoteUnavailableError,
+    SyncError,
+)
+from .mapping import parse_datetime
+
+_logger = logging.getLogger(__name__)
+
+
+class BaseAdapter:
+    """What the engine asks of a remote system.  Connectors implement what they support."""
+
+    page_size = 200
+    batch_size = 100
+
+    def __init__(self, config):
+        # config: plain dict built by sync.backend._adapter_config() (credentials included;
+        # never log it)
+        self.config = config
+        self.calls = 0
+
+    def test_connection(self):
+        """Return a short human-readable text; raise SyncError when it fails."""
+        raise NotImplementedError
+
+    def iter_changes(self, object_name, since, after=None, page_size=None):
+        """Yield pages (lists of records) changed at or after `since`, in (updated_at, id)
+        order; `after` = (stamp, id) resumes after the last applied record (keyset)."""
+        raise NotImplementedError
+
+    def read_batch(self, object_name, ids):
+        """Current state of the given ids (any order); missing ids are left out."""
+        raise NotImplementedError
+
+    def write_batch(self, object_name, items):
+        """items: list of (external_id or None, properties) -> list of external ids written."""
+        raise NotImplementedError
+
+
+def raise_for_response(response):
+    """Classify an HTTP error by status code and headers (never by body text)."""
+    status = response.status_code
+    if status < 400:
+        return
+    snippet = (response.text or "")[:300]
+    if status == 429:
+        retry_after = response.headers.get("Retry-After")
+        try:
+            retry_after = float(retry_after) if retry_after else None
+        except ValueError:
+            retry_after = None
+        raise RateLimitedError(
+            f"rate limited by the remote (HTTP 429): {snippet}",
+            retry_after=retry_after,
+            pattern="HTTP 429",
+        )
+    if status >= 500:
+        raise RemoteUnavailableError(
+            f"remote error HTTP {status}: {snippet}", pattern=f"HTTP {status}"
+        )
+    if status in (401, 403):
+        raise AuthenticationError(
+            f"the remote refused our credentials (HTTP {status}): {snippet}",
+            pattern=f"HTTP {status}",
+        )
+    raise SyncError(
+        f"remote refused the request (HTTP {status}): {snippet}", pattern=f"HTTP {status}"
+    )
+
+
+class HttpAdapterMixin:
+    """requests.Session with a timeout on every call and error classification."""
+
+    timeout = 30
+
+    def _session(self):
+        if getattr(self, "_http", None) is None:
+            self._http = requests.Session()
+        return self._http
+
+    def _request(self, method, url, **kw):
+        self.calls += 1
+        kw.setdefault("timeout", self.config.get("timeout") or self.timeout)
+        try:
+            response = self._session().request(method, url, **kw)
+        except requests.Timeout as exc:
+            raise RemoteUnavailableError(f"remote timed out: {exc}", pattern="timeout") from exc
+        except requests.ConnectionError as exc:
+            raise RemoteUnavailableError(
+                f"remote unreachable: {exc}", pattern="unreachable"
+            ) from exc
+        raise_for_response(response)
+        try:
+            return response.json() if response.content else {}
+        except ValueError as exc:
+            raise RemoteUnavailableError(
+                f"remote answered HTTP {response.status_code} with a body that is not JSON",
+                pattern="malformed response",
+            ) from exc
+
+
+class GenericRestAdapter(HttpAdapterMixin, BaseAdapter):
+    """A plain JSON API:
+
+    - ``GET  {base}/ping``
+    - ``GET  {base}/objects/{name}?since=ISO&after_stamp=ISO&after_id=ID&limit=N``
+      -> ``{"results": [{"id", "updated_at", "archived", "data": {...}}]}`` ordered by
+      (updated_at, id);
+    - ``POST {base}/objects/{name}/batch/read`` ``{"ids": [...]}`` -> ``{"results": [...]}``;
+    - ``POST {base}/objects/{name}/batch/upsert`` ``{"inputs": [{"id"?, "data"}]}``
+      -> ``{"results": [{"id"}]}``.
+    Authentication: ``Authorization: Bearer <api_token>``.
+    """
+
+    def _url(self, path):
+        return self.config["base_url"].rstrip("/") + path
+
+    def _headers(self):
+        return {"Authorization": f"Bearer {self.config.get('api_token') or ''}"}
+
+    def test_connection(self):
+        data = self._request("GET", self._url("/ping"), headers=self._headers())
+        return f"connected to {data.get('name', 'remote')}"
+
+    @staticmethod
+    def _record(raw):
+        if not isinstance(raw, dict) or "id" not in raw:
+            raise PayloadError(f"remote record without id: {str(raw)[:200]}")
+        return {
+            "id": str(raw["id"]),
+            "updated_at": parse_datetime(raw.get("updated_at")) or None,
+            "archived": bool(raw.get("archived")),
+            "data": raw.get("data") or {},
+        }
+
+    def iter_changes(self, object_name, since, after=None, page_size=None):
+        limit = page_size or self.page_size
+        params = {"limit": limit}
+        if since:
+            params["since"] = since.isoformat()
+        while True:
+            if after:
+                params["after_stamp"], params["after_id"] = after[0].isoformat(), after[1]
+            data = self._request(
+                "GET", self._url(f"/objects/{object_name}"), params=params, headers=self._headers()
+            )
+            page = [self._record(r) for r in data.get("results", [])]
+            if page:
+                yield page
+            if len(page) < limit:
+                return
+            after = (page[-1]["updated_at"], page[-1]["id"])
+
+    def read_batch(self, object_name, ids):
+        out = []
+        for start in range(0, len(ids), self.batch_size):
+            chunk = list(ids[start : start + self.batch_size])
+            data = self._request(
+                "POST",
+                self._url(f"/objects/{object_name}/batch/read"),
+                json={"ids": chunk},
+                headers=self._headers(),
+            )
+            out.extend(self._record(r) for r in data.get("results", []))
+        return out
+
+    def write_batch(self, object_name, items):
+        written = []
+        for start in range(0, len(items), self.batch_size):
+            chunk = items[start : start + self.batch_size]
+            inputs = [
+                {"id": ext, "data": props} if ext else {"data": props} for ext, props in chunk
+            ]
+            data = self._request(
+                "POST",
+                self._url(f"/objects/{object_name}/batch/upsert"),
+                json={"inputs": inputs},
+                headers=self._headers(),
+            )
+            written.extend(str(r["id"]) for r in data.get("results", []))
+        return written

@@ -1,0 +1,82 @@
+"""Webhook inbox: thin.  Look up the backend by its path token, let the connector verify the
+raw request, store the events idempotently, enqueue their jobs, answer.  No business writes."""
+
+import json
+import logging
+import time
+
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from odoo import http
+from odoo.http import request
+
+from ..exceptions import PayloadError, WebhookAuthError
+
+_logger = logging.getLogger(__name__)
+
+MAX_BODY = 5 * 1024 * 1024
+_last_security_log = {}
+
+
+def _security_log(remote, reason, every=60.0):
+    """One warning per (remote address, reason) per minute: an attack cannot flood the log."""
+    now = time.monotonic()
+    key = (remote, reason)
+    if now - _last_security_log.get(key, 0.0) >= every:
+        if len(_last_security_log) > 10000:
+            _last_security_log.clear()
+        _last_security_log[key] = now
+        _logger.warning("sync webhook refused from %s: %s", remote, reason)
+
+
+def _answer(http_status, **body):
+    return request.make_response(
+        json.dumps(body), headers=[("Content-Type", "application/json")], status=http_status
+    )
+
+
+class SyncWebhookController(http.Controller):
+    @http.route(
+        "/sync/<string:kind>/<string:token>",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+        readonly=False,
+    )
+    def sync_webhook(self, kind, token, **_kw):
+        httpreq = request.httprequest
+        remote = httpreq.remote_addr
+        if (httpreq.content_length or 0) > MAX_BODY:
+            _security_log(remote, "body too large")
+            return _answer(413, status="error", reason="request body too large")
+        try:
+            raw = httpreq.get_data(cache=True)
+        except RequestEntityTooLarge:
+            return _answer(413, status="error", reason="request body too large")
+        if len(raw) > MAX_BODY:
+            return _answer(413, status="error", reason="request body too large")
+        env = request.env(user=request.env.ref("sync_core.user_sync_bot").id)
+        backend = env["sync.backend"]._find_by_webhook_token(kind, token)
+        if not backend:
+            _security_log(remote, "unknown webhook token")
+            return _answer(404, status="error", reason="unknown webhook endpoint")
+        info = {
+            "method": httpreq.method,
+            "url": httpreq.url,
+            "headers": httpreq.headers,
+            "body": raw,
+        }
+        try:
+            backend._webhook_verify(info)
+        except WebhookAuthError as exc:
+            _security_log(remote, f"backend {backend.id}: {exc.reason}")
+            return _answer(exc.status, status="error", reason=exc.reason)
+        try:
+            events = backend._webhook_parse(info)
+        except PayloadError as exc:
+            backend.env["sync.event"]._store_rejected(backend, raw, httpreq.headers, exc.message)
+            return _answer(400, status="error", reason=exc.message)
+        stored, duplicates = backend.env["sync.event"]._store(backend, events, httpreq.headers)
+        return _answer(200, status="ok", received=len(events), stored=stored, duplicates=duplicates)

@@ -1,0 +1,3 @@
+"""A fake of the generic JSON API that `GenericRestAdapter` speaks (used by tests and bench)."""
+
+from .server import GenericFake

@@ -1,0 +1,179 @@
+"""Field mapping: named transforms and the per-field system of record (plain Python).
+
+A mapping line is a dict with ``remote_field``, ``odoo_field``, ``direction`` (import, export,
+both), ``owner`` (remote, odoo, latest) and ``transform`` (a name from TRANSFORMS, no user code
+is ever evaluated).  Transforms whose name starts with ``ref:`` resolve a value to an Odoo record
+(country by code, record by binding, ...): they are resolved by the model layer in one query per
+page, so this module only marks them.
+"""
+
+from datetime import UTC, datetime
+
+DIRECTIONS = [("import", "Remote to Odoo"), ("export", "Odoo to remote"), ("both", "Both ways")]
+OWNERS = [
+    ("remote", "Remote system wins"),
+    ("odoo", "Odoo wins"),
+    ("latest", "Last modified wins"),
+]
+
+
+def _none_if_blank(value):
+    if value is None:
+        return None
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _str(value):
+    value = _none_if_blank(value)
+    return False if value is None else str(value).strip()
+
+
+def _lower(value):
+    value = _str(value)
+    return value.lower() if value else value
+
+
+def _float(value):
+    value = _none_if_blank(value)
+    return 0.0 if value is None else float(value)
+
+
+def _int(value):
+    value = _none_if_blank(value)
+    return 0 if value is None else int(float(value))
+
+
+def _bool(value):
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "y", "on")
+    return bool(value)
+
+
+def parse_datetime(value):
+    """ISO-8601 (with Z or offset) or epoch milliseconds -> naive UTC datetime, or False."""
+    value = _none_if_blank(value)
+    if value is None or value is False:
+        return False
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        dt = datetime.fromtimestamp(int(value) / 1000.0, tz=UTC)
+    else:
+        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if dt.tzinfo:
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
+    return dt
+
+
+def _date(value):
+    dt = parse_datetime(value)
+    return dt.date() if dt else False
+
+
+def _odoo_out(value):
+    """Odoo value -> remote string (HubSpot-style: every property is a string)."""
+    if value is False or value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+# name -> (label, inbound function, outbound function)
+TRANSFORMS = {
+    "identity": ("As is", lambda v: False if _none_if_blank(v) is None else v, lambda v: v),
+    "str": ("Text (trimmed)", _str, _odoo_out),
+    "lower": ("Text, lower case", _lower, _odoo_out),
+    "float": ("Decimal number", _float, _odoo_out),
+    "int": ("Whole number", _int, _odoo_out),
+    "bool": ("Yes/No", _bool, lambda v: "true" if v else "false"),
+    "datetime": ("Date and time (ISO or epoch ms)", parse_datetime, _odoo_out),
+    "date": ("Date", _date, _odoo_out),
+    # resolved by the model layer (sync.mapping._resolve_refs)
+    "ref:country_code": ("Country by ISO code", _str, None),
+    "ref:binding": ("Record bound to this remote id", _str, None),
+}
+
+
+def transform_selection():
+    return [(name, label) for name, (label, _i, _o) in TRANSFORMS.items()]
+
+
+def get_path(record, path):
+    """Value at a dotted path of a (nested) dict, or None."""
+    value = record
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def field_applies(owner, is_new, remote_updated_at, odoo_updated_at, inbound=True):
+    """Does the value of one side overwrite the other for this field?
+
+    inbound=True asks "does the remote value go into Odoo", False "does Odoo go to the remote".
+    """
+    if owner == "latest":
+        if remote_updated_at is None or odoo_updated_at is None:
+            return is_new or inbound == (odoo_updated_at is None)
+        newer_remote = remote_updated_at > odoo_updated_at
+        return newer_remote if inbound else not newer_remote
+    if inbound:
+        return is_new or owner == "remote"
+    return owner == "odoo" or is_new
+
+
+def map_inbound(lines, record, is_new=True, remote_updated_at=None, odoo_updated_at=None):
+    """Remote record -> (vals, refs, conflicts).
+
+    vals: Odoo field -> converted value, for the fields the remote owns (all of them on create).
+    refs: Odoo field -> (transform, raw value) for ``ref:`` transforms, to resolve in bulk.
+    conflicts: Odoo fields whose remote value was dropped because Odoo owns them.
+    """
+    vals, refs, conflicts = {}, {}, []
+    for line in lines:
+        if line["direction"] not in ("import", "both"):
+            continue
+        if not field_applies(line["owner"], is_new, remote_updated_at, odoo_updated_at, True):
+            conflicts.append(line["odoo_field"])
+            continue
+        raw = get_path(record, line["remote_field"])
+        name = line.get("transform") or "identity"
+        if name.startswith("ref:"):
+            refs[line["odoo_field"]] = (name, TRANSFORMS[name][1](raw))
+            continue
+        vals[line["odoo_field"]] = TRANSFORMS[name][1](raw)
+    return vals, refs, conflicts
+
+
+def map_outbound(lines, values, is_new=False, remote_updated_at=None, odoo_updated_at=None):
+    """Odoo values (field -> python value) -> remote properties for the fields Odoo owns."""
+    out = {}
+    for line in lines:
+        if line["direction"] not in ("export", "both"):
+            continue
+        name = line.get("transform") or "identity"
+        outbound = TRANSFORMS[name][2]
+        if outbound is None or line["odoo_field"] not in values:
+            continue
+        if not field_applies(line["owner"], is_new, remote_updated_at, odoo_updated_at, False):
+            continue
+        out[line["remote_field"]] = outbound(values[line["odoo_field"]])
+    return out
+
+
+def diff(before, after):
+    """Field-level changes {field: [before, after]} between two value dicts."""
+    changes = {}
+    for field, new in after.items():
+        old = before.get(field)
+        if old != new:
+            changes[field] = [old, new]
+    return changes

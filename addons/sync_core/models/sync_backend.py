@@ -1,0 +1,385 @@
+import json
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .. import signatures
+from ..adapter import GenericRestAdapter
+from ..exceptions import PayloadError, SyncError
+from ..hashing import body_hash
+from ..mapping import parse_datetime
+
+_logger = logging.getLogger(__name__)
+MANAGER = "sync_core.sync_core_group_manager"
+
+
+class SyncBackend(models.Model):
+    _name = "sync.backend"
+    _description = "Sync Backend (connection to a remote system)"
+    _inherit = ["mail.thread"]
+    _order = "sequence, name, id"
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    kind = fields.Selection(
+        [("generic", "Generic REST (JSON)")],
+        required=True,
+        default="generic",
+        tracking=True,
+        help="Connectors add their own kinds.",
+    )
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    sandbox = fields.Boolean(help="A sandbox or test account of the remote system.")
+    state = fields.Selection(
+        [("draft", "Not tested"), ("ok", "Connected"), ("error", "Error")],
+        default="draft",
+        readonly=True,
+        tracking=True,
+    )
+    status_message = fields.Text(readonly=True)
+    base_url = fields.Char(string="API base URL")
+    # Credentials: only the sync manager reads or writes them (field groups).
+    api_token = fields.Char(groups=MANAGER, copy=False)
+    webhook_token = fields.Char(
+        groups=MANAGER,
+        copy=False,
+        index="btree_not_null",
+        default=lambda self: secrets.token_urlsafe(24),
+        help="Unguessable path token of this backend's webhook URL. Rotate it if it leaked.",
+    )
+    webhook_secret = fields.Char(groups=MANAGER, copy=False)
+    webhook_url = fields.Char(compute="_compute_webhook_url", groups=MANAGER)
+    webhook_window = fields.Integer(
+        default=300, help="Seconds a signed webhook timestamp stays acceptable."
+    )
+    timeout = fields.Integer(default=30, help="Seconds before a remote call times out.")
+    page_size = fields.Integer(default=200)
+    channel_capacity = fields.Integer(
+        default=2, help="Jobs of this backend that may run at the same time (default channel)."
+    )
+    job_retention_days = fields.Integer(
+        default=30, help="Done and cancelled jobs older than this are deleted."
+    )
+    watermark_ids = fields.One2many("sync.watermark", "backend_id")
+    job_ids = fields.One2many("sync.job", "backend_id")
+    exception_ids = fields.One2many("sync.exception", "backend_id")
+    # health dashboard
+    queue_depth = fields.Integer(compute="_compute_health")
+    oldest_pending_minutes = fields.Float(compute="_compute_health")
+    failed_24h = fields.Integer(compute="_compute_health")
+    sync_age_hours = fields.Float(
+        compute="_compute_health", help="Hours since the oldest last successful pull."
+    )
+    exception_open_count = fields.Integer(compute="_compute_health")
+    exception_summary = fields.Text(compute="_compute_health")
+
+    _webhook_token_uniq = models.UniqueIndex("(webhook_token) WHERE webhook_token IS NOT NULL")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        backends = super().create(vals_list)
+        for backend in backends:
+            self.env["sync.channel"].sudo().create(
+                {"backend_id": backend.id, "capacity": backend.channel_capacity}
+            )
+        return backends
+
+    @api.depends("kind")
+    def _compute_webhook_url(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        for backend in self:
+            backend.webhook_url = (
+                f"{base}/sync/{backend.kind}/{backend.webhook_token}"
+                if backend.webhook_token
+                else False
+            )
+
+    def _compute_health(self):
+        now = fields.Datetime.now()
+        Job = self.env["sync.job"].sudo()
+        pending = dict(
+            (b.id, (count, oldest))
+            for b, count, oldest in Job._read_group(
+                [("backend_id", "in", self.ids), ("state", "in", ("pending", "started"))],
+                ["backend_id"],
+                ["__count", "create_date:min"],
+            )
+        )
+        failed = dict(
+            (b.id, count)
+            for b, count in Job._read_group(
+                [
+                    ("backend_id", "in", self.ids),
+                    ("state", "=", "failed"),
+                    ("write_date", ">=", now - timedelta(hours=24)),
+                ],
+                ["backend_id"],
+                ["__count"],
+            )
+        )
+        exc = {}
+        for b, category, count in (
+            self.env["sync.exception"]
+            .sudo()
+            ._read_group(
+                [("backend_id", "in", self.ids), ("state", "=", "open")],
+                ["backend_id", "category"],
+                ["__count"],
+            )
+        ):
+            exc.setdefault(b.id, {})[category] = count
+        labels = dict(self.env["sync.exception"]._fields["category"].selection)
+        for backend in self:
+            count, oldest = pending.get(backend.id, (0, None))
+            backend.queue_depth = count
+            backend.oldest_pending_minutes = (now - oldest).total_seconds() / 60 if oldest else 0.0
+            backend.failed_24h = failed.get(backend.id, 0)
+            stamps = backend.watermark_ids.mapped("last_success_at")
+            backend.sync_age_hours = (
+                (now - min(stamps)).total_seconds() / 3600 if stamps and all(stamps) else 0.0
+            )
+            by_cat = exc.get(backend.id, {})
+            backend.exception_open_count = sum(by_cat.values())
+            backend.exception_summary = "\n".join(
+                f"{labels.get(cat, cat)}: {n}" for cat, n in sorted(by_cat.items())
+            )
+
+    # ------------------------------------------------------------------ actions
+    def action_test_connection(self):
+        self.ensure_one()
+        try:
+            message = self._get_adapter().test_connection()
+        except SyncError as exc:
+            self.write({"state": "error", "status_message": exc.message})
+            raise UserError(self.env._("Connection failed: %(msg)s", msg=exc.message)) from exc
+        self.write({"state": "ok", "status_message": message})
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": self.env._("Connection OK"), "message": message, "type": "success"},
+        }
+
+    def action_rotate_webhook_token(self):
+        for backend in self:
+            backend.sudo().webhook_token = secrets.token_urlsafe(24)
+        return True
+
+    def action_open_jobs(self):
+        return self._open_related("sync.job", self.env._("Jobs"))
+
+    def action_open_exceptions(self):
+        return self._open_related(
+            "sync.exception", self.env._("Exceptions"), [("state", "=", "open")]
+        )
+
+    def _open_related(self, model, name, extra=None):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": model,
+            "name": name,
+            "view_mode": "list,form",
+            "domain": [("backend_id", "=", self.id), *(extra or [])],
+            "context": {"default_backend_id": self.id},
+        }
+
+    # ------------------------------------------------------------------ adapter
+    def _adapter_config(self):
+        """Plain dict handed to the adapter; credentials read with sudo, never logged."""
+        self.ensure_one()
+        me = self.sudo()
+        return {
+            "base_url": me.base_url or "",
+            "api_token": me.api_token or "",
+            "timeout": me.timeout or 30,
+            "page_size": me.page_size or 200,
+            "sandbox": me.sandbox,
+        }
+
+    def _get_adapter(self):
+        """Adapter for this backend; connectors override for their kind."""
+        self.ensure_one()
+        if self.kind == "generic":
+            adapter = GenericRestAdapter(self._adapter_config())
+            adapter.page_size = self.page_size or adapter.page_size
+            return adapter
+        raise UserError(self.env._("No adapter for backend kind %(kind)s", kind=self.kind))
+
+    # ------------------------------------------------------------------ webhooks
+    @api.model
+    def _find_by_webhook_token(self, kind, token):
+        if not token or len(token) < 16:
+            return self.browse()
+        return (
+            self.sudo()
+            .with_context(active_test=True)
+            .search([("kind", "=", kind), ("webhook_token", "=", token)], limit=1)
+        )
+
+    def _webhook_verify(self, request_info):
+        """Raise WebhookAuthError unless the request is authentic.
+
+        request_info: dict(method, url, headers (case-insensitive mapping), body (bytes)).
+        """
+        self.ensure_one()
+        headers = request_info["headers"]
+        signatures.verify_generic(
+            self.sudo().webhook_secret,
+            request_info["body"],
+            headers.get("X-Sync-Signature"),
+            headers.get("X-Sync-Timestamp"),
+            window=self.webhook_window or signatures.DEFAULT_WINDOW,
+        )
+
+    def _webhook_parse(self, request_info):
+        """Raw request -> list of event dicts (dedup_key, event_type, object_name, external_id,
+        occurred_at, payload).  Raise PayloadError when the body is malformed."""
+        self.ensure_one()
+        try:
+            data = json.loads(request_info["body"] or b"null")
+        except ValueError as exc:
+            raise PayloadError(f"body is not JSON: {exc}") from exc
+        items = data if isinstance(data, list) else [data]
+        events = []
+        for item in items:
+            if not isinstance(item, dict) or not item.get("object") or not item.get("id"):
+                raise PayloadError("each event needs 'object' and 'id'")
+            events.append(
+                {
+                    "dedup_key": str(item.get("event_id") or body_hash(json.dumps(item).encode())),
+                    "event_type": str(item.get("type") or "change"),
+                    "object_name": str(item["object"]),
+                    "external_id": str(item["id"]),
+                    "payload": item,
+                }
+            )
+        return events
+
+    def _webhook_job_values(self, event):
+        """The job an accepted event enqueues: re-fetch the record's current state."""
+        return {
+            "kind": "import_record",
+            "identity_key": f"import:{event['object_name']}:{event['external_id']}",
+            "payload": {"object": event["object_name"], "ids": [event["external_id"]]},
+        }
+
+    # ------------------------------------------------------------------ job handlers
+    @api.model
+    def _job_import_record(self, job):
+        """Webhook-driven: re-fetch the current state of the ids (batch read) and apply it, so
+        out-of-order events cannot roll a record back."""
+        backend = job.backend_id
+        object_name = job.payload["object"]
+        ids = [str(i) for i in job.payload["ids"]]
+        mapping = self.env["sync.mapping"]._for(backend, object_name)
+        records = backend._get_adapter().read_batch(object_name, ids)
+        stats = mapping._apply_page(records, job=job, dry_run=job.dry_run)
+        stats["not_found"] = len(set(ids) - {r["id"] for r in records})
+        return stats
+
+    @api.model
+    def _job_apply_record(self, job):
+        """Apply one remote record as given in the payload (operator-edited)."""
+        mapping = self.env["sync.mapping"].browse(job.payload["mapping_id"]).exists()
+        if not mapping:
+            raise SyncError("the mapping of this record was deleted", category="validation")
+        rec = dict(job.payload["record"])
+        rec["updated_at"] = parse_datetime(rec.get("updated_at")) or None
+        return mapping._apply_page([rec], job=job, dry_run=job.dry_run)
+
+    @api.model
+    def _job_pull(self, job):
+        return job.backend_id._pull(job.payload["object"], job=job, dry_run=job.dry_run)
+
+    @api.model
+    def _job_export(self, job):
+        mapping = self.env["sync.mapping"].browse(job.payload["mapping_id"]).exists()
+        if not mapping:
+            return {"skipped": "mapping deleted"}
+        records = self.env[mapping.res_model].browse(job.payload["res_ids"]).exists()
+        return mapping._export_records(records, job=job)
+
+    # ------------------------------------------------------------------ pull
+    def _watermark(self, object_name):
+        self.ensure_one()
+        Watermark = self.env["sync.watermark"].sudo()
+        wm = Watermark.search(
+            [("backend_id", "=", self.id), ("object_name", "=", object_name)], limit=1
+        )
+        return wm or Watermark.create({"backend_id": self.id, "object_name": object_name})
+
+    def _pull(self, object_name, job=None, dry_run=False):
+        """Batch pull of one object since its watermark, page by page.
+
+        The watermark is locked for the whole pull (a second pull of the same object stops at
+        once), read from (cursor - lookback), and advanced after each applied page, in the same
+        commit as the page: it never moves past what is applied.  A dry run writes nothing and
+        leaves the watermark where it was.
+        """
+        self.ensure_one()
+        wm = self._watermark(object_name)
+        self.env.cr.commit()  # the watermark row must exist for other workers
+        if not wm._try_lock():
+            return {"skipped": f"a pull of {object_name} is already running"}
+        totals = {"pages": 0, "read": 0}
+        changes = []
+        try:
+            mapping = self.env["sync.mapping"]._for(self, object_name)
+            adapter = self._get_adapter()
+            since = None
+            if wm.cursor_stamp:
+                since = wm.cursor_stamp - timedelta(seconds=wm.lookback_seconds)
+            if not dry_run:
+                wm.last_run_at = fields.Datetime.now()
+            for page in adapter.iter_changes(object_name, since, page_size=self.page_size):
+                stats = mapping._apply_page(page, job=job, dry_run=dry_run)
+                changes.extend(stats.pop("changes", [])[: max(0, 200 - len(changes))])
+                totals["pages"] += 1
+                totals["read"] += len(page)
+                for key, val in stats.items():
+                    totals[key] = totals.get(key, 0) + val
+                if not dry_run:
+                    last = max(page, key=lambda r: (r["updated_at"] or datetime.min, r["id"]))
+                    if last["updated_at"] and (
+                        not wm.cursor_stamp or last["updated_at"] >= wm.cursor_stamp
+                    ):
+                        wm.write({"cursor_stamp": last["updated_at"], "cursor_id": last["id"]})
+                    self.env.cr.commit()
+            totals["remote_calls"] = adapter.calls
+            if not dry_run:
+                wm.write(
+                    {
+                        "last_success_at": fields.Datetime.now(),
+                        "last_count": totals["read"],
+                        "last_stats": json.dumps(totals),
+                        "last_error": False,
+                    }
+                )
+        except Exception as exc:
+            self.env.cr.rollback()
+            if not dry_run:
+                wm.last_error = str(exc)[:2000]
+                self.env.cr.commit()
+            raise
+        finally:
+            wm._unlock()
+        if dry_run:
+            totals["changes"] = changes
+        return totals
+
+    @api.model
+    def _cron_schedule_pulls(self):
+        """Enqueue one pull per (active backend, mapped object); identities keep it single."""
+        for mapping in self.env["sync.mapping"].search([("backend_id.active", "=", True)]):
+            self.env["sync.job"]._enqueue(
+                mapping.backend_id,
+                "pull",
+                payload={"object": mapping.remote_object},
+                identity_key=f"pull:{mapping.remote_object}",
+            )

@@ -1,0 +1,78 @@
+from odoo import api, fields, models
+
+
+class SyncBinding(models.Model):
+    """External id of one Odoo record in one backend.
+
+    Unique per (backend, model, external id) and per (backend, model, record) in PostgreSQL.
+    Keeps the remote's last-modified stamp and the hash of the last payload applied, so an
+    older or identical update is skipped (and counted as such).
+    """
+
+    _name = "sync.binding"
+    _description = "Sync Binding (external id)"
+    _order = "backend_id, res_model, id"
+
+    backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    res_model = fields.Char(string="Odoo model", required=True, index=True)
+    res_id = fields.Many2oneReference(string="Odoo record id", model_field="res_model", index=True)
+    remote_object = fields.Char(help="Remote object type, e.g. companies, contacts.")
+    external_id = fields.Char(required=True, index=True)
+    remote_updated_at = fields.Datetime(help="Last-modified stamp of the remote record applied.")
+    payload_hash = fields.Char(help="Hash of the last remote payload applied.")
+    export_hash = fields.Char(help="Hash of the last values written to the remote.")
+    last_sync_at = fields.Datetime()
+    active = fields.Boolean(default=True, help="Archived when the remote record was deleted.")
+    record_name = fields.Char(compute="_compute_record_name")
+
+    _external_uniq = models.Constraint(
+        "UNIQUE(backend_id, res_model, external_id)",
+        "This remote record is already bound to an Odoo record.",
+    )
+    _record_uniq = models.Constraint(
+        "UNIQUE(backend_id, res_model, res_id)",
+        "This Odoo record is already bound to a remote record of this backend.",
+    )
+
+    @api.depends("res_model", "res_id")
+    def _compute_record_name(self):
+        for binding in self:
+            record = (
+                self.env[binding.res_model].browse(binding.res_id).exists()
+                if binding.res_model in self.env and binding.res_id
+                else None
+            )
+            binding.record_name = record.display_name if record else False
+
+    @api.model
+    def _for_external_ids(self, backend, res_model, external_ids):
+        """One query for a whole page: {external_id: binding} (archived bindings included)."""
+        bindings = self.with_context(active_test=False).search(
+            [
+                ("backend_id", "=", backend.id),
+                ("res_model", "=", res_model),
+                ("external_id", "in", list(external_ids)),
+            ]
+        )
+        return {b.external_id: b for b in bindings}
+
+    @api.model
+    def _for_records(self, backend, records):
+        bindings = self.with_context(active_test=False).search(
+            [
+                ("backend_id", "=", backend.id),
+                ("res_model", "=", records._name),
+                ("res_id", "in", records.ids),
+            ]
+        )
+        return {b.res_id: b for b in bindings}
+
+    def action_open_record(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "view_mode": "form",
+        }

@@ -1,0 +1,145 @@
+import json
+import logging
+
+import psycopg2
+
+from odoo import api, fields, models
+from odoo.tools import mute_logger
+
+from ..hashing import body_hash
+
+_logger = logging.getLogger(__name__)
+
+# Headers worth keeping with an event (never Authorization or cookies).
+KEPT_HEADERS = (
+    "content-type",
+    "user-agent",
+    "x-request-id",
+    "x-sync-timestamp",
+    "x-hubspot-request-timestamp",
+    "x-hubspot-signature-version",
+    "x-sfdc-organization-id",
+)
+
+
+class SyncEvent(models.Model):
+    """Webhook inbox: one row per remote event, unique per (backend, dedup key)."""
+
+    _name = "sync.event"
+    _description = "Sync Event (webhook inbox)"
+    _order = "id desc"
+
+    backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True)
+    dedup_key = fields.Char(required=True, help="Remote event id, else a hash of the body.")
+    received_at = fields.Datetime(default=fields.Datetime.now, required=True, index=True)
+    event_type = fields.Char()
+    object_name = fields.Char()
+    external_id = fields.Char(index=True)
+    headers = fields.Json()
+    body = fields.Text(help="Raw body as received (for a batch, the event's own JSON).")
+    state = fields.Selection(
+        [
+            ("received", "Received"),
+            ("queued", "Queued"),
+            ("processed", "Processed"),
+            ("rejected", "Rejected"),
+            ("ignored", "Ignored"),
+        ],
+        default="received",
+        required=True,
+        index=True,
+    )
+    reason = fields.Text()
+    delivery_count = fields.Integer(default=1, help="How many times the remote delivered it.")
+    job_id = fields.Many2one("sync.job", index=True, ondelete="set null")
+
+    _dedup_uniq = models.Constraint(
+        "UNIQUE(backend_id, dedup_key)", "This event was already received."
+    )
+
+    @api.model
+    def _store(self, backend, events, headers):
+        """Store accepted events idempotently and enqueue their jobs.
+
+        Returns (stored, duplicates).  A redelivered event is counted, not stored twice.
+        """
+        kept = {k: v for k, v in headers.items() if k.lower() in KEPT_HEADERS}
+        stored = duplicates = 0
+        Job = self.env["sync.job"]
+        for ev in events:
+            vals = {
+                "backend_id": backend.id,
+                "dedup_key": ev["dedup_key"][:255],
+                "event_type": ev.get("event_type"),
+                "object_name": ev.get("object_name"),
+                "external_id": ev.get("external_id"),
+                "headers": kept,
+                "body": ev.get("raw") or _json(ev.get("payload")),
+            }
+            event = self._insert_once(vals)
+            if not event:
+                duplicates += 1
+                continue
+            stored += 1
+            job_vals = backend._webhook_job_values(ev)
+            if not job_vals:
+                event.write({"state": "ignored", "reason": "no job for this event type"})
+                continue
+            job = Job._enqueue(backend, job_vals.pop("kind"), **job_vals)
+            event.write({"state": "queued", "job_id": job.id or False})
+        return stored, duplicates
+
+    @api.model
+    def _insert_once(self, vals):
+        """Create the event, or count a redelivery and return an empty recordset."""
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                event = self.sudo().create(vals)
+                self.env.flush_all()
+            return event
+        except psycopg2.errors.UniqueViolation:
+            self.env.cr.execute(
+                "UPDATE sync_event SET delivery_count = delivery_count + 1"
+                " WHERE backend_id = %s AND dedup_key = %s",
+                [vals["backend_id"], vals["dedup_key"]],
+            )
+            return self.browse()
+
+    @api.model
+    def _store_rejected(self, backend, raw, headers, reason):
+        """Keep a malformed delivery (raw body) as a rejected event, once."""
+        kept = {k: v for k, v in headers.items() if k.lower() in KEPT_HEADERS}
+        return self._insert_once(
+            {
+                "backend_id": backend.id,
+                "dedup_key": "body:" + body_hash(raw),
+                "headers": kept,
+                "body": raw.decode("utf-8", errors="replace"),
+                "state": "rejected",
+                "reason": reason,
+            }
+        )
+
+    def action_replay(self):
+        """Enqueue the event's job again (operator replay)."""
+        for event in self.filtered(lambda e: e.state != "rejected"):
+            payload = json.loads(event.body or "null")
+            ev = {
+                "dedup_key": event.dedup_key,
+                "event_type": event.event_type,
+                "object_name": event.object_name,
+                "external_id": event.external_id,
+                "payload": payload,
+            }
+            job_vals = event.backend_id._webhook_job_values(ev)
+            if job_vals:
+                job = self.env["sync.job"]._enqueue(
+                    event.backend_id, job_vals.pop("kind"), **job_vals
+                )
+                event.write({"state": "queued", "job_id": job.id or False})
+        return True
+
+
+def _json(data):
+    return json.dumps(data, default=str)

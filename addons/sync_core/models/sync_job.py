@@ -1,0 +1,381 @@
+import json
+import logging
+import os
+import socket
+import traceback
+import uuid
+from datetime import timedelta
+
+import psycopg2
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import mute_logger
+
+from ..exceptions import RateLimitedError, RetryableSyncError, SyncError
+
+_logger = logging.getLogger(__name__)
+
+# Namespace of the session-level advisory locks that prove a job's worker is alive.
+LOCK_NAMESPACE = 0x5C0B
+STATES = [
+    ("pending", "Pending"),
+    ("started", "Started"),
+    ("done", "Done"),
+    ("failed", "Failed"),
+    ("cancelled", "Cancelled"),
+]
+
+
+class SyncJob(models.Model):
+    """A unit of sync work, run by the `ir.cron` runner (no extra process).
+
+    Life: pending -> started (claimed with SKIP LOCKED, attempt counted, worker lock taken)
+    -> done | pending again (retryable error, eta from the kind's pattern) | failed (permanent
+    error or last attempt: an exception record is opened).  While a job runs, its worker holds a
+    session-level PostgreSQL advisory lock on the job id: a started job whose lock can be taken
+    has a dead worker and is requeued; a job whose lock is held is running and is never touched.
+    """
+
+    _name = "sync.job"
+    _description = "Sync Job"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+
+    name = fields.Char(required=True, default="/")
+    kind = fields.Char(required=True, index=True, readonly=True)
+    kind_id = fields.Many2one("sync.job.kind", compute="_compute_kind_id")
+    backend_id = fields.Many2one("sync.backend", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    channel_id = fields.Many2one("sync.channel", index=True, ondelete="set null", readonly=True)
+    identity_key = fields.Char(
+        readonly=True, help="At most one pending job per backend carries a given identity."
+    )
+    payload = fields.Json(readonly=True)
+    payload_text = fields.Text(
+        compute="_compute_payload_text", inverse="_inverse_payload_text", string="Payload (JSON)"
+    )
+    state = fields.Selection(STATES, default="pending", required=True, index=True, tracking=True)
+    priority = fields.Integer(default=10)
+    eta = fields.Datetime(default=fields.Datetime.now, required=True, index=True)
+    attempt = fields.Integer(default=0, readonly=True)
+    max_attempts = fields.Integer(default=5)
+    correlation_id = fields.Char(readonly=True, default=lambda self: uuid.uuid4().hex, index=True)
+    dry_run = fields.Boolean(readonly=True)
+    res_model = fields.Char(string="Record model", readonly=True)
+    res_id = fields.Many2oneReference(model_field="res_model", readonly=True)
+    result = fields.Text(readonly=True)
+    error = fields.Text(readonly=True)
+    traceback = fields.Text(readonly=True)
+    started_at = fields.Datetime(readonly=True)
+    done_at = fields.Datetime(readonly=True)
+    worker = fields.Char(readonly=True)
+    event_ids = fields.One2many("sync.event", "job_id", readonly=True)
+    exception_ids = fields.One2many("sync.exception", "job_id", readonly=True)
+
+    _identity_pending_uniq = models.UniqueIndex(
+        "(backend_id, identity_key) WHERE identity_key IS NOT NULL AND state = 'pending'"
+    )
+    _claim_idx = models.Index("(priority, eta, id) WHERE state = 'pending'")
+
+    def _compute_kind_id(self):
+        kinds = {k.code: k for k in self.env["sync.job.kind"].sudo().search([])}
+        for job in self:
+            job.kind_id = kinds.get(job.kind, False)
+
+    @api.depends("payload")
+    def _compute_payload_text(self):
+        for job in self:
+            job.payload_text = json.dumps(job.payload, indent=2, sort_keys=True, default=str)
+
+    def _inverse_payload_text(self):
+        for job in self:
+            job._set_payload_from_text(job.payload_text)
+
+    def _set_payload_from_text(self, text):
+        """Operator edit of the payload: validated, and the previous payload kept in chatter."""
+        self.ensure_one()
+        try:
+            new = json.loads(text or "null")
+        except ValueError as exc:
+            raise UserError(self.env._("The payload is not valid JSON: %(err)s", err=exc)) from exc
+        if new != self.payload:
+            previous = json.dumps(self.payload, sort_keys=True, default=str)
+            self.message_post(
+                body=self.env._(
+                    "Payload edited by %(user)s. Previous payload: %(old)s",
+                    user=self.env.user.name,
+                    old=previous[:20000],
+                )
+            )
+            self.sudo().payload = new
+
+    # ----------------------------------------------------------------- enqueue
+    @api.model
+    def _enqueue(self, backend, kind, payload=None, identity_key=None, **values):
+        """Create a pending job, or return the pending job that has the same identity.
+
+        Atomic: the partial unique index on (backend, identity) decides between two concurrent
+        enqueues.  The loser gets an empty recordset when the winner's job is not visible in
+        its snapshot: either way there is exactly one job.  Wakes the runner cron.
+        """
+        kind_rec = self.env["sync.job.kind"].sudo().search([("code", "=", kind)], limit=1)
+        if not kind_rec:
+            raise UserError(self.env._("Unknown job kind %(kind)s", kind=kind))
+        vals = {
+            "name": values.pop("name", None) or f"{kind_rec.name}: {backend.name}",
+            "kind": kind,
+            "backend_id": backend.id,
+            "channel_id": self.env["sync.channel"]._for(backend, kind).id,
+            "payload": payload,
+            "identity_key": identity_key,
+            "priority": kind_rec.priority,
+            "max_attempts": kind_rec.max_attempts,
+            **values,
+        }
+        Job = self.sudo()
+        if identity_key:
+            existing = Job.search(self._identity_domain(backend, identity_key), limit=1)
+            if existing:
+                return existing
+            try:
+                with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                    job = Job.create(vals)
+                    self.env.flush_all()
+            except psycopg2.errors.UniqueViolation:
+                # A concurrent transaction committed the same pending job after our snapshot
+                # was taken (REPEATABLE READ: we cannot read it).  The work is enqueued once.
+                _logger.debug("job %s already enqueued concurrently", identity_key)
+                return Job.browse()
+        else:
+            job = Job.create(vals)
+        self._wake_runner(job.eta)
+        return job
+
+    @api.model
+    def _identity_domain(self, backend, identity_key):
+        return [
+            ("backend_id", "=", backend.id),
+            ("identity_key", "=", identity_key),
+            ("state", "=", "pending"),
+        ]
+
+    @api.model
+    def _wake_runner(self, eta=None):
+        cron = self.env.ref("sync_core.ir_cron_sync_job_runner", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger(eta if eta and eta > fields.Datetime.now() else None)
+
+    # ----------------------------------------------------------------- runner
+    @api.model
+    def _cron_run_jobs(self, max_jobs=None):
+        """Runner: recover dead jobs, then claim and run jobs until none is due, the cron's
+        time budget ends or `max_jobs` ran.  Each job is committed on its own."""
+        self._recover_dead_jobs()
+        cron = self.env["ir.cron"]
+        done = 0
+        while max_jobs is None or done < max_jobs:
+            job = self._claim_next()
+            if not job:
+                break
+            job._perform()
+            done += 1
+            if cron._commit_progress(1) <= 0:
+                break
+        return done
+
+    def _worker_name(self):
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+    @api.model
+    def _claim_next(self):
+        """Claim one due job in a short transaction; return it started, or an empty set."""
+        cr = self.env.cr
+        now = fields.Datetime.now()
+        skipped_channels = [0]
+        while True:
+            cr.execute(
+                """
+                SELECT id, channel_id FROM sync_job
+                 WHERE state = 'pending' AND eta <= %s
+                   AND COALESCE(channel_id, 0) != ALL(%s)
+                 ORDER BY priority, eta, id
+                 LIMIT 1
+                 FOR NO KEY UPDATE SKIP LOCKED
+                """,
+                [now, skipped_channels],
+            )
+            row = cr.fetchone()
+            if not row:
+                cr.commit()
+                return self.browse()
+            job_id, channel_id = row
+            if channel_id and not self._channel_admits(channel_id, now):
+                skipped_channels.append(channel_id)
+                continue
+            cr.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job_id])
+            cr.execute(
+                """
+                UPDATE sync_job
+                   SET state = 'started', attempt = COALESCE(attempt, 0) + 1, started_at = %s,
+                       worker = %s, write_date = %s, write_uid = %s
+                 WHERE id = %s
+                """,
+                [now, self._worker_name(), now, self.env.uid, job_id],
+            )
+            cr.commit()
+            job = self.browse(job_id)
+            job.invalidate_recordset()
+            return job
+
+    @api.model
+    def _channel_admits(self, channel_id, now):
+        """Capacity, throttle and rate-limit block of a channel (channel row locked, so two
+        workers cannot both take the last free slot)."""
+        cr = self.env.cr
+        cr.execute(
+            """
+            SELECT capacity, rate_per_second, blocked_until, last_start_at
+              FROM sync_channel WHERE id = %s FOR NO KEY UPDATE
+            """,
+            [channel_id],
+        )
+        row = cr.fetchone()
+        if not row:
+            return True
+        capacity, rate, blocked_until, last_start = row
+        if blocked_until and blocked_until > now:
+            return False
+        if rate and last_start and (now - last_start).total_seconds() < 1.0 / rate:
+            return False
+        cr.execute(
+            "SELECT count(*) FROM sync_job WHERE channel_id = %s AND state = 'started'",
+            [channel_id],
+        )
+        if cr.fetchone()[0] >= max(capacity, 1):
+            return False
+        cr.execute("UPDATE sync_channel SET last_start_at = %s WHERE id = %s", [now, channel_id])
+        return True
+
+    def _perform(self):
+        """Run one claimed job; commit its outcome; release its worker lock."""
+        self.ensure_one()
+        cr = self.env.cr
+        try:
+            kind = self.kind_id
+            if not kind:
+                raise SyncError(f"unknown job kind {self.kind}", category="validation")
+            handler = getattr(self.env[kind.model_name], kind.method_name)
+            result = handler(self)
+            self.write(
+                {
+                    "state": "done",
+                    "result": result
+                    if isinstance(result, str)
+                    else json.dumps(result, default=str),
+                    "done_at": fields.Datetime.now(),
+                    "error": False,
+                    "traceback": False,
+                }
+            )
+            self.exception_ids.filtered(lambda e: e.state == "open")._mark_resolved(
+                self.env._("The job succeeded on retry.")
+            )
+            cr.commit()
+        except Exception as exc:  # noqa: BLE001  every failure is recorded, none is lost
+            trace = traceback.format_exc()
+            cr.rollback()
+            _logger.info("sync job %s failed: %s", self.id, exc)
+            self._on_failure(exc, trace)
+            cr.commit()
+        finally:
+            cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, self.id])
+
+    def _on_failure(self, exc, trace):
+        """Retry later, or dead-letter to the exception queue."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        retryable = getattr(exc, "retryable", not isinstance(exc, SyncError))
+        message = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
+        vals = {"error": message, "traceback": trace}
+        if isinstance(exc, RateLimitedError) and exc.retry_after and self.channel_id:
+            self.channel_id.sudo().blocked_until = now + timedelta(seconds=exc.retry_after)
+        if retryable and self.attempt < self.max_attempts:
+            delay = self.kind_id._next_delay(
+                self.attempt, retry_after=getattr(exc, "retry_after", None)
+            )
+            vals.update(state="pending", eta=now + timedelta(seconds=delay))
+            self.write(vals)
+            self._wake_runner(vals["eta"])
+            return
+        vals["state"] = "failed"
+        self.write(vals)
+        if not isinstance(exc, SyncError):
+            wrapped = RetryableSyncError(message, pattern=exc.__class__.__name__)
+            wrapped.category = "remote" if retryable else "validation"
+            exc = wrapped
+        self.env["sync.exception"]._open_for_job(self, exc)
+
+    @api.model
+    def _recover_dead_jobs(self):
+        """Requeue started jobs whose worker died (its advisory lock is free).  A job whose lock
+        is held is running and is left alone.  Returns the recovered jobs."""
+        cr = self.env.cr
+        cr.execute(
+            "SELECT id FROM sync_job WHERE state = 'started' ORDER BY id FOR NO KEY UPDATE SKIP LOCKED"
+        )
+        dead = []
+        for (job_id,) in cr.fetchall():
+            cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, job_id])
+            if cr.fetchone()[0]:
+                dead.append(job_id)
+        jobs = self.browse(dead)
+        for job in jobs:
+            _logger.warning("sync job %s: worker %s died, requeuing", job.id, job.worker)
+            msg = self.env._("Worker %(worker)s died while running this job.", worker=job.worker)
+            if job.attempt >= job.max_attempts:
+                job.write({"state": "failed", "error": msg})
+                self.env["sync.exception"]._open_for_job(
+                    job, RetryableSyncError(msg, pattern="worker died")
+                )
+            else:
+                job.write({"state": "pending", "eta": fields.Datetime.now(), "error": msg})
+        cr.commit()
+        return jobs
+
+    @api.model
+    def _cron_gc(self):
+        """Delete done and cancelled jobs older than their backend's retention."""
+        total = 0
+        for backend in self.env["sync.backend"].with_context(active_test=False).search([]):
+            limit = fields.Datetime.now() - timedelta(days=max(backend.job_retention_days, 1))
+            old = self.search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("state", "in", ("done", "cancelled")),
+                    ("write_date", "<", limit),
+                ],
+                limit=10000,
+            )
+            self.env["sync.event"].search([("job_id", "in", old.ids)]).unlink()
+            total += len(old)
+            old.unlink()
+        return total
+
+    # ----------------------------------------------------------------- actions
+    def action_requeue(self):
+        """Retry now (operator action); the attempt budget restarts."""
+        for job in self.filtered(lambda j: j.state in ("failed", "cancelled", "pending")):
+            job.write({"state": "pending", "eta": fields.Datetime.now(), "attempt": 0})
+        self._wake_runner()
+        return True
+
+    def action_cancel(self):
+        self.filtered(lambda j: j.state in ("pending", "failed")).write({"state": "cancelled"})
+        return True
+
+    def action_run_now(self):
+        """Run pending jobs in this request (manager convenience)."""
+        self.filtered(lambda j: j.state == "pending").write({"eta": fields.Datetime.now()})
+        self._wake_runner()
+        return True

@@ -1,0 +1,54 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from .. import retry
+
+
+class SyncJobKind(models.Model):
+    """What a job does and how it is retried (like queue_job's job functions)."""
+
+    _name = "sync.job.kind"
+    _description = "Sync Job Kind"
+    _order = "code"
+
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char(required=True, help="Technical name used by code that enqueues jobs.")
+    model_name = fields.Char(required=True, help="Model whose method runs the job.")
+    method_name = fields.Char(
+        required=True, help="Method run with the job as argument; its name must start with _job_."
+    )
+    max_attempts = fields.Integer(default=5, required=True)
+    retry_pattern = fields.Char(
+        default=retry.DEFAULT_PATTERN,
+        required=True,
+        help="attempt:seconds pairs, e.g. '1:10, 3:60, 5:300': from attempt 3 on, wait 60 s.",
+    )
+    jitter = fields.Float(
+        default=0.2, help="Random spread of retry delays, as a fraction (0.2 = plus or minus 20%)."
+    )
+    priority = fields.Integer(default=10, help="Default priority of new jobs (lower runs first).")
+    active = fields.Boolean(default=True)
+
+    _code_uniq = models.Constraint("UNIQUE(code)", "A job kind code must be unique.")
+
+    @api.constrains("retry_pattern", "jitter", "max_attempts", "method_name")
+    def _check_pattern(self):
+        for kind in self:
+            try:
+                retry.parse_pattern(kind.retry_pattern)
+            except ValueError as exc:
+                raise ValidationError(
+                    self.env._("Invalid retry pattern: %(err)s", err=str(exc))
+                ) from exc
+            if not 0 <= kind.jitter < 1:
+                raise ValidationError(self.env._("Jitter must be between 0 and 1."))
+            if kind.max_attempts < 1:
+                raise ValidationError(self.env._("A job needs at least one attempt."))
+            if not kind.method_name.startswith("_job_"):
+                raise ValidationError(self.env._("Job methods must start with _job_."))
+
+    def _next_delay(self, attempt, retry_after=None):
+        self.ensure_one()
+        return retry.delay_with_jitter(
+            self.retry_pattern, attempt, jitter=self.jitter, retry_after=retry_after
+        )

@@ -1,0 +1,580 @@
+import ast
+import logging
+
+from odoo import api, fields, models, tools
+from odoo.fields import Domain
+
+from .. import mapping as mapping_logic
+from ..exceptions import MissingReferenceError, SyncError, ValidationSyncError
+from ..hashing import payload_hash
+
+_logger = logging.getLogger(__name__)
+
+# Context key set on every write the sync makes: such writes never create export jobs.
+NO_EXPORT = "sync_no_export"
+
+
+class SyncMapping(models.Model):
+    """Declarative mapping of one remote object to one Odoo model, for one backend.
+
+    Applies pages of remote records in batches (`_apply_page`) and exports Odoo records
+    (`_export_records`).  Versioned: any change of its lines freezes a new version.
+    """
+
+    _name = "sync.mapping"
+    _description = "Sync Mapping"
+    _inherit = ["mail.thread"]
+    _order = "backend_id, sequence, id"
+
+    name = fields.Char(required=True)
+    sequence = fields.Integer(default=10)
+    backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    active = fields.Boolean(default=True)
+    remote_object = fields.Char(required=True, help="Remote object, e.g. companies.")
+    res_model = fields.Char(string="Odoo model", required=True)
+    line_ids = fields.One2many("sync.mapping.line", "mapping_id", copy=True)
+    match_ids = fields.One2many("sync.mapping.match", "mapping_id", copy=True)
+    version = fields.Integer(default=0, readonly=True, tracking=True)
+    version_ids = fields.One2many("sync.mapping.version", "mapping_id", readonly=True)
+    default_values = fields.Char(
+        help="Python-literal dict of values set on records created by the sync, "
+        "e.g. {'is_company': True}."
+    )
+    delete_policy = fields.Selection(
+        [
+            ("binding", "Archive the binding only"),
+            ("archive", "Archive the Odoo record"),
+            ("exception", "Open an exception for a human"),
+        ],
+        default="binding",
+        required=True,
+        help="What a record deleted (archived) in the remote system does in Odoo.",
+    )
+    export_create = fields.Boolean(
+        help="Export Odoo records that have no binding yet (creates them remotely)."
+    )
+    export_domain = fields.Char(
+        default="[]", help="Python-literal domain of the Odoo records this mapping exports."
+    )
+
+    _backend_object_uniq = models.Constraint(
+        "UNIQUE(backend_id, remote_object, res_model)",
+        "One mapping per backend, remote object and Odoo model.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        mappings = super().create(vals_list)
+        mappings._bump_version()
+        return mappings
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"default_values", "delete_policy", "res_model", "remote_object"} & set(vals):
+            self._bump_version()
+        self.env.registry.clear_cache()
+        return res
+
+    def _snapshot(self):
+        self.ensure_one()
+        return {
+            "remote_object": self.remote_object,
+            "res_model": self.res_model,
+            "default_values": self.default_values or False,
+            "delete_policy": self.delete_policy,
+            "lines": [line._as_dict() for line in self.line_ids],
+        }
+
+    def _bump_version(self):
+        """Freeze the current definition as a new version (when it differs from the last)."""
+        for mapping in self:
+            snap = mapping._snapshot()
+            last = mapping.version_ids[:1]
+            if last and last.snapshot == snap:
+                continue
+            mapping.sudo().version = mapping.version + 1
+            self.env["sync.mapping.version"].sudo().create(
+                {"mapping_id": mapping.id, "version": mapping.version, "snapshot": snap}
+            )
+        self.env.registry.clear_cache()
+
+    @api.model
+    def _for(self, backend, remote_object):
+        mapping = self.search(
+            [("backend_id", "=", backend.id), ("remote_object", "=", remote_object)], limit=1
+        )
+        if not mapping:
+            raise SyncError(
+                f"no active mapping for '{remote_object}' on backend {backend.name}",
+                category="validation",
+                pattern=f"no mapping {remote_object}",
+            )
+        return mapping
+
+    def _lines(self):
+        return [line._as_dict() for line in self.line_ids]
+
+    def _defaults(self):
+        return ast.literal_eval(self.default_values) if self.default_values else {}
+
+    # ------------------------------------------------------------------ import
+    def _apply_page(self, records, job=None, dry_run=False):
+        """Apply one page of remote records in batches; return stats (and changes on dry run).
+
+        One query for all bindings of the page, one per match rule, one per reference field,
+        `create(vals_list)` for new records, writes grouped by identical values.  If the batch
+        fails, it is retried record by record under savepoints so one bad record becomes one
+        exception, not a failed page.  A dry run does all of it inside a savepoint that is
+        rolled back, so it shows exactly what would change and leaves nothing behind.
+        """
+        self.ensure_one()
+        stats = dict.fromkeys(
+            (
+                "created",
+                "updated",
+                "matched",
+                "unchanged",
+                "identical",
+                "older",
+                "deleted",
+                "failed",
+            ),
+            0,
+        )
+        changes = []
+        latest = {}
+        for rec in records:
+            prev = latest.get(rec["id"])
+            if prev is None or (rec.get("updated_at") or 0) >= (prev.get("updated_at") or 0):
+                latest[rec["id"]] = rec
+        records = list(latest.values())
+        cr = self.env.cr
+        savepoint = cr.savepoint(flush=True)
+        with savepoint:
+            try:
+                with cr.savepoint():
+                    self._apply_batch(records, job, stats, changes)
+            except Exception as exc:  # noqa: BLE001  fall back to one record at a time
+                _logger.info("batch of %s failed (%s): applying one by one", len(records), exc)
+                for key in stats:
+                    stats[key] = 0
+                changes.clear()
+                for rec in records:
+                    one_stats = dict.fromkeys(stats, 0)
+                    one_changes = []
+                    try:
+                        with cr.savepoint():
+                            self._apply_batch([rec], job, one_stats, one_changes)
+                    except Exception as rec_exc:  # noqa: BLE001  one bad record, one exception
+                        stats["failed"] += 1
+                        if not dry_run:
+                            self.env["sync.exception"]._open_for_record(self, rec, rec_exc, job=job)
+                        changes.append(
+                            {"external_id": rec["id"], "operation": "error", "error": str(rec_exc)}
+                        )
+                        continue
+                    for key, val in one_stats.items():
+                        stats[key] += val
+                    changes.extend(one_changes)
+            if dry_run:
+                savepoint.rollback()
+        if dry_run:
+            stats["changes"] = changes
+        return stats
+
+    def _apply_batch(self, records, job, stats, changes):
+        backend = self.backend_id
+        Model = self.env[self.res_model].with_context(
+            **{NO_EXPORT: True, "tracking_disable": True, "mail_create_nolog": True}
+        )
+        Binding = self.env["sync.binding"].sudo()
+        bindings = Binding._for_external_ids(backend, self.res_model, [r["id"] for r in records])
+        lines = self._lines()
+        now = fields.Datetime.now()
+        to_create, to_update, deletes = [], [], []
+        for rec in records:
+            binding = bindings.get(rec["id"])
+            rec_hash = payload_hash([rec.get("data"), bool(rec.get("archived"))])
+            if binding and binding.payload_hash == rec_hash:
+                stats["identical"] += 1
+                continue
+            if (
+                binding
+                and binding.remote_updated_at
+                and rec.get("updated_at")
+                and rec["updated_at"] < binding.remote_updated_at
+            ):
+                stats["older"] += 1
+                continue
+            if rec.get("archived"):
+                deletes.append((rec, binding, rec_hash))
+            elif binding and binding.active and binding.res_id:
+                to_update.append((rec, binding, rec_hash))
+            else:
+                to_create.append((rec, binding, rec_hash))
+        # match before create: attach to existing records instead of duplicating them
+        matched = self._match_existing([rec for rec, _b, _h in to_create], Model)
+        still_new = []
+        for rec, binding, rec_hash in to_create:
+            if rec["id"] in matched:
+                to_update.append((rec, binding, rec_hash))
+                bindings[rec["id"]] = binding or Binding.browse()
+                stats["matched"] += 1
+            else:
+                still_new.append((rec, binding, rec_hash))
+        refs = self._resolve_refs([rec for rec, _b, _h in still_new + to_update], lines)
+        audits = []
+        binding_creates = []
+        # ---- creates
+        defaults = self._defaults()
+        create_vals, diffs = [], []
+        for rec, _binding, _h in still_new:
+            vals, ref_vals, _conflicts = mapping_logic.map_inbound(lines, rec.get("data") or {})
+            vals.update(self._ref_values(rec, ref_vals, refs))
+            diffs.append({k: [False, v] for k, v in vals.items()})
+            create_vals.append({**defaults, **vals})
+        created = Model.create(create_vals) if create_vals else Model.browse()
+        for (rec, binding, rec_hash), record, diff in zip(still_new, created, diffs, strict=True):
+            stats["created"] += 1
+            binding_vals = self._binding_vals(rec, rec_hash, now, record.id)
+            if binding:
+                binding.write(binding_vals)
+            else:
+                binding_creates.append(binding_vals)
+            audits.append(self._audit_vals(job, rec, record.id, "create", diff))
+            changes.append({"external_id": rec["id"], "operation": "create", "changes": diff})
+        # ---- updates
+        if to_update:
+            res_ids = [matched.get(rec["id"]) or b.res_id for rec, b, _h in to_update]
+            current = Model.browse(res_ids)
+            fnames = sorted(
+                {line["odoo_field"] for line in lines if line["odoo_field"] in Model._fields}
+            )
+            before_rows = {
+                row["id"]: row for row in current.read([*fnames, "write_date"], load=None)
+            }
+            grouped = {}
+            for (rec, binding, rec_hash), res_id in zip(to_update, res_ids, strict=True):
+                before = before_rows.get(res_id)
+                if before is None:
+                    raise MissingReferenceError(
+                        f"the Odoo record bound to {self.remote_object} {rec['id']} was deleted",
+                        pattern=f"bound record deleted ({self.res_model})",
+                    )
+                vals, ref_vals, _conflicts = mapping_logic.map_inbound(
+                    lines,
+                    rec.get("data") or {},
+                    is_new=False,
+                    remote_updated_at=rec.get("updated_at"),
+                    odoo_updated_at=before["write_date"],
+                )
+                vals.update(self._ref_values(rec, ref_vals, refs))
+                diff = mapping_logic.diff(before, vals)
+                binding_vals = self._binding_vals(rec, rec_hash, now, res_id)
+                if binding:
+                    binding.write(binding_vals)
+                else:
+                    binding_creates.append(binding_vals)
+                if not diff:
+                    stats["unchanged"] += 1
+                    continue
+                stats["updated"] += 1
+                new_vals = {k: v[1] for k, v in diff.items()}
+                key = tools.frozendict(
+                    {k: tuple(v) if isinstance(v, list) else v for k, v in new_vals.items()}
+                )
+                grouped.setdefault(key, (new_vals, []))[1].append(res_id)
+                audits.append(self._audit_vals(job, rec, res_id, "write", diff))
+                changes.append({"external_id": rec["id"], "operation": "write", "changes": diff})
+            for new_vals, ids in grouped.values():
+                Model.browse(ids).write(new_vals)
+        # ---- deletes (archived remotely)
+        for rec, binding, rec_hash in deletes:
+            stats["deleted"] += 1
+            if not binding:
+                continue
+            if self.delete_policy == "exception":
+                raise SyncError(
+                    f"{self.remote_object} {rec['id']} was deleted in {self.backend_id.name}; "
+                    f"decide what to do with the Odoo record",
+                    category="conflict",
+                    pattern=f"remote delete of {self.remote_object}",
+                    res_model=self.res_model,
+                    res_id=binding.res_id,
+                )
+            if self.delete_policy == "archive":
+                record = Model.browse(binding.res_id).exists()
+                if record and "active" in record._fields:
+                    record.active = False
+            binding.write(
+                {**self._binding_vals(rec, rec_hash, now, binding.res_id), "active": False}
+            )
+            audits.append(self._audit_vals(job, rec, binding.res_id, "delete", {}))
+            changes.append({"external_id": rec["id"], "operation": "delete"})
+        if binding_creates:
+            Binding.create(binding_creates)
+        if audits:
+            self.env["sync.audit"].sudo().create(audits)
+
+    def _binding_vals(self, rec, rec_hash, now, res_id):
+        return {
+            "backend_id": self.backend_id.id,
+            "res_model": self.res_model,
+            "res_id": res_id,
+            "remote_object": self.remote_object,
+            "external_id": rec["id"],
+            "remote_updated_at": rec.get("updated_at") or False,
+            "payload_hash": rec_hash,
+            "last_sync_at": now,
+            "active": True,
+        }
+
+    def _audit_vals(self, job, rec, res_id, operation, diff):
+        return {
+            "backend_id": self.backend_id.id,
+            "job_id": job.id if job else False,
+            "correlation_id": job.correlation_id if job else False,
+            "mapping_id": self.id,
+            "mapping_version": self.version,
+            "external_id": rec["id"],
+            "res_model": self.res_model,
+            "res_id": res_id,
+            "operation": operation,
+            "changes": {k: [_jsonable(a), _jsonable(b)] for k, (a, b) in diff.items()},
+        }
+
+    def _match_existing(self, records, Model):
+        """{external_id: res_id} of unbound remote records that match an existing record."""
+        found = {}
+        if not records or not self.match_ids:
+            return found
+        bound = (
+            set(
+                self.env["sync.binding"]
+                .sudo()
+                .search(
+                    [("backend_id", "=", self.backend_id.id), ("res_model", "=", self.res_model)]
+                )
+                .mapped("res_id")
+            )
+            if len(records) < 50
+            else None
+        )
+        for rule in self.match_ids:
+            pending = [r for r in records if r["id"] not in found]
+            keys = {}
+            for rec in pending:
+                key = _match_key(
+                    rule.method, mapping_logic.get_path(rec.get("data") or {}, rule.remote_field)
+                )
+                if key:
+                    keys.setdefault(key, []).append(rec["id"])
+            if not keys:
+                continue
+            domain = Domain(ast.literal_eval(rule.extra_domain or "[]"))
+            if rule.method == "email_domain":
+                domain &= Domain.OR(Domain(rule.odoo_field, "=ilike", f"%{k}") for k in keys)
+            elif rule.method == "iexact":
+                domain &= Domain.OR(Domain(rule.odoo_field, "=ilike", k) for k in keys)
+            else:
+                domain &= Domain(rule.odoo_field, "in", list(keys))
+            candidates = Model.search(domain, order="id")
+            if bound is None:
+                bound_ids = set(
+                    self.env["sync.binding"]
+                    .sudo()
+                    .search(
+                        [
+                            ("backend_id", "=", self.backend_id.id),
+                            ("res_model", "=", self.res_model),
+                            ("res_id", "in", candidates.ids),
+                        ]
+                    )
+                    .mapped("res_id")
+                )
+            else:
+                bound_ids = bound
+            for cand in candidates:
+                if cand.id in bound_ids:
+                    continue
+                key = _match_key(rule.method, cand[rule.odoo_field])
+                for ext_id in keys.pop(key, []):
+                    found[ext_id] = cand.id
+                    bound_ids.add(cand.id)
+        return found
+
+    def _resolve_refs(self, records, lines):
+        """{(odoo_field, raw): res_id} for every ref: transform of the page, one query each."""
+        resolved = {}
+        for line in lines:
+            name = line["transform"]
+            if not name.startswith("ref:"):
+                continue
+            raws = {
+                mapping_logic.TRANSFORMS[name][1](
+                    mapping_logic.get_path(rec.get("data") or {}, line["remote_field"])
+                )
+                for rec in records
+            } - {False, None}
+            if not raws:
+                continue
+            if name == "ref:country_code":
+                for country in self.env["res.country"].search(
+                    [("code", "in", [r.upper() for r in raws])]
+                ):
+                    resolved[(line["odoo_field"], country.code)] = country.id
+                    resolved[(line["odoo_field"], country.code.lower())] = country.id
+            elif name == "ref:binding":
+                field = self.env[self.res_model]._fields[line["odoo_field"]]
+                bindings = (
+                    self.env["sync.binding"]
+                    .sudo()
+                    ._for_external_ids(self.backend_id, field.comodel_name, raws)
+                )
+                for ext, binding in bindings.items():
+                    resolved[(line["odoo_field"], ext)] = binding.res_id
+        return resolved
+
+    def _ref_values(self, rec, ref_vals, resolved):
+        vals = {}
+        for fname, (name, raw) in ref_vals.items():
+            if raw in (False, None):
+                vals[fname] = False
+                continue
+            res_id = resolved.get((fname, raw))
+            if not res_id:
+                what = "country" if name == "ref:country_code" else "related record"
+                raise MissingReferenceError(
+                    f"{self.remote_object} {rec['id']}: {what} '{raw}' for {fname} is not "
+                    f"known in Odoo",
+                    pattern=f"missing {what} for {self.res_model}.{fname}",
+                )
+            vals[fname] = res_id
+        return vals
+
+    # ------------------------------------------------------------------ export
+    @api.model
+    @tools.ormcache()
+    def _export_models(self):
+        """Models with an active mapping that exports at least one field."""
+        lines = (
+            self.env["sync.mapping.line"]
+            .sudo()
+            .search(
+                [
+                    ("direction", "in", ("export", "both")),
+                    ("mapping_id.active", "=", True),
+                    ("mapping_id.backend_id.active", "=", True),
+                ]
+            )
+        )
+        return frozenset(lines.mapping_id.mapped("res_model"))
+
+    def _exported_fields(self):
+        return {
+            line["odoo_field"] for line in self._lines() if line["direction"] in ("export", "both")
+        }
+
+    @api.model
+    def _enqueue_exports(self, records, changed_fields=None):
+        """Outbox: one pending export job per (mapping, record), in the same transaction as the
+        change, so the job exists if and only if the change was committed."""
+        mappings = self.sudo().search([("res_model", "=", records._name)])
+        Job = self.env["sync.job"].sudo()
+        for mapping in mappings:
+            exported = mapping._exported_fields()
+            if changed_fields is not None and not exported & set(changed_fields):
+                continue
+            targets = records
+            if mapping.export_domain and mapping.export_domain.strip() not in ("", "[]"):
+                targets = records.filtered_domain(ast.literal_eval(mapping.export_domain))
+            if not mapping.export_create:
+                bound = self.env["sync.binding"].sudo()._for_records(mapping.backend_id, targets)
+                targets = targets.filtered(lambda r, b=bound: r.id in b)
+            for record in targets:
+                Job._enqueue(
+                    mapping.backend_id,
+                    "export",
+                    payload={"mapping_id": mapping.id, "res_ids": [record.id]},
+                    identity_key=f"export:{mapping.id}:{record.id}",
+                    res_model=record._name,
+                    res_id=record.id,
+                )
+
+    def _export_records(self, records, job=None):
+        """Write the Odoo-owned fields of `records` to the remote in batches; skip records whose
+        values were already sent (same hash): a change is never sent twice."""
+        self.ensure_one()
+        backend = self.backend_id
+        lines = self._lines()
+        bindings = self.env["sync.binding"].sudo()._for_records(backend, records)
+        fnames = sorted(self._exported_fields())
+        items, metas = [], []
+        stats = {"sent": 0, "unchanged": 0}
+        for row in records.read([*fnames, "write_date"], load=None):
+            binding = bindings.get(row["id"])
+            out = mapping_logic.map_outbound(
+                lines,
+                row,
+                is_new=not binding,
+                remote_updated_at=binding.remote_updated_at if binding else None,
+                odoo_updated_at=row["write_date"],
+            )
+            out_hash = payload_hash(out)
+            if not out or (binding and binding.export_hash == out_hash):
+                stats["unchanged"] += 1
+                continue
+            items.append((binding.external_id if binding else None, out))
+            metas.append((row["id"], binding, out_hash))
+        if not items:
+            return stats
+        written = backend._get_adapter().write_batch(self.remote_object, items)
+        if len(written) != len(items):
+            raise ValidationSyncError(
+                f"the remote wrote {len(written)} of {len(items)} {self.remote_object}",
+                pattern=f"partial write of {self.remote_object}",
+            )
+        now = fields.Datetime.now()
+        for (res_id, binding, out_hash), ext_id in zip(metas, written, strict=True):
+            vals = {"export_hash": out_hash, "last_sync_at": now}
+            if binding:
+                binding.write(vals)
+            else:
+                self.env["sync.binding"].sudo().create(
+                    {
+                        **vals,
+                        "backend_id": backend.id,
+                        "res_model": self.res_model,
+                        "res_id": res_id,
+                        "remote_object": self.remote_object,
+                        "external_id": ext_id,
+                    }
+                )
+            self.env["sync.audit"].sudo().create(
+                self._audit_vals(job, {"id": ext_id}, res_id, "export", {})
+            )
+            stats["sent"] += 1
+        return stats
+
+
+def _match_key(method, value):
+    if not value or not isinstance(value, str):
+        return None
+    value = value.strip()
+    if method == "email_domain":
+        value = value.lower().rsplit("@", 1)[-1]
+        for prefix in ("https://", "http://", "www."):
+            value = value.removeprefix(prefix)
+        return value.split("/")[0] or None
+    if method == "iexact":
+        return " ".join(value.lower().split())
+    return value
+
+
+def _jsonable(value):
+    if isinstance(value, models.BaseModel):
+        return value.ids
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

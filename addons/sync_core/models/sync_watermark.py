@@ -1,0 +1,65 @@
+from odoo import fields, models
+
+# Namespace of the session-level advisory locks held while a pull of one watermark runs.
+PULL_LOCK_NAMESPACE = 0x5C0C
+
+
+class SyncWatermark(models.Model):
+    """How far the pull of one remote object has come, per backend.
+
+    The cursor is the (stamp, id) of the last record applied.  A pull reads from
+    (stamp - lookback) so that records committed late on the remote with an older stamp are not
+    missed; bindings make the overlap harmless (identical payloads are skipped).  While a pull
+    runs it holds an advisory lock on the watermark, so two pulls of one object never overlap.
+    """
+
+    _name = "sync.watermark"
+    _description = "Sync Watermark (pull cursor)"
+    _order = "backend_id, object_name"
+
+    backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True)
+    object_name = fields.Char(required=True, help="Remote object, e.g. companies.")
+    cursor_stamp = fields.Datetime(help="Remote last-modified stamp of the last record applied.")
+    cursor_id = fields.Char(help="Remote id of the last record applied (keyset tie-breaker).")
+    lookback_seconds = fields.Integer(default=300, required=True)
+    last_run_at = fields.Datetime(readonly=True)
+    last_success_at = fields.Datetime(readonly=True)
+    last_count = fields.Integer(readonly=True, help="Records read by the last pull.")
+    last_stats = fields.Text(readonly=True)
+    last_error = fields.Text(readonly=True)
+
+    _backend_object_uniq = models.Constraint(
+        "UNIQUE(backend_id, object_name)", "One watermark per backend and object."
+    )
+
+    def _try_lock(self):
+        """Session-level advisory lock (survives the commits of a long pull)."""
+        self.ensure_one()
+        self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [PULL_LOCK_NAMESPACE, self.id])
+        return self.env.cr.fetchone()[0]
+
+    def _unlock(self):
+        self.ensure_one()
+        self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [PULL_LOCK_NAMESPACE, self.id])
+
+    def action_pull_now(self):
+        for wm in self:
+            self.env["sync.job"]._enqueue(
+                wm.backend_id,
+                "pull",
+                payload={"object": wm.object_name},
+                identity_key=f"pull:{wm.object_name}",
+            )
+        return True
+
+    def action_dry_run(self):
+        for wm in self:
+            self.env["sync.job"]._enqueue(
+                wm.backend_id,
+                "pull",
+                payload={"object": wm.object_name},
+                identity_key=f"pull-dry:{wm.object_name}",
+                dry_run=True,
+            )
+        return True

@@ -1,0 +1,141 @@
+from contextlib import contextmanager
+from datetime import timedelta
+
+from odoo import api
+from odoo.tests import TransactionCase
+
+from odoo.addons.sync_core.fake.server import GenericFake
+
+
+class SyncCase(TransactionCase):
+    """A generic backend wired to a real HTTP fake, and a partner mapping with one field of
+    each system of record."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.fake = GenericFake(token="secret-token")
+        cls.fake.start()
+        cls.addClassCleanup(cls.fake.stop)
+        cls.backend = cls.env["sync.backend"].create(
+            {
+                "name": "Generic test",
+                "kind": "generic",
+                "base_url": cls.fake.base_url,
+                "api_token": "secret-token",
+                "webhook_secret": "whsec-test",
+                "page_size": 50,
+                "timeout": 5,
+            }
+        )
+        cls.mapping = cls.env["sync.mapping"].create(
+            {
+                "name": "Customers",
+                "backend_id": cls.backend.id,
+                "remote_object": "customers",
+                "res_model": "res.partner",
+                "default_values": "{'is_company': True}",
+                "line_ids": [
+                    (0, 0, {"remote_field": "name", "odoo_field": "name", "owner": "remote"}),
+                    (
+                        0,
+                        0,
+                        {
+                            "remote_field": "email",
+                            "odoo_field": "email",
+                            "transform": "lower",
+                            "owner": "remote",
+                        },
+                    ),
+                    (
+                        0,
+                        0,
+                        {
+                            "remote_field": "phone",
+                            "odoo_field": "phone",
+                            "owner": "odoo",
+                            "direction": "both",
+                        },
+                    ),
+                    (0, 0, {"remote_field": "website", "odoo_field": "website", "owner": "latest"}),
+                    (0, 0, {"remote_field": "vat", "odoo_field": "vat", "owner": "remote"}),
+                    (
+                        0,
+                        0,
+                        {
+                            "remote_field": "country",
+                            "odoo_field": "country_id",
+                            "transform": "ref:country_code",
+                            "owner": "remote",
+                        },
+                    ),
+                ],
+                "match_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "remote_field": "vat",
+                            "odoo_field": "vat",
+                            "method": "iexact",
+                            "sequence": 1,
+                        },
+                    ),
+                    (
+                        0,
+                        0,
+                        {
+                            "remote_field": "email",
+                            "odoo_field": "email",
+                            "method": "email_domain",
+                            "sequence": 2,
+                            "extra_domain": "[('is_company', '=', True)]",
+                        },
+                    ),
+                ],
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.fake.reset()
+
+    @contextmanager
+    def worker_env(self):
+        """An environment on a cursor of its own, as a cron worker has (test mode: commits
+        become savepoint releases inside the test transaction)."""
+        with self.enter_registry_test_mode(), self.registry.cursor() as cr:
+            yield api.Environment(cr, self.env.uid, {})
+        self.env.invalidate_all()
+
+    def run_jobs(self):
+        """Run the job runner cron as the scheduler would."""
+        cron = self.env.ref("sync_core.ir_cron_sync_job_runner")
+        with self.enter_registry_test_mode():
+            cron.method_direct_trigger()
+        self.env.invalidate_all()
+
+    def make_due(self, jobs):
+        jobs.write({"eta": jobs[:1].create_date - timedelta(days=1)})
+        self.env.flush_all()
+
+    def binding_of(self, external_id):
+        return self.env["sync.binding"].search(
+            [("backend_id", "=", self.backend.id), ("external_id", "=", external_id)]
+        )
+
+    def partner_of(self, external_id):
+        binding = self.binding_of(external_id)
+        return self.env["res.partner"].browse(binding.res_id)
+
+    def pull(self, dry_run=False):
+        job = self.env["sync.job"]._enqueue(
+            self.backend,
+            "pull",
+            payload={"object": "customers"},
+            identity_key="pull:customers" + (":dry" if dry_run else ""),
+            dry_run=dry_run,
+        )
+        self.run_jobs()
+        return job

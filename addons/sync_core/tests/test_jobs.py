@@ -1,0 +1,215 @@
+import threading
+import time
+
+from odoo import SUPERUSER_ID, api
+from odoo.tests import tagged
+
+from odoo.addons.sync_core.models.sync_job import LOCK_NAMESPACE
+
+from .common import SyncCase
+
+
+class TestJobs(SyncCase):
+    def test_enqueue_same_identity_gives_one_job(self):
+        Job = self.env["sync.job"]
+        job1 = Job._enqueue(
+            self.backend,
+            "import_record",
+            {"object": "customers", "ids": ["1"]},
+            identity_key="import:customers:1",
+        )
+        job2 = Job._enqueue(
+            self.backend,
+            "import_record",
+            {"object": "customers", "ids": ["1"]},
+            identity_key="import:customers:1",
+        )
+        self.assertEqual(job1, job2)
+        job1.state = "done"
+        job3 = Job._enqueue(
+            self.backend,
+            "import_record",
+            {"object": "customers", "ids": ["1"]},
+            identity_key="import:customers:1",
+        )
+        self.assertNotEqual(job3, job1, "a finished job does not absorb new work")
+
+    def test_job_runs_and_applies(self):
+        ext = self.fake.put("customers", {"name": "Runner Ltd", "email": "a@runner.test"})
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": [ext]}
+        )
+        self.run_jobs()
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(job.attempt, 1)
+        self.assertEqual(self.partner_of(ext).name, "Runner Ltd")
+
+    def test_dead_worker_job_requeued_once_and_completes_once(self):
+        ext = self.fake.put("customers", {"name": "Killed Mid Run"})
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": [ext]}
+        )
+        # a worker claimed it (attempt counted) and died: no worker lock is held
+        job.write({"state": "started", "attempt": 1, "worker": "ghost:1"})
+        with self.worker_env() as env:
+            recovered = env["sync.job"]._recover_dead_jobs()
+            self.assertEqual(recovered.ids, job.ids)
+            self.assertFalse(env["sync.job"]._recover_dead_jobs(), "requeued once")
+        self.assertEqual(job.state, "pending")
+        self.run_jobs()
+        self.assertEqual(job.state, "done")
+        self.assertEqual(job.attempt, 2)
+        partners = self.env["res.partner"].search([("name", "=", "Killed Mid Run")])
+        self.assertEqual(len(partners), 1, "applied exactly once")
+
+    def test_running_job_is_never_requeued(self):
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": ["x"]}
+        )
+        job.write({"state": "started", "attempt": 1, "worker": "alive:1"})
+        self.env.flush_all()
+        # the live worker: another connection holding the job's lock
+        other = self.registry.cursor()
+        try:
+            other.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job.id])
+            with self.worker_env() as env:
+                self.assertFalse(env["sync.job"]._recover_dead_jobs())
+            self.assertEqual(job.state, "started")
+        finally:
+            other.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job.id])
+            other.close()
+
+    def test_retry_then_dead_letter(self):
+        ext = self.fake.put("customers", {"name": "Flaky"})
+        kind = self.env.ref("sync_core.job_kind_import_record")
+        kind.write({"max_attempts": 2, "retry_pattern": "1:30", "jitter": 0.1})
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": [ext]}
+        )
+        self.fake.fail_next(1, status=503, path="/batch/read")
+        self.run_jobs()
+        self.assertEqual(job.state, "pending")
+        self.assertEqual(job.attempt, 1)
+        delay = (job.eta - job.started_at).total_seconds()
+        self.assertTrue(27 - 1 <= delay <= 33 + 1, delay)
+        self.assertIn("503", job.error)
+        self.make_due(job)
+        self.fake.fail_next(1, status=500, path="/batch/read")
+        self.run_jobs()
+        self.assertEqual(job.state, "failed")
+        exc = job.exception_ids
+        self.assertEqual(len(exc), 1)
+        self.assertEqual(exc.category, "remote")
+        self.assertEqual(exc.state, "open")
+
+    def test_rate_limit_blocks_channel(self):
+        ext = self.fake.put("customers", {"name": "Limited"})
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": [ext]}
+        )
+        self.fake.fail_next(1, status=429, retry_after=120, path="/batch/read")
+        self.run_jobs()
+        self.assertEqual(job.state, "pending")
+        self.assertGreaterEqual((job.eta - job.started_at).total_seconds(), 119)
+        self.assertTrue(job.channel_id.blocked_until)
+        other = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": [ext]}
+        )
+        self.run_jobs()
+        self.assertEqual(other.state, "pending", "a blocked channel starts nothing")
+
+    def test_permanent_error_goes_straight_to_exception(self):
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "no_such_object", "ids": ["1"]}
+        )
+        self.run_jobs()
+        self.assertEqual(job.state, "failed")
+        self.assertEqual(job.attempt, 1)
+        self.assertEqual(job.exception_ids.category, "validation")
+        self.assertIn("no active mapping", job.exception_ids.name)
+
+    def test_channel_capacity(self):
+        channel = self.env["sync.channel"]._for(self.backend, "import_record")
+        channel.capacity = 1
+        busy = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": ["1"]}
+        )
+        busy.state = "started"
+        waiting = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": ["2"]}
+        )
+        # keep `busy` alive so that recovery leaves it alone
+        other = self.registry.cursor()
+        try:
+            other.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, busy.id])
+            self.run_jobs()
+        finally:
+            other.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, busy.id])
+            other.close()
+        self.assertEqual(waiting.state, "pending")
+
+    def test_gc_removes_old_done_jobs(self):
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "export", {"mapping_id": 0, "res_ids": []}
+        )
+        job.state = "done"
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE sync_job SET write_date = now() - interval '60 days' WHERE id = %s", [job.id]
+        )
+        self.env.invalidate_all()
+        self.assertEqual(self.env["sync.job"]._cron_gc(), 1)
+        self.assertFalse(job.exists())
+
+
+@tagged("-at_install", "post_install")
+class TestConcurrentEnqueue(SyncCase):
+    def test_two_cursors_one_job(self):
+        """Two transactions enqueue the same identity at the same time: one job."""
+        with self.registry.cursor() as cr0:
+            env0 = api.Environment(cr0, SUPERUSER_ID, {"tracking_disable": True})
+            backend_id = env0["sync.backend"].create({"name": "concurrency", "kind": "generic"}).id
+        results = {}
+        try:
+            cr1, cr2 = self.registry.cursor(), self.registry.cursor()
+            env1 = api.Environment(cr1, SUPERUSER_ID, {})
+            env2 = api.Environment(cr2, SUPERUSER_ID, {})
+            b1, b2 = (
+                env1["sync.backend"].browse(backend_id),
+                env2["sync.backend"].browse(backend_id),
+            )
+            results["first"] = (
+                env1["sync.job"]
+                ._enqueue(b1, "import_record", {"ids": ["1"]}, identity_key="same")
+                .id
+            )
+
+            def second():
+                results["second"] = (
+                    env2["sync.job"]
+                    ._enqueue(b2, "import_record", {"ids": ["1"]}, identity_key="same")
+                    .id
+                )
+                cr2.commit()
+
+            thread = threading.Thread(target=second)
+            thread.start()
+            time.sleep(0.5)  # the second insert now waits on the unique index
+            cr1.commit()
+            thread.join(10)
+            self.assertFalse(thread.is_alive())
+            cr1.close()
+            cr2.close()
+            self.assertTrue(results["first"])
+            self.assertIn(results["second"], (results["first"], False))
+            with self.registry.cursor() as cr3:
+                cr3.execute(
+                    "SELECT count(*) FROM sync_job WHERE backend_id = %s AND identity_key = 'same'",
+                    [backend_id],
+                )
+                self.assertEqual(cr3.fetchone()[0], 1)
+        finally:
+            with self.registry.cursor() as cr4:
+                cr4.execute("DELETE FROM sync_job WHERE backend_id = %s", [backend_id])
+                cr4.execute("DELETE FROM sync_channel WHERE backend_id = %s", [backend_id])
+                cr4.execute("DELETE FROM sync_backend WHERE id = %s", [backend_id])

@@ -1,0 +1,116 @@
+from datetime import timedelta
+
+from .common import SyncCase
+
+
+class TestMapping(SyncCase):
+    def import_ids(self, *ids):
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": list(ids)}
+        )
+        self.run_jobs()
+        self.assertEqual(job.state, "done", job.error)
+        return job
+
+    def test_system_of_record_per_field(self):
+        ext = self.fake.put("customers", {"name": "Acme", "phone": "111", "website": "acme.test"})
+        self.import_ids(ext)
+        partner = self.partner_of(ext)
+        self.assertEqual(
+            (partner.name, partner.phone, partner.website), ("Acme", "111", "http://acme.test")
+        )
+        # both sides change; Odoo's change is more recent than the remote's
+        partner.write({"phone": "222", "website": "odoo.test", "name": "Acme (Odoo)"})
+        self.env.flush_all()
+        odoo_time = partner.write_date
+        rec = self.fake.get("customers", ext)
+        self.fake.put(
+            "customers",
+            {"name": "Acme Corp", "phone": "333", "website": "remote.test"},
+            ext_id=ext,
+            updated_at=odoo_time - timedelta(hours=1),
+        )
+        self.binding_of(ext).remote_updated_at = rec["updated_at"] - timedelta(days=1)
+        self.import_ids(ext)
+        self.assertEqual(partner.name, "Acme Corp", "remote owns the name")
+        self.assertEqual(partner.phone, "222", "Odoo owns the phone")
+        self.assertEqual(partner.website, "http://odoo.test", "latest: Odoo's change was later")
+        # the remote changes again, after Odoo's change: now the remote is the latest
+        self.fake.put(
+            "customers",
+            {"name": "Acme Corp", "phone": "444", "website": "new.test"},
+            ext_id=ext,
+            updated_at=odoo_time + timedelta(hours=1),
+        )
+        self.import_ids(ext)
+        self.assertEqual(partner.phone, "222")
+        self.assertEqual(partner.website, "http://new.test")
+        audit = self.env["sync.audit"].search(
+            [("res_id", "=", partner.id), ("res_model", "=", "res.partner")], limit=1
+        )
+        self.assertEqual(audit.operation, "write")
+        self.assertEqual(audit.mapping_version, self.mapping.version)
+        self.assertEqual(audit.changes["website"][1], "new.test")
+        self.assertTrue(audit.correlation_id)
+
+    def test_older_and_identical_updates_are_skipped(self):
+        ext = self.fake.put("customers", {"name": "Stable"})
+        self.import_ids(ext)
+        job = self.import_ids(ext)
+        self.assertIn('"identical": 1', job.result)
+        binding = self.binding_of(ext)
+        self.fake.put(
+            "customers",
+            {"name": "Rolled back"},
+            ext_id=ext,
+            updated_at=binding.remote_updated_at - timedelta(minutes=5),
+        )
+        job = self.import_ids(ext)
+        self.assertIn('"older": 1', job.result)
+        self.assertEqual(self.partner_of(ext).name, "Stable")
+
+    def test_match_before_create_binds_existing_partner(self):
+        by_vat = self.env["res.partner"].create(
+            {"name": "Existing BV", "vat": "BE0477472701", "is_company": True}
+        )
+        by_domain = self.env["res.partner"].create(
+            {"name": "Domain Co", "email": "info@domain.test", "is_company": True}
+        )
+        e1 = self.fake.put("customers", {"name": "Existing BV (remote)", "vat": "be0477472701"})
+        e2 = self.fake.put("customers", {"name": "Domain Co", "email": "Sales@Domain.test"})
+        job = self.import_ids(e1, e2)
+        self.assertIn('"matched": 2', job.result)
+        self.assertEqual(self.partner_of(e1), by_vat)
+        self.assertEqual(self.partner_of(e2), by_domain)
+        self.assertEqual(by_vat.name, "Existing BV (remote)")
+        self.assertEqual(self.env["res.partner"].search_count([("name", "ilike", "Domain Co")]), 1)
+
+    def test_mapping_versioned(self):
+        version = self.mapping.version
+        self.mapping.line_ids[:1].owner = "latest"
+        self.assertEqual(self.mapping.version, version + 1)
+        self.assertEqual(len(self.mapping.version_ids), version + 1)
+        old = self.mapping.version_ids.filtered(lambda v: v.version == version)
+        self.assertEqual(old.snapshot["lines"][0]["owner"], "remote")
+
+    def test_echo_suppression_and_outbox(self):
+        ext = self.fake.put("customers", {"name": "Echo", "phone": "1"})
+        self.import_ids(ext)
+        exports = self.env["sync.job"].search([("kind", "=", "export")])
+        self.assertFalse(exports, "the sync's own writes never export")
+        partner = self.partner_of(ext)
+        partner.phone = "999"
+        partner.phone = "998"
+        exports = self.env["sync.job"].search([("kind", "=", "export")])
+        self.assertEqual(len(exports), 1, "one pending export per record")
+        self.run_jobs()
+        self.assertEqual(exports.state, "done", exports.error)
+        self.assertEqual(self.fake.get("customers", ext)["data"]["phone"], "998")
+        self.assertEqual(self.fake.get("customers", ext)["data"]["name"], "Echo")
+        upserts = self.fake.count("POST", "batch/upsert")
+        partner.write({"phone": "998"})
+        partner.comment = "not exported"
+        again = self.env["sync.job"].search([("kind", "=", "export"), ("state", "=", "pending")])
+        self.run_jobs()
+        self.assertTrue(all(j.state == "done" for j in again))
+        self.assertEqual(self.fake.count("POST", "batch/upsert"), upserts, "never sent twice")

@@ -1,0 +1,103 @@
+"""Serve the HubSpot fake in the foreground.
+
+``python addons/sync_hubspot/fake --port 8990 --token pat-demo --seed demo``
+(or ``python -m fake`` from ``addons/sync_hubspot``).
+"""
+
+import argparse
+import logging
+import os
+import runpy
+import sys
+import threading
+
+_logger = logging.getLogger("hubspot_fake")
+
+# Demo portal: (companies), (contacts, company index), one won deal with two SKU line items.
+DEMO_COMPANIES = (
+    {"name": "Acme Robotics", "domain": "acme-robotics.example", "city": "Brussels",
+     "country": "Belgium", "phone": "+32 2 555 01 00"},
+    {"name": "Globex Logistics", "domain": "globex.example", "city": "Antwerp",
+     "country": "Belgium", "phone": "+32 3 555 02 00"},
+    {"name": "Initech Services", "domain": "initech.example", "city": "Lyon",
+     "country": "France", "phone": "+33 4 55 03 00 00"},
+)  # fmt: skip
+DEMO_CONTACTS = (
+    ({"firstname": "Alice", "lastname": "Martin", "email": "alice@acme-robotics.example",
+      "jobtitle": "Operations Manager"}, 0),
+    ({"firstname": "Carla", "lastname": "Janssens", "email": "carla@acme-robotics.example",
+      "jobtitle": "Buyer"}, 0),
+    ({"firstname": "Bob", "lastname": "Peeters", "email": "bob@globex.example",
+      "jobtitle": "CTO"}, 1),
+)  # fmt: skip
+DEMO_DEAL = {
+    "dealname": "Acme Robotics - Warehouse automation",
+    "dealstage": "closedwon",
+    "pipeline": "default",
+    "amount": "12500.00",
+    "closedate": "2024-05-01T10:00:00.000Z",
+    "deal_currency_code": "EUR",
+}
+DEMO_LINE_ITEMS = (
+    {"name": "Robot arm RA-200", "hs_sku": "RA-200", "quantity": "2", "price": "5000.00"},
+    {"name": "Installation service", "hs_sku": "SRV-INSTALL", "quantity": "1", "price": "2500.00"},
+)
+
+
+def seed_demo(fake):
+    """Fill ``fake`` with the demo portal; return the deal id."""
+    companies = [fake.add("companies", values) for values in DEMO_COMPANIES]
+    contacts = [
+        fake.add("contacts", values, associations=[("companies", companies[index])])
+        for values, index in DEMO_CONTACTS
+    ]
+    deal = fake.add(
+        "deals",
+        DEMO_DEAL,
+        associations=[("companies", companies[0]), ("contacts", contacts[0])],
+    )
+    for values in DEMO_LINE_ITEMS:
+        fake.add("line_items", values, associations=[("deals", deal)])
+    fake.pop_events()
+    return deal
+
+
+def main(argv=None):
+    from .server import HubSpotFake
+
+    parser = argparse.ArgumentParser(prog="hubspot-fake", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8990)
+    parser.add_argument("--token", default="pat-demo", help="private app access token")
+    parser.add_argument("--client-id", default="fake-client-id")
+    parser.add_argument("--client-secret", default="fake-client-secret")
+    parser.add_argument("--portal-id", type=int, default=62515)
+    parser.add_argument("--seed", choices=("demo", "none"), default="demo")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    fake = HubSpotFake(
+        token=args.token,
+        portal_id=args.portal_id,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+    )
+    if args.seed == "demo":
+        seed_demo(fake)
+    base_url = fake.start(args.port)
+    oauth = fake.issue_tokens()
+    _logger.info("HubSpot fake on %s (portal %s)", base_url, args.portal_id)
+    _logger.info("private app token: %s", args.token)
+    _logger.info("OAuth refresh token: %s", oauth["refresh_token"])
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        _logger.info("stopping")
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    if __package__:
+        main()
+    else:  # run as a folder or a file: import it as the package ``fake``, then run that
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        runpy.run_module("fake", run_name="__main__", alter_sys=True)

@@ -1,0 +1,18 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+{
+    "name": "Sync Reconcile",
+    "summary": "Reconciles PSA billable events with Odoo timesheets and invoice lines: drift, "
+    "revenue leakage, daily control report.",
+    "version": "19.0.1.0.0",
+    "category": "Connector",
+    "author": "odoo-sync",
+    "website": "https://github.com/odoo-sync/odoo-sync",
+    "license": "LGPL-3",
+    "depends": ["sync_psa", "sale_timesheet", "account"],
+    "external_dependencies": {"python": []},
+    "data": [],
+    "demo": [],
+    "installable": True,
+    "development_status": "Alpha",
+    "maintainers": ["odoo-sync"],
+}

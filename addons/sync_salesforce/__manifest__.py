@@ -1,0 +1,18 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+{
+    "name": "Sync Salesforce",
+    "summary": "Salesforce connector on sync_core (accounts, contacts, opportunities, Outbound "
+    "Messages).",
+    "version": "19.0.1.0.0",
+    "category": "Connector",
+    "author": "odoo-sync",
+    "website": "https://github.com/odoo-sync/odoo-sync",
+    "license": "LGPL-3",
+    "depends": ["sync_core", "contacts", "crm", "sale_project"],
+    "external_dependencies": {"python": ["simple-salesforce"]},
+    "data": [],
+    "demo": [],
+    "installable": True,
+    "development_status": "Alpha",
+    "maintainers": ["odoo-sync"],
+}

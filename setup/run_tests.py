@@ -1,0 +1,226 @@
+"""Run every test of the project and close with one summary line.
+
+Steps (each one can fail the run):
+1. lint: ruff and the mandatory pylint-odoo checks over addons/;
+2. the tests that need no database (`tests/`, plain pytest);
+3. a fresh database copied from a cached template that holds the Odoo apps our addons depend on,
+   then `odoo-bin -i <all five addons> --test-tags /sync_core,...`: the install itself (bad XML,
+   failing module) and every at_install / post_install test of the five addons.
+
+The closing line is `N passed, N failed` (pytest and Odoo counts together).  The run fails when
+anything failed, when an install failed, when zero tests ran, or when an addon ran no test.
+Called by `setup/test.sh` (make test), never directly by CI.
+"""
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+
+REPO = os.environ["REPO_ROOT"]
+ODOO_PATH = os.environ["ODOO_PATH"]
+VENV = os.environ["VENV"]
+PY = os.path.join(VENV, "bin", "python")
+ADDONS = os.environ["SYNC_ADDONS"].split(",")
+LOG_DIR = os.path.join(REPO, "var")
+
+SUMMARY_RE = re.compile(
+    r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database"
+)
+START_RE = re.compile(r"odoo\.addons\.(sync_\w+)\.tests\.\S+: Starting ")
+PYTEST_RE = re.compile(r"(\d+) (passed|failed|error|errors)\b")
+
+
+def step(msg):
+    print(f"\n== {msg}", flush=True)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=False, **kw)
+
+
+def psql(sql, db="postgres"):
+    return run(["psql", "-X", "-q", "-tA", "-d", db, "-c", sql], capture_output=True, text=True)
+
+
+def odoo(*args, log_file=None):
+    cmd = [
+        PY,
+        os.path.join(ODOO_PATH, "odoo-bin"),
+        f"--addons-path={os.environ['ADDONS_PATH']}",
+        f"--db_host={os.environ['PGHOST']}",
+        f"--db_port={os.environ['PGPORT']}",
+        f"--db_user={os.environ['PGUSER']}",
+        "--stop-after-init",
+        "--no-database-list",
+        "--max-cron-threads=0",
+        *args,
+    ]
+    if log_file is None:
+        return run(cmd, capture_output=True, text=True)
+    with open(log_file, "w") as fh:
+        return run(cmd, stdout=fh, stderr=subprocess.STDOUT)
+
+
+def lint():
+    step("lint (ruff, ruff format, pylint-odoo mandatory checks)")
+    dirs = [
+        d for d in ("addons", "tests", "setup", "bench") if os.path.isdir(os.path.join(REPO, d))
+    ]
+    ruff = os.path.join(VENV, "bin", "ruff")
+    pylint = [PY, "-m", "pylint", f"--rcfile={os.path.join(REPO, '.pylintrc-mandatory')}"]
+    failed = 0
+    for cmd in (
+        [ruff, "check", *dirs],
+        [ruff, "format", "--check", *dirs],
+        [*pylint, *[os.path.join("addons", a) for a in ADDONS]],
+    ):
+        if run(cmd, cwd=REPO).returncode:
+            print(f"FAILED: {' '.join(cmd[:4])} ...")
+            failed += 1
+    return failed
+
+
+def pure_tests():
+    step("tests without a database (tests/)")
+    res = run(
+        [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    sys.stdout.write(res.stdout[-6000:])
+    sys.stdout.write(res.stderr[-3000:])
+    passed = failed = 0
+    last = res.stdout.strip().splitlines()[-1] if res.stdout.strip() else ""
+    for num, word in PYTEST_RE.findall(last):
+        if word == "passed":
+            passed += int(num)
+        else:
+            failed += int(num)
+    if res.returncode not in (0, 5) and not failed:
+        failed = 1  # pytest crashed (collection error, usage error)
+    return passed, failed
+
+
+def dependencies():
+    """The Odoo apps our addons depend on, outside our own addons (for the template)."""
+    deps = set()
+    for addon in ADDONS:
+        with open(os.path.join(REPO, "addons", addon, "__manifest__.py")) as fh:
+            manifest = eval(fh.read(), {})
+        deps.update(d for d in manifest["depends"] if d not in ADDONS)
+    return sorted(deps)
+
+
+def template_db(deps):
+    """A database holding the dependencies, built once per Odoo tree and dependency set."""
+    key = hashlib.sha256(
+        (
+            ODOO_PATH + ",".join(deps) + str(os.path.getmtime(os.path.join(ODOO_PATH, "odoo")))
+        ).encode()
+    ).hexdigest()[:10]
+    name = f"odoo_sync_tmpl_{key}"
+    if psql(f"SELECT 1 FROM pg_database WHERE datname='{name}'").stdout.strip() == "1":
+        return name
+    step(f"building template database {name} ({', '.join(deps)})")
+    building = name + "_building"
+    run(["dropdb", "--if-exists", building])
+    log = os.path.join(LOG_DIR, "template.log")
+    t0 = time.time()
+    res = odoo("-d", building, "-i", ",".join(deps), "--log-level=warn", log_file=log)
+    if res.returncode:
+        print(open(log).read()[-5000:])
+        raise SystemExit(f"ERROR: installing Odoo's own apps {deps} failed (log: {log})")
+    run(
+        [
+            "psql",
+            "-X",
+            "-q",
+            "-d",
+            "postgres",
+            "-c",
+            f'ALTER DATABASE "{building}" RENAME TO "{name}"',
+        ]
+    )
+    print(f"template ready in {time.time() - t0:.0f}s")
+    return name
+
+
+def odoo_tests():
+    deps = dependencies()
+    tmpl = template_db(deps)
+    db = f"odoo_sync_test_{uuid.uuid4().hex[:8]}"
+    step(f"installing {', '.join(ADDONS)} in fresh database {db} and running their tests")
+    res = run(["createdb", "-T", tmpl, db])
+    if res.returncode:
+        raise SystemExit(f"ERROR: createdb -T {tmpl} {db} failed")
+    log = os.path.join(LOG_DIR, "odoo-tests.log")
+    t0 = time.time()
+    try:
+        res = odoo(
+            "-d",
+            db,
+            "-i",
+            ",".join(ADDONS),
+            "--test-enable",
+            "--test-tags",
+            ",".join(f"/{a}" for a in ADDONS),
+            "--http-port=0",
+            "--http-interface=127.0.0.1",
+            "--log-level=test",
+            log_file=log,
+        )
+    finally:
+        if not os.environ.get("KEEP_TEST_DB"):
+            run(["dropdb", "--if-exists", db])
+    text = open(log, errors="replace").read()
+    per_addon = {}
+    for addon in START_RE.findall(text):
+        per_addon[addon] = per_addon.get(addon, 0) + 1
+    problems = []
+    for line in text.splitlines():
+        if re.search(r" (ERROR|CRITICAL) ", line) or line.startswith(("FAIL:", "ERROR:")):
+            problems.append(line)
+    if problems:
+        print("\n".join(problems[:80]))
+    match = SUMMARY_RE.findall(text)
+    print(f"odoo-bin exited {res.returncode} after {time.time() - t0:.0f}s (log: {log})")
+    for addon in ADDONS:
+        print(f"  {addon}: {per_addon.get(addon, 0)} tests")
+    if not match:
+        print(text[-4000:])
+        print("ERROR: odoo-bin printed no test summary (install failed?)")
+        return 0, 1
+    failures, errors, total = (int(x) for x in match[-1])
+    failed = failures + errors
+    if res.returncode and not failed:
+        print(f"ERROR: odoo-bin exited {res.returncode} (install or load failure)")
+        failed = 1
+    missing = [a for a in ADDONS if not per_addon.get(a)]
+    if missing:
+        print(f"ERROR: no test ran in {', '.join(missing)}")
+        failed += len(missing)
+    return max(total - failures - errors, 0), failed
+
+
+def main():
+    os.makedirs(LOG_DIR, exist_ok=True)
+    t0 = time.time()
+    lint_failed = 0 if os.environ.get("SKIP_LINT") else lint()
+    p1, f1 = pure_tests()
+    p2, f2 = odoo_tests()
+    passed, failed = p1 + p2, f1 + f2 + lint_failed
+    step(f"done in {time.time() - t0:.0f}s")
+    if passed + failed == 0:
+        print("ERROR: no test ran")
+        failed = 1
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
