@@ -103,16 +103,16 @@ class SyncBackend(models.Model):
     def _compute_health(self):
         now = fields.Datetime.now()
         Job = self.env["sync.job"].sudo()
-        pending = dict(
-            (b.id, (count, oldest))
+        pending = {
+            b.id: (count, oldest)
             for b, count, oldest in Job._read_group(
                 [("backend_id", "in", self.ids), ("state", "in", ("pending", "started"))],
                 ["backend_id"],
                 ["__count", "create_date:min"],
             )
-        )
-        failed = dict(
-            (b.id, count)
+        }
+        failed = {
+            b.id: count
             for b, count in Job._read_group(
                 [
                     ("backend_id", "in", self.ids),
@@ -122,7 +122,7 @@ class SyncBackend(models.Model):
                 ["backend_id"],
                 ["__count"],
             )
-        )
+        }
         exc = {}
         for b, category, count in (
             self.env["sync.exception"]
@@ -324,7 +324,8 @@ class SyncBackend(models.Model):
         """
         self.ensure_one()
         wm = self._watermark(object_name)
-        self.env.cr.commit()  # the watermark row must exist for other workers
+        Job = self.env["sync.job"]
+        Job._commit()  # the watermark row must exist for other workers
         if not wm._try_lock():
             return {"skipped": f"a pull of {object_name} is already running"}
         totals = {"pages": 0, "read": 0}
@@ -350,7 +351,7 @@ class SyncBackend(models.Model):
                         not wm.cursor_stamp or last["updated_at"] >= wm.cursor_stamp
                     ):
                         wm.write({"cursor_stamp": last["updated_at"], "cursor_id": last["id"]})
-                    self.env.cr.commit()
+                    Job._commit()
             totals["remote_calls"] = adapter.calls
             if not dry_run:
                 wm.write(
@@ -365,7 +366,7 @@ class SyncBackend(models.Model):
             self.env.cr.rollback()
             if not dry_run:
                 wm.last_error = str(exc)[:2000]
-                self.env.cr.commit()
+                Job._commit()
             raise
         finally:
             wm._unlock()

@@ -172,15 +172,14 @@ class SyncJob(models.Model):
         """Runner: recover dead jobs, then claim and run jobs until none is due, the cron's
         time budget ends or `max_jobs` ran.  Each job is committed on its own."""
         self._recover_dead_jobs()
-        cron = self.env["ir.cron"]
         done = 0
         while max_jobs is None or done < max_jobs:
             job = self._claim_next()
             if not job:
                 break
-            job._perform()
+            remaining_time = job._perform()
             done += 1
-            if cron._commit_progress(1) <= 0:
+            if remaining_time <= 0:
                 break
         return done
 
@@ -207,7 +206,7 @@ class SyncJob(models.Model):
             )
             row = cr.fetchone()
             if not row:
-                cr.commit()
+                self._commit()
                 return self.browse()
             job_id, channel_id = row
             if channel_id and not self._channel_admits(channel_id, now):
@@ -223,7 +222,7 @@ class SyncJob(models.Model):
                 """,
                 [now, self._worker_name(), now, self.env.uid, job_id],
             )
-            cr.commit()
+            self._commit()
             job = self.browse(job_id)
             job.invalidate_recordset()
             return job
@@ -257,8 +256,14 @@ class SyncJob(models.Model):
         cr.execute("UPDATE sync_channel SET last_start_at = %s WHERE id = %s", [now, channel_id])
         return True
 
+    @api.model
+    def _commit(self, processed=0):
+        """Commit through the cron's progress API; returns the cron's remaining seconds."""
+        return self.env["ir.cron"]._commit_progress(processed)
+
     def _perform(self):
-        """Run one claimed job; commit its outcome; release its worker lock."""
+        """Run one claimed job; commit its outcome; release its worker lock.
+        Returns the cron run's remaining time (seconds)."""
         self.ensure_one()
         cr = self.env.cr
         try:
@@ -281,13 +286,13 @@ class SyncJob(models.Model):
             self.exception_ids.filtered(lambda e: e.state == "open")._mark_resolved(
                 self.env._("The job succeeded on retry.")
             )
-            cr.commit()
+            return self._commit(1)
         except Exception as exc:  # noqa: BLE001  every failure is recorded, none is lost
             trace = traceback.format_exc()
             cr.rollback()
             _logger.info("sync job %s failed: %s", self.id, exc)
             self._on_failure(exc, trace)
-            cr.commit()
+            return self._commit(1)
         finally:
             cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, self.id])
 
@@ -322,7 +327,8 @@ class SyncJob(models.Model):
         is held is running and is left alone.  Returns the recovered jobs."""
         cr = self.env.cr
         cr.execute(
-            "SELECT id FROM sync_job WHERE state = 'started' ORDER BY id FOR NO KEY UPDATE SKIP LOCKED"
+            "SELECT id FROM sync_job WHERE state = 'started'"
+            " ORDER BY id FOR NO KEY UPDATE SKIP LOCKED"
         )
         dead = []
         for (job_id,) in cr.fetchall():
@@ -340,14 +346,15 @@ class SyncJob(models.Model):
                 )
             else:
                 job.write({"state": "pending", "eta": fields.Datetime.now(), "error": msg})
-        cr.commit()
+        self._commit()
         return jobs
 
     @api.model
     def _cron_gc(self):
         """Delete done and cancelled jobs older than their backend's retention."""
         total = 0
-        for backend in self.env["sync.backend"].with_context(active_test=False).search([]):
+        backends = self.env["sync.backend"].with_context(active_test=False)
+        for backend in backends.search([("job_retention_days", ">", 0)]):
             limit = fields.Datetime.now() - timedelta(days=max(backend.job_retention_days, 1))
             old = self.search(
                 [

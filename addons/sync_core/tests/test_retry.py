@@ -3,9 +3,9 @@ import random
 from odoo.tests import BaseCase
 
 from odoo.addons.sync_core import retry
+from odoo.addons.sync_core.exceptions import WebhookAuthError
 from odoo.addons.sync_core.mapping import field_applies, map_inbound, parse_datetime
 from odoo.addons.sync_core.signatures import sign_generic, verify_generic
-from odoo.addons.sync_core.exceptions import WebhookAuthError
 
 
 class TestRetryPattern(BaseCase):
