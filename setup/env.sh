@@ -93,7 +93,10 @@ ensure_venv() {
     echo "$want" > "$stamp"
 }
 
+# odoo_bin [shell] OPTIONS...: odoo-bin with our addons path and database settings.
 odoo_bin() {
-    "$VENV/bin/python" "$ODOO_PATH/odoo-bin" --addons-path="$ADDONS_PATH" \
+    local sub=()
+    if [ "${1:-}" = "shell" ]; then sub=(shell); shift; fi
+    "$VENV/bin/python" "$ODOO_PATH/odoo-bin" "${sub[@]}" --addons-path="$ADDONS_PATH" \
         --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$PGUSER" "$@"
 }

@@ -10,7 +10,12 @@
     "license": "LGPL-3",
     "depends": ["sync_core", "contacts", "crm", "sale_project"],
     "external_dependencies": {"python": ["hubspot-api-client"]},
-    "data": [],
+    "data": [
+        "views/sync_backend_views.xml",
+        "data/sync_hubspot_data.xml",
+        "data/sync_job_kind_data.xml",
+        "data/ir_cron_data.xml",
+    ],
     "demo": [],
     "installable": True,
     "development_status": "Alpha",

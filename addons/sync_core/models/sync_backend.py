@@ -189,6 +189,14 @@ class SyncBackend(models.Model):
             "context": {"default_backend_id": self.id},
         }
 
+    @api.model
+    def _demo_setup(self, fake_urls):
+        """Sandbox demo hook: connectors create their sandbox backend wired to their fake.
+
+        fake_urls: {addon name: base URL of its fake}.  Must be idempotent.
+        """
+        return True
+
     # ------------------------------------------------------------------ adapter
     def _adapter_config(self):
         """Plain dict handed to the adapter; credentials read with sudo, never logged."""

@@ -44,7 +44,7 @@ class SyncJob(models.Model):
 
     name = fields.Char(required=True, default="/")
     kind = fields.Char(required=True, index=True, readonly=True)
-    kind_id = fields.Many2one("sync.job.kind", compute="_compute_kind_id")
+    kind_id = fields.Many2one("sync.job.kind", string="Job kind", compute="_compute_kind_id")
     backend_id = fields.Many2one("sync.backend", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     channel_id = fields.Many2one("sync.channel", index=True, ondelete="set null", readonly=True)

@@ -1,8 +1,10 @@
 import ast
+import json
 import logging
 
 from odoo import api, fields, models, tools
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 from .. import mapping as mapping_logic
 from ..exceptions import MissingReferenceError, SyncError, ValidationSyncError
@@ -36,7 +38,9 @@ class SyncMapping(models.Model):
     line_ids = fields.One2many("sync.mapping.line", "mapping_id", copy=True)
     match_ids = fields.One2many("sync.mapping.match", "mapping_id", copy=True)
     version = fields.Integer(default=0, readonly=True, tracking=True)
-    version_ids = fields.One2many("sync.mapping.version", "mapping_id", readonly=True)
+    version_ids = fields.One2many(
+        "sync.mapping.version", "mapping_id", string="Versions", readonly=True
+    )
     default_values = fields.Char(
         help="Python-literal dict of values set on records created by the sync, "
         "e.g. {'is_company': True}."
@@ -312,10 +316,56 @@ class SyncMapping(models.Model):
             )
             audits.append(self._audit_vals(job, rec, binding.res_id, "delete", {}))
             changes.append({"external_id": rec["id"], "operation": "delete"})
-        if binding_creates:
-            Binding.create(binding_creates)
-        if audits:
-            self.env["sync.audit"].sudo().create(audits)
+        self._insert_rows("sync.binding", binding_creates)
+        self._insert_rows("sync.audit", audits)
+
+    def _insert_rows(self, model_name, rows):
+        """Insert many rows of a plain sync table in one statement (bindings and audit rows of a
+        page): the ORM's per-record create overhead would halve the pull's throughput."""
+        if not rows:
+            return
+        Model = self.env[model_name]
+        columns = sorted(rows[0])
+        types = []
+        for name in columns:
+            field = Model._fields[name]
+            types.append(SQL("%s %s", SQL.identifier(name), SQL(field.column_type[1])))
+        extra = {}
+        if "company_id" in Model._fields and "company_id" not in rows[0]:
+            extra["company_id"] = self.backend_id.company_id.id
+        if "date" in Model._fields and "date" not in rows[0]:
+            extra["date"] = fields.Datetime.now()
+        if Model._log_access:
+            extra |= {
+                "create_uid": self.env.uid,
+                "write_uid": self.env.uid,
+                "create_date": fields.Datetime.now(),
+                "write_date": fields.Datetime.now(),
+            }
+        names = [*columns, *extra]
+        payload = [
+            {
+                **{k: _sql_value(v) for k, v in row.items()},
+                **{k: _sql_value(v) for k, v in extra.items()},
+            }
+            for row in rows
+        ]
+        for name in extra:
+            types.append(
+                SQL("%s %s", SQL.identifier(name), SQL(Model._fields[name].column_type[1]))
+            )
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO %s (%s) SELECT %s FROM jsonb_to_recordset(%s::jsonb) AS x(%s)",
+                SQL.identifier(Model._table),
+                SQL(", ").join(SQL.identifier(n) for n in names),
+                SQL(", ").join(SQL.identifier(n) for n in names),
+                json.dumps(payload),
+                SQL(", ").join(types),
+            )
+        )
+        Model.invalidate_model()
 
     def _binding_vals(self, rec, rec_hash, now, res_id):
         return {
@@ -345,63 +395,67 @@ class SyncMapping(models.Model):
         }
 
     def _match_existing(self, records, Model):
-        """{external_id: res_id} of unbound remote records that match an existing record."""
+        """{external_id: res_id} of unbound remote records that match an existing record.
+
+        One SQL prefilter per rule and page on the normalised column (no ORM OR-chains of
+        ILIKE), then one ORM search on the few candidates (record rules and the rule's extra
+        domain apply), then one query for the bindings the candidates already have.
+        """
         found = {}
         if not records or not self.match_ids:
             return found
-        bound = (
-            set(
-                self.env["sync.binding"]
-                .sudo()
-                .search(
-                    [("backend_id", "=", self.backend_id.id), ("res_model", "=", self.res_model)]
-                )
-                .mapped("res_id")
-            )
-            if len(records) < 50
-            else None
-        )
+        Binding = self.env["sync.binding"].sudo()
+        taken = set()
         for rule in self.match_ids:
-            pending = [r for r in records if r["id"] not in found]
+            field = Model._fields.get(rule.odoo_field)
+            if not field or not field.store or field.type not in ("char", "text"):
+                continue
             keys = {}
-            for rec in pending:
-                key = _match_key(
-                    rule.method, mapping_logic.get_path(rec.get("data") or {}, rule.remote_field)
-                )
+            for rec in records:
+                if rec["id"] in found:
+                    continue
+                raw = mapping_logic.get_path(rec.get("data") or {}, rule.remote_field)
+                key = _match_key(rule.method, raw)
                 if key:
                     keys.setdefault(key, []).append(rec["id"])
             if not keys:
                 continue
-            domain = Domain(ast.literal_eval(rule.extra_domain or "[]"))
+            column = SQL.identifier(Model._table, rule.odoo_field)
             if rule.method == "email_domain":
-                domain &= Domain.OR(Domain(rule.odoo_field, "=ilike", f"%{k}") for k in keys)
+                where = SQL("lower(%s) LIKE ANY(%s)", column, [f"%{k}%" for k in keys])
             elif rule.method == "iexact":
-                domain &= Domain.OR(Domain(rule.odoo_field, "=ilike", k) for k in keys)
-            else:
-                domain &= Domain(rule.odoo_field, "in", list(keys))
-            candidates = Model.search(domain, order="id")
-            if bound is None:
-                bound_ids = set(
-                    self.env["sync.binding"]
-                    .sudo()
-                    .search(
-                        [
-                            ("backend_id", "=", self.backend_id.id),
-                            ("res_model", "=", self.res_model),
-                            ("res_id", "in", candidates.ids),
-                        ]
-                    )
-                    .mapped("res_id")
+                where = SQL(
+                    "lower(regexp_replace(trim(%s), '\\s+', ' ', 'g')) = ANY(%s)",
+                    column,
+                    list(keys),
                 )
             else:
-                bound_ids = bound
+                where = SQL("%s = ANY(%s)", column, list(keys))
+            Model.flush_model([rule.odoo_field])
+            self.env.cr.execute(
+                SQL("SELECT id FROM %s WHERE %s", SQL.identifier(Model._table), where)
+            )
+            ids = [row[0] for row in self.env.cr.fetchall()]
+            if not ids:
+                continue
+            domain = Domain("id", "in", ids) & Domain(ast.literal_eval(rule.extra_domain or "[]"))
+            candidates = Model.search(domain, order="id")
+            bound = set(
+                Binding.search(
+                    [
+                        ("backend_id", "=", self.backend_id.id),
+                        ("res_model", "=", self.res_model),
+                        ("res_id", "in", candidates.ids),
+                    ]
+                ).mapped("res_id")
+            )
             for cand in candidates:
-                if cand.id in bound_ids:
+                if cand.id in bound or cand.id in taken:
                     continue
-                key = _match_key(rule.method, cand[rule.odoo_field])
-                for ext_id in keys.pop(key, []):
-                    found[ext_id] = cand.id
-                    bound_ids.add(cand.id)
+                ext_ids = keys.pop(_match_key(rule.method, cand[rule.odoo_field]), None)
+                if ext_ids:  # one remote record per existing record; the others are created
+                    found[ext_ids[0]] = cand.id
+                    taken.add(cand.id)
         return found
 
     def _resolve_refs(self, records, lines):
@@ -569,6 +623,12 @@ def _match_key(method, value):
         return value.split("/")[0] or None
     if method == "iexact":
         return " ".join(value.lower().split())
+    return value
+
+
+def _sql_value(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
     return value
 
 

@@ -1,1 +1,6 @@
 from . import test_fake
+from . import test_pull
+from . import test_webhook
+from . import test_adapter
+from . import test_deals
+from . import test_mapping

@@ -1,0 +1,475 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""HubSpot adapter: the only code of this addon that talks to HubSpot (plain Python, no ORM).
+
+Built on the official ``hubspot-api-client``: its search, list, batch and associations APIs,
+its OAuth tokens API and its v3 signature helper.  POST/PATCH calls are retried on 429 by a
+urllib3 ``Retry`` handed to the client (its default retry skips them:
+HubSpot/hubspot-api-python#117).
+"""
+
+import hmac
+import json
+import logging
+import re
+from datetime import datetime
+
+import requests
+import urllib3
+from hubspot import HubSpot
+from hubspot.crm import associations as _assoc_pkg  # noqa: F401  (loads the v4 package)
+from hubspot.crm import companies, contacts, deals, line_items
+from hubspot.crm.associations import v4 as associations_v4
+from hubspot.utils.signature import Signature
+from urllib3.util.retry import Retry
+
+from odoo.addons.sync_core.adapter import BaseAdapter, raise_for_response
+from odoo.addons.sync_core.exceptions import (
+    AuthenticationError,
+    RateLimitedError,
+    RemoteUnavailableError,
+    SyncError,
+    WebhookAuthError,
+)
+from odoo.addons.sync_core.mapping import parse_datetime
+from odoo.addons.sync_core.signatures import check_timestamp
+
+try:  # the OAuth package has its own exception classes
+    from hubspot.oauth import ApiException as OAuthApiException
+except ImportError:  # pragma: no cover
+    OAuthApiException = companies.ApiException
+
+_logger = logging.getLogger(__name__)
+
+OBJECT_PACKAGES = {
+    "companies": companies,
+    "contacts": contacts,
+    "deals": deals,
+    "line_items": line_items,
+}
+API_EXCEPTIONS = tuple(
+    {
+        companies.ApiException,
+        contacts.ApiException,
+        deals.ApiException,
+        line_items.ApiException,
+        associations_v4.ApiException,
+        OAuthApiException,
+    }
+)
+# Search filters on the last-modified property (contacts keep the legacy name).
+MODIFIED_PROPERTY = {"contacts": "lastmodifieddate"}
+DEFAULT_MODIFIED = "hs_lastmodifieddate"
+# Properties always read (mapped ones are added by the backend's configuration).
+DEFAULT_PROPERTIES = {
+    "companies": ["name", "domain", "phone", "city", "country", "vat"],
+    "contacts": ["firstname", "lastname", "email", "phone", "jobtitle"],
+    "deals": ["dealname", "dealstage", "pipeline", "amount", "closedate"],
+    "line_items": ["name", "hs_sku", "quantity", "price"],
+}
+# Associations a record needs in its data: object -> (to object, data key).
+PRIMARY_ASSOCIATIONS = {
+    "contacts": ("companies", "company_id"),
+    "deals": ("companies", "company_id"),
+}
+PRIMARY_TYPE_IDS = {("contacts", "companies"): 1, ("deals", "companies"): 5}
+SEARCH_MAX = 200
+SEARCH_WINDOW = 10_000
+BATCH_MAX = 100
+LIST_MAX = 100
+DEFAULT_RETRY_AFTER = 10.0
+
+# HubSpot's v3 recipe decodes exactly these escapes of the URI before signing it.
+_URI_DECODING = {
+    "%3A": ":",
+    "%2F": "/",
+    "%3F": "?",
+    "%40": "@",
+    "%21": "!",
+    "%24": "$",
+    "%27": "'",
+    "%28": "(",
+    "%29": ")",
+    "%2A": "*",
+    "%2C": ",",
+    "%3B": ";",
+}
+_URI_ESCAPE_RE = re.compile("|".join(_URI_DECODING), re.IGNORECASE)
+
+
+def decode_uri(uri):
+    """The URI as HubSpot signs it (v3): only the documented ``%XX`` escapes decoded."""
+    return _URI_ESCAPE_RE.sub(lambda match: _URI_DECODING[match.group(0).upper()], uri)
+
+
+def verify_v3(secret, method, url, body, headers, window=300, now=None):
+    """Raise WebhookAuthError unless ``X-HubSpot-Signature-v3`` is valid and fresh."""
+    if not secret:
+        raise WebhookAuthError("backend has no HubSpot app secret", status=403)
+    signature = headers.get("X-HubSpot-Signature-v3")
+    if not signature:
+        raise WebhookAuthError("missing signature header")
+    timestamp = headers.get("X-HubSpot-Request-Timestamp")
+    check_timestamp(timestamp, window=window, now=now, unit=0.001)
+    try:
+        text = (body or b"").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WebhookAuthError("body is not UTF-8") from exc
+    expected = Signature.get_signature(
+        secret, text, "v3", http_uri=decode_uri(url), http_method=method, timestamp=timestamp
+    )
+    if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
+        raise WebhookAuthError("bad signature")
+
+
+def _ms(dt):
+    """Naive UTC datetime -> epoch milliseconds."""
+    return round((dt - _EPOCH).total_seconds() * 1000)
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def refresh_access_token(config):
+    """OAuth refresh-token grant through the client's tokens API.
+
+    Returns {"access_token", "refresh_token", "expires_in"}."""
+    client = HubSpot(host=config.get("base_url") or None)
+    try:
+        tokens = client.oauth.tokens_api.create(
+            grant_type="refresh_token",
+            refresh_token=config["refresh_token"],
+            client_id=config["client_id"],
+            client_secret=config["client_secret"],
+            _request_timeout=config.get("timeout") or 30,
+        )
+    except API_EXCEPTIONS as exc:
+        if exc.status == 400:  # BAD_REFRESH_TOKEN / BAD_CLIENT_*: a human must reconnect
+            raise AuthenticationError(
+                f"HubSpot refused the OAuth refresh (HTTP 400): {_body_status(exc)}",
+                pattern="OAuth refresh refused",
+            ) from exc
+        raise classify(exc) from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise RemoteUnavailableError(f"HubSpot unreachable: {exc}", pattern="unreachable") from exc
+    return {
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "expires_in": int(tokens.expires_in or 0),
+    }
+
+
+def _body_status(exc):
+    try:
+        body = json.loads(exc.body or b"{}")
+    except ValueError:
+        return ""
+    return str(body.get("status") or body.get("category") or "")[:100]
+
+
+def classify(exc):
+    """An ApiException -> a sync_core error, by status code and headers (never body text)."""
+    status = exc.status or 0
+    headers = exc.headers or {}
+    if status == 429:
+        retry_after = headers.get("Retry-After")
+        try:
+            retry_after = float(retry_after) if retry_after else DEFAULT_RETRY_AFTER
+        except ValueError:
+            retry_after = DEFAULT_RETRY_AFTER
+        return RateLimitedError(
+            "rate limited by HubSpot (HTTP 429)", retry_after=retry_after, pattern="HTTP 429"
+        )
+    if status >= 500 or status == 0:
+        return RemoteUnavailableError(f"HubSpot error HTTP {status}", pattern=f"HTTP {status}")
+    if status in (401, 403):
+        return AuthenticationError(
+            f"HubSpot refused our credentials (HTTP {status}) {_body_status(exc)}",
+            pattern=f"HTTP {status}",
+        )
+    return SyncError(
+        f"HubSpot refused the request (HTTP {status}) {_body_status(exc)}",
+        pattern=f"HTTP {status}",
+    )
+
+
+class HubSpotAdapter(BaseAdapter):
+    """config: base_url (host, empty for api.hubapi.com), access_token, timeout, page_size,
+    properties ({object: [names]}), retries, backoff."""
+
+    page_size = SEARCH_MAX
+    batch_size = BATCH_MAX
+
+    def __init__(self, config):
+        super().__init__(config)
+        retry = Retry(
+            total=config.get("retries", 3),
+            connect=2,
+            read=0,  # a POST that timed out may have been applied: never re-send it blindly
+            status=config.get("retries", 3),
+            status_forcelist=(429,),
+            allowed_methods=None,  # every method, POST and PATCH included
+            respect_retry_after_header=True,
+            backoff_factor=config.get("backoff", 0.5),
+            raise_on_status=False,  # the last 429 reaches us as an ApiException
+        )
+        self.client = HubSpot(
+            access_token=config.get("access_token") or None,
+            host=config.get("base_url") or None,
+            retry=retry,
+        )
+        self.timeout = config.get("timeout") or 30
+        self.rate_limit_remaining = None
+        self._apis = {}
+
+    # ------------------------------------------------------------------ plumbing
+    def _api(self, object_name, name):
+        key = (object_name, name)
+        if key not in self._apis:
+            if object_name == "associations":
+                self._apis[key] = getattr(self.client.crm.associations.v4, name)
+            else:
+                if object_name not in OBJECT_PACKAGES:
+                    raise SyncError(f"unknown HubSpot object {object_name}", category="validation")
+                self._apis[key] = getattr(getattr(self.client.crm, object_name), name)
+        return self._apis[key]
+
+    def _call(self, func, *args, **kwargs):
+        self.calls += 1
+        kwargs.setdefault("_request_timeout", self.timeout)
+        try:
+            result, _status, headers = func(*args, **kwargs)
+        except API_EXCEPTIONS as exc:
+            raise classify(exc) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise RemoteUnavailableError(
+                f"HubSpot unreachable or timed out: {exc.__class__.__name__}",
+                pattern="unreachable",
+            ) from exc
+        remaining = (headers or {}).get("X-HubSpot-RateLimit-Remaining")
+        if remaining and remaining.isdigit():
+            self.rate_limit_remaining = int(remaining)
+        return result
+
+    def _properties(self, object_name):
+        extra = (self.config.get("properties") or {}).get(object_name) or []
+        return sorted(set(DEFAULT_PROPERTIES.get(object_name, [])) | set(extra))
+
+    @staticmethod
+    def _stamp(obj):
+        return parse_datetime(obj.updated_at) if obj.updated_at else None
+
+    def _record(self, object_name, obj, archived=False):
+        data = {k: (None if v == "" else v) for k, v in (obj.properties or {}).items()}
+        if object_name == "contacts":
+            parts = [data.get("firstname"), data.get("lastname")]
+            data["name"] = " ".join(p.strip() for p in parts if p and p.strip()) or data.get(
+                "email"
+            )
+        stamp = self._stamp(obj)
+        if archived and getattr(obj, "archived_at", None):
+            stamp = parse_datetime(obj.archived_at)
+        return {
+            "id": str(obj.id),
+            "updated_at": stamp,
+            "archived": bool(archived or getattr(obj, "archived", False)),
+            "data": data,
+        }
+
+    # ------------------------------------------------------------------ API of the engine
+    def test_connection(self):
+        """Cheap calls: the account details (portal id) and one company (read scope)."""
+        base = (self.config.get("base_url") or "https://api.hubapi.com").rstrip("/")
+        self.calls += 1
+        try:
+            response = requests.get(
+                f"{base}/account-info/v3/details",
+                headers={"Authorization": f"Bearer {self.config.get('access_token') or ''}"},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise RemoteUnavailableError(f"HubSpot unreachable: {exc}") from exc
+        raise_for_response(response)
+        info = response.json()
+        self._call(self._api("companies", "basic_api").get_page_with_http_info, limit=1)
+        return f"HubSpot portal {info.get('portalId')} ({info.get('timeZone', '')})"
+
+    def iter_changes(self, object_name, since, after=None, page_size=None):
+        """Search on the last-modified property, ascending; restart the search from the last
+        stamp seen before passing HubSpot's 10,000-result window (ids already yielded at that
+        stamp are skipped); then archived records since `since`."""
+        limit = min(page_size or self.page_size, SEARCH_MAX)
+        prop = MODIFIED_PROPERTY.get(object_name, DEFAULT_MODIFIED)
+        properties = self._properties(object_name)
+        search = self._api(object_name, "search_api").do_search_with_http_info
+        request_cls = OBJECT_PACKAGES[object_name].PublicObjectSearchRequest
+        last_ms = _ms(after[0]) if after else (_ms(since) if since else None)
+        seen_at_last = {str(after[1])} if after else set()
+        while True:
+            window_start = last_ms
+            offset = 0
+            filters = (
+                [{"propertyName": prop, "operator": "GTE", "value": str(last_ms)}]
+                if last_ms is not None
+                else []
+            )
+            while True:
+                answer = self._call(
+                    search,
+                    public_object_search_request=request_cls(
+                        filter_groups=[{"filters": filters}] if filters else [],
+                        sorts=[{"propertyName": prop, "direction": "ASCENDING"}],
+                        properties=properties,
+                        limit=limit,
+                        after=str(offset) if offset else None,
+                    ),
+                )
+                page = []
+                for obj in answer.results or []:
+                    rec = self._record(object_name, obj)
+                    rec_ms = _ms(rec["updated_at"]) if rec["updated_at"] else 0
+                    if last_ms is not None and rec_ms < last_ms:
+                        continue
+                    if rec_ms == last_ms and rec["id"] in seen_at_last:
+                        continue
+                    if last_ms is None or rec_ms > last_ms:
+                        last_ms, seen_at_last = rec_ms, set()
+                    seen_at_last.add(rec["id"])
+                    page.append(rec)
+                if page:
+                    page.sort(key=lambda r: (r["updated_at"], int(r["id"])))
+                    self._add_associations(object_name, page)
+                    yield page
+                paging = answer.paging
+                if not paging or not paging.next or not paging.next.after:
+                    break
+                offset = int(paging.next.after)
+                if offset + limit > SEARCH_WINDOW:
+                    break
+            if not paging or not paging.next or not paging.next.after:
+                break
+            if last_ms == window_start:
+                raise SyncError(
+                    f"more than {SEARCH_WINDOW} {object_name} share one last-modified stamp",
+                    category="validation",
+                    pattern="search window too narrow",
+                )
+        if since is not None:
+            archived = self._archived_since(object_name, since)
+            if archived:
+                yield archived
+
+    def _archived_since(self, object_name, since):
+        """Archived (deleted) records whose archivedAt is at or after `since` (list endpoint,
+        opaque cursor: the whole archive is walked, 100 per call)."""
+        get_page = self._api(object_name, "basic_api").get_page_with_http_info
+        out, cursor = [], None
+        while True:
+            answer = self._call(get_page, limit=LIST_MAX, after=cursor, archived=True)
+            for obj in answer.results or []:
+                rec = self._record(object_name, obj, archived=True)
+                if rec["updated_at"] and rec["updated_at"] >= since:
+                    out.append(rec)
+            paging = answer.paging
+            if not paging or not paging.next or not paging.next.after:
+                break
+            cursor = paging.next.after
+        out.sort(key=lambda r: (r["updated_at"], int(r["id"])))
+        return out
+
+    def _add_associations(self, object_name, records):
+        """Put the primary associated record id (e.g. a contact's company) into data."""
+        if object_name not in PRIMARY_ASSOCIATIONS or not records:
+            return
+        to_object, key = PRIMARY_ASSOCIATIONS[object_name]
+        links = self.associations(object_name, to_object, [r["id"] for r in records])
+        for rec in records:
+            rec["data"][key] = self._primary(object_name, to_object, links.get(rec["id"], []))
+
+    @staticmethod
+    def _primary(object_name, to_object, targets):
+        """targets: [(to_id, [type ids])] -> the primary target, else the first one."""
+        primary_type = PRIMARY_TYPE_IDS.get((object_name, to_object))
+        for to_id, type_ids in targets:
+            if primary_type in type_ids:
+                return to_id
+        return targets[0][0] if targets else None
+
+    def associations(self, object_name, to_object, ids):
+        """{from id: [(to id, [association type ids])]} through the v4 batch API."""
+        batch = self._api("associations", "batch_api").get_page_with_http_info
+        request_cls = associations_v4.BatchInputPublicFetchAssociationsBatchRequest
+        out = {}
+        for start in range(0, len(ids), BATCH_MAX):
+            chunk = ids[start : start + BATCH_MAX]
+            answer = self._call(
+                batch,
+                object_name,
+                to_object,
+                request_cls(inputs=[{"id": str(i)} for i in chunk]),
+            )
+            for result in answer.results or []:
+                out[str(result._from.id)] = [
+                    (str(to.to_object_id), [t.type_id for t in to.association_types or []])
+                    for to in result.to or []
+                ]
+        return out
+
+    def read_batch(self, object_name, ids, archived_too=True):
+        """Current state of `ids` (100 per call); ids missing live are looked up archived and
+        come back with archived=True; ids unknown either way are left out."""
+        read = self._api(object_name, "batch_api").read_with_http_info
+        request_cls = OBJECT_PACKAGES[object_name].BatchReadInputSimplePublicObjectId
+        properties = self._properties(object_name)
+        out = []
+        for archived in (False, True) if archived_too else (False,):
+            wanted = [
+                i for i in dict.fromkeys(str(i) for i in ids) if i not in {r["id"] for r in out}
+            ]
+            if not wanted:
+                break
+            for start in range(0, len(wanted), BATCH_MAX):
+                chunk = wanted[start : start + BATCH_MAX]
+                answer = self._call(
+                    read,
+                    request_cls(
+                        inputs=[{"id": i} for i in chunk],
+                        properties=properties,
+                        properties_with_history=[],
+                    ),
+                    archived=archived,
+                )
+                out.extend(
+                    self._record(object_name, obj, archived=archived)
+                    for obj in answer.results or []
+                )
+        live = [r for r in out if not r["archived"]]
+        self._add_associations(object_name, live)
+        return out
+
+    def write_batch(self, object_name, items):
+        """items: [(id or None, properties)] -> ids in input order.  Updates go in batches of
+        100 (batch update); creates one by one (a batch create does not say which result
+        answers which input)."""
+        package = OBJECT_PACKAGES[object_name]
+        written = {}
+        updates = [(i, ext, props) for i, (ext, props) in enumerate(items) if ext]
+        update = self._api(object_name, "batch_api").update_with_http_info
+        for start in range(0, len(updates), BATCH_MAX):
+            chunk = updates[start : start + BATCH_MAX]
+            answer = self._call(
+                update,
+                package.BatchInputSimplePublicObjectBatchInput(
+                    inputs=[{"id": ext, "properties": props} for _i, ext, props in chunk]
+                ),
+            )
+            done = {str(obj.id) for obj in answer.results or []}
+            for index, ext, _props in chunk:
+                if ext in done:
+                    written[index] = ext
+        create = self._api(object_name, "basic_api").create_with_http_info
+        for index, (ext, props) in enumerate(items):
+            if ext:
+                continue
+            obj = self._call(create, package.SimplePublicObjectInputForCreate(properties=props))
+            written[index] = str(obj.id)
+        return [written[i] for i in sorted(written)]

@@ -1,0 +1,59 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from .common import HubSpotCase
+
+
+class TestSystemOfRecord(HubSpotCase):
+    """HubSpot owns the e-mail, Odoo owns the payment terms (sent to HubSpot)."""
+
+    def test_email_from_hubspot_payment_terms_from_odoo(self):
+        Term = self.env["account.payment.term"]
+        net30 = Term.create({"name": "Net 30 (test)"})
+        immediate = Term.create({"name": "Immediate (test)"})
+        contacts = self.mappings.filtered(lambda m: m.remote_object == "contacts")
+        contacts.line_ids = [
+            (
+                0,
+                0,
+                {
+                    "remote_field": "odoo_payment_term_id",
+                    "odoo_field": "property_payment_term_id",
+                    "transform": "int",
+                    "owner": "odoo",
+                    "direction": "both",
+                },
+            )
+        ]
+        contact = self.fake.add(
+            "contacts",
+            {
+                "firstname": "Ann",
+                "lastname": "Lee",
+                "email": "ann@old.example",
+                "odoo_payment_term_id": str(net30.id),
+            },
+        )
+        self.assertEqual(self.pull("contacts").state, "done")
+        partner = self.record_of(contact)
+        self.assertEqual(partner.email, "ann@old.example")
+        self.assertEqual(partner.property_payment_term_id, net30, "set from HubSpot on create")
+        # Odoo changes both fields: the payment terms go to HubSpot (Odoo owns them)
+        partner.write({"property_payment_term_id": immediate.id, "email": "ann@odoo.example"})
+        export = self.env["sync.job"].search(
+            [("backend_id", "=", self.backend.id), ("kind", "=", "export")]
+        )
+        self.assertEqual(len(export), 1)
+        self.run_jobs()
+        self.assertEqual(export.state, "done", export.error)
+        remote = self.fake.get("contacts", contact)["properties"]
+        self.assertEqual(remote["odoo_payment_term_id"], str(immediate.id))
+        self.assertEqual(remote["email"], "ann@old.example", "Odoo does not own the e-mail")
+        # HubSpot changes both: the e-mail wins, the payment terms do not
+        self.fake.update(
+            "contacts",
+            contact,
+            {"email": "ann@new.example", "odoo_payment_term_id": str(net30.id)},
+        )
+        job = self.pull("contacts")
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(partner.email, "ann@new.example")
+        self.assertEqual(partner.property_payment_term_id, immediate)

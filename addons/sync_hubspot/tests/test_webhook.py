@@ -1,0 +1,105 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import json
+import time
+
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.sync_hubspot.fake import webhooks
+
+SECRET = "app-client-secret"
+
+
+@tagged("-at_install", "post_install")
+class TestWebhook(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend = cls.env["sync.backend"].create(
+            {"name": "HubSpot hook", "kind": "hubspot", "hubspot_client_secret": SECRET}
+        )
+        cls.backend._hubspot_create_default_mappings()
+        cls.path = f"/sync/hubspot/{cls.backend.webhook_token}"
+
+    def post(self, events, secret=SECRET, timestamp_ms=None, tamper=False, query=""):
+        url = self.base_url() + self.path + query
+        body = json.dumps(events, separators=(",", ":")).encode()
+        timestamp_ms = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
+        headers = {
+            "Content-Type": "application/json",
+            "X-HubSpot-Signature-v3": webhooks.sign_v3(secret, "POST", url, body, timestamp_ms),
+            "X-HubSpot-Request-Timestamp": str(timestamp_ms),
+            "X-HubSpot-Signature-Version": "v1",
+            "X-HubSpot-Signature": webhooks.sign_v1(secret, body),
+        }
+        if tamper:
+            body += b" "
+        return self.url_open(url, data=body, headers=headers)
+
+    def events(self):
+        return self.env["sync.event"].search([("backend_id", "=", self.backend.id)])
+
+    def test_valid_signature_enqueues_refetch_jobs(self):
+        events = [
+            webhooks.build_event("company.propertyChange", 101, property_name="name"),
+            webhooks.build_event("deal.propertyChange", 202, property_name="dealstage"),
+            webhooks.build_event(
+                "contact.merge",
+                303,
+                primaryObjectId=303,
+                mergedObjectIds=[304],
+                newObjectId=303,
+            ),
+        ]
+        # the documented shape (eventType, no subscriptionType) is accepted too
+        documented = dict(events[0], eventId=9_999_001)
+        documented["eventType"] = documented.pop("subscriptionType")
+        res = self.post([*events, documented], query="?db=x%3Ay")
+        self.assertEqual(res.status_code, 200, res.text)
+        self.assertEqual(res.json()["stored"], 4)
+        stored = self.events()
+        self.assertEqual(set(stored.mapped("state")), {"queued"})
+        jobs = stored.job_id
+        by_kind = {job.kind: job for job in jobs}
+        self.assertEqual(len(jobs), 3, "two events of company 101 share one job")
+        self.assertEqual(by_kind["hubspot_deal"].payload, {"ids": ["202"]})
+        self.assertEqual(
+            jobs.filtered(lambda j: j.identity_key == "import:contacts:303").payload,
+            {"object": "contacts", "ids": ["303", "304"]},
+        )
+        self.assertEqual(
+            jobs.filtered(lambda j: j.identity_key == "import:companies:101").payload,
+            {"object": "companies", "ids": ["101"]},
+        )
+
+    def test_duplicate_event_id_stored_once(self):
+        event = webhooks.build_event("company.creation", 77)
+        res = self.post([event, dict(event)])
+        self.assertEqual(res.status_code, 200, res.text)
+        self.assertEqual((res.json()["stored"], res.json()["duplicates"]), (1, 1))
+        res = self.post([event])  # redelivery
+        self.assertEqual(res.json()["duplicates"], 1)
+        self.assertEqual(len(self.events()), 1)
+        self.assertEqual(self.events().delivery_count, 3)
+
+    def test_refused_requests_store_nothing(self):
+        events = [webhooks.build_event("company.creation", 88)]
+        res = self.post(events, secret="wrong-secret")
+        self.assertEqual(res.status_code, 401)
+        self.assertEqual(res.json()["reason"], "bad signature")
+        res = self.post(events, tamper=True)
+        self.assertEqual(res.status_code, 401)
+        res = self.post(events, timestamp_ms=int(time.time() * 1000) - 6 * 60 * 1000)
+        self.assertEqual(res.status_code, 401)
+        self.assertIn("stale", res.json()["reason"])
+        raw = json.dumps(events).encode()
+        res = self.url_open(
+            self.base_url() + self.path, data=raw, headers={"Content-Type": "application/json"}
+        )
+        self.assertEqual(res.status_code, 401)
+        self.assertFalse(self.events())
+        self.assertFalse(self.env["sync.job"].search([("backend_id", "=", self.backend.id)]))
+
+    def test_malformed_events_rejected(self):
+        res = self.post([{"subscriptionType": "company.creation"}])
+        self.assertEqual(res.status_code, 400)
+        self.assertEqual(self.events().state, "rejected")

@@ -1,0 +1,108 @@
+"""Batch pull throughput against raw ORM speed, measured in one run (run by bench/run.sh).
+
+Prints three rates (records/s) and their ratios:
+- raw:        one `res.partner.create(vals_list)` of N records (the ceiling);
+- pull:       end-to-end batch pull of N remote records over real HTTP from the generic fake
+              (pages of 200, bindings, match rules, audit rows, watermark commits);
+- per-record: the one-job-one-transaction-per-record pattern (a job per record, run by the
+              runner), on N/4 records.
+Executed inside `odoo-bin shell` (the variable `env` is given).
+"""
+
+import math
+import os
+import time
+
+from odoo.addons.sync_core.fake.server import GenericFake
+
+N = int(os.environ.get("BENCH_N", "4000"))
+PAGE = 200
+env = env  # noqa: F821  (given by odoo-bin shell)
+ctx = {"tracking_disable": True}
+
+
+def vals(i, tag):
+    return {
+        "name": f"{tag} {i:06d}",
+        "email": f"user{i}@{tag.lower()}{i}.example",
+        "phone": f"+32 2 {i:06d}",
+        "website": f"{tag.lower()}{i}.example",
+        "is_company": True,
+    }
+
+
+def remote(i, tag):
+    v = vals(i, tag)
+    return {"name": v["name"], "email": v["email"], "phone": v["phone"], "website": v["website"]}
+
+
+fake = GenericFake(token="bench")
+fake.start()
+backend = env["sync.backend"].create(
+    {
+        "name": "bench",
+        "kind": "generic",
+        "base_url": fake.base_url,
+        "api_token": "bench",
+        "page_size": PAGE,
+        "channel_capacity": 1,
+    }
+)
+env["sync.mapping"].create(
+    {
+        "name": "bench",
+        "backend_id": backend.id,
+        "remote_object": "customers",
+        "res_model": "res.partner",
+        "default_values": "{'is_company': True}",
+        "line_ids": [
+            (0, 0, {"remote_field": f, "odoo_field": f}) for f in ("name", "email", "phone")
+        ]
+        + [(0, 0, {"remote_field": "website", "odoo_field": "website", "owner": "latest"})],
+        "match_ids": [(0, 0, {"remote_field": "email", "odoo_field": "email", "method": "iexact"})],
+    }
+)
+env.cr.commit()
+
+# 1. raw batched create
+t0 = time.perf_counter()
+env["res.partner"].with_context(**ctx).create([vals(i, "Raw") for i in range(N)])
+env.cr.commit()
+raw = N / (time.perf_counter() - t0)
+
+# 2. end-to-end batch pull
+for i in range(N):
+    fake.put("customers", remote(i, "Pull"))
+calls_before = fake.count("GET")
+t0 = time.perf_counter()
+stats = backend.with_context(**ctx)._pull("customers")
+env.cr.commit()
+pull = N / (time.perf_counter() - t0)
+calls = fake.count("GET") - calls_before
+assert stats["created"] == N, stats
+
+# 3. one job per record, one transaction per record
+M = max(N // 4, 50)
+ids = [fake.put("customers", remote(i, "Job")) for i in range(M)]
+Job = env["sync.job"]
+for ext in ids:
+    Job._enqueue(
+        backend,
+        "import_record",
+        {"object": "customers", "ids": [ext]},
+        identity_key=f"import:customers:{ext}",
+    )
+env.cr.commit()
+t0 = time.perf_counter()
+done = Job.with_context(**ctx)._cron_run_jobs()
+per_record = done / (time.perf_counter() - t0)
+assert done == M, done
+
+print(f"records: pull {N}, per-record {M}; page size {PAGE}")
+print(f"raw create(vals_list):       {raw:8.0f} records/s")
+print(f"batch pull end to end:       {pull:8.0f} records/s")
+print(f"one job per record:          {per_record:8.0f} records/s")
+print(f"ratio pull / raw:            {pull / raw:8.2f}   (target >= 0.5)")
+print(f"ratio pull / per-record:     {pull / per_record:8.2f}")
+print(f"remote calls for the pull:   {calls} (budget ceil(N/page)+2 = {math.ceil(N / PAGE) + 2})")
+fake.stop()

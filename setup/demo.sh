@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `make demo`: database odoo_sync_demo (created on first run with the five addons and demo data),
+# each connector's sandbox fake started beside Odoo, Odoo on http://127.0.0.1:8069 (admin/admin).
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+ensure_venv
+require_postgres
+DB="${DEMO_DB:-odoo_sync_demo}"
+HTTP_PORT="${DEMO_HTTP_PORT:-8069}"
+mkdir -p "$REPO_ROOT/var"
+
+if ! psql -X -tA -d postgres -c "SELECT 1 FROM pg_database WHERE datname='$DB'" | grep -q 1; then
+    echo ">> creating database $DB with $SYNC_ADDONS and demo data (first run, a few minutes)"
+    odoo_bin -d "$DB" -i "$SYNC_ADDONS" --with-demo --stop-after-init --http-port=0 \
+        --max-cron-threads=0 --log-level=warn || die "installing the addons in $DB failed"
+fi
+
+# Sandbox fakes of the remote systems (real HTTP servers on 127.0.0.1), one per connector.
+declare -A FAKE_PORTS=([sync_hubspot]=8990)
+FAKE_URLS="{"
+pids=()
+for addon in "${!FAKE_PORTS[@]}"; do
+    port="${FAKE_PORTS[$addon]}"
+    if [ -f "$REPO_ROOT/addons/$addon/fake/__main__.py" ]; then
+        "$VENV/bin/python" "$REPO_ROOT/addons/$addon/fake" --port "$port" --seed demo \
+            > "$REPO_ROOT/var/fake-$addon.log" 2>&1 &
+        pids+=($!)
+        FAKE_URLS="$FAKE_URLS\"$addon\": \"http://127.0.0.1:$port\","
+    fi
+done
+FAKE_URLS="${FAKE_URLS%,}}"
+trap 'kill "${pids[@]}" 2>/dev/null' EXIT
+sleep 1
+
+# Let each connector wire its sandbox backend to its fake (idempotent).
+odoo_bin shell -d "$DB" --http-port=0 --log-level=warn --no-http <<PY >/dev/null || die "demo set-up failed"
+env["sync.backend"]._demo_setup($FAKE_URLS)
+env.cr.commit()
+PY
+
+echo ">> Odoo on http://127.0.0.1:$HTTP_PORT  (login admin / admin; menu Sync)"
+odoo_bin -d "$DB" --db-filter="^$DB\$" --http-interface=127.0.0.1 --http-port="$HTTP_PORT" \
+    --max-cron-threads=2
