@@ -343,10 +343,11 @@ class SyncMapping(models.Model):
                 "write_date": fields.Datetime.now(),
             }
         names = [*columns, *extra]
+        bools = {n for n in names if Model._fields[n].type == "boolean"}
         payload = [
             {
-                **{k: _sql_value(v) for k, v in row.items()},
-                **{k: _sql_value(v) for k, v in extra.items()},
+                k: (None if v is False and k not in bools else _sql_value(v))
+                for k, v in {**row, **extra}.items()
             }
             for row in rows
         ]
