@@ -16,9 +16,9 @@ from datetime import datetime
 import requests
 import urllib3
 from hubspot import HubSpot
-from hubspot.crm import associations as _assoc_pkg  # noqa: F401  (loads the v4 package)
 from hubspot.crm import companies, contacts, deals, line_items
 from hubspot.crm.associations import v4 as associations_v4
+from hubspot.oauth import ApiException as OAuthApiException
 from hubspot.utils.signature import Signature
 from urllib3.util.retry import Retry
 
@@ -32,11 +32,6 @@ from odoo.addons.sync_core.exceptions import (
 )
 from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_core.signatures import check_timestamp
-
-try:  # the OAuth package has its own exception classes
-    from hubspot.oauth import ApiException as OAuthApiException
-except ImportError:  # pragma: no cover
-    OAuthApiException = companies.ApiException
 
 _logger = logging.getLogger(__name__)
 
@@ -291,7 +286,14 @@ class HubSpotAdapter(BaseAdapter):
         raise_for_response(response)
         info = response.json()
         self._call(self._api("companies", "basic_api").get_page_with_http_info, limit=1)
-        return f"HubSpot portal {info.get('portalId')} ({info.get('timeZone', '')})"
+        message = f"HubSpot portal {info.get('portalId')} ({info.get('timeZone', '')})"
+        if self.config.get("auth") == "oauth":
+            token_info = self._call(
+                self.client.oauth.access_tokens_api.get_with_http_info,
+                self.config.get("access_token"),
+            )
+            message += f"; scopes: {', '.join(sorted(token_info.scopes or []))}"
+        return message
 
     def iter_changes(self, object_name, since, after=None, page_size=None):
         """Search on the last-modified property, ascending; restart the search from the last

@@ -26,8 +26,10 @@ class SyncBinding(models.Model):
     active = fields.Boolean(default=True, help="Archived when the remote record was deleted.")
     record_name = fields.Char(compute="_compute_record_name")
 
-    _external_uniq = models.Constraint(
-        "UNIQUE(backend_id, res_model, external_id)",
+    # External ids are unique per remote object type (a HubSpot company and contact may share
+    # an id even when both are bound to res.partner).
+    _external_uniq = models.UniqueIndex(
+        "(backend_id, res_model, COALESCE(remote_object, ''), external_id)",
         "This remote record is already bound to an Odoo record.",
     )
     _record_uniq = models.Constraint(
@@ -46,15 +48,16 @@ class SyncBinding(models.Model):
             binding.record_name = record.display_name if record else False
 
     @api.model
-    def _for_external_ids(self, backend, res_model, external_ids):
+    def _for_external_ids(self, backend, res_model, external_ids, remote_object=None):
         """One query for a whole page: {external_id: binding} (archived bindings included)."""
-        bindings = self.with_context(active_test=False).search(
-            [
-                ("backend_id", "=", backend.id),
-                ("res_model", "=", res_model),
-                ("external_id", "in", list(external_ids)),
-            ]
-        )
+        domain = [
+            ("backend_id", "=", backend.id),
+            ("res_model", "=", res_model),
+            ("external_id", "in", list(external_ids)),
+        ]
+        if remote_object:
+            domain.append(("remote_object", "=", remote_object))
+        bindings = self.with_context(active_test=False).search(domain)
         return {b.external_id: b for b in bindings}
 
     @api.model

@@ -193,7 +193,9 @@ class SyncMapping(models.Model):
             **{NO_EXPORT: True, "tracking_disable": True, "mail_create_nolog": True}
         )
         Binding = self.env["sync.binding"].sudo()
-        bindings = Binding._for_external_ids(backend, self.res_model, [r["id"] for r in records])
+        bindings = Binding._for_external_ids(
+            backend, self.res_model, [r["id"] for r in records], self.remote_object
+        )
         lines = self._lines()
         now = fields.Datetime.now()
         to_create, to_update, deletes = [], [], []
@@ -485,7 +487,9 @@ class SyncMapping(models.Model):
                 bindings = (
                     self.env["sync.binding"]
                     .sudo()
-                    ._for_external_ids(self.backend_id, field.comodel_name, raws)
+                    ._for_external_ids(
+                        self.backend_id, field.comodel_name, raws, line["ref_object"]
+                    )
                 )
                 for ext, binding in bindings.items():
                     resolved[(line["odoo_field"], ext)] = binding.res_id

@@ -120,7 +120,11 @@ class SyncBackend(models.Model):
                 if top not in ("name", "company_id") or mapping.remote_object == "companies":
                     names.append(top)
             names.extend(match.remote_field.split(".", 1)[0] for match in mapping.match_ids)
-        config.update(access_token=self._hubspot_access_token(), properties=properties)
+        config.update(
+            access_token=self._hubspot_access_token(),
+            auth=self.hubspot_auth,
+            properties=properties,
+        )
         return config
 
     def _get_adapter(self):
@@ -250,7 +254,12 @@ class SyncBackend(models.Model):
             if not wm.cursor_stamp or last["updated_at"] >= wm.cursor_stamp:
                 wm.write({"cursor_stamp": last["updated_at"], "cursor_id": last["id"]})
         wm.write({"last_success_at": fields.Datetime.now(), "last_count": read})
-        return {"read": read, "enqueued": enqueued, "remote_calls": adapter.calls}
+        return {
+            "read": read,
+            "enqueued": enqueued,
+            "remote_calls": adapter.calls,
+            "rate_limit_remaining": adapter.rate_limit_remaining,
+        }
 
     # ------------------------------------------------------------------ deals
     def _hubspot_is_won(self, data):
@@ -275,11 +284,11 @@ class SyncBackend(models.Model):
         deals = adapter.read_batch("deals", ids)
         result = {}
         for deal in deals:
-            result[deal["id"]] = backend._hubspot_apply_deal(adapter, deal)
+            result[deal["id"]] = backend._hubspot_apply_deal(adapter, deal, job=job)
         result["not_found"] = sorted(set(ids) - {d["id"] for d in deals})
         return result
 
-    def _hubspot_apply_deal(self, adapter, deal):
+    def _hubspot_apply_deal(self, adapter, deal, job=None):
         """A won deal gets its customer, sale order (lines from its line items) and project,
         exactly once (binding of the order to the deal id).  A deal that leaves won after its
         order exists raises a conflict for a human; nothing is deleted."""
@@ -287,7 +296,9 @@ class SyncBackend(models.Model):
         Binding = self.env["sync.binding"].sudo()
         data = deal["data"]
         won = not deal["archived"] and self._hubspot_is_won(data)
-        binding = Binding._for_external_ids(self, "sale.order", [deal["id"]]).get(deal["id"])
+        binding = Binding._for_external_ids(self, "sale.order", [deal["id"]], "deals").get(
+            deal["id"]
+        )
         if binding:
             order = self.env["sale.order"].browse(binding.res_id).exists()
             if not won and order and order.state != "cancel":
@@ -304,7 +315,7 @@ class SyncBackend(models.Model):
             return "order exists"
         if not won:
             return "not won"
-        partner = self._hubspot_deal_customer(adapter, deal)
+        partner = self._hubspot_deal_customer(adapter, deal, job=job)
         order_lines = self._hubspot_deal_lines(adapter, deal)
         order = (
             self.env["sale.order"]
@@ -336,7 +347,7 @@ class SyncBackend(models.Model):
             order.action_confirm()
         return f"created {order.name}"
 
-    def _hubspot_deal_customer(self, adapter, deal):
+    def _hubspot_deal_customer(self, adapter, deal, job=None):
         company_id = deal["data"].get("company_id")
         if not company_id:
             raise MissingReferenceError(
@@ -345,12 +356,16 @@ class SyncBackend(models.Model):
                 pattern="won deal without company",
             )
         Binding = self.env["sync.binding"].sudo()
-        binding = Binding._for_external_ids(self, "res.partner", [company_id]).get(company_id)
+        binding = Binding._for_external_ids(self, "res.partner", [company_id], "companies").get(
+            company_id
+        )
         if not binding or not binding.active:
             mapping = self.env["sync.mapping"]._for(self, "companies")
             records = adapter.read_batch("companies", [company_id], archived_too=False)
-            mapping._apply_page(records)
-            binding = Binding._for_external_ids(self, "res.partner", [company_id]).get(company_id)
+            mapping._apply_page(records, job=job)
+            binding = Binding._for_external_ids(self, "res.partner", [company_id], "companies").get(
+                company_id
+            )
         partner = self.env["res.partner"].browse(binding.res_id if binding else []).exists()
         if not partner:
             raise MissingReferenceError(
@@ -472,7 +487,11 @@ class SyncBackend(models.Model):
                 f"HubSpot did not update deals {', '.join(missing)} (deleted?)",
                 pattern="write-back to missing deals",
             )
-        return {"sent": len(written), "remote_calls": adapter.calls}
+        return {
+            "sent": len(written),
+            "remote_calls": adapter.calls,
+            "rate_limit_remaining": adapter.rate_limit_remaining,
+        }
 
     # ------------------------------------------------------------------ set-up
     def _hubspot_create_default_mappings(self):

@@ -4,3 +4,4 @@ from . import test_webhook
 from . import test_adapter
 from . import test_deals
 from . import test_mapping
+from . import test_demo

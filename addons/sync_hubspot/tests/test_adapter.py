@@ -88,9 +88,11 @@ class TestAdapter(HubSpotCase):
             backend.hubspot_token_expires_at, fields.Datetime.now() + timedelta(minutes=29)
         )
         self.assertNotIn(401, [entry["status"] for entry in self.fake.request_log])
-        # a fresh token is reused, not refreshed again
+        # a fresh token is reused, not refreshed again; test connection reports the scopes
         backend._get_adapter().read_batch("companies", [company])
+        backend.action_test_connection()
         self.assertEqual(self.calls("POST", "/oauth/v1/token"), 1)
+        self.assertIn("crm.objects.deals.write", backend.status_message)
 
     def test_connection_reports_portal(self):
         self.backend.action_test_connection()

@@ -120,6 +120,9 @@ class TestDeals(HubSpotCase):
         self.run_jobs()
         self.assertEqual(job.state, "done", job.error)
         self.assertEqual(self.calls("POST", BATCH_UPDATE), 1, "one batch call for all orders")
+        result = json.loads(job.result)
+        self.assertEqual(result["sent"], 3)
+        self.assertGreater(result["rate_limit_remaining"], 0, "X-HubSpot-RateLimit-Remaining")
         props = self.fake.get("deals", deals[0])["properties"]
         self.assertEqual(props["odoo_invoice_number"], orders[0].invoice_ids.name)
         self.assertEqual(props["odoo_invoice_state"], "not_paid")

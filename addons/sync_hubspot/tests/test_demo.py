@@ -1,0 +1,32 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo.tests import TransactionCase
+
+from odoo.addons.sync_hubspot.fake.__main__ import seed_demo
+from odoo.addons.sync_hubspot.fake.server import HubSpotFake
+
+
+class TestDemo(TransactionCase):
+    def test_demo_setup_flows_into_odoo(self):
+        fake = HubSpotFake(token="pat-demo")
+        deal = seed_demo(fake)
+        base_url = fake.start()
+        self.addCleanup(fake.stop)
+        backend = self.env["sync.backend"]._hubspot_demo_setup(base_url)
+        self.assertEqual(
+            len(backend.env["sync.mapping"].search([("backend_id", "=", backend.id)])), 2
+        )
+        cron = self.env.ref("sync_core.ir_cron_sync_job_runner")
+        with self.enter_registry_test_mode():
+            cron.method_direct_trigger()
+            cron.method_direct_trigger()  # the deal jobs the deal pull enqueued
+        self.env.invalidate_all()
+        jobs = self.env["sync.job"].search([("backend_id", "=", backend.id)])
+        self.assertEqual(set(jobs.mapped("state")), {"done"}, jobs.mapped("error"))
+        alice = self.env["res.partner"].search([("email", "=", "alice@acme-robotics.example")])
+        self.assertEqual(alice.parent_id.name, "Acme Robotics")
+        order = self.env["sale.order"].search([("origin", "=", f"HubSpot deal {deal}")])
+        self.assertEqual(order.partner_id, alice.parent_id)
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(len(order.project_ids), 1)
+        # calling it again reuses the backend
+        self.assertEqual(self.env["sync.backend"]._hubspot_demo_setup(base_url), backend)
