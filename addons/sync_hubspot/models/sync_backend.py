@@ -560,6 +560,13 @@ class SyncBackend(models.Model):
         return created
 
     @api.model
+    @api.model
+    def _demo_setup(self, fake_urls):
+        res = super()._demo_setup(fake_urls)
+        if fake_urls.get("sync_hubspot"):
+            self._hubspot_demo_setup(fake_urls["sync_hubspot"])
+        return res
+
     def _hubspot_demo_setup(self, base_url, token="pat-demo", secret="fake-client-secret"):
         """Sandbox backend wired to a running HubSpot fake (``python addons/sync_hubspot/fake
         --port 8990 --token pat-demo --seed demo``): default mappings, the demo products, and
