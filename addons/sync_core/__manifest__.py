@@ -34,8 +34,6 @@
         "data/sync_job_kind_data.xml",
         "data/ir_cron_data.xml",
     ],
-    "demo": [],
-    "installable": True,
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],
 }

@@ -9,9 +9,6 @@
     "license": "LGPL-3",
     "depends": ["sync_core", "project", "hr_timesheet", "hr_expense"],
     "external_dependencies": {"python": ["requests"]},
-    "data": [],
-    "demo": [],
-    "installable": True,
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],
 }

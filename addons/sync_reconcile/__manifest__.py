@@ -10,9 +10,6 @@
     "license": "LGPL-3",
     "depends": ["sync_psa", "sale_timesheet", "account"],
     "external_dependencies": {"python": []},
-    "data": [],
-    "demo": [],
-    "installable": True,
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],
 }

@@ -10,9 +10,6 @@
     "license": "LGPL-3",
     "depends": ["sync_core", "contacts", "crm", "sale_project"],
     "external_dependencies": {"python": ["simple-salesforce"]},
-    "data": [],
-    "demo": [],
-    "installable": True,
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],
 }
