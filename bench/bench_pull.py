@@ -1,11 +1,12 @@
 """Batch pull throughput against raw ORM speed, measured in one run (run by bench/run.sh).
 
-Prints three rates (records/s) and their ratios:
+Prints four rates (records/s) and their ratios:
 - raw:        one `res.partner.create(vals_list)` of N records (the ceiling);
 - pull:       end-to-end batch pull of N remote records over real HTTP from the generic fake
               (pages of 200, bindings, match rules, audit rows, watermark commits);
 - per-record: the one-job-one-transaction-per-record pattern (a job per record, run by the
-              runner), on N/4 records.
+              runner), on N/4 records;
+- batched:    the same webhook re-fetch jobs claimed 100 at a time by one worker.
 Executed inside `odoo-bin shell` (the variable `env` is given).
 """
 
@@ -81,27 +82,42 @@ pull = N / (time.perf_counter() - t0)
 calls = fake.count("GET") - calls_before
 assert stats["created"] == N, stats
 
-# 3. one job per record, one transaction per record
+# 3. one job per record, one transaction per record (batching switched off: the anti-pattern)
+# 4. the same jobs as webhooks leave them, run in batches of the kind's batch size (100)
 M = max(N // 4, 50)
-ids = [fake.put("customers", remote(i, "Job")) for i in range(M)]
 Job = env["sync.job"]
-for ext in ids:
-    Job._enqueue(
-        backend,
-        "import_record",
-        {"object": "customers", "ids": [ext]},
-        identity_key=f"import:customers:{ext}",
+kind = env.ref("sync_core.job_kind_import_record")
+rates = {}
+for label, batch_size in (("per-record", 1), ("batched", 100)):
+    kind.batch_size = batch_size
+    ids = [fake.put("customers", remote(i, f"Job{batch_size}")) for i in range(M)]
+    for ext in ids:
+        Job._enqueue(
+            backend,
+            "import_record",
+            {"object": "customers", "ids": [ext]},
+            identity_key=f"import:customers:{ext}",
+            batch_key="import:customers",
+        )
+    env.cr.commit()
+    t0 = time.perf_counter()
+    Job.with_context(**ctx)._cron_run_jobs()
+    rates[label] = M / (time.perf_counter() - t0)
+    done = Job.search_count(
+        [
+            ("state", "=", "done"),
+            ("kind", "=", "import_record"),
+            ("identity_key", "in", [f"import:customers:{e}" for e in ids]),
+        ]
     )
-env.cr.commit()
-t0 = time.perf_counter()
-done = Job.with_context(**ctx)._cron_run_jobs()
-per_record = done / (time.perf_counter() - t0)
-assert done == M, done
+    assert done == M, (label, done)
+per_record = rates["per-record"]
 
 print(f"records: pull {N}, per-record {M}; page size {PAGE}")
 print(f"raw create(vals_list):       {raw:8.0f} records/s")
 print(f"batch pull end to end:       {pull:8.0f} records/s")
 print(f"one job per record:          {per_record:8.0f} records/s")
+print(f"webhook jobs, batched:       {rates['batched']:8.0f} records/s")
 print(f"ratio pull / raw:            {pull / raw:8.2f}   (target >= 0.5)")
 print(f"ratio pull / per-record:     {pull / per_record:8.2f}")
 print(f"remote calls for the pull:   {calls} (budget ceil(N/page)+2 = {math.ceil(N / PAGE) + 2})")

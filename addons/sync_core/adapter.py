@@ -32,6 +32,9 @@ class BaseAdapter:
         # never log it)
         self.config = config
         self.calls = 0
+        # What the remote said of its rate limit on the last response, when it says it:
+        # {"max": requests per interval, "remaining": int, "interval": seconds}.
+        self.rate_limit = None
 
     def test_connection(self):
         """Return a short human-readable text; raise SyncError when it fails."""
@@ -103,6 +106,7 @@ class HttpAdapterMixin:
             raise RemoteUnavailableError(
                 f"remote unreachable: {exc}", pattern="unreachable"
             ) from exc
+        self._read_rate_limit(response.headers)
         raise_for_response(response)
         try:
             return response.json() if response.content else {}
@@ -111,6 +115,17 @@ class HttpAdapterMixin:
                 f"remote answered HTTP {response.status_code} with a body that is not JSON",
                 pattern="malformed response",
             ) from exc
+
+    def _read_rate_limit(self, headers):
+        """Common ``X-RateLimit-Limit/-Remaining/-Interval`` (seconds) headers; connectors
+        override for their vendor's names."""
+        try:
+            limit = int(headers["X-RateLimit-Limit"])
+            remaining = int(headers["X-RateLimit-Remaining"])
+            interval = float(headers.get("X-RateLimit-Interval", 1))
+        except (KeyError, ValueError):
+            return
+        self.rate_limit = {"max": limit, "remaining": remaining, "interval": interval}
 
 
 class GenericRestAdapter(HttpAdapterMixin, BaseAdapter):

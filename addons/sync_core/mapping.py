@@ -97,6 +97,7 @@ TRANSFORMS = {
     "date": ("Date", _date, _odoo_out),
     # resolved by the model layer (sync.mapping._resolve_refs)
     "ref:country_code": ("Country by ISO code", _str, None),
+    "ref:country_name": ("Country by name (or ISO code)", _str, None),
     "ref:binding": ("Record bound to this remote id", _str, None),
 }
 

@@ -27,6 +27,8 @@ class GenericFake:
         self.objects = {}
         self.lock = threading.Lock()
         self.faults = []  # list of dicts: status, retry_after, sleep, malformed, path
+        self.rate_limit = None  # (max per interval, remaining, interval seconds) to announce
+        self.rate_limit = None  # (max per interval, remaining, interval seconds) to announce
         self.calls = []
         self._seq = 0
         self.server = None
@@ -37,6 +39,7 @@ class GenericFake:
             self.objects.clear()
             self.faults.clear()
             self.calls.clear()
+            self.rate_limit = None
 
     # ------------------------------------------------------------- state helpers
     def put(self, name, data, ext_id=None, updated_at=None, archived=False):
@@ -92,8 +95,14 @@ class GenericFake:
         return response(environ, start_response)
 
     def _json(self, data, status=200, headers=None):
+        headers = dict(headers or {})
+        if self.rate_limit:
+            limit, remaining, interval = self.rate_limit
+            headers["X-RateLimit-Limit"] = str(limit)
+            headers["X-RateLimit-Remaining"] = str(remaining)
+            headers["X-RateLimit-Interval"] = str(interval)
         return Response(
-            json.dumps(data), status=status, headers=headers or {}, content_type="application/json"
+            json.dumps(data), status=status, headers=headers, content_type="application/json"
         )
 
     def dispatch(self, request):

@@ -274,20 +274,42 @@ class SyncBackend(models.Model):
         return {
             "kind": "import_record",
             "identity_key": f"import:{event['object_name']}:{event['external_id']}",
+            "batch_key": f"import:{event['object_name']}",
             "payload": {"object": event["object_name"], "ids": [event["external_id"]]},
         }
 
+    def _note_rate_limit(self, adapter):
+        """Feed what the remote said of its rate limit into the backend's channels: throttle
+        job starts to 90% of the remote's rate, and block them until the next interval when
+        nothing remains."""
+        self.ensure_one()
+        info = adapter.rate_limit
+        if not info or not info.get("interval") or not info.get("max"):
+            return
+        rate = 0.9 * info["max"] / info["interval"]
+        channels = self.env["sync.channel"].sudo().search([("backend_id", "=", self.id)])
+        for channel in channels:
+            if not channel.rate_per_second or channel.rate_per_second > rate:
+                channel.rate_per_second = rate
+            if info.get("remaining") is not None and info["remaining"] <= 0:
+                channel.blocked_until = fields.Datetime.now() + timedelta(seconds=info["interval"])
+
     # ------------------------------------------------------------------ job handlers
     @api.model
-    def _job_import_record(self, job):
+    def _job_import_record(self, jobs):
         """Webhook-driven: re-fetch the current state of the ids (batch read) and apply it, so
-        out-of-order events cannot roll a record back."""
+        out-of-order events cannot roll a record back.  A batch of jobs (same backend, object
+        and dry-run flag: their batch key) is read and applied as one page."""
+        job = jobs[:1]
         backend = job.backend_id
         object_name = job.payload["object"]
-        ids = [str(i) for i in job.payload["ids"]]
+        ids = list(dict.fromkeys(str(i) for j in jobs for i in j.payload["ids"]))
         mapping = self.env["sync.mapping"]._for(backend, object_name)
-        records = backend._get_adapter().read_batch(object_name, ids)
+        adapter = backend._get_adapter()
+        records = adapter.read_batch(object_name, ids)
+        backend._note_rate_limit(adapter)
         stats = mapping._apply_page(records, job=job, dry_run=job.dry_run)
+        stats["jobs"] = len(jobs)
         stats["not_found"] = len(set(ids) - {r["id"] for r in records})
         return stats
 
@@ -347,6 +369,7 @@ class SyncBackend(models.Model):
             if not dry_run:
                 wm.last_run_at = fields.Datetime.now()
             for page in adapter.iter_changes(object_name, since, page_size=self.page_size):
+                self._note_rate_limit(adapter)
                 stats = mapping._apply_page(page, job=job, dry_run=dry_run)
                 changes.extend(stats.pop("changes", [])[: max(0, 200 - len(changes))])
                 totals["pages"] += 1

@@ -51,6 +51,10 @@ class SyncJob(models.Model):
     identity_key = fields.Char(
         readonly=True, help="At most one pending job per backend carries a given identity."
     )
+    batch_key = fields.Char(
+        readonly=True,
+        help="Pending jobs of one kind with the same batch key may run together as one batch.",
+    )
     payload = fields.Json(readonly=True)
     payload_text = fields.Text(
         compute="_compute_payload_text", inverse="_inverse_payload_text", string="Payload (JSON)"
@@ -188,7 +192,11 @@ class SyncJob(models.Model):
 
     @api.model
     def _claim_next(self):
-        """Claim one due job in a short transaction; return it started, or an empty set."""
+        """Claim one due job in a short transaction; return it started, or an empty set.
+
+        For kinds with a batch size above one, due pending jobs with the same batch key
+        (e.g. webhook re-fetches of one remote object) are claimed with it, up to the batch
+        size, so that one worker runs them as one batch read and one page apply."""
         cr = self.env.cr
         now = fields.Datetime.now()
         skipped_channels = [0]
@@ -212,20 +220,52 @@ class SyncJob(models.Model):
             if channel_id and not self._channel_admits(channel_id, now):
                 skipped_channels.append(channel_id)
                 continue
-            cr.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job_id])
+            job_ids = [job_id, *self._batch_companions(job_id, now)]
+            for claimed in job_ids:
+                cr.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, claimed])
             cr.execute(
                 """
                 UPDATE sync_job
                    SET state = 'started', attempt = COALESCE(attempt, 0) + 1, started_at = %s,
                        worker = %s, write_date = %s, write_uid = %s
-                 WHERE id = %s
+                 WHERE id = ANY(%s)
                 """,
-                [now, self._worker_name(), now, self.env.uid, job_id],
+                [now, self._worker_name(), now, self.env.uid, job_ids],
             )
             self._commit()
-            job = self.browse(job_id)
-            job.invalidate_recordset()
-            return job
+            jobs = self.browse(job_ids)
+            jobs.invalidate_recordset()
+            return jobs
+
+    @api.model
+    def _batch_companions(self, job_id, now):
+        """Due pending jobs that can run in one batch with `job_id` (same backend, kind and
+        batch key), locked with SKIP LOCKED."""
+        cr = self.env.cr
+        cr.execute(
+            """
+            SELECT j.backend_id, j.kind, j.batch_key, k.batch_size, COALESCE(j.dry_run, FALSE)
+              FROM sync_job j JOIN sync_job_kind k ON k.code = j.kind
+             WHERE j.id = %s
+            """,
+            [job_id],
+        )
+        row = cr.fetchone()
+        if not row or not row[2] or (row[3] or 1) <= 1:
+            return []
+        backend_id, kind, batch_key, batch_size, dry_run = row
+        cr.execute(
+            """
+            SELECT id FROM sync_job
+             WHERE state = 'pending' AND eta <= %s AND backend_id = %s AND kind = %s
+               AND batch_key = %s AND COALESCE(dry_run, FALSE) = %s AND id != %s
+             ORDER BY priority, eta, id
+             LIMIT %s
+             FOR NO KEY UPDATE SKIP LOCKED
+            """,
+            [now, backend_id, kind, batch_key, dry_run, job_id, batch_size - 1],
+        )
+        return [r[0] for r in cr.fetchall()]
 
     @api.model
     def _channel_admits(self, channel_id, now):
@@ -262,14 +302,13 @@ class SyncJob(models.Model):
         return self.env["ir.cron"]._commit_progress(processed)
 
     def _perform(self):
-        """Run one claimed job; commit its outcome; release its worker lock.
-        Returns the cron run's remaining time (seconds)."""
-        self.ensure_one()
+        """Run claimed jobs (one, or a batch of one kind and batch key); commit their outcome;
+        release their worker locks.  Returns the cron run's remaining time (seconds)."""
         cr = self.env.cr
         try:
-            kind = self.kind_id
+            kind = self[:1].kind_id
             if not kind:
-                raise SyncError(f"unknown job kind {self.kind}", category="validation")
+                raise SyncError(f"unknown job kind {self[:1].kind}", category="validation")
             handler = getattr(self.env[kind.model_name], kind.method_name)
             result = handler(self)
             self.write(
@@ -286,15 +325,18 @@ class SyncJob(models.Model):
             self.exception_ids.filtered(lambda e: e.state == "open")._mark_resolved(
                 self.env._("The job succeeded on retry.")
             )
-            return self._commit(1)
+            self.event_ids.filtered(lambda e: e.state == "queued").write({"state": "processed"})
+            return self._commit(len(self))
         except Exception as exc:  # noqa: BLE001  every failure is recorded, none is lost
             trace = traceback.format_exc()
             cr.rollback()
-            _logger.info("sync job %s failed: %s", self.id, exc)
-            self._on_failure(exc, trace)
-            return self._commit(1)
+            _logger.info("sync jobs %s failed: %s", self.ids, exc)
+            for job in self:
+                job._on_failure(exc, trace)
+            return self._commit(len(self))
         finally:
-            cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, self.id])
+            for job_id in self.ids:
+                cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job_id])
 
     def _on_failure(self, exc, trace):
         """Retry later, or dead-letter to the exception queue."""

@@ -27,6 +27,11 @@ class SyncJobKind(models.Model):
         default=0.2, help="Random spread of retry delays, as a fraction (0.2 = plus or minus 20%)."
     )
     priority = fields.Integer(default=10, help="Default priority of new jobs (lower runs first).")
+    batch_size = fields.Integer(
+        default=1,
+        help="Jobs of this kind with the same batch key that one worker runs together "
+        "(e.g. 100 webhook re-fetches of one object become one batch read).",
+    )
     active = fields.Boolean(default=True)
 
     _code_uniq = models.Constraint("UNIQUE(code)", "A job kind code must be unique.")

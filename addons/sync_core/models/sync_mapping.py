@@ -482,6 +482,12 @@ class SyncMapping(models.Model):
                 ):
                     resolved[(line["odoo_field"], country.code)] = country.id
                     resolved[(line["odoo_field"], country.code.lower())] = country.id
+            elif name == "ref:country_name":
+                lowered = {r.lower(): r for r in raws}
+                for country in self.env["res.country"].with_context(lang="en_US").search([]):
+                    for key in (country.name.lower(), country.code.lower()):
+                        if key in lowered:
+                            resolved[(line["odoo_field"], lowered[key])] = country.id
             elif name == "ref:binding":
                 field = self.env[self.res_model]._fields[line["odoo_field"]]
                 bindings = (
@@ -503,7 +509,7 @@ class SyncMapping(models.Model):
                 continue
             res_id = resolved.get((fname, raw))
             if not res_id:
-                what = "country" if name == "ref:country_code" else "related record"
+                what = "country" if name.startswith("ref:country") else "related record"
                 raise MissingReferenceError(
                     f"{self.remote_object} {rec['id']}: {what} '{raw}' for {fname} is not "
                     f"known in Odoo",

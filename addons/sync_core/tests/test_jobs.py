@@ -213,3 +213,22 @@ class TestConcurrentEnqueue(SyncCase):
                 cr4.execute("DELETE FROM sync_job WHERE backend_id = %s", [backend_id])
                 cr4.execute("DELETE FROM sync_channel WHERE backend_id = %s", [backend_id])
                 cr4.execute("DELETE FROM sync_backend WHERE id = %s", [backend_id])
+
+
+class TestRateLimitHeaders(SyncCase):
+    def test_remote_rate_limit_feeds_the_channel(self):
+        ext = self.fake.put("customers", {"name": "Throttled"})
+        self.fake.rate_limit = (10, 0, 10)  # 10 per 10 s, none left
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": [ext]}
+        )
+        self.run_jobs()
+        self.assertEqual(job.state, "done", job.error)
+        channel = job.channel_id
+        self.assertAlmostEqual(channel.rate_per_second, 0.9)
+        self.assertTrue(channel.blocked_until)
+        waiting = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": [ext]}
+        )
+        self.run_jobs()
+        self.assertEqual(waiting.state, "pending", "nothing starts until the remote's window")

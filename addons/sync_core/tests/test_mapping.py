@@ -114,3 +114,13 @@ class TestMapping(SyncCase):
         self.run_jobs()
         self.assertTrue(all(j.state == "done" for j in again))
         self.assertEqual(self.fake.count("POST", "batch/upsert"), upserts, "never sent twice")
+
+    def test_country_by_name(self):
+        self.mapping.line_ids.filtered(
+            lambda line: line.odoo_field == "country_id"
+        ).transform = "ref:country_name"
+        e1 = self.fake.put("customers", {"name": "Named", "country": "Belgium"})
+        e2 = self.fake.put("customers", {"name": "Coded", "country": "fr"})
+        self.import_ids(e1, e2)
+        self.assertEqual(self.partner_of(e1).country_id.code, "BE")
+        self.assertEqual(self.partner_of(e2).country_id.code, "FR")

@@ -94,3 +94,50 @@ class TestWebhook(HttpCase):
         res = self.post(b"x" * (5 * 1024 * 1024 + 1))
         self.assertEqual(res.status_code, 413)
         self.assertFalse(self.events())
+
+
+@tagged("-at_install", "post_install")
+class TestWebhookBatch(HttpCase):
+    def test_webhook_burst_is_applied_as_one_batch(self):
+        from odoo.addons.sync_core.fake.server import GenericFake
+
+        fake = GenericFake(token="tok")
+        fake.start()
+        self.addCleanup(fake.stop)
+        backend = self.env["sync.backend"].create(
+            {
+                "name": "Burst",
+                "kind": "generic",
+                "webhook_secret": "whsec-b",
+                "base_url": fake.base_url,
+                "api_token": "tok",
+            }
+        )
+        self.env["sync.mapping"].create(
+            {
+                "name": "c",
+                "backend_id": backend.id,
+                "remote_object": "customers",
+                "res_model": "res.partner",
+                "line_ids": [(0, 0, {"remote_field": "name", "odoo_field": "name"})],
+            }
+        )
+        ids = [fake.put("customers", {"name": f"Burst {i}"}) for i in range(30)]
+        body = json.dumps(
+            [{"event_id": f"b-{i}", "object": "customers", "id": ext} for i, ext in enumerate(ids)]
+        ).encode()
+        res = self.url_open(
+            f"/sync/generic/{backend.webhook_token}",
+            data=body,
+            headers={"Content-Type": "application/json", **sign_generic("whsec-b", body)},
+        )
+        self.assertEqual(res.json()["stored"], 30)
+        jobs = self.env["sync.job"].search([("backend_id", "=", backend.id)])
+        self.assertEqual(len(jobs), 30)
+        self.env.ref("sync_core.ir_cron_sync_job_runner").method_direct_trigger()
+        self.env.invalidate_all()
+        self.assertEqual(set(jobs.mapped("state")), {"done"})
+        self.assertEqual(fake.count("POST", "batch/read"), 1, "one batch read for the burst")
+        self.assertEqual(self.env["res.partner"].search_count([("name", "like", "Burst ")]), 30)
+        events = self.env["sync.event"].search([("backend_id", "=", backend.id)])
+        self.assertEqual(set(events.mapped("state")), {"processed"})
