@@ -138,7 +138,9 @@ class SyncBackend(models.Model):
         for backend in self:
             count, oldest = pending.get(backend.id, (0, None))
             backend.queue_depth = count
-            backend.oldest_pending_minutes = (now - oldest).total_seconds() / 60 if oldest else 0.0
+            backend.oldest_pending_minutes = (
+                max((now - oldest).total_seconds(), 0.0) / 60 if oldest else 0.0
+            )
             backend.failed_24h = failed.get(backend.id, 0)
             stamps = backend.watermark_ids.mapped("last_success_at")
             backend.sync_age_hours = (

@@ -121,6 +121,25 @@ class SyncEvent(models.Model):
             }
         )
 
+    def action_dry_run(self):
+        """Run the event's job in dry-run mode: shows what would change, writes nothing."""
+        for event in self.filtered(lambda e: e.state != "rejected"):
+            ev = {
+                "dedup_key": event.dedup_key,
+                "event_type": event.event_type,
+                "object_name": event.object_name,
+                "external_id": event.external_id,
+                "payload": json.loads(event.body or "null"),
+            }
+            job_vals = event.backend_id._webhook_job_values(ev)
+            if job_vals:
+                kind = job_vals.pop("kind")
+                job_vals["identity_key"] = f"dry:{job_vals.get('identity_key') or event.id}"
+                if job_vals.get("batch_key"):
+                    job_vals["batch_key"] = f"dry:{job_vals['batch_key']}"
+                self.env["sync.job"]._enqueue(event.backend_id, kind, dry_run=True, **job_vals)
+        return True
+
     def action_replay(self):
         """Enqueue the event's job again (operator replay)."""
         for event in self.filtered(lambda e: e.state != "rejected"):

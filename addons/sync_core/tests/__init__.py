@@ -5,3 +5,4 @@ from . import test_pull
 from . import test_mapping
 from . import test_exception
 from . import test_security
+from . import test_dashboard
