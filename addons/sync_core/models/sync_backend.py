@@ -172,6 +172,23 @@ class SyncBackend(models.Model):
             backend.sudo().webhook_token = secrets.token_urlsafe(24)
         return True
 
+    def action_pull(self, object_name=None, dry_run=False):
+        """Enqueue a pull of one mapped object, or of all of them (button and JSON-RPC)."""
+        for backend in self:
+            mappings = self.env["sync.mapping"].search([("backend_id", "=", backend.id)])
+            objects = (
+                [object_name] if object_name else sorted(set(mappings.mapped("remote_object")))
+            )
+            for name in objects:
+                self.env["sync.job"]._enqueue(
+                    backend,
+                    "pull",
+                    payload={"object": name},
+                    identity_key=f"pull{'-dry' if dry_run else ''}:{name}",
+                    dry_run=bool(dry_run),
+                )
+        return True
+
     def action_open_jobs(self):
         return self._open_related("sync.job", self.env._("Jobs"))
 
@@ -255,17 +272,28 @@ class SyncBackend(models.Model):
             data = json.loads(request_info["body"] or b"null")
         except ValueError as exc:
             raise PayloadError(f"body is not JSON: {exc}") from exc
+        if isinstance(data, dict) and isinstance(data.get("events"), list):
+            data = data["events"]
         items = data if isinstance(data, list) else [data]
+        if not items:
+            raise PayloadError("no event in the body")
         events = []
         for item in items:
-            if not isinstance(item, dict) or not item.get("object") or not item.get("id"):
-                raise PayloadError("each event needs 'object' and 'id'")
+            if not isinstance(item, dict):
+                raise PayloadError("each event must be a JSON object")
+            object_name = _first(item, "object", "object_type", "objectType")
+            external_id = _first(item, "id", "object_id", "objectId", "external_id")
+            if not object_name or external_id in (None, ""):
+                raise PayloadError("each event needs the object type ('object') and its 'id'")
+            event_id = _first(item, "event_id", "eventId")
             events.append(
                 {
-                    "dedup_key": str(item.get("event_id") or body_hash(json.dumps(item).encode())),
-                    "event_type": str(item.get("type") or "change"),
-                    "object_name": str(item["object"]),
-                    "external_id": str(item["id"]),
+                    "dedup_key": str(
+                        event_id or body_hash(json.dumps(item, sort_keys=True).encode())
+                    ),
+                    "event_type": str(_first(item, "type", "event_type", "eventType") or "change"),
+                    "object_name": str(object_name),
+                    "external_id": str(external_id),
                     "payload": item,
                 }
             )
@@ -417,3 +445,11 @@ class SyncBackend(models.Model):
                 payload={"object": mapping.remote_object},
                 identity_key=f"pull:{mapping.remote_object}",
             )
+
+
+def _first(item, *keys):
+    """First present value among alternative key spellings (be liberal in what you accept)."""
+    for key in keys:
+        if item.get(key) not in (None, ""):
+            return item[key]
+    return None

@@ -195,7 +195,11 @@ class SyncException(models.Model):
         return self.action_retry()
 
     def action_assign(self, user):
-        """Assign to a user and schedule a to-do activity for them."""
+        """Assign to a user (record or id, e.g. over JSON-RPC) and schedule a to-do activity."""
+        if isinstance(user, int):
+            user = self.env["res.users"].browse(user).exists()
+        if not user:
+            raise UserError(self.env._("Choose the user to assign."))
         for exc in self:
             exc.user_id = user
             exc.activity_schedule(

@@ -6,3 +6,4 @@ from . import test_mapping
 from . import test_exception
 from . import test_security
 from . import test_dashboard
+from . import test_rpc
