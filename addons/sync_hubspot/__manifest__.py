@@ -3,7 +3,7 @@
     "name": "Sync HubSpot",
     "summary": "HubSpot CRM connector on sync_core (companies, contacts, deals, line items, "
     "webhooks v3, write-back).",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Connector",
     "author": "odoo-sync",
     "website": "https://github.com/odoo-sync/odoo-sync",

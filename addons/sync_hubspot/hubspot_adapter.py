@@ -11,6 +11,8 @@ import hmac
 import json
 import logging
 import re
+import threading
+import time
 from datetime import datetime
 
 import requests
@@ -72,6 +74,12 @@ SEARCH_WINDOW = 10_000
 BATCH_MAX = 100
 LIST_MAX = 100
 DEFAULT_RETRY_AFTER = 10.0
+# HubSpot's search endpoints have their own limit (about 5 requests per second per portal),
+# apart from the burst limit of the X-HubSpot-RateLimit-* headers.
+DEFAULT_SEARCH_INTERVAL = 0.2
+_SEARCH_LOCKS = {}  # limiter key (portal) -> Lock held while spacing and sending a search
+_SEARCH_ENDED = {}  # limiter key -> time.monotonic() at which its last search answered
+_SEARCH_GUARD = threading.Lock()
 
 # HubSpot's v3 recipe decodes exactly these escapes of the URI before signing it.
 _URI_DECODING = {
@@ -114,6 +122,44 @@ def verify_v3(secret, method, url, body, headers, window=300, now=None):
     )
     if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
         raise WebhookAuthError("bad signature")
+
+
+def _header_int(headers, name):
+    value = headers.get(name.lower())
+    try:
+        return int(str(value).strip()) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def rate_limit_from_headers(headers):
+    """HubSpot's ``X-HubSpot-RateLimit-*`` headers -> ``{"max", "remaining", "interval"}``
+    (interval in seconds) of the tightest window announced, or None when there is none.
+
+    Windows: the burst one (``-Max``, ``-Remaining``, ``-Interval-Milliseconds``) and, when sent,
+    the secondly one (``-Secondly``, ``-Secondly-Remaining``).  An exhausted window wins (the
+    longest first: it blocks longest), else the one with the lowest rate."""
+    lower = {str(k).lower(): v for k, v in (headers or {}).items()}
+    prefix = "x-hubspot-ratelimit-"
+    windows = []
+    limit = _header_int(lower, prefix + "max")
+    remaining = _header_int(lower, prefix + "remaining")
+    if limit and remaining is not None:
+        millis = _header_int(lower, prefix + "interval-milliseconds") or 10_000
+        windows.append({"max": limit, "remaining": remaining, "interval": millis / 1000})
+    limit = _header_int(lower, prefix + "secondly")
+    remaining = _header_int(lower, prefix + "secondly-remaining")
+    if limit and remaining is not None:
+        windows.append({"max": limit, "remaining": remaining, "interval": 1.0})
+    if not windows:
+        return None
+    return min(
+        windows,
+        key=lambda w: (
+            w["remaining"] > 0,
+            w["max"] / w["interval"] if w["remaining"] > 0 else -w["interval"],
+        ),
+    )
 
 
 def _ms(dt):
@@ -189,7 +235,8 @@ def classify(exc):
 
 class HubSpotAdapter(BaseAdapter):
     """config: base_url (host, empty for api.hubapi.com), access_token, timeout, page_size,
-    properties ({object: [names]}), retries, backoff."""
+    properties ({object: [names]}), retries, backoff, search_interval (seconds between two
+    searches of one portal, default 0.2; 0 = no spacing), search_key (the portal)."""
 
     page_size = SEARCH_MAX
     batch_size = BATCH_MAX
@@ -213,8 +260,14 @@ class HubSpotAdapter(BaseAdapter):
             retry=retry,
         )
         self.timeout = config.get("timeout") or 30
-        self.rate_limit_remaining = None
+        interval = config.get("search_interval")
+        self.search_interval = DEFAULT_SEARCH_INTERVAL if interval is None else float(interval)
+        self.search_key = config.get("search_key") or config.get("base_url") or "api.hubapi.com"
         self._apis = {}
+
+    @property
+    def rate_limit_remaining(self):
+        return self.rate_limit["remaining"] if self.rate_limit else None
 
     # ------------------------------------------------------------------ plumbing
     def _api(self, object_name, name):
@@ -234,16 +287,37 @@ class HubSpotAdapter(BaseAdapter):
         try:
             result, _status, headers = func(*args, **kwargs)
         except API_EXCEPTIONS as exc:
+            self._note_headers(exc.headers)
             raise classify(exc) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise RemoteUnavailableError(
                 f"HubSpot unreachable or timed out: {exc.__class__.__name__}",
                 pattern="unreachable",
             ) from exc
-        remaining = (headers or {}).get("X-HubSpot-RateLimit-Remaining")
-        if remaining and remaining.isdigit():
-            self.rate_limit_remaining = int(remaining)
+        self._note_headers(headers)
         return result
+
+    def _note_headers(self, headers):
+        info = rate_limit_from_headers(headers)
+        if info:
+            self.rate_limit = info
+
+    def _search(self, func, *args, **kwargs):
+        """A search call spaced at least `search_interval` seconds after the end of the
+        previous search of the same portal in this process (HubSpot: ~5 searches/s)."""
+        if self.search_interval <= 0:
+            return self._call(func, *args, **kwargs)
+        with _SEARCH_GUARD:
+            lock = _SEARCH_LOCKS.setdefault(self.search_key, threading.Lock())
+        with lock:
+            ended = _SEARCH_ENDED.get(self.search_key)
+            wait = ended + self.search_interval - time.monotonic() if ended else 0.0
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                return self._call(func, *args, **kwargs)
+            finally:
+                _SEARCH_ENDED[self.search_key] = time.monotonic()
 
     def _properties(self, object_name):
         extra = (self.config.get("properties") or {}).get(object_name) or []
@@ -315,7 +389,7 @@ class HubSpotAdapter(BaseAdapter):
                 else []
             )
             while True:
-                answer = self._call(
+                answer = self._search(
                     search,
                     public_object_search_request=request_cls(
                         filter_groups=[{"filters": filters}] if filters else [],

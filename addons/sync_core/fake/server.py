@@ -28,7 +28,6 @@ class GenericFake:
         self.lock = threading.Lock()
         self.faults = []  # list of dicts: status, retry_after, sleep, malformed, path
         self.rate_limit = None  # (max per interval, remaining, interval seconds) to announce
-        self.rate_limit = None  # (max per interval, remaining, interval seconds) to announce
         self.calls = []
         self._seq = 0
         self.server = None

@@ -232,3 +232,22 @@ class TestRateLimitHeaders(SyncCase):
         )
         self.run_jobs()
         self.assertEqual(waiting.state, "pending", "nothing starts until the remote's window")
+
+
+class TestThrottle(SyncCase):
+    def test_throttle_spaces_starts_within_one_run(self):
+        channel = self.env["sync.channel"]._for(self.backend, "import_record")
+        channel.rate_per_second = 5
+        ids = [self.fake.put("customers", {"name": f"Spaced {i}"}) for i in range(3)]
+        jobs = self.env["sync.job"]
+        for ext in ids:
+            jobs |= jobs._enqueue(
+                self.backend, "import_record", {"object": "customers", "ids": [ext]}
+            )
+        started = time.monotonic()
+        self.run_jobs()
+        elapsed = time.monotonic() - started
+        self.assertEqual(set(jobs.mapped("state")), {"done"})
+        self.assertGreaterEqual(elapsed, 0.35, "two gaps of 1/5 s between the three starts")
+        starts = sorted(jobs.mapped("started_at"))
+        self.assertEqual(len(starts), 3)

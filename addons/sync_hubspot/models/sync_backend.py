@@ -12,6 +12,7 @@ from odoo.addons.sync_core.exceptions import (
     ValidationSyncError,
 )
 from odoo.addons.sync_core.hashing import body_hash, payload_hash
+from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT
 
 from .. import hubspot_adapter
@@ -58,6 +59,17 @@ class SyncBackend(models.Model):
     hubspot_confirm_orders = fields.Boolean(
         default=True,
         help="Confirm the sale order of a won deal (its service products create the project).",
+    )
+    hubspot_mirror_open_deals = fields.Boolean(
+        string="Mirror open deals to CRM",
+        help="Open (not won) deals are mirrored to opportunities (crm.lead); when a deal is won "
+        "its opportunity is marked won and linked to the sale order.",
+    )
+    hubspot_search_interval_ms = fields.Integer(
+        string="Search spacing (ms)",
+        default=200,
+        help="Minimum milliseconds between two CRM search calls of this portal (HubSpot allows "
+        "about 5 searches per second per portal, apart from its burst limit); 0 = no spacing.",
     )
     hubspot_prop_invoice_number = fields.Char(default="odoo_invoice_number")
     hubspot_prop_invoice_state = fields.Char(default="odoo_invoice_state")
@@ -124,6 +136,8 @@ class SyncBackend(models.Model):
             access_token=self._hubspot_access_token(),
             auth=self.hubspot_auth,
             properties=properties,
+            search_interval=max(self.hubspot_search_interval_ms, 0) / 1000,
+            search_key=self.hubspot_portal_id or self.base_url or "api.hubapi.com",
         )
         return config
 
@@ -233,15 +247,24 @@ class SyncBackend(models.Model):
         bound = set(
             self.env["sync.binding"]
             .sudo()
-            .search([("backend_id", "=", backend.id), ("res_model", "=", "sale.order")])
+            .search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("res_model", "in", ("sale.order", "crm.lead")),
+                    ("remote_object", "=", "deals"),
+                ]
+            )
             .mapped("external_id")
         )
         enqueued = read = 0
         for page in adapter.iter_changes("deals", since, page_size=backend.page_size):
+            backend._note_rate_limit(adapter)
             read += len(page)
             for deal in page:
-                if deal["id"] in bound or (
-                    not deal["archived"] and backend._hubspot_is_won(deal["data"])
+                if (
+                    deal["id"] in bound
+                    or (not deal["archived"] and backend._hubspot_is_won(deal["data"]))
+                    or (not deal["archived"] and backend.hubspot_mirror_open_deals)
                 ):
                     self.env["sync.job"]._enqueue(
                         backend,
@@ -253,12 +276,13 @@ class SyncBackend(models.Model):
             last = max(page, key=lambda r: (r["updated_at"], r["id"]))
             if not wm.cursor_stamp or last["updated_at"] >= wm.cursor_stamp:
                 wm.write({"cursor_stamp": last["updated_at"], "cursor_id": last["id"]})
+        backend._note_rate_limit(adapter)
         wm.write({"last_success_at": fields.Datetime.now(), "last_count": read})
         return {
             "read": read,
             "enqueued": enqueued,
             "remote_calls": adapter.calls,
-            "rate_limit_remaining": adapter.rate_limit_remaining,
+            "rate_limit": adapter.rate_limit,
         }
 
     # ------------------------------------------------------------------ deals
@@ -282,9 +306,11 @@ class SyncBackend(models.Model):
         adapter = backend._get_adapter()
         ids = [str(i) for i in job.payload["ids"]]
         deals = adapter.read_batch("deals", ids)
+        backend._note_rate_limit(adapter)
         result = {}
         for deal in deals:
             result[deal["id"]] = backend._hubspot_apply_deal(adapter, deal, job=job)
+        backend._note_rate_limit(adapter)
         result["not_found"] = sorted(set(ids) - {d["id"] for d in deals})
         return result
 
@@ -313,8 +339,14 @@ class SyncBackend(models.Model):
                     res_id=order.id,
                 )
             return "order exists"
+        lead_binding = Binding._for_external_ids(self, "crm.lead", [deal["id"]], "deals").get(
+            deal["id"]
+        )
         if not won:
+            if self.hubspot_mirror_open_deals or lead_binding:
+                return self._hubspot_mirror_lead(deal, lead_binding)
             return "not won"
+        lead = self.env["crm.lead"].browse(lead_binding.res_id if lead_binding else []).exists()
         partner = self._hubspot_deal_customer(adapter, deal, job=job)
         order_lines = self._hubspot_deal_lines(adapter, deal)
         order = (
@@ -343,9 +375,75 @@ class SyncBackend(models.Model):
             }
         )
         self.env.flush_all()  # the binding's unique key guards a concurrent twin
+        if lead:
+            if "opportunity_id" in order._fields:  # sale_crm
+                order.opportunity_id = lead
+            if lead.active and lead.won_status != "won":
+                lead.with_context(tracking_disable=True).action_set_won()
         if self.hubspot_confirm_orders:
             order.action_confirm()
         return f"created {order.name}"
+
+    def _hubspot_mirror_lead(self, deal, binding):
+        """An open deal -> its opportunity (crm.lead), created or updated; a deleted deal
+        archives it.  The customer is set when the deal's company is already imported."""
+        self.ensure_one()
+        data = deal["data"]
+        Lead = self.env["crm.lead"].with_context(
+            **{NO_EXPORT: True, "tracking_disable": True, "mail_create_nosubscribe": True}
+        )
+        lead = Lead.with_context(active_test=False).browse(binding.res_id if binding else [])
+        lead = lead.exists()
+        if deal["archived"]:
+            if lead.active:
+                lead.action_archive()
+                return f"lead {lead.id} archived"
+            return "deleted, no lead"
+        digest = payload_hash(data)
+        if lead and binding.payload_hash == digest:
+            return f"lead {lead.id} identical"
+        close = parse_datetime(data.get("closedate"))
+        vals = {
+            "name": data.get("dealname") or f"HubSpot deal {deal['id']}",
+            "type": "opportunity",
+            "expected_revenue": float(data.get("amount") or 0.0),
+            "date_deadline": close.date() if close else False,
+        }
+        company_id = data.get("company_id")
+        if company_id:
+            partner_binding = (
+                self.env["sync.binding"]
+                .sudo()
+                ._for_external_ids(self, "res.partner", [company_id], "companies")
+                .get(company_id)
+            )
+            if partner_binding and partner_binding.active:
+                vals["partner_id"] = partner_binding.res_id
+        if lead:
+            lead.write(vals)
+            binding.write(
+                {
+                    "payload_hash": digest,
+                    "remote_updated_at": deal["updated_at"] or False,
+                    "last_sync_at": fields.Datetime.now(),
+                }
+            )
+            return f"lead {lead.id} updated"
+        lead = Lead.create({**vals, "company_id": self.company_id.id})
+        self.env["sync.binding"].sudo().create(
+            {
+                "backend_id": self.id,
+                "res_model": "crm.lead",
+                "res_id": lead.id,
+                "remote_object": "deals",
+                "external_id": deal["id"],
+                "remote_updated_at": deal["updated_at"] or False,
+                "payload_hash": digest,
+                "last_sync_at": fields.Datetime.now(),
+            }
+        )
+        self.env.flush_all()
+        return f"lead {lead.id} created"
 
     def _hubspot_deal_customer(self, adapter, deal, job=None):
         company_id = deal["data"].get("company_id")
@@ -421,6 +519,35 @@ class SyncBackend(models.Model):
     def _job_hubspot_writeback(self, job):
         return job.backend_id._hubspot_writeback()
 
+    @api.model
+    def _hubspot_enqueue_writeback(self, moves):
+        """Invoices whose figures changed (posted, reset, paid...): enqueue the write-back of
+        the backends whose deals own their sale orders.  One identity key per backend, so many
+        invoices collapse into one pending batch."""
+        invoices = moves.filtered(lambda m: m.is_sale_document(include_receipts=True))
+        orders = invoices.sudo().line_ids.sale_line_ids.order_id
+        if not orders:
+            return self.browse()
+        bindings = (
+            self.env["sync.binding"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "sale.order"),
+                    ("res_id", "in", orders.ids),
+                    ("remote_object", "=", "deals"),
+                    ("backend_id.kind", "=", "hubspot"),
+                    ("backend_id.active", "=", True),
+                ]
+            )
+        )
+        backends = bindings.backend_id
+        for backend in backends:
+            self.env["sync.job"].sudo()._enqueue(
+                backend, "hubspot_writeback", payload={}, identity_key="hubspot:writeback"
+            )
+        return backends
+
     def _hubspot_invoice_properties(self, order):
         self.ensure_one()
         invoices = order.invoice_ids.filtered(
@@ -428,7 +555,7 @@ class SyncBackend(models.Model):
         )
         sign = {"out_invoice": 1, "out_refund": -1}
         invoiced = sum(sign[m.move_type] * m.amount_total for m in invoices)
-        paid = sum(sign[m.move_type] * (m.amount_total - m.amount_residual) for m in invoices)
+        paid = sum(sign[m.move_type] * self._hubspot_amount_paid(m) for m in invoices)
         states = set(invoices.mapped("payment_state"))
         if not invoices:
             state = ""
@@ -444,6 +571,18 @@ class SyncBackend(models.Model):
             self.hubspot_prop_amount_invoiced: f"{invoiced:.2f}",
             self.hubspot_prop_amount_paid: f"{paid:.2f}",
         }
+
+    @api.model
+    def _hubspot_amount_paid(self, invoice):
+        """Reconciled amount, plus payments matched without a journal entry (Odoo 18+: a
+        registered payment on a journal without outstanding account leaves the residual)."""
+        paid = invoice.amount_total - invoice.amount_residual
+        pending = invoice.matched_payment_ids.filtered(
+            lambda p: not p.move_id
+            and p.state in ("in_process", "paid")
+            and p.currency_id == invoice.currency_id
+        )
+        return min(invoice.amount_total, paid + sum(pending.mapped("amount")))
 
     def _hubspot_writeback(self):
         """Invoice figures of the orders bound to deals, sent in batch updates (100 per call);
@@ -477,6 +616,7 @@ class SyncBackend(models.Model):
             return {"sent": 0}
         adapter = self._get_adapter()
         written = set(adapter.write_batch("deals", items))
+        self._note_rate_limit(adapter)
         now = fields.Datetime.now()
         for binding, digest in metas:
             if binding.external_id in written:
@@ -490,7 +630,7 @@ class SyncBackend(models.Model):
         return {
             "sent": len(written),
             "remote_calls": adapter.calls,
-            "rate_limit_remaining": adapter.rate_limit_remaining,
+            "rate_limit": adapter.rate_limit,
         }
 
     # ------------------------------------------------------------------ set-up
@@ -517,7 +657,8 @@ class SyncBackend(models.Model):
                             _line("domain", "website"),
                             _line("phone", "phone"),
                             _line("city", "city"),
-                            _line("hs_country_code", "country_id", "ref:country_code"),
+                            # HubSpot's country is free text ("Belgium"); by name or ISO code
+                            _line("country", "country_id", "ref:country_name"),
                             _line("vat", "vat"),
                         ],
                         "match_ids": [

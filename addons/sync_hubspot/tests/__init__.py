@@ -5,3 +5,4 @@ from . import test_adapter
 from . import test_deals
 from . import test_mapping
 from . import test_demo
+from . import test_rate_limit

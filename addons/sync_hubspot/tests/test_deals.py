@@ -85,6 +85,7 @@ class TestDeals(HubSpotCase):
         self.run_jobs()
         self.assertTrue(self.orders_of(won))
         self.assertFalse(self.orders_of(lost))
+        self.assertFalse(self.binding_of(lost, "crm.lead"), "open deals are not mirrored")
 
     def test_missing_sku_opens_exception(self):
         _company, deal = self.won_deal(skus=("RA-200", "NOPE-1"))
@@ -122,7 +123,7 @@ class TestDeals(HubSpotCase):
         self.assertEqual(self.calls("POST", BATCH_UPDATE), 1, "one batch call for all orders")
         result = json.loads(job.result)
         self.assertEqual(result["sent"], 3)
-        self.assertGreater(result["rate_limit_remaining"], 0, "X-HubSpot-RateLimit-Remaining")
+        self.assertEqual(result["rate_limit"]["max"], 190, "X-HubSpot-RateLimit-Max")
         props = self.fake.get("deals", deals[0])["properties"]
         self.assertEqual(props["odoo_invoice_number"], orders[0].invoice_ids.name)
         self.assertEqual(props["odoo_invoice_state"], "not_paid")
@@ -136,3 +137,109 @@ class TestDeals(HubSpotCase):
         self.run_jobs()
         self.assertEqual(json.loads(job.result), {"sent": 0})
         self.assertEqual(self.calls("POST", BATCH_UPDATE), 1)
+
+    def writeback_jobs(self):
+        return self.env["sync.job"].search(
+            [
+                ("backend_id", "=", self.backend.id),
+                ("kind", "=", "hubspot_writeback"),
+                ("state", "=", "pending"),
+            ]
+        )
+
+    def test_posting_and_paying_invoices_enqueue_writeback(self):
+        deals = [self.won_deal(name=f"Posted {n}", skus=("RA-200",))[1] for n in range(2)]
+        for deal in deals:
+            self.assertEqual(self.deliver(deal).state, "done")
+        orders = [self.record_of(deal, "sale.order") for deal in deals]
+        # an order no deal owns: its invoice enqueues nothing
+        plain = self.env["sale.order"].create(
+            {
+                "partner_id": orders[0].partner_id.id,
+                "order_line": [(0, 0, {"product_id": self.robot.id, "product_uom_qty": 1})],
+            }
+        )
+        plain.action_confirm()
+        plain._create_invoices().action_post()
+        self.assertFalse(self.writeback_jobs())
+        invoices = self.env["account.move"]
+        for order in orders:
+            invoices |= order._create_invoices()
+        self.assertFalse(self.writeback_jobs(), "a draft invoice changes no figure")
+        for invoice in invoices:
+            invoice.action_post()
+        job = self.writeback_jobs()
+        self.assertEqual(len(job), 1, "two posted invoices, one pending write-back batch")
+        self.fake.reset_log()
+        self.run_jobs()
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(self.calls("POST", BATCH_UPDATE), 1, "one batch call")
+        self.assertEqual(json.loads(job.result)["sent"], 2)
+        for deal, order in zip(deals, orders, strict=True):
+            props = self.fake.get("deals", deal)["properties"]
+            invoice = order.invoice_ids
+            self.assertEqual(props["odoo_invoice_number"], invoice.name)
+            self.assertEqual(props["odoo_invoice_state"], "not_paid")
+            self.assertEqual(float(props["odoo_amount_invoiced"]), invoice.amount_total)
+            self.assertEqual(float(props["odoo_amount_paid"]), 0.0)
+        # registering a payment changes the figures of one deal: enqueued again
+        invoice = orders[0].invoice_ids
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({})._create_payments()
+        job = self.writeback_jobs()
+        self.assertEqual(len(job), 1, "the payment enqueued the write-back")
+        self.run_jobs()
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(json.loads(job.result)["sent"], 1, "only the paid deal changed")
+        props = self.fake.get("deals", deals[0])["properties"]
+        self.assertEqual(props["odoo_invoice_state"], "paid")
+        self.assertEqual(float(props["odoo_amount_paid"]), invoice.amount_total)
+        self.assertEqual(self.calls("POST", BATCH_UPDATE), 2)
+
+    def test_open_deal_mirrored_to_lead_then_won(self):
+        self.backend.hubspot_mirror_open_deals = True
+        company = self.fake.add("companies", {"name": "Mirror Corp"})
+        self.assertEqual(self.pull("companies").state, "done")
+        deal = self.fake.add(
+            "deals",
+            {
+                "dealname": "Mirror deal",
+                "dealstage": "appointmentscheduled",
+                "pipeline": "default",
+                "amount": "1500.00",
+                "closedate": "2024-06-30T10:00:00.000Z",
+            },
+            [("companies", company)],
+        )
+        self.fake.add(
+            "line_items",
+            {"name": "Arm", "hs_sku": "RA-200", "quantity": "1", "price": "1500.00"},
+            [("deals", deal)],
+        )
+        job = self.pull("deals")
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(json.loads(job.result)["enqueued"], 1)
+        lead = self.record_of(deal, "crm.lead")
+        self.assertEqual(lead.type, "opportunity")
+        self.assertEqual(lead.name, "Mirror deal")
+        self.assertEqual(lead.expected_revenue, 1500.0)
+        self.assertEqual(lead.partner_id, self.record_of(company))
+        self.assertEqual(str(lead.date_deadline), "2024-06-30")
+        self.assertFalse(self.orders_of(deal))
+        # changed in HubSpot: the opportunity follows, no second one
+        self.fake.update("deals", deal, {"amount": "1800.00"})
+        self.assertEqual(self.deliver(deal).state, "done")
+        self.assertEqual(lead.expected_revenue, 1800.0)
+        # won: the order flow; the opportunity is won and linked to the order
+        self.fake.update("deals", deal, {"dealstage": "closedwon"})
+        job = self.deliver(deal)
+        self.assertEqual(job.state, "done", job.error)
+        order = self.record_of(deal, "sale.order")
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(lead.won_status, "won")
+        self.assertEqual(order.opportunity_id, lead)
+        self.assertEqual(self.env["crm.lead"].search_count([("name", "=", "Mirror deal")]), 1)
+        # redelivered: nothing more
+        self.assertEqual(self.deliver(deal).state, "done")
+        self.assertEqual(self.orders_of(deal), order)

@@ -57,3 +57,19 @@ class TestSystemOfRecord(HubSpotCase):
         self.assertEqual(job.state, "done", job.error)
         self.assertEqual(partner.email, "ann@new.example")
         self.assertEqual(partner.property_payment_term_id, immediate)
+
+
+class TestCountry(HubSpotCase):
+    def test_free_text_country_by_name_or_code(self):
+        lines = self.mappings.filtered(lambda m: m.remote_object == "companies").line_ids
+        country_lines = lines.filtered(lambda line: line.odoo_field == "country_id")
+        self.assertEqual(country_lines.mapped("remote_field"), ["country"], "one line")
+        self.assertEqual(country_lines.transform, "ref:country_name")
+        named = self.fake.add("companies", {"name": "Named BV", "country": "Belgium"})
+        coded = self.fake.add("companies", {"name": "Coded SA", "country": "FR"})
+        blank = self.fake.add("companies", {"name": "Blank Ltd", "country": ""})
+        job = self.pull("companies")
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(self.record_of(named).country_id.code, "BE")
+        self.assertEqual(self.record_of(coded).country_id.code, "FR")
+        self.assertFalse(self.record_of(blank).country_id)
