@@ -358,12 +358,17 @@ class SyncBackend(models.Model):
         return job.backend_id._pull(job.payload["object"], job=job, dry_run=job.dry_run)
 
     @api.model
-    def _job_export(self, job):
+    def _job_export(self, jobs):
+        """Outbox: write the records of one mapping (a batch of export jobs) in batches."""
+        job = jobs[:1]
         mapping = self.env["sync.mapping"].browse(job.payload["mapping_id"]).exists()
         if not mapping:
             return {"skipped": "mapping deleted"}
-        records = self.env[mapping.res_model].browse(job.payload["res_ids"]).exists()
-        return mapping._export_records(records, job=job)
+        res_ids = list(dict.fromkeys(i for j in jobs for i in j.payload["res_ids"]))
+        records = self.env[mapping.res_model].browse(res_ids).exists()
+        stats = mapping._export_records(records, job=job)
+        stats["jobs"] = len(jobs)
+        return stats
 
     # ------------------------------------------------------------------ pull
     def _watermark(self, object_name):

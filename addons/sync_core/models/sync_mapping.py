@@ -563,6 +563,7 @@ class SyncMapping(models.Model):
                     "export",
                     payload={"mapping_id": mapping.id, "res_ids": [record.id]},
                     identity_key=f"export:{mapping.id}:{record.id}",
+                    batch_key=f"export:{mapping.id}",
                     res_model=record._name,
                     res_id=record.id,
                 )
@@ -594,7 +595,9 @@ class SyncMapping(models.Model):
             metas.append((row["id"], binding, out_hash))
         if not items:
             return stats
-        written = backend._get_adapter().write_batch(self.remote_object, items)
+        adapter = backend._get_adapter()
+        written = adapter.write_batch(self.remote_object, items)
+        backend._note_rate_limit(adapter)
         if len(written) != len(items):
             raise ValidationSyncError(
                 f"the remote wrote {len(written)} of {len(items)} {self.remote_object}",

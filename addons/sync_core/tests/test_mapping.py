@@ -124,3 +124,16 @@ class TestMapping(SyncCase):
         self.import_ids(e1, e2)
         self.assertEqual(self.partner_of(e1).country_id.code, "BE")
         self.assertEqual(self.partner_of(e2).country_id.code, "FR")
+
+    def test_exports_of_many_records_go_in_one_batch(self):
+        exts = [self.fake.put("customers", {"name": f"Batch out {i}"}) for i in range(3)]
+        self.import_ids(*exts)
+        for i, ext in enumerate(exts):
+            self.partner_of(ext).phone = f"+32 {i}"
+        exports = self.env["sync.job"].search([("kind", "=", "export")])
+        self.assertEqual(len(exports), 3)
+        before = self.fake.count("POST", "batch/upsert")
+        self.run_jobs()
+        self.assertEqual(set(exports.mapped("state")), {"done"})
+        self.assertEqual(self.fake.count("POST", "batch/upsert") - before, 1)
+        self.assertEqual(self.fake.get("customers", exts[2])["data"]["phone"], "+32 2")
