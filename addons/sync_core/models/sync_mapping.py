@@ -484,7 +484,11 @@ class SyncMapping(models.Model):
                     resolved[(line["odoo_field"], country.code.lower())] = country.id
             elif name == "ref:country_name":
                 lowered = {r.lower(): r for r in raws}
-                for country in self.env["res.country"].with_context(lang="en_US").search([]):
+                domain = Domain("code", "in", [r.upper() for r in raws if len(r) == 2])
+                for raw in raws:
+                    domain |= Domain("name", "=ilike", raw)
+                Country = self.env["res.country"].with_context(lang="en_US")
+                for country in Country.search(domain):
                     for key in (country.name.lower(), country.code.lower()):
                         if key in lowered:
                             resolved[(line["odoo_field"], lowered[key])] = country.id

@@ -3,6 +3,7 @@ import time
 
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.sync_core.fake.server import GenericFake
 from odoo.addons.sync_core.signatures import sign_generic
 
 
@@ -99,8 +100,6 @@ class TestWebhook(HttpCase):
 @tagged("-at_install", "post_install")
 class TestWebhookBatch(HttpCase):
     def test_webhook_burst_is_applied_as_one_batch(self):
-        from odoo.addons.sync_core.fake.server import GenericFake
-
         fake = GenericFake(token="tok")
         fake.start()
         self.addCleanup(fake.stop)
