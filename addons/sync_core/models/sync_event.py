@@ -4,6 +4,7 @@ import logging
 import psycopg2
 
 from odoo import api, fields, models
+from odoo.exceptions import ConcurrencyError
 from odoo.tools import mute_logger
 
 from ..hashing import body_hash
@@ -87,7 +88,11 @@ class SyncEvent(models.Model):
                 event.write({"state": "ignored", "reason": "no job for this event type"})
                 continue
             job = Job._enqueue(backend, job_vals.pop("kind"), **job_vals)
-            event.write({"state": "queued", "job_id": job.id or False})
+            if not job:
+                # the same job was enqueued by a concurrent request after our snapshot: retry
+                # the request with a fresh one, so that this event is linked to that job
+                raise ConcurrencyError("sync job enqueued concurrently")
+            event.write({"state": "queued", "job_id": job.id})
         return stored, duplicates
 
     @api.model
@@ -104,6 +109,10 @@ class SyncEvent(models.Model):
                 " WHERE backend_id = %s AND dedup_key = %s",
                 [vals["backend_id"], vals["dedup_key"]],
             )
+            if not self.env.cr.rowcount:
+                # stored by a concurrent delivery after our snapshot: Odoo retries the request
+                # with a fresh snapshot, where the redelivery is counted
+                raise ConcurrencyError("sync event stored concurrently") from None
             return self.browse()
 
     @api.model

@@ -355,9 +355,14 @@ class SyncJob(models.Model):
             trace = traceback.format_exc()
             cr.rollback()
             _logger.info("sync jobs %s failed: %s", self.ids, exc)
-            for job in self:
-                job._on_failure(exc, trace)
-            return self._commit(len(self))
+            try:
+                for job in self:
+                    job._on_failure(exc, trace)
+                return self._commit(len(self))
+            except Exception:  # the jobs stay started; recovery requeues them
+                _logger.exception("could not record the failure of sync jobs %s", self.ids)
+                cr.rollback()
+                return self._commit()
         finally:
             for job_id in self.ids:
                 cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job_id])
@@ -375,8 +380,8 @@ class SyncJob(models.Model):
             delay = self.kind_id._next_delay(
                 self.attempt, retry_after=getattr(exc, "retry_after", None)
             )
-            vals.update(state="pending", eta=now + timedelta(seconds=delay))
-            self.write(vals)
+            vals["eta"] = now + timedelta(seconds=delay)
+            self._back_to_pending(vals)
             self._wake_runner(vals["eta"])
             return
         vals["state"] = "failed"
@@ -411,9 +416,44 @@ class SyncJob(models.Model):
                     job, RetryableSyncError(msg, pattern="worker died")
                 )
             else:
-                job.write({"state": "pending", "eta": fields.Datetime.now(), "error": msg})
+                job._back_to_pending({"eta": fields.Datetime.now(), "error": msg})
         self._commit()
         return jobs
+
+    def _back_to_pending(self, vals):
+        """Make the job pending again.  If another pending job already carries its identity
+        (new work for the same record arrived meanwhile), this one is superseded: cancelled,
+        its events and open exceptions handed to that job, which re-reads the current state,
+        so nothing is lost and nothing runs twice.  Returns the job that is pending."""
+        self.ensure_one()
+        twin = self.browse()
+        if self.identity_key:
+            twin = self.search(
+                [*self._identity_domain(self.backend_id, self.identity_key), ("id", "!=", self.id)],
+                limit=1,
+            )
+        if not twin:
+            try:
+                with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                    self.write({**vals, "state": "pending"})
+                    self.flush_recordset()
+                return self
+            except psycopg2.errors.UniqueViolation:
+                self.invalidate_recordset()  # a twin committed after our snapshot
+        note = self.env._(
+            "Superseded by pending job %(twin)s with the same identity.", twin=twin.id or "?"
+        )
+        self.write(
+            {
+                "state": "cancelled",
+                "result": note,
+                **{k: v for k, v in vals.items() if k in ("error", "traceback")},
+            }
+        )
+        if twin:
+            self.event_ids.write({"job_id": twin.id})
+            self.exception_ids.filtered(lambda e: e.state == "open").write({"job_id": twin.id})
+        return twin
 
     @api.model
     def _cron_gc(self):
@@ -439,7 +479,7 @@ class SyncJob(models.Model):
     def action_requeue(self):
         """Retry now (operator action); the attempt budget restarts."""
         for job in self.filtered(lambda j: j.state in ("failed", "cancelled", "pending")):
-            job.write({"state": "pending", "eta": fields.Datetime.now(), "attempt": 0})
+            job._back_to_pending({"eta": fields.Datetime.now(), "attempt": 0})
         self._wake_runner()
         return True
 

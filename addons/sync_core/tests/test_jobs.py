@@ -251,3 +251,66 @@ class TestThrottle(SyncCase):
         self.assertGreaterEqual(elapsed, 0.35, "two gaps of 1/5 s between the three starts")
         starts = sorted(jobs.mapped("started_at"))
         self.assertEqual(len(starts), 3)
+
+
+class TestSupersede(SyncCase):
+    def test_failed_job_with_pending_twin_is_superseded(self):
+        """A remote 5xx while a new event for the same record queued a twin: the failing job
+        hands over to the twin; the runner keeps going."""
+        ext = self.fake.put("customers", {"name": "Twin"})
+        Job = self.env["sync.job"]
+        first = Job._enqueue(
+            self.backend,
+            "import_record",
+            {"object": "customers", "ids": [ext]},
+            identity_key=f"import:customers:{ext}",
+        )
+        event = self.env["sync.event"].create(
+            {
+                "backend_id": self.backend.id,
+                "dedup_key": "t1",
+                "job_id": first.id,
+                "state": "queued",
+            }
+        )
+        # the runner claims `first`; meanwhile the twin arrives; then the remote fails
+        with self.worker_env() as env:
+            claimed = env["sync.job"]._claim_next()
+            self.assertEqual(claimed.id, first.id)
+            twin = env["sync.job"]._enqueue(
+                claimed.backend_id,
+                "import_record",
+                {"object": "customers", "ids": [ext]},
+                identity_key=f"import:customers:{ext}",
+            )
+            self.assertNotEqual(twin.id, first.id)
+            env.cr.commit()  # the twin comes from another transaction, committed
+            self.fake.fail_next(1, status=503, path="/batch/read")
+            claimed._perform()
+        self.assertEqual(first.state, "cancelled")
+        self.assertIn("Superseded", first.result)
+        self.assertEqual(event.job_id.id, twin.id)
+        self.run_jobs()
+        twin = Job.browse(twin.id)
+        self.assertEqual(twin.state, "done", twin.error)
+        self.assertEqual(self.partner_of(ext).name, "Twin")
+
+    def test_dead_job_with_pending_twin_is_superseded(self):
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "pull", {"object": "customers"}, identity_key="pull:customers"
+        )
+        job.write({"state": "started", "attempt": 1, "worker": "ghost:2"})
+        twin = self.env["sync.job"]._enqueue(
+            self.backend, "pull", {"object": "customers"}, identity_key="pull:customers"
+        )
+        self.assertNotEqual(twin, job)
+        other = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": ["x"]}
+        )
+        with self.worker_env() as env:
+            env["sync.job"]._recover_dead_jobs()
+        self.assertEqual(job.state, "cancelled")
+        self.assertEqual(twin.state, "pending")
+        self.run_jobs()
+        self.assertEqual(twin.state, "done", twin.error)
+        self.assertEqual(other.state, "done", "the runner is not stuck")
