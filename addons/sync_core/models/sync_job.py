@@ -62,7 +62,9 @@ class SyncJob(models.Model):
     payload_text = fields.Text(
         compute="_compute_payload_text", inverse="_inverse_payload_text", string="Payload (JSON)"
     )
-    state = fields.Selection(STATES, default="pending", required=True, index=True, tracking=True)
+    # not tracked: a message per state change would double the cost of every job; the chatter
+    # keeps what people do (payload edits, retries)
+    state = fields.Selection(STATES, default="pending", required=True, index=True)
     priority = fields.Integer(default=10)
     eta = fields.Datetime(default=fields.Datetime.now, required=True, index=True)
     attempt = fields.Integer(default=0, readonly=True)
@@ -140,7 +142,7 @@ class SyncJob(models.Model):
             "max_attempts": kind_rec.max_attempts,
             **values,
         }
-        Job = self.sudo()
+        Job = self.sudo().with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
         if identity_key:
             existing = Job.search(self._identity_domain(backend, identity_key), limit=1)
             if existing:
