@@ -241,7 +241,8 @@ class Run:
         return worker
 
     def finish(self, job_ids, label):
-        """Start a worker and wait until every job of `job_ids` is done (or failed); give up
+        """Start a worker and wait until every job of `job_ids` ended (done, failed, or cancelled
+        as superseded by a pending twin); give up
         when nothing moved (job states, committed records) for STALL seconds."""
         worker = self.start_worker(label)
         started = last_change = time.monotonic()
@@ -251,7 +252,7 @@ class Run:
                 alive = worker.alive()
                 self.nudge()
                 states = [self.job(j) for j in job_ids]
-                if all(st[0] in ("done", "failed") for st in states):
+                if all(st[0] in ("done", "failed", "cancelled") for st in states):
                     break
                 now = time.monotonic()
                 snapshot = (tuple(st[:2] for st in states), self.bound())
