@@ -218,6 +218,7 @@ class SyncBackend(models.Model):
         return {
             "kind": "import_record",
             "identity_key": f"import:{object_name}:{ids[0]}",
+            "batch_key": f"import:{object_name}",
             "payload": {"object": object_name, "ids": ids},
         }
 

@@ -112,6 +112,23 @@ class TestPull(HubSpotCase):
         self.assertEqual(self.record_of(globex), existing)
         self.assertEqual(existing.name, "Globex")
 
+    def test_webhook_burst_read_in_one_batch(self):
+        ids = [self.fake.add("companies", {"name": f"Burst {i}"}) for i in range(25)]
+        events = [webhooks.build_event("company.creation", ext) for ext in ids]
+        parsed = self.backend._webhook_parse({"body": json.dumps(events).encode()})
+        self.env["sync.event"]._store(self.backend, parsed, {})
+        jobs = self.env["sync.job"].search(
+            [("backend_id", "=", self.backend.id), ("kind", "=", "import_record")]
+        )
+        self.assertEqual(len(jobs), 25)
+        before = self.fake.calls("POST", "/crm/v3/objects/companies/batch/read")
+        self.run_jobs()
+        self.assertEqual(set(jobs.mapped("state")), {"done"})
+        reads = self.fake.calls("POST", "/crm/v3/objects/companies/batch/read") - before
+        self.assertEqual(reads, 1, "25 webhook re-fetches, one batch read")
+        burst = self.env["res.partner"].search([("name", "=like", "Burst %")])
+        self.assertEqual(len(burst), 25)
+
     def test_out_of_order_event_cannot_roll_back(self):
         company = self.fake.add("companies", {"name": "Old name"})
         self.pull("companies")
