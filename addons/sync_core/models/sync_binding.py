@@ -40,12 +40,7 @@ class SyncBinding(models.Model):
     @api.depends("res_model", "res_id")
     def _compute_record_name(self):
         for binding in self:
-            record = (
-                self.env[binding.res_model].browse(binding.res_id).exists()
-                if binding.res_model in self.env and binding.res_id
-                else None
-            )
-            binding.record_name = record.display_name if record else False
+            binding.record_name = record_display_name(self.env, binding.res_model, binding.res_id)
 
     @api.model
     def _for_external_ids(self, backend, res_model, external_ids, remote_object=None):
@@ -79,3 +74,12 @@ class SyncBinding(models.Model):
             "res_id": self.res_id,
             "view_mode": "form",
         }
+
+
+def record_display_name(env, res_model, res_id):
+    """Name of the record a sync row points at, or False.  Read with sudo: a sync user may see
+    that a job touched an invoice without having access to invoices (the name only)."""
+    if not res_model or res_model not in env or not res_id:
+        return False
+    record = env[res_model].sudo().browse(res_id).exists()
+    return record.display_name if record else False

@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..exceptions import CATEGORIES
+from .sync_binding import record_display_name
 
 
 class SyncException(models.Model):
@@ -51,12 +52,7 @@ class SyncException(models.Model):
     @api.depends("res_model", "res_id")
     def _compute_record_name(self):
         for exc in self:
-            record = (
-                self.env[exc.res_model].browse(exc.res_id).exists()
-                if exc.res_model in self.env and exc.res_id
-                else None
-            )
-            exc.record_name = record.display_name if record else False
+            exc.record_name = record_display_name(self.env, exc.res_model, exc.res_id)
 
     @api.model
     def _pattern_key(self, backend, category, pattern):

@@ -45,21 +45,10 @@ class SyncWatermark(models.Model):
 
     def action_pull_now(self):
         for wm in self:
-            self.env["sync.job"]._enqueue(
-                wm.backend_id,
-                "pull",
-                payload={"object": wm.object_name},
-                identity_key=f"pull:{wm.object_name}",
-            )
+            wm.backend_id.action_pull(wm.object_name)
         return True
 
     def action_dry_run(self):
         for wm in self:
-            self.env["sync.job"]._enqueue(
-                wm.backend_id,
-                "pull",
-                payload={"object": wm.object_name},
-                identity_key=f"pull-dry:{wm.object_name}",
-                dry_run=True,
-            )
+            wm.backend_id.action_pull(wm.object_name, dry_run=True)
         return True
