@@ -178,6 +178,25 @@ def run(db, base, server, conn, rng, checks, partners_before):
         "create",
         [{"name": "webhook bench", "kind": "generic", "webhook_secret": secret}],
     )
+    jsonrpc(
+        base,
+        "object",
+        "execute_kw",
+        db,
+        uid,
+        "admin",
+        "sync.mapping",
+        "create",
+        [
+            {
+                "name": "bench customers",
+                "backend_id": backend_id,
+                "remote_object": "customers",
+                "res_model": "res.partner",
+                "line_ids": [[0, 0, {"remote_field": "name", "odoo_field": "name"}]],
+            }
+        ],
+    )
     token = jsonrpc(
         base,
         "object",

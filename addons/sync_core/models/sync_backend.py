@@ -300,7 +300,12 @@ class SyncBackend(models.Model):
         return events
 
     def _webhook_job_values(self, event):
-        """The job an accepted event enqueues: re-fetch the record's current state."""
+        """The job an accepted event enqueues: re-fetch the record's current state.  None when
+        nothing maps the event's object (the event is kept as ignored)."""
+        if not self.env["sync.mapping"].search_count(
+            [("backend_id", "=", self.id), ("remote_object", "=", event["object_name"])], limit=1
+        ):
+            return None
         return {
             "kind": "import_record",
             "identity_key": f"import:{event['object_name']}:{event['external_id']}",

@@ -85,7 +85,13 @@ class SyncEvent(models.Model):
             stored += 1
             job_vals = backend._webhook_job_values(ev)
             if not job_vals:
-                event.write({"state": "ignored", "reason": "no job for this event type"})
+                event.write(
+                    {
+                        "state": "ignored",
+                        "reason": f"nothing to do: no active mapping or handler for "
+                        f"'{ev.get('object_name')}' events of type '{ev.get('event_type')}'",
+                    }
+                )
                 continue
             job = Job._enqueue(backend, job_vals.pop("kind"), **job_vals)
             if not job:

@@ -15,6 +15,15 @@ class TestWebhook(HttpCase):
         cls.backend = cls.env["sync.backend"].create(
             {"name": "Hook", "kind": "generic", "webhook_secret": "whsec-1"}
         )
+        cls.env["sync.mapping"].create(
+            {
+                "name": "Customers",
+                "backend_id": cls.backend.id,
+                "remote_object": "customers",
+                "res_model": "res.partner",
+                "line_ids": [(0, 0, {"remote_field": "name", "odoo_field": "name"})],
+            }
+        )
         cls.url = f"/sync/generic/{cls.backend.webhook_token}"
 
     def post(self, body, secret="whsec-1", url=None, timestamp=None, headers=None):
@@ -44,6 +53,14 @@ class TestWebhook(HttpCase):
         self.assertEqual(event.job_id.kind, "import_record")
         self.assertEqual(event.job_id.payload, {"object": "customers", "ids": ["42"]})
         self.assertNotIn("X-Sync-Signature", event.headers)
+
+    def test_event_of_unmapped_object_kept_as_ignored(self):
+        res = self.post([{"event_id": "u-1", "object": "invoices", "id": "5"}])
+        self.assertEqual(res.status_code, 200)
+        event = self.events()
+        self.assertEqual(event.state, "ignored")
+        self.assertIn("invoices", event.reason)
+        self.assertFalse(self.env["sync.job"].search([("backend_id", "=", self.backend.id)]))
 
     def test_events_of_one_record_share_one_pending_job(self):
         self.post(
