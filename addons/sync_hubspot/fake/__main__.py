@@ -44,8 +44,26 @@ DEMO_LINE_ITEMS = (
 )
 
 
+# A second won deal whose line item has a SKU Odoo does not sell: the demo shows it in the
+# exception queue (missing reference), for a finance user to resolve.
+DEMO_DEAL_PROBLEM = {
+    "dealname": "Globex Logistics - Security audit",
+    "dealstage": "closedwon",
+    "pipeline": "default",
+    "amount": "4000.00",
+    "closedate": "2024-05-03T10:00:00.000Z",
+    "deal_currency_code": "EUR",
+}
+DEMO_LINE_ITEM_PROBLEM = {
+    "name": "Security audit",
+    "hs_sku": "SRV-AUDIT",
+    "quantity": "1",
+    "price": "4000.00",
+}
+
+
 def seed_demo(fake):
-    """Fill ``fake`` with the demo portal; return the deal id."""
+    """Fill ``fake`` with the demo portal; return the id of the deal that flows cleanly."""
     companies = [fake.add("companies", values) for values in DEMO_COMPANIES]
     contacts = [
         fake.add("contacts", values, associations=[("companies", companies[index])])
@@ -58,6 +76,12 @@ def seed_demo(fake):
     )
     for values in DEMO_LINE_ITEMS:
         fake.add("line_items", values, associations=[("deals", deal)])
+    problem = fake.add(
+        "deals",
+        DEMO_DEAL_PROBLEM,
+        associations=[("companies", companies[1]), ("contacts", contacts[2])],
+    )
+    fake.add("line_items", DEMO_LINE_ITEM_PROBLEM, associations=[("deals", problem)])
     fake.pop_events()
     return deal
 
