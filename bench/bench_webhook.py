@@ -167,47 +167,27 @@ def _health(base):
 def run(db, base, server, conn, rng, checks, partners_before):
     secret = secrets.token_hex(16)
     uid = jsonrpc(base, "common", "login", db, "admin", "admin")
-    backend_id = jsonrpc(
-        base,
-        "object",
-        "execute_kw",
-        db,
-        uid,
-        "admin",
+
+    def execute(model, method, *args):
+        return jsonrpc(base, "object", "execute_kw", db, uid, "admin", model, method, list(args))
+
+    backend_id = execute(
         "sync.backend",
         "create",
-        [{"name": "webhook bench", "kind": "generic", "webhook_secret": secret}],
+        {"name": "webhook bench", "kind": "generic", "webhook_secret": secret},
     )
-    jsonrpc(
-        base,
-        "object",
-        "execute_kw",
-        db,
-        uid,
-        "admin",
+    execute(
         "sync.mapping",
         "create",
-        [
-            {
-                "name": "bench customers",
-                "backend_id": backend_id,
-                "remote_object": "customers",
-                "res_model": "res.partner",
-                "line_ids": [[0, 0, {"remote_field": "name", "odoo_field": "name"}]],
-            }
-        ],
+        {
+            "name": "bench customers",
+            "backend_id": backend_id,
+            "remote_object": "customers",
+            "res_model": "res.partner",
+            "line_ids": [[0, 0, {"remote_field": "name", "odoo_field": "name"}]],
+        },
     )
-    token = jsonrpc(
-        base,
-        "object",
-        "execute_kw",
-        db,
-        uid,
-        "admin",
-        "sync.backend",
-        "read",
-        [[backend_id], ["webhook_token"]],
-    )[0]["webhook_token"]
+    token = execute("sync.backend", "read", [backend_id], ["webhook_token"])[0]["webhook_token"]
     client = Client(base, token, secret)
     proc = psutil.Process(server.pid)
     load_start = os.getloadavg()
