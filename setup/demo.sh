@@ -8,10 +8,19 @@ DB="${DEMO_DB:-odoo_sync_demo}"
 HTTP_PORT="${DEMO_HTTP_PORT:-8069}"
 mkdir -p "$REPO_ROOT/var"
 
+STAMP="$REPO_ROOT/var/demo-$DB.stamp"
+CODE="$(cd "$REPO_ROOT" && find addons -type f \( -name '*.py' -o -name '*.xml' -o -name '*.csv' \) \
+    -newer "$STAMP" 2>/dev/null | head -1 || true)"
 if ! psql -X -tA -d postgres -c "SELECT 1 FROM pg_database WHERE datname='$DB'" | grep -q 1; then
     echo ">> creating database $DB with $SYNC_ADDONS and demo data (first run, a few minutes)"
     odoo_bin -d "$DB" -i "$SYNC_ADDONS" --with-demo --stop-after-init --http-port=0 \
         --max-cron-threads=0 --log-level=warn || die "installing the addons in $DB failed"
+    touch "$STAMP"
+elif [ ! -f "$STAMP" ] || [ -n "$CODE" ]; then
+    echo ">> the addons changed since $DB was built: upgrading them"
+    odoo_bin -d "$DB" -u "$SYNC_ADDONS" --stop-after-init --http-port=0 \
+        --max-cron-threads=0 --log-level=warn || die "upgrading the addons in $DB failed"
+    touch "$STAMP"
 fi
 
 # Sandbox fakes of the remote systems (real HTTP servers on 127.0.0.1), one per connector.
