@@ -1,4 +1,4 @@
-"""Webhook inbox under load, against a real Odoo HTTP server (run by bench/run_webhook.sh).
+"""Webhook inbox under load, against a real Odoo HTTP server (run by `bash bench/run.sh webhook`).
 
 Starts `odoo-bin` (threaded, --workers=0, no cron thread: nothing runs the jobs) on a free
 127.0.0.1 port, creates a generic backend over JSON-RPC as admin, then POSTs signed webhooks

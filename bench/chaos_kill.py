@@ -1,5 +1,5 @@
 """Chaos: a worker killed with SIGKILL in the middle of a batch pull loses and doubles nothing
-(run by bench/run_chaos.sh).
+(run by `bash bench/run.sh chaos`).
 
 A GenericFake (sync_core's wire-level fake) serves N customers on 127.0.0.1 from this process; a
 generic backend + mapping customers -> res.partner (page size 200, no match rule: idempotency
