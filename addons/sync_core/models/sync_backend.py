@@ -9,7 +9,7 @@ from odoo.exceptions import UserError
 from .. import signatures
 from ..adapter import GenericRestAdapter
 from ..exceptions import PayloadError, SyncError
-from ..hashing import body_hash
+from ..hashing import payload_hash
 from ..mapping import parse_datetime
 
 _logger = logging.getLogger(__name__)
@@ -268,10 +268,7 @@ class SyncBackend(models.Model):
         """Raw request -> list of event dicts (dedup_key, event_type, object_name, external_id,
         occurred_at, payload).  Raise PayloadError when the body is malformed."""
         self.ensure_one()
-        try:
-            data = json.loads(request_info["body"] or b"null")
-        except ValueError as exc:
-            raise PayloadError(f"body is not JSON: {exc}") from exc
+        data = self._webhook_json(request_info)
         if isinstance(data, dict) and isinstance(data.get("events"), list):
             data = data["events"]
         items = data if isinstance(data, list) else [data]
@@ -288,9 +285,7 @@ class SyncBackend(models.Model):
             event_id = _first(item, "event_id", "eventId")
             events.append(
                 {
-                    "dedup_key": str(
-                        event_id or body_hash(json.dumps(item, sort_keys=True).encode())
-                    ),
+                    "dedup_key": str(event_id or payload_hash(item)),
                     "event_type": str(_first(item, "type", "event_type", "eventType") or "change"),
                     "object_name": str(object_name),
                     "external_id": str(external_id),
@@ -298,6 +293,14 @@ class SyncBackend(models.Model):
                 }
             )
         return events
+
+    @api.model
+    def _webhook_json(self, request_info):
+        """The request body as JSON; PayloadError (HTTP 400, kept as rejected) otherwise."""
+        try:
+            return json.loads(request_info["body"] or b"null")
+        except ValueError as exc:
+            raise PayloadError(f"body is not JSON: {exc}") from exc
 
     def _webhook_job_values(self, event):
         """The job an accepted event enqueues: re-fetch the record's current state.  None when
@@ -384,13 +387,16 @@ class SyncBackend(models.Model):
         )
         return wm or Watermark.create({"backend_id": self.id, "object_name": object_name})
 
-    def _pull(self, object_name, job=None, dry_run=False):
+    def _pull(self, object_name, job=None, dry_run=False, apply_page=None):
         """Batch pull of one object since its watermark, page by page.
 
         The watermark is locked for the whole pull (a second pull of the same object stops at
         once), read from (cursor - lookback), and advanced after each applied page, in the same
         commit as the page: it never moves past what is applied.  A dry run writes nothing and
         leaves the watermark where it was.
+
+        `apply_page(page) -> stats` replaces the default (the object's mapping applies the page)
+        for objects a connector handles itself, e.g. deals that become orders.
         """
         self.ensure_one()
         wm = self._watermark(object_name)
@@ -401,7 +407,12 @@ class SyncBackend(models.Model):
         totals = {"pages": 0, "read": 0}
         changes = []
         try:
-            mapping = self.env["sync.mapping"]._for(self, object_name)
+            if apply_page is None:
+                mapping = self.env["sync.mapping"]._for(self, object_name)
+
+                def apply_page(page):
+                    return mapping._apply_page(page, job=job, dry_run=dry_run)
+
             adapter = self._get_adapter()
             since = None
             if wm.cursor_stamp:
@@ -410,7 +421,7 @@ class SyncBackend(models.Model):
                 wm.last_run_at = fields.Datetime.now()
             for page in adapter.iter_changes(object_name, since, page_size=self.page_size):
                 self._note_rate_limit(adapter)
-                stats = mapping._apply_page(page, job=job, dry_run=dry_run)
+                stats = apply_page(page)
                 changes.extend(stats.pop("changes", [])[: max(0, 200 - len(changes))])
                 totals["pages"] += 1
                 totals["read"] += len(page)
@@ -424,6 +435,8 @@ class SyncBackend(models.Model):
                         wm.write({"cursor_stamp": last["updated_at"], "cursor_id": last["id"]})
                     Job._commit()
             totals["remote_calls"] = adapter.calls
+            if adapter.rate_limit:
+                totals["rate_limit"] = adapter.rate_limit
             if not dry_run:
                 wm.write(
                     {

@@ -136,17 +136,23 @@ class SyncEvent(models.Model):
             }
         )
 
+    def _job_values(self):
+        """The job this stored event asks for, as when it was received (or None)."""
+        self.ensure_one()
+        return self.backend_id._webhook_job_values(
+            {
+                "dedup_key": self.dedup_key,
+                "event_type": self.event_type,
+                "object_name": self.object_name,
+                "external_id": self.external_id,
+                "payload": json.loads(self.body or "null"),
+            }
+        )
+
     def action_dry_run(self):
         """Run the event's job in dry-run mode: shows what would change, writes nothing."""
         for event in self.filtered(lambda e: e.state != "rejected"):
-            ev = {
-                "dedup_key": event.dedup_key,
-                "event_type": event.event_type,
-                "object_name": event.object_name,
-                "external_id": event.external_id,
-                "payload": json.loads(event.body or "null"),
-            }
-            job_vals = event.backend_id._webhook_job_values(ev)
+            job_vals = event._job_values()
             if job_vals:
                 kind = job_vals.pop("kind")
                 job_vals["identity_key"] = f"dry:{job_vals.get('identity_key') or event.id}"
@@ -158,15 +164,7 @@ class SyncEvent(models.Model):
     def action_replay(self):
         """Enqueue the event's job again (operator replay)."""
         for event in self.filtered(lambda e: e.state != "rejected"):
-            payload = json.loads(event.body or "null")
-            ev = {
-                "dedup_key": event.dedup_key,
-                "event_type": event.event_type,
-                "object_name": event.object_name,
-                "external_id": event.external_id,
-                "payload": payload,
-            }
-            job_vals = event.backend_id._webhook_job_values(ev)
+            job_vals = event._job_values()
             if job_vals:
                 job = self.env["sync.job"]._enqueue(
                     event.backend_id, job_vals.pop("kind"), **job_vals

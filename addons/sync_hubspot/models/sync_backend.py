@@ -1,5 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-import json
 import logging
 from datetime import timedelta
 
@@ -11,7 +10,7 @@ from odoo.addons.sync_core.exceptions import (
     PayloadError,
     ValidationSyncError,
 )
-from odoo.addons.sync_core.hashing import body_hash, payload_hash
+from odoo.addons.sync_core.hashing import payload_hash
 from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT
 
@@ -164,10 +163,7 @@ class SyncBackend(models.Model):
     def _webhook_parse(self, request_info):
         if self.kind != "hubspot":
             return super()._webhook_parse(request_info)
-        try:
-            data = json.loads(request_info["body"] or b"null")
-        except ValueError as exc:
-            raise PayloadError(f"body is not JSON: {exc}") from exc
+        data = self._webhook_json(request_info)
         if isinstance(data, dict):
             data = [data]
         if not isinstance(data, list) or not data:
@@ -185,7 +181,7 @@ class SyncBackend(models.Model):
                 {
                     "dedup_key": str(dedup)
                     if dedup not in (None, "")
-                    else "hash:" + body_hash(json.dumps(item, sort_keys=True).encode()),
+                    else "hash:" + payload_hash(item),
                     "event_type": event_type,
                     "object_name": EVENT_OBJECTS.get(prefix, prefix),
                     "external_id": str(item["objectId"]),
@@ -237,14 +233,10 @@ class SyncBackend(models.Model):
 
     @api.model
     def _job_hubspot_pull_deals(self, job):
-        """Incremental pull of deals: every changed deal that is won, or already has an
-        order, gets a deal job of its own (one bad deal is one exception)."""
+        """Incremental pull of deals (the engine's watermark pull): every changed deal that is
+        won, or already has an order, gets a deal job of its own (one bad deal is one
+        exception)."""
         backend = job.backend_id
-        wm = backend._watermark("deals")
-        since = (
-            wm.cursor_stamp - timedelta(seconds=wm.lookback_seconds) if wm.cursor_stamp else None
-        )
-        adapter = backend._get_adapter()
         bound = set(
             self.env["sync.binding"]
             .sudo()
@@ -257,10 +249,9 @@ class SyncBackend(models.Model):
             )
             .mapped("external_id")
         )
-        enqueued = read = 0
-        for page in adapter.iter_changes("deals", since, page_size=backend.page_size):
-            backend._note_rate_limit(adapter)
-            read += len(page)
+
+        def enqueue_deals(page):
+            enqueued = 0
             for deal in page:
                 if (
                     deal["id"] in bound
@@ -274,17 +265,9 @@ class SyncBackend(models.Model):
                         identity_key=f"hubspot:deal:{deal['id']}",
                     )
                     enqueued += 1
-            last = max(page, key=lambda r: (r["updated_at"], r["id"]))
-            if not wm.cursor_stamp or last["updated_at"] >= wm.cursor_stamp:
-                wm.write({"cursor_stamp": last["updated_at"], "cursor_id": last["id"]})
-        backend._note_rate_limit(adapter)
-        wm.write({"last_success_at": fields.Datetime.now(), "last_count": read})
-        return {
-            "read": read,
-            "enqueued": enqueued,
-            "remote_calls": adapter.calls,
-            "rate_limit": adapter.rate_limit,
-        }
+            return {"enqueued": enqueued}
+
+        return backend._pull("deals", job=job, apply_page=enqueue_deals)
 
     # ------------------------------------------------------------------ deals
     def _hubspot_is_won(self, data):
