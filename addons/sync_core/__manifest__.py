@@ -27,6 +27,7 @@
         "views/sync_audit_views.xml",
         "wizards/sync_exception_ignore_views.xml",
         "wizards/sync_exception_link_views.xml",
+        "wizards/sync_exception_use_existing_views.xml",
         "wizards/sync_exception_assign_views.xml",
         "wizards/sync_watermark_resync_views.xml",
         "views/sync_core_menus.xml",

@@ -243,21 +243,54 @@ class SyncJob(models.Model):
                         waits.append(wait)
                     continue
             job_ids = [job_id, *self._batch_companions(job_id, now)]
-            for claimed in job_ids:
-                cr.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, claimed])
-            cr.execute(
-                """
-                UPDATE sync_job
-                   SET state = 'started', attempt = COALESCE(attempt, 0) + 1, started_at = %s,
-                       worker = %s, write_date = %s, write_uid = %s
-                 WHERE id = ANY(%s)
-                """,
-                [now, self._worker_name(), now, self.env.uid, job_ids],
-            )
-            self._commit()
-            jobs = self.browse(job_ids)
-            jobs.invalidate_recordset()
-            return jobs, 0
+            return self._mark_started(job_ids, now), 0
+
+    @api.model
+    def _mark_started(self, job_ids, now):
+        """Claimed (row-locked) pending jobs become started: worker lock, attempt counted,
+        committed."""
+        cr = self.env.cr
+        for claimed in job_ids:
+            cr.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, claimed])
+        cr.execute(
+            """
+            UPDATE sync_job
+               SET state = 'started', attempt = COALESCE(attempt, 0) + 1, started_at = %s,
+                   worker = %s, write_date = %s, write_uid = %s
+             WHERE id = ANY(%s)
+            """,
+            [now, self._worker_name(), now, self.env.uid, job_ids],
+        )
+        self._commit()
+        jobs = self.browse(job_ids)
+        jobs.invalidate_recordset()
+        return jobs
+
+    def _run_at_once(self):
+        """Run this pending job now in the current transaction's thread (an operator's retry
+        of one record), as the runner would: claimed with SKIP LOCKED if its channel admits
+        it, run, committed.  Commits what the caller did first.  Returns False when it could
+        not start (a worker has it, or its channel is full or throttled): it stays queued."""
+        self.ensure_one()
+        cr = self.env.cr
+        self.env.flush_all()
+        self._commit()
+        now = _precise_now()
+        cr.execute(
+            "SELECT channel_id FROM sync_job WHERE id = %s AND state = 'pending'"
+            " FOR NO KEY UPDATE SKIP LOCKED",
+            [self.id],
+        )
+        row = cr.fetchone()
+        if not row:
+            return False
+        if row[0] and not self._channel_admits(row[0], now)[0]:
+            return False
+        runner = self.env.ref("sync_core.ir_cron_sync_job_runner").sudo().user_id
+        job = self._mark_started([self.id], now)
+        job.with_user(runner or self.env.user)._perform()
+        self.invalidate_recordset()
+        return True
 
     @api.model
     def _batch_companions(self, job_id, now):
@@ -348,9 +381,7 @@ class SyncJob(models.Model):
                     "traceback": False,
                 }
             )
-            self.exception_ids.filtered(lambda e: e.state == "open")._mark_resolved(
-                self.env._("The job succeeded on retry.")
-            )
+            self.env["sync.exception"]._resolve_fixed_by(self)
             self.event_ids.filtered(lambda e: e.state == "queued").write({"state": "processed"})
             return self._commit(len(self))
         except Exception as exc:  # noqa: BLE001  every failure is recorded, none is lost

@@ -9,6 +9,7 @@ from odoo.addons.sync_core.exceptions import (
     MissingReferenceError,
     PayloadError,
     ValidationSyncError,
+    missing_product_fix,
 )
 from odoo.addons.sync_core.hashing import payload_hash
 from odoo.addons.sync_core.mapping import parse_datetime
@@ -87,6 +88,20 @@ class SyncBackend(models.Model):
                 portal = backend.status_message.split("portal ", 1)[1].split(" ", 1)[0]
                 backend.hubspot_portal_id = portal
         return res
+
+    def _remote_record_url(self, remote_object, external_id):
+        """The record page in HubSpot's app (the sandbox fake serves the same path)."""
+        if self.kind != "hubspot":
+            return super()._remote_record_url(remote_object, external_id)
+        type_id = hubspot_adapter.OBJECT_TYPE_IDS.get(remote_object)
+        if not type_id or not external_id or not self.hubspot_portal_id:
+            return False
+        base = self.base_url or ""
+        if not base or "api.hubapi.com" in base:
+            base = "https://app.hubspot.com"
+        return (
+            f"{base.rstrip('/')}/contacts/{self.hubspot_portal_id}/record/{type_id}/{external_id}"
+        )
 
     # ------------------------------------------------------------------ adapter and tokens
     def _hubspot_access_token(self):
@@ -475,6 +490,21 @@ class SyncBackend(models.Model):
                 f"HubSpot deal {deal['id']} ({deal['data'].get('dealname')}): no product with "
                 f"SKU {', '.join(missing)} (Internal Reference)",
                 pattern=f"missing product SKU {', '.join(missing)}",
+                remote_object="deals",
+                external_id=deal["id"],
+                fix_kind="missing_product",
+                fix_data=missing_product_fix(
+                    [
+                        {
+                            "sku": (item["data"].get("hs_sku") or "").strip(),
+                            "name": item["data"].get("name"),
+                            "price": item["data"].get("price"),
+                        }
+                        for item in items
+                        if (item["data"].get("hs_sku") or "").strip() not in by_sku
+                    ],
+                    related=[("companies", deal["data"].get("company_id"), "Customer")],
+                ),
             )
         lines = []
         for item in sorted(items, key=lambda i: int(i["id"])):
