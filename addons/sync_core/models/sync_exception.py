@@ -243,6 +243,14 @@ class SyncException(models.Model):
         return hashlib.sha1(raw.encode()).hexdigest()[:16]
 
     @api.model
+    def _problem_key(self, backend_id, category, subject, pattern):
+        """Key of one problem (False when nothing identifies its subject)."""
+        if not subject:
+            return False
+        raw = f"{backend_id}|{category}|{subject}|{(pattern or '')[:250]}"
+        return hashlib.sha1(raw.encode()).hexdigest()
+
+    @api.model
     def _problem_subject(self, vals):
         """What the problem is about: the remote record, else the job identity, else the Odoo
         record, else the job.  None: nothing identifies it (a new exception each time)."""
@@ -273,12 +281,7 @@ class SyncException(models.Model):
         elif category == "conflict":
             vals["fix_kind"] = "conflict"
         self._complete_from_binding(backend, vals)
-        subject = self._problem_subject(vals)
-        problem_key = (
-            hashlib.sha1(f"{backend.id}|{category}|{subject}|{pattern}".encode()).hexdigest()
-            if subject
-            else False
-        )
+        problem_key = self._problem_key(backend.id, category, self._problem_subject(vals), pattern)
         common = {
             "name": message[:500],
             "category": category,
