@@ -380,7 +380,7 @@ class SyncException(models.Model):
             payload_text=json.dumps(job.payload, indent=2, sort_keys=True, default=str),
             res_model=job.res_model or False,
             res_id=job.res_id or False,
-            technical_detail=job.traceback or job.error,
+            technical_detail=job.sudo().traceback or job.error,
         )
         if opened:
             # the job now fails for another cause: the problems it had before are gone

@@ -8,3 +8,4 @@ from . import test_security
 from . import test_dashboard
 from . import test_rpc
 from . import test_problems
+from . import test_job_display

@@ -82,6 +82,11 @@ class TestDealExceptions(DealCase):
         self.assertEqual(
             sorted(order.order_line.mapped("product_id.default_code")), ["AUDIT-1", "RA-200"]
         )
+        # the job says which deal it handled and the order it made
+        self.assertEqual(
+            exc.job_id.display_name,
+            f"HubSpot: won deal to sale order and project: deals {deal} ({order.name})",
+        )
         # the dashboard is back to zero and green
         self.backend.invalidate_recordset()
         self.assertEqual((self.backend.exception_open_count, self.backend.failed_24h), (0, 0))
