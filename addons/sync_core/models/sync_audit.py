@@ -31,7 +31,7 @@ class SyncAudit(models.Model):
         ],
         required=True,
     )
-    changes = fields.Json(help="{field: [before, after]}")
+    changes = fields.Json(string="Changes (raw)", help="{field: [before, after]}")
     changes_text = fields.Text(string="Changes", compute="_compute_changes_text")
     record_name = fields.Char(string="Record", compute="_compute_record_name")
 

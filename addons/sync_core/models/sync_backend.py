@@ -11,6 +11,7 @@ from ..adapter import GenericRestAdapter
 from ..exceptions import PayloadError, SyncError
 from ..hashing import payload_hash
 from ..mapping import parse_datetime
+from ..ui import notification_then_reload
 
 _logger = logging.getLogger(__name__)
 MANAGER = "sync_core.sync_core_group_manager"
@@ -258,17 +259,7 @@ class SyncBackend(models.Model):
         else:
             self.write({"state": "ok", "status_message": message, "last_test_at": now})
             title, kind = self.env._("Connection OK"), "success"
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": title,
-                "message": message,
-                "type": kind,
-                "sticky": kind == "danger",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification_then_reload(title, message, kind)
 
     def _remote_record_url(self, remote_object, external_id):
         """Address of one remote record in the remote system's own UI (a link for users), or

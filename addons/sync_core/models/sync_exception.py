@@ -10,6 +10,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import mute_logger
 
 from ..exceptions import CATEGORIES, FIX_KINDS
+from ..ui import notification_then_reload
 from .sync_binding import record_display_name
 
 _logger = logging.getLogger(__name__)
@@ -551,17 +552,7 @@ class SyncException(models.Model):
                 "%(error)s (next attempt at %(eta)s UTC)", error=job.error or "", eta=job.eta
             )
             kind = "warning"
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": title,
-                "message": message,
-                "type": kind,
-                "sticky": kind in ("danger", "warning"),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification_then_reload(title, message, kind)
 
     # ------------------------------------------------------------------ fixes by kind
     def action_fix_create_record(self):

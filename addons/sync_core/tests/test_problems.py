@@ -7,7 +7,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..exceptions import MissingReferenceError
-from .common import SyncCase
+from .common import SyncCase, retry_from_form
 
 
 @tagged("post_install", "-at_install")
@@ -104,13 +104,7 @@ class TestOneProblemOneException(SyncCase):
         self.import_record(ext)
         exc = self.env["sync.exception"].search([("external_id", "=", ext)])
         # still failing: the notification gives the reason; the same exception counts it
-        with self.worker_env() as env:
-            action = (
-                env["sync.exception"]
-                .browse(exc.id)
-                .with_context(sync_retry_now=True)
-                .action_retry()
-            )
+        action = retry_from_form(self, exc)
         self.assertEqual(action["tag"], "display_notification")
         self.assertEqual(action["params"]["type"], "danger", action["params"])
         self.assertIn("XX", action["params"]["message"])
@@ -123,13 +117,7 @@ class TestOneProblemOneException(SyncCase):
         payload = json.loads(exc.payload_text)
         payload["data"]["country"] = "BE"
         exc.payload_text = json.dumps(payload)
-        with self.worker_env() as env:
-            action = (
-                env["sync.exception"]
-                .browse(exc.id)
-                .with_context(sync_retry_now=True)
-                .action_retry()
-            )
+        action = retry_from_form(self, exc)
         self.assertEqual(action["params"]["type"], "success", action["params"])
         self.assertEqual(exc.state, "resolved")
         self.assertEqual(self.partner_of(ext).country_id.code, "BE")

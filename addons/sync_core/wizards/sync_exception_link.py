@@ -1,11 +1,11 @@
 from odoo import api, fields, models
 
 
-class SyncExceptionLink(models.TransientModel):
-    """Bind the remote record of an exception to an existing Odoo record, then retry."""
+class SyncExceptionWizard(models.AbstractModel):
+    """A dialog opened from one exception (its form's button)."""
 
-    _name = "sync.exception.link"
-    _description = "Link Sync Exception to a Record"
+    _name = "sync.exception.wizard"
+    _description = "Dialog on One Sync Exception"
 
     @api.model
     def _default_exception_id(self):
@@ -19,6 +19,15 @@ class SyncExceptionLink(models.TransientModel):
         ondelete="cascade",
         default=lambda self: self._default_exception_id(),
     )
+
+
+class SyncExceptionLink(models.TransientModel):
+    """Bind the remote record of an exception to an existing Odoo record, then retry."""
+
+    _name = "sync.exception.link"
+    _inherit = ["sync.exception.wizard"]
+    _description = "Link Sync Exception to a Record"
+
     backend_id = fields.Many2one(related="exception_id.backend_id")
     remote_object = fields.Char(compute="_compute_res_model", store=True)
     external_id = fields.Char(string="Remote id", compute="_compute_res_model", store=True)

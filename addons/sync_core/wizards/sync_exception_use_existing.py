@@ -9,20 +9,9 @@ class SyncExceptionUseExisting(models.TransientModel):
     the work is retried."""
 
     _name = "sync.exception.use.existing"
+    _inherit = ["sync.exception.wizard"]
     _description = "Use an Existing Record for a Sync Exception"
 
-    @api.model
-    def _default_exception_id(self):
-        if self.env.context.get("active_model") != "sync.exception":
-            return False
-        return self.env.context.get("active_id")
-
-    exception_id = fields.Many2one(
-        "sync.exception",
-        required=True,
-        ondelete="cascade",
-        default=lambda self: self._default_exception_id(),
-    )
     key = fields.Char(string="Remote code (SKU)", compute="_compute_key", store=True)
     res_model = fields.Char(compute="_compute_key", store=True)
     res_id = fields.Many2oneReference(

@@ -1,9 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from contextlib import contextmanager
-
 import requests
 
-from odoo import api
+from odoo.addons.sync_core.tests.common import retry_from_form
 
 from .test_deals import DealCase
 
@@ -13,13 +11,6 @@ class TestDealExceptions(DealCase):
     however often the deal is processed, the affected records on both sides, and a fix
     (create the product, or choose an existing one) followed by a retry that ends with the
     order and a green dashboard."""
-
-    @contextmanager
-    def request_env(self):
-        """An environment on a cursor of its own, as an HTTP request has (test mode)."""
-        with self.enter_registry_test_mode(), self.registry.cursor() as cr:
-            yield api.Environment(cr, self.env.uid, {})
-        self.env.invalidate_all()
 
     def open_exceptions(self):
         return self.env["sync.exception"].search(
@@ -68,13 +59,7 @@ class TestDealExceptions(DealCase):
         self.assertFalse(exc.fix_missing_key)
         self.assertIn("press Retry", exc.fix_status)
         # Retry from the form runs the deal at once and says so
-        with self.request_env() as env:
-            action = (
-                env["sync.exception"]
-                .browse(exc.id)
-                .with_context(sync_retry_now=True)
-                .action_retry()
-            )
+        action = retry_from_form(self, exc)
         self.assertEqual(action["params"]["type"], "success", action["params"])
         self.assertEqual(action["params"]["next"]["tag"], "soft_reload")
         self.assertEqual(exc.state, "resolved")
@@ -120,13 +105,7 @@ class TestDealExceptions(DealCase):
         _company, deal = self.won_deal(name="Unfixed", skus=("GHOST-1",))
         self.deliver(deal)
         exc = self.open_exceptions()
-        with self.request_env() as env:
-            action = (
-                env["sync.exception"]
-                .browse(exc.id)
-                .with_context(sync_retry_now=True)
-                .action_retry()
-            )
+        action = retry_from_form(self, exc)
         self.assertEqual(action["params"]["type"], "danger")
         self.assertIn("GHOST-1", action["params"]["message"])
         self.assertEqual(self.open_exceptions(), exc)
