@@ -743,6 +743,7 @@ class SyncBackend(models.Model):
                 }
             )
         backend._hubspot_create_default_mappings()
+        backend.action_test_connection()  # its status, and the portal id for record links
         Product = self.env["product.product"]
         for code, name, vals in (
             ("RA-200", "Robot arm RA-200", {"type": "consu", "list_price": 5000.0}),
