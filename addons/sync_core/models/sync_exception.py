@@ -384,14 +384,26 @@ class SyncException(models.Model):
             technical_detail=job.sudo().traceback or job.error,
         )
         if opened:
-            # the job now fails for another cause: the problems it had before are gone
+            # the record's work now fails for another cause (e.g. one of two missing products
+            # was created): the problems it had before are gone
+            same_work = [("job_id", "=", job.id)]
+            if job.identity_key:
+                same_work = [
+                    "|",
+                    *same_work,
+                    "&",
+                    ("backend_id", "=", job.backend_id.id),
+                    ("identity_key", "=", job.identity_key),
+                ]
             before = self.sudo().search(
-                [("job_id", "=", job.id), ("state", "=", "open"), ("id", "!=", opened.id)]
+                [*same_work, ("state", "=", "open"), ("id", "!=", opened.id)]
             )
             before._mark_resolved(
                 self.env._(
-                    "The job now fails for another cause: see exception %(exc)s.", exc=opened.id
-                )
+                    "The work now fails for another cause: see exception %(exc)s.", exc=opened.id
+                ),
+                by_job=job,
+                job_result=self.env._("Superseded by job %(job)s.", job=job.id),
             )
         return opened
 
@@ -461,16 +473,16 @@ class SyncException(models.Model):
         )
         return fixed
 
-    def _mark_resolved(self, reason, by_job=None):
-        """Resolved once; the failed job of the problem, when another job fixed it, is
-        cancelled (it no longer counts as failed)."""
+    def _mark_resolved(self, reason, by_job=None, job_result=None):
+        """Resolved once; the failed job of the problem, when another job fixed (or
+        superseded) it, is cancelled (it no longer counts as failed)."""
         for exc in self:
             old = exc.job_id
             if by_job and old and old != by_job and old.state == "failed":
                 old.sudo().write(
                     {
                         "state": "cancelled",
-                        "result": self.env._("Fixed by job %(job)s.", job=by_job.id),
+                        "result": job_result or self.env._("Fixed by job %(job)s.", job=by_job.id),
                     }
                 )
         self.write({"state": "resolved", "reason": reason})

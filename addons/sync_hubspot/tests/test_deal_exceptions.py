@@ -126,3 +126,22 @@ class TestDealExceptions(DealCase):
         remote_side = exc.action_open_remote_record()
         self.assertEqual(remote_side["type"], "ir.actions.act_url")
         self.assertTrue(remote_side["url"].endswith(f"/record/0-3/{deal}"))
+
+    def test_one_of_two_products_created_then_pulled_again(self):
+        _company, deal = self.won_deal(name="Two missing", skus=("NEW-A", "NEW-B"))
+        first_job = self.deliver(deal)
+        first = self.open_exceptions()
+        keys = [item["key"] for item in first.fix_data["missing"]]
+        self.assertEqual(sorted(keys), ["NEW-A", "NEW-B"])
+        self.assertEqual(first.fix_missing_key, keys[0])
+        self.env["product.product"].create({"name": "A", "default_code": keys[0]})
+        # the next scheduled pull sees the deal again before anyone pressed Retry
+        job = self.deliver(deal)
+        second = self.open_exceptions()
+        self.assertEqual(len(second), 1, "one open problem for the deal")
+        self.assertNotEqual(second, first)
+        self.assertEqual(second.fix_missing_key, keys[1])
+        self.assertEqual(first.state, "resolved")
+        self.assertEqual((first_job.state, job.state), ("cancelled", "failed"))
+        self.backend.invalidate_recordset()
+        self.assertEqual((self.backend.exception_open_count, self.backend.failed_24h), (1, 1))
