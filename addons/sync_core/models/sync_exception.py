@@ -88,7 +88,7 @@ class SyncException(models.Model):
     occurrences = fields.Integer(default=1, readonly=True)
     first_seen_at = fields.Datetime(default=fields.Datetime.now, readonly=True)
     last_seen_at = fields.Datetime(default=fields.Datetime.now, readonly=True, index=True)
-    technical_detail = fields.Text(readonly=True)
+    technical_detail = fields.Text(readonly=True, groups="sync_core.sync_core_group_manager")
 
     _problem_open_uniq = models.UniqueIndex(
         "(problem_key) WHERE state = 'open' AND problem_key IS NOT NULL",

@@ -44,6 +44,10 @@ class TestJobDisplay(SyncCase):
         self.assertTrue(job.with_user(operator).error)
         with self.assertRaises(AccessError):
             job.with_user(operator).read(["traceback"])
+        exc = job.exception_ids
+        self.assertTrue(exc.with_user(operator).name)
+        with self.assertRaises(AccessError):
+            exc.with_user(operator).read(["technical_detail"])
         manager = operator.copy({"login": "mgr@x.test"})
         manager.group_ids = [(4, self.env.ref("sync_core.sync_core_group_manager").id)]
         self.assertIn("Traceback", job.with_user(manager).read(["traceback"])[0]["traceback"])
