@@ -198,7 +198,7 @@ class TestDeals(HubSpotCase):
         self.assertEqual(self.calls("POST", BATCH_UPDATE), 2)
 
     def test_open_deal_mirrored_to_lead_then_won(self):
-        self.backend.hubspot_mirror_open_deals = True
+        self.backend.sale_mirror_open_deals = True
         company = self.fake.add("companies", {"name": "Mirror Corp"})
         self.assertEqual(self.pull("companies").state, "done")
         deal = self.fake.add(

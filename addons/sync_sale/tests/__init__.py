@@ -1,0 +1,2 @@
+from . import test_deal
+from . import test_workflow
