@@ -248,9 +248,9 @@ class SyncBackend(models.Model):
             if line is None:
                 commands.append(Command.create(vals))
                 continue
-            changed = {k: v for k, v in vals.items() if _differs(line, k, v)}
-            if changed:
-                commands.append(Command.update(line.id, changed))
+            if any(_differs(line, k, v) for k, v in vals.items()):
+                # all of them: a new quantity alone would recompute the price from the pricelist
+                commands.append(Command.update(line.id, vals))
         commands.extend(Command.unlink(line.id) for line in current[len(wanted) :])
         before = [
             _line_text(line.product_id, line.product_uom_qty, line.price_unit) for line in current
@@ -389,8 +389,8 @@ class SyncBackend(models.Model):
             }
             if line.price_unit is not None:
                 vals["price_unit"] = line.price_unit
-            if line.discount:
-                vals["discount"] = line.discount
+            if line.price_unit is not None or line.discount:
+                vals["discount"] = line.discount or 0.0
             if line.name:
                 vals["name"] = line.name
             out.append(vals)

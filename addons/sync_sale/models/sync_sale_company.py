@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class SyncSaleCompany(models.Model):
@@ -20,3 +20,21 @@ class SyncSaleCompany(models.Model):
         "(backend_id, lower(remote_value))",
         "This remote legal entity is already mapped on this backend.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rows = super().create(vals_list)
+        rows._allow_sync_bot()
+        return rows
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "company_id" in vals:
+            self._allow_sync_bot()
+        return res
+
+    def _allow_sync_bot(self):
+        """The jobs run as the Sync Bot: it must be allowed in the companies deals go to."""
+        bot = self.env.ref("sync_core.user_sync_bot", raise_if_not_found=False)
+        if bot:
+            bot.sudo().company_ids |= self.company_id
