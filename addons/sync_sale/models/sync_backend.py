@@ -64,8 +64,8 @@ class SyncBackend(models.Model):
 
     def _sale_writeback_job(self):
         """Connector hook: (job kind code, identity key) of this backend's write-back of
-        invoice figures, or None when its connector writes nothing back."""
-        return None
+        invoice figures; empty when its connector writes nothing back."""
+        return ()
 
     def _sale_writeback_values(self, figures):
         """Connector hook: `InvoiceFigures` -> the remote fields to write on the deal."""
@@ -600,7 +600,7 @@ class SyncBackend(models.Model):
     @api.model
     def _cron_sale_writeback(self):
         """Safety net: every backend that writes invoice figures back gets its batch job."""
-        for backend in self.search([]):
+        for backend in self.search([("active", "=", True)]):
             backend._sale_enqueue_own_writeback()
 
     def _sale_enqueue_own_writeback(self):
