@@ -317,6 +317,7 @@ class SyncBackend(models.Model):
         for item in sorted(items, key=lambda i: int(i["id"])):
             data = item["data"]
             price = _number(data.get("price"))
+            quantity = _number(data.get("quantity"))
             discount = _number(data.get("hs_discount_percentage"))
             unit_discount = _number(data.get("discount"))
             if discount is None and unit_discount and price:
@@ -324,7 +325,7 @@ class SyncBackend(models.Model):
             lines.append(
                 DealLine(
                     sku=(data.get("hs_sku") or "").strip(),
-                    quantity=_number(data.get("quantity")) or 1.0,
+                    quantity=1.0 if quantity is None else quantity,
                     name=data.get("name") or None,
                     price_unit=price,
                     discount=discount or 0.0,

@@ -301,3 +301,19 @@ class TestDeals(HubSpotCase):
         self.assertEqual(self.deliver(deal).state, "done")
         self.assertEqual(lead.with_context(active_test=False).won_status, "lost")
         self.assertFalse(lead.active)
+
+    def test_bad_number_is_one_exception_not_a_failed_pull(self):
+        _company, good = self.won_deal(name="Good")
+        bad = self.fake.add(
+            "deals", {"dealname": "Bad", "dealstage": "closedwon", "amount": "12,5 EUR"}
+        )
+        job = self.pull("deals")
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(json.loads(job.result)["enqueued"], 2)
+        self.assertTrue(self.orders_of(good))
+        failed = self.env["sync.job"].search(
+            [("backend_id", "=", self.backend.id), ("state", "=", "failed")]
+        )
+        self.assertEqual(failed.payload, {"ids": [bad]})
+        self.assertEqual(failed.exception_ids.category, "payload")
+        self.assertIn("12,5 EUR", failed.exception_ids.name)

@@ -17,6 +17,7 @@ from odoo.tools import float_compare
 from odoo.addons.sync_core.exceptions import (
     ConflictError,
     MissingReferenceError,
+    SyncError,
     ValidationSyncError,
 )
 from odoo.addons.sync_core.hashing import payload_hash
@@ -111,11 +112,16 @@ class SyncBackend(models.Model):
         def enqueue_deals(page):
             enqueued = 0
             for record in page:
-                deal = self._sale_deal_from_record(record)
-                if deal.external_id in bound or (
-                    not deal.archived and (deal.won or self.sale_mirror_open_deals)
+                try:
+                    deal = self._sale_deal_from_record(record)
+                except SyncError:
+                    deal = None  # its deal job will say what is wrong, for this deal only
+                if (
+                    deal is None
+                    or deal.external_id in bound
+                    or (not deal.archived and (deal.won or self.sale_mirror_open_deals))
                 ):
-                    values = self._sale_deal_job_values(deal.external_id)
+                    values = self._sale_deal_job_values(record["id"])
                     self.env["sync.job"]._enqueue(
                         self,
                         values["kind"],
@@ -551,20 +557,20 @@ class SyncBackend(models.Model):
     def _sale_note(self, records, deal, order):
         """Chatter note on the order, its projects and the customer: which CRM and deal they
         come from, with a link to the remote record."""
-        crm = f"{self._sale_crm_name()} ({self.name})"
-        name = escape(deal.name or deal.external_id)
+        name = deal.name or deal.external_id
         link = (
             Markup('<a href="%s" target="_blank">%s</a>') % (deal.url, name) if deal.url else name
         )
-        body = Markup("%s %s %s (%s %s), %s %s") % (
-            self.env._("Created from"),
-            crm,
-            self.env._("deal"),
-            link,
-            deal.external_id,
-            self.env._("sale order"),
-            order.name,
+        text = self.env._(
+            "%(crm)s deal %(deal)s (%(id)s, backend %(backend)s) won: sale order %(order)s"
         )
+        body = Markup(escape(text)) % {
+            "crm": self._sale_crm_name(),
+            "deal": link,
+            "id": deal.external_id,
+            "backend": self.name,
+            "order": order.name,
+        }
         for record in records:
             record.with_context(mail_create_nosubscribe=True).message_post(
                 body=body, subtype_xmlid="mail.mt_note"
