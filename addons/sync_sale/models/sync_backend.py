@@ -16,6 +16,7 @@ from odoo.tools import float_compare
 
 from odoo.addons.sync_core.exceptions import (
     ConflictError,
+    DuplicateSuspectedError,
     MissingReferenceError,
     SyncError,
     ValidationSyncError,
@@ -208,7 +209,11 @@ class SyncBackend(models.Model):
                 self._sale_bind(projects.sorted("id")[:1], deal)
             for project in projects:
                 self._sale_audit(job, deal, project, "create")
-        self._sale_note([order, *projects, partner], deal, order)
+        self._sale_note(
+            [order, *projects, partner],
+            deal,
+            self.env._("won, sale order %(order)s", order=order.name),
+        )
         return f"created {order.name}"
 
     def _sale_update_order(self, deal, binding, job):
@@ -321,14 +326,15 @@ class SyncBackend(models.Model):
             )
         return partner
 
-    def _sale_bound_partner(self, ref, active_only=True):
+    def _sale_bound_partner(self, ref):
+        """The partner bound to a deal's customer reference (an archived binding: none)."""
         binding = (
             self.env["sync.binding"]
             .sudo()
             ._for_external_ids(self, "res.partner", [ref.external_id], ref.remote_object)
             .get(ref.external_id)
         )
-        if not binding or (active_only and not binding.active):
+        if not binding or not binding.active:
             return self.env["res.partner"]
         return self.env["res.partner"].browse(binding.res_id).exists()
 
@@ -343,6 +349,18 @@ class SyncBackend(models.Model):
             partner = Partner.search([("vat", "=ilike", ref.vat.strip()), *kind], limit=1)
         if not partner and ref.email:
             partner = Partner.search([("email", "=ilike", ref.email.strip()), *kind], limit=1)
+        taken = partner and self.env["sync.binding"].sudo()._for_records(self, partner)
+        if taken:
+            other = next(iter(taken.values()))
+            raise DuplicateSuspectedError(
+                f"{self._sale_title(deal)} ({deal.name}): its customer {ref.external_id} "
+                f"({ref.name}) matches {partner.display_name}, already bound to "
+                f"{other.remote_object} {other.external_id}: merge them in "
+                f"{self._sale_crm_name()} or link the right partner, then retry",
+                pattern="deal customer matches a partner bound to another record",
+                res_model="res.partner",
+                res_id=partner.id,
+            )
         created = not partner
         if created:
             partner = Partner.create(
@@ -467,10 +485,11 @@ class SyncBackend(models.Model):
         digest = payload_hash(deal.header())
         if lead and binding.payload_hash == digest:
             return f"lead {lead.id} identical"
+        company = lead.company_id if lead else self._sale_company(deal)
         vals = {
             "name": deal.name or self._sale_title(deal),
             "type": "opportunity",
-            "expected_revenue": deal.amount or 0.0,
+            "expected_revenue": self._sale_company_amount(deal, company),
             "date_deadline": deal.close_date or False,
         }
         if deal.customer:
@@ -480,7 +499,8 @@ class SyncBackend(models.Model):
         stage = self._sale_lead_stage(deal)
         if stage:
             vals["stage_id"] = stage.id
-        if lead:
+        created = not lead
+        if not created:
             before = {k: _jsonable(lead[k]) for k in vals}
             lead.write(vals)
             binding.write(
@@ -495,9 +515,10 @@ class SyncBackend(models.Model):
             }
             what = "updated"
         else:
-            lead = Lead.create({**vals, "company_id": self._sale_company(deal).id})
+            lead = Lead.create({**vals, "company_id": company.id})
             self._sale_bind(lead, deal, payload=digest)
             self.env.flush_all()
+            self._sale_note([lead], deal, self.env._("mirrored as an opportunity"))
             changes, what = {}, "created"
         if deal.lost and lead.active:
             lead.action_set_lost()
@@ -507,8 +528,26 @@ class SyncBackend(models.Model):
             lead.action_restore()
             changes["won_status"] = ["lost", "pending"]
             what = "restored"
-        self._sale_audit(job, deal, lead, "create" if what == "created" else "write", changes)
+        self._sale_audit(job, deal, lead, "create" if created else "write", changes)
         return f"lead {lead.id} {what}"
+
+    def _sale_company_amount(self, deal, company):
+        """The deal's amount in the company's currency (an opportunity's expected revenue is),
+        converted at the close date's rate (today's when none); as is when the deal names no
+        currency or one Odoo does not know."""
+        amount = deal.amount or 0.0
+        code = (deal.currency_code or "").strip().upper()
+        if not code or code == company.currency_id.name:
+            return amount
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", code)], limit=1)
+        )
+        if not currency:
+            return amount
+        day = deal.close_date or fields.Date.context_today(self)
+        return currency._convert(amount, company.currency_id, company, day)
 
     def _sale_lead_stage(self, deal):
         if not deal.stage:
@@ -554,22 +593,20 @@ class SyncBackend(models.Model):
             )
         )
 
-    def _sale_note(self, records, deal, order):
-        """Chatter note on the order, its projects and the customer: which CRM and deal they
-        come from, with a link to the remote record."""
+    def _sale_note(self, records, deal, outcome):
+        """Chatter note on what the workflow made of a deal (order, projects, customer,
+        opportunity): which CRM, backend and deal, with a link to the remote record."""
         name = deal.name or deal.external_id
         link = (
             Markup('<a href="%s" target="_blank">%s</a>') % (deal.url, name) if deal.url else name
         )
-        text = self.env._(
-            "%(crm)s deal %(deal)s (%(id)s, backend %(backend)s) won: sale order %(order)s"
-        )
+        text = self.env._("%(crm)s deal %(deal)s (%(id)s, backend %(backend)s): %(outcome)s")
         body = Markup(escape(text)) % {
             "crm": self._sale_crm_name(),
             "deal": link,
             "id": deal.external_id,
             "backend": self.name,
-            "order": order.name,
+            "outcome": outcome,
         }
         for record in records:
             record.with_context(mail_create_nosubscribe=True).message_post(

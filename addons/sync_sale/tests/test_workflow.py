@@ -2,10 +2,13 @@
 """The shared quote-to-order workflow, fed with canonical deals as a connector hands them over
 (a generic backend stands for the CRM; its write-back goes to sync_core's generic fake)."""
 
+from datetime import date
+
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.sync_core.exceptions import (
     ConflictError,
+    DuplicateSuspectedError,
     MissingReferenceError,
     ValidationSyncError,
 )
@@ -141,6 +144,16 @@ class TestQuoteToOrder(TransactionCase):
         self.assertEqual(existing.name, "Known Ltd", "a matched customer is not overwritten")
         self.assertFalse(self.audits(existing), "nothing created, nothing to audit")
         self.assertEqual(self.backend._sale_bound_partner(deal.customer), existing)
+
+    def test_customer_matching_a_partner_bound_elsewhere_is_a_duplicate(self):
+        first = self.deal(customer=DealParty("companies", "C-one", name="One", vat="FR123"))
+        self.backend._sale_apply_deal(first)
+        second = self.deal(customer=DealParty("companies", "C-two", name="Two", vat="fr123"))
+        with self.assertRaises(DuplicateSuspectedError) as caught:
+            self.backend._sale_apply_deal(second)
+        self.assertEqual(caught.exception.res_id, self.order_of(first).partner_id.id)
+        self.assertIn("C-one", caught.exception.message)
+        self.assertFalse(self.order_of(second))
 
     def test_won_deal_without_customer_or_lines(self):
         with self.assertRaisesRegex(MissingReferenceError, "no associated company"):
@@ -291,6 +304,20 @@ class TestQuoteToOrder(TransactionCase):
         self.assertEqual(lead.won_status, "won")
         self.assertEqual(order.opportunity_id, lead)
         self.assertEqual(self.env["crm.lead"].search_count([("name", "=", deal.name)]), 1)
+
+    def test_opportunity_revenue_in_company_currency_and_traced(self):
+        self.backend.sale_mirror_open_deals = True
+        self.env["res.currency.rate"].create(
+            {"currency_id": self.foreign.id, "rate": 2.0, "name": "2024-06-30"}
+        )
+        deal = self.deal(status=OPEN, amount=1000.0, currency_code=self.foreign.name)
+        deal.close_date = date(2024, 6, 30)
+        self.backend._sale_apply_deal(deal)
+        lead = self.record_of(deal, "crm.lead")
+        self.assertAlmostEqual(lead.expected_revenue, 500.0)
+        note = lead.message_ids.filtered(lambda m: deal.url in (m.body or ""))
+        self.assertIn("opportunity", note.body)
+        self.assertEqual(lead.sync_binding_count, 1)
 
     def test_lost_deal_not_mirrored_unless_asked(self):
         deal = self.deal(status=LOST)
