@@ -12,6 +12,7 @@
     "depends": ["sync_core", "crm", "sale_project"],
     "data": [
         "security/ir.model.access.csv",
+        "security/sync_sale_security.xml",
         "views/sync_backend_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
