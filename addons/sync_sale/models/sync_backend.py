@@ -115,6 +115,7 @@ class SyncBackend(models.Model):
             for record in page:
                 try:
                     deal = self._sale_deal_from_record(record)
+                    deal.remote_object = remote_object
                 except SyncError:
                     deal = None  # its deal job will say what is wrong, for this deal only
                 if (
@@ -144,6 +145,7 @@ class SyncBackend(models.Model):
         result = {}
         for record in records:
             deal = self._sale_deal_from_record(record, adapter=adapter)
+            deal.remote_object = remote_object  # the bindings' object, whatever the translation
             result[deal.external_id] = self._sale_apply_deal(deal, job=job, adapter=adapter)
         self._note_rate_limit(adapter)
         result["not_found"] = sorted(set(ids) - {r["id"] for r in records})
