@@ -1,5 +1,6 @@
 from . import sync_backend
 from . import sync_sale_company
+from . import sync_sale_stage
 from . import sync_bound_mixin
 from . import res_partner
 from . import sale_order

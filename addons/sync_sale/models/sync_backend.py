@@ -53,6 +53,14 @@ class SyncBackend(models.Model):
         "backend's company.",
     )
 
+    sale_stage_ids = fields.One2many(
+        "sync.sale.stage",
+        "backend_id",
+        string="Opportunity stages",
+        help="Remote deal stages -> CRM stages of mirrored opportunities. A stage without a "
+        "row goes to the CRM stage of the same name, if any.",
+    )
+
     # ------------------------------------------------------------------ connector hooks
     def _sale_deal_from_record(self, record, adapter=None):
         """Connector hook: one remote record (the adapter's dict) -> `Deal`.  With an
@@ -504,7 +512,7 @@ class SyncBackend(models.Model):
         created = not lead
         if not created:
             before = {k: _jsonable(lead[k]) for k in vals}
-            lead.write(vals)
+            lead.write(dict(vals))  # crm's write adds keys to the dict it is given
             binding.write(
                 {
                     "payload_hash": digest,
@@ -513,7 +521,9 @@ class SyncBackend(models.Model):
                 }
             )
             changes = {
-                k: [before[k], _jsonable(lead[k])] for k in vals if before[k] != _jsonable(lead[k])
+                k: [before[k], _jsonable(lead[k])]
+                for k in before
+                if before[k] != _jsonable(lead[k])
             }
             what = "updated"
         else:
@@ -552,9 +562,14 @@ class SyncBackend(models.Model):
         return currency._convert(amount, company.currency_id, company, day)
 
     def _sale_lead_stage(self, deal):
-        if not deal.stage:
+        """The CRM stage of a deal's stage: the backend's table, else a stage of that name."""
+        key = (deal.stage or "").strip().lower()
+        if not key:
             return self.env["crm.stage"]
-        return self.env["crm.stage"].search([("name", "=ilike", deal.stage)], limit=1)
+        row = self.sale_stage_ids.filtered(lambda r: r.remote_stage.strip().lower() == key)
+        if row:
+            return row[:1].stage_id
+        return self.env["crm.stage"].search([("name", "=ilike", deal.stage.strip())], limit=1)
 
     # ------------------------------------------------------------------ bindings, audit, notes
     def _sale_bind(self, record, deal, payload=None, remote_object=None, external_id=None):

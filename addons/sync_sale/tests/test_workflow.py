@@ -298,6 +298,14 @@ class TestQuoteToOrder(TransactionCase):
         self.assertIn("restored", self.backend._sale_apply_deal(deal))
         self.assertTrue(lead.active)
         self.assertEqual(lead.won_status, "pending")
+        # a remote stage id the backend's table maps
+        proposal = self.env["crm.stage"].create({"name": "Q2O Proposal", "sequence": 60})
+        self.backend.sale_stage_ids = [
+            (0, 0, {"remote_stage": "contractsent", "stage_id": proposal.id})
+        ]
+        deal.stage = "contractsent"
+        self.assertIn("updated", self.backend._sale_apply_deal(deal))
+        self.assertEqual(lead.stage_id, proposal)
         deal.status = WON
         self.backend._sale_apply_deal(deal)
         order = self.order_of(deal)
