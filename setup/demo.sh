@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make demo`: database odoo_sync_demo (created on first run with the five addons and demo data),
+# `make demo`: database odoo_sync_demo (created on first run with the six addons and demo data),
 # each connector's sandbox fake started beside Odoo, Odoo on http://127.0.0.1:8069 (admin/admin).
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 ensure_venv

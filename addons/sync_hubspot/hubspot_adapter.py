@@ -60,8 +60,8 @@ DEFAULT_MODIFIED = "hs_lastmodifieddate"
 DEFAULT_PROPERTIES = {
     "companies": ["name", "domain", "phone", "city", "country", "vat"],
     "contacts": ["firstname", "lastname", "email", "phone", "jobtitle"],
-    "deals": ["dealname", "dealstage", "pipeline", "amount", "closedate"],
-    "line_items": ["name", "hs_sku", "quantity", "price"],
+    "deals": ["dealname", "dealstage", "pipeline", "amount", "closedate", "deal_currency_code"],
+    "line_items": ["name", "hs_sku", "quantity", "price", "discount", "hs_discount_percentage"],
 }
 # Associations a record needs in its data: object -> (to object, data key).
 PRIMARY_ASSOCIATIONS = {

@@ -18,6 +18,7 @@ class TestDealExceptions(DealCase):
         )
 
     def test_unknown_sku_one_exception_then_create_product_and_retry(self):
+        self.backend.sandbox = True  # a sandbox on the fake: record links go to the fake
         self.backend.action_test_connection()  # learns the portal id
         company, deal = self.won_deal(name="Security audit", skus=("RA-200", "AUDIT-1"))
         self.pull("companies")  # as the scheduled pulls do: the customer is in Odoo
