@@ -74,6 +74,8 @@ SEARCH_WINDOW = 10_000
 BATCH_MAX = 100
 LIST_MAX = 100
 DEFAULT_RETRY_AFTER = 10.0
+# HubSpot's object type ids of the standard CRM objects (its app's record URLs use them).
+OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "line_items": "0-8"}
 # HubSpot's search endpoints have their own limit (about 5 requests per second per portal),
 # apart from the burst limit of the X-HubSpot-RateLimit-* headers.
 DEFAULT_SEARCH_INTERVAL = 0.2

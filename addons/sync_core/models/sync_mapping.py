@@ -154,6 +154,7 @@ class SyncMapping(models.Model):
                 latest[rec["id"]] = rec
         records = list(latest.values())
         cr = self.env.cr
+        failed_ids = set()
         savepoint = cr.savepoint(flush=True)
         with savepoint:
             try:
@@ -172,6 +173,7 @@ class SyncMapping(models.Model):
                             self._apply_batch([rec], job, one_stats, one_changes)
                     except Exception as rec_exc:  # noqa: BLE001  one bad record, one exception
                         stats["failed"] += 1
+                        failed_ids.add(rec["id"])
                         if not dry_run:
                             self.env["sync.exception"]._open_for_record(self, rec, rec_exc, job=job)
                         changes.append(
@@ -185,6 +187,8 @@ class SyncMapping(models.Model):
                 savepoint.rollback()
         if dry_run:
             stats["changes"] = changes
+        else:
+            self.env["sync.exception"]._resolve_applied(self, set(latest) - failed_ids, job)
         return stats
 
     def _apply_batch(self, records, job, stats, changes):

@@ -86,6 +86,21 @@ class SyncBackend(models.Model):
                 backend.hubspot_portal_id = portal
         return res
 
+    def _remote_record_url(self, remote_object, external_id):
+        """The record page in HubSpot's app; a sandbox backend on another API host (the
+        demo's fake) links to that host, which serves the same path."""
+        if self.kind != "hubspot":
+            return super()._remote_record_url(remote_object, external_id)
+        type_id = hubspot_adapter.OBJECT_TYPE_IDS.get(remote_object)
+        if not type_id or not external_id or not self.hubspot_portal_id:
+            return False
+        base = self.base_url or ""
+        if not self.sandbox or not base or "api.hubapi.com" in base:
+            base = HUBSPOT_APP
+        return (
+            f"{base.rstrip('/')}/contacts/{self.hubspot_portal_id}/record/{type_id}/{external_id}"
+        )
+
     # ------------------------------------------------------------------ adapter and tokens
     def _hubspot_access_token(self):
         """The bearer token to use now; an OAuth token is refreshed proactively when it
@@ -297,9 +312,7 @@ class SyncBackend(models.Model):
             company_key=str(data.get(self.hubspot_legal_entity_property) or "")
             if self.hubspot_legal_entity_property
             else "",
-            url=f"{HUBSPOT_APP}/contacts/{self.hubspot_portal_id}/record/0-3/{record['id']}"
-            if self.hubspot_portal_id
-            else "",
+            url=self._remote_record_url("deals", record["id"]) or "",
             archived=record["archived"],
             updated_at=record["updated_at"],
         )
@@ -447,6 +460,7 @@ class SyncBackend(models.Model):
                 }
             )
         backend._hubspot_create_default_mappings()
+        backend.action_test_connection()  # its status, and the portal id for record links
         backend._sale_demo_pricelist("EUR")  # the demo portal sells in EUR
         Product = self.env["product.product"]
         for code, name, vals in (

@@ -6,7 +6,9 @@ from .common import HubSpotCase
 BATCH_UPDATE = "/crm/v3/objects/deals/batch/update"
 
 
-class TestDeals(HubSpotCase):
+class DealCase(HubSpotCase):
+    """Two products (a robot, a service making a project) and won deals in the fake."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -52,6 +54,8 @@ class TestDeals(HubSpotCase):
     def orders_of(self, deal):
         return self.env["sale.order"].search([("origin", "=", f"HubSpot deal {deal}")])
 
+
+class TestDeals(DealCase):
     def test_won_deal_order_and_project_exactly_once(self):
         company, deal = self.won_deal()
         job = self.deliver(deal)

@@ -20,6 +20,7 @@ from odoo.addons.sync_core.exceptions import (
     MissingReferenceError,
     SyncError,
     ValidationSyncError,
+    missing_product_fix,
 )
 from odoo.addons.sync_core.hashing import payload_hash
 from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT
@@ -438,6 +439,19 @@ class SyncBackend(models.Model):
                 f"{self._sale_title(deal)} ({deal.name}): no product with SKU "
                 f"{', '.join(missing)} (Internal Reference)",
                 pattern=f"missing product SKU {', '.join(missing)}",
+                remote_object=deal.remote_object,
+                external_id=deal.external_id,
+                fix_kind="missing_product",
+                fix_data=missing_product_fix(
+                    [
+                        {"sku": sku_of(line), "name": line.name, "price": line.price_unit}
+                        for line in lines
+                        if sku_of(line) not in by_sku
+                    ],
+                    related=[(deal.customer.remote_object, deal.customer.external_id, "Customer")]
+                    if deal.customer
+                    else [],
+                ),
             )
 
     def _sale_pricelist(self, deal, partner, company):
