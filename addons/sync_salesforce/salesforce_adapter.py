@@ -129,7 +129,7 @@ def classify(exc):
                 f"Salesforce login failed (HTTP {code})", pattern=f"login HTTP {code}"
             )
         return AuthenticationError(
-            f"Salesforce refused the login: {code} {getattr(exc, 'message', '')}".strip(),
+            f"Salesforce refused the login: {code} {getattr(exc, 'auth_message', '')}".strip(),
             pattern=f"login refused {code}",
         )
     status = getattr(exc, "status", 0) or 0
@@ -310,12 +310,20 @@ class SalesforceAdapter(BaseAdapter):
                 ) from exc
         raise AssertionError("unreachable")
 
-    def check_budget(self):
+    def over_budget(self):
+        """True when the last known daily API usage passed the configured share."""
         share = self.config.get("budget_share")
         usage = self.api_usage
-        if not share or not usage or not usage.get("max"):
-            return
-        if usage["used"] >= share * usage["max"]:
+        return bool(share and usage and usage.get("max") and usage["used"] >= share * usage["max"])
+
+    def refresh_usage(self):
+        """One cheap call (limits) whose Sforce-Limit-Info header tells the current usage."""
+        self._call(lambda: self.sf.limits())
+        return self.api_usage
+
+    def check_budget(self):
+        if self.over_budget():
+            usage, share = self.api_usage, self.config.get("budget_share")
             raise ApiBudgetExceeded(
                 f"Salesforce daily API usage {usage['used']} of {usage['max']} passed the "
                 f"{share:.0%} this backend may use: pulls stop until usage falls back",
@@ -551,4 +559,3 @@ def forget_sessions():
     """Drop the cached sessions (tests; a changed password)."""
     with _SESSIONS_LOCK:
         _SESSIONS.clear()
-

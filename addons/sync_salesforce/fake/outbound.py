@@ -2,8 +2,9 @@
 """Outbound Messages as Salesforce sends them: a SOAP 1.1 ``notifications`` envelope
 (namespace ``http://soap.sforce.com/2005/09/outbound``) of up to 100 ``Notification``s, each
 with its own Id and the sObject's fields (enterprise namespace
-``urn:sobject.enterprise.soap.sforce.com``, type in ``xsi:type``), posted with ``SOAPAction: ""``.  The listener acknowledges with
-``notificationsResponse/Ack`` = true; anything else makes Salesforce retry (for 24 hours)."""
+``urn:sobject.enterprise.soap.sforce.com``, type in ``xsi:type``), posted with
+``SOAPAction: ""``.  The listener acknowledges with ``notificationsResponse/Ack`` = true;
+anything else makes Salesforce retry (for 24 hours)."""
 
 import itertools
 import urllib.error

@@ -12,8 +12,8 @@ from .. import outbound, salesforce_adapter
 
 _logger = logging.getLogger(__name__)
 MANAGER = "sync_core.sync_core_group_manager"
-# Usage the last adapter of a pull saw, per backend id (handed from _note_rate_limit to _pull in
-# the same worker; persisted on the watermark).
+# Daily API usage the last adapter of this worker saw, per backend id (from _note_rate_limit;
+# persisted on the watermark of each pull; seeds new adapters' budget checks).
 _LAST_USAGE = {}
 
 
@@ -70,7 +70,7 @@ class SyncBackend(models.Model):
     def _compute_salesforce_api_usage(self):
         for backend in self:
             marks = backend.watermark_ids.filtered("salesforce_api_checked_at").sorted(
-                "salesforce_api_checked_at", reverse=True
+                lambda w: (w.salesforce_api_checked_at, w.id), reverse=True
             )[:1]
             backend.salesforce_api_used = marks.salesforce_api_used
             backend.salesforce_api_max = marks.salesforce_api_max
@@ -121,12 +121,17 @@ class SyncBackend(models.Model):
             self.ensure_one()
             adapter = salesforce_adapter.SalesforceAdapter(self._adapter_config())
             adapter.page_size = self.page_size or adapter.page_size
+            adapter.api_usage = _LAST_USAGE.get(self._salesforce_usage_key()) or (
+                {"used": self.salesforce_api_used, "max": self.salesforce_api_max}
+                if self.salesforce_api_max
+                else None
+            )
             return adapter
         return super()._get_adapter()
 
     def _note_rate_limit(self, adapter):
         if self.kind == "salesforce" and getattr(adapter, "api_usage", None):
-            _LAST_USAGE[self.id] = adapter.api_usage
+            _LAST_USAGE[self._salesforce_usage_key()] = adapter.api_usage
         return super()._note_rate_limit(adapter)
 
     # ------------------------------------------------------------------ Outbound Messages
@@ -187,11 +192,13 @@ class SyncBackend(models.Model):
         if self.kind != "salesforce":
             return super()._pull(object_name, job=job, dry_run=dry_run, apply_page=apply_page)
         started = fields.Datetime.now()
-        _LAST_USAGE.pop(self.id, None)
         try:
+            self._salesforce_check_budget()
             totals = super()._pull(object_name, job=job, dry_run=dry_run, apply_page=apply_page)
             if "skipped" not in totals and apply_page is None:
-                totals.update(self._salesforce_pull_deletes(object_name, started, job, dry_run))
+                deletes = self._salesforce_pull_deletes(object_name, started, job, dry_run)
+                deletes["deleted"] = deletes.get("deleted", 0) + totals.get("deleted", 0)
+                totals.update(deletes)
         except salesforce_adapter.ApiBudgetExceeded as exc:
             self.env.cr.rollback()
             self.env["sync.exception"]._open(
@@ -200,10 +207,23 @@ class SyncBackend(models.Model):
             self._salesforce_keep_usage(object_name)
             return {"stopped": exc.message}
         self._salesforce_keep_usage(object_name)
-        self._salesforce_budget_exception().filtered(lambda e: e.state == "open")._mark_resolved(
-            self.env._("A pull ran within the daily API budget again.")
-        )
+        if not self._get_adapter().over_budget():
+            self._salesforce_budget_exception().filtered(
+                lambda e: e.state == "open"
+            )._mark_resolved(self.env._("A pull ran within the daily API budget again."))
         return totals
+
+    def _salesforce_usage_key(self):
+        return (self.env.cr.dbname, self.id)
+
+    def _salesforce_check_budget(self):
+        """Before a pull: when the last known usage is over the budget, one cheap call tells
+        whether it still is (the 24 h window rolls on); raise ApiBudgetExceeded if so."""
+        adapter = self._get_adapter()
+        if adapter.over_budget():
+            adapter.refresh_usage()
+            self._note_rate_limit(adapter)
+            adapter.check_budget()
 
     def _salesforce_budget_exception(self):
         return (
@@ -219,7 +239,7 @@ class SyncBackend(models.Model):
         )
 
     def _salesforce_keep_usage(self, object_name):
-        usage = _LAST_USAGE.pop(self.id, None)
+        usage = _LAST_USAGE.get(self._salesforce_usage_key())
         if usage:
             self._watermark(object_name).write(
                 {
@@ -255,9 +275,10 @@ class SyncBackend(models.Model):
             self._note_rate_limit(adapter)
             if purged:
                 return self._salesforce_reconcile(mapping, adapter, wm, job, dry_run)
+            # a delete is final whatever its stamp says (no "older than the binding" skip)
             records = [
-                {"id": rec_id, "updated_at": stamp, "archived": True, "data": {}}
-                for rec_id, stamp in answer["ids"]
+                {"id": rec_id, "updated_at": None, "archived": True, "data": {}}
+                for rec_id, _stamp in answer["ids"]
             ]
             stats = mapping._apply_page(records, job=job, dry_run=dry_run) if records else {}
             if not dry_run and answer["latest"] and answer["latest"] > start:

@@ -10,6 +10,7 @@ from odoo.tests import TransactionCase
 
 from odoo.addons.sync_salesforce import salesforce_adapter
 from odoo.addons.sync_salesforce.fake.server import SalesforceFake
+from odoo.addons.sync_salesforce.models import sync_backend as sf_backend
 
 USERNAME = "integration@example.com"
 PASSWORD = "pass-word"
@@ -63,6 +64,7 @@ class SalesforceCase(TransactionCase):
     def setUp(self):
         super().setUp()
         salesforce_adapter.forget_sessions()
+        sf_backend._LAST_USAGE.clear()  # usage seen by an earlier test's (rolled back) backend
         self.fake = SalesforceFake(
             username=USERNAME,
             password=PASSWORD,
