@@ -1,2 +1,4 @@
 from . import test_install
 from . import test_pull
+from . import test_auth
+from . import test_outbound
