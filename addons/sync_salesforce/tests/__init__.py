@@ -2,3 +2,4 @@ from . import test_install
 from . import test_pull
 from . import test_auth
 from . import test_outbound
+from . import test_adapter
