@@ -434,8 +434,14 @@ class SyncBackend(models.Model):
             backend.action_test_connection()
         except Exception:  # noqa: BLE001  the demo goes on; the backend shows the error
             _logger.warning("Salesforce sandbox demo: connection test failed", exc_info=True)
-        for object_name in ("Account", "Contact"):
+        # contacts refer to their account's binding: accounts first
+        now = fields.Datetime.now()
+        for object_name, delay in (("Account", 0), ("Contact", 15)):
             self.env["sync.job"]._enqueue(
-                backend, "pull", payload={"object": object_name}, identity_key=f"pull:{object_name}"
+                backend,
+                "pull",
+                payload={"object": object_name},
+                identity_key=f"pull:{object_name}",
+                eta=now + timedelta(seconds=delay),
             )
         return backend

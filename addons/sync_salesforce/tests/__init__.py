@@ -3,3 +3,4 @@ from . import test_pull
 from . import test_auth
 from . import test_outbound
 from . import test_adapter
+from . import test_demo
