@@ -10,7 +10,6 @@ import logging
 import os
 import runpy
 import sys
-import threading
 
 _logger = logging.getLogger("salesforce_fake")
 
@@ -37,6 +36,8 @@ def seed_demo(fake):
 
 
 def main(argv=None):
+    from odoo.addons.sync_core.fake.serving import serve_until_interrupted
+
     from .server import SalesforceFake
 
     parser = argparse.ArgumentParser(prog="salesforce-fake", description=__doc__.splitlines()[0])
@@ -48,7 +49,6 @@ def main(argv=None):
     parser.add_argument("--consumer-secret", default="fake-consumer-secret")
     parser.add_argument("--seed", choices=("demo", "none"), default="demo")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     fake = SalesforceFake(
         username=args.username,
         password=args.password,
@@ -58,18 +58,22 @@ def main(argv=None):
     )
     if args.seed == "demo":
         seed_demo(fake)
-    base_url = fake.start(args.port)
-    _logger.info("Salesforce fake on %s (org %s)", base_url, fake.org_id)
-    _logger.info("user %s, security token %s", args.username, args.security_token)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        _logger.info("stopping")
-    finally:
-        fake.stop()
+    serve_until_interrupted(
+        fake,
+        args.port,
+        _logger,
+        f"Salesforce fake on {{base_url}} (org {fake.org_id})",
+        f"user {args.username}, security token {args.security_token}",
+    )
 
 
 if __name__ == "__main__":
+    # the repository's addons are importable as odoo.addons.* (sync_core's serving helpers)
+    _ADDONS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import odoo.addons
+
+    if _ADDONS not in odoo.addons.__path__:
+        odoo.addons.__path__.append(_ADDONS)
     if __package__:
         main()
     else:  # run as a folder or a file: import it as the package ``fake``, then run that

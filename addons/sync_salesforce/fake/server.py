@@ -27,8 +27,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from odoo.addons.sync_core.fake.serving import ServedFake
 
 from . import soql
 
@@ -80,13 +81,10 @@ class _Fault:
     methods: tuple = ()
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs):
-        """The fake serves thousands of requests in a test run."""
-
-
-class SalesforceFake:
+class SalesforceFake(ServedFake):
     """One org: users' credentials, records per sObject type, delete log, API usage."""
+
+    thread_name = "salesforce-fake"
 
     def __init__(
         self,
@@ -105,9 +103,7 @@ class SalesforceFake:
         self.jwt_public_key = jwt_public_key
         self.org_id, self.user_id = org_id, user_id
         self.api_used, self.api_max = 0, api_max
-        self.base_url = None
         self._lock = threading.RLock()
-        self._stopping = threading.Event()
         self._records = collections.defaultdict(dict)  # type -> id -> fields
         self._delete_log = collections.defaultdict(list)  # type -> [(id, deleted at)]
         self.earliest_delete_available = None  # None: now - 30 days
@@ -117,32 +113,7 @@ class SalesforceFake:
         self._cursors = {}  # locator -> (query, [records])
         self._jobs = {}  # bulk job id -> dict
         self._faults = []
-        self.log = []  # (method, path, query args)
-        self._server = self._thread = None
-
-    # ------------------------------------------------------------------ lifecycle
-    def start(self, port=0):
-        self._stopping.clear()
-        self._server = make_server(
-            "127.0.0.1", port, self, threaded=True, request_handler=_QuietHandler
-        )
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="salesforce-fake",
-            daemon=True,
-        )
-        self._thread.start()
-        return self.base_url
-
-    def stop(self):
-        self._stopping.set()
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+        self.log = []  # (method, path, SOQL text)
 
     # ------------------------------------------------------------------ clock and data
     def now(self):

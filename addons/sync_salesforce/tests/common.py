@@ -1,11 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-import time
-from datetime import timedelta
-
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from odoo import fields
 from odoo.tests import TransactionCase
 
 from odoo.addons.sync_salesforce import salesforce_adapter
@@ -77,23 +73,11 @@ class SalesforceCase(TransactionCase):
         self.addCleanup(self.fake.stop)
         self.addCleanup(salesforce_adapter.forget_sessions)
 
-    def run_jobs(self, wait=3):
-        cron = self.env.ref("sync_core.ir_cron_sync_job_runner")
-        for _round in range(50):
-            with self.enter_registry_test_mode():
-                cron.method_direct_trigger()
-            self.env.invalidate_all()
-            now = fields.Datetime.now()
-            due = self.env["sync.job"].search(
-                [
-                    ("backend_id", "=", self.backend.id),
-                    ("state", "=", "pending"),
-                    ("eta", "<=", now + timedelta(seconds=wait)),
-                ]
-            )
-            if not due:
-                return
-            time.sleep(0.5)
+    def run_jobs(self):
+        """One run of the job runner cron, as the scheduler would start it."""
+        with self.enter_registry_test_mode():
+            self.env.ref("sync_core.ir_cron_sync_job_runner").method_direct_trigger()
+        self.env.invalidate_all()
 
     def pull(self, object_name):
         job = self.env["sync.job"]._enqueue(
@@ -106,17 +90,10 @@ class SalesforceCase(TransactionCase):
         return job
 
     def binding_of(self, external_id, res_model="res.partner"):
-        return (
-            self.env["sync.binding"]
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("backend_id", "=", self.backend.id),
-                    ("res_model", "=", res_model),
-                    ("external_id", "=", str(external_id)),
-                ]
-            )
+        bindings = self.env["sync.binding"]._for_external_ids(
+            self.backend, res_model, [str(external_id)]
         )
+        return bindings.get(str(external_id), self.env["sync.binding"])
 
     def record_of(self, external_id, res_model="res.partner"):
         return (

@@ -63,7 +63,7 @@ class TestAuth(SalesforceCase):
         job = self.env["sync.job"]._enqueue(
             self.backend, "pull", payload={"object": "Account"}, identity_key="pull:Account"
         )
-        self.run_jobs(wait=0)
+        self.run_jobs()
         self.assertEqual(job.state, "failed")
         self.assertIn("INVALID_SESSION_ID", job.error)
         self.assertEqual(self.fake.calls("/services/oauth2/token"), 2)

@@ -176,7 +176,7 @@ class TestPull(SalesforceCase):
         job = self.env["sync.job"]._enqueue(
             self.backend, "pull", payload={"object": "Account"}, identity_key="pull:Account"
         )
-        self.run_jobs(wait=0)
+        self.run_jobs()
         self.assertEqual(job.state, "pending")
         self.assertIn("REQUEST_LIMIT_EXCEEDED", job.error)
         self.assertGreater(job.eta, fields.Datetime.now() + timedelta(minutes=10))
