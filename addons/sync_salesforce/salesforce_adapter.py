@@ -172,8 +172,8 @@ class _CursorLost(Exception):
 class SalesforceAdapter(BaseAdapter):
     """config: login_url, sandbox, auth (password, jwt, client_credentials), username,
     password, security_token, consumer_key, consumer_secret, private_key, api_version, timeout,
-    fields ({object: [field names]}), bulk_threshold, bulk_page_size, budget_share (0-1),
-    bulk_poll (seconds)."""
+    fields ({object: [field names]}), query_batch_size, bulk_threshold, bulk_page_size,
+    budget_share (0-1), bulk_poll (seconds)."""
 
     page_size = 200
     batch_size = READ_CHUNK
@@ -354,8 +354,11 @@ class SalesforceAdapter(BaseAdapter):
             "data": data,
         }
 
-    def _query_headers(self, page_size):
-        size = min(max(page_size or self.page_size, QUERY_BATCH_MIN), QUERY_BATCH_MAX)
+    def _query_headers(self, batch_size=None):
+        """Records per query response (``Sforce-Query-Options: batchSize``, 200 to 2000): the
+        engine's pages are cut from it, so a large batch costs fewer API calls."""
+        size = batch_size or self.config.get("query_batch_size") or QUERY_BATCH_MAX
+        size = min(max(size, QUERY_BATCH_MIN), QUERY_BATCH_MAX)
         return {"Sforce-Query-Options": f"batchSize={size}"}
 
     # ------------------------------------------------------------------ API of the engine
@@ -369,9 +372,9 @@ class SalesforceAdapter(BaseAdapter):
             f"daily API calls left: {daily.get('Remaining')} of {daily.get('Max')}"
         )
 
-    def query_pages(self, soql, page_size=None, include_deleted=False):
-        """Yield pages of raw records of one SOQL query, following nextRecordsUrl."""
-        headers = self._query_headers(page_size)
+    def query_pages(self, soql, batch_size=None, include_deleted=False):
+        """Yield the responses of one SOQL query, following nextRecordsUrl."""
+        headers = self._query_headers(batch_size)
         result = self._call(
             lambda: self.sf.query(soql, include_deleted=include_deleted, headers=headers)
         )
@@ -402,7 +405,7 @@ class SalesforceAdapter(BaseAdapter):
         while True:
             soql = self._changes_soql(object_name, fields, since, last)
             try:
-                for result in self.query_pages(soql, page_size):
+                for result in self.query_pages(soql):
                     if first:
                         first = False
                         threshold = self.config.get("bulk_threshold") or 0
@@ -469,6 +472,8 @@ class SalesforceAdapter(BaseAdapter):
             if page:
                 yield page
             locator = result["locator"]
+            # drop this result page before the next one is read: one page in memory at a time
+            result = reader = page = None
             if not locator:
                 return
             self.check_budget()

@@ -48,6 +48,9 @@ def main(argv=None):
     parser.add_argument("--consumer-key", default="fake-consumer-key")
     parser.add_argument("--consumer-secret", default="fake-consumer-secret")
     parser.add_argument("--seed", choices=("demo", "none"), default="demo")
+    parser.add_argument(
+        "--accounts", type=int, default=0, help="generated accounts to add (benchmarks)"
+    )
     args = parser.parse_args(argv)
     fake = SalesforceFake(
         username=args.username,
@@ -58,6 +61,8 @@ def main(argv=None):
     )
     if args.seed == "demo":
         seed_demo(fake)
+    for i in range(args.accounts):
+        fake.add("Account", {"Name": f"Account {i:07d}", "Website": f"a{i}.example"})
     serve_until_interrupted(
         fake,
         args.port,

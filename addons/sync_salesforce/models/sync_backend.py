@@ -54,6 +54,12 @@ class SyncBackend(models.Model):
         help="A pull matching more records than this (initial load, resync) reads them "
         "through a Bulk API 2.0 query job; 0 = never.",
     )
+    salesforce_query_batch_size = fields.Integer(
+        string="Query batch size",
+        default=2000,
+        help="Records per SOQL query response (Sforce-Query-Options batchSize, 200 to 2000); "
+        "pages of the backend's page size are cut from it, so a large batch saves API calls.",
+    )
     salesforce_bulk_page_size = fields.Integer(
         default=10000, help="Rows per Bulk API 2.0 result page (maxRecords)."
     )
@@ -112,6 +118,7 @@ class SyncBackend(models.Model):
             fields=names,
             bulk_threshold=max(me.salesforce_bulk_threshold, 0),
             bulk_page_size=me.salesforce_bulk_page_size or 10000,
+            query_batch_size=me.salesforce_query_batch_size or 2000,
             budget_share=max(me.salesforce_api_budget, 0.0) / 100.0,
         )
         return config

@@ -53,6 +53,7 @@ class SalesforceCase(TransactionCase):
                 "salesforce_private_key": cls.private_key,
                 "salesforce_org_id": "00D8d0000000001EAA",
                 "timeout": 10,
+                "salesforce_query_batch_size": 200,  # a few hundred records span pages
             }
         )
         cls.mappings = cls.backend._salesforce_create_default_mappings()
