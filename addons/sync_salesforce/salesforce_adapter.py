@@ -13,6 +13,7 @@ whatever the login mode, then retries the call once.
 
 import base64
 import csv
+import hashlib
 import io
 import ipaddress
 import logging
@@ -173,7 +174,7 @@ class SalesforceAdapter(BaseAdapter):
     """config: login_url, sandbox, auth (password, jwt, client_credentials), username,
     password, security_token, consumer_key, consumer_secret, private_key, api_version, timeout,
     fields ({object: [field names]}), query_batch_size, bulk_threshold, bulk_page_size,
-    budget_share (0-1), bulk_poll (seconds)."""
+    budget_share (0-1), bulk_poll and bulk_wait (seconds)."""
 
     page_size = 200
     batch_size = READ_CHUNK
@@ -197,10 +198,18 @@ class SalesforceAdapter(BaseAdapter):
         # come unordered (ORDER BY would disable its chunking): the engine moves the watermark
         # after the last page only.
         self.ordered = True
+        # the secrets are part of the key: a session is reused only with the credentials that
+        # opened it (another backend naming the same user with a wrong password gets none)
+        secrets = "\0".join(
+            str(config.get(k) or "")
+            for k in ("password", "security_token", "consumer_secret", "private_key")
+        )
         self._key = (
             self.login_url,
             config.get("auth"),
-            config.get("username") or config.get("consumer_key"),
+            config.get("username") or "",
+            config.get("consumer_key") or "",
+            hashlib.sha256(secrets.encode()).hexdigest(),
         )
 
     # ------------------------------------------------------------------ plumbing
@@ -300,6 +309,8 @@ class SalesforceAdapter(BaseAdapter):
                 if getattr(exc, "status", 0) == 400 and code == "INVALID_QUERY_LOCATOR":
                     raise _CursorLost() from exc
                 raise classify(exc) from exc
+            except SalesforceOperationError as exc:  # a Bulk 2.0 job failed or took too long
+                raise classify(exc) from exc
             except requests.Timeout as exc:
                 raise RemoteUnavailableError("Salesforce timed out", pattern="timeout") from exc
             except (requests.ConnectionError, ValueError) as exc:
@@ -366,7 +377,6 @@ class SalesforceAdapter(BaseAdapter):
         info = self._call(lambda: self.sf.oauth2("userinfo")) or {}
         limits = self._call(lambda: self.sf.limits()) or {}
         daily = limits.get("DailyApiRequests") or {}
-        self.org_id = info.get("organization_id")
         return (
             f"Salesforce org {info.get('organization_id')} as {info.get('preferred_username')}; "
             f"daily API calls left: {daily.get('Remaining')} of {daily.get('Max')}"
@@ -452,7 +462,10 @@ class SalesforceAdapter(BaseAdapter):
         max_records = self.config.get("bulk_page_size") or 10000
 
         def client():
-            return getattr(self.sf.bulk2, object_name)._client
+            bulk = getattr(self.sf.bulk2, object_name)._client
+            # simple-salesforce waits up to 24 h for a job: a worker is not held that long
+            bulk.DEFAULT_WAIT_TIMEOUT_SECONDS = self.config.get("bulk_wait") or 600
+            return bulk
 
         job = self._call(lambda: client().create_job(Operation.query, soql))
         job_id = job["id"]

@@ -29,6 +29,8 @@ class TestAuth(SalesforceCase):
         self.assertEqual(self.fake.calls("/services/oauth2/token"), 2)
 
     def test_wrong_credentials_fail_the_test_with_the_reason(self):
+        self.backend.action_test_connection()
+        # the session the right password opened is not lent to other credentials
         self.backend.salesforce_password = "wrong"
         with self.assertRaises(UserError) as caught:
             self.backend.action_test_connection()

@@ -126,12 +126,15 @@ class TestPull(SalesforceCase):
         self.fake.update(
             "Account", ids[7], {"Name": "Latest"}, self.fake.now() + timedelta(hours=1)
         )
+        # the session times out when the results are read: one re-login, the stream goes on
+        self.fake.expire_sessions_next(1, path_contains="/results")
         job = self.pull("Account")
         self.assertEqual(job.state, "done", job.error)
         stats = _stats(job)
         self.assertEqual((stats["read"], stats["created"]), (350, 350))
         # 3 result pages of at most 120 rows, the last with Sforce-Locator "null"
-        self.assertEqual(self.fake.calls("/results"), 3)
+        self.assertEqual(self.fake.calls("/results"), 3 + 1)  # one page asked for twice
+        self.assertEqual(self.fake.calls("/services/Soap/u/"), 2)
         bulk_soql = self.fake.queries()[-1]
         self.assertNotIn("ORDER BY", bulk_soql)
         self.assertTrue(bulk_soql.startswith("SELECT Id, SystemModstamp, Name"))
