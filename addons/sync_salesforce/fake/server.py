@@ -31,7 +31,7 @@ from werkzeug.wrappers import Request, Response
 
 from odoo.addons.sync_core.fake.serving import ServedFake
 
-from . import soql
+from . import outbound, soql
 
 API_VERSION = "59.0"
 KEY_PREFIXES = {
@@ -180,6 +180,24 @@ class SalesforceFake(ServedFake):
         if sobject == "Contact":
             parts = [record.get("FirstName"), record.get("LastName")]
             record["Name"] = " ".join(p for p in parts if p)
+
+    def outbound_message(self, url, sobject, record_ids, fields=("Id",)):
+        """Send one Outbound Message for records of one type to a listener, as a workflow rule
+        or flow would: current values of `fields`, one notification each (fresh ids).
+        Returns (HTTP status, response body)."""
+        with self._lock:
+            notes = [
+                (
+                    outbound.notification_id(),
+                    sobject,
+                    {
+                        f: sf_datetime(v) if isinstance(v, datetime) else v
+                        for f, v in ((f, self._records[sobject][rid].get(f)) for f in fields)
+                    },
+                )
+                for rid in record_ids
+            ]
+        return outbound.send(url, outbound.envelope(self.org_id, notes, base_url=self.base_url))
 
     # ------------------------------------------------------------------ sessions and faults
     def expire_sessions(self):

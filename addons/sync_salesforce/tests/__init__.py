@@ -4,3 +4,4 @@ from . import test_auth
 from . import test_outbound
 from . import test_adapter
 from . import test_demo
+from . import test_fake
