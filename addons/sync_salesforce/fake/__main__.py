@@ -73,12 +73,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    # the repository's addons are importable as odoo.addons.* (sync_core's serving helpers)
-    _ADDONS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import odoo.addons
-
-    if _ADDONS not in odoo.addons.__path__:
-        odoo.addons.__path__.append(_ADDONS)
     if __package__:
         main()
     else:  # run as a folder or a file: import it as the package ``fake``, then run that
