@@ -4,10 +4,12 @@ import json
 from odoo.tests import tagged
 
 from odoo.addons.sync_core.exceptions import (
+    AuthenticationError,
     RemoteUnavailableError,
     SyncError,
     ValidationSyncError,
 )
+from odoo.addons.sync_salesforce.salesforce_adapter import login_url
 
 from .common import SalesforceCase
 
@@ -73,3 +75,14 @@ class TestAdapter(SalesforceCase):
         self.fake.add("Account", {"Name": "One"})
         job = self.pull("Account")
         self.assertGreaterEqual(json.loads(job.result)["remote_calls"], 2)  # login + query
+
+    def test_login_host_by_environment_or_my_domain(self):
+        self.assertEqual(login_url({}), "https://login.salesforce.com")
+        self.assertEqual(login_url({"sandbox": True}), "https://test.salesforce.com")
+        self.assertEqual(
+            login_url({"login_url": "acme.my.salesforce.com/", "sandbox": True}),
+            "https://acme.my.salesforce.com",
+        )
+        self.assertEqual(login_url({"login_url": "http://127.0.0.1:8991"}), "http://127.0.0.1:8991")
+        with self.assertRaises(AuthenticationError):
+            login_url({"login_url": "http://acme.my.salesforce.com"})
