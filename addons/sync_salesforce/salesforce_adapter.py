@@ -355,9 +355,15 @@ class SalesforceAdapter(BaseAdapter):
         for key, value in raw.items():
             if key in _SKIPPED_DATA:
                 continue
-            if csv_row and value == "":
-                value = None
-            data[key] = value
+            if csv_row:
+                # Bulk CSV: "" is null, relationship columns are dotted ("Account.Name"); nest
+                # them as the REST JSON does, so both read the same mapping paths
+                target, *parents = [data, *key.split(".")[:-1]]
+                for parent in parents:
+                    target = target.setdefault(parent, {})
+                target[key.rsplit(".", 1)[-1]] = None if value == "" else value
+            else:
+                data[key] = _without_attributes(value)
         return {
             "id": str(raw["Id"]),
             "updated_at": parse_datetime(stamp.replace("+0000", "Z")) if stamp else None,
@@ -567,6 +573,13 @@ class SalesforceAdapter(BaseAdapter):
                 pattern=f"write to {object_name} refused",
             )
         return [r["id"] for r in results]
+
+
+def _without_attributes(value):
+    """A REST relationship value without its ``attributes`` (type and URL) entries."""
+    if isinstance(value, dict):
+        return {k: _without_attributes(v) for k, v in value.items() if k != "attributes"}
+    return value
 
 
 def _stamp(value):
