@@ -68,8 +68,9 @@ class SyncBackend(models.Model):
     )
     salesforce_api_used = fields.Integer(compute="_compute_salesforce_api_usage")
     salesforce_api_max = fields.Integer(compute="_compute_salesforce_api_usage")
+    salesforce_api_over_budget = fields.Boolean(compute="_compute_salesforce_api_usage")
 
-    @api.depends("watermark_ids.salesforce_api_used")
+    @api.depends("watermark_ids.salesforce_api_used", "salesforce_api_budget")
     def _compute_salesforce_api_usage(self):
         for backend in self:
             marks = backend.watermark_ids.filtered("salesforce_api_checked_at").sorted(
@@ -77,6 +78,12 @@ class SyncBackend(models.Model):
             )[:1]
             backend.salesforce_api_used = marks.salesforce_api_used
             backend.salesforce_api_max = marks.salesforce_api_max
+            backend.salesforce_api_over_budget = bool(
+                backend.salesforce_api_budget
+                and marks.salesforce_api_max
+                and marks.salesforce_api_used
+                >= backend.salesforce_api_budget / 100.0 * marks.salesforce_api_max
+            )
 
     # ------------------------------------------------------------------ actions
     def action_salesforce_create_default_mappings(self):

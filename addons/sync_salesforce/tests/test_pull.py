@@ -161,6 +161,7 @@ class TestPull(SalesforceCase):
         self.assertEqual(
             (self.backend.salesforce_api_used, self.backend.salesforce_api_max), (87, 100)
         )
+        self.assertTrue(self.backend.salesforce_api_over_budget)  # red on the dashboard
         # the next day, usage is back under the budget: the pull goes on, the exception closes
         self.fake.api_used = 0
         job = self.pull("Account")
