@@ -35,6 +35,8 @@ class SyncBackend(models.Model):
             )
             self._salesforce_keep_usage(object_name)
             return {"stopped": exc.message}
+        if "skipped" in totals:  # another pull of this object runs and owns its watermark
+            return totals
         self._salesforce_keep_usage(object_name)
         if not self._get_adapter().over_budget():
             self._salesforce_budget_exception().filtered(
