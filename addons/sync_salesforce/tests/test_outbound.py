@@ -160,3 +160,18 @@ class TestOutboundRefetch(HttpCase):
         partner = self.env["res.partner"].browse(binding.res_id)
         self.assertEqual(partner.name, "Acme v2")
         self.assertEqual(self.fake.calls("/queryAll"), 1)  # both notifications, one batch read
+
+    def test_a_full_message_of_100_notifications_is_one_batch_read(self):
+        ids = [self.fake.add("Account", {"Name": f"Acc {i:03d}"}) for i in range(100)]
+        notes = [(sender.notification_id(), "Account", {"Id": rec_id}) for rec_id in ids]
+        res = self.url_open(
+            f"{self.base_url()}/sync/salesforce/{self.backend.webhook_token}",
+            data=sender.envelope(self.fake.org_id, notes),
+            headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
+        )
+        self.assertIn("<Ack>true</Ack>", res.text)
+        with self.enter_registry_test_mode():
+            self.env.ref("sync_core.ir_cron_sync_job_runner").method_direct_trigger()
+        bindings = self.env["sync.binding"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual(len(bindings), 100)
+        self.assertEqual(self.fake.calls("/queryAll"), 1)
