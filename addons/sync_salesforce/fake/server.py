@@ -468,27 +468,67 @@ class SalesforceFake(ServedFake):
             query = soql.Query(text)
         except soql.SoqlError as error:
             raise ApiError(400, error.error_code, str(error)) from None
+        paths = [n for n in query.names() if "." in n]
         with self._lock:
             rows = [
-                r
+                {**r, **{p: self._follow(r, p) for p in paths}} if paths else r
                 for r in self._records.get(query.object_name, {}).values()
-                if (include_deleted or not r["IsDeleted"]) and query.matches(r)
+                if include_deleted or not r["IsDeleted"]
             ]
+            rows = [r for r in rows if query.matches(r)]
         query.sort(rows)
         if query.limit is not None:
             rows = rows[: query.limit]
         return query, rows
 
-    def _render(self, query, record):
-        out = {
-            "attributes": {
-                "type": query.object_name,
-                "url": f"/services/data/v{API_VERSION}/sobjects/{query.object_name}/{record['Id']}",
-            }
+    def _follow(self, record, path):
+        """A child-to-parent relationship path (``Account.Name``, ``Product2.ProductCode``,
+        ``Custom__r.Field__c``): the lookup field names the parent, its key prefix the type."""
+        value = record
+        for part in path.split(".")[:-1]:
+            lookup = f"{part[:-3]}__c" if part.endswith("__r") else f"{part}Id"
+            parent_id = value.get(lookup) if value else None
+            value = self._by_id(parent_id) if parent_id else None
+        return value.get(path.rsplit(".", 1)[-1]) if value else None
+
+    def _by_id(self, record_id):
+        for sobject, prefix in KEY_PREFIXES.items():
+            if record_id.startswith(prefix):
+                return self._records.get(sobject, {}).get(record_id)
+        return None
+
+    @staticmethod
+    def _attributes(sobject, record_id):
+        return {
+            "type": sobject,
+            "url": f"/services/data/v{API_VERSION}/sobjects/{sobject}/{record_id}",
         }
+
+    def _render(self, query, record):
+        """REST JSON of a record: relationship paths as nested objects with attributes (null
+        when the lookup is empty), as Salesforce renders them."""
+        out = {"attributes": self._attributes(query.object_name, record["Id"])}
         for name in query.fields:
             value = record.get(name)
-            out[name] = sf_datetime(value) if isinstance(value, datetime) else value
+            value = sf_datetime(value) if isinstance(value, datetime) else value
+            if "." not in name:
+                out[name] = value
+                continue
+            target, parts = out, name.split(".")
+            for depth, part in enumerate(parts[:-1]):
+                if target.get(part, {}) is None:
+                    break
+                if part not in target:
+                    parent = self._follow(record, ".".join([*parts[: depth + 1], "Id"]))
+                    if parent is None:
+                        target[part] = None
+                        break
+                    target[part] = {"attributes": self._attributes("", parent)}
+                    sobject = next((t for t, p in KEY_PREFIXES.items() if parent.startswith(p)), "")
+                    target[part]["attributes"] = self._attributes(sobject, parent)
+                target = target[part]
+            else:
+                target[parts[-1]] = value
         return out
 
     def _query(self, request, include_deleted):

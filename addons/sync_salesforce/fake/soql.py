@@ -172,6 +172,20 @@ class Query:
         return ("cmp", field, "!=" if op == "<>" else op, self._next()[1])
 
     # ---------------------------------------------------------------- evaluation
+    def names(self):
+        """Every field name the query reads (SELECT, WHERE, ORDER BY)."""
+        out = [f for f in self.fields if f != "COUNT()"] + [f for f, _d in self.order]
+        stack = [self.where] if self.where else []
+        while stack:
+            node = stack.pop()
+            if node[0] in ("or", "and"):
+                stack += [node[1], node[2]]
+            elif node[0] == "not":
+                stack.append(node[1])
+            else:
+                out.append(node[1])
+        return list(dict.fromkeys(out))
+
     def matches(self, record):
         return self.where is None or _eval(self.where, record)
 

@@ -104,3 +104,20 @@ class TestFake(SalesforceCase):
         self.assertEqual(status, 200)
         self.assertIn(b'xsi:type="sf:Account"', received[0])
         self.assertIn(f"<sf:Id>{acc}</sf:Id><sf:Name>Acme</sf:Name>".encode(), received[0])
+
+    def test_relationship_fields_read_the_same_through_rest_and_bulk(self):
+        acme = self.fake.add("Account", {"Name": "Acme"})
+        ann = self.fake.add("Contact", {"LastName": "Lee", "AccountId": acme})
+        loner = self.fake.add("Contact", {"LastName": "Solo"})
+        soql = "SELECT Id, LastName, Account.Name FROM Contact WHERE Account.Name = 'Acme'"
+        adapter = self.backend._get_adapter()
+        rest = next(adapter.query_pages(soql))["records"]
+        self.assertEqual(rest[0]["Account"]["Name"], "Acme")
+        self.assertEqual(rest[0]["Account"]["attributes"]["type"], "Account")
+        rest_records = [adapter._record(r) for r in rest]
+        bulk_records = [r for page in adapter.bulk_pages("Contact", soql) for r in page]
+        self.assertEqual([r["id"] for r in rest_records], [ann])
+        self.assertEqual(rest_records[0]["data"], bulk_records[0]["data"])
+        self.assertEqual(rest_records[0]["data"]["Account"], {"Name": "Acme"})
+        everyone = next(adapter.query_pages("SELECT Id, Account.Name FROM Contact"))["records"]
+        self.assertIsNone({r["Id"]: r for r in everyone}[loner]["Account"])
