@@ -297,8 +297,8 @@ class SyncBackend(models.Model):
     def _webhook_answer(self, http_status, body):
         """The webhook route's answer for this backend: (http status, body dict) -> (content,
         headers, http status).  JSON by default; a connector whose remote expects another
-        format (e.g. a SOAP acknowledgement) overrides it.  Called only after the events of a
-        successful delivery are stored."""
+        format (e.g. a SOAP acknowledgement) overrides it.  A 200 is answered only after the
+        delivery's events are stored; errors (401/403/400/413) are answered the same way."""
         return json.dumps(body), [("Content-Type", "application/json")], http_status
 
     @api.model
