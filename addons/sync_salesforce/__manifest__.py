@@ -10,6 +10,9 @@
     "license": "LGPL-3",
     "depends": ["sync_core", "sync_sale", "contacts"],
     "external_dependencies": {"python": ["simple-salesforce"]},
+    "data": [
+        "views/sync_backend_views.xml",
+    ],
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],
 }

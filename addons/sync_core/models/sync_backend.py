@@ -394,6 +394,13 @@ class SyncBackend(models.Model):
             )
         return events
 
+    def _webhook_answer(self, http_status, body):
+        """The webhook route's answer for this backend: (http status, body dict) -> (content,
+        headers, http status).  JSON by default; a connector whose remote expects another
+        format (e.g. a SOAP acknowledgement) overrides it.  A 200 is answered only after the
+        delivery's events are stored; errors (401/403/400/413) are answered the same way."""
+        return json.dumps(body), [("Content-Type", "application/json")], http_status
+
     @api.model
     def _webhook_json(self, request_info):
         """The request body as JSON; PayloadError (HTTP 400, kept as rejected) otherwise."""
@@ -495,6 +502,9 @@ class SyncBackend(models.Model):
         commit as the page: it never moves past what is applied.  A dry run writes nothing and
         leaves the watermark where it was.
 
+        An adapter whose pages are not in (stamp, id) order (``adapter.ordered`` false, e.g. a
+        bulk export job) gets the watermark moved once, after its last page.
+
         `apply_page(page) -> stats` replaces the default (the object's mapping applies the page)
         for objects a connector handles itself, e.g. deals that become orders.
         """
@@ -506,6 +516,7 @@ class SyncBackend(models.Model):
             return {"skipped": f"a pull of {object_name} is already running"}
         totals = {"pages": 0, "read": 0}
         changes = []
+        unordered_last = None
         try:
             if apply_page is None:
                 mapping = self.env["sync.mapping"]._for(self, object_name)
@@ -529,11 +540,16 @@ class SyncBackend(models.Model):
                     totals[key] = totals.get(key, 0) + val
                 if not dry_run:
                     last = max(page, key=lambda r: (r["updated_at"] or datetime.min, r["id"]))
-                    if last["updated_at"] and (
-                        not wm.cursor_stamp or last["updated_at"] >= wm.cursor_stamp
-                    ):
-                        wm.write({"cursor_stamp": last["updated_at"], "cursor_id": last["id"]})
+                    if adapter.ordered:
+                        wm._advance(last)
+                    else:  # unordered pages (bulk export): move once, after the last page
+                        unordered_last = max(
+                            (r for r in (unordered_last, last) if r),
+                            key=lambda r: (r["updated_at"] or datetime.min, r["id"]),
+                        )
                     Job._commit()
+            if unordered_last and not dry_run:
+                wm._advance(unordered_last)
             totals["remote_calls"] = adapter.calls
             if adapter.rate_limit:
                 totals["rate_limit"] = adapter.rate_limit
