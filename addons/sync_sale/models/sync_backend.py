@@ -87,8 +87,16 @@ class SyncBackend(models.Model):
             "amount_paid": f"{figures.amount_paid:.2f}",
         }
 
+    def _sale_writeback_party_values(self, figures):
+        """Connector hook: the summed `InvoiceFigures` of all orders of one customer -> the
+        remote fields to write on the customer's record (the remote object of its binding,
+        e.g. a Salesforce Account); empty (the default) = nothing is written there."""
+        return {}
+
     def _sale_send_writeback(self, adapter, remote_object, items):
-        """Write [(deal id, values)] to the remote; return the deal ids written."""
+        """Write [(remote id, values)] to the remote (deals, or customers); return the ids
+        written, or {id: None when written, else the remote's reason}: each refused item
+        becomes its own exception."""
         return adapter.write_batch(remote_object, items)
 
     # ------------------------------------------------------------------ naming
@@ -152,8 +160,10 @@ class SyncBackend(models.Model):
         records = adapter.read_batch(remote_object, ids)
         self._note_rate_limit(adapter)
         result = {}
-        for record in records:
-            deal = self._sale_deal_from_record(record, adapter=adapter)
+        # every record translated first: a connector may read the lines of all of them in
+        # one go when the first deal asks for its own
+        deals = [self._sale_deal_from_record(record, adapter=adapter) for record in records]
+        for deal in deals:
             deal.remote_object = remote_object  # the bindings' object, whatever the translation
             result[deal.external_id] = self._sale_apply_deal(deal, job=job, adapter=adapter)
         self._note_rate_limit(adapter)
@@ -721,7 +731,7 @@ class SyncBackend(models.Model):
             state=invoice_state(invoices.mapped("payment_state")),
             amount_invoiced=sum(sign[m.move_type] * m.amount_total for m in invoices),
             amount_paid=sum(sign[m.move_type] * self._sale_amount_paid(m) for m in invoices),
-            currency_code=order.currency_id.name or "",
+            currency_code=order[:1].currency_id.name or "",  # several: the customer's orders
         )
 
     @api.model
@@ -738,7 +748,14 @@ class SyncBackend(models.Model):
 
     def _sale_writeback(self):
         """Invoice figures of the orders bound to deals, mapped by the connector and sent in
-        batches; only orders whose values changed since the last send (hash) are sent."""
+        batches; only values that changed since the last send (hash) are sent.  Each item the
+        remote refuses is its own exception (the others are marked sent and never sent
+        again); a later successful send resolves it.
+
+        When the connector also writes figures to the customer's record
+        (`_sale_writeback_party_values`), the figures of all the customer's orders are summed
+        and sent once per customer; the order bindings' ``export_hash`` then keeps both
+        digests, ``deal|customer``."""
         self.ensure_one()
         bindings = (
             self.env["sync.binding"]
@@ -748,36 +765,124 @@ class SyncBackend(models.Model):
         orders = {
             o.id: o for o in self.env["sale.order"].browse(bindings.mapped("res_id")).exists()
         }
-        by_object = {}
+        deal_rows, by_partner = {}, {}
         for binding in bindings:
             order = orders.get(binding.res_id)
             if not order:
                 continue
             values = self._sale_writeback_values(self._sale_invoice_figures(order))
             digest = payload_hash(values)
-            if digest != binding.export_hash:
-                by_object.setdefault(binding.remote_object, []).append((binding, values, digest))
-        if not by_object:
+            if digest != (binding.export_hash or "").partition("|")[0]:
+                deal_rows.setdefault(binding.remote_object, []).append((binding, values, digest))
+            by_partner.setdefault(order.partner_id.commercial_partner_id, []).append(binding)
+        party_rows = self._sale_party_rows(by_partner, orders)
+        if not deal_rows and not party_rows:
             return {"sent": 0}
         adapter = self._get_adapter()
-        sent, missing = 0, []
-        now = _now()
-        for remote_object, rows in by_object.items():
-            items = [(binding.external_id, values) for binding, values, _d in rows]
-            written = set(self._sale_send_writeback(adapter, remote_object, items))
-            self._note_rate_limit(adapter)
+        sent, failed = 0, 0
+        for remote_object, rows in deal_rows.items():
+            outcome = self._sale_send_items(adapter, remote_object, rows)
+            self._sale_resolve_writeback(remote_object, [k for k, v in outcome.items() if not v])
             for binding, _values, digest in rows:
-                if binding.external_id in written:
-                    binding.write({"export_hash": digest, "last_sync_at": now})
+                error = outcome[binding.external_id]
+                if error is None:
+                    party = (binding.export_hash or "").partition("|")[2]
+                    binding.write(
+                        {"export_hash": f"{digest}|{party}" if party else digest,
+                         "last_sync_at": _now()}
+                    )  # fmt: skip
                     sent += 1
                 else:
-                    missing.append(binding.external_id)
-        if missing:
-            raise MissingReferenceError(
-                f"{self._sale_crm_name()} did not update deals {', '.join(missing)} (deleted?)",
-                pattern="write-back to missing deals",
+                    failed += 1
+                    self._sale_writeback_failed(remote_object, binding.external_id, error, binding)
+        for remote_object, rows in party_rows.items():
+            outcome = self._sale_send_items(adapter, remote_object, rows)
+            self._sale_resolve_writeback(remote_object, [k for k, v in outcome.items() if not v])
+            for party_binding, _values, digest, order_bindings in rows:
+                error = outcome[party_binding.external_id]
+                if error is None:
+                    for binding in order_bindings:
+                        deal = (binding.export_hash or "").partition("|")[0]
+                        binding.export_hash = f"{deal}|{digest}"
+                    sent += 1
+                else:
+                    failed += 1
+                    self._sale_writeback_failed(
+                        remote_object, party_binding.external_id, error, order_bindings[0]
+                    )
+        result = {"sent": sent, "remote_calls": adapter.calls, "rate_limit": adapter.rate_limit}
+        if failed:
+            result["failed"] = failed
+        return result
+
+    def _sale_party_rows(self, by_partner, orders):
+        """{remote object: [(customer binding, values, digest, order bindings)]} of the
+        customers whose summed figures changed; empty when the connector writes none."""
+        rows = {}
+        if not self._sale_writeback_party_values(InvoiceFigures()):
+            return rows  # the connector writes nothing to customers
+        for partner, order_bindings in by_partner.items():
+            party = (
+                self.env["sync.binding"].sudo()._for_records(self, partner).get(partner.id)
+                if partner
+                else None
             )
-        return {"sent": sent, "remote_calls": adapter.calls, "rate_limit": adapter.rate_limit}
+            if not party or not party.active:
+                continue
+            figures = self._sale_invoice_figures(
+                self.env["sale.order"].union(*(orders[b.res_id] for b in order_bindings))
+            )
+            values = self._sale_writeback_party_values(figures)
+            if not values:
+                continue
+            digest = payload_hash(values)
+            if any((b.export_hash or "").partition("|")[2] != digest for b in order_bindings):
+                rows.setdefault(party.remote_object, []).append(
+                    (party, values, digest, order_bindings)
+                )
+        return rows
+
+    def _sale_send_items(self, adapter, remote_object, rows):
+        """Send [(binding, values, ...)] -> {external id: None (written) or the remote's
+        reason}.  `_sale_send_writeback` returns the ids written, or that mapping itself."""
+        items = [(row[0].external_id, row[1]) for row in rows]
+        answer = self._sale_send_writeback(adapter, remote_object, items)
+        self._note_rate_limit(adapter)
+        if not isinstance(answer, dict):
+            answer = {ext: None for ext in answer}
+        not_updated = self.env._("not updated (deleted?)")
+        return {ext: answer.get(ext, not_updated) for ext, _values in items}
+
+    def _sale_writeback_failed(self, remote_object, external_id, error, binding):
+        """One exception per item the remote did not take (no job: the next write-back, by
+        an invoice change or the 15-minute cron, sends it again and resolves it)."""
+        order = self.env["sale.order"].browse(binding.res_id).exists()
+        exc = ValidationSyncError(
+            f"{self._sale_crm_name()} did not take the invoice figures of order "
+            f"{order.name or binding.res_id} on {remote_object} {external_id}: {error}",
+            pattern=f"write-back to {remote_object} refused",
+        )
+        self.env["sync.exception"]._open(
+            self,
+            exc,
+            remote_object=remote_object,
+            external_id=external_id,
+            res_model="sale.order",
+            res_id=order.id or False,
+        )
+
+    def _sale_resolve_writeback(self, remote_object, external_ids):
+        if not external_ids:
+            return
+        self.env["sync.exception"].sudo().search(
+            [
+                ("backend_id", "=", self.id),
+                ("state", "=", "open"),
+                ("remote_object", "=", remote_object),
+                ("external_id", "in", list(external_ids)),
+                ("pattern", "=", f"write-back to {remote_object} refused"),
+            ]
+        )._mark_resolved(self.env._("The invoice figures were written back."))
 
 
 def _now():

@@ -1,0 +1,393 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Salesforce opportunities on the shared quote-to-order workflow, against the fake over HTTP."""
+
+import json
+
+import requests
+
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.sync_core.tests.common import retry_from_form
+from odoo.addons.sync_salesforce.fake import outbound as sender
+
+from .common import SalesforceCase
+
+COLLECTIONS = "/composite/sobjects"
+
+
+@tagged("-at_install", "post_install")
+class OpportunityCase(SalesforceCase, HttpCase):
+    """Products in Odoo (a licence, a consulting service that makes a project) and helpers
+    that make opportunities in the fake as a Salesforce user would."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Product = cls.env["product.product"]
+        cls.licence = Product.create(
+            {"name": "CRM licence", "default_code": "SF-LIC", "type": "consu",
+             "invoice_policy": "order"}
+        )  # fmt: skip
+        cls.consulting = Product.create(
+            {"name": "Consulting day", "default_code": "SF-CONSULT", "type": "service",
+             "service_tracking": "project_only", "invoice_policy": "order"}
+        )  # fmt: skip
+
+    def setUp(self):
+        super().setUp()
+        self.products = {}
+
+    def product2(self, code):
+        if code not in self.products:
+            self.products[code] = self.fake.add(
+                "Product2", {"Name": f"Product {code}", "ProductCode": code}
+            )
+        return self.products[code]
+
+    def opportunity(
+        self, name="CRM rollout", stage="Closed Won", lines=(("SF-LIC", 2, 100.0, 0.0),), **extra
+    ):
+        account = extra.pop("AccountId", None) or self.fake.add(
+            "Account", {"Name": f"{name} Inc", "Website": f"{name.split()[0].lower()}.example"}
+        )
+        opp = self.fake.add(
+            "Opportunity",
+            {"Name": name, "StageName": stage, "CloseDate": "2026-12-15", "AccountId": account,
+             **extra},
+        )  # fmt: skip
+        for code, quantity, price, discount in lines:
+            self.add_line(opp, code, quantity, price, discount)
+        return account, opp
+
+    def add_line(self, opp, code, quantity=1, price=100.0, discount=0.0):
+        return self.fake.add(
+            "OpportunityLineItem",
+            {"OpportunityId": opp, "Product2Id": self.product2(code), "Quantity": quantity,
+             "UnitPrice": price, "Discount": discount},
+        )  # fmt: skip
+
+    def run_jobs(self):
+        """The job runner until no job of the backend is due (deal jobs a pull enqueued)."""
+        Job = self.env["sync.job"]
+        cron = self.env.ref("sync_core.ir_cron_sync_job_runner")
+        for _round in range(10):  # an HttpCase runs in the registry's test mode already
+            cron.method_direct_trigger()
+            self.env.invalidate_all()
+            if not Job.search_count(
+                [("backend_id", "=", self.backend.id), ("state", "=", "pending")]
+            ):
+                return
+
+    def deliver(self, *opps):
+        job = self.env["sync.job"]._enqueue(
+            self.backend,
+            "salesforce_opportunity",
+            payload={"ids": list(opps)},
+            identity_key=f"salesforce:opportunity:{opps[0]}",
+        )
+        self.run_jobs()
+        return job
+
+    def pull_opportunities(self):
+        job = self.env["sync.job"]._enqueue(
+            self.backend,
+            "salesforce_pull_opportunities",
+            payload={"object": "Opportunity"},
+            identity_key="pull:Opportunity",
+        )
+        self.run_jobs()
+        return job
+
+    def notify(self, notes):
+        """POST one Outbound Message to the backend's endpoint; its SOAP Ack."""
+        res = self.url_open(
+            f"{self.base_url()}/sync/salesforce/{self.backend.webhook_token}",
+            data=sender.envelope(self.fake.org_id, notes),
+            headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
+        )
+        self.assertEqual(res.status_code, 200, res.text)
+        self.assertIn("<Ack>true</Ack>", res.text)
+
+    def orders_of(self, opp):
+        return self.env["sale.order"].search([("origin", "=", f"Salesforce opportunity {opp}")])
+
+    def open_exceptions(self):
+        return self.env["sync.exception"].search(
+            [("backend_id", "=", self.backend.id), ("state", "=", "open")]
+        )
+
+    def line_item_queries(self):
+        return [q for q in self.fake.queries() if "FROM OpportunityLineItem" in q]
+
+
+@tagged("-at_install", "post_install")
+class TestOpportunities(OpportunityCase):
+    def test_won_opportunity_one_order_and_project_under_redelivery(self):
+        account, opp = self.opportunity(
+            lines=(("SF-LIC", 2, 100.0, 0.0), ("SF-CONSULT", 3, 500.0, 10.0))
+        )
+        note = (sender.notification_id(), "Opportunity", {"Id": opp, "StageName": "Closed Won"})
+        self.notify([note])
+        self.notify([note])  # Salesforce did not see the Ack: the same message again
+        events = self.env["sync.event"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual((len(events), events.delivery_count), (1, 2))
+        self.assertEqual(events.job_id.kind, "salesforce_opportunity")
+        self.run_jobs()
+        self.assertEqual(events.job_id.state, "done", events.job_id.error)
+        order = self.record_of(opp, "sale.order")
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.partner_id, self.record_of(account))
+        self.assertEqual(order.partner_id.name, "CRM rollout Inc")
+        consulting = order.order_line.filtered(lambda sol: sol.product_id == self.consulting)
+        self.assertEqual((consulting.product_uom_qty, consulting.discount), (3.0, 10.0))
+        self.assertEqual(order.amount_untaxed, 200.0 + 1350.0)
+        self.assertEqual(len(order.project_ids), 1, "the consulting line made the project")
+        self.assertEqual(len(self.line_item_queries()), 1)
+        self.assertIn(f"WHERE OpportunityId IN ('{opp}')", self.line_item_queries()[0])
+        # a pull overlapping the notification, then the notification once more (a new id)
+        job = self.pull_opportunities()
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(json.loads(job.result)["enqueued"], 1)
+        self.notify([(sender.notification_id(), "Opportunity", {"Id": opp})])
+        self.run_jobs()
+        self.assertEqual(self.orders_of(opp), order)
+        self.assertEqual(
+            self.env["project.project"].search_count([("sale_order_id", "=", order.id)]), 1
+        )
+        self.assertFalse(self.open_exceptions())
+        note = order.message_ids.filtered(lambda m: "/lightning/r/Opportunity/" in (m.body or ""))
+        self.assertIn(f"{self.fake.base_url}/lightning/r/Opportunity/{opp}/view", note.body)
+
+    def test_line_items_of_a_batch_in_one_query(self):
+        opps = [self.opportunity(name=f"Batch {n}")[1] for n in range(3)]
+        job = self.deliver(*opps)
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(len(self.line_item_queries()), 1, self.line_item_queries())
+        for opp in opps:
+            self.assertEqual(self.orders_of(opp).order_line.product_id, self.licence)
+
+    def test_line_item_notification_refetches_its_opportunity(self):
+        _account, opp = self.opportunity(stage="Negotiation/Review")
+        self.backend.sale_confirm_orders = False  # quotations follow their line items
+        self.fake.update("Opportunity", opp, {"StageName": "Closed Won"})
+        self.assertEqual(self.deliver(opp).state, "done")
+        order = self.record_of(opp, "sale.order")
+        self.assertEqual(order.state, "draft")
+        # a line item added, notified without its OpportunityId: re-read, then its opportunity
+        item = self.add_line(opp, "SF-CONSULT", 4, 250.0)
+        self.notify([(sender.notification_id(), "OpportunityLineItem", {"Id": item})])
+        self.run_jobs()
+        self.assertEqual(
+            sorted(order.order_line.mapped("product_id.default_code")), ["SF-CONSULT", "SF-LIC"]
+        )
+        self.assertEqual(order.amount_untaxed, 200.0 + 1000.0)
+        # a quantity changed, notified with its OpportunityId: straight to the opportunity
+        self.fake.update("OpportunityLineItem", item, {"Quantity": 2})
+        self.notify(
+            [(sender.notification_id(), "OpportunityLineItem", {"Id": item, "OpportunityId": opp})]
+        )
+        self.run_jobs()
+        self.assertEqual(order.amount_untaxed, 200.0 + 500.0)
+        self.assertEqual(len(self.orders_of(opp)), 1)
+        audit = self.env["sync.audit"].search(
+            [
+                ("res_model", "=", "sale.order"),
+                ("res_id", "=", order.id),
+                ("operation", "=", "write"),
+            ]
+        )
+        self.assertEqual(len(audit), 2, "each line change audited")
+
+    def test_reopened_opportunity_is_a_conflict(self):
+        _account, opp = self.opportunity()
+        self.deliver(opp)
+        order = self.record_of(opp, "sale.order")
+        self.fake.update("Opportunity", opp, {"StageName": "Negotiation/Review"})
+        job = self.pull_opportunities()
+        self.assertEqual(job.state, "done", job.error)
+        exc = self.open_exceptions()
+        self.assertEqual(exc.category, "conflict")
+        self.assertEqual((exc.res_model, exc.res_id), ("sale.order", order.id))
+        self.assertIn("Negotiation/Review", exc.name)
+        self.assertEqual(order.state, "sale", "nothing changed on the order")
+
+    def test_won_stage_by_configuration_and_lost_marks_lead_lost(self):
+        self.backend.write(
+            {"salesforce_won_stages": "Contract Signed", "sale_mirror_open_deals": True}
+        )
+        _account, signed = self.opportunity(name="Signed", stage="Contract Signed")
+        _account, losing = self.opportunity(name="Losing", stage="Prospecting", Amount=None)
+        job = self.pull_opportunities()
+        self.assertEqual(job.state, "done", job.error)
+        self.assertTrue(self.orders_of(signed), "a configured stage counts as won")
+        lead = self.record_of(losing, "crm.lead")
+        self.assertEqual(
+            (lead.type, lead.name, lead.expected_revenue), ("opportunity", "Losing", 200.0)
+        )
+        self.fake.update("Opportunity", losing, {"StageName": "Closed Lost"})
+        self.notify([(sender.notification_id(), "Opportunity", {"Id": losing})])
+        self.run_jobs()
+        lead = lead.with_context(active_test=False)
+        self.assertEqual((lead.won_status, lead.active), ("lost", False))
+        self.assertFalse(self.orders_of(losing))
+
+    def test_legal_entity_routed_by_account_field(self):
+        benelux = self.env["res.company"].create({"name": "Salesforce Benelux"})
+        self.backend.write(
+            {
+                "salesforce_legal_entity_field": "Account.Legal_Entity__c",
+                "sale_company_ids": [(0, 0, {"remote_value": "BNL", "company_id": benelux.id})],
+            }
+        )
+        account = self.fake.add("Account", {"Name": "Gent NV", "Legal_Entity__c": "bnl"})
+        _a, opp = self.opportunity(name="Gent rollout", AccountId=account)
+        other = self.fake.add("Account", {"Name": "Paris SA", "Legal_Entity__c": "FRA"})
+        _a, unmapped = self.opportunity(name="Paris rollout", AccountId=other)
+        self.assertEqual(self.deliver(opp).state, "done")
+        order = self.record_of(opp, "sale.order")
+        self.assertEqual(order.company_id, benelux)
+        job = self.deliver(unmapped)
+        self.assertEqual(job.state, "failed")
+        self.assertIn("legal entity 'FRA'", job.exception_ids.name)
+        self.assertFalse(self.orders_of(unmapped))
+
+    def test_multi_currency_order_in_the_opportunity_currency(self):
+        foreign_code = "EUR" if self.env.company.currency_id.name != "EUR" else "USD"
+        foreign = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", foreign_code)])
+        )
+        foreign.active = True
+        self.env["product.pricelist"].search([("currency_id", "=", foreign.id)]).action_archive()
+        self.backend.salesforce_multi_currency = True
+        _a, opp = self.opportunity(name="Euro deal", CurrencyIsoCode=foreign_code)
+        job = self.deliver(opp)
+        self.assertEqual(job.state, "failed")
+        self.assertIn(f"no pricelist in {foreign_code}", job.exception_ids.name)
+        self.assertFalse(self.orders_of(opp), "no order in the wrong currency")
+        pricelist = self.env["product.pricelist"].create(
+            {"name": f"In {foreign_code}", "currency_id": foreign.id}
+        )
+        job = self.deliver(opp)
+        self.assertEqual(job.state, "done", job.error)
+        order = self.record_of(opp, "sale.order")
+        self.assertEqual((order.pricelist_id, order.currency_id), (pricelist, foreign))
+        self.assertEqual(order.amount_untaxed, 200.0)
+        # a single-currency org: the org currency, whatever the record says
+        home = self.env.company.currency_id
+        self.backend.write({"salesforce_multi_currency": False, "salesforce_currency": home.name})
+        _a, plain = self.opportunity(name="Home deal", CurrencyIsoCode=foreign_code)
+        self.assertEqual(self.deliver(plain).state, "done")
+        self.assertEqual(self.orders_of(plain).currency_id, home)
+
+    def test_missing_product_code_names_opportunity_and_code_then_fix(self):
+        self.backend.action_test_connection()
+        self.assertEqual(self.backend.salesforce_instance_url, self.fake.base_url)
+        _a, opp = self.opportunity(name="Audit", lines=(("SF-LIC", 1, 100.0, 0.0),
+                                                        ("SF-AUDIT", 2, 300.0, 0.0)))  # fmt: skip
+        for _i in range(2):
+            job = self.deliver(opp)
+        exc = self.open_exceptions()
+        self.assertEqual(len(exc), 1)
+        self.assertEqual(exc.occurrences, 2)
+        self.assertIn(opp, exc.name)
+        self.assertIn("SF-AUDIT", exc.name)
+        self.assertEqual((exc.remote_object, exc.external_id), ("Opportunity", opp))
+        self.assertEqual(exc.fix_missing_key, "SF-AUDIT")
+        url = f"{self.fake.base_url}/lightning/r/Opportunity/{opp}/view"
+        self.assertEqual(exc.remote_url, url)
+        page = requests.get(url, timeout=5)
+        self.assertEqual(page.json()["Name"], "Audit")
+        action = exc.action_fix_create_record()
+        ctx = action["context"]
+        self.assertEqual(ctx["default_default_code"], "SF-AUDIT")
+        self.assertEqual(ctx["default_list_price"], 300.0)
+        self.env["product.product"].with_context(**ctx).create({})
+        action = retry_from_form(self, exc)
+        self.assertEqual(action["params"]["type"], "success", action["params"])
+        self.assertEqual(exc.state, "resolved")
+        self.assertEqual(
+            sorted(self.orders_of(opp).order_line.mapped("product_id.default_code")),
+            ["SF-AUDIT", "SF-LIC"],
+        )
+        self.assertTrue(job)
+
+
+@tagged("-at_install", "post_install")
+class TestOpportunityWriteback(OpportunityCase):
+    def won_orders(self, count):
+        opps = []
+        for n in range(count):
+            _a, opp = self.opportunity(name=f"Invoice {n}")
+            self.assertEqual(self.deliver(opp).state, "done")
+            opps.append(opp)
+        return opps, [self.record_of(opp, "sale.order") for opp in opps]
+
+    def writeback(self):
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "sale_writeback", payload={}, identity_key="salesforce:writeback"
+        )
+        self.run_jobs()
+        self.assertEqual(job.state, "done", job.error)
+        return json.loads(job.result)
+
+    def test_partial_failure_one_exception_per_item_successes_not_resent(self):
+        opps, orders = self.won_orders(3)
+        for order in orders:
+            order._create_invoices().action_post()
+        self.fake.reject_items([opps[1]], message="Opportunity is locked for edits")
+        result = self.writeback()
+        self.assertEqual((result["sent"], result["failed"]), (2, 1))
+        self.assertEqual(self.fake.calls(COLLECTIONS, "PATCH"), 1, "one call for the batch")
+        for opp, order in ((opps[0], orders[0]), (opps[2], orders[2])):
+            data = self.fake.get("Opportunity", opp)
+            self.assertEqual(data["Odoo_Invoice_Number__c"], order.invoice_ids.name)
+            self.assertEqual(data["Odoo_Invoice_State__c"], "not_paid")
+            self.assertEqual(data["Odoo_Amount_Invoiced__c"], order.invoice_ids.amount_total)
+            self.assertEqual(data["Odoo_Amount_Paid__c"], 0.0)
+        self.assertNotIn("Odoo_Invoice_Number__c", self.fake.get("Opportunity", opps[1]))
+        exc = self.open_exceptions()
+        self.assertEqual(len(exc), 1)
+        self.assertEqual((exc.remote_object, exc.external_id), ("Opportunity", opps[1]))
+        self.assertEqual((exc.res_model, exc.res_id), ("sale.order", orders[1].id))
+        self.assertIn("Opportunity is locked for edits", exc.name)
+        self.assertIn(opps[1], exc.name)
+        # the next write-back sends the failed item only, and resolves its exception
+        result = self.writeback()
+        self.assertEqual(result["sent"], 1)
+        self.assertEqual(self.fake.calls(COLLECTIONS, "PATCH"), 2)
+        body_ids = self.fake.get("Opportunity", opps[1])["Odoo_Invoice_Number__c"]
+        self.assertEqual(body_ids, orders[1].invoice_ids.name)
+        self.assertEqual(exc.state, "resolved")
+        self.assertEqual(self.writeback(), {"sent": 0}, "nothing changed, nothing sent")
+        self.assertEqual(self.fake.calls(COLLECTIONS, "PATCH"), 2)
+
+    def test_two_hundred_per_call_and_account_fields(self):
+        self.backend.write(
+            {
+                "salesforce_account_field_amount_invoiced": "Odoo_Invoiced__c",
+                "salesforce_account_field_amount_paid": "Odoo_Paid__c",
+            }
+        )
+        account, first = self.opportunity(name="Account A")
+        _a, second = self.opportunity(name="Account B", AccountId=account)
+        for opp in (first, second):
+            self.assertEqual(self.deliver(opp).state, "done")
+        orders = [self.record_of(opp, "sale.order") for opp in (first, second)]
+        invoices = self.env["account.move"]
+        for order in orders:
+            invoices |= order._create_invoices()
+        invoices.action_post()
+        result = self.writeback()
+        self.assertEqual(result["sent"], 3, "two opportunities and their account once")
+        data = self.fake.get("Account", account)
+        self.assertEqual(data["Odoo_Invoiced__c"], round(sum(invoices.mapped("amount_total")), 2))
+        self.assertEqual(data["Odoo_Paid__c"], 0.0)
+        self.assertEqual(self.writeback(), {"sent": 0})
+        # 201 items: two calls (sObject Collections take 200 records)
+        adapter = self.backend._get_adapter()
+        items = [(first, {"Description": f"v{n}"}) for n in range(201)]
+        answer = self.backend._sale_send_writeback(adapter, "Opportunity", items)
+        self.assertEqual(set(answer.values()), {None})
+        self.assertEqual(self.fake.calls(COLLECTIONS, "PATCH"), 2 + 2)
