@@ -68,10 +68,18 @@ class SyncBackend(models.Model):
         adapter, the deal may get a `load_lines` callable that reads its lines."""
         raise NotImplementedError(f"{self.kind} does not translate deals")
 
-    def _sale_deal_job_values(self, external_id):
-        """Connector hook: the job that re-reads and applies one deal (kind, identity_key,
-        payload), as `_webhook_job_values` returns it."""
+    def _sale_deal_job_kind(self):
+        """Connector hook: the code of its job kind that re-reads and applies deals (the
+        handler calls `_sale_deal_job`); used by the default `_sale_deal_job_values`."""
         raise NotImplementedError(f"{self.kind} has no deal job")
+
+    def _sale_deal_job_values(self, external_id):
+        """The job that re-reads and applies one deal (kind, identity_key, payload), as
+        `_webhook_job_values` returns it: by default the connector's deal job kind, one
+        pending job per deal."""
+        kind = self._sale_deal_job_kind()
+        ids = [str(external_id)]
+        return dict(kind=kind, identity_key=f"{kind}:{ids[0]}", payload={"ids": ids})
 
     def _sale_writeback_job(self):
         """Connector hook: (job kind code, identity key) of this backend's write-back of

@@ -33,51 +33,51 @@ class SyncBackend(models.Model):
     _inherit = "sync.backend"
 
     salesforce_won_stages = fields.Char(
-        string="Won stages",
+        "Won stages",
         help="Comma-separated StageName values that count as won besides IsWon (e.g. "
         "'Contract Signed'). A closed opportunity that is not won is lost.",
     )
     salesforce_legal_entity_field = fields.Char(
-        string="Legal entity field",
+        "Legal entity field",
         help="Opportunity field (e.g. Legal_Entity__c) or Account field through the "
         "relationship (e.g. Account.Legal_Entity__c) whose value picks the Odoo company "
         "(Quote to order tab, Legal entities); empty = the backend's company.",
     )
     salesforce_multi_currency = fields.Boolean(
-        string="Multi-currency org",
+        "Multi-currency org",
         help="The org has multiple currencies enabled: an opportunity's CurrencyIsoCode "
         "gives its order the currency (a pricelist in it). Otherwise every opportunity is in "
         "the org currency below.",
     )
     salesforce_currency = fields.Char(
-        string="Org currency",
+        "Org currency",
         help="ISO code of a single-currency org; empty = the backend company's currency.",
     )
     salesforce_instance_url = fields.Char(
-        string="Instance URL",
+        "Instance URL",
         readonly=True,
         copy=False,
         help="Set by Test connection; links to records (…/lightning/r/Opportunity/<Id>/view).",
     )
     salesforce_field_invoice_number = fields.Char(
-        string="Opportunity field: invoice numbers", default="Odoo_Invoice_Number__c"
+        "Opportunity field: invoice numbers", default="Odoo_Invoice_Number__c"
     )
     salesforce_field_invoice_state = fields.Char(
-        string="Opportunity field: invoice state", default="Odoo_Invoice_State__c"
+        "Opportunity field: invoice state", default="Odoo_Invoice_State__c"
     )
     salesforce_field_amount_invoiced = fields.Char(
-        string="Opportunity field: amount invoiced", default="Odoo_Amount_Invoiced__c"
+        "Opportunity field: amount invoiced", default="Odoo_Amount_Invoiced__c"
     )
     salesforce_field_amount_paid = fields.Char(
-        string="Opportunity field: amount paid", default="Odoo_Amount_Paid__c"
+        "Opportunity field: amount paid", default="Odoo_Amount_Paid__c"
     )
     salesforce_account_field_amount_invoiced = fields.Char(
-        string="Account field: amount invoiced",
+        "Account field: amount invoiced",
         help="Account field that receives the sum invoiced over the account's orders; "
         "empty = not written.",
     )
     salesforce_account_field_amount_paid = fields.Char(
-        string="Account field: amount paid",
+        "Account field: amount paid",
         help="Account field that receives the sum paid over the account's orders; "
         "empty = not written.",
     )
@@ -172,26 +172,25 @@ class SyncBackend(models.Model):
             return self._sale_deal_job_values(sent["OpportunityId"])
         return {
             "kind": "salesforce_line_items",
-            "identity_key": f"salesforce:line_item:{event['external_id']}",
+            "identity_key": f"salesforce_line_items:{event['external_id']}",
             "payload": {"ids": [event["external_id"]]},
         }
 
     # ------------------------------------------------------------------ Opportunity -> Deal
-    def _sale_deal_job_values(self, external_id):
-        if self.kind != "salesforce":
-            return super()._sale_deal_job_values(external_id)
-        return {
-            "kind": "salesforce_opportunity",
-            "identity_key": f"salesforce:opportunity:{external_id}",
-            "payload": {"ids": [str(external_id)]},
-        }
+    def _sale_deal_job_kind(self):
+        if self.kind == "salesforce":
+            return "salesforce_opportunity"
+        return super()._sale_deal_job_kind()
 
     def _sale_deal_from_record(self, record, adapter=None):
+        if self.kind == "salesforce":
+            return self._salesforce_deal(record, adapter)
+        return super()._sale_deal_from_record(record, adapter=adapter)
+
+    def _salesforce_deal(self, record, adapter=None):
         """An Opportunity -> canonical deal.  Won: IsWon or a configured won stage; lost:
         closed and not won.  Its line items are read when the workflow asks for them, for
         every opportunity of the batch in one query."""
-        if self.kind != "salesforce":
-            return super()._sale_deal_from_record(record, adapter=adapter)
         data = record["data"]
         stage = data.get("StageName") or ""
         won_stages = {s.strip().lower() for s in (self.salesforce_won_stages or "").split(",")}
@@ -234,31 +233,29 @@ class SyncBackend(models.Model):
 
     # ------------------------------------------------------------------ write-back
     def _sale_writeback_job(self):
-        if self.kind != "salesforce":
-            return super()._sale_writeback_job()
-        return ("sale_writeback", "salesforce:writeback")
+        if self.kind == "salesforce":  # sync_sale's generic write-back kind
+            return ("sale_writeback", "salesforce:writeback")
+        return super()._sale_writeback_job()
 
     def _sale_writeback_values(self, figures):
         """Invoice figures -> the configured Opportunity fields (text, and numbers)."""
-        if self.kind != "salesforce":
-            return super()._sale_writeback_values(figures)
-        values = {
-            self.salesforce_field_invoice_number: ", ".join(figures.invoice_numbers)[:255] or None,
-            self.salesforce_field_invoice_state: figures.state or None,
-            self.salesforce_field_amount_invoiced: round(figures.amount_invoiced, 2),
-            self.salesforce_field_amount_paid: round(figures.amount_paid, 2),
-        }
-        return {name: value for name, value in values.items() if name}
+        if self.kind == "salesforce":
+            return _named(
+                (self.salesforce_field_invoice_number, ", ".join(figures.invoice_numbers)[:255]),
+                (self.salesforce_field_invoice_state, figures.state),
+                (self.salesforce_field_amount_invoiced, round(figures.amount_invoiced, 2)),
+                (self.salesforce_field_amount_paid, round(figures.amount_paid, 2)),
+            )
+        return super()._sale_writeback_values(figures)
 
     def _sale_writeback_party_values(self, figures):
         """Summed figures of an account's orders -> the configured Account fields."""
-        if self.kind != "salesforce":
-            return super()._sale_writeback_party_values(figures)
-        values = {
-            self.salesforce_account_field_amount_invoiced: round(figures.amount_invoiced, 2),
-            self.salesforce_account_field_amount_paid: round(figures.amount_paid, 2),
-        }
-        return {name: value for name, value in values.items() if name}
+        if self.kind == "salesforce":
+            return _named(
+                (self.salesforce_account_field_amount_invoiced, round(figures.amount_invoiced, 2)),
+                (self.salesforce_account_field_amount_paid, round(figures.amount_paid, 2)),
+            )
+        return super()._sale_writeback_party_values(figures)
 
     def _sale_send_writeback(self, adapter, remote_object, items):
         """sObject Collections (200 a call, positional results, HTTP 200 with per-item
@@ -270,6 +267,12 @@ class SyncBackend(models.Model):
             ext: None if result.get("success") else salesforce_adapter.item_error(result)
             for (ext, _values), result in zip(items, results, strict=True)
         }
+
+
+def _named(*pairs):
+    """{field: value} of the configured fields (a field left empty is not written); an empty
+    text is sent as null (Salesforce clears the field)."""
+    return {name: (None if value == "" else value) for name, value in pairs if name}
 
 
 def _flag(value):

@@ -79,11 +79,13 @@ class OpportunityCase(SalesforceCase, HttpCase):
                 return
 
     def deliver(self, *opps):
+        values = self.backend._sale_deal_job_values(opps[0])
+        self.assertEqual(values["kind"], "salesforce_opportunity")
         job = self.env["sync.job"]._enqueue(
             self.backend,
-            "salesforce_opportunity",
+            values["kind"],
             payload={"ids": list(opps)},
-            identity_key=f"salesforce:opportunity:{opps[0]}",
+            identity_key=values["identity_key"],
         )
         self.run_jobs()
         return job
