@@ -200,6 +200,20 @@ class TestOpportunities(OpportunityCase):
         )
         self.assertEqual(len(audit), 2, "each line change audited")
 
+    def test_bulk_pull_reads_csv_opportunities_alike(self):
+        """Above the Bulk threshold the opportunities come as CSV (IsWon "true", Amount as
+        text, Account.Name as a dotted column): the same deals."""
+        self.backend.salesforce_bulk_threshold = 1
+        _account, won = self.opportunity(name="Bulk won")
+        _account, open_ = self.opportunity(name="Bulk open", stage="Prospecting")
+        job = self.pull_opportunities()
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(self.fake.calls("/jobs/query", "POST"), 1, "read by a Bulk 2.0 job")
+        self.assertEqual(json.loads(job.result)["enqueued"], 1)
+        order = self.record_of(won, "sale.order")
+        self.assertEqual((order.state, order.amount_untaxed), ("sale", 200.0))
+        self.assertFalse(self.orders_of(open_))
+
     def test_reopened_opportunity_is_a_conflict(self):
         _account, opp = self.opportunity()
         self.deliver(opp)
