@@ -79,7 +79,7 @@ class SyncBackend(models.Model):
         pending job per deal."""
         kind = self._sale_deal_job_kind()
         ids = [str(external_id)]
-        return dict(kind=kind, identity_key=f"{kind}:{ids[0]}", payload={"ids": ids})
+        return {"kind": kind, "identity_key": f"{kind}:{ids[0]}", "payload": {"ids": ids}}
 
     def _sale_writeback_job(self):
         """Connector hook: (job kind code, identity key) of this backend's write-back of
@@ -117,10 +117,15 @@ class SyncBackend(models.Model):
         return f"{self._sale_crm_name()} deal {deal.external_id}"
 
     # ------------------------------------------------------------------ jobs
-    def _sale_pull_deals(self, job, remote_object):
+    def _sale_pull_deals(self, job, remote_object, apply_pages=False):
         """Incremental pull of deals (the engine's watermark pull): every changed deal that
         is won, already has an order or opportunity, or is open while open deals are
-        mirrored, gets a deal job of its own (one bad deal is one exception)."""
+        mirrored, gets a deal job of its own (one bad deal is one exception).
+
+        With `apply_pages`, the pull applies those deals itself, page by page, from the
+        records it read (the connector may read the lines of the whole page in one go); a deal
+        that fails is rolled back alone and handed to a deal job of its own, which re-reads it
+        and reports its exception."""
         self.ensure_one()
         bound = set(
             self.env["sync.binding"]
@@ -135,30 +140,72 @@ class SyncBackend(models.Model):
             .mapped("external_id")
         )
 
+        def wanted(record):
+            """The deal to work on (None: translation failed, its job will say why), or
+            False when the deal needs nothing."""
+            try:
+                deal = self._sale_deal_from_record(record)
+                deal.remote_object = remote_object
+            except SyncError:
+                return None  # its deal job will say what is wrong, for this deal only
+            if deal.external_id in bound or (
+                not deal.archived and (deal.won or self.sale_mirror_open_deals)
+            ):
+                return deal
+            return False
+
         def enqueue_deals(page):
             enqueued = 0
             for record in page:
-                try:
-                    deal = self._sale_deal_from_record(record)
-                    deal.remote_object = remote_object
-                except SyncError:
-                    deal = None  # its deal job will say what is wrong, for this deal only
-                if (
-                    deal is None
-                    or deal.external_id in bound
-                    or (not deal.archived and (deal.won or self.sale_mirror_open_deals))
-                ):
-                    values = self._sale_deal_job_values(record["id"])
-                    self.env["sync.job"]._enqueue(
-                        self,
-                        values["kind"],
-                        payload=values["payload"],
-                        identity_key=values["identity_key"],
-                    )
+                if wanted(record) is not False:
+                    self._sale_enqueue_deal_job(record["id"])
                     enqueued += 1
             return {"enqueued": enqueued}
 
-        return self._pull(remote_object, job=job, apply_page=enqueue_deals)
+        adapter = self._get_adapter() if apply_pages else None
+
+        def apply_deals(page):
+            records = [r for r in page if wanted(r) is not False]
+            deals = []
+            for record in records:
+                try:  # with the adapter: lines may be read for all of them at once
+                    deal = self._sale_deal_from_record(record, adapter=adapter)
+                    deal.remote_object = remote_object
+                    deals.append(deal)
+                except SyncError:
+                    self._sale_enqueue_deal_job(record["id"])
+            applied = 0
+            for deal in deals:
+                try:
+                    with self.env.cr.savepoint():
+                        self._sale_apply_deal(deal, job=job, adapter=adapter)
+                except Exception:  # noqa: BLE001  its own job reports it, for this deal only
+                    self._sale_enqueue_deal_job(deal.external_id)
+                    continue
+                applied += 1
+                self._sale_resolve_deal(deal, job)
+            self._note_rate_limit(adapter)
+            return {"applied": applied, "enqueued": len(records) - applied}
+
+        return self._pull(
+            remote_object, job=job, apply_page=apply_deals if apply_pages else enqueue_deals
+        )
+
+    def _sale_enqueue_deal_job(self, external_id):
+        values = self._sale_deal_job_values(external_id)
+        return self.env["sync.job"]._enqueue(
+            self, values["kind"], payload=values["payload"], identity_key=values["identity_key"]
+        )
+
+    def _sale_resolve_deal(self, deal, job):
+        """A deal applied by a pull: the open problems its deal job had are fixed."""
+        key = self._sale_deal_job_values(deal.external_id)["identity_key"]
+        self.env["sync.exception"].sudo().search(
+            [("backend_id", "=", self.id), ("identity_key", "=", key), ("state", "=", "open")]
+        )._mark_resolved(
+            self.env._("The deal was applied by pull job %(job)s.", job=job.id if job else "-"),
+            by_job=job,
+        )
 
     def _sale_deal_job(self, job, remote_object):
         """Re-read the deals of the job's payload and apply each one."""

@@ -135,7 +135,9 @@ class SyncBackend(models.Model):
 
     @api.model
     def _job_salesforce_pull_opportunities(self, job):
-        return job.backend_id._sale_pull_deals(job, OPPORTUNITY)
+        """Changed opportunities applied page by page (their line items in one query per
+        page); one that fails goes to a deal job of its own."""
+        return job.backend_id._sale_pull_deals(job, OPPORTUNITY, apply_pages=True)
 
     @api.model
     def _job_salesforce_opportunity(self, job):
@@ -151,13 +153,7 @@ class SyncBackend(models.Model):
         backend._note_rate_limit(adapter)
         opportunities = sorted({i["data"]["OpportunityId"] for i in items} - {None})
         for opportunity in opportunities:
-            values = backend._sale_deal_job_values(opportunity)
-            self.env["sync.job"]._enqueue(
-                backend,
-                values["kind"],
-                payload=values["payload"],
-                identity_key=values["identity_key"],
-            )
+            backend._sale_enqueue_deal_job(opportunity)
         return {"opportunities": opportunities}
 
     def _webhook_job_values(self, event):

@@ -149,7 +149,7 @@ class TestOpportunities(OpportunityCase):
         # a pull overlapping the notification, then the notification once more (a new id)
         job = self.pull_opportunities()
         self.assertEqual(job.state, "done", job.error)
-        self.assertEqual(json.loads(job.result)["enqueued"], 1)
+        self.assertEqual(json.loads(job.result), {**json.loads(job.result), "applied": 1})
         self.notify([(sender.notification_id(), "Opportunity", {"Id": opp})])
         self.run_jobs()
         self.assertEqual(self.orders_of(opp), order)
@@ -167,6 +167,37 @@ class TestOpportunities(OpportunityCase):
         self.assertEqual(len(self.line_item_queries()), 1, self.line_item_queries())
         for opp in opps:
             self.assertEqual(self.orders_of(opp).order_line.product_id, self.licence)
+
+    def test_pull_applies_a_page_with_one_line_item_query_and_isolates_a_bad_deal(self):
+        opps = [self.opportunity(name=f"Page {n}")[1] for n in range(3)]
+        _a, bad = self.opportunity(name="Page bad", lines=(("SF-NOPE", 1, 10.0, 0.0),))
+        _a, quiet = self.opportunity(name="Page open", stage="Prospecting")
+        pull = self.pull_opportunities()
+        self.assertEqual(pull.state, "done", pull.error)
+        self.assertEqual(json.loads(pull.result)["applied"], 3)
+        self.assertEqual(json.loads(pull.result)["enqueued"], 1)
+        queries = self.line_item_queries()
+        self.assertEqual(len(queries), 2, "the page's line items, then the bad deal's own job")
+        for opp in (*opps, bad):
+            self.assertIn(opp, queries[0])
+        self.assertNotIn(quiet, queries[0], "an open opportunity needs no lines")
+        for opp in opps:
+            self.assertEqual(self.orders_of(opp).state, "sale")
+        failed = self.env["sync.job"].search(
+            [("backend_id", "=", self.backend.id), ("state", "=", "failed")]
+        )
+        self.assertEqual(failed.payload, {"ids": [bad]})
+        exc = failed.exception_ids
+        self.assertEqual((exc.fix_missing_key, exc.external_id), ("SF-NOPE", bad))
+        self.assertFalse(self.orders_of(bad))
+        # the product is created; the next pull that sees the deal applies it and fixes it
+        self.env["product.product"].create({"name": "Nope", "default_code": "SF-NOPE"})
+        self.fake.update("Opportunity", bad, {"Description": "touched"})
+        pull = self.pull_opportunities()
+        self.assertEqual(json.loads(pull.result)["applied"], 4, "3 bound (no change), 1 new")
+        self.assertTrue(self.orders_of(bad))
+        self.assertEqual(exc.state, "resolved")
+        self.assertEqual(failed.state, "cancelled")
 
     def test_line_item_notification_refetches_its_opportunity(self):
         _account, opp = self.opportunity(stage="Negotiation/Review")
@@ -209,18 +240,19 @@ class TestOpportunities(OpportunityCase):
         job = self.pull_opportunities()
         self.assertEqual(job.state, "done", job.error)
         self.assertEqual(self.fake.calls("/jobs/query", "POST"), 1, "read by a Bulk 2.0 job")
-        self.assertEqual(json.loads(job.result)["enqueued"], 1)
+        self.assertEqual(json.loads(job.result)["applied"], 1)
         order = self.record_of(won, "sale.order")
         self.assertEqual((order.state, order.amount_untaxed), ("sale", 200.0))
         self.assertFalse(self.orders_of(open_))
 
     def test_reopened_opportunity_is_a_conflict(self):
         _account, opp = self.opportunity()
-        self.deliver(opp)
+        self.assertEqual(self.deliver(opp).state, "done")
         order = self.record_of(opp, "sale.order")
         self.fake.update("Opportunity", opp, {"StageName": "Negotiation/Review"})
-        job = self.pull_opportunities()
-        self.assertEqual(job.state, "done", job.error)
+        pull = self.pull_opportunities()
+        self.assertEqual(pull.state, "done", pull.error)
+        self.assertEqual(json.loads(pull.result)["enqueued"], 1, "handed to its own job")
         exc = self.open_exceptions()
         self.assertEqual(exc.category, "conflict")
         self.assertEqual((exc.res_model, exc.res_id), ("sale.order", order.id))
