@@ -127,18 +127,7 @@ class SyncBackend(models.Model):
         that fails is rolled back alone and handed to a deal job of its own, which re-reads it
         and reports its exception."""
         self.ensure_one()
-        bound = set(
-            self.env["sync.binding"]
-            .sudo()
-            .search(
-                [
-                    ("backend_id", "=", self.id),
-                    ("res_model", "in", ("sale.order", "crm.lead")),
-                    ("remote_object", "=", remote_object),
-                ]
-            )
-            .mapped("external_id")
-        )
+        bound = self._sale_bound_deal_ids(remote_object)
 
         def wanted(record):
             """The deal to work on (None: translation failed, its job will say why), or
@@ -190,6 +179,21 @@ class SyncBackend(models.Model):
         return self._pull(
             remote_object, job=job, apply_page=apply_deals if apply_pages else enqueue_deals
         )
+
+    def _sale_bound_deal_ids(self, remote_object):
+        """Ids of the deals that have an order or an opportunity in Odoo."""
+        bindings = (
+            self.env["sync.binding"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", self.id),
+                    ("res_model", "in", ("sale.order", "crm.lead")),
+                    ("remote_object", "=", remote_object),
+                ]
+            )
+        )
+        return set(bindings.mapped("external_id"))
 
     def _sale_enqueue_deal_job(self, external_id):
         values = self._sale_deal_job_values(external_id)

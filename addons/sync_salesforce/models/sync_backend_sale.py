@@ -136,8 +136,28 @@ class SyncBackend(models.Model):
     @api.model
     def _job_salesforce_pull_opportunities(self, job):
         """Changed opportunities applied page by page (their line items in one query per
-        page); one that fails goes to a deal job of its own."""
-        return job.backend_id._sale_pull_deals(job, OPPORTUNITY, apply_pages=True)
+        page); one that fails goes to a deal job of its own.  Then deleted opportunities
+        (getDeleted) that have an order or opportunity in Odoo get their deal job (the
+        workflow raises a conflict for an order, archives an opportunity)."""
+        backend = job.backend_id
+        started = fields.Datetime.now()
+        totals = backend._sale_pull_deals(job, OPPORTUNITY, apply_pages=True)
+        if "skipped" not in totals and "stopped" not in totals:
+            totals.update(
+                backend._salesforce_pull_deletes(
+                    OPPORTUNITY, started, job, on_deleted=backend._salesforce_deleted_deals
+                )
+            )
+        return totals
+
+    def _salesforce_deleted_deals(self, ids):
+        """Deleted opportunity ids (None: the delete log was purged, every bound one is
+        re-read) -> deal jobs of the bound ones, which re-read them (queryAll)."""
+        bound = self._sale_bound_deal_ids(OPPORTUNITY)
+        todo = sorted(bound if ids is None else bound & set(ids))
+        for external_id in todo:
+            self._sale_enqueue_deal_job(external_id)
+        return {"deletes": len(ids) if ids is not None else "purged", "deleted_deals": len(todo)}
 
     @api.model
     def _job_salesforce_opportunity(self, job):

@@ -2,6 +2,7 @@
 """Salesforce opportunities on the shared quote-to-order workflow, against the fake over HTTP."""
 
 import json
+from datetime import timedelta
 
 import requests
 
@@ -258,6 +259,37 @@ class TestOpportunities(OpportunityCase):
         self.assertEqual((exc.res_model, exc.res_id), ("sale.order", order.id))
         self.assertIn("Negotiation/Review", exc.name)
         self.assertEqual(order.state, "sale", "nothing changed on the order")
+
+    def test_deleted_opportunities_conflict_with_their_order_and_archive_their_lead(self):
+        self.backend.sale_mirror_open_deals = True
+        _account, won = self.opportunity(name="Deleted won")
+        _account, open_ = self.opportunity(name="Deleted open", stage="Qualification")
+        _account, never = self.opportunity(name="Deleted unbound", stage="Closed Lost")
+        self.backend.sale_mirror_open_deals = False
+        pull = self.pull_opportunities()
+        self.assertEqual(pull.state, "done", pull.error)
+        order = self.record_of(won, "sale.order")
+        self.backend.sale_mirror_open_deals = True
+        self.assertEqual(self.deliver(open_).state, "done")
+        lead = self.record_of(open_, "crm.lead")
+        self.assertTrue(lead.active)
+        wm = self.watermark("Opportunity")
+        start = wm.salesforce_deleted_until - timedelta(minutes=10)
+        wm.salesforce_deleted_until = start
+        for opp in (won, open_, never):
+            self.fake.delete("Opportunity", opp, when=start + timedelta(minutes=1))
+        pull = self.pull_opportunities()
+        self.assertEqual(pull.state, "done", pull.error)
+        result = json.loads(pull.result)
+        self.assertEqual((result["deletes"], result["deleted_deals"]), (3, 2))
+        self.assertEqual(self.fake.calls("/sobjects/Opportunity/deleted/"), 1)
+        self.assertGreater(wm.salesforce_deleted_until, start)
+        exc = self.open_exceptions()
+        self.assertEqual(exc.category, "conflict")
+        self.assertIn("was deleted", exc.name)
+        self.assertEqual(exc.res_id, order.id)
+        self.assertEqual(order.state, "sale", "nothing deleted in Odoo")
+        self.assertFalse(lead.active, "the mirrored opportunity is archived")
 
     def test_won_stage_by_configuration_and_lost_marks_lead_lost(self):
         self.backend.write(
