@@ -198,6 +198,12 @@ class SyncBackend(models.Model):
             return "salesforce_opportunity"
         return super()._sale_deal_job_kind()
 
+    def _sale_deal_job_values(self, external_id):
+        values = super()._sale_deal_job_values(external_id)
+        if self.kind == "salesforce":  # the job's name says "Opportunity <id> (<order>)"
+            values["payload"]["object"] = OPPORTUNITY
+        return values
+
     def _sale_deal_from_record(self, record, adapter=None):
         if self.kind == "salesforce":
             return self._salesforce_deal(record, adapter)

@@ -85,7 +85,7 @@ class OpportunityCase(SalesforceCase, HttpCase):
         job = self.env["sync.job"]._enqueue(
             self.backend,
             values["kind"],
-            payload={"ids": list(opps)},
+            payload={**values["payload"], "ids": list(opps)},
             identity_key=values["identity_key"],
         )
         self.run_jobs()
@@ -187,7 +187,7 @@ class TestOpportunities(OpportunityCase):
         failed = self.env["sync.job"].search(
             [("backend_id", "=", self.backend.id), ("state", "=", "failed")]
         )
-        self.assertEqual(failed.payload, {"ids": [bad]})
+        self.assertEqual(failed.payload, {"object": "Opportunity", "ids": [bad]})
         exc = failed.exception_ids
         self.assertEqual((exc.fix_missing_key, exc.external_id), ("SF-NOPE", bad))
         self.assertFalse(self.orders_of(bad))
@@ -386,11 +386,11 @@ class TestOpportunities(OpportunityCase):
         self.env["product.product"].with_context(**ctx).create({})
         action = retry_from_form(self, exc)
         self.assertEqual(action["params"]["type"], "success", action["params"])
-        self.assertEqual(exc.state, "resolved")
-        self.assertEqual(
-            sorted(self.orders_of(opp).order_line.mapped("product_id.default_code")),
-            ["SF-AUDIT", "SF-LIC"],
-        )
+        order = self.orders_of(opp)
+        codes = order.order_line.mapped("product_id.default_code")
+        self.assertEqual((exc.state, sorted(codes)), ("resolved", ["SF-AUDIT", "SF-LIC"]))
+        label = "Salesforce: won opportunity to sale order and project"
+        self.assertEqual(exc.job_id.display_name, f"{label}: Opportunity {opp} ({order.name})")
         self.assertTrue(job)
 
 
