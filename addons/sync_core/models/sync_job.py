@@ -14,6 +14,7 @@ from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
 from ..exceptions import RateLimitedError, RetryableSyncError, SyncError
+from ..payloads import merge_payload
 
 _logger = logging.getLogger(__name__)
 
@@ -122,7 +123,8 @@ class SyncJob(models.Model):
     # ----------------------------------------------------------------- enqueue
     @api.model
     def _enqueue(self, backend, kind, payload=None, identity_key=None, **values):
-        """Create a pending job, or return the pending job that has the same identity.
+        """Create a pending job, or return the pending job that has the same identity with
+        the new work added to its payload (`_absorb`: e.g. the merged ids of a merge event).
 
         Atomic: the partial unique index on (backend, identity) decides between two concurrent
         enqueues.  The loser gets an empty recordset when the winner's job is not visible in
@@ -146,6 +148,7 @@ class SyncJob(models.Model):
         if identity_key:
             existing = Job.search(self._identity_domain(backend, identity_key), limit=1)
             if existing:
+                existing._absorb(payload)
                 return existing
             try:
                 with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
@@ -160,6 +163,33 @@ class SyncJob(models.Model):
             job = Job.create(vals)
         self._wake_runner(job.eta)
         return job
+
+    def _absorb(self, payload):
+        """Add new work to this pending job's payload (`merge_payload`: lists united), under
+        a row lock.  Two concurrent deliveries cannot lose each other's work: the second one
+        waits for the first and, its snapshot being stale, fails with a serialization error
+        that Odoo's request retry (or the job runner's retry) runs again on a fresh snapshot.
+        Returns False when the job is no longer pending in this transaction."""
+        self.ensure_one()
+        cr = self.env.cr
+        self.env.flush_all()
+        cr.execute(
+            "SELECT payload FROM sync_job WHERE id = %s AND state = 'pending' FOR NO KEY UPDATE",
+            [self.id],
+            log_exceptions=False,  # a serialization failure is retried, not a bad query
+        )
+        row = cr.fetchone()
+        if not row:
+            return False
+        merged = merge_payload(row[0], payload)
+        if merged != row[0]:
+            cr.execute(
+                "UPDATE sync_job SET payload = %s::jsonb, write_date = now() at time zone 'UTC'"
+                " WHERE id = %s",
+                [json.dumps(merged), self.id],
+            )
+            self.invalidate_recordset(["payload", "write_date"])
+        return True
 
     @api.model
     def _identity_domain(self, backend, identity_key):
@@ -453,6 +483,7 @@ class SyncJob(models.Model):
             }
         )
         if twin:
+            twin._absorb(self.payload)  # e.g. merged ids this job carried and the twin lacks
             self.event_ids.write({"job_id": twin.id})
             self.exception_ids.filtered(lambda e: e.state == "open").write({"job_id": twin.id})
         return twin

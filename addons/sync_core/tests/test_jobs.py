@@ -1,6 +1,8 @@
 import threading
 import time
 
+import psycopg2
+
 from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 
@@ -33,6 +35,60 @@ class TestJobs(SyncCase):
             identity_key="import:customers:1",
         )
         self.assertNotEqual(job3, job1, "a finished job does not absorb new work")
+
+    def test_new_work_joins_the_pending_job(self):
+        """New ids for a pending identity (e.g. the merged records of a merge event) are added
+        to the pending job's payload, not dropped."""
+        Job = self.env["sync.job"]
+        key = "import:customers:1"
+        job = Job._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": ["1"]}, identity_key=key
+        )
+        again = Job._enqueue(
+            self.backend,
+            "import_record",
+            {"object": "customers", "ids": ["1", "2"]},
+            identity_key=key,
+        )
+        self.assertEqual(again, job)
+        self.assertEqual(job.payload, {"object": "customers", "ids": ["1", "2"]})
+        Job._enqueue(
+            self.backend,
+            "import_record",
+            {"object": "customers", "ids": ["3", "2"], "hint": "x"},
+            identity_key=key,
+        )
+        self.assertEqual(job.payload, {"object": "customers", "ids": ["1", "2", "3"], "hint": "x"})
+
+    def test_superseded_job_hands_its_ids_to_the_twin(self):
+        ext1 = self.fake.put("customers", {"name": "Survivor"})
+        ext2 = self.fake.put("customers", {"name": "Merged away"})
+        Job = self.env["sync.job"]
+        key = f"import:customers:{ext1}"
+        first = Job._enqueue(
+            self.backend,
+            "import_record",
+            {"object": "customers", "ids": [ext1, ext2]},
+            identity_key=key,
+        )
+        with self.worker_env() as env:
+            claimed = env["sync.job"]._claim_next()
+            self.assertEqual(claimed.id, first.id)
+            twin = env["sync.job"]._enqueue(
+                claimed.backend_id,
+                "import_record",
+                {"object": "customers", "ids": [ext1]},
+                identity_key=key,
+            )
+            env.cr.commit()
+            self.fake.fail_next(1, status=503, path="/batch/read")
+            claimed._perform()
+        twin = Job.browse(twin.id)
+        self.assertEqual(first.state, "cancelled")
+        self.assertEqual(twin.payload["ids"], [ext1, ext2])
+        self.run_jobs()
+        self.assertEqual(twin.state, "done", twin.error)
+        self.assertEqual(self.partner_of(ext2).name, "Merged away")
 
     def test_job_runs_and_applies(self):
         ext = self.fake.put("customers", {"name": "Runner Ltd", "email": "a@runner.test"})
@@ -208,6 +264,93 @@ class TestConcurrentEnqueue(SyncCase):
                     [backend_id],
                 )
                 self.assertEqual(cr3.fetchone()[0], 1)
+        finally:
+            with self.registry.cursor() as cr4:
+                cr4.execute("DELETE FROM sync_job WHERE backend_id = %s", [backend_id])
+                cr4.execute("DELETE FROM sync_channel WHERE backend_id = %s", [backend_id])
+                cr4.execute("DELETE FROM sync_backend WHERE id = %s", [backend_id])
+
+
+@tagged("-at_install", "post_install")
+class TestConcurrentAbsorb(SyncCase):
+    def test_two_cursors_add_ids_to_one_pending_job(self):
+        """Two transactions add different ids to the same pending job at the same time: the
+        second waits for the first, fails to serialize, and Odoo's retry (as for a webhook
+        request) adds its ids on a fresh snapshot: no id is lost."""
+        key = "import:customers:100"
+        with self.registry.cursor() as cr0:
+            env0 = api.Environment(cr0, SUPERUSER_ID, {"tracking_disable": True})
+            backend_id = env0["sync.backend"].create({"name": "absorb", "kind": "generic"}).id
+            job_id = (
+                env0["sync.job"]
+                ._enqueue(
+                    env0["sync.backend"].browse(backend_id),
+                    "import_record",
+                    {"object": "customers", "ids": ["100"]},
+                    identity_key=key,
+                )
+                .id
+            )
+        results = {}
+        try:
+            cr1, cr2 = self.registry.cursor(), self.registry.cursor()
+            env1 = api.Environment(cr1, SUPERUSER_ID, {})
+            env2 = api.Environment(cr2, SUPERUSER_ID, {})
+            env2.cr.execute("SELECT 1 FROM sync_job WHERE id = %s", [job_id])  # snapshot now
+            results["first"] = (
+                env1["sync.job"]
+                ._enqueue(
+                    env1["sync.backend"].browse(backend_id),
+                    "import_record",
+                    {"object": "customers", "ids": ["100", "101"]},
+                    identity_key=key,
+                )
+                .id
+            )
+
+            def enqueue_second():
+                return (
+                    env2["sync.job"]
+                    ._enqueue(
+                        env2["sync.backend"].browse(backend_id),
+                        "import_record",
+                        {"object": "customers", "ids": ["100", "102"]},
+                        identity_key=key,
+                    )
+                    .id
+                )
+
+            def second():
+                # what Odoo's request retry (odoo.service.model.retrying) does
+                for _try in range(5):
+                    try:
+                        results["second"] = enqueue_second()
+                        cr2.commit()
+                        return
+                    except psycopg2.errors.SerializationFailure:
+                        results["retried"] = results.get("retried", 0) + 1
+                        cr2.rollback()
+                        env2.invalidate_all()
+
+            thread = threading.Thread(target=second)
+            thread.start()
+            time.sleep(0.5)  # the second one now waits on the job's row lock
+            cr1.commit()
+            thread.join(30)
+            self.assertFalse(thread.is_alive())
+            cr1.close()
+            cr2.close()
+            self.assertEqual(results["first"], job_id)
+            self.assertEqual(results["second"], job_id)
+            self.assertEqual(results.get("retried"), 1, "the second one waited, then retried")
+            with self.registry.cursor() as cr3:
+                cr3.execute(
+                    "SELECT payload FROM sync_job WHERE backend_id = %s AND identity_key = %s",
+                    [backend_id, key],
+                )
+                rows = cr3.fetchall()
+            self.assertEqual(len(rows), 1)
+            self.assertEqual(sorted(rows[0][0]["ids"]), ["100", "101", "102"])
         finally:
             with self.registry.cursor() as cr4:
                 cr4.execute("DELETE FROM sync_job WHERE backend_id = %s", [backend_id])

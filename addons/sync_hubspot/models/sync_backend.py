@@ -10,7 +10,7 @@ from odoo.addons.sync_core.exceptions import (
     PayloadError,
     ValidationSyncError,
 )
-from odoo.addons.sync_core.hashing import payload_hash
+from odoo.addons.sync_core.hashing import event_key, payload_hash
 from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT
 
@@ -25,6 +25,9 @@ EVENT_OBJECTS = {
     "deal": "deals",
     "line_item": "line_items",
 }
+# Fields of one delivery of an event, not of the event: HubSpot redelivers an event with a
+# higher attemptNumber, the rest unchanged.
+DELIVERY_FIELDS = ("attemptNumber",)
 # Refresh an OAuth access token this long before HubSpot's expires_in runs out.
 TOKEN_MARGIN = timedelta(minutes=5)
 
@@ -176,12 +179,12 @@ class SyncBackend(models.Model):
             if "." not in event_type:
                 raise PayloadError(f"event without subscriptionType: {str(item)[:200]}")
             prefix = event_type.split(".", 1)[0].lower()
-            dedup = item.get("eventId")
             events.append(
                 {
-                    "dedup_key": str(dedup)
-                    if dedup not in (None, "")
-                    else "hash:" + payload_hash(item),
+                    # HubSpot: eventId "is not guaranteed to be unique"
+                    "dedup_key": event_key(
+                        item, item.get("eventId"), delivery_fields=DELIVERY_FIELDS
+                    ),
                     "event_type": event_type,
                     "object_name": EVENT_OBJECTS.get(prefix, prefix),
                     "external_id": str(item["objectId"]),
