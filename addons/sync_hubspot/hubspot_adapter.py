@@ -162,6 +162,17 @@ def rate_limit_from_headers(headers):
     )
 
 
+def contact_name(data):
+    """A contact's display name: first and last name, else the email, else the phone (HubSpot
+    keeps contacts with any of them); None when it has none (Odoo cannot name it)."""
+    parts = [data.get("firstname"), data.get("lastname")]
+    name = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    for fallback in (data.get("email"), data.get("phone")):
+        if not name and isinstance(fallback, str):
+            name = fallback.strip()
+    return name or None
+
+
 def _ms(dt):
     """Naive UTC datetime -> epoch milliseconds."""
     return round((dt - _EPOCH).total_seconds() * 1000)
@@ -330,10 +341,7 @@ class HubSpotAdapter(BaseAdapter):
     def _record(self, object_name, obj, archived=False):
         data = {k: (None if v == "" else v) for k, v in (obj.properties or {}).items()}
         if object_name == "contacts":
-            parts = [data.get("firstname"), data.get("lastname")]
-            data["name"] = " ".join(p.strip() for p in parts if p and p.strip()) or data.get(
-                "email"
-            )
+            data["name"] = contact_name(data)
         stamp = self._stamp(obj)
         if archived and getattr(obj, "archived_at", None):
             stamp = parse_datetime(obj.archived_at)

@@ -316,6 +316,11 @@ class SyncBackend(models.Model):
             "payload": {"object": event["object_name"], "ids": [event["external_id"]]},
         }
 
+    def _remote_field_label(self, remote_object, remote_field):
+        """How a message names what feeds a remote field (connectors name derived fields,
+        e.g. a contact's name made of first name, last name, email)."""
+        return f"'{remote_field}'"
+
     def _note_rate_limit(self, adapter):
         """Feed what the remote said of its rate limit into the backend's channels: throttle
         job starts to 90% of the remote's rate, and block them until the next interval when

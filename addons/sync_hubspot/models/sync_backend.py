@@ -149,6 +149,11 @@ class SyncBackend(models.Model):
             return hubspot_adapter.HubSpotAdapter(self._adapter_config())
         return super()._get_adapter()
 
+    def _remote_field_label(self, remote_object, remote_field):
+        if self.kind == "hubspot" and (remote_object, remote_field) == ("contacts", "name"):
+            return "HubSpot's first name, last name, email or phone"
+        return super()._remote_field_label(remote_object, remote_field)
+
     # ------------------------------------------------------------------ webhooks
     def _webhook_verify(self, request_info):
         if self.kind != "hubspot":
