@@ -78,6 +78,11 @@ class SyncBackend(models.Model):
     )
     exception_open_count = fields.Integer(compute="_compute_health")
     exception_summary = fields.Text(compute="_compute_health")
+    paused_until = fields.Datetime(
+        compute="_compute_pause",
+        help="No job of this backend starts before this time (a remote rate limit or quota).",
+    )
+    pause_reason = fields.Char(compute="_compute_pause")
 
     _webhook_token_uniq = models.UniqueIndex("(webhook_token) WHERE webhook_token IS NOT NULL")
 
@@ -151,6 +156,23 @@ class SyncBackend(models.Model):
             backend.exception_summary = "\n".join(
                 f"{labels.get(cat, cat)}: {n}" for cat, n in sorted(by_cat.items())
             )
+
+    def _compute_pause(self):
+        """The latest block of the backend's channels still ahead, and why (e.g. "HubSpot
+        daily API limit reached")."""
+        now = fields.Datetime.now()
+        channels = (
+            self.env["sync.channel"]
+            .sudo()
+            .search(
+                [("backend_id", "in", self.ids), ("blocked_until", ">", now)],
+                order="blocked_until desc",
+            )
+        )
+        for backend in self:
+            latest = channels.filtered(lambda c, b=backend: c.backend_id == b)[:1]
+            backend.paused_until = latest.blocked_until
+            backend.pause_reason = latest.blocked_reason
 
     # ------------------------------------------------------------------ actions
     def action_test_connection(self):

@@ -406,8 +406,14 @@ class SyncJob(models.Model):
         retryable = getattr(exc, "retryable", not isinstance(exc, SyncError))
         message = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
         vals = {"error": message, "traceback": trace}
-        if isinstance(exc, RateLimitedError) and exc.retry_after and self.channel_id:
-            self.channel_id.sudo().blocked_until = now + timedelta(seconds=exc.retry_after)
+        if isinstance(exc, RateLimitedError):
+            self._block_for_rate_limit(exc, now)
+            if exc.keep_attempt and exc.reset_at:
+                # waiting for a quota is not a failure: the attempt is given back
+                vals.update(attempt=max(self.attempt - 1, 0), eta=max(exc.reset_at, now))
+                self._back_to_pending(vals)
+                self._wake_runner(vals["eta"])
+                return
         if retryable and self.attempt < self.max_attempts:
             delay = self.kind_id._next_delay(
                 self.attempt, retry_after=getattr(exc, "retry_after", None)
@@ -423,6 +429,21 @@ class SyncJob(models.Model):
             wrapped.category = "remote" if retryable else "validation"
             exc = wrapped
         self.env["sync.exception"]._open_for_job(self, exc)
+
+    def _block_for_rate_limit(self, exc, now):
+        """Block the job's channel (or, for an account-wide limit, every channel of its
+        backend) until the remote's limit resets."""
+        until = exc.reset_at
+        if not until and exc.retry_after:
+            until = now + timedelta(seconds=exc.retry_after)
+        if not until:
+            return
+        channels = self.channel_id
+        if exc.pause_backend:
+            channels = (
+                self.env["sync.channel"].sudo().search([("backend_id", "=", self.backend_id.id)])
+            )
+        channels.sudo()._block(until, exc.reason or self.env._("rate limited by the remote"))
 
     @api.model
     def _recover_dead_jobs(self):

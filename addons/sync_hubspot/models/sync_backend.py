@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from odoo.addons.base.models.res_partner import _tz_get
 from odoo.addons.sync_core.exceptions import (
     ConflictError,
     MissingReferenceError,
@@ -73,6 +74,14 @@ class SyncBackend(models.Model):
         help="Minimum milliseconds between two CRM search calls of this portal (HubSpot allows "
         "about 5 searches per second per portal, apart from its burst limit); 0 = no spacing.",
     )
+    hubspot_time_zone = fields.Selection(
+        _tz_get,
+        string="HubSpot portal time zone",
+        default=lambda self: self.env.company.partner_id.tz or self.env.user.tz or "UTC",
+        help="The portal's time zone (HubSpot: Settings > Account defaults); HubSpot's daily "
+        "API limit resets at midnight in it. Filled by 'Test connection'; defaults to the "
+        "company's time zone, else the user's, else UTC.",
+    )
     hubspot_prop_invoice_number = fields.Char(default="odoo_invoice_number")
     hubspot_prop_invoice_state = fields.Char(default="odoo_invoice_state")
     hubspot_prop_amount_invoiced = fields.Char(default="odoo_amount_invoiced")
@@ -89,6 +98,9 @@ class SyncBackend(models.Model):
             if backend.status_message and "portal" in backend.status_message:
                 portal = backend.status_message.split("portal ", 1)[1].split(" ", 1)[0]
                 backend.hubspot_portal_id = portal
+                zone = backend.status_message.partition("(")[2].partition(")")[0]
+                if zone in dict(_tz_get(self)):
+                    backend.hubspot_time_zone = zone
         return res
 
     # ------------------------------------------------------------------ adapter and tokens
@@ -140,6 +152,7 @@ class SyncBackend(models.Model):
             properties=properties,
             search_interval=max(self.hubspot_search_interval_ms, 0) / 1000,
             search_key=self.hubspot_portal_id or self.base_url or "api.hubapi.com",
+            time_zone=self.hubspot_time_zone or "UTC",
         )
         return config
 
