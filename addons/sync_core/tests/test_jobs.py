@@ -60,36 +60,6 @@ class TestJobs(SyncCase):
         )
         self.assertEqual(job.payload, {"object": "customers", "ids": ["1", "2", "3"], "hint": "x"})
 
-    def test_superseded_job_hands_its_ids_to_the_twin(self):
-        ext1 = self.fake.put("customers", {"name": "Survivor"})
-        ext2 = self.fake.put("customers", {"name": "Merged away"})
-        Job = self.env["sync.job"]
-        key = f"import:customers:{ext1}"
-        first = Job._enqueue(
-            self.backend,
-            "import_record",
-            {"object": "customers", "ids": [ext1, ext2]},
-            identity_key=key,
-        )
-        with self.worker_env() as env:
-            claimed = env["sync.job"]._claim_next()
-            self.assertEqual(claimed.id, first.id)
-            twin = env["sync.job"]._enqueue(
-                claimed.backend_id,
-                "import_record",
-                {"object": "customers", "ids": [ext1]},
-                identity_key=key,
-            )
-            env.cr.commit()
-            self.fake.fail_next(1, status=503, path="/batch/read")
-            claimed._perform()
-        twin = Job.browse(twin.id)
-        self.assertEqual(first.state, "cancelled")
-        self.assertEqual(twin.payload["ids"], [ext1, ext2])
-        self.run_jobs()
-        self.assertEqual(twin.state, "done", twin.error)
-        self.assertEqual(self.partner_of(ext2).name, "Merged away")
-
     def test_job_runs_and_applies(self):
         ext = self.fake.put("customers", {"name": "Runner Ltd", "email": "a@runner.test"})
         job = self.env["sync.job"]._enqueue(
@@ -278,53 +248,29 @@ class TestConcurrentAbsorb(SyncCase):
         second waits for the first, fails to serialize, and Odoo's retry (as for a webhook
         request) adds its ids on a fresh snapshot: no id is lost."""
         key = "import:customers:100"
+
+        def enqueue(env, ids):
+            backend = env["sync.backend"].browse(backend_id)
+            payload = {"object": "customers", "ids": ids}
+            return env["sync.job"]._enqueue(backend, "import_record", payload, identity_key=key).id
+
         with self.registry.cursor() as cr0:
             env0 = api.Environment(cr0, SUPERUSER_ID, {"tracking_disable": True})
             backend_id = env0["sync.backend"].create({"name": "absorb", "kind": "generic"}).id
-            job_id = (
-                env0["sync.job"]
-                ._enqueue(
-                    env0["sync.backend"].browse(backend_id),
-                    "import_record",
-                    {"object": "customers", "ids": ["100"]},
-                    identity_key=key,
-                )
-                .id
-            )
+            job_id = enqueue(env0, ["100"])
         results = {}
         try:
             cr1, cr2 = self.registry.cursor(), self.registry.cursor()
             env1 = api.Environment(cr1, SUPERUSER_ID, {})
             env2 = api.Environment(cr2, SUPERUSER_ID, {})
             env2.cr.execute("SELECT 1 FROM sync_job WHERE id = %s", [job_id])  # snapshot now
-            results["first"] = (
-                env1["sync.job"]
-                ._enqueue(
-                    env1["sync.backend"].browse(backend_id),
-                    "import_record",
-                    {"object": "customers", "ids": ["100", "101"]},
-                    identity_key=key,
-                )
-                .id
-            )
-
-            def enqueue_second():
-                return (
-                    env2["sync.job"]
-                    ._enqueue(
-                        env2["sync.backend"].browse(backend_id),
-                        "import_record",
-                        {"object": "customers", "ids": ["100", "102"]},
-                        identity_key=key,
-                    )
-                    .id
-                )
+            results["first"] = enqueue(env1, ["100", "101"])
 
             def second():
                 # what Odoo's request retry (odoo.service.model.retrying) does
                 for _try in range(5):
                     try:
-                        results["second"] = enqueue_second()
+                        results["second"] = enqueue(env2, ["100", "102"])
                         cr2.commit()
                         return
                     except psycopg2.errors.SerializationFailure:
@@ -401,11 +347,12 @@ class TestSupersede(SyncCase):
         """A remote 5xx while a new event for the same record queued a twin: the failing job
         hands over to the twin; the runner keeps going."""
         ext = self.fake.put("customers", {"name": "Twin"})
+        merged = self.fake.put("customers", {"name": "Merged into Twin"})
         Job = self.env["sync.job"]
         first = Job._enqueue(
             self.backend,
             "import_record",
-            {"object": "customers", "ids": [ext]},
+            {"object": "customers", "ids": [ext, merged]},
             identity_key=f"import:customers:{ext}",
         )
         event = self.env["sync.event"].create(
@@ -433,10 +380,12 @@ class TestSupersede(SyncCase):
         self.assertEqual(first.state, "cancelled")
         self.assertIn("Superseded", first.result)
         self.assertEqual(event.job_id.id, twin.id)
-        self.run_jobs()
         twin = Job.browse(twin.id)
+        self.assertEqual(twin.payload["ids"], [ext, merged], "the twin takes over every id")
+        self.run_jobs()
         self.assertEqual(twin.state, "done", twin.error)
         self.assertEqual(self.partner_of(ext).name, "Twin")
+        self.assertEqual(self.partner_of(merged).name, "Merged into Twin")
 
     def test_dead_job_with_pending_twin_is_superseded(self):
         job = self.env["sync.job"]._enqueue(
