@@ -11,6 +11,7 @@ from odoo.tools import SQL
 from .. import mapping as mapping_logic
 from ..exceptions import MissingReferenceError, SyncError, ValidationSyncError
 from ..hashing import payload_hash
+from .sync_job import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -161,6 +162,8 @@ class SyncMapping(models.Model):
             try:
                 with cr.savepoint():
                     self._apply_batch(records, job, stats, changes)
+            except CONCURRENCY_ERRORS:
+                raise  # not the records' fault: the whole job gives way and is retried
             except Exception as exc:  # noqa: BLE001  fall back to one record at a time
                 _logger.info("batch of %s failed (%s): applying one by one", len(records), exc)
                 for key in stats:
@@ -172,6 +175,8 @@ class SyncMapping(models.Model):
                     try:
                         with cr.savepoint():
                             self._apply_batch([rec], job, one_stats, one_changes)
+                    except CONCURRENCY_ERRORS:
+                        raise
                     except Exception as rec_exc:  # noqa: BLE001  one bad record, one exception
                         stats["failed"] += 1
                         if isinstance(rec_exc, psycopg2.IntegrityError):

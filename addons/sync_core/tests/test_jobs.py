@@ -1,10 +1,13 @@
+import contextlib
 import threading
 import time
+from datetime import timedelta
 
 import psycopg2
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.sync_core.models.sync_job import LOCK_NAMESPACE
 
@@ -104,6 +107,43 @@ class TestJobs(SyncCase):
         finally:
             other.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job.id])
             other.close()
+
+    def test_hung_jobs_are_stopped(self):
+        """A job running longer than its kind's timeout is hung: its worker's session is
+        ended, and the job requeued (attempt counted) or, after its last attempt,
+        dead-lettered.  A job within its timeout is left alone."""
+        self.env.ref("sync_core.job_kind_import_record").timeout = 60
+        Job = self.env["sync.job"]
+        now = fields.Datetime.now()
+        hung, last, fresh = (
+            Job._enqueue(self.backend, "import_record", {"object": "customers", "ids": [n]})
+            for n in ("h1", "h2", "f1")
+        )
+        hung.write({"state": "started", "attempt": 1, "started_at": now - timedelta(hours=1)})
+        last.write({"state": "started", "attempt": 5, "started_at": now - timedelta(hours=1)})
+        fresh.write({"state": "started", "attempt": 1, "started_at": now})
+        (hung | last | fresh).write({"worker": "stuck:1"})
+        self.env.flush_all()
+        stuck, alive = self.registry.cursor(), self.registry.cursor()
+        try:
+            for job in hung | last:  # one worker running a batch of two, stuck
+                stuck.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job.id])
+            alive.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, fresh.id])
+            with self.worker_env() as env:
+                recovered = env["sync.job"]._recover_dead_jobs()
+            self.assertEqual(sorted(recovered.ids), sorted((hung | last).ids))
+            with self.assertRaises(psycopg2.Error), mute_logger("odoo.sql_db"):
+                stuck.execute("SELECT 1")  # its session was ended: it can commit nothing
+            self.assertEqual((hung.state, hung.attempt), ("pending", 1))
+            self.assertIn("longer than its timeout (60 s)", hung.error)
+            self.assertEqual(last.state, "failed")
+            self.assertEqual(last.exception_ids.pattern, "job timed out")
+            self.assertEqual(fresh.state, "started", "a job within its timeout runs on")
+        finally:
+            alive.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, fresh.id])
+            alive.close()
+            with contextlib.suppress(psycopg2.Error):
+                stuck.close()
 
     def test_retry_then_dead_letter(self):
         ext = self.fake.put("customers", {"name": "Flaky"})
@@ -302,6 +342,46 @@ class TestConcurrentAbsorb(SyncCase):
                 cr4.execute("DELETE FROM sync_job WHERE backend_id = %s", [backend_id])
                 cr4.execute("DELETE FROM sync_channel WHERE backend_id = %s", [backend_id])
                 cr4.execute("DELETE FROM sync_backend WHERE id = %s", [backend_id])
+
+
+class TestLockWait(SyncCase):
+    def test_job_gives_way_to_a_lock_without_exception(self):
+        """A job that waits too long for a row another transaction holds gives way: retried
+        shortly, its attempt kept, no exception for anyone; it completes once the row is
+        free."""
+        self.env.ref("sync_core.job_kind_import_record").lock_timeout = 1
+        partner = self.env.ref("base.main_partner")  # committed: another session can lock it
+        ext = self.fake.put("customers", {"name": "Main (remote)"})
+        self.env["sync.binding"].create(
+            {
+                "backend_id": self.backend.id,
+                "res_model": "res.partner",
+                "res_id": partner.id,
+                "remote_object": "customers",
+                "external_id": ext,
+            }
+        )
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": [ext]}
+        )
+        locker = self.registry.cursor()
+        try:
+            locker.execute("SELECT id FROM res_partner WHERE id = %s FOR UPDATE", [partner.id])
+            with mute_logger("odoo.sql_db"):
+                self.run_jobs()
+        finally:
+            locker.rollback()
+            locker.close()
+        self.assertEqual(job.state, "pending")
+        self.assertEqual((job.attempt, job.conflict_count), (0, 1))
+        self.assertIn("concurrent transaction", job.error)
+        self.assertLess(job.eta, fields.Datetime.now() + timedelta(seconds=10))
+        self.assertFalse(self.env["sync.exception"].search([("backend_id", "=", self.backend.id)]))
+        self.make_due(job)
+        self.run_jobs()
+        self.assertEqual((job.state, job.attempt, job.conflict_count), ("done", 1, 0), job.error)
+        self.assertEqual(partner.name, "Main (remote)")
+        self.assertFalse(self.env["sync.exception"].search([("backend_id", "=", self.backend.id)]))
 
 
 class TestRateLimitHeaders(SyncCase):
