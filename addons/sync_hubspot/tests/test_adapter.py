@@ -98,6 +98,9 @@ class TestAdapter(HubSpotCase):
         self.assertIn("crm.objects.deals.write", backend.status_message)
 
     def test_connection_reports_portal(self):
+        self.backend.hubspot_time_zone = "UTC"
         self.backend.action_test_connection()
         self.assertEqual(self.backend.state, "ok")
         self.assertEqual(self.backend.hubspot_portal_id, str(self.fake.portal_id))
+        # the portal's time zone (its daily API limit resets at midnight there)
+        self.assertEqual(self.backend.hubspot_time_zone, self.fake.time_zone)
