@@ -539,6 +539,15 @@ class SyncJob(models.Model):
         return self.browse(dead + hung)
 
     @api.model
+    def _cron_recover_jobs(self):
+        """Watchdog cron (apart from the runner, which a hung job may hold): stop hung jobs,
+        requeue dead ones, and wake the runner for them."""
+        recovered = self._recover_dead_jobs()
+        if recovered.filtered(lambda j: j.state == "pending"):
+            self._wake_runner()
+        return len(recovered)
+
+    @api.model
     def _try_job_lock(self, job_id):
         """True when no live worker holds the job (its lock is taken until this commit)."""
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, job_id])
