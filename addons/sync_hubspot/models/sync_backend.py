@@ -218,10 +218,18 @@ class SyncBackend(models.Model):
         object_name = event["object_name"]
         ids = [event["external_id"]]
         if str(event.get("event_type", "")).endswith(".merge"):
-            survivor = payload.get("newObjectId") or payload.get("primaryObjectId")
-            ids = [str(survivor or event["external_id"])] + [
-                str(i) for i in payload.get("mergedObjectIds") or [] if str(i) != str(survivor)
+            # the survivor first (newObjectId when the merge made a new record, else the
+            # primary), then every other record the merge touched: each is re-fetched
+            merged = payload.get("mergedObjectIds")
+            if not isinstance(merged, list):
+                merged = [merged]
+            candidates = [
+                payload.get("newObjectId"),
+                payload.get("primaryObjectId"),
+                event["external_id"],
+                *merged,
             ]
+            ids = list(dict.fromkeys(str(i) for i in candidates if i not in (None, "")))
         if object_name == "deals":
             return {
                 "kind": "hubspot_deal",

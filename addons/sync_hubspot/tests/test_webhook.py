@@ -173,3 +173,22 @@ class TestWebhook(HttpCase):
             {"object": "contacts", "ids": ["701", "702", "703"]},
         )
         self.assertEqual(by_key["hubspot:deal:801"].payload, {"ids": ["801", "802"]})
+
+    def test_merge_into_a_new_record_refetches_every_record(self):
+        """A merge that made a new record (newObjectId apart from primaryObjectId): the new
+        record, the primary and the merged ones are all re-fetched."""
+        res = self.post(
+            [
+                webhooks.build_event(
+                    "company.merge",
+                    905,
+                    primaryObjectId="905",
+                    mergedObjectIds="906",  # a single id, not a list: accepted
+                    newObjectId=907,
+                )
+            ]
+        )
+        self.assertEqual(res.json()["stored"], 1, res.text)
+        job = self.events().job_id
+        self.assertEqual(job.identity_key, "import:companies:907")
+        self.assertEqual(job.payload, {"object": "companies", "ids": ["907", "905", "906"]})
