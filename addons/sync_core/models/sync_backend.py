@@ -460,6 +460,8 @@ class SyncBackend(models.Model):
                         not wm.cursor_stamp or last["updated_at"] >= wm.cursor_stamp
                     ):
                         wm.write({"cursor_stamp": last["updated_at"], "cursor_id": last["id"]})
+                    if job:
+                        job._note_progress()  # a long pull is not a hung one
                     Job._commit()
             totals["remote_calls"] = adapter.calls
             if adapter.rate_limit:

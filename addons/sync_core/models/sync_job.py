@@ -88,6 +88,11 @@ class SyncJob(models.Model):
     error = fields.Text(readonly=True)
     traceback = fields.Text(readonly=True)
     started_at = fields.Datetime(readonly=True)
+    progress_at = fields.Datetime(
+        readonly=True,
+        help="Last progress a long job reported (e.g. a pull's applied page): its kind's "
+        "timeout counts from here.",
+    )
     conflict_count = fields.Integer(
         readonly=True,
         help="Runs that gave way to a concurrent transaction (lock wait, serialization "
@@ -294,7 +299,7 @@ class SyncJob(models.Model):
                 """
                 UPDATE sync_job
                    SET state = 'started', attempt = COALESCE(attempt, 0) + 1, started_at = %s,
-                       worker = %s, write_date = %s, write_uid = %s
+                       progress_at = NULL, worker = %s, write_date = %s, write_uid = %s
                  WHERE id = ANY(%s)
                 """,
                 [now, self._worker_name(), now, self.env.uid, job_ids],
@@ -491,14 +496,15 @@ class SyncJob(models.Model):
     @api.model
     def _recover_dead_jobs(self):
         """Requeue started jobs whose worker died (its advisory lock is free), and stop hung
-        ones: a job running longer than its kind's timeout has its worker's database session
+        ones: a job running longer than its kind's timeout (since it started, or since its
+        last reported progress: `_note_progress`) has its worker's database session
         ended (its transaction rolls back, its lock goes) and is handled as dead.  A job whose
         lock is held within its timeout is running and is left alone.  Returns the recovered
         jobs."""
         cr = self.env.cr
         cr.execute(
             """
-            SELECT j.id, j.started_at, COALESCE(k.timeout, 0)
+            SELECT j.id, COALESCE(j.progress_at, j.started_at), COALESCE(k.timeout, 0)
               FROM sync_job j LEFT JOIN sync_job_kind k ON k.code = j.kind
              WHERE j.state = 'started'
              ORDER BY j.id
@@ -507,9 +513,9 @@ class SyncJob(models.Model):
         )
         now = fields.Datetime.now()
         dead, hung, stopped = [], [], set()
-        for job_id, started_at, timeout in cr.fetchall():
-            if job_id not in stopped and timeout and started_at:
-                if started_at + timedelta(seconds=timeout) < now:
+        for job_id, last_sign, timeout in cr.fetchall():
+            if job_id not in stopped and timeout and last_sign:
+                if last_sign + timedelta(seconds=timeout) < now:
                     stopped.update(self._stop_worker_of(job_id))
             if self._try_job_lock(job_id):
                 (hung if job_id in stopped else dead).append(job_id)
@@ -537,6 +543,15 @@ class SyncJob(models.Model):
                 job._back_to_pending({"eta": fields.Datetime.now(), "error": msg})
         self._commit()
         return self.browse(dead + hung)
+
+    def _note_progress(self):
+        """A long job shows it is alive (its timeout restarts), in the commit of its work."""
+        if self.ids:
+            self.env.cr.execute(
+                "UPDATE sync_job SET progress_at = %s WHERE id = ANY(%s)",
+                [_precise_now(), self.ids],
+            )
+            self.invalidate_recordset(["progress_at"])
 
     @api.model
     def _cron_recover_jobs(self):

@@ -35,10 +35,11 @@ class SyncJobKind(models.Model):
     timeout = fields.Integer(
         string="Timeout (s)",
         default=3600,
-        help="A job of this kind still running after this many seconds is hung: its worker's "
-        "database session is ended and the job retried (attempt counted) or, after the last "
-        "attempt, dead-lettered. A single database statement longer than this is cancelled "
-        "too. 0 = no timeout.",
+        help="A job of this kind still running this many seconds after it started (or after "
+        "its last progress, e.g. a pull's applied page) is hung: its worker's database "
+        "session is ended and the job retried (attempt counted) or, after the last attempt, "
+        "dead-lettered. A single database statement longer than this is cancelled too. "
+        "0 = no timeout.",
     )
     lock_timeout = fields.Integer(
         string="Lock wait (s)",

@@ -115,20 +115,25 @@ class TestJobs(SyncCase):
         self.env.ref("sync_core.job_kind_import_record").timeout = 60
         Job = self.env["sync.job"]
         now = fields.Datetime.now()
-        hung, last, fresh = (
+        hung, last, fresh, busy = (
             Job._enqueue(self.backend, "import_record", {"object": "customers", "ids": [n]})
-            for n in ("h1", "h2", "f1")
+            for n in ("h1", "h2", "f1", "b1")
         )
-        hung.write({"state": "started", "attempt": 1, "started_at": now - timedelta(hours=1)})
-        last.write({"state": "started", "attempt": 5, "started_at": now - timedelta(hours=1)})
+        hour_ago = now - timedelta(hours=1)
+        hung.write({"state": "started", "attempt": 1, "started_at": hour_ago})
+        last.write({"state": "started", "attempt": 5, "started_at": hour_ago})
         fresh.write({"state": "started", "attempt": 1, "started_at": now})
-        (hung | last | fresh).write({"worker": "stuck:1"})
+        # long, but it reported progress a moment ago (e.g. a pull's page)
+        busy.write({"state": "started", "attempt": 1, "started_at": hour_ago})
+        busy._note_progress()
+        (hung | last | fresh | busy).write({"worker": "stuck:1"})
         self.env.flush_all()
         stuck, alive = self.registry.cursor(), self.registry.cursor()
         try:
             for job in hung | last:  # one worker running a batch of two, stuck
                 stuck.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job.id])
-            alive.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, fresh.id])
+            for job in fresh | busy:
+                alive.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job.id])
             # the watchdog cron (the runner itself may be held by the hung job)
             with self.enter_registry_test_mode():
                 self.env.ref("sync_core.ir_cron_sync_job_watchdog").method_direct_trigger()
@@ -140,8 +145,9 @@ class TestJobs(SyncCase):
             self.assertEqual(last.state, "failed")
             self.assertEqual(last.exception_ids.pattern, "job timed out")
             self.assertEqual(fresh.state, "started", "a job within its timeout runs on")
+            self.assertEqual(busy.state, "started", "a job that shows progress runs on")
         finally:
-            alive.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, fresh.id])
+            alive.execute("SELECT pg_advisory_unlock_all()")
             alive.close()
             with contextlib.suppress(psycopg2.Error):
                 stuck.close()
