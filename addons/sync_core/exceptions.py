@@ -20,13 +20,33 @@ CATEGORIES = [
 ]
 
 
+# What a user can do about an exception (sync.exception.fix_kind).
+FIX_KINDS = [
+    ("missing_product", "Create or choose the missing product"),
+    ("missing_record", "Link to an existing record"),
+    ("conflict", "Review both sides"),
+]
+
+
 class SyncError(Exception):
     """Base class: a permanent error unless a subclass says otherwise."""
 
     category = "remote"
     retryable = False
 
-    def __init__(self, message, *, category=None, pattern=None, res_model=None, res_id=None):
+    def __init__(
+        self,
+        message,
+        *,
+        category=None,
+        pattern=None,
+        res_model=None,
+        res_id=None,
+        remote_object=None,
+        external_id=None,
+        fix_kind=None,
+        fix_data=None,
+    ):
         super().__init__(message)
         self.message = message
         if category:
@@ -34,8 +54,22 @@ class SyncError(Exception):
         # A short stable text naming the cause, used to group exceptions (same category + same
         # pattern = one group), e.g. "missing product SKU-42".
         self.pattern = pattern or message
+        # The affected records: the Odoo record, and the remote record (object type + id).
+        # One open exception per (backend, category, remote record or job identity, pattern).
         self.res_model = res_model
         self.res_id = res_id
+        self.remote_object = remote_object
+        self.external_id = str(external_id) if external_id not in (None, "") else None
+        # What a user can do about it (sync.exception renders the actions of FIX_KINDS), with
+        # the structured data the action needs (JSON-serialisable dict):
+        # - "missing_product": {"model": "product.product", "key_field": "default_code",
+        #   "missing": [{"key": sku, "values": {"default_code": sku, "name": .., "list_price":
+        #   ..}}], "related": [[remote_object, external_id], ...]}
+        # - "missing_record": {"model": odoo model, "remote_object": .., "external_id": ..}
+        #   (link the remote record to an existing Odoo record)
+        # - "conflict": open both sides (the Odoo record and the remote record)
+        self.fix_kind = fix_kind
+        self.fix_data = fix_data or {}
 
 
 class RetryableSyncError(SyncError):
@@ -117,6 +151,38 @@ class PayloadError(SyncError):
     """A payload that cannot be parsed or lacks what we need (HTTP 400 for webhooks)."""
 
     category = "payload"
+
+
+def missing_product_fix(lines, related=()):
+    """Fix data of a "missing_product" error: the lines whose SKU has no product (Internal
+    Reference), each with the values a new product would take (SKU, the line's name and
+    price); `related`: (remote object, remote id, label) of other affected remote records
+    (e.g. the customer).  Lines without a SKU cannot be fixed in Odoo (a hint says so)."""
+    missing, seen, without_sku = [], set(), False
+    for line in lines:
+        sku = (line.get("sku") or "").strip()
+        if not sku:
+            without_sku = True
+            continue
+        if sku in seen:
+            continue
+        seen.add(sku)
+        values = {"default_code": sku, "name": line.get("name") or sku}
+        price = str(line.get("price") or "").strip()
+        if price.replace(".", "", 1).replace("-", "", 1).isdigit():
+            values["list_price"] = float(price)
+        missing.append({"key": sku, "values": values})
+    data = {
+        "model": "product.product",
+        "key_field": "default_code",
+        "missing": missing,
+        "related": [list(r) for r in related if r and r[1] not in (None, "")],
+    }
+    if without_sku:
+        data["hint"] = (
+            "A line has no SKU: set it on the line item in the remote system, then Retry."
+        )
+    return data
 
 
 class WebhookAuthError(Exception):

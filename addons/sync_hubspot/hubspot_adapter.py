@@ -65,8 +65,8 @@ DEFAULT_MODIFIED = "hs_lastmodifieddate"
 DEFAULT_PROPERTIES = {
     "companies": ["name", "domain", "phone", "city", "country", "vat"],
     "contacts": ["firstname", "lastname", "email", "phone", "jobtitle"],
-    "deals": ["dealname", "dealstage", "pipeline", "amount", "closedate"],
-    "line_items": ["name", "hs_sku", "quantity", "price"],
+    "deals": ["dealname", "dealstage", "pipeline", "amount", "closedate", "deal_currency_code"],
+    "line_items": ["name", "hs_sku", "quantity", "price", "discount", "hs_discount_percentage"],
 }
 # Associations a record needs in its data: object -> (to object, data key).
 PRIMARY_ASSOCIATIONS = {
@@ -86,6 +86,8 @@ DAILY_POLICY = "DAILY"
 # Longest total wait of the adapter's own 429 retries of one call; beyond it the job is retried
 # later by the engine (its channel blocked meanwhile).
 MAX_INLINE_WAIT = 12.0
+# HubSpot's object type ids of the standard CRM objects (its app's record URLs use them).
+OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "line_items": "0-8"}
 # HubSpot's search endpoints have their own limit (about 5 requests per second per portal),
 # apart from the burst limit of the X-HubSpot-RateLimit-* headers.
 DEFAULT_SEARCH_INTERVAL = 0.2

@@ -42,6 +42,13 @@ class SyncBinding(models.Model):
         for binding in self:
             binding.record_name = record_display_name(self.env, binding.res_model, binding.res_id)
 
+    @api.depends("record_name", "remote_object", "external_id")
+    def _compute_display_name(self):
+        for binding in self:
+            odoo_side = binding.record_name or f"{binding.res_model} {binding.res_id}"
+            remote = f"{binding.remote_object} " if binding.remote_object else ""
+            binding.display_name = f"{odoo_side} \N{LEFT RIGHT ARROW} {remote}{binding.external_id}"
+
     @api.model
     def _for_external_ids(self, backend, res_model, external_ids, remote_object=None):
         """One query for a whole page: {external_id: binding} (archived bindings included)."""

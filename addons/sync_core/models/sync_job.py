@@ -16,6 +16,7 @@ from odoo.tools import mute_logger
 
 from ..exceptions import RateLimitedError, RetryableSyncError, SyncError
 from ..payloads import merge_payload
+from .sync_binding import record_display_name
 
 _logger = logging.getLogger(__name__)
 
@@ -85,8 +86,12 @@ class SyncJob(models.Model):
     res_model = fields.Char(string="Record model", readonly=True)
     res_id = fields.Many2oneReference(model_field="res_model", readonly=True)
     result = fields.Text(readonly=True)
+    result_text = fields.Text(string="Outcome", compute="_compute_result_text")
+    subject = fields.Char(
+        string="Record", compute="_compute_subject", help="The record(s) this job is about."
+    )
     error = fields.Text(readonly=True)
-    traceback = fields.Text(readonly=True)
+    traceback = fields.Text(readonly=True, groups="sync_core.sync_core_group_manager")
     started_at = fields.Datetime(readonly=True)
     progress_at = fields.Datetime(
         readonly=True,
@@ -112,6 +117,87 @@ class SyncJob(models.Model):
         kinds = {k.code: k for k in self.env["sync.job.kind"].sudo().search([])}
         for job in self:
             job.kind_id = kinds.get(job.kind, False)
+
+    def _subject_refs(self):
+        """(remote object, [remote ids], Odoo model, [Odoo ids]) this job is about, read
+        from its payload.  Connectors override it for payloads of their own kinds."""
+        self.ensure_one()
+        payload = self.payload if isinstance(self.payload, dict) else {}
+        remote_object, ids, res_model, res_ids = payload.get("object"), payload.get("ids"), None, []
+        mapping = self.env["sync.mapping"]
+        if payload.get("mapping_id"):
+            mapping = mapping.sudo().browse(payload["mapping_id"]).exists()
+        if isinstance(payload.get("record"), dict):  # one record as an operator left it
+            remote_object, ids = mapping.remote_object, [payload["record"].get("id")]
+        if payload.get("res_ids"):  # export
+            remote_object, res_model, res_ids = (
+                mapping.remote_object,
+                mapping.res_model,
+                payload["res_ids"],
+            )
+        if self.res_model and self.res_id:
+            res_model, res_ids = self.res_model, [self.res_id]
+        ids = [str(i) for i in ids or [] if i not in (None, "")]
+        return remote_object or None, ids, res_model, list(res_ids or [])
+
+    @api.depends("payload", "kind", "res_model", "res_id")
+    def _compute_subject(self):
+        refs = {job.id: job._subject_refs() for job in self}
+        singles = {
+            (job.backend_id.id, ref[0], ref[1][0])
+            for job in self
+            for ref in [refs[job.id]]
+            if len(ref[1]) == 1 and ref[0] and not ref[3]
+        }
+        bound = {}
+        if singles:
+            bindings = (
+                self.env["sync.binding"]
+                .sudo()
+                .search(
+                    [
+                        ("backend_id", "in", list({b for b, _o, _i in singles})),
+                        ("external_id", "in", list({i for _b, _o, i in singles})),
+                    ]
+                )
+            )
+            for binding in bindings:
+                bound[binding.backend_id.id, binding.remote_object, binding.external_id] = binding
+        for job in self:
+            remote_object, ids, res_model, res_ids = refs[job.id]
+            name = False
+            if res_model and len(res_ids) == 1:
+                name = record_display_name(self.env, res_model, res_ids[0])
+            elif len(ids) == 1:
+                binding = bound.get((job.backend_id.id, remote_object, ids[0]))
+                name = binding and record_display_name(self.env, binding.res_model, binding.res_id)
+            if ids:
+                more = f" +{len(ids) - 1}" if len(ids) > 1 else ""
+                text = f"{remote_object or ''} {ids[0]}{more}".strip()
+            elif len(res_ids) > 1:
+                text = self.env._(
+                    "%(object)s: %(count)s records",
+                    object=remote_object or res_model,
+                    count=len(res_ids),
+                )
+            elif remote_object:
+                text = self.env._("%(object)s changed since the last pull", object=remote_object)
+            else:
+                text = ""
+            if name:
+                text = f"{text} ({name})" if text else name
+            job.subject = text or False
+
+    @api.depends("name", "kind", "subject")
+    def _compute_display_name(self):
+        for job in self:
+            label = job.kind_id.name or job.kind or job.name
+            job.display_name = f"{label}: {job.subject}" if job.subject else (job.name or label)
+
+    @api.depends("result")
+    def _compute_result_text(self):
+        for job in self:
+            job.result_text = _readable(job.result)
 
     @api.depends("payload")
     def _compute_payload_text(self):
@@ -293,21 +379,54 @@ class SyncJob(models.Model):
                         waits.append(wait)
                     continue
             job_ids = [job_id, *self._batch_companions(job_id, now)]
-            for claimed in job_ids:
-                cr.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, claimed])
-            cr.execute(
-                """
-                UPDATE sync_job
-                   SET state = 'started', attempt = COALESCE(attempt, 0) + 1, started_at = %s,
-                       progress_at = NULL, worker = %s, write_date = %s, write_uid = %s
-                 WHERE id = ANY(%s)
-                """,
-                [now, self._worker_name(), now, self.env.uid, job_ids],
-            )
-            self._commit()
-            jobs = self.browse(job_ids)
-            jobs.invalidate_recordset()
-            return jobs, 0
+            return self._mark_started(job_ids, now), 0
+
+    @api.model
+    def _mark_started(self, job_ids, now):
+        """Claimed (row-locked) pending jobs become started: worker lock, attempt counted,
+        committed."""
+        cr = self.env.cr
+        for claimed in job_ids:
+            cr.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, claimed])
+        cr.execute(
+            """
+            UPDATE sync_job
+               SET state = 'started', attempt = COALESCE(attempt, 0) + 1, started_at = %s,
+                   progress_at = NULL, worker = %s, write_date = %s, write_uid = %s
+             WHERE id = ANY(%s)
+            """,
+            [now, self._worker_name(), now, self.env.uid, job_ids],
+        )
+        self._commit()
+        jobs = self.browse(job_ids)
+        jobs.invalidate_recordset()
+        return jobs
+
+    def _run_at_once(self):
+        """Run this pending job now in the current transaction's thread (an operator's retry
+        of one record), as the runner would: claimed with SKIP LOCKED if its channel admits
+        it, run, committed.  Commits what the caller did first.  Returns False when it could
+        not start (a worker has it, or its channel is full or throttled): it stays queued."""
+        self.ensure_one()
+        cr = self.env.cr
+        self.env.flush_all()
+        self._commit()
+        now = _precise_now()
+        cr.execute(
+            "SELECT channel_id FROM sync_job WHERE id = %s AND state = 'pending'"
+            " FOR NO KEY UPDATE SKIP LOCKED",
+            [self.id],
+        )
+        row = cr.fetchone()
+        if not row:
+            return False
+        if row[0] and not self._channel_admits(row[0], now)[0]:
+            return False
+        runner = self.env.ref("sync_core.ir_cron_sync_job_runner").sudo().user_id
+        job = self._mark_started([self.id], now)
+        job.with_user(runner or self.env.user)._perform()
+        self.invalidate_recordset()
+        return True
 
     @api.model
     def _batch_companions(self, job_id, now):
@@ -400,9 +519,7 @@ class SyncJob(models.Model):
                     "conflict_count": 0,
                 }
             )
-            self.exception_ids.filtered(lambda e: e.state == "open")._mark_resolved(
-                self.env._("The job succeeded on retry.")
-            )
+            self.env["sync.exception"]._resolve_fixed_by(self)
             self.event_ids.filtered(lambda e: e.state == "queued").write({"state": "processed"})
             return self._commit(len(self))
         except Exception as exc:  # noqa: BLE001  every failure is recorded, none is lost
@@ -665,6 +782,27 @@ class SyncJob(models.Model):
         self.filtered(lambda j: j.state == "pending").write({"eta": fields.Datetime.now()})
         self._wake_runner()
         return True
+
+
+def _readable(result):
+    """A job result (JSON text, or text) as lines a person reads: "Created: 3"."""
+    if not result:
+        return False
+    try:
+        data = json.loads(result)
+    except ValueError:
+        return result
+    if not isinstance(data, dict):
+        return result if not isinstance(data, list) else ", ".join(map(str, data)) or "-"
+    lines = []
+    for key, value in data.items():
+        label = str(key).replace("_", " ").capitalize()
+        if isinstance(value, dict):
+            value = ", ".join(f"{str(k).replace('_', ' ')} {v}" for k, v in value.items()) or "-"
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value)) or "-"
+        lines.append(f"{label}: {value}")
+    return "\n".join(lines)
 
 
 def _precise_now():

@@ -157,6 +157,7 @@ class SyncMapping(models.Model):
                 latest[rec["id"]] = rec
         records = list(latest.values())
         cr = self.env.cr
+        failed_ids = set()
         savepoint = cr.savepoint(flush=True)
         with savepoint:
             try:
@@ -181,6 +182,7 @@ class SyncMapping(models.Model):
                         stats["failed"] += 1
                         if isinstance(rec_exc, psycopg2.IntegrityError):
                             rec_exc = self._refused(rec, rec_exc)
+                        failed_ids.add(rec["id"])
                         if not dry_run:
                             self.env["sync.exception"]._open_for_record(self, rec, rec_exc, job=job)
                         changes.append(
@@ -194,6 +196,8 @@ class SyncMapping(models.Model):
                 savepoint.rollback()
         if dry_run:
             stats["changes"] = changes
+        else:
+            self.env["sync.exception"]._resolve_applied(self, set(latest) - failed_ids, job)
         return stats
 
     def _apply_batch(self, records, job, stats, changes):

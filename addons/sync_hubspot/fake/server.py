@@ -123,8 +123,12 @@ _ROUTES = (
     ("POST", "/oauth/v1/token", "oauth_token"),
     ("GET", "/oauth/v1/access-tokens/<token>", "token_info"),
     ("GET", "/account-info/v3/details", "account"),
+    # the record page of HubSpot's app UI (app.hubspot.com/contacts/<portal>/record/<type>/<id>)
+    ("GET", "/contacts/<portal>/record/<type_id>/<object_id>", "record_page"),
 )
-_PUBLIC_ENDPOINTS = ("oauth_token", "token_info")  # no bearer token needed
+_PUBLIC_ENDPOINTS = ("oauth_token", "token_info", "record_page")  # no bearer token needed
+# HubSpot's object type ids of the standard CRM objects (used in app UI record URLs).
+OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "line_items": "0-8"}
 
 AUTH_HELP = (
     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you "
@@ -1302,6 +1306,13 @@ class HubSpotFake:
             "user_id": 123,
             "token_type": "access",
         }
+
+    def _api_record_page(self, request, portal, type_id, object_id):
+        """The sandbox's stand-in for a record page of HubSpot's app: the record as JSON."""
+        names = {type_id: name for name, type_id in OBJECT_TYPE_IDS.items()}
+        if str(portal) != str(self.portal_id) or type_id not in names:
+            raise ApiError(404, "resource not found")
+        return self._api_read(request, names[type_id], object_id)
 
     def _api_account(self, request):
         offset = datetime.now(ZoneInfo(self.time_zone)).utcoffset()
