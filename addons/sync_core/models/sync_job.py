@@ -277,6 +277,10 @@ class SyncJob(models.Model):
         that Odoo's request retry (or the job runner's retry) runs again on a fresh snapshot.
         Returns False when the job is no longer pending in this transaction."""
         self.ensure_one()
+        if merge_payload(self.payload, payload) == self.payload:
+            # nothing new (the usual case: the same record again): no lock, no conflict;
+            # payloads only grow, so a concurrent merge keeps this work too
+            return True
         cr = self.env.cr
         self.env.flush_all()
         cr.execute(
