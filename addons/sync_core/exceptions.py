@@ -83,7 +83,44 @@ class RetryableSyncError(SyncError):
 
 
 class RateLimitedError(RetryableSyncError):
+    """The remote refused because a rate limit is used up.
+
+    - `retry_after` (seconds): a short window; the job's channel is blocked that long and the
+      job retried after its pattern's delay (or `retry_after` when longer).
+    - `reset_at` (naive UTC datetime): a quota that resets at a known time (e.g. a daily API
+      limit); the channels are blocked until then and the job waits for it.
+    - `keep_attempt`: waiting for the quota is not a failure: the attempt is not counted.
+    - `pause_backend`: the limit is the whole account's: every channel of the backend waits.
+    - `reason`: short text the dashboard shows beside the pause ("daily API limit reached").
+    """
+
     category = "rate_limited"
+
+    def __init__(
+        self,
+        message,
+        *,
+        reset_at=None,
+        keep_attempt=False,
+        pause_backend=False,
+        reason=None,
+        **kw,
+    ):
+        super().__init__(message, **kw)
+        self.reset_at = reset_at
+        self.keep_attempt = keep_attempt
+        self.pause_backend = pause_backend
+        self.reason = reason
+
+
+class QuotaExhaustedError(RateLimitedError):
+    """An account quota used up until `reset_at` (e.g. a daily API limit): the backend's
+    channels pause until then and the job waits without spending an attempt."""
+
+    def __init__(self, message, *, reset_at, reason=None, **kw):
+        kw.setdefault("keep_attempt", True)
+        kw.setdefault("pause_backend", True)
+        super().__init__(message, reset_at=reset_at, reason=reason or message, **kw)
 
 
 class RemoteUnavailableError(RetryableSyncError):

@@ -95,6 +95,11 @@ class SyncBackend(models.Model):
         compute="_compute_health",
     )
     health_reason = fields.Text(string="Health reason", compute="_compute_health")
+    paused_until = fields.Datetime(
+        compute="_compute_pause",
+        help="No job of this backend starts before this time (a remote rate limit or quota).",
+    )
+    pause_reason = fields.Char(compute="_compute_pause")
 
     _webhook_token_uniq = models.UniqueIndex("(webhook_token) WHERE webhook_token IS NOT NULL")
 
@@ -245,6 +250,23 @@ class SyncBackend(models.Model):
         if amber:
             return "amber", "\n".join(amber)
         return "green", self.env._("Working: last success %(ago)s", ago=self.last_success_text)
+
+    def _compute_pause(self):
+        """The latest block of the backend's channels still ahead, and why (e.g. "HubSpot
+        daily API limit reached")."""
+        now = fields.Datetime.now()
+        channels = (
+            self.env["sync.channel"]
+            .sudo()
+            .search(
+                [("backend_id", "in", self.ids), ("blocked_until", ">", now)],
+                order="blocked_until desc",
+            )
+        )
+        for backend in self:
+            latest = channels.filtered(lambda c, b=backend: c.backend_id == b)[:1]
+            backend.paused_until = latest.blocked_until
+            backend.pause_reason = latest.blocked_reason
 
     # ------------------------------------------------------------------ actions
     def action_test_connection(self):
@@ -423,6 +445,11 @@ class SyncBackend(models.Model):
             "payload": {"object": event["object_name"], "ids": [event["external_id"]]},
         }
 
+    def _remote_field_label(self, remote_object, remote_field):
+        """How a message names what feeds a remote field (connectors name derived fields,
+        e.g. a contact's name made of first name, last name, email)."""
+        return f"'{remote_field}'"
+
     def _note_rate_limit(self, adapter):
         """Feed what the remote said of its rate limit into the backend's channels: throttle
         job starts to 90% of the remote's rate, and block them until the next interval when
@@ -547,6 +574,8 @@ class SyncBackend(models.Model):
                             (r for r in (unordered_last, last) if r),
                             key=lambda r: (r["updated_at"] or datetime.min, r["id"]),
                         )
+                    if job:
+                        job._note_progress()  # a long pull is not a hung one
                     Job._commit()
             if unordered_last and not dry_run:
                 wm._advance(unordered_last)

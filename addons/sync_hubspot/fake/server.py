@@ -1,5 +1,6 @@
 """In-memory HubSpot (api.hubapi.com) speaking the wire format of CRM v3/v4, OAuth v1 and
-account-info v3, for tests and the sandbox demo. Pure WSGI on werkzeug; no Odoo import.
+account-info v3, for tests and the sandbox demo. Pure WSGI on werkzeug; the only Odoo-side import is
+sync_core's plain `ServedFake` (serving in a thread).
 
 Start it, point ``hubspot.HubSpot(access_token=..., host=fake.base_url)`` at it, seed records
 with :meth:`HubSpotFake.add` / :meth:`HubSpotFake.add_many`, inject faults with
@@ -29,8 +30,9 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from odoo.addons.sync_core.fake.serving import ServedFake
 
 from .webhooks import build_event
 
@@ -135,6 +137,13 @@ AUTH_HELP = (
     "can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
 )
 RATE_LIMIT_MESSAGE = "You have reached your secondly limit."
+# 429 bodies name the policy hit (HubSpot's API usage guidelines); the daily limit resets at
+# midnight in the portal's time zone.
+RATE_LIMIT_MESSAGES = {
+    "SECONDLY": RATE_LIMIT_MESSAGE,
+    "TEN_SECONDLY_ROLLING": "You have reached your ten_secondly_rolling limit.",
+    "DAILY": "You have reached your daily limit.",
+}
 # HubSpot answers 400 when a search pages past 10,000 results; the exact text is unconfirmed.
 SEARCH_WINDOW_MESSAGE = "There was a problem with the request."
 
@@ -210,16 +219,12 @@ class _Fault:
     seconds: float = 0.0
     methods: tuple | None = None
     path_contains: str | None = None
+    policy: str | None = None
 
     def matches(self, method, path):
         return (not self.methods or method in self.methods) and (
             not self.path_contains or self.path_contains in path
         )
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs):
-        """Do not log every request (the fake serves thousands in a test run)."""
 
 
 def _split(values):
@@ -237,8 +242,10 @@ def _clean(properties):
     return cleaned
 
 
-class HubSpotFake:
+class HubSpotFake(ServedFake):
     """A HubSpot portal in memory, served over real HTTP (WSGI app; thread-safe)."""
+
+    thread_name = "hubspot-fake"
 
     def __init__(
         self,
@@ -261,10 +268,8 @@ class HubSpotFake:
         self.daily_limit, self.burst_limit = daily_limit, burst_limit
         #: Searches allowed per second (HubSpot: about 5 per portal); None = not enforced.
         self.search_rate_limit = search_rate_limit
-        self.base_url = None
         self.events = []
         self._lock = threading.RLock()
-        self._stopping = threading.Event()
         self._random = random.Random(seed)
         self._ids = itertools.count(10_001)
         self._records = {object_type: {} for object_type in OBJECT_TYPES}
@@ -282,44 +287,9 @@ class HubSpotFake:
         self._version = 0  # bumped on every write; keys the search cache
         self._search_cache = {}
         self._daily_used = 0
-        self._server = self._thread = None
         self._url_map = Map(
             [Rule(path, endpoint=endpoint, methods=[method]) for method, path, endpoint in _ROUTES]
         )
-
-    # ------------------------------------------------------------------ server lifecycle
-
-    def start(self, port=0):
-        """Serve on 127.0.0.1 in a daemon thread; return (and keep) ``base_url``."""
-        self._stopping.clear()
-        self._server = make_server(
-            "127.0.0.1", port, self, threaded=True, request_handler=_QuietHandler
-        )
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # quick stop()
-            name="hubspot-fake",
-            daemon=True,
-        )
-        self._thread.start()
-        return self.base_url
-
-    def stop(self):
-        """Stop serving (pending ``timeout_next`` sleeps are cut short)."""
-        self._stopping.set()
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.stop()
 
     # ------------------------------------------------------------------ clock and tokens
 
@@ -367,14 +337,24 @@ class HubSpotFake:
     # ------------------------------------------------------------------ fault injection
 
     def fail_next(
-        self, n=1, status=429, retry_after=None, body=None, methods=None, path_contains=None
+        self,
+        n=1,
+        status=429,
+        retry_after=None,
+        body=None,
+        methods=None,
+        path_contains=None,
+        policy=None,
     ):
         """Answer the next ``n`` matching requests with ``status``.
 
-        For 429 without ``body``: with ``retry_after`` (seconds, sent rounded up as
-        ``Retry-After``) the body is the search-style one (``errorType: RATE_LIMIT``,
-        ``policyName: SECONDLY``); without it, no ``Retry-After`` and a body whose only
-        classifier is ``category: RATE_LIMITS``. Other statuses get a plain error body.
+        For 429 without ``body``: with ``policy`` ("SECONDLY", "TEN_SECONDLY_ROLLING",
+        "DAILY") the body is HubSpot's rate-limit error naming it (``errorType: RATE_LIMIT``,
+        ``policyName``); a DAILY one also says ``X-HubSpot-RateLimit-Daily-Remaining: 0``.
+        Else with ``retry_after`` (seconds, sent rounded up as ``Retry-After``) the body is the
+        search-style one (``policyName: SECONDLY``); without either, no ``Retry-After`` and a
+        body whose only classifier is ``category: RATE_LIMITS``. Other statuses get a plain
+        error body.
         """
         self._add_fault(
             "status",
@@ -384,7 +364,18 @@ class HubSpotFake:
             status=status,
             retry_after=retry_after,
             body=body,
+            policy=policy,
         )
+
+    def exhaust_daily_limit(self):
+        """Use up the portal's daily API limit: every API call answers HubSpot's DAILY 429
+        until :meth:`reset_daily_limit` (HubSpot resets it at midnight, portal time)."""
+        with self._lock:
+            self._daily_used = self.daily_limit
+
+    def reset_daily_limit(self):
+        with self._lock:
+            self._daily_used = 0
 
     def timeout_next(self, n=1, seconds=5.0, methods=None, path_contains=None):
         """Sleep ``seconds`` before answering the next ``n`` matching requests normally."""
@@ -653,6 +644,7 @@ class HubSpotFake:
     # ------------------------------------------------------------------ WSGI
 
     def __call__(self, environ, start_response):
+        received = time.monotonic()
         request = Request(environ)
         method, path = request.method, request.path
         with self._lock:
@@ -670,6 +662,7 @@ class HubSpotFake:
                 endpoint, args = self._url_map.bind_to_environ(environ).match()
                 if endpoint not in _PUBLIC_ENDPOINTS:
                     oauth = self._authenticate(request)
+                    self._check_daily_limit()
                 response = self._json(*getattr(self, f"_api_{endpoint}")(request, **args))
         except HTTPException as error:
             failure = ApiError(
@@ -681,7 +674,7 @@ class HubSpotFake:
             response = self._json(failure.status, failure.body)
             response.headers.update(failure.headers)
         correlation = failure.body.get("correlationId") if failure is not None else None
-        self._account(request, response, oauth, correlation)
+        self._account(request, response, oauth, correlation, received)
         return response(environ, start_response)
 
     @staticmethod
@@ -697,20 +690,32 @@ class HubSpotFake:
         if fault.body is not None:
             return ApiError(fault.status, body=fault.body, headers=headers)
         if fault.status == HTTPStatus.TOO_MANY_REQUESTS:
+            if fault.policy:
+                return self._rate_limited(headers, policy=fault.policy)
             if fault.retry_after is None:
                 return ApiError(429, RATE_LIMIT_MESSAGE, "RATE_LIMITS")
             return self._rate_limited(headers)
         return ApiError(fault.status, HTTPStatus(fault.status).phrase, headers=headers)
 
     @staticmethod
-    def _rate_limited(headers=None):
+    def _rate_limited(headers=None, policy="SECONDLY"):
+        headers = dict(headers or {})
+        if policy == "DAILY":
+            headers["X-HubSpot-RateLimit-Daily-Remaining"] = "0"
         return ApiError(
             429,
-            RATE_LIMIT_MESSAGE,
+            RATE_LIMIT_MESSAGES.get(policy, RATE_LIMIT_MESSAGE),
             errorType="RATE_LIMIT",
-            policyName="SECONDLY",
+            policyName=policy,
+            requestId=str(uuid.uuid4()),
             headers=headers,
         )
+
+    def _check_daily_limit(self):
+        with self._lock:
+            exhausted = self._daily_used >= self.daily_limit
+        if exhausted:
+            raise self._rate_limited(policy="DAILY")
 
     def _authenticate(self, request):
         """Check the bearer token; return True for an OAuth token, False for the private app."""
@@ -732,8 +737,9 @@ class HubSpotFake:
             )
         return True
 
-    def _account(self, request, response, oauth, correlation):
-        """Count and log the request; add the rate-limit and correlation headers."""
+    def _account(self, request, response, oauth, correlation, received=None):
+        """Count and log the request (``received_at`` / ``at``: time.monotonic() of its
+        arrival and of its answer); add the rate-limit and correlation headers."""
         now = time.monotonic()
         with self._lock:
             self._daily_used += 1
@@ -749,6 +755,8 @@ class HubSpotFake:
                     "body": request.get_data(as_text=True),
                     "status": response.status_code,
                     "oauth": oauth,
+                    "received_at": received if received is not None else now,
+                    "at": now,
                 }
             )
             burst, daily = len(self._burst), self._daily_used
@@ -762,7 +770,9 @@ class HubSpotFake:
         }
         if not oauth:  # HubSpot sends no daily headers on OAuth-authenticated calls
             headers["X-HubSpot-RateLimit-Daily"] = str(self.daily_limit)
-            headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(max(self.daily_limit - daily, 0))
+            headers["X-HubSpot-RateLimit-Daily-Remaining"] = response.headers.get(
+                "X-HubSpot-RateLimit-Daily-Remaining", str(max(self.daily_limit - daily, 0))
+            )
         headers["X-HubSpot-Correlation-Id"] = correlation or str(uuid.uuid4())
         response.headers.update(headers)
 

@@ -4,8 +4,11 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from odoo.addons.base.models.res_partner import _tz_get
 from odoo.addons.sync_core.exceptions import PayloadError
-from odoo.addons.sync_core.hashing import payload_hash
+from odoo.addons.sync_core.hashing import event_key
+from odoo.addons.sync_core.mapping import line_command as _line
+from odoo.addons.sync_core.mapping import match_command as _match
 from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_sale.deal import LOST, OPEN, WON, Deal, DealLine, DealParty
 
@@ -20,6 +23,9 @@ EVENT_OBJECTS = {
     "deal": "deals",
     "line_item": "line_items",
 }
+# Fields of one delivery of an event, not of the event: HubSpot redelivers an event with a
+# higher attemptNumber, the rest unchanged.
+DELIVERY_FIELDS = ("attemptNumber",)
 # Refresh an OAuth access token this long before HubSpot's expires_in runs out.
 TOKEN_MARGIN = timedelta(minutes=5)
 # Where a deal opens in HubSpot's UI (object type 0-3 = deals).
@@ -68,6 +74,14 @@ class SyncBackend(models.Model):
         help="Minimum milliseconds between two CRM search calls of this portal (HubSpot allows "
         "about 5 searches per second per portal, apart from its burst limit); 0 = no spacing.",
     )
+    hubspot_time_zone = fields.Selection(
+        _tz_get,
+        string="HubSpot portal time zone",
+        default=lambda self: self.env.company.partner_id.tz or self.env.user.tz or "UTC",
+        help="The portal's time zone (HubSpot: Settings > Account defaults); HubSpot's daily "
+        "API limit resets at midnight in it. Filled by 'Test connection'; defaults to the "
+        "company's time zone, else the user's, else UTC.",
+    )
     hubspot_prop_invoice_number = fields.Char(default="odoo_invoice_number")
     hubspot_prop_invoice_state = fields.Char(default="odoo_invoice_state")
     hubspot_prop_amount_invoiced = fields.Char(default="odoo_amount_invoiced")
@@ -84,6 +98,9 @@ class SyncBackend(models.Model):
             if backend.status_message and "portal" in backend.status_message:
                 portal = backend.status_message.split("portal ", 1)[1].split(" ", 1)[0]
                 backend.hubspot_portal_id = portal
+                zone = backend.status_message.partition("(")[2].partition(")")[0]
+                if zone in dict(_tz_get(self)):
+                    backend.hubspot_time_zone = zone
         return res
 
     def _remote_record_url(self, remote_object, external_id):
@@ -152,6 +169,7 @@ class SyncBackend(models.Model):
             properties=properties,
             search_interval=max(self.hubspot_search_interval_ms, 0) / 1000,
             search_key=self.hubspot_portal_id or self.base_url or "api.hubapi.com",
+            time_zone=self.hubspot_time_zone or "UTC",
         )
         return config
 
@@ -160,6 +178,11 @@ class SyncBackend(models.Model):
             self.ensure_one()
             return hubspot_adapter.HubSpotAdapter(self._adapter_config())
         return super()._get_adapter()
+
+    def _remote_field_label(self, remote_object, remote_field):
+        if self.kind == "hubspot" and (remote_object, remote_field) == ("contacts", "name"):
+            return "HubSpot's first name, last name, email or phone"
+        return super()._remote_field_label(remote_object, remote_field)
 
     # ------------------------------------------------------------------ webhooks
     def _webhook_verify(self, request_info):
@@ -191,12 +214,12 @@ class SyncBackend(models.Model):
             if "." not in event_type:
                 raise PayloadError(f"event without subscriptionType: {str(item)[:200]}")
             prefix = event_type.split(".", 1)[0].lower()
-            dedup = item.get("eventId")
             events.append(
                 {
-                    "dedup_key": str(dedup)
-                    if dedup not in (None, "")
-                    else "hash:" + payload_hash(item),
+                    # HubSpot: eventId "is not guaranteed to be unique"
+                    "dedup_key": event_key(
+                        item, item.get("eventId"), delivery_fields=DELIVERY_FIELDS
+                    ),
                     "event_type": event_type,
                     "object_name": EVENT_OBJECTS.get(prefix, prefix),
                     "external_id": str(item["objectId"]),
@@ -212,10 +235,18 @@ class SyncBackend(models.Model):
         object_name = event["object_name"]
         ids = [event["external_id"]]
         if str(event.get("event_type", "")).endswith(".merge"):
-            survivor = payload.get("newObjectId") or payload.get("primaryObjectId")
-            ids = [str(survivor or event["external_id"])] + [
-                str(i) for i in payload.get("mergedObjectIds") or [] if str(i) != str(survivor)
+            # the survivor first (newObjectId when the merge made a new record, else the
+            # primary), then every other record the merge touched: each is re-fetched
+            merged = payload.get("mergedObjectIds")
+            if not isinstance(merged, list):
+                merged = [merged]
+            candidates = [
+                payload.get("newObjectId"),
+                payload.get("primaryObjectId"),
+                event["external_id"],
+                *merged,
             ]
+            ids = list(dict.fromkeys(str(i) for i in candidates if i not in (None, "")))
         if object_name == "deals":
             return {
                 "kind": "hubspot_deal",
@@ -432,7 +463,6 @@ class SyncBackend(models.Model):
         return created
 
     @api.model
-    @api.model
     def _demo_setup(self, fake_urls):
         res = super()._demo_setup(fake_urls)
         if fake_urls.get("sync_hubspot"):
@@ -492,32 +522,3 @@ def _number(value):
         return float(value)
     except (TypeError, ValueError) as exc:
         raise PayloadError(f"HubSpot sent {value!r} where a number belongs") from exc
-
-
-def _line(remote, odoo, transform="str", owner="remote", direction="import", ref_object=False):
-    return (
-        0,
-        0,
-        {
-            "remote_field": remote,
-            "odoo_field": odoo,
-            "transform": transform,
-            "owner": owner,
-            "direction": direction,
-            "ref_object": ref_object,
-        },
-    )
-
-
-def _match(remote, odoo, method, sequence, extra_domain=False):
-    return (
-        0,
-        0,
-        {
-            "remote_field": remote,
-            "odoo_field": odoo,
-            "method": method,
-            "sequence": sequence,
-            "extra_domain": extra_domain,
-        },
-    )

@@ -1,7 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import json
 
-from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import SalesforceCase
@@ -32,9 +31,11 @@ class TestAuth(SalesforceCase):
         self.backend.action_test_connection()
         # the session the right password opened is not lent to other credentials
         self.backend.salesforce_password = "wrong"
-        with self.assertRaises(UserError) as caught:
-            self.backend.action_test_connection()
-        self.assertIn("INVALID_LOGIN", str(caught.exception))
+        action = self.backend.action_test_connection()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertEqual(self.backend.state, "error")
+        self.assertIn("INVALID_LOGIN", self.backend.status_message)
+        self.assertIn("INVALID_LOGIN", action["params"]["message"])
 
     def _pull_with_expiry_mid_way(self, mode):
         self.backend.salesforce_auth = mode
