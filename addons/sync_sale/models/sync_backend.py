@@ -155,26 +155,9 @@ class SyncBackend(models.Model):
 
         def apply_deals(page):
             records = [r for r in page if wanted(r) is not False]
-            deals = []
-            for record in records:
-                try:  # with the adapter: lines may be read for all of them at once
-                    deal = self._sale_deal_from_record(record, adapter=adapter)
-                    deal.remote_object = remote_object
-                    deals.append(deal)
-                except SyncError:
-                    self._sale_enqueue_deal_job(record["id"])
-            applied = 0
-            for deal in deals:
-                try:
-                    with self.env.cr.savepoint():
-                        self._sale_apply_deal(deal, job=job, adapter=adapter)
-                except Exception:  # noqa: BLE001  its own job reports it, for this deal only
-                    self._sale_enqueue_deal_job(deal.external_id)
-                    continue
-                applied += 1
-                self._sale_resolve_deal(deal, job)
-            self._note_rate_limit(adapter)
-            return {"applied": applied, "enqueued": len(records) - applied}
+            result = self._sale_apply_batch(records, remote_object, job, adapter)
+            handed = sum(1 for outcome in result.values() if outcome is None)
+            return {"applied": len(result) - handed, "enqueued": handed}
 
         return self._pull(
             remote_object, job=job, apply_page=apply_deals if apply_pages else enqueue_deals
@@ -218,15 +201,50 @@ class SyncBackend(models.Model):
         ids = [str(i) for i in job.payload["ids"]]
         records = adapter.read_batch(remote_object, ids)
         self._note_rate_limit(adapter)
-        result = {}
-        # every record translated first: a connector may read the lines of all of them in
-        # one go when the first deal asks for its own
-        deals = [self._sale_deal_from_record(record, adapter=adapter) for record in records]
-        for deal in deals:
-            deal.remote_object = remote_object  # the bindings' object, whatever the translation
-            result[deal.external_id] = self._sale_apply_deal(deal, job=job, adapter=adapter)
-        self._note_rate_limit(adapter)
+        if len(records) > 1:  # several deals: one that fails goes to a job of its own
+            result = {
+                ext: self.env._("handed to its own job") if outcome is None else outcome
+                for ext, outcome in self._sale_apply_batch(
+                    records, remote_object, job, adapter
+                ).items()
+            }
+        else:
+            result = {}
+            for record in records:
+                deal = self._sale_deal_from_record(record, adapter=adapter)
+                deal.remote_object = remote_object  # the bindings' object, whatever translates
+                result[deal.external_id] = self._sale_apply_deal(deal, job=job, adapter=adapter)
+            self._note_rate_limit(adapter)
         result["not_found"] = sorted(set(ids) - {r["id"] for r in records})
+        return result
+
+    def _sale_apply_batch(self, records, remote_object, job, adapter):
+        """Several remote deals at once: every record is translated first (a connector may
+        read the lines of all of them when the first deal asks for its own), then each deal
+        is applied under a savepoint.  One that fails is rolled back alone and handed to a
+        deal job of its own, which reports its exception; one that passes resolves the open
+        problems of its own job.  Returns {deal id: outcome, None when handed}."""
+        deals, result = [], {}
+        for record in records:
+            try:
+                deal = self._sale_deal_from_record(record, adapter=adapter)
+                deal.remote_object = remote_object
+                deals.append(deal)
+            except SyncError:
+                self._sale_enqueue_deal_job(record["id"])
+                result[record["id"]] = None
+        for deal in deals:
+            try:
+                with self.env.cr.savepoint():
+                    outcome = self._sale_apply_deal(deal, job=job, adapter=adapter)
+            except Exception:  # noqa: BLE001  its own job reports it, for this deal only
+                self._sale_enqueue_deal_job(deal.external_id)
+                result[deal.external_id] = None
+                continue
+            self._sale_resolve_deal(deal, job)
+            result[deal.external_id] = outcome
+        if adapter is not None:
+            self._note_rate_limit(adapter)
         return result
 
     # ------------------------------------------------------------------ the workflow

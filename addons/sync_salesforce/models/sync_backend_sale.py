@@ -182,15 +182,23 @@ class SyncBackend(models.Model):
         if self.kind != "salesforce" or event["object_name"] not in (OPPORTUNITY, LINE_ITEM):
             return super()._webhook_job_values(event)
         if event["object_name"] == OPPORTUNITY:
-            return self._sale_deal_job_values(event["external_id"])
+            return self._salesforce_notified_job(event["external_id"])
         sent = (event.get("payload") or {}).get("fields") or {}
         if sent.get("OpportunityId"):
-            return self._sale_deal_job_values(sent["OpportunityId"])
+            return self._salesforce_notified_job(sent["OpportunityId"])
         return {
             "kind": "salesforce_line_items",
             "identity_key": f"salesforce_line_items:{event['external_id']}",
             "payload": {"ids": [event["external_id"]]},
         }
+
+    def _salesforce_notified_job(self, opportunity_id):
+        """The deal job of notified opportunities: one pending job per backend whose ids the
+        notifications of a burst join (one read, one line item query for all of them; a deal
+        that fails is handed to a job of its own by the workflow)."""
+        values = self._sale_deal_job_values(opportunity_id)
+        values["identity_key"] = f"{values['kind']}:notified"
+        return values
 
     # ------------------------------------------------------------------ Opportunity -> Deal
     def _sale_deal_job_kind(self):

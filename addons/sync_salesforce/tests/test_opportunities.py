@@ -161,6 +161,35 @@ class TestOpportunities(OpportunityCase):
         note = order.message_ids.filtered(lambda m: "/lightning/r/Opportunity/" in (m.body or ""))
         self.assertIn(f"{self.fake.base_url}/lightning/r/Opportunity/{opp}/view", note.body)
 
+    def test_a_burst_of_notifications_is_one_job_and_a_bad_deal_goes_alone(self):
+        opps = [self.opportunity(name=f"Burst {n}")[1] for n in range(3)]
+        _a, bad = self.opportunity(name="Burst bad", lines=(("SF-NOPE", 1, 10.0, 0.0),))
+        self.notify([(sender.notification_id(), "Opportunity", {"Id": o}) for o in opps])
+        self.notify([(sender.notification_id(), "Opportunity", {"Id": bad})])
+        events = self.env["sync.event"].search([("backend_id", "=", self.backend.id)])
+        job = events.job_id
+        self.assertEqual(len(events), 4)
+        self.assertEqual(len(job), 1, "the notifications joined one pending deal job")
+        self.assertEqual(sorted(job.payload["ids"]), sorted([*opps, bad]))
+        self.run_jobs()
+        self.assertEqual(job.state, "done", job.error)
+        reads = [q for q in self.fake.queries() if "FROM Opportunity WHERE Id IN" in q]
+        lines = self.line_item_queries()
+        self.assertEqual((len(reads), len(lines)), (2, 2), "the batch, then the bad deal alone")
+        for opp in (*opps, bad):
+            self.assertIn(opp, reads[0])
+            self.assertIn(opp, lines[0])
+        self.assertIn(bad, lines[1])
+        self.assertFalse([opp for opp in opps if opp in lines[1]])
+        for opp in opps:
+            self.assertEqual(self.orders_of(opp).state, "sale")
+        alone = self.env["sync.job"].search(
+            [("backend_id", "=", self.backend.id), ("state", "=", "failed")]
+        )
+        self.assertEqual(alone.payload["ids"], [bad])
+        self.assertEqual(alone.exception_ids.fix_missing_key, "SF-NOPE")
+        self.assertIn("handed to its own job", json.loads(job.result)[bad])
+
     def test_line_items_of_a_batch_in_one_query(self):
         opps = [self.opportunity(name=f"Batch {n}")[1] for n in range(3)]
         job = self.deliver(*opps)
