@@ -205,6 +205,7 @@ class SyncException(models.Model):
             )
 
     @api.depends("fix_kind", "fix_data", "state")
+    @api.depends_context("uid")
     def _compute_fix_status(self):
         for exc in self:
             exc.fix_missing_key = False

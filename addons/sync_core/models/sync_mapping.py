@@ -105,7 +105,7 @@ class SyncMapping(models.Model):
 
     def _inverse_res_model_id(self):
         for mapping in self:
-            if mapping.res_model_id:
+            if mapping.res_model_id and mapping.res_model != mapping.res_model_id.model:
                 mapping.res_model = mapping.res_model_id.model
 
     def action_preview(self):
@@ -136,7 +136,13 @@ class SyncMapping(models.Model):
         """Freeze the current definition as a new version (when it differs from the last)."""
         for mapping in self:
             snap = mapping._snapshot()
-            last = mapping.version_ids[:1]
+            # read, not the cached one2many: a version created earlier in this transaction
+            # (one form save can change the lines and the header) may be missing or last there
+            last = (
+                self.env["sync.mapping.version"]
+                .sudo()
+                .search([("mapping_id", "=", mapping.id)], order="version desc", limit=1)
+            )
             if last and last.snapshot == snap:
                 continue
             mapping.sudo().version = mapping.version + 1

@@ -51,7 +51,7 @@ class SyncMappingLine(models.Model):
 
     def _inverse_odoo_field_id(self):
         for line in self:
-            if line.odoo_field_id:
+            if line.odoo_field_id and line.odoo_field != line.odoo_field_id.name:
                 line.odoo_field = line.odoo_field_id.name
 
     @api.onchange("odoo_field_id")
