@@ -10,6 +10,7 @@ once Odoo answers; run it again to see more deliveries in Sync > Events.
 
 import argparse
 import json
+import logging
 import os
 import sys
 import urllib.request
@@ -19,6 +20,9 @@ if __package__:
 else:  # run as a file
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from webhooks import build_event, send  # pylint: disable=import-error
+
+
+_logger = logging.getLogger("hubspot_fake.webhooks")
 
 
 def _ids(fake_url, token, object_type):
@@ -51,10 +55,11 @@ def main(argv=None):
     parser.add_argument("--client-secret", default="fake-client-secret")
     parser.add_argument("--portal-id", type=int, default=62515)
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     events = demo_events(args.fake, args.token, args.portal_id)
     for label in ("delivery", "redelivery"):
         status, body = send(args.url, events, args.client_secret)
-        print(f"{len(events)} HubSpot events ({label}): HTTP {status} {body}")
+        _logger.info("%s HubSpot events (%s): HTTP %s %s", len(events), label, status, body)
         if status != 200:
             return 1
     return 0
