@@ -40,5 +40,12 @@ for addon in $ADDONS; do mkdir -p "$REPO_ROOT/addons/$addon/i18n"; done
 "$VENV/bin/python" "$ODOO_PATH/odoo-bin" i18n export -c "$CONF" -d "$DB" $ADDONS \
     || die "odoo-bin i18n export failed"
 for addon in $ADDONS; do
-    echo "   addons/$addon/i18n/$addon.pot: $(grep -c '^msgid ' "$REPO_ROOT/addons/$addon/i18n/$addon.pot") terms"
+    pot="$REPO_ROOT/addons/$addon/i18n/$addon.pot"
+    if [ ! -s "$pot" ]; then  # an addon without a translatable term yet: no empty template
+        rm -f "$pot"
+        rmdir "$REPO_ROOT/addons/$addon/i18n" 2>/dev/null || true
+        echo "   $addon: no translatable term yet"
+    else
+        echo "   addons/$addon/i18n/$addon.pot: $(grep -c '^msgid ' "$pot") terms"
+    fi
 done

@@ -323,6 +323,21 @@ class SyncBackend(models.Model):
     def action_open_jobs(self):
         return self._open_related("sync.job", self.env._("Jobs"))
 
+    def action_open_queue(self):
+        return self._open_related(
+            "sync.job", self.env._("Queued jobs"), [("state", "in", ("pending", "started"))]
+        )
+
+    def action_open_failed_jobs(self):
+        return self._open_related(
+            "sync.job",
+            self.env._("Failed jobs (last 24 h)"),
+            [
+                ("state", "=", "failed"),
+                ("write_date", ">=", fields.Datetime.now() - timedelta(hours=24)),
+            ],
+        )
+
     def action_open_exceptions(self):
         return self._open_related(
             "sync.exception", self.env._("Exceptions"), [("state", "=", "open")]

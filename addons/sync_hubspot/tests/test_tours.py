@@ -96,7 +96,7 @@ class TestTours(HttpCase):
             "sync_hubspot_tour_configure_backend",
             login="admin",
         )
-        backend = self.env["sync.backend"].search([("name", "=", "HubSpot sandbox")])
+        backend = self.env["sync.backend"].search([("name", "=", "HubSpot test portal")])
         self.assertEqual(
             (backend.kind, backend.sandbox, backend.base_url, backend.state),
             ("hubspot", True, self.fake_url, "ok"),

@@ -65,6 +65,13 @@ class TestAffected(TransactionCase):
         self.assertTrue(self.order.project_ids)
         self.assertEqual(row.project_id, self.order.project_ids[:1])
         self.assertEqual(row.invoice_id, self.invoice)
+        # the dashboard card's button lists the backend's rows only
+        action = self.backend.action_open_affected()
+        self.assertEqual(action["res_model"], "sync.affected")
+        other = self.env["sync.backend"].create({"name": "Other", "kind": "generic"})
+        self.exception(backend_id=other.id, remote_object="deals", external_id="D1")
+        rows = self.env["sync.affected"].search(action["domain"])
+        self.assertEqual(rows.exception_id, exc)
         # found from the exceptions list by customer
         found = self.env["sync.exception"].search([("affected_ids.partner_id", "ilike", "Initech")])
         self.assertIn(exc, found)

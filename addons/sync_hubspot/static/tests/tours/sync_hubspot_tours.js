@@ -26,7 +26,7 @@ tours.add("sync_hubspot_tour_configure_backend", {
         {
             content: "Name it",
             trigger: ".o_field_widget[name=name] input",
-            run: "edit HubSpot sandbox",
+            run: "edit HubSpot test portal",
         },
         {
             content: "Open the kinds",
@@ -68,7 +68,7 @@ tours.add("sync_hubspot_tour_configure_backend", {
         { content: "Save", trigger: ".o_form_button_save", run: "click" },
         {
             content: "Saved",
-            trigger: ".o_breadcrumb .active:contains(HubSpot sandbox)",
+            trigger: ".o_breadcrumb .active:contains(HubSpot test portal)",
         },
         {
             content: "Test the connection",
@@ -110,7 +110,21 @@ tours.add("sync_hubspot_tour_dashboard", {
             trigger: ".o_field_widget[name=affected_html] a:contains(Security audit Corp)",
         },
         {
-            content: "Who is affected today, in one screen",
+            content: "Back to the dashboard",
+            trigger: ".o_breadcrumb a:contains(Sync health)",
+            run: "click",
+        },
+        {
+            content: "Who is affected by this backend's problems",
+            trigger: ".o_kanban_record:contains(HubSpot tour) button[name=action_open_affected]",
+            run: "click",
+        },
+        {
+            content: "One screen: customer, project, order, invoice of each problem",
+            trigger: ".o_list_view th[data-name=partner_id] + th[data-name=project_id]",
+        },
+        {
+            content: "Also in the menu (today's open problems of every backend)",
             trigger: ".o_main_navbar .o_menu_sections [data-menu-xmlid='sync_sale.sync_affected_menu']",
             run: "click",
         },
