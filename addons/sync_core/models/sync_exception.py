@@ -175,7 +175,8 @@ class SyncException(models.Model):
     def _compute_affected_html(self):
         for exc in self:
             items = []
-            for label, model, res_id, remote_object, external_id in exc._affected_rows():
+            rows = exc._affected_rows()
+            for label, model, res_id, remote_object, external_id in rows:
                 parts = []
                 name = record_display_name(self.env, model, res_id)
                 if name:
@@ -199,7 +200,7 @@ class SyncException(models.Model):
             exc.affected_html = (
                 Markup("<ul class='mb-0'>%s</ul>") % Markup("").join(items) if items else False
             )
-            _label, model, res_id, _obj, _ext = exc._affected_rows()[0]
+            _label, model, res_id, _obj, _ext = rows[0]
             exc.affected_record_model = (
                 self.env["ir.model"]._get(model).name if model in self.env and res_id else False
             )
