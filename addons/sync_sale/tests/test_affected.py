@@ -73,8 +73,14 @@ class TestAffected(TransactionCase):
         rows = self.env["sync.affected"].search(action["domain"])
         self.assertEqual(rows.exception_id, exc)
         # found from the exceptions list by customer
-        found = self.env["sync.exception"].search([("affected_ids.partner_id", "ilike", "Initech")])
+        found = self.env["sync.exception"].search([("affected_partner_id", "ilike", "Initech")])
         self.assertIn(exc, found)
+        exc.invalidate_recordset()  # a query view: the ORM does not maintain its cache
+        self.assertEqual(exc.affected_order_id, self.order)
+        self.assertEqual(
+            self.env["sync.exception"].search([("affected_project_id", "=", row.project_id.id)]),
+            exc,
+        )
 
     def test_unknown_sku_deal_names_its_customer_through_the_fix_data(self):
         fix = missing_product_fix(

@@ -160,6 +160,10 @@ tours.add("sync_hubspot_tour_fix_unknown_sku", {
             run: "click",
         },
         {
+            content: "The list says which customer the problem touches",
+            trigger: ".o_data_row:contains(AUDIT-1) .o_data_cell[name=affected_partner_id]:contains(Security audit Corp)",
+        },
+        {
             content: "The exception of the deal",
             trigger: ".o_data_row:contains(AUDIT-1) .o_data_cell[name=name]",
             run: "click",
