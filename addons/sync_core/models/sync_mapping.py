@@ -46,6 +46,9 @@ class SyncMapping(models.Model):
         help="The Odoo model the remote object is synchronised with.",
     )
     line_ids = fields.One2many("sync.mapping.line", "mapping_id", copy=True)
+    direction = fields.Char(
+        compute="_compute_direction", help="Where the fields of this object flow (see its lines)."
+    )
     match_ids = fields.One2many("sync.mapping.match", "mapping_id", copy=True)
     version = fields.Integer(default=0, readonly=True, tracking=True)
     version_ids = fields.One2many(
@@ -93,6 +96,20 @@ class SyncMapping(models.Model):
             self._bump_version()
         self.env.registry.clear_cache()
         return res
+
+    @api.depends("line_ids.direction")
+    def _compute_direction(self):
+        labels = {
+            "import": self.env._("From the remote"),
+            "export": self.env._("To the remote"),
+            "both": self.env._("Both ways"),
+        }
+        for mapping in self:
+            found = set(mapping.line_ids.mapped("direction"))
+            if "both" in found or {"import", "export"} <= found:
+                mapping.direction = labels["both"]
+            else:
+                mapping.direction = labels.get(next(iter(found), ""), "")
 
     @api.depends("res_model")
     def _compute_res_model_id(self):

@@ -80,6 +80,11 @@ class TestMappingEditor(SyncCase):
         )
         first = self.mapping.version_ids[-1]
         self.assertIn("+ email -> email", first.diff_text)
+        # the backend's Objects tab says where the object's fields flow
+        self.assertEqual(self.mapping.direction, "Both ways")  # the phone goes both ways
+        self.mapping.line_ids.write({"direction": "import"})
+        self.assertEqual(self.mapping.direction, "From the remote")
+        self.assertIn(self.mapping, self.backend.mapping_ids)
         # choosing another model from the list
         self.mapping.res_model_id = self.env["ir.model"]._get("res.partner.category")
         self.assertEqual(self.mapping.res_model, "res.partner.category")
