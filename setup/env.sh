@@ -100,3 +100,27 @@ odoo_bin() {
     "$VENV/bin/python" "$ODOO_PATH/odoo-bin" "${sub[@]}" --addons-path="$ADDONS_PATH" \
         --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$PGUSER" "$@"
 }
+
+# Browser tours (Odoo's HttpCase.start_tour) need Chrome or Chromium, found on PATH the way Odoo
+# looks for it (google-chrome, chromium, chromium-browser, google-chrome-stable).  Odoo *skips* a
+# tour when no browser is found: we install Debian's `chromium` instead (root with apt-get), or
+# stop with a clear error.  Tours must never be silently skipped.
+ensure_browser() {
+    local bin
+    for bin in google-chrome chromium chromium-browser google-chrome-stable; do
+        if command -v "$bin" >/dev/null 2>&1; then
+            return 0
+        fi
+    done
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo ">> installing chromium for the browser tours (apt-get install -y chromium)"
+        if (apt-get install -y -qq chromium >/dev/null 2>&1 ||
+            { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }) &&
+            command -v chromium >/dev/null 2>&1; then
+            return 0
+        fi
+        die "installing chromium with apt-get failed: the browser tours cannot run."
+    fi
+    die "no Chrome/Chromium on PATH (google-chrome, chromium or chromium-browser): the browser tours need one.
+  Debian/Ubuntu: sudo apt-get install -y chromium   (then run the tests again)"
+}

@@ -10,3 +10,5 @@ from . import test_rpc
 from . import test_problems
 from . import test_job_display
 from . import test_audit_display
+from . import test_mapping_editor
+from . import test_settings

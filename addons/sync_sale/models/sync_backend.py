@@ -63,6 +63,15 @@ class SyncBackend(models.Model):
     )
 
     # ------------------------------------------------------------------ connector hooks
+    def action_open_affected(self):
+        """Dashboard: the customers, projects, orders and invoices this backend's open
+        problems touch."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("sync_sale.sync_affected_action")
+        action["domain"] = [("backend_id", "=", self.id)]
+        action["context"] = {"search_default_filter_open": 1}
+        return action
+
     def _sale_deal_from_record(self, record, adapter=None):
         """Connector hook: one remote record (the adapter's dict) -> `Deal`.  With an
         adapter, the deal may get a `load_lines` callable that reads its lines."""
