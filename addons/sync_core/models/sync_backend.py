@@ -301,6 +301,8 @@ class SyncBackend(models.Model):
             return json.loads(request_info["body"] or b"null")
         except ValueError as exc:
             raise PayloadError(f"body is not JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise PayloadError("body is not JSON this server accepts: nested too deeply") from exc
 
     def _webhook_job_values(self, event):
         """The job an accepted event enqueues: re-fetch the record's current state.  None when

@@ -7,3 +7,5 @@ from . import test_exception
 from . import test_security
 from . import test_dashboard
 from . import test_rpc
+from . import test_fuzz
+from . import test_forged
