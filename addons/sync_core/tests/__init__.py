@@ -9,3 +9,4 @@ from . import test_dashboard
 from . import test_rpc
 from . import test_fuzz
 from . import test_forged
+from . import test_access_rpc
