@@ -12,7 +12,7 @@ from odoo.tests.common import JsonRpcException
 
 from odoo.addons.sync_core.fake.server import GenericFake
 
-from .webhook_suite import report
+from .webhook_suite import customer_mapping, report
 
 MANAGER = "sync_core.sync_core_group_manager"
 # every sync model and whether it carries a company (record rule)
@@ -90,15 +90,11 @@ class TestAccessOverRpc(HttpCase):
                 "webhook_secret": f"whsec-{tag}-never-shown",
             }
         )
-        mapping = env["sync.mapping"].create(
-            {
-                "name": f"Customers {tag}",
-                "backend_id": backend.id,
-                "remote_object": "customers",
-                "res_model": "res.partner",
-                "line_ids": [(0, 0, {"remote_field": "name", "odoo_field": "name"})],
-                "match_ids": [(0, 0, {"remote_field": "email", "odoo_field": "email"})],
-            }
+        mapping = customer_mapping(
+            env,
+            backend,
+            f"Customers {tag}",
+            match_ids=[(0, 0, {"remote_field": "email", "odoo_field": "email"})],
         )
         mapping.name = f"Customers {tag} v2"  # freezes a version
         env["sync.event"]._store(
@@ -305,15 +301,7 @@ class TestAccessOverRpc(HttpCase):
         )
         tokens = backends.mapped("webhook_token")
         for backend in backends:
-            self.env["sync.mapping"].create(
-                {
-                    "name": "Leak customers",
-                    "backend_id": backend.id,
-                    "remote_object": "customers",
-                    "res_model": "res.partner",
-                    "line_ids": [(0, 0, {"remote_field": "name", "odoo_field": "name"})],
-                }
-            )
+            customer_mapping(self.env, backend, "Leak customers")
         captured = []
         handler = logging.Handler(level=logging.DEBUG)
         handler.emit = lambda record: captured.append(logging.Formatter().format(record))

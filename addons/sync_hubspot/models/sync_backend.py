@@ -183,10 +183,8 @@ class SyncBackend(models.Model):
             if "." not in event_type:
                 raise PayloadError(f"event without subscriptionType: {str(item)[:200]}")
             prefix = event_type.split(".", 1)[0].lower()
-            if (
-                False
-                and event_type.endswith(".merge")
-                and not isinstance(item.get("mergedObjectIds") or [], list)
+            if event_type.endswith(".merge") and not isinstance(
+                item.get("mergedObjectIds") or [], list
             ):
                 raise PayloadError("a HubSpot merge event's mergedObjectIds must be a list of ids")
             dedup = item.get("eventId")
