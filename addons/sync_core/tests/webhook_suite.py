@@ -127,6 +127,9 @@ def _dumps(data):
     return json.dumps(data, allow_nan=True).encode()
 
 
+EXTRA_FIELDS = st.dictionaries(st.text(max_size=10), JSON_VALUES, max_size=2)
+
+
 @st.composite
 def mutated(draw, event):
     """A documented event with some fields dropped or replaced by any JSON, and some added."""
@@ -136,12 +139,13 @@ def mutated(draw, event):
             del item[key]
         else:
             item[key] = draw(JSON_VALUES)
-    item.update(draw(st.dictionaries(st.text(max_size=10), JSON_VALUES, max_size=2)))
+    item.update(draw(EXTRA_FIELDS))
     return item
 
 
 def bodies(profile):
-    event = st.one_of(profile.event(), mutated(profile.event()))
+    documented = profile.event()
+    event = st.one_of(documented, mutated(documented))
     return st.one_of(
         st.lists(event, min_size=1, max_size=4).map(_dumps),
         event.map(_dumps),
@@ -154,20 +158,26 @@ def bodies(profile):
 
 HEADER_MODES = ["signed"] * 6 + ["stale", "future", "garbage", "stamp", "missing", "noise"]
 ODD_STAMPS = ["nan", "NaN", "inf", "-inf", "1e400", "", "0x10", "-1", "0", "1.5", "\u0661"]
+ODD_STAMP_TEXT = st.sampled_from(ODD_STAMPS) | HEADER_TEXT
+
+
+def requests_for(profile, backend, url):
+    """Strategy of (headers, body) of one generated delivery to `url` (strategies built once:
+    building them costs more than drawing from them)."""
+    return _requests(bodies(profile), st.sampled_from(HEADER_MODES), profile, backend, url)
 
 
 @st.composite
-def requests_for(draw, profile, backend, url):
-    """(headers, body) of one generated delivery to `url`."""
-    body = draw(bodies(profile))
-    mode = draw(st.sampled_from(HEADER_MODES))
+def _requests(draw, body_strategy, mode_strategy, profile, backend, url):
+    body = draw(body_strategy)
+    mode = draw(mode_strategy)
     now = time.time()
     if mode == "stale":
         headers = profile.sign(backend, url, body, profile.stamp(now - 3600))
     elif mode == "future":
         headers = profile.sign(backend, url, body, profile.stamp(now + 3600))
     elif mode == "stamp":
-        stamp = draw(st.sampled_from(ODD_STAMPS) | HEADER_TEXT)
+        stamp = draw(ODD_STAMP_TEXT)
         headers = profile.sign(backend, url, body, stamp)
     elif mode == "missing":
         headers = {}
