@@ -66,12 +66,14 @@ EOF
     fi
 }
 
-# Create the virtualenv and install Odoo's requirements and ours (skipped when unchanged).
+# Create the virtualenv and install Odoo's requirements and ours, runtime and development
+# (requirements.txt, requirements-dev.txt); skipped when none of them changed.
 ensure_venv() {
     require_odoo
     local stamp="$VENV/.odoo-sync-stamp"
     local want
-    want="$(cat "$ODOO_PATH/requirements.txt" "$REPO_ROOT/requirements.txt" "$REPO_ROOT/setup/constraints.txt" | sha256sum | cut -c1-16) $ODOO_PATH"
+    want="$(cat "$ODOO_PATH/requirements.txt" "$REPO_ROOT/requirements.txt" "$REPO_ROOT/requirements-dev.txt" \
+        "$REPO_ROOT/setup/constraints.txt" | sha256sum | cut -c1-16) $ODOO_PATH"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         return 0
     fi
@@ -81,7 +83,7 @@ ensure_venv() {
     fi
     # setuptools<81 while building sdists (cbor2 5.4.2 needs pkg_resources).
     if ! PIP_CONSTRAINT="$REPO_ROOT/setup/constraints.txt" "$VENV/bin/pip" install -q \
-        --disable-pip-version-check -r "$ODOO_PATH/requirements.txt" -r "$REPO_ROOT/requirements.txt" \
+        --disable-pip-version-check -r "$ODOO_PATH/requirements.txt" -r "$REPO_ROOT/requirements-dev.txt" \
         2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); then
         die "installing Python requirements failed (Debian needs: libldap2-dev libsasl2-dev libpq-dev)."
     fi

@@ -9,8 +9,10 @@ Steps (each one can fail the run):
    included (headless Chromium; a tour Odoo skips -- no browser, no websocket-client -- counts as
    failed; screenshots of a failing tour go to var/screenshots/<db>/screenshots/).
 
-The closing line is `N passed, N failed` (pytest and Odoo counts together).  The run fails when
-anything failed, when an install failed, when zero tests ran, or when an addon ran no test.
+Before it, the figures of the reliability and security suites (log lines `RELIABILITY: ...`)
+are printed as one table.  The closing line is `N passed, N failed` (pytest and Odoo counts
+together).  The run fails when anything failed, when an install failed, when zero tests ran, or
+when an addon ran no test.
 Called by `setup/test.sh` (make test), never directly by CI.
 """
 
@@ -35,6 +37,8 @@ SUMMARY_RE = re.compile(
 START_RE = re.compile(r"odoo\.addons\.(sync_\w+)\.tests\.\S+: Starting ")
 SKIP_RE = re.compile(r"odoo\.addons\.(sync_\w+)\.tests\.\S+: skipped (.*)")
 PYTEST_RE = re.compile(r"(\d+) (passed|failed|error|errors)\b")
+# One line per figure of the reliability and security suite (sync_core/tests/webhook_suite.py).
+RELIABILITY_RE = re.compile(r"RELIABILITY: (\S+) (.+?): (.*?)\s*$", re.M)
 
 
 def step(msg):
@@ -213,7 +217,20 @@ def odoo_tests():
         print(f"ERROR: no test ran in {', '.join(missing)}")
         failed += len(missing)
     failed += len(skipped)
+    reliability_table(text)
     return max(total - failures - errors - len(skipped), 0), failed
+
+
+def reliability_table(text):
+    """The figures the reliability and security suites logged, as one table."""
+    rows = RELIABILITY_RE.findall(text)
+    step("reliability and security figures")
+    if not rows:
+        print("(no figure logged)")
+        return
+    width = max(len(f"{suite} {subject}") for suite, subject, _ in rows)
+    for suite, subject, figures in rows:
+        print(f"  {f'{suite} {subject}':<{width}}  {figures}")
 
 
 def main():

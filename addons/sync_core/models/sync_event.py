@@ -75,6 +75,7 @@ class SyncEvent(models.Model):
         stored = duplicates = 0
         Job = self.env["sync.job"]
         for ev in events:
+            ev = {key: _pg_text(value) for key, value in ev.items()}
             vals = {
                 "backend_id": backend.id,
                 "dedup_key": ev["dedup_key"][:255],
@@ -136,9 +137,9 @@ class SyncEvent(models.Model):
                 "backend_id": backend.id,
                 "dedup_key": "body:" + body_hash(raw),
                 "headers": kept,
-                "body": raw.decode("utf-8", errors="replace"),
+                "body": _pg_text(raw.decode("utf-8", errors="replace")),
                 "state": "rejected",
-                "reason": reason,
+                "reason": _pg_text(reason),
             }
         )
 
@@ -181,3 +182,8 @@ class SyncEvent(models.Model):
 
 def _json(data):
     return json.dumps(data, default=str)
+
+
+def _pg_text(value):
+    """PostgreSQL text cannot hold NUL characters: a remote's string can (it becomes U+FFFD)."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value

@@ -226,13 +226,24 @@ class SyncBackend(models.Model):
         if not isinstance(data, list) or not data:
             raise PayloadError("HubSpot webhooks carry a non-empty JSON array of events")
         events = []
+        portal = self.hubspot_portal_id
         for item in data:
             if not isinstance(item, dict) or item.get("objectId") in (None, ""):
                 raise PayloadError("each HubSpot event needs an objectId")
+            # an app's secret signs the deliveries of every portal that installed it
+            if portal and str(item.get("portalId")) != portal:
+                raise PayloadError(
+                    f"event of HubSpot portal {str(item.get('portalId'))[:20]}, but this backend "
+                    f"is portal {portal}"
+                )
             event_type = str(item.get("subscriptionType") or item.get("eventType") or "")
             if "." not in event_type:
                 raise PayloadError(f"event without subscriptionType: {str(item)[:200]}")
             prefix = event_type.split(".", 1)[0].lower()
+            if event_type.endswith(".merge") and not isinstance(
+                item.get("mergedObjectIds") or [], list
+            ):
+                raise PayloadError("a HubSpot merge event's mergedObjectIds must be a list of ids")
             events.append(
                 {
                     # HubSpot: eventId "is not guaranteed to be unique"
