@@ -240,9 +240,7 @@ class SyncBackend(models.Model):
             if "." not in event_type:
                 raise PayloadError(f"event without subscriptionType: {str(item)[:200]}")
             prefix = event_type.split(".", 1)[0].lower()
-            if event_type.endswith(".merge") and not isinstance(
-                item.get("mergedObjectIds") or [], list
-            ):
+            if event_type.endswith(".merge") and not _ids_or_id(item.get("mergedObjectIds")):
                 raise PayloadError("a HubSpot merge event's mergedObjectIds must be a list of ids")
             events.append(
                 {
@@ -552,3 +550,12 @@ def _number(value):
         return float(value)
     except (TypeError, ValueError) as exc:
         raise PayloadError(f"HubSpot sent {value!r} where a number belongs") from exc
+
+
+def _ids_or_id(value):
+    """True for what HubSpot may send as mergedObjectIds: nothing, one id (a number or a
+    string), or a list of ids; False for anything else (objects, nested lists, booleans)."""
+    if value is None or value == "":
+        return True
+    values = value if isinstance(value, list) else [value]
+    return all(isinstance(v, int | str) and not isinstance(v, bool) for v in values)
