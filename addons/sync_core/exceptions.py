@@ -26,7 +26,17 @@ class SyncError(Exception):
     category = "remote"
     retryable = False
 
-    def __init__(self, message, *, category=None, pattern=None, res_model=None, res_id=None):
+    def __init__(
+        self,
+        message,
+        *,
+        category=None,
+        pattern=None,
+        res_model=None,
+        res_id=None,
+        external_id=None,
+        remote_object=None,
+    ):
         super().__init__(message)
         self.message = message
         if category:
@@ -36,6 +46,10 @@ class SyncError(Exception):
         self.pattern = pattern or message
         self.res_model = res_model
         self.res_id = res_id
+        # The remote record the problem is about (e.g. the PSA user that has no employee): the
+        # exception's "link a record" binds it, then retries.
+        self.external_id = external_id
+        self.remote_object = remote_object
 
 
 class RetryableSyncError(SyncError):

@@ -86,6 +86,8 @@ class SyncException(models.Model):
         }
         if getattr(exc, "res_model", None) and exc.res_id:
             common.update(res_model=exc.res_model, res_id=exc.res_id)
+        if getattr(exc, "external_id", None):
+            common.update(external_id=exc.external_id, remote_object=exc.remote_object)
         if existing:
             existing.write({**common, "occurrences": existing.occurrences + 1})
             return existing

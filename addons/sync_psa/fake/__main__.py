@@ -1,0 +1,76 @@
+"""Serve the Kantata OX fake in the foreground.
+
+``python addons/sync_psa/fake --port 8992 --token kantata-demo --seed demo``
+(or ``python -m fake`` from ``addons/sync_psa``).
+"""
+
+import argparse
+import logging
+import os
+import runpy
+import sys
+import threading
+
+_logger = logging.getLogger("kantata_fake")
+
+# The demo's won HubSpot deal creates the project "Acme Robotics - Warehouse automation" in Odoo;
+# its workspace in Kantata carries the same title, so the match rule binds them.
+DEMO_WORKSPACE = "Acme Robotics - Warehouse automation"
+DEMO_PEOPLE = (
+    ("Mitchell Admin", "admin@yourcompany.example.com"),
+    ("Priya Consultant", "priya.consultant@example.com"),
+)
+
+
+def seed_demo(fake):
+    """A workspace with approved and unapproved time and one approved expense."""
+    users = [fake.add_user(name, email) for name, email in DEMO_PEOPLE]
+    workspace = fake.add_workspace(DEMO_WORKSPACE, price_in_cents=1250000, currency="EUR")
+    for minutes, approved, who, notes in (
+        (240, True, 0, "Site survey"),
+        (480, True, 1, "Robot cell programming"),
+        (90, False, 1, "Waiting for approval"),
+    ):
+        fake.add_time_entry(
+            workspace["id"],
+            users[who]["id"],
+            minutes,
+            approved=approved,
+            notes=notes,
+            currency="EUR",
+            rate_in_cents=12000,
+        )
+    fake.add_expense(
+        workspace["id"], users[1]["id"], 18450, notes="Train to Brussels", currency="EUR"
+    )
+    return workspace
+
+
+def main(argv=None):
+    from .server import KantataFake
+
+    parser = argparse.ArgumentParser(prog="kantata-fake", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8992)
+    parser.add_argument("--token", default="kantata-demo", help="OAuth bearer token")
+    parser.add_argument("--seed", choices=("demo", "none"), default="demo")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    fake = KantataFake(token=args.token)
+    if args.seed == "demo":
+        seed_demo(fake)
+    base_url = fake.start(args.port)
+    _logger.info("Kantata OX fake on %s (bearer token %s)", base_url, args.token)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        _logger.info("stopping")
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    if __package__:
+        main()
+    else:  # run as a folder or a file: import it as the package ``fake``, then run that
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        runpy.run_module("fake", run_name="__main__", alter_sys=True)

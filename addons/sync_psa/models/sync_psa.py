@@ -1,0 +1,761 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Vendor-neutral PSA workflows on sync_core.
+
+Approved time -> timesheet lines on the project's sale order line (sale_timesheet invoices
+them); approved expenses -> hr.expense (re-invoiced to the customer's order where the product
+says so); PSA people -> employees by work email; reversal rules that never change invoiced
+data silently; a parking lot (one exception per missing employee) whose retry imports the
+waiting records.  A PSA adapter only translates its vendor's records to the canonical shapes
+of ``psa.py``; this model never reads a vendor's field names.
+"""
+
+import json
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+
+from odoo.addons.sync_core.exceptions import ConflictError, MissingReferenceError
+from odoo.addons.sync_core.hashing import payload_hash
+from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT
+
+from .. import psa
+from .account_analytic_line import PSA_WRITE
+
+_logger = logging.getLogger(__name__)
+
+# PSA object -> what it becomes in Odoo
+TARGETS = {
+    psa.TIME: {
+        "model": "account.analytic.line",
+        "id_field": "psa_entry_id",
+        "label": "time entry",
+    },
+    psa.EXPENSES: {
+        "model": "hr.expense",
+        "id_field": "psa_expense_id",
+        "label": "expense",
+    },
+}
+# How long the PSA keeps its change feed (Kantata: 9 days), minus a safety margin.
+FEED_RETENTION = timedelta(days=9) - timedelta(hours=1)
+# Re-read this much of the feed again (events are generated with a lag, out of order).
+FEED_LOOKBACK = timedelta(minutes=10)
+STATS = ("created", "updated", "unchanged", "identical", "older", "reversed", "skipped")
+
+
+class SyncPsa(models.AbstractModel):
+    _name = "sync.psa"
+    _description = "PSA workflows (time, expenses, people)"
+
+    # ------------------------------------------------------------------ scheduling
+    @api.model
+    def _schedule(self, backend):
+        """The change feed when enabled (it falls back to the filtered lists on a gap), else
+        the filtered lists; the write-back of references after them."""
+        Job = self.env["sync.job"]
+        if backend.psa_event_feed:
+            Job._enqueue(backend, "psa_events", payload={}, identity_key="psa:events")
+        else:
+            for object_name in psa.IMPORTED:
+                Job._enqueue(
+                    backend,
+                    "psa_pull",
+                    payload={"object": object_name},
+                    identity_key=f"pull:{object_name}",
+                )
+        Job._enqueue(backend, "psa_writeback", payload={}, identity_key="psa:writeback")
+
+    @api.model
+    def _import_job_values(self, object_name, external_id):
+        """A feed change of an imported PSA object -> a batched re-read of its current state."""
+        if object_name not in psa.IMPORTED:
+            return None
+        return {
+            "kind": "psa_import",
+            "identity_key": f"psa:import:{object_name}:{external_id}",
+            "batch_key": f"psa:import:{object_name}",
+            "payload": {"object": object_name, "ids": [external_id]},
+        }
+
+    # ------------------------------------------------------------------ job handlers
+    @api.model
+    def _job_psa_pull(self, job):
+        """Filtered-list pull (updated_after, pages of 200) through the engine's watermark
+        pull; with ``sweep``, bound records the lists no longer show are read by id, so a
+        deletion missed while the feed had a gap is found too."""
+        backend = job.backend_id
+        object_name = job.payload["object"]
+        adapter = backend._get_adapter()
+        waiting = {}
+
+        def apply_page(page):
+            return self._apply(backend, object_name, page, job, adapter, waiting)
+
+        stats = backend._pull(object_name, job=job, apply_page=apply_page)
+        if job.payload.get("sweep"):
+            stats["sweep"] = self._sweep_deleted(backend, object_name, job, adapter, waiting)
+        stats["waiting"] = self._park(backend, object_name, waiting)
+        return stats
+
+    @api.model
+    def _job_psa_import(self, jobs):
+        """Re-read records by id (feed changes, or records waiting for a reference) and apply
+        their current state: ids the PSA no longer returns were deleted."""
+        job = jobs[:1]
+        backend = job.backend_id
+        object_name = job.payload["object"]
+        ids = list(dict.fromkeys(str(i) for j in jobs for i in j.payload["ids"]))
+        adapter = backend._get_adapter()
+        records = adapter.read_batch(object_name, ids)
+        backend._note_rate_limit(adapter)
+        found = {r["id"] for r in records}
+        records += [
+            {"id": i, "updated_at": None, "archived": True, "data": {}}
+            for i in ids
+            if i not in found
+        ]
+        waiting = {}
+        stats = self._apply(backend, object_name, records, job, adapter, waiting)
+        cause = job.payload.get("waiting")
+        if cause and cause in waiting:
+            info = waiting.pop(cause)
+            self._park(backend, object_name, waiting)
+            raise MissingReferenceError(
+                info["message"],
+                pattern=info["pattern"],
+                external_id=info["external_id"],
+                remote_object=info["remote_object"],
+            )
+        stats["waiting"] = self._park(backend, object_name, waiting)
+        stats["jobs"] = len(jobs)
+        return stats
+
+    @api.model
+    def _job_psa_events(self, job):
+        """The change feed: events since the cursor are stored once each in the inbox (the
+        feed repeats and reorders them) and become batched re-reads.  When the cursor is older
+        than the feed keeps (first run, or a gap), the filtered lists are pulled instead."""
+        backend = job.backend_id
+        wm = backend._watermark("subscribed_events")
+        now = fields.Datetime.now()
+        Job = self.env["sync.job"]
+        if not wm.cursor_stamp or wm.cursor_stamp < now - FEED_RETENTION:
+            for object_name in psa.IMPORTED:
+                Job._enqueue(
+                    backend,
+                    "psa_pull",
+                    payload={"object": object_name, "sweep": bool(wm.cursor_stamp)},
+                    identity_key=f"pull:{object_name}",
+                )
+            gap = wm.cursor_stamp
+            wm.write(
+                {
+                    "cursor_stamp": now,
+                    "last_run_at": now,
+                    "last_success_at": now,
+                    "last_stats": json.dumps({"fallback": True}),
+                }
+            )
+            return {"fallback": "filtered lists", "gap_since": str(gap or "never")}
+        adapter = backend._get_adapter()
+        since = wm.cursor_stamp - FEED_LOOKBACK
+        last = wm.cursor_stamp
+        totals = {"events": 0, "stored": 0, "duplicates": 0}
+        for changes in adapter.iter_events(since, psa.IMPORTED):
+            backend._note_rate_limit(adapter)
+            events = [
+                {
+                    "dedup_key": f"event:{c['event_id']}",
+                    "event_type": "deleted" if c["deleted"] else "changed",
+                    "object_name": c["object"],
+                    "external_id": c["id"],
+                    "payload": {**c, "created_at": str(c["created_at"])},
+                }
+                for c in changes
+            ]
+            stored, duplicates = self.env["sync.event"]._store(backend, events, {})
+            totals["events"] += len(events)
+            totals["stored"] += stored
+            totals["duplicates"] += duplicates
+            stamps = [c["created_at"] for c in changes if c["created_at"]]
+            if stamps:
+                last = max(last, *stamps)
+        wm.write(
+            {
+                "cursor_stamp": last,
+                "last_run_at": now,
+                "last_success_at": now,
+                "last_stats": json.dumps(totals),
+                "last_error": False,
+            }
+        )
+        totals["remote_calls"] = adapter.calls
+        return totals
+
+    @api.model
+    def _job_psa_writeback(self, job):
+        """Mark each imported PSA record with its Odoo record and, once invoiced, the invoice
+        number (external references); only what changed since the last send is sent."""
+        backend = job.backend_id
+        adapter = None
+        sent = 0
+        for object_name, target in TARGETS.items():
+            bindings = (
+                self.env["sync.binding"]
+                .sudo()
+                .search(
+                    [
+                        ("backend_id", "=", backend.id),
+                        ("res_model", "=", target["model"]),
+                        ("remote_object", "=", object_name),
+                        ("active", "=", True),
+                    ]
+                )
+            )
+            records = self.env[target["model"]].sudo().browse(bindings.mapped("res_id")).exists()
+            by_id = {r.id: r for r in records}
+            for binding in bindings:
+                record = by_id.get(binding.res_id)
+                if not record:
+                    continue
+                invoice = self._locking_document(object_name, record)
+                message = invoice.name if invoice and invoice._name == "account.move" else ""
+                status = "invoiced" if invoice else "imported"
+                digest = payload_hash([record.id, message, status])
+                if digest == binding.export_hash:
+                    continue
+                adapter = adapter or backend._get_adapter()
+                adapter.write_reference(
+                    object_name,
+                    binding.external_id,
+                    target["model"],
+                    record.id,
+                    message=message or None,
+                    status=status,
+                )
+                binding.export_hash = digest
+                sent += 1
+        return {"sent": sent, "remote_calls": adapter.calls if adapter else 0}
+
+    # ------------------------------------------------------------------ applying records
+    @api.model
+    def _apply(self, backend, object_name, records, job, adapter, waiting):
+        """Apply one page of PSA records (approval gate, reversal rules, references);
+        records that wait for an employee or a project are added to `waiting`."""
+        target = TARGETS[object_name]
+        Model = self.env[target["model"]].with_context(
+            **{
+                PSA_WRITE: True,
+                NO_EXPORT: True,
+                "tracking_disable": True,
+                "mail_create_nolog": True,
+                "mail_notrack": True,
+            }
+        )
+        Binding = self.env["sync.binding"].sudo()
+        records = psa.latest_per_id(records)
+        bindings = Binding._for_external_ids(
+            backend, target["model"], [r["id"] for r in records], object_name
+        )
+        live = [r for r in records if psa.is_live(r)]
+        employees = self._employees(backend, [r["data"]["person"] for r in live])
+        projects = self._projects(backend, {r["data"]["project_ref"] for r in live}, adapter, job)
+        stats = dict.fromkeys(STATS, 0)
+        now = fields.Datetime.now()
+        creates = []
+        for rec in records:
+            data = rec.get("data") or {}
+            binding = bindings.get(rec["id"])
+            digest = payload_hash([data, bool(rec.get("archived"))])
+            record = Model.browse()
+            if binding and binding.active and binding.res_id:
+                record = Model.browse(binding.res_id).exists()
+            if binding and binding.payload_hash == digest and (record or not psa.is_live(rec)):
+                stats["identical"] += 1
+                continue
+            if (
+                binding
+                and binding.remote_updated_at
+                and rec.get("updated_at")
+                and rec["updated_at"] < binding.remote_updated_at
+            ):
+                stats["older"] += 1
+                continue
+            binding_vals = {
+                "payload_hash": digest,
+                "remote_updated_at": rec.get("updated_at") or now,
+                "last_sync_at": now,
+            }
+            if not psa.is_live(rec):
+                if record:
+                    if self._refuse_change(backend, object_name, rec, record):
+                        stats["conflicts"] = stats.get("conflicts", 0) + 1
+                        continue
+                    record.unlink()
+                    stats["reversed"] += 1
+                else:
+                    stats["skipped"] += 1
+                if binding:
+                    binding.write({**binding_vals, "active": False})
+                continue
+            employee = employees.get(data["person"]["id"])
+            project = projects.get(data["project_ref"])
+            if not employee or not project:
+                self._wait(waiting, object_name, rec, employee, project)
+                continue
+            vals = getattr(self, f"_{object_name}_vals")(backend, data, employee, project)
+            if record:
+                changed = {k: v for k, v in vals.items() if _differs(record, k, v)}
+                if not changed:
+                    stats["unchanged"] += 1
+                elif self._refuse_change(backend, object_name, rec, record):
+                    stats["conflicts"] = stats.get("conflicts", 0) + 1
+                    continue
+                else:
+                    record.write(changed)
+                    stats["updated"] += 1
+                binding.write(binding_vals)
+                continue
+            creates.append((rec, binding, binding_vals, vals))
+        if creates:
+            created = Model.create([vals for _r, _b, _bv, vals in creates])
+            new_bindings = []
+            for (rec, binding, binding_vals, _v), record in zip(creates, created, strict=True):
+                binding_vals.update(res_id=record.id, active=True)
+                if binding:
+                    binding.write(binding_vals)
+                else:
+                    new_bindings.append(
+                        {
+                            **binding_vals,
+                            "backend_id": backend.id,
+                            "res_model": target["model"],
+                            "remote_object": object_name,
+                            "external_id": rec["id"],
+                        }
+                    )
+            Binding.create(new_bindings)
+            stats["created"] += len(created)
+        return stats
+
+    def _refuse_change(self, backend, object_name, rec, record):
+        """Invoiced (or posted) data is never changed: one finance exception showing the
+        invoice, the record flagged for reconciliation.  Returns True when refused."""
+        document = self._locking_document(object_name, record)
+        if not document:
+            return False
+        target = TARGETS[object_name]
+        verb = psa.change_verb(rec)
+        what = f"{backend.name} {target['label']} {rec['id']} ({record.display_name})"
+        if document._name == "account.move":
+            where = f"invoice {document.name}"
+            fix = "issue a credit note, or restore the entry in the PSA"
+        else:
+            where = f"posted expense {document.display_name}"
+            fix = "reverse its journal entry, or restore the expense in the PSA"
+        exc = ConflictError(
+            f"{what} was {verb} in the PSA after it was billed on {where}: nothing was changed "
+            f"in Odoo; {fix}",
+            pattern=f"{target['label']} {verb} in the PSA after invoicing",
+            res_model=document._name,
+            res_id=document.id,
+        )
+        self.env["sync.exception"]._open(
+            backend,
+            exc,
+            external_id=rec["id"],
+            remote_object=object_name,
+            payload_text=json.dumps(rec, indent=2, sort_keys=True, default=str),
+        )
+        state = {
+            "time_entries": {
+                "deleted": "deleted_after_invoice",
+                "unapproved": "revoked_after_invoice",
+                "edited": "changed_after_invoice",
+            },
+            "expenses": {
+                "deleted": "revoked_after_posting",
+                "unapproved": "revoked_after_posting",
+                "edited": "changed_after_posting",
+            },
+        }[object_name][verb]
+        vals = {"psa_state": state}
+        if object_name == psa.TIME:
+            vals["psa_approved"] = verb == "edited"
+        record.write(vals)
+        return True
+
+    @api.model
+    def _locking_document(self, object_name, record):
+        """The document that bills the record (a posted invoice of the timesheet, the journal
+        entry of a posted expense), or None."""
+        if object_name == psa.TIME:
+            invoice = record.sudo().timesheet_invoice_id
+            return invoice if invoice and invoice.state != "cancel" else None
+        if record.state in ("posted", "in_payment", "paid"):
+            return record.sudo().account_move_id or record
+        return None
+
+    # ------------------------------------------------------------------ values
+    def _time_entries_vals(self, backend, data, employee, project):
+        vals = {
+            "psa_backend_id": backend.id,
+            "psa_approved": True,
+            "psa_state": "synced",
+            "project_id": project.id,
+            "employee_id": employee.id,
+            "date": fields.Date.to_date(data["date"]),
+            "unit_amount": psa.hours(data["minutes"]),
+            "name": data.get("description") or "/",
+            "psa_bill_rate_cents": data.get("bill_rate_cents") or 0,
+            "psa_cost_rate_cents": data.get("cost_rate_cents") or 0,
+            "psa_currency_id": self._currency(data.get("currency")).id,
+        }
+        if not data.get("billable"):
+            vals["so_line"] = False
+        return vals
+
+    def _expenses_vals(self, backend, data, employee, project):
+        currency = self._currency(data.get("currency"))
+        if not currency:
+            raise MissingReferenceError(
+                f"currency {data.get('currency')} of a PSA expense is not known in Odoo",
+                pattern=f"missing currency {data.get('currency')}",
+            )
+        product = self._expense_product(backend, data.get("category"))
+        vals = {
+            "psa_backend_id": backend.id,
+            "psa_state": "synced",
+            "name": data.get("description") or data.get("category") or "/",
+            "employee_id": employee.id,
+            "product_id": product.id,
+            "date": fields.Date.to_date(data["date"]),
+            "currency_id": currency.id,
+            "total_amount_currency": psa.amount(data["amount_cents"], currency.decimal_places),
+            "payment_mode": "own_account" if data.get("reimbursable") else "company_account",
+            "company_id": backend.company_id.id,
+        }
+        if project.account_id:
+            vals["analytic_distribution"] = {str(project.account_id.id): 100}
+        order = project.sudo().sale_line_id.order_id
+        if data.get("billable") and order and product.expense_policy in ("sales_price", "cost"):
+            vals["sale_order_id"] = order.id
+        return vals
+
+    def _currency(self, code):
+        if not code:
+            return self.env["res.currency"]
+        return (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", code.upper())], limit=1)
+        )
+
+    def _expense_product(self, backend, category):
+        Product = self.env["product.product"]
+        product = Product.browse()
+        if category:
+            product = Product.search(
+                [("can_be_expensed", "=", True), ("name", "=ilike", category.strip())], limit=1
+            )
+        return (
+            product
+            or backend.psa_expense_product_id
+            or self.env.ref("hr_expense.product_product_no_cost")
+        )
+
+    # ------------------------------------------------------------------ references
+    @api.model
+    def _employees(self, backend, persons):
+        """{person id: hr.employee}: the bound employee, else the one employee whose work
+        email is the person's (then bound, so a later email change keeps the link)."""
+        Binding = self.env["sync.binding"].sudo()
+        Employee = self.env["hr.employee"].sudo().with_context(active_test=True)
+        persons = {p["id"]: p for p in persons if p.get("id")}
+        found = {}
+        bindings = Binding._for_external_ids(backend, "hr.employee", persons, psa.PEOPLE)
+        for person_id, binding in bindings.items():
+            employee = Employee.browse(binding.res_id).exists() if binding.active else None
+            if employee:
+                found[person_id] = employee
+        by_email = {}
+        for person_id, person in persons.items():
+            if person_id not in found and person.get("email") and person_id not in bindings:
+                by_email.setdefault(person["email"].lower(), []).append(person_id)
+        if by_email:
+            domain = Domain.OR([Domain("work_email", "=ilike", email) for email in by_email])
+            domain &= Domain("company_id", "in", [backend.company_id.id, False])
+            candidates = {}
+            for employee in Employee.search(domain):
+                candidates.setdefault((employee.work_email or "").strip().lower(), []).append(
+                    employee
+                )
+            bound = set(
+                Binding.search(
+                    [
+                        ("backend_id", "=", backend.id),
+                        ("res_model", "=", "hr.employee"),
+                        ("res_id", "in", [e.id for es in candidates.values() for e in es]),
+                    ]
+                ).mapped("res_id")
+            )
+            new = []
+            for email, person_ids in by_email.items():
+                matches = candidates.get(email, [])
+                if len(matches) != 1 or matches[0].id in bound or len(person_ids) != 1:
+                    continue
+                found[person_ids[0]] = matches[0]
+                new.append(
+                    {
+                        "backend_id": backend.id,
+                        "res_model": "hr.employee",
+                        "res_id": matches[0].id,
+                        "remote_object": psa.PEOPLE,
+                        "external_id": person_ids[0],
+                        "last_sync_at": fields.Datetime.now(),
+                    }
+                )
+            Binding.create(new)
+        return found
+
+    @api.model
+    def _projects(self, backend, refs, adapter, job):
+        """{project ref: project.project}: bound projects; unknown workspaces are read and
+        applied through the backend's workspace mapping (match rule, else a new project)."""
+        refs = {r for r in refs if r}
+        Binding = self.env["sync.binding"].sudo()
+        bindings = Binding._for_external_ids(backend, "project.project", refs, psa.PROJECTS)
+        missing = sorted(r for r in refs if r not in bindings or not bindings[r].active)
+        if missing:
+            mapping = self.env["sync.mapping"].search(
+                [("backend_id", "=", backend.id), ("remote_object", "=", psa.PROJECTS)], limit=1
+            )
+            if mapping:
+                mapping._apply_page(adapter.read_batch(psa.PROJECTS, missing), job=job)
+                bindings = Binding._for_external_ids(
+                    backend, "project.project", refs, psa.PROJECTS
+                )
+        projects = self.env["project.project"].browse(
+            [b.res_id for b in bindings.values() if b.active]
+        )
+        existing = {p.id: p for p in projects.exists()}
+        return {
+            ref: existing[b.res_id]
+            for ref, b in bindings.items()
+            if b.active and b.res_id in existing
+        }
+
+    # ------------------------------------------------------------------ waiting records
+    @api.model
+    def _wait(self, waiting, object_name, rec, employee, project):
+        data = rec["data"]
+        person = data["person"]
+        if not employee:
+            cause = f"user:{person['id']}"
+            who = person.get("name") or person["id"]
+            email = person.get("email") or "(no email in the PSA)"
+            entry = waiting.setdefault(
+                cause,
+                {
+                    "records": [],
+                    "external_id": person["id"],
+                    "remote_object": psa.PEOPLE,
+                    "res_model": "hr.employee",
+                    "pattern": f"employee missing for {email}",
+                    "head": f"{who} <{email}> has no Odoo employee (no employee has the work "
+                    f"email {email})",
+                    "fix": "link an employee (or set its work email), then retry",
+                },
+            )
+        else:
+            cause = f"project:{data['project_ref']}"
+            entry = waiting.setdefault(
+                cause,
+                {
+                    "records": [],
+                    "external_id": data["project_ref"],
+                    "remote_object": psa.PROJECTS,
+                    "res_model": "project.project",
+                    "pattern": "project missing for a PSA workspace",
+                    "head": f"PSA project {data['project_ref']} is not linked to an Odoo project",
+                    "fix": "link a project, then retry",
+                },
+            )
+        entry["records"].append(rec)
+        entry["message"] = (
+            f"{entry['head']}: {psa.waiting_summary(object_name, entry['records'])} waiting to "
+            f"be imported; {entry['fix']}."
+        )
+
+    @api.model
+    def _park(self, backend, object_name, waiting):
+        """One job per missing reference holds the waiting records: it fails with one
+        exception naming the person (or project) and what waits; linking the record and
+        retrying imports them.  New waiting records join the same job (re-run to refresh the
+        exception's figures)."""
+        Job = self.env["sync.job"].sudo()
+        count = 0
+        for cause, info in waiting.items():
+            ids = [r["id"] for r in info["records"]]
+            count += len(ids)
+            identity = f"psa:wait:{object_name}:{cause}"
+            job = Job.search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("kind", "=", "psa_import"),
+                    ("identity_key", "=", identity),
+                    ("state", "in", ("pending", "failed")),
+                ],
+                order="id desc",
+                limit=1,
+            )
+            if job:
+                merged = sorted(set(job.payload["ids"]) | set(ids), key=_id_key)
+                if merged != job.payload["ids"]:
+                    job.payload = {**job.payload, "ids": merged}
+                    if job.state == "failed":
+                        job.action_requeue()
+                continue
+            Job._enqueue(
+                backend,
+                "psa_import",
+                payload={"object": object_name, "ids": sorted(ids, key=_id_key), "waiting": cause},
+                identity_key=identity,
+                res_model=info["res_model"],
+                name=f"{backend.name}: {info['head']}"[:200],
+            )
+        return count
+
+    @api.model
+    def _sweep_deleted(self, backend, object_name, job, adapter, waiting):
+        """Bound records the PSA no longer returns by id were deleted while the feed had a
+        gap (the filtered lists never show deleted records)."""
+        bindings = (
+            self.env["sync.binding"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("res_model", "=", TARGETS[object_name]["model"]),
+                    ("remote_object", "=", object_name),
+                    ("active", "=", True),
+                ]
+            )
+        )
+        ids = bindings.mapped("external_id")
+        found = {r["id"] for r in adapter.read_batch(object_name, ids)} if ids else set()
+        gone = [
+            {"id": i, "updated_at": None, "archived": True, "data": {}}
+            for i in ids
+            if i not in found
+        ]
+        if not gone:
+            return 0
+        self._apply(backend, object_name, gone, job, adapter, waiting)
+        return len(gone)
+
+    # ------------------------------------------------------------------ set-up
+    @api.model
+    def _create_default_mappings(self, backends):
+        """Projects <-> workspaces: pushed through the outbox (name; the Odoo id marks the
+        workspace so a retried create finds it), status and budget pulled back; existing
+        workspaces bind to projects of the same name."""
+        Mapping = self.env["sync.mapping"]
+        created = Mapping.browse()
+        for backend in backends:
+            if Mapping.search_count(
+                [("backend_id", "=", backend.id), ("remote_object", "=", psa.PROJECTS)]
+            ):
+                continue
+            created |= Mapping.create(
+                {
+                    "name": f"{backend.name}: projects",
+                    "backend_id": backend.id,
+                    "remote_object": psa.PROJECTS,
+                    "res_model": "project.project",
+                    "delete_policy": "binding",
+                    "export_create": True,
+                    "export_domain": "[('allow_timesheets', '=', True)]",
+                    "line_ids": [
+                        _line("name", "name", owner="odoo", direction="both"),
+                        _line("_odoo_ref", "id", owner="odoo", direction="export"),
+                        _line("status", "psa_status"),
+                        _line("budget_cents", "psa_budget_cents", "int"),
+                        _line("budget_used_cents", "psa_budget_used_cents", "int"),
+                        _line("currency", "psa_currency"),
+                    ],
+                    "match_ids": [
+                        (
+                            0,
+                            0,
+                            {
+                                "remote_field": "name",
+                                "odoo_field": "name",
+                                "method": "iexact",
+                                "sequence": 1,
+                            },
+                        )
+                    ],
+                }
+            )
+        return created
+
+    @api.model
+    def _demo_setup(self, base_url, token="kantata-demo"):
+        """Sandbox Kantata backend on its fake (``python addons/sync_psa/fake --port 8992
+        --token kantata-demo --seed demo``): mappings, and a first sync enqueued."""
+        Backend = self.env["sync.backend"]
+        url = base_url.rstrip("/")
+        if not url.endswith("/api/v1"):
+            url += "/api/v1"
+        backend = Backend.search(
+            [("kind", "=", "kantata"), ("base_url", "=", url), ("sandbox", "=", True)], limit=1
+        )
+        if not backend:
+            backend = Backend.create(
+                {
+                    "name": "Kantata sandbox",
+                    "kind": "kantata",
+                    "sandbox": True,
+                    "base_url": url,
+                    "kantata_access_token": token,
+                }
+            )
+        self._create_default_mappings(backend)
+        self.env["sync.job"]._enqueue(
+            backend, "pull", payload={"object": psa.PROJECTS}, identity_key="pull:workspaces"
+        )
+        self._schedule(backend)
+        return backend
+
+
+def _line(remote, odoo, transform="str", owner="remote", direction="import"):
+    return (
+        0,
+        0,
+        {
+            "remote_field": remote,
+            "odoo_field": odoo,
+            "transform": transform,
+            "owner": owner,
+            "direction": direction,
+        },
+    )
+
+
+def _id_key(value):
+    return (len(str(value)), str(value))
+
+
+def _differs(record, fname, value):
+    field = record._fields[fname]
+    current = record[fname]
+    if field.type == "many2one":
+        return current.id != (value or False)
+    if field.type in ("float", "monetary"):
+        return abs((current or 0.0) - (value or 0.0)) > 1e-6
+    if field.type == "json":
+        return (current or {}) != (value or {})
+    return (current or False) != (value or False)
