@@ -30,7 +30,7 @@ def check_locked(records, vals, locked, what):
     the PSA_WRITE context)."""
     if records.env.context.get(PSA_WRITE):
         return
-    touched = sorted(set(vals) & locked)
+    touched = sorted(set(vals or ()) & locked)
     synced = records.filtered("psa_backend_id")
     if synced and (touched or vals is None):
         names = ", ".join(synced[:3].mapped("display_name"))

@@ -306,6 +306,7 @@ class SyncPsa(models.AbstractModel):
                 self._wait(waiting, object_name, rec, employee, project)
                 continue
             vals = getattr(self, f"_{object_name}_vals")(backend, data, employee, project)
+            vals[target["id_field"]] = rec["id"]
             if record:
                 changed = {k: v for k, v in vals.items() if _differs(record, k, v)}
                 if not changed:
@@ -615,6 +616,10 @@ class SyncPsa(models.AbstractModel):
                 merged = sorted(set(job.payload["ids"]) | set(ids), key=_id_key)
                 if merged != job.payload["ids"]:
                     job.payload = {**job.payload, "ids": merged}
+                    # the exception's retry runs its payload: keep it the job's
+                    job.exception_ids.filtered(lambda e: e.state == "open").payload_text = (
+                        json.dumps(job.payload, indent=2, sort_keys=True, default=str)
+                    )
                     if job.state == "failed":
                         job.action_requeue()
                 continue
