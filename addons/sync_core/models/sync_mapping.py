@@ -423,7 +423,8 @@ class SyncMapping(models.Model):
                     keys.setdefault(key, []).append(rec["id"])
             if not keys:
                 continue
-            column = SQL.identifier(Model._table, rule.odoo_field)
+            # translated fields are jsonb: compare their value in the current language
+            column = Model._field_to_sql(Model._table, rule.odoo_field)
             if rule.method == "email_domain":
                 where = SQL("lower(%s) LIKE ANY(%s)", column, [f"%{k}%" for k in keys])
             elif rule.method == "iexact":

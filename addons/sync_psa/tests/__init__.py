@@ -1,2 +1,4 @@
 from . import test_install
 from . import test_time
+from . import test_expenses
+from . import test_projects
