@@ -2,3 +2,5 @@ from . import test_install
 from . import test_time
 from . import test_expenses
 from . import test_projects
+from . import test_events
+from . import test_adapter
