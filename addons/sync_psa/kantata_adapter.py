@@ -29,10 +29,16 @@ OBJECTS = {
     "expenses": ("expenses", "user"),
     "workspaces": ("workspaces", ""),
     "users": ("users", ""),
+    "stories": ("stories", ""),
 }
 # canonical workspace field -> Kantata field, for writes
 OUT_FIELDS = {"name": "title"}
-EVENT_SUBJECTS = {"TimeEntry": "time_entries", "Expense": "expenses", "Workspace": "workspaces"}
+EVENT_SUBJECTS = {
+    "TimeEntry": "time_entries",
+    "Expense": "expenses",
+    "Workspace": "workspaces",
+    "Story": "stories",
+}
 SERVICE_NAME = "Odoo"
 
 
@@ -160,9 +166,7 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
                 continue
             values.setdefault("creator_role", "maven")
             if odoo_ref:
-                values["external_reference"] = self._reference_values(
-                    "project.project", odoo_ref
-                )
+                values["external_reference"] = self._reference_values("project.project", odoo_ref)
             body = self._request("POST", self._url("workspaces.json"), json={"workspace": values})
             written.append(self.results(body)[0]["id"])
         return written
@@ -216,7 +220,12 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
         [{"event_id", "created_at", "object", "id", "deleted"}] per page.  Kantata keeps 9
         days of events, possibly duplicated and out of order: the caller dedups and re-reads."""
         verbs = ("created", "updated", "deleted")
-        prefixes = {"time_entries": "time_entry", "expenses": "expense", "workspaces": "workspace"}
+        prefixes = {
+            "time_entries": "time_entry",
+            "expenses": "expense",
+            "workspaces": "workspace",
+            "stories": "story",
+        }
         types = ",".join(f"{prefixes[o]}:{v}" for o in objects for v in verbs)
         params = {"event_types": types, "order": "created_at:asc"}
         if created_after:
@@ -301,6 +310,14 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
             "budget_used_cents": raw.get("budget_used_in_cents"),
             "currency": raw.get("currency") or "",
             "archived": bool(raw.get("archived")),
+        }
+
+    def _to_stories(self, raw, body):
+        return {
+            "name": raw.get("title") or "",
+            "project_ref": str(raw.get("workspace_id") or ""),
+            "milestone": raw.get("story_type") == "milestone",
+            "completed": raw.get("state") == "completed",
         }
 
     def _to_users(self, raw, body):

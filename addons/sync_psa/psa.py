@@ -18,6 +18,10 @@ expense::
      "amount_cents": int, "currency": "USD", "category": str, "description": str,
      "billable": bool, "reimbursable": bool}
 
+milestone (a task of the PSA; only milestones are used)::
+
+    {"name": str, "project_ref": str, "milestone": bool, "completed": bool}
+
 workspace (project)::
 
     {"name": str, "status": str, "budget_cents": int|None, "budget_used_cents": int|None,
@@ -33,7 +37,8 @@ TIME = "time_entries"
 EXPENSES = "expenses"
 PROJECTS = "workspaces"
 PEOPLE = "users"
-IMPORTED = (TIME, EXPENSES)
+MILESTONES = "stories"
+IMPORTED = (TIME, EXPENSES, MILESTONES)
 
 
 def hours(minutes):

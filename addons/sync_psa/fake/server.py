@@ -396,16 +396,12 @@ class KantataFake:
                 records = [
                     r
                     for r in records
-                    if any(
-                        refs[x][key] == value for x in r.get("external_reference_ids", [])
-                    )
+                    if any(refs[x][key] == value for x in r.get("external_reference_ids", []))
                 ]
         field, _sep, direction = (params.get("order") or "id:asc").partition(":")
         if field not in ("id", "updated_at", "created_at", "date_performed"):
             raise ValueError(f"invalid order field {field}")
-        records.sort(
-            key=lambda r: (r.get(field) or "", int(r["id"])), reverse=direction == "desc"
-        )
+        records.sort(key=lambda r: (r.get(field) or "", int(r["id"])), reverse=direction == "desc")
         if collection == "subscribed_events" and self.shuffle_events:
             random.Random(len(records)).shuffle(records)
         if collection == "subscribed_events" and self.duplicate_events:
@@ -467,7 +463,7 @@ class KantataFake:
     def _external_reference(self, body):
         values = body.get("external_reference") or {}
         required = ("service_name", "service_model", "service_model_ref", "subject_id")
-        missing = [k for k in required + ("subject_type",) if not values.get(k)]
+        missing = [k for k in (*required, "subject_type") if not values.get(k)]
         if missing:
             raise ValueError(f"missing {', '.join(missing)}")
         collection = SUBJECT_COLLECTION.get(values["subject_type"])

@@ -94,7 +94,7 @@ class SyncPsa(models.AbstractModel):
             return self._apply(backend, object_name, page, job, adapter, waiting)
 
         stats = backend._pull(object_name, job=job, apply_page=apply_page)
-        if job.payload.get("sweep"):
+        if job.payload.get("sweep") and object_name in TARGETS:
             stats["sweep"] = self._sweep_deleted(backend, object_name, job, adapter, waiting)
         stats["waiting"] = self._park(backend, object_name, waiting)
         return stats
@@ -244,6 +244,8 @@ class SyncPsa(models.AbstractModel):
     def _apply(self, backend, object_name, records, job, adapter, waiting):
         """Apply one page of PSA records (approval gate, reversal rules, references);
         records that wait for an employee or a project are added to `waiting`."""
+        if object_name == psa.MILESTONES:
+            return self._apply_milestones(backend, records, job, adapter)
         target = TARGETS[object_name]
         Model = self.env[target["model"]].with_context(
             **{
@@ -339,6 +341,78 @@ class SyncPsa(models.AbstractModel):
                     )
             Binding.create(new_bindings)
             stats["created"] += len(created)
+        return stats
+
+    @api.model
+    def _apply_milestones(self, backend, records, job, adapter):
+        """A milestone completed in the PSA marks the Odoo milestone of the same name on the
+        workspace's project reached, so a milestone-billed order line becomes invoiceable;
+        un-completing it after its order line was invoiced is a finance exception (nothing
+        changes).  PSA milestones without an Odoo twin are skipped: billing terms are Odoo's."""
+        stats = {"reached": 0, "unreached": 0, "unchanged": 0, "skipped": 0, "conflicts": 0}
+        records = [r for r in psa.latest_per_id(records) if (r.get("data") or {}).get("milestone")]
+        Binding = self.env["sync.binding"].sudo()
+        bindings = Binding._for_external_ids(
+            backend, "project.milestone", [r["id"] for r in records], psa.MILESTONES
+        )
+        projects = self._projects(
+            backend, {r["data"]["project_ref"] for r in records}, adapter, job
+        )
+        Milestone = self.env["project.milestone"].with_context(
+            **{PSA_WRITE: True, NO_EXPORT: True, "tracking_disable": True}
+        )
+        for rec in records:
+            data = rec["data"]
+            binding = bindings.get(rec["id"])
+            milestone = Milestone.browse(binding.res_id if binding else []).exists()
+            project = projects.get(data["project_ref"])
+            if not milestone and project:
+                name = " ".join(data["name"].lower().split())
+                candidates = Milestone.search([("project_id", "=", project.id)]).filtered(
+                    lambda m, n=name: " ".join((m.name or "").lower().split()) == n
+                )
+                milestone = candidates[:1]
+                if milestone:
+                    Binding.create(
+                        {
+                            "backend_id": backend.id,
+                            "res_model": "project.milestone",
+                            "res_id": milestone.id,
+                            "remote_object": psa.MILESTONES,
+                            "external_id": rec["id"],
+                            "last_sync_at": fields.Datetime.now(),
+                        }
+                    )
+            if not milestone:
+                stats["skipped"] += 1
+                continue
+            reached = bool(data["completed"]) and not rec.get("archived")
+            if milestone.is_reached == reached:
+                stats["unchanged"] += 1
+                continue
+            line = milestone.sudo().sale_line_id
+            if not reached and line and line.qty_invoiced > 0:
+                invoice = line.invoice_lines.move_id.filtered(lambda m: m.state == "posted")[:1]
+                exc = ConflictError(
+                    f"{backend.name} milestone {rec['id']} ({milestone.name}) was re-opened in "
+                    f"the PSA after its order line {line.display_name} was invoiced"
+                    f"{' on ' + invoice.name if invoice else ''}: the milestone stays reached "
+                    "in Odoo; issue a credit note, or complete it again in the PSA",
+                    pattern="milestone re-opened in the PSA after invoicing",
+                    res_model=invoice._name if invoice else "sale.order.line",
+                    res_id=invoice.id if invoice else line.id,
+                )
+                self.env["sync.exception"]._open(
+                    backend,
+                    exc,
+                    external_id=rec["id"],
+                    remote_object=psa.MILESTONES,
+                    payload_text=json.dumps(rec, indent=2, sort_keys=True, default=str),
+                )
+                stats["conflicts"] += 1
+                continue
+            milestone.is_reached = reached
+            stats["reached" if reached else "unreached"] += 1
         return stats
 
     def _refuse_change(self, backend, object_name, rec, record):
@@ -535,9 +609,7 @@ class SyncPsa(models.AbstractModel):
             )
             if mapping:
                 mapping._apply_page(adapter.read_batch(psa.PROJECTS, missing), job=job)
-                bindings = Binding._for_external_ids(
-                    backend, "project.project", refs, psa.PROJECTS
-                )
+                bindings = Binding._for_external_ids(backend, "project.project", refs, psa.PROJECTS)
         projects = self.env["project.project"].browse(
             [b.res_id for b in bindings.values() if b.active]
         )
@@ -617,9 +689,9 @@ class SyncPsa(models.AbstractModel):
                 if merged != job.payload["ids"]:
                     job.payload = {**job.payload, "ids": merged}
                     # the exception's retry runs its payload: keep it the job's
-                    job.exception_ids.filtered(lambda e: e.state == "open").payload_text = (
-                        json.dumps(job.payload, indent=2, sort_keys=True, default=str)
-                    )
+                    job.exception_ids.filtered(
+                        lambda e: e.state == "open"
+                    ).payload_text = json.dumps(job.payload, indent=2, sort_keys=True, default=str)
                     if job.state == "failed":
                         job.action_requeue()
                 continue

@@ -4,3 +4,4 @@ from . import test_expenses
 from . import test_projects
 from . import test_events
 from . import test_adapter
+from . import test_milestones

@@ -79,7 +79,9 @@ class TestKantataAdapter(PsaCase):
         self.enqueue("psa_writeback", {}, "psa:writeback")
         self.run_jobs()
         (ref,) = self.fake.references_of("time_entries", entry["id"])
-        self.assertEqual((ref["external_status"], ref["external_message"]), ("invoiced", invoice.name))
+        self.assertEqual(
+            (ref["external_status"], ref["external_message"]), ("invoiced", invoice.name)
+        )
         sent = len(self.fake.calls("POST", "/external_references"))
         self.enqueue("psa_writeback", {}, "psa:writeback")
         self.run_jobs()

@@ -43,7 +43,9 @@ class TestEvents(PsaCase):
         result = json.loads(job.result)
         self.assertEqual(result["duplicates"], result["events"] - result["stored"])
         self.assertGreater(result["duplicates"], 0)
-        self.assertEqual(self.line_of(kept).unit_amount, 2.0, "the latest state, not the last event")
+        self.assertEqual(
+            self.line_of(kept).unit_amount, 2.0, "the latest state, not the last event"
+        )
         self.assertFalse(self.line_of(gone))
         self.assertFalse(self.line_of(revoked))
         self.assertEqual(self.line_of(new).unit_amount, 0.25)

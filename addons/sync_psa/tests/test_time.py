@@ -47,9 +47,7 @@ class TestTime(PsaCase):
         invoice = self.invoice_order()
         self.assertEqual(invoice.invoice_line_ids.quantity, 3.0)
         self.assertAlmostEqual(invoice.amount_untaxed, 300.0)
-        lines = self.env["account.analytic.line"].search(
-            [("psa_backend_id", "=", self.backend.id)]
-        )
+        lines = self.env["account.analytic.line"].search([("psa_backend_id", "=", self.backend.id)])
         self.assertEqual(lines.timesheet_invoice_id, invoice)
 
     def test_edited_hours_update_the_line(self):
