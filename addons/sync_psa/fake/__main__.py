@@ -13,37 +13,46 @@ import threading
 
 _logger = logging.getLogger("kantata_fake")
 
-# The demo's won HubSpot deal creates the project "Acme Robotics - Warehouse automation" in Odoo;
-# its workspace in Kantata carries the same title, so the match rule binds them.
-DEMO_WORKSPACE = "Acme Robotics - Warehouse automation"
+# The demo's won HubSpot deal ("Acme Robotics - Warehouse automation") creates a project in
+# Odoo; the outbox pushes it to Kantata as a workspace, and the consultants start logging time
+# on it: approved and unapproved time, and one approved expense.  Mitchell Admin is an Odoo
+# employee (work email); Priya is not, so her hours wait in one "employee missing" exception.
+DEMO_CUSTOMER = "Acme Robotics"
 DEMO_PEOPLE = (
     ("Mitchell Admin", "admin@yourcompany.example.com"),
     ("Priya Consultant", "priya.consultant@example.com"),
 )
+DEMO_TIME = (
+    (240, True, 0, "Site survey"),
+    (480, True, 0, "Robot cell programming"),
+    (90, False, 0, "Commissioning (awaiting approval)"),
+    (300, True, 1, "Safety review"),
+)
+
+
+def seed_time(fake, workspace, users):
+    for minutes, approved, who, notes in DEMO_TIME:
+        fake.add_time_entry(
+            workspace["id"], users[who]["id"], minutes, approved=approved, notes=notes,
+            currency="EUR", rate_in_cents=12000, cost_rate_in_cents=6500,
+        )  # fmt: skip
+    fake.add_expense(
+        workspace["id"], users[0]["id"], 18450, notes="Train to Brussels", currency="EUR"
+    )
 
 
 def seed_demo(fake):
-    """A workspace with approved and unapproved time and one approved expense."""
+    """Demo people; time is logged on the first workspace pushed for the demo customer."""
     users = [fake.add_user(name, email) for name, email in DEMO_PEOPLE]
-    workspace = fake.add_workspace(DEMO_WORKSPACE, price_in_cents=1250000, currency="EUR")
-    for minutes, approved, who, notes in (
-        (240, True, 0, "Site survey"),
-        (480, True, 1, "Robot cell programming"),
-        (90, False, 1, "Waiting for approval"),
-    ):
-        fake.add_time_entry(
-            workspace["id"],
-            users[who]["id"],
-            minutes,
-            approved=approved,
-            notes=notes,
-            currency="EUR",
-            rate_in_cents=12000,
-        )
-    fake.add_expense(
-        workspace["id"], users[1]["id"], 18450, notes="Train to Brussels", currency="EUR"
-    )
-    return workspace
+    seeded = []
+
+    def on_created(fake, workspace):
+        if workspace["title"].startswith(DEMO_CUSTOMER) and not seeded:
+            seeded.append(workspace["id"])
+            seed_time(fake, workspace, users)
+
+    fake.on_workspace_created.append(on_created)
+    return users
 
 
 def main(argv=None):

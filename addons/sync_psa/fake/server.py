@@ -91,6 +91,9 @@ class KantataFake:
         self.duplicate_events = False
         self.shuffle_events = False
         self.me = None
+        # callables(fake, workspace) run when a client creates a workspace (demo: consultants
+        # start logging time on a project pushed from Odoo)
+        self.on_workspace_created = []
         self._server = self._thread = None
         self.base_url = None
 
@@ -458,6 +461,8 @@ class KantataFake:
                     }
                 }
             )
+        for callback in self.on_workspace_created:
+            callback(self, record)
         return self._answer("workspaces", [record], params)
 
     def _external_reference(self, body):

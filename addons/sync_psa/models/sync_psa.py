@@ -801,6 +801,10 @@ class SyncPsa(models.AbstractModel):
                 }
             )
         self._create_default_mappings(backend)
+        # the demo deal's service is billed on timesheets, so its time is invoiceable
+        self.env["product.product"].search([("default_code", "=", "SRV-INSTALL")]).write(
+            {"service_policy": "delivered_timesheet"}
+        )
         self.env["sync.job"]._enqueue(
             backend, "pull", payload={"object": psa.PROJECTS}, identity_key="pull:workspaces"
         )

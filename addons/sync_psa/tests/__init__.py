@@ -5,3 +5,4 @@ from . import test_projects
 from . import test_events
 from . import test_adapter
 from . import test_milestones
+from . import test_demo
