@@ -6,18 +6,20 @@
 #                                BENCH_WEBHOOK_ROUNDS=3 BENCH_WEBHOOK_N=1000 BENCH_WEBHOOK_THREADS=4)
 #   bash bench/run.sh chaos      worker SIGKILLed mid-batch: nothing lost or doubled
 #                                (chaos_kill.py; CHAOS_N=20000 CHAOS_KILLS=0.25,0.6 CHAOS_MODE=cron)
-#   bash bench/run.sh all        the three, one after the other
+#   bash bench/run.sh psa        month-end burst: Kantata time entries pulled into timesheets vs
+#                                raw create(vals_list) (bench_psa.py; BENCH_PSA_N=50000)
+#   bash bench/run.sh all        all of them, one after the other
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mode="${1:-pull}"
 case "$mode" in
     all)
         rc=0
-        for one in pull webhook chaos; do bash "$HERE/run.sh" "$one" || rc=1; done
+        for one in pull webhook chaos psa; do bash "$HERE/run.sh" "$one" || rc=1; done
         exit $rc
         ;;
-    pull | webhook | chaos) ;;
+    pull | webhook | chaos | psa) ;;
     *)
-        echo "usage: bash bench/run.sh [pull|webhook|chaos|all]" >&2
+        echo "usage: bash bench/run.sh [pull|webhook|chaos|psa|all]" >&2
         exit 2
         ;;
 esac
@@ -27,10 +29,13 @@ require_postgres
 DB="odoo_sync_bench_${mode}_$$"
 trap 'dropdb --if-exists "$DB"' EXIT
 createdb "$DB"
-odoo_bin -d "$DB" -i sync_core --stop-after-init --http-port=0 --max-cron-threads=0 \
+MODULE=sync_core
+[ "$mode" = psa ] && MODULE=sync_psa
+odoo_bin -d "$DB" -i "$MODULE" --stop-after-init --http-port=0 --max-cron-threads=0 \
     --log-level=warn || die "installing sync_core failed"
 case "$mode" in
     pull) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_pull.py" ;;
     webhook) "$VENV/bin/python" "$HERE/bench_webhook.py" --db "$DB" ;;
     chaos) "$VENV/bin/python" "$HERE/chaos_kill.py" --db "$DB" ;;
+    psa) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_psa.py" ;;
 esac

@@ -102,6 +102,39 @@ TRANSFORMS = {
 }
 
 
+def line_command(
+    remote, odoo, transform="str", owner="remote", direction="import", ref_object=False
+):
+    """ORM create command of one mapping line (connectors' default mappings)."""
+    return (
+        0,
+        0,
+        {
+            "remote_field": remote,
+            "odoo_field": odoo,
+            "transform": transform,
+            "owner": owner,
+            "direction": direction,
+            "ref_object": ref_object,
+        },
+    )
+
+
+def latest_per_id(records):
+    """One engine record per id, the one with the latest stamp (pages and feeds repeat and
+    reorder records; a record without a stamp counts as the oldest)."""
+    latest = {}
+    for rec in records:
+        prev = latest.get(rec["id"])
+        if prev is None or _stamp(rec) >= _stamp(prev):
+            latest[rec["id"]] = rec
+    return list(latest.values())
+
+
+def _stamp(rec):
+    return rec.get("updated_at") or datetime.min
+
+
 def transform_selection():
     return [(name, label) for name, (label, _i, _o) in TRANSFORMS.items()]
 

@@ -30,8 +30,6 @@ workspace (project)::
 An ``archived`` engine record is a deleted PSA record.
 """
 
-from datetime import datetime
-
 # PSA objects the workflows import, and the Odoo model each one becomes.
 TIME = "time_entries"
 EXPENSES = "expenses"
@@ -78,17 +76,3 @@ def waiting_summary(object_name, records):
         totals[cur] = totals.get(cur, 0) + (rec["data"].get("amount_cents") or 0)
     money = " + ".join(f"{amount(c):.2f} {cur}" for cur, c in sorted(totals.items()))
     return f"{count} approved expense{'' if count == 1 else 's'}, {money}"
-
-
-def latest_per_id(records):
-    """One record per id: the one with the latest stamp (feeds repeat and reorder records)."""
-    latest = {}
-    for rec in records:
-        prev = latest.get(rec["id"])
-        if prev is None or _stamp(rec) >= _stamp(prev):
-            latest[rec["id"]] = rec
-    return list(latest.values())
-
-
-def _stamp(rec):
-    return rec.get("updated_at") or datetime.min

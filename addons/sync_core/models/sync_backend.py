@@ -387,7 +387,7 @@ class SyncBackend(models.Model):
         )
         return wm or Watermark.create({"backend_id": self.id, "object_name": object_name})
 
-    def _pull(self, object_name, job=None, dry_run=False, apply_page=None):
+    def _pull(self, object_name, job=None, dry_run=False, apply_page=None, pages_per_commit=1):
         """Batch pull of one object since its watermark, page by page.
 
         The watermark is locked for the whole pull (a second pull of the same object stops at
@@ -397,6 +397,9 @@ class SyncBackend(models.Model):
 
         `apply_page(page) -> stats` replaces the default (the object's mapping applies the page)
         for objects a connector handles itself, e.g. deals that become orders.
+        `pages_per_commit` > 1 applies that many remote pages at once (one transaction): for
+        records whose creation recomputes something that grows with the data (e.g. an order
+        line's delivered quantity over all its timesheets), fewer, larger batches.
         """
         self.ensure_one()
         wm = self._watermark(object_name)
@@ -419,11 +422,13 @@ class SyncBackend(models.Model):
                 since = wm.cursor_stamp - timedelta(seconds=wm.lookback_seconds)
             if not dry_run:
                 wm.last_run_at = fields.Datetime.now()
-            for page in adapter.iter_changes(object_name, since, page_size=self.page_size):
-                self._note_rate_limit(adapter)
+            buffered = []
+
+            def apply_buffered():
+                page = [rec for chunk in buffered for rec in chunk]
+                buffered.clear()
                 stats = apply_page(page)
                 changes.extend(stats.pop("changes", [])[: max(0, 200 - len(changes))])
-                totals["pages"] += 1
                 totals["read"] += len(page)
                 for key, val in stats.items():
                     totals[key] = totals.get(key, 0) + val
@@ -434,6 +439,15 @@ class SyncBackend(models.Model):
                     ):
                         wm.write({"cursor_stamp": last["updated_at"], "cursor_id": last["id"]})
                     Job._commit()
+
+            for page in adapter.iter_changes(object_name, since, page_size=self.page_size):
+                self._note_rate_limit(adapter)
+                totals["pages"] += 1
+                buffered.append(page)
+                if len(buffered) >= max(pages_per_commit, 1):
+                    apply_buffered()
+            if buffered:
+                apply_buffered()
             totals["remote_calls"] = adapter.calls
             if adapter.rate_limit:
                 totals["rate_limit"] = adapter.rate_limit

@@ -146,43 +146,30 @@ class SyncMapping(models.Model):
             ),
             0,
         )
-        changes = []
-        latest = {}
-        for rec in records:
-            prev = latest.get(rec["id"])
-            if prev is None or (rec.get("updated_at") or 0) >= (prev.get("updated_at") or 0):
-                latest[rec["id"]] = rec
-        records = list(latest.values())
-        cr = self.env.cr
-        savepoint = cr.savepoint(flush=True)
+        records = mapping_logic.latest_per_id(records)
+
+        def apply(batch):
+            batch_stats = dict.fromkeys(stats, 0)
+            batch_changes = []
+            self._apply_batch(batch, job, batch_stats, batch_changes)
+            batch_stats["changes"] = batch_changes
+            return batch_stats
+
+        def on_error(rec, rec_exc):
+            if not dry_run:
+                self.env["sync.exception"]._open_for_record(self, rec, rec_exc, job=job)
+            return {
+                "changes": [{"external_id": rec["id"], "operation": "error", "error": str(rec_exc)}]
+            }
+
+        savepoint = self.env.cr.savepoint(flush=True)
         with savepoint:
-            try:
-                with cr.savepoint():
-                    self._apply_batch(records, job, stats, changes)
-            except Exception as exc:  # noqa: BLE001  fall back to one record at a time
-                _logger.info("batch of %s failed (%s): applying one by one", len(records), exc)
-                for key in stats:
-                    stats[key] = 0
-                changes.clear()
-                for rec in records:
-                    one_stats = dict.fromkeys(stats, 0)
-                    one_changes = []
-                    try:
-                        with cr.savepoint():
-                            self._apply_batch([rec], job, one_stats, one_changes)
-                    except Exception as rec_exc:  # noqa: BLE001  one bad record, one exception
-                        stats["failed"] += 1
-                        if not dry_run:
-                            self.env["sync.exception"]._open_for_record(self, rec, rec_exc, job=job)
-                        changes.append(
-                            {"external_id": rec["id"], "operation": "error", "error": str(rec_exc)}
-                        )
-                        continue
-                    for key, val in one_stats.items():
-                        stats[key] += val
-                    changes.extend(one_changes)
+            result = apply_batch_or_each(self.env.cr, records, apply, on_error)
             if dry_run:
                 savepoint.rollback()
+        changes = result.pop("changes", [])
+        for key, val in result.items():
+            stats[key] = stats.get(key, 0) + val
         if dry_run:
             stats["changes"] = changes
         return stats
@@ -205,12 +192,7 @@ class SyncMapping(models.Model):
             if binding and binding.payload_hash == rec_hash:
                 stats["identical"] += 1
                 continue
-            if (
-                binding
-                and binding.remote_updated_at
-                and rec.get("updated_at")
-                and rec["updated_at"] < binding.remote_updated_at
-            ):
+            if binding and binding._is_newer_than(rec):
                 stats["older"] += 1
                 continue
             if rec.get("archived"):
@@ -629,6 +611,34 @@ class SyncMapping(models.Model):
             )
             stats["sent"] += 1
         return stats
+
+
+def apply_batch_or_each(cr, records, apply, on_error):
+    """Apply `records` as one batch under a savepoint; if the batch fails, apply them one by
+    one under savepoints, so one bad record costs one `on_error(rec, exc)`, not the page.
+
+    `apply(records)` and `on_error(rec, exc)` return stats dicts: numbers are added, lists
+    extended; failed records are counted as ``failed``.
+    """
+    try:
+        with cr.savepoint():
+            return apply(records)
+    except Exception as exc:  # noqa: BLE001  fall back to one record at a time
+        _logger.info("batch of %s failed (%s): applying one by one", len(records), exc)
+    totals = {"failed": 0}
+    for rec in records:
+        try:
+            with cr.savepoint():
+                result = apply([rec])
+        except Exception as rec_exc:  # noqa: BLE001  one bad record, one exception
+            totals["failed"] += 1
+            result = on_error(rec, rec_exc) or {}
+        for key, val in result.items():
+            if isinstance(val, list):
+                totals.setdefault(key, []).extend(val)
+            else:
+                totals[key] = totals.get(key, 0) + val
+    return totals
 
 
 def _match_key(method, value):

@@ -11,7 +11,7 @@ from odoo.addons.sync_core.exceptions import (
     ValidationSyncError,
 )
 from odoo.addons.sync_core.hashing import payload_hash
-from odoo.addons.sync_core.mapping import parse_datetime
+from odoo.addons.sync_core.mapping import line_command, parse_datetime
 from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT
 
 from .. import hubspot_adapter
@@ -735,19 +735,7 @@ class SyncBackend(models.Model):
         return backend
 
 
-def _line(remote, odoo, transform="str", owner="remote", direction="import", ref_object=False):
-    return (
-        0,
-        0,
-        {
-            "remote_field": remote,
-            "odoo_field": odoo,
-            "transform": transform,
-            "owner": owner,
-            "direction": direction,
-            "ref_object": ref_object,
-        },
-    )
+_line = line_command
 
 
 def _match(remote, odoo, method, sequence, extra_domain=False):

@@ -77,8 +77,17 @@ class _QuietHandler(WSGIRequestHandler):
 class KantataFake:
     """One Kantata OX account held in memory, served over HTTP on 127.0.0.1."""
 
-    def __init__(self, token="kantata-token", account_id="71000", account_name="Fake Consulting"):
+    def __init__(
+        self,
+        token="kantata-token",
+        account_id="71000",
+        account_name="Fake Consulting",
+        client_id="fake-client-id",
+        client_secret="fake-client-secret",
+    ):
         self.token = token
+        self.client_id = client_id
+        self.client_secret = client_secret
         self.account_id = str(account_id)
         self.account_name = account_name
         self.data = {name: {} for name in COLLECTIONS}
@@ -94,6 +103,8 @@ class KantataFake:
         # callables(fake, workspace) run when a client creates a workspace (demo: consultants
         # start logging time on a project pushed from Odoo)
         self.on_workspace_created = []
+        self._version = 0
+        self._sort_cache = {}
         self._server = self._thread = None
         self.base_url = None
 
@@ -157,6 +168,7 @@ class KantataFake:
             stamp = _stamp(self.now())
             record = {"id": rid, "created_at": stamp, "updated_at": stamp, **values}
             self.data[collection][rid] = record
+            self._version += 1
             self._event(collection, "created", record, None)
             return record
 
@@ -266,12 +278,14 @@ class KantataFake:
             previous = dict(record)
             record.update(values)
             record["updated_at"] = _stamp(self.now())
+            self._version += 1
             self._event(collection, "updated", record, previous)
             return record
 
     def delete(self, collection, rid):
         with self._lock:
             record = self.data[collection].pop(str(rid))
+            self._version += 1
             self._event(collection, "deleted", None, record)
             return record
 
@@ -312,6 +326,8 @@ class KantataFake:
 
     def _dispatch(self, request):
         path = request.path
+        if path == "/oauth/token" and request.method == "POST":
+            return self._token(request)
         if not path.startswith("/api/v1/"):
             return _error(404, "system", f"No route matches {path}")
         parts = [p for p in path[len("/api/v1/") :].split("/") if p]
@@ -334,6 +350,19 @@ class KantataFake:
         if fault:
             return _fault_response(fault["status"])
         return response
+
+    def _token(self, request):
+        """OAuth 2.0 token endpoint (client credentials grant)."""
+        form = request.form
+        self._calls.append(("POST", "/oauth/token", {"grant_type": form.get("grant_type")}))
+        if form.get("grant_type") != "client_credentials":
+            return _json(400, {"error": "unsupported_grant_type"})
+        if (form.get("client_id"), form.get("client_secret")) != (
+            self.client_id,
+            self.client_secret,
+        ):
+            return _json(401, {"error": "invalid_client"})
+        return _json(200, {"access_token": self.token, "token_type": "Bearer", "scope": "api_only"})
 
     def _take_fault(self, method, path):
         with self._lock:
@@ -404,7 +433,7 @@ class KantataFake:
         field, _sep, direction = (params.get("order") or "id:asc").partition(":")
         if field not in ("id", "updated_at", "created_at", "date_performed"):
             raise ValueError(f"invalid order field {field}")
-        records.sort(key=lambda r: (r.get(field) or "", int(r["id"])), reverse=direction == "desc")
+        records = self._sorted(collection, records, field, direction == "desc")
         if collection == "subscribed_events" and self.shuffle_events:
             random.Random(len(records)).shuffle(records)
         if collection == "subscribed_events" and self.duplicate_events:
@@ -413,8 +442,7 @@ class KantataFake:
         page = max(int(params.get("page") or 1), 1)
         total = len(records)
         chunk = records[(page - 1) * per_page : page * per_page]
-        answer = self._answer(collection, chunk, params, total=total)
-        body = json.loads(answer.get_data())
+        body = self._body(collection, chunk, params, total=total)
         body["meta"] = {
             "count": total,
             "page_count": max(math.ceil(total / per_page), 1),
@@ -423,7 +451,22 @@ class KantataFake:
         }
         return _json(200, body)
 
+    def _sorted(self, collection, records, field, reverse):
+        """Sorted records; a full, unchanged collection's order is cached (paging a large
+        account stays cheap)."""
+        full = len(records) == len(self.data[collection])
+        key = (collection, field, reverse, len(records), self._version)
+        if full and self._sort_cache.get("key") == key:
+            return list(self._sort_cache["records"])
+        out = sorted(records, key=lambda r: (r.get(field) or "", int(r["id"])), reverse=reverse)
+        if full:
+            self._sort_cache = {"key": key, "records": out}
+        return list(out)
+
     def _answer(self, collection, records, params, total=None):
+        return _json(200, self._body(collection, records, params, total))
+
+    def _body(self, collection, records, params, total=None):
         body = {
             "count": len(records) if total is None else total,
             "results": [{"key": collection, "id": r["id"]} for r in records],
@@ -441,7 +484,7 @@ class KantataFake:
                 for rid in ids if isinstance(ids, list) else [ids]:
                     if rid and rid in self.data[target]:
                         bucket[rid] = self.data[target][rid]
-        return _json(200, body)
+        return body
 
     def _create_workspace(self, values, params):
         if not values.get("title"):

@@ -16,9 +16,15 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.fields import Domain
 
-from odoo.addons.sync_core.exceptions import ConflictError, MissingReferenceError
+from odoo.addons.sync_core.exceptions import (
+    ConflictError,
+    MissingReferenceError,
+    SyncError,
+    ValidationSyncError,
+)
 from odoo.addons.sync_core.hashing import payload_hash
-from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT
+from odoo.addons.sync_core.mapping import latest_per_id, line_command
+from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT, apply_batch_or_each
 
 from .. import psa
 from .account_analytic_line import PSA_WRITE
@@ -42,6 +48,9 @@ TARGETS = {
 FEED_RETENTION = timedelta(days=9) - timedelta(hours=1)
 # Re-read this much of the feed again (events are generated with a lag, out of order).
 FEED_LOOKBACK = timedelta(minutes=10)
+# Remote pages (of 200) applied per transaction by a pull: creating timesheets recomputes the
+# order line's delivered quantity over all its timesheets, once per batch.
+PAGES_PER_COMMIT = 10
 STATS = ("created", "updated", "unchanged", "identical", "older", "reversed", "skipped")
 
 
@@ -93,7 +102,9 @@ class SyncPsa(models.AbstractModel):
         def apply_page(page):
             return self._apply(backend, object_name, page, job, adapter, waiting)
 
-        stats = backend._pull(object_name, job=job, apply_page=apply_page)
+        stats = backend._pull(
+            object_name, job=job, apply_page=apply_page, pages_per_commit=PAGES_PER_COMMIT
+        )
         if job.payload.get("sweep") and object_name in TARGETS:
             stats["sweep"] = self._sweep_deleted(backend, object_name, job, adapter, waiting)
         stats["waiting"] = self._park(backend, object_name, waiting)
@@ -123,7 +134,7 @@ class SyncPsa(models.AbstractModel):
             info = waiting.pop(cause)
             self._park(backend, object_name, waiting)
             raise MissingReferenceError(
-                info["message"],
+                self._waiting_message(object_name, info),
                 pattern=info["pattern"],
                 external_id=info["external_id"],
                 remote_object=info["remote_object"],
@@ -243,9 +254,43 @@ class SyncPsa(models.AbstractModel):
     @api.model
     def _apply(self, backend, object_name, records, job, adapter, waiting):
         """Apply one page of PSA records (approval gate, reversal rules, references);
-        records that wait for an employee or a project are added to `waiting`."""
+        records that wait for an employee or a project are added to `waiting`.  A record that
+        cannot be applied is one exception; the rest of the page is applied."""
+        records = latest_per_id(records)
         if object_name == psa.MILESTONES:
             return self._apply_milestones(backend, records, job, adapter)
+        label = TARGETS[object_name]["label"]
+
+        def apply(batch):
+            local = {}
+            stats = self._apply_batch(backend, object_name, batch, job, adapter, local)
+            stats["waiting_causes"] = list(local.items())
+            return stats
+
+        def on_error(rec, exc):
+            if not isinstance(exc, SyncError):
+                exc = ValidationSyncError(
+                    f"{backend.name} {label} {rec['id']} could not be applied: {exc}",
+                    pattern=f"{label} not applicable ({type(exc).__name__})",
+                )
+            self.env["sync.exception"]._open(
+                backend,
+                exc,
+                external_id=rec["id"],
+                remote_object=object_name,
+                payload_text=json.dumps(rec, indent=2, sort_keys=True, default=str),
+            )
+
+        stats = apply_batch_or_each(self.env.cr, records, apply, on_error)
+        for cause, info in stats.pop("waiting_causes", []):
+            if cause in waiting:
+                waiting[cause]["records"].extend(info["records"])
+            else:
+                waiting[cause] = info
+        return stats
+
+    @api.model
+    def _apply_batch(self, backend, object_name, records, job, adapter, waiting):
         target = TARGETS[object_name]
         Model = self.env[target["model"]].with_context(
             **{
@@ -257,7 +302,6 @@ class SyncPsa(models.AbstractModel):
             }
         )
         Binding = self.env["sync.binding"].sudo()
-        records = psa.latest_per_id(records)
         bindings = Binding._for_external_ids(
             backend, target["model"], [r["id"] for r in records], object_name
         )
@@ -277,12 +321,7 @@ class SyncPsa(models.AbstractModel):
             if binding and binding.payload_hash == digest and (record or not psa.is_live(rec)):
                 stats["identical"] += 1
                 continue
-            if (
-                binding
-                and binding.remote_updated_at
-                and rec.get("updated_at")
-                and rec["updated_at"] < binding.remote_updated_at
-            ):
+            if binding and binding._is_newer_than(rec):
                 stats["older"] += 1
                 continue
             binding_vals = {
@@ -341,6 +380,10 @@ class SyncPsa(models.AbstractModel):
                     )
             Binding.create(new_bindings)
             stats["created"] += len(created)
+            # a long pull must not drag a growing cache of the project's lines from page to
+            # page (recomputes of the order line walk it)
+            self.env.flush_all()
+            self.env.invalidate_all()
         return stats
 
     @api.model
@@ -350,7 +393,7 @@ class SyncPsa(models.AbstractModel):
         un-completing it after its order line was invoiced is a finance exception (nothing
         changes).  PSA milestones without an Odoo twin are skipped: billing terms are Odoo's."""
         stats = {"reached": 0, "unreached": 0, "unchanged": 0, "skipped": 0, "conflicts": 0}
-        records = [r for r in psa.latest_per_id(records) if (r.get("data") or {}).get("milestone")]
+        records = [r for r in records if (r.get("data") or {}).get("milestone")]
         Binding = self.env["sync.binding"].sudo()
         bindings = Binding._for_external_ids(
             backend, "project.milestone", [r["id"] for r in records], psa.MILESTONES
@@ -520,13 +563,19 @@ class SyncPsa(models.AbstractModel):
         return vals
 
     def _currency(self, code):
+        """res.currency by ISO code (cached for the transaction: a page names a few)."""
         if not code:
             return self.env["res.currency"]
-        return (
-            self.env["res.currency"]
-            .with_context(active_test=False)
-            .search([("name", "=", code.upper())], limit=1)
-        )
+        cache = self.env.cr.cache.setdefault("sync_psa_currencies", {})
+        key = code.upper()
+        if key not in cache:
+            cache[key] = (
+                self.env["res.currency"]
+                .with_context(active_test=False)
+                .search([("name", "=", key)], limit=1)
+                .id
+            )
+        return self.env["res.currency"].browse(cache[key])
 
     def _expense_product(self, backend, category):
         Product = self.env["product.product"]
@@ -657,9 +706,12 @@ class SyncPsa(models.AbstractModel):
                 },
             )
         entry["records"].append(rec)
-        entry["message"] = (
-            f"{entry['head']}: {psa.waiting_summary(object_name, entry['records'])} waiting to "
-            f"be imported; {entry['fix']}."
+
+    @api.model
+    def _waiting_message(self, object_name, info):
+        return (
+            f"{info['head']}: {psa.waiting_summary(object_name, info['records'])} waiting to "
+            f"be imported; {info['fix']}."
         )
 
     @api.model
@@ -756,12 +808,12 @@ class SyncPsa(models.AbstractModel):
                     "export_create": True,
                     "export_domain": "[('allow_timesheets', '=', True)]",
                     "line_ids": [
-                        _line("name", "name", owner="odoo", direction="both"),
-                        _line("_odoo_ref", "id", owner="odoo", direction="export"),
-                        _line("status", "psa_status"),
-                        _line("budget_cents", "psa_budget_cents", "int"),
-                        _line("budget_used_cents", "psa_budget_used_cents", "int"),
-                        _line("currency", "psa_currency"),
+                        line_command("name", "name", owner="odoo", direction="both"),
+                        line_command("_odoo_ref", "id", owner="odoo", direction="export"),
+                        line_command("status", "psa_status"),
+                        line_command("budget_cents", "psa_budget_cents", "int"),
+                        line_command("budget_used_cents", "psa_budget_used_cents", "int"),
+                        line_command("currency", "psa_currency"),
                     ],
                     "match_ids": [
                         (
@@ -810,20 +862,6 @@ class SyncPsa(models.AbstractModel):
         )
         self._schedule(backend)
         return backend
-
-
-def _line(remote, odoo, transform="str", owner="remote", direction="import"):
-    return (
-        0,
-        0,
-        {
-            "remote_field": remote,
-            "odoo_field": odoo,
-            "transform": transform,
-            "owner": owner,
-            "direction": direction,
-        },
-    )
 
 
 def _id_key(value):

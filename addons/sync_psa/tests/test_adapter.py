@@ -37,6 +37,25 @@ class TestKantataAdapter(PsaCase):
         self.assertIn("Alice Consultant <Alice@Example.com>", self.backend.status_message)
         self.assertEqual(self.backend.kantata_account_id, self.fake.account_id)
 
+    def test_client_credentials_fetch_the_token_once(self):
+        self.backend.write(
+            {
+                "kantata_auth": "client_credentials",
+                "kantata_access_token": False,
+                "kantata_client_id": "fake-client-id",
+                "kantata_client_secret": "fake-client-secret",
+                "kantata_token_url": self.backend.base_url.removesuffix("/api/v1") + "/oauth/token",
+            }
+        )
+        self.backend.action_test_connection()
+        self.assertEqual(self.backend.state, "ok")
+        self.assertEqual(self.backend.kantata_access_token, "kantata-test-token")
+        self.backend.action_test_connection()
+        self.assertEqual(len(self.fake.calls("POST", "/oauth/token")), 1)
+        self.backend.write({"kantata_access_token": False, "kantata_client_secret": "wrong"})
+        with self.assertRaises(UserError):
+            self.backend.action_test_connection()
+
     def test_errors_in_kantata_shape_are_classified(self):
         self.backend.kantata_access_token = "wrong"
         with self.assertRaises(AuthenticationError) as caught:

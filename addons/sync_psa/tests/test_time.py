@@ -175,6 +175,18 @@ class TestTime(PsaCase):
         self.pull()
         self.assertEqual(line.unit_amount, 0.5)
 
+    def test_a_malformed_entry_is_one_exception_not_a_failed_page(self):
+        good = self.entry(60)
+        bad = self.entry(30, date_performed="31/12/2024")
+        job = self.pull()
+        self.assertEqual(job.state, "done")
+        self.assertTrue(self.line_of(good))
+        self.assertFalse(self.line_of(bad))
+        exc = self.exceptions(external_id=bad["id"])
+        self.assertEqual((exc.category, exc.remote_object), ("validation", "time_entries"))
+        self.assertIn("31/12/2024", exc.payload_text)
+        self.assertEqual(json.loads(job.result)["failed"], 1)
+
     def test_incremental_pull_pages_of_200_since_the_watermark(self):
         for minutes in range(1, 251):
             self.entry(minutes)
