@@ -273,21 +273,46 @@ class SyncPsa(models.AbstractModel):
                     f"{backend.name} {label} {rec['id']} could not be applied: {exc}",
                     pattern=f"{label} not applicable ({type(exc).__name__})",
                 )
-            self.env["sync.exception"]._open(
-                backend,
-                exc,
-                external_id=rec["id"],
-                remote_object=object_name,
-                payload_text=json.dumps(rec, indent=2, sort_keys=True, default=str),
-            )
+            self._record_exception(backend, object_name, rec, exc)
 
         stats = apply_batch_or_each(self.env.cr, records, apply, on_error)
+        self._resolve_record_exceptions(backend, object_name, stats.pop("applied_ids", []))
         for cause, info in stats.pop("waiting_causes", []):
             if cause in waiting:
                 waiting[cause]["records"].extend(info["records"])
             else:
                 waiting[cause] = info
         return stats
+
+    @api.model
+    def _record_exception(self, backend, object_name, rec, exc):
+        """One open exception per PSA record (counted again when it recurs).  It belongs to no
+        job: a job that re-reads the record succeeds even when the record is refused again, and
+        must not close it; applying the record does (``_resolve_record_exceptions``)."""
+        exception = self.env["sync.exception"]._open(
+            backend,
+            exc,
+            external_id=rec["id"],
+            remote_object=object_name,
+            payload_text=json.dumps(rec, indent=2, sort_keys=True, default=str),
+        )
+        if exception.job_id:
+            exception.job_id = False
+        return exception
+
+    @api.model
+    def _resolve_record_exceptions(self, backend, object_name, external_ids):
+        if not external_ids:
+            return
+        self.env["sync.exception"].sudo().search(
+            [
+                ("backend_id", "=", backend.id),
+                ("remote_object", "=", object_name),
+                ("external_id", "in", external_ids),
+                ("state", "=", "open"),
+                ("category", "in", ("conflict", "validation")),
+            ]
+        )._mark_resolved(self.env._("The PSA record was applied."))
 
     @api.model
     def _apply_batch(self, backend, object_name, records, job, adapter, waiting):
@@ -309,6 +334,7 @@ class SyncPsa(models.AbstractModel):
         employees = self._employees(backend, [r["data"]["person"] for r in live])
         projects = self._projects(backend, {r["data"]["project_ref"] for r in live}, adapter, job)
         stats = dict.fromkeys(STATS, 0)
+        stats["applied_ids"] = applied = []
         now = fields.Datetime.now()
         creates = []
         for rec in records:
@@ -336,6 +362,7 @@ class SyncPsa(models.AbstractModel):
                         continue
                     record.unlink()
                     stats["reversed"] += 1
+                    applied.append(rec["id"])
                 else:
                     stats["skipped"] += 1
                 if binding:
@@ -358,6 +385,7 @@ class SyncPsa(models.AbstractModel):
                 else:
                     record.write(changed)
                     stats["updated"] += 1
+                    applied.append(rec["id"])
                 binding.write(binding_vals)
                 continue
             creates.append((rec, binding, binding_vals, vals))
@@ -380,6 +408,7 @@ class SyncPsa(models.AbstractModel):
                     )
             Binding.create(new_bindings)
             stats["created"] += len(created)
+            applied.extend(rec["id"] for rec, _b, _bv, _v in creates)
             # a long pull must not drag a growing cache of the project's lines from page to
             # page (recomputes of the order line walk it)
             self.env.flush_all()
@@ -445,13 +474,7 @@ class SyncPsa(models.AbstractModel):
                     res_model=invoice._name if invoice else "sale.order.line",
                     res_id=invoice.id if invoice else line.id,
                 )
-                self.env["sync.exception"]._open(
-                    backend,
-                    exc,
-                    external_id=rec["id"],
-                    remote_object=psa.MILESTONES,
-                    payload_text=json.dumps(rec, indent=2, sort_keys=True, default=str),
-                )
+                self._record_exception(backend, psa.MILESTONES, rec, exc)
                 stats["conflicts"] += 1
                 continue
             milestone.is_reached = reached
@@ -480,13 +503,7 @@ class SyncPsa(models.AbstractModel):
             res_model=document._name,
             res_id=document.id,
         )
-        self.env["sync.exception"]._open(
-            backend,
-            exc,
-            external_id=rec["id"],
-            remote_object=object_name,
-            payload_text=json.dumps(rec, indent=2, sort_keys=True, default=str),
-        )
+        self._record_exception(backend, object_name, rec, exc)
         state = {
             "time_entries": {
                 "deleted": "deleted_after_invoice",

@@ -66,6 +66,22 @@ class TestExpenses(PsaCase):
         self.pull("expenses")
         self.assertFalse(expense.exists())
 
+    def test_expense_changed_after_posting_is_a_finance_exception(self):
+        remote = self.expense(10000, currency=self.env.company.currency_id.name, reimbursable=False)
+        self.pull("expenses")
+        expense = self.expense_of(remote)
+        expense.action_submit()
+        expense.action_approve()
+        expense.action_post()
+        self.assertIn(expense.state, ("posted", "paid"))  # company-paid: paid at once
+        self.fake.update("expenses", remote["id"], amount_in_cents=99900)
+        self.pull("expenses")
+        self.assertAlmostEqual(expense.total_amount_currency, 100.0, msg="posted: unchanged")
+        self.assertEqual(expense.psa_state, "changed_after_posting")
+        exc = self.exceptions(category="conflict")
+        self.assertEqual(len(exc), 1)
+        self.assertEqual((exc.res_model, exc.res_id), ("account.move", expense.account_move_id.id))
+
     def test_missing_employee_parks_the_expense(self):
         carol = self.fake.add_user("Carol Driver", "carol@example.com")
         remote = self.fake.add_expense(self.workspace_id, carol["id"], 4200, currency="USD")

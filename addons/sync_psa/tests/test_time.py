@@ -116,6 +116,29 @@ class TestTime(PsaCase):
         self.assertEqual(len(self.exceptions(category="conflict")), 3)
         self.assertEqual(self.so_line.qty_invoiced, 3.5)
 
+    def test_finance_exception_retried_after_the_invoice_is_cancelled(self):
+        entry = self.entry(60)
+        self.pull()
+        invoice = self.invoice_order()
+        line = self.line_of(entry)
+        self.fake.update("time_entries", entry["id"], approved=False)
+        self.pull()
+        exc = self.exceptions(category="conflict")
+        self.assertEqual(len(exc), 1)
+        # retried while still invoiced: refused again, the exception stays open
+        exc.action_retry()
+        self.run_jobs()
+        self.assertEqual(exc.state, "open")
+        self.assertEqual(exc.occurrences, 2)
+        self.assertTrue(line.exists())
+        # finance cancels the invoice, then retries: the revoked time is reversed
+        invoice.button_draft()
+        invoice.button_cancel()
+        exc.action_retry()
+        self.run_jobs()
+        self.assertFalse(line.exists())
+        self.assertEqual(exc.state, "resolved")
+
     def test_employee_missing_exception_then_link_and_retry_imports_the_time(self):
         bob = self.fake.add_user("Bob Builder", "bob@example.com")
         first = self.entry(120, user=bob)
