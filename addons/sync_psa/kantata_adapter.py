@@ -126,7 +126,7 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
         params = {"order": "updated_at:asc"}
         if include:
             params["include"] = include
-        if since:
+        if since and object_name != "users":  # users carry no updated_at: read them all
             params["updated_after"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         for records, body in self._pages(f"{collection}.json", params, page_size):
             if records:
@@ -322,10 +322,27 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
 
     def _to_users(self, raw, body):
         return {
+            "id": str(raw["id"]),
             "email": (raw.get("email_address") or "").strip().lower(),
             "name": raw.get("full_name") or "",
             "disabled": bool(raw.get("disabled")),
         }
+
+    def cost_rates(self):
+        """{user id: (cost per hour in cents, currency)} of the cost rates in use (Kantata keeps
+        them per account membership)."""
+        rates = {}
+        params = {"in_use": "true", "include": "account_membership"}
+        for records, body in self._pages("cost_rates.json", params):
+            memberships = body.get("account_memberships") or {}
+            for rate in records:
+                membership = memberships.get(str(rate.get("account_membership_id"))) or {}
+                if membership.get("user_id"):
+                    rates[str(membership["user_id"])] = (
+                        int(rate.get("amount_in_subunits") or 0),
+                        rate.get("currency") or "",
+                    )
+        return rates
 
 
 def event_retention():

@@ -22,6 +22,10 @@ milestone (a task of the PSA; only milestones are used)::
 
     {"name": str, "project_ref": str, "milestone": bool, "completed": bool}
 
+person (user)::
+
+    {"id": str, "email": str, "name": str, "disabled": bool}
+
 workspace (project)::
 
     {"name": str, "status": str, "budget_cents": int|None, "budget_used_cents": int|None,

@@ -35,6 +35,8 @@ MAX_PER_PAGE = 200
 EVENT_RETENTION = timedelta(days=9)
 COLLECTIONS = (
     "users",
+    "account_memberships",
+    "cost_rates",
     "workspaces",
     "stories",
     "time_entries",
@@ -57,6 +59,7 @@ ASSOCIATIONS = {
     "workspace": ("workspace_id", "workspaces"),
     "story": ("story_id", "stories"),
     "external_references": ("external_reference_ids", "external_references"),
+    "account_membership": ("account_membership_id", "account_memberships"),
 }
 
 
@@ -185,9 +188,30 @@ class KantataFake:
                 **values,
             },
         )
+        membership = self._new(
+            "account_memberships",
+            {"user_id": user["id"], "account_id": self.account_id, "permission": "user"},
+        )
+        user["account_membership_id"] = membership["id"]
         if self.me is None:
             self.me = user["id"]
         return user
+
+    def set_cost_rate(self, user_id, amount_in_subunits, currency="USD"):
+        """The user's cost rate in use (the previous one is kept, not in use)."""
+        membership = self.data["users"][str(user_id)]["account_membership_id"]
+        for rate in self.data["cost_rates"].values():
+            if rate["account_membership_id"] == membership and rate["in_use"]:
+                self.update("cost_rates", rate["id"], in_use=False)
+        return self._new(
+            "cost_rates",
+            {
+                "account_membership_id": membership,
+                "amount_in_subunits": int(amount_in_subunits),
+                "currency": currency,
+                "in_use": True,
+            },
+        )
 
     def add_workspace(self, title, **values):
         return self._new("workspaces", self._workspace_values({"title": title, **values}))
@@ -416,6 +440,8 @@ class KantataFake:
         if params.get("updated_after"):
             after = _parse(params["updated_after"])
             records = [r for r in records if _parse(r["updated_at"]) > after]
+        if params.get("in_use") is not None and collection == "cost_rates":
+            records = [r for r in records if r.get("in_use")]
         if params.get("approved") is not None and collection in ("time_entries", "expenses"):
             records = [r for r in records if r.get("approved")]
         for key in ("workspace_id", "user_id"):

@@ -74,6 +74,7 @@ class SyncPsa(models.AbstractModel):
                     payload={"object": object_name},
                     identity_key=f"pull:{object_name}",
                 )
+        Job._enqueue(backend, "psa_people", payload={}, identity_key="psa:people")
         Job._enqueue(backend, "psa_writeback", payload={}, identity_key="psa:writeback")
 
     @api.model
@@ -109,6 +110,39 @@ class SyncPsa(models.AbstractModel):
             stats["sweep"] = self._sweep_deleted(backend, object_name, job, adapter, waiting)
         stats["waiting"] = self._park(backend, object_name, waiting)
         return stats
+
+    @api.model
+    def _job_psa_people(self, job):
+        """PSA people -> employees: bind each person to the one employee with their work email,
+        and give a bound employee without an hourly cost the PSA's cost rate in use (converted
+        to the company currency).  Departments and managers are not in Kantata's user record."""
+        backend = job.backend_id
+        adapter = backend._get_adapter()
+        rates = adapter.cost_rates()
+        stats = {"bound": 0, "costed": 0}
+
+        def apply_page(page):
+            persons = [r["data"] for r in page if not r["data"].get("disabled")]
+            employees = self._employees(backend, persons)
+            stats["bound"] += len(employees)
+            for person_id, employee in employees.items():
+                cents, code = rates.get(person_id, (0, ""))
+                currency = self._currency(code)
+                if not cents or not currency or employee.hourly_cost:
+                    continue
+                company = employee.company_id or backend.company_id
+                employee.sudo().hourly_cost = currency._convert(
+                    psa.amount(cents, currency.decimal_places),
+                    company.currency_id,
+                    company,
+                    fields.Date.context_today(self),
+                )
+                stats["costed"] += 1
+            return {}
+
+        result = backend._pull(psa.PEOPLE, job=job, apply_page=apply_page)
+        result.update(stats)
+        return result
 
     @api.model
     def _job_psa_import(self, jobs):

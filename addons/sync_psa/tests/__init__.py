@@ -6,3 +6,4 @@ from . import test_events
 from . import test_adapter
 from . import test_milestones
 from . import test_demo
+from . import test_people
