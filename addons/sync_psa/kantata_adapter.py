@@ -26,7 +26,7 @@ MAX_PER_PAGE = 200
 # canonical object -> (Kantata collection, include=)
 OBJECTS = {
     "time_entries": ("time_entries", "user"),
-    "expenses": ("expenses", "user"),
+    "expenses": ("expenses", "user,recent_submission,workspace"),
     "workspaces": ("workspaces", ""),
     "users": ("users", ""),
     "stories": ("stories", ""),
@@ -287,9 +287,7 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
 
     def _to_expenses(self, raw, body):
         return {
-            # Kantata approves expenses through expense report submissions; the list carries
-            # the approval of the expense's current submission as ``approved``.
-            "approved": bool(raw.get("approved")),
+            "approved": self._expense_approved(raw, body),
             "project_ref": str(raw.get("workspace_id") or ""),
             "person": self._person(raw, body),
             "date": raw.get("date"),
@@ -300,6 +298,20 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
             "billable": bool(raw.get("is_billable")),
             "reimbursable": bool(raw.get("reimbursable")),
         }
+
+    @staticmethod
+    def _expense_approved(raw, body):
+        """Kantata approves expenses through their expense report submission (``status``
+        approved); an expense of a workspace that requires no expense approval counts as
+        approved, like time entries of such workspaces."""
+        if "approved" in raw:
+            return bool(raw["approved"])
+        submissions = body.get("expense_report_submissions") or {}
+        submission = submissions.get(str(raw.get("recent_submission_id") or ""))
+        if submission:
+            return submission.get("status") == "approved"
+        workspace = (body.get("workspaces") or {}).get(str(raw.get("workspace_id"))) or {}
+        return workspace.get("require_expense_approvals") is False
 
     def _to_workspaces(self, raw, body):
         status = raw.get("status") if isinstance(raw.get("status"), dict) else {}

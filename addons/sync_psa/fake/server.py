@@ -34,6 +34,7 @@ from werkzeug.wrappers import Request, Response
 MAX_PER_PAGE = 200
 EVENT_RETENTION = timedelta(days=9)
 COLLECTIONS = (
+    "expense_report_submissions",
     "users",
     "account_memberships",
     "cost_rates",
@@ -60,6 +61,7 @@ ASSOCIATIONS = {
     "story": ("story_id", "stories"),
     "external_references": ("external_reference_ids", "external_references"),
     "account_membership": ("account_membership_id", "account_memberships"),
+    "recent_submission": ("recent_submission_id", "expense_report_submissions"),
 }
 
 
@@ -231,6 +233,8 @@ class KantataFake:
             "due_date": None,
             "percent_of_budget_used": 0,
             "budget_used_in_cents": 0,
+            "require_time_approvals": True,
+            "require_expense_approvals": True,
             "external_reference_ids": [],
             **values,
         }
@@ -274,7 +278,9 @@ class KantataFake:
         )
 
     def add_expense(self, workspace_id, user_id, amount_in_cents, approved=True, **values):
-        return self._new(
+        """An expense on an expense report submission: ``approved`` -> status approved, else
+        pending (Kantata approves expenses through their report submission)."""
+        expense = self._new(
             "expenses",
             {
                 "workspace_id": str(workspace_id),
@@ -288,18 +294,40 @@ class KantataFake:
                 "is_billable": values.pop("is_billable", True),
                 "reimbursable": values.pop("reimbursable", True),
                 "is_invoiced": False,
-                "approved": bool(approved),
                 "expense_category_id": None,
+                "active_submission_id": None,
+                "recent_submission_id": None,
                 "external_reference_ids": [],
                 **values,
             },
         )
+        submission = self._new(
+            "expense_report_submissions",
+            {
+                "status": "approved" if approved else "pending",
+                "title": f"Expenses {expense['date']}",
+                "user_id": str(user_id),
+                "workspace_id": str(workspace_id),
+                "expense_ids": [expense["id"]],
+                "currency": expense["currency"],
+                "line_item_total_in_cents": expense["amount_in_cents"],
+            },
+        )
+        expense["recent_submission_id"] = submission["id"]
+        if not approved:
+            expense["active_submission_id"] = submission["id"]
+        return expense
 
     def update(self, collection, rid, **values):
         """Change a record as a Kantata user would (stamps updated_at, records an event)."""
         with self._lock:
             record = self.data[collection][str(rid)]
             previous = dict(record)
+            if collection == "expenses" and "approved" in values:
+                # approving or rejecting the expense's report submission (stamps the expense)
+                status = "approved" if values.pop("approved") else "rejected"
+                submission = self.data["expense_report_submissions"][record["recent_submission_id"]]
+                submission.update(status=status, updated_at=_stamp(self.now()))
             record.update(values)
             record["updated_at"] = _stamp(self.now())
             self._version += 1

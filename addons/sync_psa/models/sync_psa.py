@@ -904,10 +904,21 @@ class SyncPsa(models.AbstractModel):
                 }
             )
         self._create_default_mappings(backend)
-        # the demo deal's service is billed on timesheets, so its time is invoiceable
-        self.env["product.product"].search([("default_code", "=", "SRV-INSTALL")]).write(
-            {"service_policy": "delivered_timesheet"}
-        )
+        # the demo deal's service (SKU SRV-INSTALL) is billed on timesheets, so its time is
+        # invoiceable; whichever demo set-up runs first creates the product
+        Product = self.env["product.product"]
+        service = Product.search([("default_code", "=", "SRV-INSTALL")], limit=1)
+        if not service:
+            service = Product.create(
+                {
+                    "name": "Installation service",
+                    "default_code": "SRV-INSTALL",
+                    "type": "service",
+                    "service_tracking": "project_only",
+                    "list_price": 2500.0,
+                }
+            )
+        service.service_policy = "delivered_timesheet"
         self.env["sync.job"]._enqueue(
             backend, "pull", payload={"object": psa.PROJECTS}, identity_key="pull:workspaces"
         )

@@ -32,6 +32,27 @@ class TestKantataAdapter(PsaCase):
         self.assertEqual((data["bill_rate_cents"], data["currency"]), (20000, "EUR"))
         self.assertEqual(self.fake.calls("GET", "/time_entries")[-1][2]["include"], "user")
 
+    def test_expense_approval_comes_from_its_report_submission(self):
+        approved = self.fake.add_expense(self.workspace_id, self.alice_user["id"], 1000)
+        pending = self.fake.add_expense(
+            self.workspace_id, self.alice_user["id"], 2000, approved=False
+        )
+        loose = self.fake.add_expense(self.workspace_id, self.alice_user["id"], 3000)
+        loose["recent_submission_id"] = None  # never submitted
+        ids = [approved["id"], pending["id"], loose["id"]]
+
+        def approvals():
+            records = self.adapter().read_batch("expenses", ids)
+            return {r["id"]: r["data"]["approved"] for r in records}
+
+        self.assertEqual(
+            approvals(), {approved["id"]: True, pending["id"]: False, loose["id"]: False}
+        )
+        # a workspace that requires no expense approval: every expense counts as approved
+        self.fake.data["workspaces"][self.workspace_id]["require_expense_approvals"] = False
+        self.assertTrue(approvals()[loose["id"]])
+        self.assertFalse(approvals()[pending["id"]], "a pending submission still waits")
+
     def test_test_connection_says_who_we_are(self):
         self.backend.action_test_connection()
         self.assertIn("Alice Consultant <Alice@Example.com>", self.backend.status_message)
