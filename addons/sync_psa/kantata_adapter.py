@@ -27,7 +27,7 @@ MAX_PER_PAGE = 200
 OBJECTS = {
     "time_entries": ("time_entries", "user"),
     "expenses": ("expenses", "user,recent_submission,workspace"),
-    "workspaces": ("workspaces", ""),
+    "workspaces": ("workspaces", "external_references"),
     "users": ("users", ""),
     "stories": ("stories", ""),
 }
@@ -315,7 +315,16 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
 
     def _to_workspaces(self, raw, body):
         status = raw.get("status") if isinstance(raw.get("status"), dict) else {}
+        references = body.get("external_references") or {}
+        odoo_refs = sorted(
+            str(ref.get("service_model_ref"))
+            for ref in (references.get(str(i)) for i in raw.get("external_reference_ids") or [])
+            if ref
+            and ref.get("service_name") == SERVICE_NAME
+            and ref.get("service_model") == "project.project"
+        )
         return {
+            "odoo_refs": odoo_refs,
             "name": raw.get("title") or "",
             "status": status.get("message") or "",
             "budget_cents": raw.get("price_in_cents"),

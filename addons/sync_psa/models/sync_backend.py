@@ -115,6 +115,25 @@ class SyncBackend(models.Model):
                 return values
         return super()._webhook_job_values(event)
 
+    # ------------------------------------------------------------------ pulls
+    def _pull(self, object_name, job=None, dry_run=False, apply_page=None, pages_per_commit=1):
+        """Workspaces: bind those that carry an external reference to an Odoo project first,
+        then apply the page through the workspace mapping (match rule, else a new project)."""
+        if self.kind in PSA_KINDS and object_name == "workspaces" and apply_page is None:
+            mapping = self.env["sync.mapping"]._for(self, object_name)
+
+            def apply_page(page):
+                self.env["sync.psa"]._bind_referenced_projects(self, page)
+                return mapping._apply_page(page, job=job, dry_run=dry_run)
+
+        return super()._pull(
+            object_name,
+            job=job,
+            dry_run=dry_run,
+            apply_page=apply_page,
+            pages_per_commit=pages_per_commit,
+        )
+
     # ------------------------------------------------------------------ schedule
     @api.model
     def _cron_schedule_pulls(self):

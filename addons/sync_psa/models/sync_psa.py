@@ -696,6 +696,38 @@ class SyncPsa(models.AbstractModel):
         return found
 
     @api.model
+    def _bind_referenced_projects(self, backend, records):
+        """Unbound PSA projects that carry an external reference to an Odoo project (written by
+        an earlier push, or by another integration) bind to that project, if it is free."""
+        Binding = self.env["sync.binding"].sudo()
+        bound = Binding._for_external_ids(
+            backend, "project.project", [r["id"] for r in records], psa.PROJECTS
+        )
+        wanted = {}
+        for rec in records:
+            refs = [r for r in (rec.get("data") or {}).get("odoo_refs") or [] if r.isdigit()]
+            if rec["id"] not in bound and len(refs) == 1:
+                wanted[rec["id"]] = int(refs[0])
+        if not wanted:
+            return 0
+        projects = self.env["project.project"].browse(list(wanted.values())).exists()
+        taken = set(Binding._for_records(backend, projects))
+        new = [
+            {
+                "backend_id": backend.id,
+                "res_model": "project.project",
+                "res_id": project_id,
+                "remote_object": psa.PROJECTS,
+                "external_id": ext_id,
+                "last_sync_at": fields.Datetime.now(),
+            }
+            for ext_id, project_id in wanted.items()
+            if project_id in projects.ids and project_id not in taken
+        ]
+        Binding.create(new)
+        return len(new)
+
+    @api.model
     def _projects(self, backend, refs, adapter, job):
         """{project ref: project.project}: bound projects; unknown workspaces are read and
         applied through the backend's workspace mapping (match rule, else a new project)."""
@@ -708,7 +740,9 @@ class SyncPsa(models.AbstractModel):
                 [("backend_id", "=", backend.id), ("remote_object", "=", psa.PROJECTS)], limit=1
             )
             if mapping:
-                mapping._apply_page(adapter.read_batch(psa.PROJECTS, missing), job=job)
+                workspaces = adapter.read_batch(psa.PROJECTS, missing)
+                self._bind_referenced_projects(backend, workspaces)
+                mapping._apply_page(workspaces, job=job)
                 bindings = Binding._for_external_ids(backend, "project.project", refs, psa.PROJECTS)
         projects = self.env["project.project"].browse(
             [b.res_id for b in bindings.values() if b.active]

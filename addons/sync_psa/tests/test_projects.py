@@ -75,6 +75,31 @@ class TestProjects(PsaCase):
         self.assertEqual(binding.res_id, existing.id, "bound by name, not duplicated")
         self.assertEqual(existing.psa_budget_cents, 500000)
 
+    def test_workspace_with_an_odoo_reference_binds_to_that_project(self):
+        renamed = (
+            self.env["project.project"]
+            .with_context(**{NO_EXPORT: True})
+            .create({"name": "Internal name"})
+        )
+        remote = self.fake.add_workspace("Customer-facing name")
+        self.fake._external_reference(
+            {
+                "external_reference": {
+                    "service_name": "Odoo",
+                    "service_model": "project.project",
+                    "service_model_ref": str(renamed.id),
+                    "subject_id": remote["id"],
+                    "subject_type": "Workspace",
+                }
+            }
+        )
+        projects_before = self.env["project.project"].search_count([])
+        self.pull_workspaces()
+        binding = self.binding_of(remote["id"], "project.project", external=True)
+        self.assertEqual(binding.res_id, renamed.id)
+        self.assertEqual(self.env["project.project"].search_count([]), projects_before)
+        self.assertEqual(renamed.name, "Internal name", "Odoo owns the name")
+
     def pull_workspaces(self):
         self.enqueue("pull", {"object": "workspaces"}, "pull:workspaces")
         self.run_jobs()
