@@ -693,7 +693,27 @@ class SyncPsa(models.AbstractModel):
                     }
                 )
             Binding.create(new)
+            self._release_waiting(backend, [vals["external_id"] for vals in new])
         return found
+
+    @api.model
+    def _release_waiting(self, backend, person_ids):
+        """Records parked for people who just got their employee are imported now (their
+        parking job runs again), without waiting for someone to press Retry."""
+        if not person_ids:
+            return
+        identities = [
+            f"psa:wait:{object_name}:user:{person_id}"
+            for object_name in psa.IMPORTED
+            for person_id in person_ids
+        ]
+        self.env["sync.job"].sudo().search(
+            [
+                ("backend_id", "=", backend.id),
+                ("identity_key", "in", identities),
+                ("state", "=", "failed"),
+            ]
+        ).action_requeue()
 
     @api.model
     def _bind_referenced_projects(self, backend, records):

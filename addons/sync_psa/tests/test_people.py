@@ -40,3 +40,17 @@ class TestPeople(PsaCase):
         self.fake.set_cost_rate(self.alice_user["id"], 9000, self.env.company.currency_id.name)
         self.sync_people()
         self.assertEqual(self.alice.hourly_cost, 60.0)
+
+    def test_an_employee_found_later_releases_the_waiting_time(self):
+        frank = self.fake.add_user("Frank Field", "frank@example.com")
+        self.entry(120, user=frank)
+        self.pull()
+        exc = self.exceptions(category="missing_reference")
+        self.assertIn("Frank Field", exc.name)
+        employee = self.env["hr.employee"].create(
+            {"name": "Frank Field", "work_email": "frank@example.com"}
+        )
+        self.sync_people()  # binds Frank by email: his parked time is imported at once
+        lines = self.env["account.analytic.line"].search([("employee_id", "=", employee.id)])
+        self.assertEqual(sum(lines.mapped("unit_amount")), 2.0)
+        self.assertEqual(exc.state, "resolved")
