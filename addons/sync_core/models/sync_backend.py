@@ -216,6 +216,17 @@ class SyncBackend(models.Model):
         """
         return True
 
+    @api.model
+    def _demo_backend(self, kind, base_url, name, values):
+        """The sandbox backend of `kind` on the fake at `base_url`, created with `values` the
+        first time (the demo set-up runs again on every `make demo`)."""
+        backend = self.search(
+            [("kind", "=", kind), ("base_url", "=", base_url), ("sandbox", "=", True)], limit=1
+        )
+        return backend or self.create(
+            {"name": name, "kind": kind, "sandbox": True, "base_url": base_url, **values}
+        )
+
     # ------------------------------------------------------------------ adapter
     def _adapter_config(self):
         """Plain dict handed to the adapter; credentials read with sudo, never logged."""

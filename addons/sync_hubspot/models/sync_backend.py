@@ -696,22 +696,16 @@ class SyncBackend(models.Model):
         """Sandbox backend wired to a running HubSpot fake (``python addons/sync_hubspot/fake
         --port 8990 --token pat-demo --seed demo``): default mappings, the demo products, and
         pulls of companies, contacts and deals enqueued."""
-        backend = self.search(
-            [("kind", "=", "hubspot"), ("base_url", "=", base_url), ("sandbox", "=", True)],
-            limit=1,
+        backend = self._demo_backend(
+            "hubspot",
+            base_url,
+            "HubSpot sandbox",
+            {
+                "hubspot_auth": "private_app",
+                "hubspot_access_token": token,
+                "hubspot_client_secret": secret,
+            },
         )
-        if not backend:
-            backend = self.create(
-                {
-                    "name": "HubSpot sandbox",
-                    "kind": "hubspot",
-                    "sandbox": True,
-                    "base_url": base_url,
-                    "hubspot_auth": "private_app",
-                    "hubspot_access_token": token,
-                    "hubspot_client_secret": secret,
-                }
-            )
         backend._hubspot_create_default_mappings()
         Product = self.env["product.product"]
         for code, name, vals in (

@@ -940,23 +940,12 @@ class SyncPsa(models.AbstractModel):
     def _demo_setup(self, base_url, token="kantata-demo"):
         """Sandbox Kantata backend on its fake (``python addons/sync_psa/fake --port 8992
         --token kantata-demo --seed demo``): mappings, and a first sync enqueued."""
-        Backend = self.env["sync.backend"]
         url = base_url.rstrip("/")
         if not url.endswith("/api/v1"):
             url += "/api/v1"
-        backend = Backend.search(
-            [("kind", "=", "kantata"), ("base_url", "=", url), ("sandbox", "=", True)], limit=1
+        backend = self.env["sync.backend"]._demo_backend(
+            "kantata", url, "Kantata sandbox", {"kantata_access_token": token}
         )
-        if not backend:
-            backend = Backend.create(
-                {
-                    "name": "Kantata sandbox",
-                    "kind": "kantata",
-                    "sandbox": True,
-                    "base_url": url,
-                    "kantata_access_token": token,
-                }
-            )
         self._create_default_mappings(backend)
         # the demo deal's service (SKU SRV-INSTALL) is billed on timesheets, so its time is
         # invoiceable; whichever demo set-up runs first creates the product
