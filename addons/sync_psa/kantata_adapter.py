@@ -25,7 +25,7 @@ from odoo.addons.sync_core.mapping import parse_datetime
 MAX_PER_PAGE = 200
 # canonical object -> (Kantata collection, include=)
 OBJECTS = {
-    "time_entries": ("time_entries", "user"),
+    "time_entries": ("time_entries", "user,story"),
     "expenses": ("expenses", "user,recent_submission,workspace"),
     "workspaces": ("workspaces", "external_references"),
     "users": ("users", ""),
@@ -274,6 +274,10 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
             "approved": bool(raw.get("approved")),
             "project_ref": str(raw.get("workspace_id") or ""),
             "task_ref": str(raw.get("story_id") or ""),
+            "task_name": ((body.get("stories") or {}).get(str(raw.get("story_id"))) or {}).get(
+                "title"
+            )
+            or "",
             "person": self._person(raw, body),
             "date": raw.get("date_performed"),
             "minutes": int(raw.get("time_in_minutes") or 0),

@@ -6,7 +6,7 @@ vendor's field names:
 
 time entry::
 
-    {"approved": bool, "project_ref": str, "task_ref": str,
+    {"approved": bool, "project_ref": str, "task_ref": str, "task_name": str,
      "person": {"id": str, "email": str, "name": str},
      "date": "YYYY-MM-DD", "minutes": int, "description": str, "billable": bool,
      "bill_rate_cents": int|None, "cost_rate_cents": int|None, "currency": "USD",

@@ -367,6 +367,7 @@ class SyncPsa(models.AbstractModel):
         live = [r for r in records if psa.is_live(r)]
         employees = self._employees(backend, [r["data"]["person"] for r in live])
         projects = self._projects(backend, {r["data"]["project_ref"] for r in live}, adapter, job)
+        tasks = self._tasks(backend, live, projects) if object_name == psa.TIME else {}
         stats = dict.fromkeys(STATS, 0)
         stats["applied_ids"] = applied = []
         now = fields.Datetime.now()
@@ -409,6 +410,8 @@ class SyncPsa(models.AbstractModel):
                 continue
             vals = getattr(self, f"_{object_name}_vals")(backend, data, employee, project)
             vals[target["id_field"]] = rec["id"]
+            if object_name == psa.TIME:
+                vals["task_id"] = tasks.get(data.get("task_ref")) or False
             if record:
                 changed = {k: v for k, v in vals.items() if _differs(record, k, v)}
                 if not changed:
@@ -714,6 +717,51 @@ class SyncPsa(models.AbstractModel):
                 ("state", "=", "failed"),
             ]
         ).action_requeue()
+
+    @api.model
+    def _tasks(self, backend, records, projects):
+        """{task ref: project.task id} of the page's time: the bound task, else the task of
+        the same name in the entry's project, else a new task there (then bound)."""
+        Binding = self.env["sync.binding"].sudo()
+        wanted = {}
+        for rec in records:
+            data = rec["data"]
+            project = projects.get(data["project_ref"])
+            if data.get("task_ref") and project:
+                wanted[data["task_ref"]] = (project, data.get("task_name") or "")
+        if not wanted:
+            return {}
+        bindings = Binding._for_external_ids(backend, "project.task", wanted, psa.MILESTONES)
+        Task = self.env["project.task"].with_context(
+            **{NO_EXPORT: True, "tracking_disable": True, "mail_create_nolog": True}
+        )
+        existing = set(Task.browse([b.res_id for b in bindings.values()]).exists().ids)
+        found = {ref: b.res_id for ref, b in bindings.items() if b.active and b.res_id in existing}
+        new = []
+        for ref, (project, name) in wanted.items():
+            if ref in found:
+                continue
+            key = " ".join(name.lower().split())
+            task = Task.search([("project_id", "=", project.id)]).filtered(
+                lambda t, k=key: k and " ".join((t.name or "").lower().split()) == k
+            )[:1]
+            if task and Binding._for_records(backend, task):
+                task = Task.browse()
+            if not task:
+                task = Task.create({"name": name or f"PSA task {ref}", "project_id": project.id})
+            found[ref] = task.id
+            new.append(
+                {
+                    "backend_id": backend.id,
+                    "res_model": "project.task",
+                    "res_id": task.id,
+                    "remote_object": psa.MILESTONES,
+                    "external_id": ref,
+                    "last_sync_at": fields.Datetime.now(),
+                }
+            )
+        Binding.create(new)
+        return found
 
     @api.model
     def _bind_referenced_projects(self, backend, records):

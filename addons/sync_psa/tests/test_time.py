@@ -40,6 +40,25 @@ class TestTime(PsaCase):
         self.pull()
         self.assertEqual(self.line_of(unapproved).unit_amount, 2.0)
 
+    def test_time_on_a_psa_task_lands_on_the_odoo_task(self):
+        existing = self.env["project.task"].create(
+            {"name": "Robot cell programming", "project_id": self.project.id}
+        )
+        story = self.fake.add_story(self.workspace_id, "Robot  cell programming")
+        other = self.fake.add_story(self.workspace_id, "Commissioning")
+        on_existing = self.entry(60, story_id=story["id"])
+        on_new = self.entry(30, story_id=other["id"])
+        self.pull()
+        self.assertEqual(self.line_of(on_existing).task_id, existing)
+        new_task = self.line_of(on_new).task_id
+        self.assertEqual((new_task.name, new_task.project_id), ("Commissioning", self.project))
+        self.assertEqual(self.line_of(on_new).so_line, self.so_line)
+        # the next entries on the same stories use the bound tasks
+        again = self.entry(15, story_id=other["id"])
+        self.pull()
+        self.assertEqual(self.line_of(again).task_id, new_task)
+        self.assertEqual(self.env["project.task"].search_count([("name", "=", "Commissioning")]), 1)
+
     def test_imported_time_is_invoiced_through_the_sale_order(self):
         self.entry(150)
         self.entry(30)
