@@ -30,7 +30,7 @@ class TestKantataAdapter(PsaCase):
         self.assertEqual(data["minutes"], 135)
         self.assertEqual(data["person"]["email"], "alice@example.com")
         self.assertEqual((data["bill_rate_cents"], data["currency"]), (20000, "EUR"))
-        self.assertEqual(self.fake.calls("GET", "/time_entries")[-1][2]["include"], "user")
+        self.assertEqual(self.fake.calls("GET", "/time_entries")[-1][2]["include"], "user,story")
 
     def test_expense_approval_comes_from_its_report_submission(self):
         approved = self.fake.add_expense(self.workspace_id, self.alice_user["id"], 1000)
