@@ -132,6 +132,20 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
             if records:
                 yield [self._record(object_name, r, body) for r in records]
 
+    def iter_approved_time(self, date_from, date_to, page_size=None):
+        """Approved time entries performed between two dates (``approved`` and
+        ``date_performed_between`` filters), whatever their ``updated_at``: approving a
+        timesheet need not stamp its entries."""
+        params = {
+            "approved": "true",
+            "date_performed_between": f"{date_from.isoformat()}:{date_to.isoformat()}",
+            "include": OBJECTS["time_entries"][1],
+            "order": "id:asc",
+        }
+        for records, body in self._pages("time_entries.json", params, page_size):
+            if records:
+                yield [self._record("time_entries", r, body) for r in records]
+
     def read_batch(self, object_name, ids):
         collection, include = OBJECTS[object_name]
         out = []

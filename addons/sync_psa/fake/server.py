@@ -472,6 +472,9 @@ class KantataFake:
             records = [r for r in records if r.get("in_use")]
         if params.get("approved") is not None and collection in ("time_entries", "expenses"):
             records = [r for r in records if r.get("approved")]
+        if params.get("date_performed_between") and collection == "time_entries":
+            start, _sep, end = params["date_performed_between"].partition(":")
+            records = [r for r in records if start <= (r.get("date_performed") or "") <= end]
         for key in ("workspace_id", "user_id"):
             if params.get(key):
                 records = [r for r in records if r.get(key) == params[key]]

@@ -48,6 +48,9 @@ TARGETS = {
 FEED_RETENTION = timedelta(days=9) - timedelta(hours=1)
 # Re-read this much of the feed again (events are generated with a lag, out of order).
 FEED_LOOKBACK = timedelta(minutes=10)
+# The approval sweep: approved time performed in the last SWEEP_DAYS, once every SWEEP_EVERY.
+SWEEP_DAYS = 35
+SWEEP_EVERY = timedelta(hours=24)
 # Remote pages (of 200) applied per transaction by a pull: creating timesheets recomputes the
 # order line's delivered quantity over all its timesheets, once per batch.
 PAGES_PER_COMMIT = 10
@@ -75,6 +78,9 @@ class SyncPsa(models.AbstractModel):
                     identity_key=f"pull:{object_name}",
                 )
         Job._enqueue(backend, "psa_people", payload={}, identity_key="psa:people")
+        sweep = backend._watermark("time_entries:approved")
+        if not sweep.last_success_at or sweep.last_success_at < fields.Datetime.now() - SWEEP_EVERY:
+            Job._enqueue(backend, "psa_sweep", payload={}, identity_key="psa:sweep")
         Job._enqueue(backend, "psa_writeback", payload={}, identity_key="psa:writeback")
 
     @api.model
@@ -143,6 +149,35 @@ class SyncPsa(models.AbstractModel):
         result = backend._pull(psa.PEOPLE, job=job, apply_page=apply_page)
         result.update(stats)
         return result
+
+    @api.model
+    def _job_psa_sweep(self, job):
+        """Safety net against revenue leakage: every approved entry performed in the last
+        SWEEP_DAYS is read (pages of 200) and applied; entries already imported are skipped by
+        their payload hash.  It catches approvals that changed no ``updated_at`` and that the
+        change feed did not report."""
+        backend = job.backend_id
+        adapter = backend._get_adapter()
+        today = fields.Date.context_today(self)
+        waiting = {}
+        totals = {"pages": 0, "read": 0}
+        for page in adapter.iter_approved_time(today - timedelta(days=SWEEP_DAYS), today):
+            stats = self._apply(backend, psa.TIME, page, job, adapter, waiting)
+            totals["pages"] += 1
+            totals["read"] += len(page)
+            for key, val in stats.items():
+                totals[key] = totals.get(key, 0) + val
+            self.env["sync.job"]._commit()
+        totals["waiting"] = self._park(backend, psa.TIME, waiting)
+        totals["remote_calls"] = adapter.calls
+        backend._watermark("time_entries:approved").write(
+            {
+                "last_run_at": fields.Datetime.now(),
+                "last_success_at": fields.Datetime.now(),
+                "last_stats": json.dumps(totals),
+            }
+        )
+        return totals
 
     @api.model
     def _job_psa_import(self, jobs):

@@ -59,6 +59,32 @@ class TestTime(PsaCase):
         self.assertEqual(self.line_of(again).task_id, new_task)
         self.assertEqual(self.env["project.task"].search_count([("name", "=", "Commissioning")]), 1)
 
+    def test_approval_sweep_finds_approvals_that_stamped_nothing(self):
+        entry = self.entry(60, approved=False)
+        old = self.entry(60, approved=False, date_performed="2000-01-03")
+        for record in (entry, old):
+            self.fake.data["time_entries"][record["id"]]["updated_at"] = "2020-01-01T00:00:00Z"
+        self.entry(30)  # recent: the watermark moves past the two others
+        self.pull()
+        # the timesheet is approved in Kantata without a new updated_at on its entries
+        self.fake.data["time_entries"][entry["id"]]["approved"] = True
+        self.fake.data["time_entries"][old["id"]]["approved"] = True
+        self.pull()
+        self.assertFalse(self.line_of(entry), "the updated_after pull cannot see it")
+        self.env["sync.psa"]._schedule(self.backend)
+        self.run_jobs()
+        self.assertEqual(self.line_of(entry).unit_amount, 1.0)
+        self.assertFalse(self.line_of(old), "older than the sweep's window")
+        sweeps = self.fake.calls("GET", "/time_entries")
+        self.assertTrue(any("date_performed_between" in c[2] for c in sweeps))
+        # once a day: the next schedule does not sweep again
+        count = len(sweeps)
+        self.env["sync.psa"]._schedule(self.backend)
+        self.run_jobs()
+        self.assertFalse(
+            [c for c in self.fake.calls("GET", "/time_entries")[count:] if "approved" in c[2]]
+        )
+
     def test_imported_time_is_invoiced_through_the_sale_order(self):
         self.entry(150)
         self.entry(30)
