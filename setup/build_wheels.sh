@@ -2,7 +2,7 @@
 # Build one wheel per addon (odoo_addon_<addon>-<version>-py3-none-any.whl) into dist/, with the
 # whool build backend each addons/<addon>/pyproject.toml names.
 #
-#   bash setup/build_wheels.sh [addon ...]        (default: all five addons)
+#   bash setup/build_wheels.sh [addon ...]        (default: all the addons)
 #
 # whool reads git: the addon must be committed (it fails in a repository without commits), and
 # an addon changed since its last version bump gets a post-release version (19.0.x.y.z.99.devN).
@@ -12,7 +12,7 @@ VENV="${VENV:-$REPO_ROOT/.venv}"
 DIST="$REPO_ROOT/dist"
 ADDONS=("$@")
 if [ ${#ADDONS[@]} -eq 0 ]; then
-    ADDONS=(sync_core sync_hubspot sync_salesforce sync_psa sync_reconcile)
+    ADDONS=(sync_core sync_sale sync_hubspot sync_salesforce sync_psa sync_reconcile)
 fi
 if ! "$VENV/bin/python" -c "import whool" 2>/dev/null; then
     echo "ERROR: whool is not installed in $VENV (it is in requirements.txt: run make test once, or $VENV/bin/pip install whool)" >&2

@@ -4,7 +4,7 @@ Steps (each one can fail the run):
 1. lint: ruff and the mandatory pylint-odoo checks over addons/;
 2. the tests that need no database (`tests/`, plain pytest);
 3. a fresh database copied from a cached template that holds the Odoo apps our addons depend on,
-   then `odoo-bin -i <all five addons> --test-tags /sync_core,...`: the install itself (bad XML,
+   then `odoo-bin -i <all our addons> --test-tags /sync_core,...`: the install itself (bad XML,
    failing module) and every at_install / post_install test of the five addons.
 
 The closing line is `N passed, N failed` (pytest and Odoo counts together).  The run fails when

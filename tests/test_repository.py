@@ -5,11 +5,12 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ADDONS = ["sync_core", "sync_hubspot", "sync_salesforce", "sync_psa", "sync_reconcile"]
+ADDONS = ["sync_core", "sync_sale", "sync_hubspot", "sync_salesforce", "sync_psa", "sync_reconcile"]
 DEPENDS = {
     "sync_core": {"base", "mail", "web"},
-    "sync_hubspot": {"sync_core", "contacts", "crm", "sale_project"},
-    "sync_salesforce": {"sync_core", "contacts", "crm", "sale_project"},
+    "sync_sale": {"sync_core", "crm", "sale_project"},
+    "sync_hubspot": {"sync_core", "sync_sale", "contacts"},
+    "sync_salesforce": {"sync_core", "sync_sale", "contacts"},
     "sync_psa": {"sync_core", "project", "hr_timesheet", "hr_expense"},
     "sync_reconcile": {"sync_psa", "sale_timesheet", "account"},
 }

@@ -4,7 +4,7 @@
     "summary": "Generic integration engine: backends, bindings, cron-run jobs, webhook inbox, "
     "watermarks, field mappings with a system of record per field, exception queue, "
     "audit trail.",
-    "version": "19.0.1.0.0",
+    "version": "19.0.2.0.0",
     "category": "Connector",
     "author": "odoo-sync",
     "website": "https://github.com/odoo-sync/odoo-sync",
@@ -27,6 +27,7 @@
         "views/sync_audit_views.xml",
         "wizards/sync_exception_ignore_views.xml",
         "wizards/sync_exception_link_views.xml",
+        "wizards/sync_exception_use_existing_views.xml",
         "wizards/sync_exception_assign_views.xml",
         "wizards/sync_watermark_resync_views.xml",
         "views/sync_core_menus.xml",

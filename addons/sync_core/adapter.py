@@ -26,6 +26,9 @@ class BaseAdapter:
 
     page_size = 200
     batch_size = 100
+    # Pages of iter_changes come in (updated_at, id) order, so the watermark may follow each
+    # page; an adapter streaming an unordered export sets it False (moved after the last page).
+    ordered = True
 
     def __init__(self, config):
         # config: plain dict built by sync.backend._adapter_config() (credentials included;

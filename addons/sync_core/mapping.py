@@ -102,24 +102,6 @@ TRANSFORMS = {
 }
 
 
-def line_command(
-    remote, odoo, transform="str", owner="remote", direction="import", ref_object=False
-):
-    """ORM create command of one mapping line (connectors' default mappings)."""
-    return (
-        0,
-        0,
-        {
-            "remote_field": remote,
-            "odoo_field": odoo,
-            "transform": transform,
-            "owner": owner,
-            "direction": direction,
-            "ref_object": ref_object,
-        },
-    )
-
-
 def latest_per_id(records):
     """One engine record per id, the one with the latest stamp (pages and feeds repeat and
     reorder records; a record without a stamp counts as the oldest)."""
@@ -211,3 +193,36 @@ def diff(before, after):
         if old != new:
             changes[field] = [old, new]
     return changes
+
+
+def line_command(
+    remote, odoo, transform="str", owner="remote", direction="import", ref_object=False
+):
+    """ORM create command of one mapping line (connectors' default mappings)."""
+    return (
+        0,
+        0,
+        {
+            "remote_field": remote,
+            "odoo_field": odoo,
+            "transform": transform,
+            "owner": owner,
+            "direction": direction,
+            "ref_object": ref_object,
+        },
+    )
+
+
+def match_command(remote, odoo, method, sequence, extra_domain=False):
+    """ORM create command of one match rule (connectors' default mappings)."""
+    return (
+        0,
+        0,
+        {
+            "remote_field": remote,
+            "odoo_field": odoo,
+            "method": method,
+            "sequence": sequence,
+            "extra_domain": extra_domain,
+        },
+    )

@@ -6,6 +6,8 @@ attempts 5-9 wait 60 s, attempts 10 and more wait 600 s.  The delay gets a rando
 """
 
 import random
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_PATTERN = "1:10, 3:60, 5:300, 8:1800"
 
@@ -53,3 +55,16 @@ def jitter_bounds(pattern, attempt, jitter=0.2):
     """(min, max) of `delay_with_jitter` without retry_after, for checks and the UI."""
     delay = base_delay(pattern, attempt)
     return delay * (1 - jitter), delay * (1 + jitter)
+
+
+def next_midnight(tz_name, now=None):
+    """The next midnight in time zone `tz_name` (UTC when empty or unknown), as a naive UTC
+    datetime: when a daily quota counted in that zone resets.  `now`: naive UTC."""
+    try:
+        zone = ZoneInfo(tz_name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    now = (now or datetime.now(UTC).replace(tzinfo=None)).replace(tzinfo=UTC)
+    local = now.astimezone(zone)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time.min, tzinfo=zone)
+    return midnight.astimezone(UTC).replace(tzinfo=None)

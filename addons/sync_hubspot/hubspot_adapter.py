@@ -2,9 +2,12 @@
 """HubSpot adapter: the only code of this addon that talks to HubSpot (plain Python, no ORM).
 
 Built on the official ``hubspot-api-client``: its search, list, batch and associations APIs,
-its OAuth tokens API and its v3 signature helper.  POST/PATCH calls are retried on 429 by a
-urllib3 ``Retry`` handed to the client (its default retry skips them:
-HubSpot/hubspot-api-python#117).
+its OAuth tokens API and its v3 signature helper.  A 429 of a short window (secondly,
+ten-secondly) is retried here, for every method (the client's default retry skips POST and
+PATCH: HubSpot/hubspot-api-python#117), never sooner than the window (or ``Retry-After``) and,
+for searches, through the per-portal search spacing; a 429 of the daily limit is not retried:
+the engine pauses the backend until midnight in the portal's time zone.  The urllib3 ``Retry``
+handed to the client only retries failed connections.
 """
 
 import hmac
@@ -27,12 +30,14 @@ from urllib3.util.retry import Retry
 from odoo.addons.sync_core.adapter import BaseAdapter, raise_for_response
 from odoo.addons.sync_core.exceptions import (
     AuthenticationError,
+    QuotaExhaustedError,
     RateLimitedError,
     RemoteUnavailableError,
     SyncError,
     WebhookAuthError,
 )
 from odoo.addons.sync_core.mapping import parse_datetime
+from odoo.addons.sync_core.retry import next_midnight
 from odoo.addons.sync_core.signatures import check_timestamp
 
 _logger = logging.getLogger(__name__)
@@ -60,8 +65,8 @@ DEFAULT_MODIFIED = "hs_lastmodifieddate"
 DEFAULT_PROPERTIES = {
     "companies": ["name", "domain", "phone", "city", "country", "vat"],
     "contacts": ["firstname", "lastname", "email", "phone", "jobtitle"],
-    "deals": ["dealname", "dealstage", "pipeline", "amount", "closedate"],
-    "line_items": ["name", "hs_sku", "quantity", "price"],
+    "deals": ["dealname", "dealstage", "pipeline", "amount", "closedate", "deal_currency_code"],
+    "line_items": ["name", "hs_sku", "quantity", "price", "discount", "hs_discount_percentage"],
 }
 # Associations a record needs in its data: object -> (to object, data key).
 PRIMARY_ASSOCIATIONS = {
@@ -73,7 +78,16 @@ SEARCH_MAX = 200
 SEARCH_WINDOW = 10_000
 BATCH_MAX = 100
 LIST_MAX = 100
-DEFAULT_RETRY_AFTER = 10.0
+# Seconds to wait before retrying a 429, per HubSpot policyName (the JSON error body); a 429
+# that names none waits the secondly window.  "DAILY" is a quota: see classify().
+POLICY_WINDOWS = {"SECONDLY": 1.0, "TEN_SECONDLY_ROLLING": 10.0}
+DEFAULT_RATE_WINDOW = 1.0
+DAILY_POLICY = "DAILY"
+# Longest total wait of the adapter's own 429 retries of one call; beyond it the job is retried
+# later by the engine (its channel blocked meanwhile).
+MAX_INLINE_WAIT = 12.0
+# HubSpot's object type ids of the standard CRM objects (its app's record URLs use them).
+OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "line_items": "0-8"}
 # HubSpot's search endpoints have their own limit (about 5 requests per second per portal),
 # apart from the burst limit of the X-HubSpot-RateLimit-* headers.
 DEFAULT_SEARCH_INTERVAL = 0.2
@@ -162,6 +176,17 @@ def rate_limit_from_headers(headers):
     )
 
 
+def contact_name(data):
+    """A contact's display name: first and last name, else the email, else the phone (HubSpot
+    keeps contacts with any of them); None when it has none (Odoo cannot name it)."""
+    parts = [data.get("firstname"), data.get("lastname")]
+    name = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    for fallback in (data.get("email"), data.get("phone")):
+        if not name and isinstance(fallback, str):
+            name = fallback.strip()
+    return name or None
+
+
 def _ms(dt):
     """Naive UTC datetime -> epoch milliseconds."""
     return round((dt - _EPOCH).total_seconds() * 1000)
@@ -199,27 +224,56 @@ def refresh_access_token(config):
     }
 
 
-def _body_status(exc):
+def _body_json(exc):
     try:
         body = json.loads(exc.body or b"{}")
-    except ValueError:
-        return ""
+    except (ValueError, TypeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _body_status(exc):
+    body = _body_json(exc)
     return str(body.get("status") or body.get("category") or "")[:100]
 
 
-def classify(exc):
-    """An ApiException -> a sync_core error, by status code and headers (never body text)."""
-    status = exc.status or 0
-    headers = exc.headers or {}
-    if status == 429:
-        retry_after = headers.get("Retry-After")
-        try:
-            retry_after = float(retry_after) if retry_after else DEFAULT_RETRY_AFTER
-        except ValueError:
-            retry_after = DEFAULT_RETRY_AFTER
-        return RateLimitedError(
-            "rate limited by HubSpot (HTTP 429)", retry_after=retry_after, pattern="HTTP 429"
+def _rate_limited(exc, time_zone=None, now=None):
+    """A 429 -> RateLimitedError of its window, or QuotaExhaustedError for the daily limit.
+
+    HubSpot names the limit hit in the JSON body's ``policyName`` ("SECONDLY",
+    "TEN_SECONDLY_ROLLING", "DAILY"); ``X-HubSpot-RateLimit-Daily-Remaining: 0`` tells the daily
+    limit too.  The daily limit resets at midnight in the portal's time zone."""
+    lower = {str(k).lower(): v for k, v in (exc.headers or {}).items()}
+    policy = str(_body_json(exc).get("policyName") or "").strip().upper()
+    daily_remaining = _header_int(lower, "x-hubspot-ratelimit-daily-remaining")
+    if policy == DAILY_POLICY or daily_remaining == 0:
+        reset_at = next_midnight(time_zone, now=now)
+        return QuotaExhaustedError(
+            f"HubSpot daily API limit reached (HTTP 429); it resets at midnight "
+            f"{time_zone or 'UTC'} ({reset_at:%Y-%m-%d %H:%M} UTC)",
+            reset_at=reset_at,
+            reason="HubSpot daily API limit reached",
+            pattern="HubSpot daily API limit",
         )
+    window = POLICY_WINDOWS.get(policy, DEFAULT_RATE_WINDOW)
+    try:
+        retry_after = float(lower.get("retry-after") or 0)
+    except ValueError:
+        retry_after = 0.0
+    return RateLimitedError(
+        f"rate limited by HubSpot (HTTP 429, {policy or 'no policy named'})",
+        retry_after=max(retry_after, window),
+        reason=f"HubSpot rate limit ({policy or 'HTTP 429'})",
+        pattern="HTTP 429",
+    )
+
+
+def classify(exc, time_zone=None):
+    """An ApiException -> a sync_core error, by status code, headers and the JSON error's
+    policy name (never free body text)."""
+    status = exc.status or 0
+    if status == 429:
+        return _rate_limited(exc, time_zone)
     if status >= 500 or status == 0:
         return RemoteUnavailableError(f"HubSpot error HTTP {status}", pattern=f"HTTP {status}")
     if status in (401, 403):
@@ -243,17 +297,21 @@ class HubSpotAdapter(BaseAdapter):
 
     def __init__(self, config):
         super().__init__(config)
+        # connection failures only: a 429 is retried by _call (window, search spacing)
         retry = Retry(
             total=config.get("retries", 3),
             connect=2,
             read=0,  # a POST that timed out may have been applied: never re-send it blindly
-            status=config.get("retries", 3),
-            status_forcelist=(429,),
-            allowed_methods=None,  # every method, POST and PATCH included
-            respect_retry_after_header=True,
+            status=0,
+            status_forcelist=(),
+            allowed_methods=None,
+            respect_retry_after_header=False,
             backoff_factor=config.get("backoff", 0.5),
-            raise_on_status=False,  # the last 429 reaches us as an ApiException
+            raise_on_status=False,  # a 429 reaches us as an ApiException
         )
+        self.retries = max(int(config.get("retries", 3)), 0)
+        self.max_inline_wait = float(config.get("max_inline_wait", MAX_INLINE_WAIT))
+        self.time_zone = config.get("time_zone") or "UTC"
         self.client = HubSpot(
             access_token=config.get("access_token") or None,
             host=config.get("base_url") or None,
@@ -281,14 +339,34 @@ class HubSpotAdapter(BaseAdapter):
                 self._apis[key] = getattr(getattr(self.client.crm, object_name), name)
         return self._apis[key]
 
-    def _call(self, func, *args, **kwargs):
-        self.calls += 1
+    def _call(self, func, *args, _spaced=False, **kwargs):
+        """One API call; a 429 of a short window is retried up to `retries` times, each
+        retry waiting at least the window (or Retry-After), doubling, within
+        `max_inline_wait` seconds in all; `_spaced` calls (searches) keep the per-portal
+        search spacing on every attempt.  The daily limit is never retried here."""
         kwargs.setdefault("_request_timeout", self.timeout)
+        waited = 0.0
+        for retry in range(self.retries + 1):
+            try:
+                if _spaced:
+                    return self._spaced_send(func, args, kwargs)
+                return self._send(func, args, kwargs)
+            except RateLimitedError as exc:
+                wait = (exc.retry_after or DEFAULT_RATE_WINDOW) * 2**retry
+                if exc.reset_at or retry >= self.retries or waited + wait > self.max_inline_wait:
+                    raise
+                _logger.info("HubSpot 429 (%s): retrying in %.1f s", exc.message, wait)
+                time.sleep(wait)
+                waited += wait
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(self, func, args, kwargs):
+        self.calls += 1
         try:
             result, _status, headers = func(*args, **kwargs)
         except API_EXCEPTIONS as exc:
             self._note_headers(exc.headers)
-            raise classify(exc) from exc
+            raise classify(exc, self.time_zone) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise RemoteUnavailableError(
                 f"HubSpot unreachable or timed out: {exc.__class__.__name__}",
@@ -304,9 +382,11 @@ class HubSpotAdapter(BaseAdapter):
 
     def _search(self, func, *args, **kwargs):
         """A search call spaced at least `search_interval` seconds after the end of the
-        previous search of the same portal in this process (HubSpot: ~5 searches/s)."""
-        if self.search_interval <= 0:
-            return self._call(func, *args, **kwargs)
+        previous search of the same portal in this process (HubSpot: ~5 searches/s); its
+        retries after a 429 are spaced the same way."""
+        return self._call(func, *args, _spaced=self.search_interval > 0, **kwargs)
+
+    def _spaced_send(self, func, args, kwargs):
         with _SEARCH_GUARD:
             lock = _SEARCH_LOCKS.setdefault(self.search_key, threading.Lock())
         with lock:
@@ -315,7 +395,7 @@ class HubSpotAdapter(BaseAdapter):
             if wait > 0:
                 time.sleep(wait)
             try:
-                return self._call(func, *args, **kwargs)
+                return self._send(func, args, kwargs)
             finally:
                 _SEARCH_ENDED[self.search_key] = time.monotonic()
 
@@ -330,10 +410,7 @@ class HubSpotAdapter(BaseAdapter):
     def _record(self, object_name, obj, archived=False):
         data = {k: (None if v == "" else v) for k, v in (obj.properties or {}).items()}
         if object_name == "contacts":
-            parts = [data.get("firstname"), data.get("lastname")]
-            data["name"] = " ".join(p.strip() for p in parts if p and p.strip()) or data.get(
-                "email"
-            )
+            data["name"] = contact_name(data)
         stamp = self._stamp(obj)
         if archived and getattr(obj, "archived_at", None):
             stamp = parse_datetime(obj.archived_at)

@@ -8,8 +8,11 @@
     "author": "odoo-sync",
     "website": "https://github.com/odoo-sync/odoo-sync",
     "license": "LGPL-3",
-    "depends": ["sync_core", "contacts", "crm", "sale_project"],
+    "depends": ["sync_core", "sync_sale", "contacts"],
     "external_dependencies": {"python": ["simple-salesforce"]},
+    "data": [
+        "views/sync_backend_views.xml",
+    ],
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],
 }

@@ -29,10 +29,14 @@ def _security_log(remote, reason, every=60.0):
         _logger.warning("sync webhook refused from %s: %s", remote, reason)
 
 
-def _answer(http_status, **body):
-    return request.make_response(
-        json.dumps(body), headers=[("Content-Type", "application/json")], status=http_status
-    )
+def _answer(http_status, backend=None, **body):
+    """The route's answer: JSON, unless the backend's connector answers in its remote's own
+    format (``sync.backend._webhook_answer``, e.g. a SOAP Ack)."""
+    if backend:
+        content, headers, http_status = backend._webhook_answer(http_status, body)
+    else:
+        content, headers = json.dumps(body), [("Content-Type", "application/json")]
+    return request.make_response(content, headers=headers, status=http_status)
 
 
 class SyncWebhookController(http.Controller):
@@ -72,11 +76,13 @@ class SyncWebhookController(http.Controller):
             backend._webhook_verify(info)
         except WebhookAuthError as exc:
             _security_log(remote, f"backend {backend.id}: {exc.reason}")
-            return _answer(exc.status, status="error", reason=exc.reason)
+            return _answer(exc.status, backend, status="error", reason=exc.reason)
         try:
             events = backend._webhook_parse(info)
         except PayloadError as exc:
             backend.env["sync.event"]._store_rejected(backend, raw, httpreq.headers, exc.message)
-            return _answer(400, status="error", reason=exc.message)
+            return _answer(400, backend, status="error", reason=exc.message)
         stored, duplicates = backend.env["sync.event"]._store(backend, events, httpreq.headers)
-        return _answer(200, status="ok", received=len(events), stored=stored, duplicates=duplicates)
+        return _answer(
+            200, backend, status="ok", received=len(events), stored=stored, duplicates=duplicates
+        )

@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .sync_binding import record_display_name
 
 
 class SyncAudit(models.Model):
@@ -29,12 +31,56 @@ class SyncAudit(models.Model):
         ],
         required=True,
     )
-    changes = fields.Json(help="{field: [before, after]}")
-    changes_text = fields.Text(compute="_compute_changes_text")
+    changes = fields.Json(string="Changes (raw)", help="{field: [before, after]}")
+    changes_text = fields.Text(string="Changes", compute="_compute_changes_text")
+    record_name = fields.Char(string="Record", compute="_compute_record_name")
 
+    @api.depends("res_model", "res_id")
+    def _compute_record_name(self):
+        for audit in self:
+            audit.record_name = record_display_name(self.env, audit.res_model, audit.res_id)
+
+    @api.depends("operation", "record_name", "external_id")
+    def _compute_display_name(self):
+        labels = dict(self._fields["operation"].selection)
+        for audit in self:
+            what = audit.record_name or f"{audit.res_model or ''} {audit.res_id or ''}".strip()
+            remote = audit.mapping_id.remote_object or ""
+            audit.display_name = (
+                f"{labels.get(audit.operation, audit.operation)} {what} "
+                f"({f'{remote} ' if remote else ''}{audit.external_id})"
+            )
+
+    @api.depends("changes", "res_model")
     def _compute_changes_text(self):
         for audit in self:
-            audit.changes_text = "\n".join(
-                f"{field}: {before!r} -> {after!r}"
-                for field, (before, after) in sorted((audit.changes or {}).items())
-            )
+            Model = self.env[audit.res_model] if audit.res_model in self.env else None
+            lines = []
+            for field, (before, after) in sorted((audit.changes or {}).items()):
+                spec = Model._fields.get(field) if Model is not None else None
+                label = spec._description_string(self.env) if spec else field
+                old = _readable_value(self.env, spec, before)
+                new = _readable_value(self.env, spec, after)
+                lines.append(f"{label}: {old} \N{RIGHTWARDS ARROW} {new}")
+            audit.changes_text = "\n".join(lines)
+
+
+def _readable_value(env, spec, value):
+    """A stored value as a person reads it: the name of a linked record, the label of a
+    selection, Yes/No, (empty)."""
+    if value in (None, False, "", []) and (spec is None or spec.type != "boolean"):
+        return env._("(empty)")
+    if spec is None:
+        return str(value)
+    if spec.type == "many2one" and isinstance(value, int):
+        return record_display_name(env, spec.comodel_name, value) or f"#{value}"
+    if spec.type in ("many2many", "one2many") and isinstance(value, list):
+        ids = [v for v in value if isinstance(v, int)]
+        names = env[spec.comodel_name].sudo().browse(ids).exists().mapped("display_name")
+        return ", ".join(names) or env._("(empty)")
+    if spec.type == "selection":
+        selection = spec._description_selection(env)
+        return dict(selection).get(value, str(value)) if isinstance(selection, list) else str(value)
+    if spec.type == "boolean":
+        return env._("Yes") if value else env._("No")
+    return str(value)

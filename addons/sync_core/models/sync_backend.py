@@ -11,9 +11,12 @@ from ..adapter import GenericRestAdapter
 from ..exceptions import PayloadError, SyncError
 from ..hashing import payload_hash
 from ..mapping import parse_datetime
+from ..ui import notification_then_reload
 
 _logger = logging.getLogger(__name__)
 MANAGER = "sync_core.sync_core_group_manager"
+# Exception categories that say the connection itself fails (health turns red).
+TECHNICAL_CATEGORIES = ("authentication", "remote", "rate_limited", "payload")
 
 
 class SyncBackend(models.Model):
@@ -78,6 +81,25 @@ class SyncBackend(models.Model):
     )
     exception_open_count = fields.Integer(compute="_compute_health")
     exception_summary = fields.Text(compute="_compute_health")
+    last_test_at = fields.Datetime(string="Last connection test", readonly=True, copy=False)
+    last_success_at = fields.Datetime(
+        compute="_compute_health",
+        help="Last thing that worked: a job run, a pull, a webhook received or a connection "
+        "test.",
+    )
+    last_success_text = fields.Char(string="Last success", compute="_compute_health")
+    last_pull_text = fields.Char(string="Last successful pull", compute="_compute_health")
+    last_webhook_text = fields.Char(string="Last webhook received", compute="_compute_health")
+    health = fields.Selection(
+        [("green", "Healthy"), ("amber", "Needs attention"), ("red", "Failing")],
+        compute="_compute_health",
+    )
+    health_reason = fields.Text(string="Health reason", compute="_compute_health")
+    paused_until = fields.Datetime(
+        compute="_compute_pause",
+        help="No job of this backend starts before this time (a remote rate limit or quota).",
+    )
+    pause_reason = fields.Char(compute="_compute_pause")
 
     _webhook_token_uniq = models.UniqueIndex("(webhook_token) WHERE webhook_token IS NOT NULL")
 
@@ -101,6 +123,9 @@ class SyncBackend(models.Model):
             )
 
     def _compute_health(self):
+        """Health from what happened (last job run, pull, webhook, connection test) and what
+        is left to do (open exceptions, failed jobs, late queue); resolved or ignored problems
+        do not count."""
         now = fields.Datetime.now()
         Job = self.env["sync.job"].sudo()
         pending = {
@@ -123,6 +148,25 @@ class SyncBackend(models.Model):
                 ["__count"],
             )
         }
+        last_done = _by_id(
+            Job._read_group(
+                [("backend_id", "in", self.ids), ("state", "=", "done"), ("dry_run", "=", False)],
+                ["backend_id"],
+                ["done_at:max"],
+            )
+        )
+        last_event = _by_id(
+            self.env["sync.event"]
+            .sudo()
+            ._read_group(
+                [
+                    ("backend_id", "in", self.ids),
+                    ("state", "in", ("received", "queued", "processed", "ignored")),
+                ],
+                ["backend_id"],
+                ["received_at:max"],
+            )
+        )
         exc = {}
         for b, category, count in (
             self.env["sync.exception"]
@@ -151,21 +195,99 @@ class SyncBackend(models.Model):
             backend.exception_summary = "\n".join(
                 f"{labels.get(cat, cat)}: {n}" for cat, n in sorted(by_cat.items())
             )
+            last_pull = max((s for s in stamps if s), default=None)
+            last_webhook = last_event.get(backend.id)
+            tested_ok = backend.last_test_at if backend.state == "ok" else None
+            successes = [last_done.get(backend.id), last_pull, last_webhook, tested_ok]
+            backend.last_success_at = max((s for s in successes if s), default=False)
+            backend.last_success_text = _ago(self.env, backend.last_success_at, now)
+            backend.last_pull_text = _ago(self.env, last_pull, now)
+            backend.last_webhook_text = _ago(self.env, last_webhook, now)
+            backend.health, backend.health_reason = backend._health(by_cat, stamps, now)
+
+    def _health(self, by_cat, pull_stamps, now):
+        """(colour, reason) of one backend from its computed figures."""
+        self.ensure_one()
+        red, amber = [], []
+        if self.state == "error" and (
+            not self.last_success_at
+            or (self.last_test_at and self.last_success_at <= self.last_test_at)
+        ):
+            red.append(
+                self.env._("Connection test failed: %(msg)s", msg=self.status_message or "?")
+            )
+        technical = sum(by_cat.get(c, 0) for c in TECHNICAL_CATEGORIES)
+        business = sum(by_cat.values()) - technical
+        if technical:
+            red.append(
+                self.env._(
+                    "%(n)s technical problem(s) open (connection, remote errors)", n=technical
+                )
+            )
+        if business:
+            amber.append(
+                self.env._("%(n)s record(s) need attention in the exception queue", n=business)
+            )
+        if self.failed_24h and not by_cat:
+            amber.append(self.env._("%(n)s job(s) failed in the last 24 h", n=self.failed_24h))
+        if self.oldest_pending_minutes > 60:
+            amber.append(
+                self.env._(
+                    "The queue is late: a job waits for %(n)s min",
+                    n=int(self.oldest_pending_minutes),
+                )
+            )
+        if pull_stamps and not all(pull_stamps):
+            amber.append(self.env._("An object was never pulled successfully"))
+        elif pull_stamps and (now - min(pull_stamps)) > timedelta(hours=24):
+            amber.append(self.env._("No successful pull of every object for 24 h"))
+        if not self.last_success_at:
+            amber.append(
+                self.env._("Nothing synced yet: test the connection or wait for the first pull")
+            )
+        if red:
+            return "red", "\n".join(red + amber)
+        if amber:
+            return "amber", "\n".join(amber)
+        return "green", self.env._("Working: last success %(ago)s", ago=self.last_success_text)
+
+    def _compute_pause(self):
+        """The latest block of the backend's channels still ahead, and why (e.g. "HubSpot
+        daily API limit reached")."""
+        now = fields.Datetime.now()
+        channels = (
+            self.env["sync.channel"]
+            .sudo()
+            .search(
+                [("backend_id", "in", self.ids), ("blocked_until", ">", now)],
+                order="blocked_until desc",
+            )
+        )
+        for backend in self:
+            latest = channels.filtered(lambda c, b=backend: c.backend_id == b)[:1]
+            backend.paused_until = latest.blocked_until
+            backend.pause_reason = latest.blocked_reason
 
     # ------------------------------------------------------------------ actions
     def action_test_connection(self):
         self.ensure_one()
+        now = fields.Datetime.now()
         try:
             message = self._get_adapter().test_connection()
         except SyncError as exc:
-            self.write({"state": "error", "status_message": exc.message})
-            raise UserError(self.env._("Connection failed: %(msg)s", msg=exc.message)) from exc
-        self.write({"state": "ok", "status_message": message})
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"title": self.env._("Connection OK"), "message": message, "type": "success"},
-        }
+            # kept (no exception raised, so the status is saved) and shown: the form reloads
+            self.write({"state": "error", "status_message": exc.message, "last_test_at": now})
+            title, message, kind = self.env._("Connection failed"), exc.message, "danger"
+        else:
+            self.write({"state": "ok", "status_message": message, "last_test_at": now})
+            title, kind = self.env._("Connection OK"), "success"
+        return notification_then_reload(title, message, kind)
+
+    def _remote_record_url(self, remote_object, external_id):
+        """Address of one remote record in the remote system's own UI (a link for users), or
+        False.  Connectors override for their kind."""
+        self.ensure_one()
+        return False
 
     def action_rotate_webhook_token(self):
         for backend in self:
@@ -215,17 +337,6 @@ class SyncBackend(models.Model):
         fake_urls: {addon name: base URL of its fake}.  Must be idempotent.
         """
         return True
-
-    @api.model
-    def _demo_backend(self, kind, base_url, name, values):
-        """The sandbox backend of `kind` on the fake at `base_url`, created with `values` the
-        first time (the demo set-up runs again on every `make demo`)."""
-        backend = self.search(
-            [("kind", "=", kind), ("base_url", "=", base_url), ("sandbox", "=", True)], limit=1
-        )
-        return backend or self.create(
-            {"name": name, "kind": kind, "sandbox": True, "base_url": base_url, **values}
-        )
 
     # ------------------------------------------------------------------ adapter
     def _adapter_config(self):
@@ -305,6 +416,13 @@ class SyncBackend(models.Model):
             )
         return events
 
+    def _webhook_answer(self, http_status, body):
+        """The webhook route's answer for this backend: (http status, body dict) -> (content,
+        headers, http status).  JSON by default; a connector whose remote expects another
+        format (e.g. a SOAP acknowledgement) overrides it.  A 200 is answered only after the
+        delivery's events are stored; errors (401/403/400/413) are answered the same way."""
+        return json.dumps(body), [("Content-Type", "application/json")], http_status
+
     @api.model
     def _webhook_json(self, request_info):
         """The request body as JSON; PayloadError (HTTP 400, kept as rejected) otherwise."""
@@ -326,6 +444,11 @@ class SyncBackend(models.Model):
             "batch_key": f"import:{event['object_name']}",
             "payload": {"object": event["object_name"], "ids": [event["external_id"]]},
         }
+
+    def _remote_field_label(self, remote_object, remote_field):
+        """How a message names what feeds a remote field (connectors name derived fields,
+        e.g. a contact's name made of first name, last name, email)."""
+        return f"'{remote_field}'"
 
     def _note_rate_limit(self, adapter):
         """Feed what the remote said of its rate limit into the backend's channels: throttle
@@ -406,6 +529,9 @@ class SyncBackend(models.Model):
         commit as the page: it never moves past what is applied.  A dry run writes nothing and
         leaves the watermark where it was.
 
+        An adapter whose pages are not in (stamp, id) order (``adapter.ordered`` false, e.g. a
+        bulk export job) gets the watermark moved once, after its last page.
+
         `apply_page(page) -> stats` replaces the default (the object's mapping applies the page)
         for objects a connector handles itself, e.g. deals that become orders.
         `pages_per_commit` > 1 applies that many remote pages at once (one transaction): for
@@ -420,6 +546,7 @@ class SyncBackend(models.Model):
             return {"skipped": f"a pull of {object_name} is already running"}
         totals = {"pages": 0, "read": 0}
         changes = []
+        unordered_last = None
         try:
             if apply_page is None:
                 mapping = self.env["sync.mapping"]._for(self, object_name)
@@ -436,6 +563,7 @@ class SyncBackend(models.Model):
             buffered = []
 
             def apply_buffered():
+                nonlocal unordered_last
                 page = [rec for chunk in buffered for rec in chunk]
                 buffered.clear()
                 stats = apply_page(page)
@@ -445,10 +573,15 @@ class SyncBackend(models.Model):
                     totals[key] = totals.get(key, 0) + val
                 if not dry_run:
                     last = max(page, key=lambda r: (r["updated_at"] or datetime.min, r["id"]))
-                    if last["updated_at"] and (
-                        not wm.cursor_stamp or last["updated_at"] >= wm.cursor_stamp
-                    ):
-                        wm.write({"cursor_stamp": last["updated_at"], "cursor_id": last["id"]})
+                    if adapter.ordered:
+                        wm._advance(last)
+                    else:  # unordered pages (bulk export): move once, after the last page
+                        unordered_last = max(
+                            (r for r in (unordered_last, last) if r),
+                            key=lambda r: (r["updated_at"] or datetime.min, r["id"]),
+                        )
+                    if job:
+                        job._note_progress()  # a long pull is not a hung one
                     Job._commit()
 
             for page in adapter.iter_changes(object_name, since, page_size=self.page_size):
@@ -459,6 +592,8 @@ class SyncBackend(models.Model):
                     apply_buffered()
             if buffered:
                 apply_buffered()
+            if unordered_last and not dry_run:
+                wm._advance(unordered_last)
             totals["remote_calls"] = adapter.calls
             if adapter.rate_limit:
                 totals["rate_limit"] = adapter.rate_limit
@@ -493,6 +628,25 @@ class SyncBackend(models.Model):
                 payload={"object": mapping.remote_object},
                 identity_key=f"pull:{mapping.remote_object}",
             )
+
+
+def _by_id(groups):
+    """{record id: value} of a `_read_group` by one many2one with one aggregate."""
+    return {record.id: value for record, value in groups}
+
+
+def _ago(env, stamp, now):
+    """A past moment in words: "never", "just now", "12 min ago", "3 h ago", "2 days ago"."""
+    if not stamp:
+        return env._("never")
+    seconds = max((now - stamp).total_seconds(), 0)
+    if seconds < 60:
+        return env._("just now")
+    if seconds < 3600:
+        return env._("%(n)s min ago", n=int(seconds // 60))
+    if seconds < 86400 * 2:
+        return env._("%(n)s h ago", n=int(seconds // 3600))
+    return env._("%(n)s days ago", n=int(seconds // 86400))
 
 
 def _first(item, *keys):

@@ -42,6 +42,13 @@ class SyncBinding(models.Model):
         for binding in self:
             binding.record_name = record_display_name(self.env, binding.res_model, binding.res_id)
 
+    @api.depends("record_name", "remote_object", "external_id")
+    def _compute_display_name(self):
+        for binding in self:
+            odoo_side = binding.record_name or f"{binding.res_model} {binding.res_id}"
+            remote = f"{binding.remote_object} " if binding.remote_object else ""
+            binding.display_name = f"{odoo_side} \N{LEFT RIGHT ARROW} {remote}{binding.external_id}"
+
     def _is_newer_than(self, rec):
         """Did this binding already apply a newer state of the remote record `rec` (engine
         record dict)?  Feeds and batch reads may deliver an older state after a newer one."""

@@ -23,6 +23,7 @@ class SyncChannel(models.Model):
     capacity = fields.Integer(default=2, required=True)
     rate_per_second = fields.Float(help="Maximum job starts per second; 0 = no throttle.")
     blocked_until = fields.Datetime(help="No job starts before this time (remote rate limit).")
+    blocked_reason = fields.Char(help="Why no job starts before the time above.")
     last_start_at = fields.Datetime(readonly=True)
     running_count = fields.Integer(compute="_compute_running_count")
 
@@ -43,6 +44,12 @@ class SyncChannel(models.Model):
         )
         for channel in self:
             channel.running_count = counts.get(channel, 0)
+
+    def _block(self, until, reason):
+        """No job starts before `until` (kept when already blocked longer)."""
+        for channel in self:
+            if not channel.blocked_until or channel.blocked_until < until:
+                channel.write({"blocked_until": until, "blocked_reason": reason})
 
     def _for(self, backend, kind_code):
         """The channel of (backend, kind), else the backend's default channel (created)."""

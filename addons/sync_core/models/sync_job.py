@@ -1,6 +1,7 @@
 import json
 import logging
 import os
+import random
 import socket
 import time
 import traceback
@@ -14,6 +15,8 @@ from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
 from ..exceptions import RateLimitedError, RetryableSyncError, SyncError
+from ..payloads import merge_payload
+from .sync_binding import record_display_name
 
 _logger = logging.getLogger(__name__)
 
@@ -21,6 +24,15 @@ _logger = logging.getLogger(__name__)
 THROTTLE_WAIT_BUDGET = 30
 # Namespace of the session-level advisory locks that prove a job's worker is alive.
 LOCK_NAMESPACE = 0x5C0B
+# What PostgreSQL does to one of two concurrent transactions that conflict: the job gives way
+# and is retried shortly, without spending an attempt or opening an exception.
+CONCURRENCY_ERRORS = (
+    psycopg2.errors.LockNotAvailable,
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+)
+# Conflicts in a row after which a job's conflicts count as failures (no endless loop).
+MAX_CONFLICTS = 20
 STATES = [
     ("pending", "Pending"),
     ("started", "Started"),
@@ -74,9 +86,23 @@ class SyncJob(models.Model):
     res_model = fields.Char(string="Record model", readonly=True)
     res_id = fields.Many2oneReference(model_field="res_model", readonly=True)
     result = fields.Text(readonly=True)
+    result_text = fields.Text(string="Outcome", compute="_compute_result_text")
+    subject = fields.Char(
+        string="Record", compute="_compute_subject", help="The record(s) this job is about."
+    )
     error = fields.Text(readonly=True)
-    traceback = fields.Text(readonly=True)
+    traceback = fields.Text(readonly=True, groups="sync_core.sync_core_group_manager")
     started_at = fields.Datetime(readonly=True)
+    progress_at = fields.Datetime(
+        readonly=True,
+        help="Last progress a long job reported (e.g. a pull's applied page): its kind's "
+        "timeout counts from here.",
+    )
+    conflict_count = fields.Integer(
+        readonly=True,
+        help="Runs that gave way to a concurrent transaction (lock wait, serialization "
+        "failure, deadlock) since the last attempt that counted.",
+    )
     done_at = fields.Datetime(readonly=True)
     worker = fields.Char(readonly=True)
     event_ids = fields.One2many("sync.event", "job_id", readonly=True)
@@ -91,6 +117,87 @@ class SyncJob(models.Model):
         kinds = {k.code: k for k in self.env["sync.job.kind"].sudo().search([])}
         for job in self:
             job.kind_id = kinds.get(job.kind, False)
+
+    def _subject_refs(self):
+        """(remote object, [remote ids], Odoo model, [Odoo ids]) this job is about, read
+        from its payload.  Connectors override it for payloads of their own kinds."""
+        self.ensure_one()
+        payload = self.payload if isinstance(self.payload, dict) else {}
+        remote_object, ids, res_model, res_ids = payload.get("object"), payload.get("ids"), None, []
+        mapping = self.env["sync.mapping"]
+        if payload.get("mapping_id"):
+            mapping = mapping.sudo().browse(payload["mapping_id"]).exists()
+        if isinstance(payload.get("record"), dict):  # one record as an operator left it
+            remote_object, ids = mapping.remote_object, [payload["record"].get("id")]
+        if payload.get("res_ids"):  # export
+            remote_object, res_model, res_ids = (
+                mapping.remote_object,
+                mapping.res_model,
+                payload["res_ids"],
+            )
+        if self.res_model and self.res_id:
+            res_model, res_ids = self.res_model, [self.res_id]
+        ids = [str(i) for i in ids or [] if i not in (None, "")]
+        return remote_object or None, ids, res_model, list(res_ids or [])
+
+    @api.depends("payload", "kind", "res_model", "res_id")
+    def _compute_subject(self):
+        refs = {job.id: job._subject_refs() for job in self}
+        singles = {
+            (job.backend_id.id, ref[0], ref[1][0])
+            for job in self
+            for ref in [refs[job.id]]
+            if len(ref[1]) == 1 and ref[0] and not ref[3]
+        }
+        bound = {}
+        if singles:
+            bindings = (
+                self.env["sync.binding"]
+                .sudo()
+                .search(
+                    [
+                        ("backend_id", "in", list({b for b, _o, _i in singles})),
+                        ("external_id", "in", list({i for _b, _o, i in singles})),
+                    ]
+                )
+            )
+            for binding in bindings:
+                bound[binding.backend_id.id, binding.remote_object, binding.external_id] = binding
+        for job in self:
+            remote_object, ids, res_model, res_ids = refs[job.id]
+            name = False
+            if res_model and len(res_ids) == 1:
+                name = record_display_name(self.env, res_model, res_ids[0])
+            elif len(ids) == 1:
+                binding = bound.get((job.backend_id.id, remote_object, ids[0]))
+                name = binding and record_display_name(self.env, binding.res_model, binding.res_id)
+            if ids:
+                more = f" +{len(ids) - 1}" if len(ids) > 1 else ""
+                text = f"{remote_object or ''} {ids[0]}{more}".strip()
+            elif len(res_ids) > 1:
+                text = self.env._(
+                    "%(object)s: %(count)s records",
+                    object=remote_object or res_model,
+                    count=len(res_ids),
+                )
+            elif remote_object:
+                text = self.env._("%(object)s changed since the last pull", object=remote_object)
+            else:
+                text = ""
+            if name:
+                text = f"{text} ({name})" if text else name
+            job.subject = text or False
+
+    @api.depends("name", "kind", "subject")
+    def _compute_display_name(self):
+        for job in self:
+            label = job.kind_id.name or job.kind or job.name
+            job.display_name = f"{label}: {job.subject}" if job.subject else (job.name or label)
+
+    @api.depends("result")
+    def _compute_result_text(self):
+        for job in self:
+            job.result_text = _readable(job.result)
 
     @api.depends("payload")
     def _compute_payload_text(self):
@@ -122,7 +229,8 @@ class SyncJob(models.Model):
     # ----------------------------------------------------------------- enqueue
     @api.model
     def _enqueue(self, backend, kind, payload=None, identity_key=None, **values):
-        """Create a pending job, or return the pending job that has the same identity.
+        """Create a pending job, or return the pending job that has the same identity with
+        the new work added to its payload (`_absorb`: e.g. the merged ids of a merge event).
 
         Atomic: the partial unique index on (backend, identity) decides between two concurrent
         enqueues.  The loser gets an empty recordset when the winner's job is not visible in
@@ -146,6 +254,7 @@ class SyncJob(models.Model):
         if identity_key:
             existing = Job.search(self._identity_domain(backend, identity_key), limit=1)
             if existing:
+                existing._absorb(payload)
                 return existing
             try:
                 with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
@@ -160,6 +269,37 @@ class SyncJob(models.Model):
             job = Job.create(vals)
         self._wake_runner(job.eta)
         return job
+
+    def _absorb(self, payload):
+        """Add new work to this pending job's payload (`merge_payload`: lists united), under
+        a row lock.  Two concurrent deliveries cannot lose each other's work: the second one
+        waits for the first and, its snapshot being stale, fails with a serialization error
+        that Odoo's request retry (or the job runner's retry) runs again on a fresh snapshot.
+        Returns False when the job is no longer pending in this transaction."""
+        self.ensure_one()
+        if merge_payload(self.payload, payload) == self.payload:
+            # nothing new (the usual case: the same record again): no lock, no conflict;
+            # payloads only grow, so a concurrent merge keeps this work too
+            return True
+        cr = self.env.cr
+        self.env.flush_all()
+        cr.execute(
+            "SELECT payload FROM sync_job WHERE id = %s AND state = 'pending' FOR NO KEY UPDATE",
+            [self.id],
+            log_exceptions=False,  # a serialization failure is retried, not a bad query
+        )
+        row = cr.fetchone()
+        if not row:
+            return False
+        merged = merge_payload(row[0], payload)
+        if merged != row[0]:
+            cr.execute(
+                "UPDATE sync_job SET payload = %s::jsonb, write_date = now() at time zone 'UTC'"
+                " WHERE id = %s",
+                [json.dumps(merged), self.id],
+            )
+            self.invalidate_recordset(["payload", "write_date"])
+        return True
 
     @api.model
     def _identity_domain(self, backend, identity_key):
@@ -243,21 +383,54 @@ class SyncJob(models.Model):
                         waits.append(wait)
                     continue
             job_ids = [job_id, *self._batch_companions(job_id, now)]
-            for claimed in job_ids:
-                cr.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, claimed])
-            cr.execute(
-                """
-                UPDATE sync_job
-                   SET state = 'started', attempt = COALESCE(attempt, 0) + 1, started_at = %s,
-                       worker = %s, write_date = %s, write_uid = %s
-                 WHERE id = ANY(%s)
-                """,
-                [now, self._worker_name(), now, self.env.uid, job_ids],
-            )
-            self._commit()
-            jobs = self.browse(job_ids)
-            jobs.invalidate_recordset()
-            return jobs, 0
+            return self._mark_started(job_ids, now), 0
+
+    @api.model
+    def _mark_started(self, job_ids, now):
+        """Claimed (row-locked) pending jobs become started: worker lock, attempt counted,
+        committed."""
+        cr = self.env.cr
+        for claimed in job_ids:
+            cr.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, claimed])
+        cr.execute(
+            """
+            UPDATE sync_job
+               SET state = 'started', attempt = COALESCE(attempt, 0) + 1, started_at = %s,
+                   progress_at = NULL, worker = %s, write_date = %s, write_uid = %s
+             WHERE id = ANY(%s)
+            """,
+            [now, self._worker_name(), now, self.env.uid, job_ids],
+        )
+        self._commit()
+        jobs = self.browse(job_ids)
+        jobs.invalidate_recordset()
+        return jobs
+
+    def _run_at_once(self):
+        """Run this pending job now in the current transaction's thread (an operator's retry
+        of one record), as the runner would: claimed with SKIP LOCKED if its channel admits
+        it, run, committed.  Commits what the caller did first.  Returns False when it could
+        not start (a worker has it, or its channel is full or throttled): it stays queued."""
+        self.ensure_one()
+        cr = self.env.cr
+        self.env.flush_all()
+        self._commit()
+        now = _precise_now()
+        cr.execute(
+            "SELECT channel_id FROM sync_job WHERE id = %s AND state = 'pending'"
+            " FOR NO KEY UPDATE SKIP LOCKED",
+            [self.id],
+        )
+        row = cr.fetchone()
+        if not row:
+            return False
+        if row[0] and not self._channel_admits(row[0], now)[0]:
+            return False
+        runner = self.env.ref("sync_core.ir_cron_sync_job_runner").sudo().user_id
+        job = self._mark_started([self.id], now)
+        job.with_user(runner or self.env.user)._perform()
+        self.invalidate_recordset()
+        return True
 
     @api.model
     def _batch_companions(self, job_id, now):
@@ -336,6 +509,7 @@ class SyncJob(models.Model):
             if not kind:
                 raise SyncError(f"unknown job kind {self[:1].kind}", category="validation")
             handler = getattr(self.env[kind.model_name], kind.method_name)
+            self._set_db_timeouts(kind)
             result = handler(self)
             self.write(
                 {
@@ -346,11 +520,10 @@ class SyncJob(models.Model):
                     "done_at": fields.Datetime.now(),
                     "error": False,
                     "traceback": False,
+                    "conflict_count": 0,
                 }
             )
-            self.exception_ids.filtered(lambda e: e.state == "open")._mark_resolved(
-                self.env._("The job succeeded on retry.")
-            )
+            self.env["sync.exception"]._resolve_fixed_by(self)
             self.event_ids.filtered(lambda e: e.state == "queued").write({"state": "processed"})
             return self._commit(len(self))
         except Exception as exc:  # noqa: BLE001  every failure is recorded, none is lost
@@ -366,8 +539,19 @@ class SyncJob(models.Model):
                 cr.rollback()
                 return self._commit()
         finally:
+            cr.execute("RESET lock_timeout")
+            cr.execute("RESET statement_timeout")
             for job_id in self.ids:
                 cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job_id])
+
+    def _set_db_timeouts(self, kind):
+        """For the job's run, on the worker's session: a row lock is waited for at most the
+        kind's lock wait, a statement runs at most the kind's timeout (0: no limit)."""
+        self.env.cr.execute(
+            "SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s,"
+            " false)",
+            [f"{max(kind.lock_timeout, 0)}s", f"{max(kind.timeout, 0)}s"],
+        )
 
     def _on_failure(self, exc, trace):
         """Retry later, or dead-letter to the exception queue."""
@@ -376,8 +560,29 @@ class SyncJob(models.Model):
         retryable = getattr(exc, "retryable", not isinstance(exc, SyncError))
         message = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
         vals = {"error": message, "traceback": trace}
-        if isinstance(exc, RateLimitedError) and exc.retry_after and self.channel_id:
-            self.channel_id.sudo().blocked_until = now + timedelta(seconds=exc.retry_after)
+        if isinstance(exc, CONCURRENCY_ERRORS) and self.conflict_count < MAX_CONFLICTS:
+            # another transaction held what the job needed: give way, retry in a moment
+            vals.update(
+                attempt=max(self.attempt - 1, 0),
+                conflict_count=self.conflict_count + 1,
+                error=self.env._(
+                    "Gave way to a concurrent transaction (%(what)s); retried shortly.",
+                    what=exc.__class__.__name__,
+                ),
+                eta=now + timedelta(seconds=random.uniform(1, 5)),
+            )
+            self._back_to_pending(vals)
+            self._wake_runner(vals["eta"])
+            return
+        vals["conflict_count"] = 0
+        if isinstance(exc, RateLimitedError):
+            self._block_for_rate_limit(exc, now)
+            if exc.keep_attempt and exc.reset_at:
+                # waiting for a quota is not a failure: the attempt is given back
+                vals.update(attempt=max(self.attempt - 1, 0), eta=max(exc.reset_at, now))
+                self._back_to_pending(vals)
+                self._wake_runner(vals["eta"])
+                return
         if retryable and self.attempt < self.max_attempts:
             delay = self.kind_id._next_delay(
                 self.attempt, retry_after=getattr(exc, "retry_after", None)
@@ -394,33 +599,119 @@ class SyncJob(models.Model):
             exc = wrapped
         self.env["sync.exception"]._open_for_job(self, exc)
 
+    def _block_for_rate_limit(self, exc, now):
+        """Block the job's channel (or, for an account-wide limit, every channel of its
+        backend) until the remote's limit resets."""
+        until = exc.reset_at
+        if not until and exc.retry_after:
+            until = now + timedelta(seconds=exc.retry_after)
+        if not until:
+            return
+        channels = self.channel_id
+        if exc.pause_backend:
+            channels = (
+                self.env["sync.channel"].sudo().search([("backend_id", "=", self.backend_id.id)])
+            )
+        channels.sudo()._block(until, exc.reason or self.env._("rate limited by the remote"))
+
     @api.model
     def _recover_dead_jobs(self):
-        """Requeue started jobs whose worker died (its advisory lock is free).  A job whose lock
-        is held is running and is left alone.  Returns the recovered jobs."""
+        """Requeue started jobs whose worker died (its advisory lock is free), and stop hung
+        ones: a job running longer than its kind's timeout (since it started, or since its
+        last reported progress: `_note_progress`) has its worker's database session
+        ended (its transaction rolls back, its lock goes) and is handled as dead.  A job whose
+        lock is held within its timeout is running and is left alone.  Returns the recovered
+        jobs."""
         cr = self.env.cr
         cr.execute(
-            "SELECT id FROM sync_job WHERE state = 'started'"
-            " ORDER BY id FOR NO KEY UPDATE SKIP LOCKED"
+            """
+            SELECT j.id, COALESCE(j.progress_at, j.started_at), COALESCE(k.timeout, 0)
+              FROM sync_job j LEFT JOIN sync_job_kind k ON k.code = j.kind
+             WHERE j.state = 'started'
+             ORDER BY j.id
+               FOR NO KEY UPDATE OF j SKIP LOCKED
+            """
         )
-        dead = []
-        for (job_id,) in cr.fetchall():
-            cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, job_id])
-            if cr.fetchone()[0]:
-                dead.append(job_id)
-        jobs = self.browse(dead)
-        for job in jobs:
-            _logger.warning("sync job %s: worker %s died, requeuing", job.id, job.worker)
-            msg = self.env._("Worker %(worker)s died while running this job.", worker=job.worker)
+        now = fields.Datetime.now()
+        dead, hung, stopped = [], [], set()
+        for job_id, last_sign, timeout in cr.fetchall():
+            if job_id not in stopped and timeout and last_sign:
+                if last_sign + timedelta(seconds=timeout) < now:
+                    stopped.update(self._stop_worker_of(job_id))
+            if self._try_job_lock(job_id):
+                (hung if job_id in stopped else dead).append(job_id)
+        for job in self.browse(dead + hung):
+            if job.id in hung:
+                _logger.warning("sync job %s: hung on %s, stopped", job.id, job.worker)
+                msg = self.env._(
+                    "Stopped after running longer than its timeout (%(seconds)s s) on %(worker)s.",
+                    seconds=job.kind_id.timeout,
+                    worker=job.worker,
+                )
+                pattern = "job timed out"
+            else:
+                _logger.warning("sync job %s: worker %s died, requeuing", job.id, job.worker)
+                msg = self.env._(
+                    "Worker %(worker)s died while running this job.", worker=job.worker
+                )
+                pattern = "worker died"
             if job.attempt >= job.max_attempts:
                 job.write({"state": "failed", "error": msg})
                 self.env["sync.exception"]._open_for_job(
-                    job, RetryableSyncError(msg, pattern="worker died")
+                    job, RetryableSyncError(msg, pattern=pattern)
                 )
             else:
                 job._back_to_pending({"eta": fields.Datetime.now(), "error": msg})
         self._commit()
-        return jobs
+        return self.browse(dead + hung)
+
+    def _note_progress(self):
+        """A long job shows it is alive (its timeout restarts), in the commit of its work."""
+        if self.ids:
+            self.env.cr.execute(
+                "UPDATE sync_job SET progress_at = %s WHERE id = ANY(%s)",
+                [_precise_now(), self.ids],
+            )
+            self.invalidate_recordset(["progress_at"])
+
+    @api.model
+    def _cron_recover_jobs(self):
+        """Watchdog cron (apart from the runner, which a hung job may hold): stop hung jobs,
+        requeue dead ones, and wake the runner for them."""
+        recovered = self._recover_dead_jobs()
+        if recovered.filtered(lambda j: j.state == "pending"):
+            self._wake_runner()
+        return len(recovered)
+
+    @api.model
+    def _try_job_lock(self, job_id):
+        """True when no live worker holds the job (its lock is taken until this commit)."""
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, job_id])
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _stop_worker_of(self, job_id):
+        """End the database session that holds the job's worker lock (waits up to 5 s for it
+        to go): whatever that worker had not committed is rolled back, and it can commit
+        nothing more.  Returns the ids of the jobs that session was running (a batch)."""
+        cr = self.env.cr
+        cr.execute(
+            """
+            SELECT held.pid, array_agg(held.objid::integer)
+              FROM pg_locks mine
+              JOIN pg_locks held ON held.pid = mine.pid AND held.locktype = 'advisory'
+                   AND held.classid = mine.classid AND held.objsubid = 2 AND held.granted
+             WHERE mine.locktype = 'advisory' AND mine.classid = %s AND mine.objid = %s
+               AND mine.objsubid = 2 AND mine.granted AND mine.pid != pg_backend_pid()
+             GROUP BY held.pid
+            """,
+            [LOCK_NAMESPACE, job_id],
+        )
+        stopped = set()
+        for pid, job_ids in cr.fetchall():
+            cr.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+            stopped.update(job_ids)
+        return stopped
 
     def _back_to_pending(self, vals):
         """Make the job pending again.  If another pending job already carries its identity
@@ -453,6 +744,7 @@ class SyncJob(models.Model):
             }
         )
         if twin:
+            twin._absorb(self.payload)  # e.g. merged ids this job carried and the twin lacks
             self.event_ids.write({"job_id": twin.id})
             self.exception_ids.filtered(lambda e: e.state == "open").write({"job_id": twin.id})
         return twin
@@ -494,6 +786,27 @@ class SyncJob(models.Model):
         self.filtered(lambda j: j.state == "pending").write({"eta": fields.Datetime.now()})
         self._wake_runner()
         return True
+
+
+def _readable(result):
+    """A job result (JSON text, or text) as lines a person reads: "Created: 3"."""
+    if not result:
+        return False
+    try:
+        data = json.loads(result)
+    except ValueError:
+        return result
+    if not isinstance(data, dict):
+        return result if not isinstance(data, list) else ", ".join(map(str, data)) or "-"
+    lines = []
+    for key, value in data.items():
+        label = str(key).replace("_", " ").capitalize()
+        if isinstance(value, dict):
+            value = ", ".join(f"{str(k).replace('_', ' ')} {v}" for k, v in value.items()) or "-"
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value)) or "-"
+        lines.append(f"{label}: {value}")
+    return "\n".join(lines)
 
 
 def _precise_now():

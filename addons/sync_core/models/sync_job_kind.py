@@ -32,11 +32,29 @@ class SyncJobKind(models.Model):
         help="Jobs of this kind with the same batch key that one worker runs together "
         "(e.g. 100 webhook re-fetches of one object become one batch read).",
     )
+    timeout = fields.Integer(
+        string="Timeout (s)",
+        default=3600,
+        help="A job of this kind still running this many seconds after it started (or after "
+        "its last progress, e.g. a pull's applied page) is hung: its worker's database "
+        "session is ended and the job retried (attempt counted) or, after the last attempt, "
+        "dead-lettered. A single database statement longer than this is cancelled too. "
+        "0 = no timeout.",
+    )
+    lock_timeout = fields.Integer(
+        string="Lock wait (s)",
+        default=30,
+        help="Seconds a job waits for a row another transaction holds before giving way; the "
+        "job is then retried shortly, like after a serialization failure, without spending "
+        "an attempt or opening an exception. 0 = wait without limit.",
+    )
     active = fields.Boolean(default=True)
 
     _code_uniq = models.Constraint("UNIQUE(code)", "A job kind code must be unique.")
 
-    @api.constrains("retry_pattern", "jitter", "max_attempts", "method_name")
+    @api.constrains(
+        "retry_pattern", "jitter", "max_attempts", "method_name", "timeout", "lock_timeout"
+    )
     def _check_pattern(self):
         for kind in self:
             try:
@@ -47,6 +65,8 @@ class SyncJobKind(models.Model):
                 ) from exc
             if not 0 <= kind.jitter < 1:
                 raise ValidationError(self.env._("Jitter must be between 0 and 1."))
+            if kind.timeout < 0 or kind.lock_timeout < 0:
+                raise ValidationError(self.env._("Timeouts cannot be negative."))
             if kind.max_attempts < 1:
                 raise ValidationError(self.env._("A job needs at least one attempt."))
             if not kind.method_name.startswith("_job_"):

@@ -2,6 +2,8 @@ import ast
 import json
 import logging
 
+import psycopg2
+
 from odoo import api, fields, models, tools
 from odoo.fields import Domain
 from odoo.tools import SQL
@@ -9,6 +11,7 @@ from odoo.tools import SQL
 from .. import mapping as mapping_logic
 from ..exceptions import MissingReferenceError, SyncError, ValidationSyncError
 from ..hashing import payload_hash
+from .sync_job import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -146,32 +149,55 @@ class SyncMapping(models.Model):
             ),
             0,
         )
-        records = mapping_logic.latest_per_id(records)
-
-        def apply(batch):
-            batch_stats = dict.fromkeys(stats, 0)
-            batch_changes = []
-            self._apply_batch(batch, job, batch_stats, batch_changes)
-            batch_stats["changes"] = batch_changes
-            return batch_stats
-
-        def on_error(rec, rec_exc):
-            if not dry_run:
-                self.env["sync.exception"]._open_for_record(self, rec, rec_exc, job=job)
-            return {
-                "changes": [{"external_id": rec["id"], "operation": "error", "error": str(rec_exc)}]
-            }
-
-        savepoint = self.env.cr.savepoint(flush=True)
+        changes = []
+        latest = {}
+        for rec in records:
+            prev = latest.get(rec["id"])
+            if prev is None or (rec.get("updated_at") or 0) >= (prev.get("updated_at") or 0):
+                latest[rec["id"]] = rec
+        records = list(latest.values())
+        cr = self.env.cr
+        failed_ids = set()
+        savepoint = cr.savepoint(flush=True)
         with savepoint:
-            result = apply_batch_or_each(self.env.cr, records, apply, on_error)
+            try:
+                with cr.savepoint():
+                    self._apply_batch(records, job, stats, changes)
+            except CONCURRENCY_ERRORS:
+                raise  # not the records' fault: the whole job gives way and is retried
+            except Exception as exc:  # noqa: BLE001  fall back to one record at a time
+                _logger.info("batch of %s failed (%s): applying one by one", len(records), exc)
+                for key in stats:
+                    stats[key] = 0
+                changes.clear()
+                for rec in records:
+                    one_stats = dict.fromkeys(stats, 0)
+                    one_changes = []
+                    try:
+                        with cr.savepoint():
+                            self._apply_batch([rec], job, one_stats, one_changes)
+                    except CONCURRENCY_ERRORS:
+                        raise
+                    except Exception as rec_exc:  # noqa: BLE001  one bad record, one exception
+                        stats["failed"] += 1
+                        if isinstance(rec_exc, psycopg2.IntegrityError):
+                            rec_exc = self._refused(rec, rec_exc)
+                        failed_ids.add(rec["id"])
+                        if not dry_run:
+                            self.env["sync.exception"]._open_for_record(self, rec, rec_exc, job=job)
+                        changes.append(
+                            {"external_id": rec["id"], "operation": "error", "error": str(rec_exc)}
+                        )
+                        continue
+                    for key, val in one_stats.items():
+                        stats[key] += val
+                    changes.extend(one_changes)
             if dry_run:
                 savepoint.rollback()
-        changes = result.pop("changes", [])
-        for key, val in result.items():
-            stats[key] = stats.get(key, 0) + val
         if dry_run:
             stats["changes"] = changes
+        else:
+            self.env["sync.exception"]._resolve_applied(self, set(latest) - failed_ids, job)
         return stats
 
     def _apply_batch(self, records, job, stats, changes):
@@ -217,9 +243,11 @@ class SyncMapping(models.Model):
         # ---- creates
         defaults = self._defaults()
         create_vals, diffs = [], []
+        required = self._required_on_create(Model) if still_new else {}
         for rec, _binding, _h in still_new:
             vals, ref_vals, _conflicts = mapping_logic.map_inbound(lines, rec.get("data") or {})
             vals.update(self._ref_values(rec, ref_vals, refs))
+            self._check_required(rec, {**defaults, **vals}, required, lines)
             diffs.append({k: [False, v] for k, v in vals.items()})
             create_vals.append({**defaults, **vals})
         created = Model.create(create_vals) if create_vals else Model.browse()
@@ -302,6 +330,67 @@ class SyncMapping(models.Model):
             changes.append({"external_id": rec["id"], "operation": "delete"})
         self._insert_rows("sync.binding", binding_creates)
         self._insert_rows("sync.audit", audits)
+
+    @api.model
+    def _required_on_create(self, Model):
+        """{field name: label} a new record of `Model` cannot do without and gets no default:
+        its required stored fields and its name field (`_rec_name`: a record without a name
+        is junk, and e.g. res.partner refuses a contact without one in SQL)."""
+        names = {
+            name
+            for name, field in Model._fields.items()
+            if field.required
+            and field.store
+            and not field.compute
+            and field.type not in ("boolean", "integer", "float", "monetary")
+        }
+        rec_name = Model._fields.get(Model._rec_name or "")
+        if rec_name and rec_name.store and not rec_name.compute and rec_name.type == "char":
+            names.add(rec_name.name)
+        defaults = Model.default_get(sorted(names)) if names else {}
+        return {
+            name: Model._fields[name]._description_string(self.env)
+            for name in sorted(names)
+            if defaults.get(name) in (None, False, "")
+        }
+
+    def _refused(self, rec, exc):
+        """A database constraint refused a record: a validation error naming the record with
+        the constraint's own message (never raw SQL text)."""
+        backend = self.backend_id
+        reason = self.env[self.res_model]._sql_error_to_message(exc)
+        return ValidationSyncError(
+            f"{backend.name}: Odoo refused {self.remote_object} {rec['id']}: {reason}",
+            pattern=f"{self.remote_object} refused: {reason}",
+        )
+
+    def _check_required(self, rec, vals, required, lines):
+        """Refuse, before any INSERT, a remote record that lacks what Odoo needs: one
+        validation exception naming the record and what is missing, never a SQL error."""
+        missing = [
+            name for name in required if vals.get(name) in (None, False, "") or vals[name] == []
+        ]
+        if not missing:
+            return
+        sources = {}
+        for line in lines:
+            if line["odoo_field"] in missing and line["direction"] != "export":
+                sources.setdefault(line["odoo_field"], line["remote_field"])
+        backend = self.backend_id
+        parts = []
+        for name in missing:
+            source = sources.get(name)
+            origin = (
+                backend._remote_field_label(self.remote_object, source) if source else "not mapped"
+            )
+            parts.append(f"{required[name]} (from {origin}) is empty")
+        model_label = self.env["ir.model"]._get(self.res_model).name or self.res_model
+        raise ValidationSyncError(
+            f"{backend.name}: {self.remote_object} {rec['id']} cannot be created as "
+            f"{model_label}: {'; '.join(parts)}. Complete the record in {backend.name}, "
+            "or edit the payload here and retry.",
+            pattern=f"{self.remote_object} without {', '.join(required[n] for n in missing)}",
+        )
 
     def _insert_rows(self, model_name, rows):
         """Insert many rows of a plain sync table in one statement (bindings and audit rows of a
@@ -616,6 +705,8 @@ class SyncMapping(models.Model):
 def apply_batch_or_each(cr, records, apply, on_error):
     """Apply `records` as one batch under a savepoint; if the batch fails, apply them one by
     one under savepoints, so one bad record costs one `on_error(rec, exc)`, not the page.
+    Lock timeouts, serialization failures and deadlocks are not the records' fault: they are
+    raised, so the whole job gives way and is retried.
 
     `apply(records)` and `on_error(rec, exc)` return stats dicts: numbers are added, lists
     extended; failed records are counted as ``failed``.
@@ -623,6 +714,8 @@ def apply_batch_or_each(cr, records, apply, on_error):
     try:
         with cr.savepoint():
             return apply(records)
+    except CONCURRENCY_ERRORS:
+        raise
     except Exception as exc:  # noqa: BLE001  fall back to one record at a time
         _logger.info("batch of %s failed (%s): applying one by one", len(records), exc)
     totals = {"failed": 0}
@@ -630,6 +723,8 @@ def apply_batch_or_each(cr, records, apply, on_error):
         try:
             with cr.savepoint():
                 result = apply([rec])
+        except CONCURRENCY_ERRORS:
+            raise
         except Exception as rec_exc:  # noqa: BLE001  one bad record, one exception
             totals["failed"] += 1
             result = on_error(rec, rec_exc) or {}

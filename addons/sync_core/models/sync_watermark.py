@@ -33,6 +33,13 @@ class SyncWatermark(models.Model):
         "UNIQUE(backend_id, object_name)", "One watermark per backend and object."
     )
 
+    def _advance(self, record):
+        """Move the cursor to a record's (stamp, id), never backwards."""
+        self.ensure_one()
+        stamp = record["updated_at"]
+        if stamp and (not self.cursor_stamp or stamp >= self.cursor_stamp):
+            self.write({"cursor_stamp": stamp, "cursor_id": record["id"]})
+
     def _try_lock(self):
         """Session-level advisory lock (survives the commits of a long pull)."""
         self.ensure_one()

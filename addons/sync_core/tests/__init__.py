@@ -7,3 +7,6 @@ from . import test_exception
 from . import test_security
 from . import test_dashboard
 from . import test_rpc
+from . import test_problems
+from . import test_job_display
+from . import test_audit_display

@@ -139,3 +139,15 @@ class SyncCase(TransactionCase):
         )
         self.run_jobs()
         return job
+
+
+def retry_from_form(case, exc):
+    """Press Retry on an exception's form: a request of its own (own cursor, test mode), that
+    runs a one-record job at once.  Returns the notification action."""
+    with case.enter_registry_test_mode(), case.registry.cursor() as cr:
+        env = api.Environment(cr, case.env.uid, {})
+        action = (
+            env["sync.exception"].browse(exc.id).with_context(sync_retry_now=True).action_retry()
+        )
+    case.env.invalidate_all()
+    return action

@@ -1,8 +1,13 @@
+import contextlib
 import threading
 import time
+from datetime import timedelta
 
-from odoo import SUPERUSER_ID, api
+import psycopg2
+
+from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.sync_core.models.sync_job import LOCK_NAMESPACE
 
@@ -33,6 +38,30 @@ class TestJobs(SyncCase):
             identity_key="import:customers:1",
         )
         self.assertNotEqual(job3, job1, "a finished job does not absorb new work")
+
+    def test_new_work_joins_the_pending_job(self):
+        """New ids for a pending identity (e.g. the merged records of a merge event) are added
+        to the pending job's payload, not dropped."""
+        Job = self.env["sync.job"]
+        key = "import:customers:1"
+        job = Job._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": ["1"]}, identity_key=key
+        )
+        again = Job._enqueue(
+            self.backend,
+            "import_record",
+            {"object": "customers", "ids": ["1", "2"]},
+            identity_key=key,
+        )
+        self.assertEqual(again, job)
+        self.assertEqual(job.payload, {"object": "customers", "ids": ["1", "2"]})
+        Job._enqueue(
+            self.backend,
+            "import_record",
+            {"object": "customers", "ids": ["3", "2"], "hint": "x"},
+            identity_key=key,
+        )
+        self.assertEqual(job.payload, {"object": "customers", "ids": ["1", "2", "3"], "hint": "x"})
 
     def test_job_runs_and_applies(self):
         ext = self.fake.put("customers", {"name": "Runner Ltd", "email": "a@runner.test"})
@@ -78,6 +107,50 @@ class TestJobs(SyncCase):
         finally:
             other.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job.id])
             other.close()
+
+    def test_hung_jobs_are_stopped(self):
+        """A job running longer than its kind's timeout is hung: its worker's session is
+        ended, and the job requeued (attempt counted) or, after its last attempt,
+        dead-lettered.  A job within its timeout is left alone."""
+        self.env.ref("sync_core.job_kind_import_record").timeout = 60
+        Job = self.env["sync.job"]
+        now = fields.Datetime.now()
+        hung, last, fresh, busy = (
+            Job._enqueue(self.backend, "import_record", {"object": "customers", "ids": [n]})
+            for n in ("h1", "h2", "f1", "b1")
+        )
+        hour_ago = now - timedelta(hours=1)
+        hung.write({"state": "started", "attempt": 1, "started_at": hour_ago})
+        last.write({"state": "started", "attempt": 5, "started_at": hour_ago})
+        fresh.write({"state": "started", "attempt": 1, "started_at": now})
+        # long, but it reported progress a moment ago (e.g. a pull's page)
+        busy.write({"state": "started", "attempt": 1, "started_at": hour_ago})
+        busy._note_progress()
+        (hung | last | fresh | busy).write({"worker": "stuck:1"})
+        self.env.flush_all()
+        stuck, alive = self.registry.cursor(), self.registry.cursor()
+        try:
+            for job in hung | last:  # one worker running a batch of two, stuck
+                stuck.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job.id])
+            for job in fresh | busy:
+                alive.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job.id])
+            # the watchdog cron (the runner itself may be held by the hung job)
+            with self.enter_registry_test_mode():
+                self.env.ref("sync_core.ir_cron_sync_job_watchdog").method_direct_trigger()
+            self.env.invalidate_all()
+            with self.assertRaises(psycopg2.Error), mute_logger("odoo.sql_db"):
+                stuck.execute("SELECT 1")  # its session was ended: it can commit nothing
+            self.assertEqual((hung.state, hung.attempt), ("pending", 1))
+            self.assertIn("longer than its timeout (60 s)", hung.error)
+            self.assertEqual(last.state, "failed")
+            self.assertEqual(last.exception_ids.pattern, "job timed out")
+            self.assertEqual(fresh.state, "started", "a job within its timeout runs on")
+            self.assertEqual(busy.state, "started", "a job that shows progress runs on")
+        finally:
+            alive.execute("SELECT pg_advisory_unlock_all()")
+            alive.close()
+            with contextlib.suppress(psycopg2.Error):
+                stuck.close()
 
     def test_retry_then_dead_letter(self):
         ext = self.fake.put("customers", {"name": "Flaky"})
@@ -215,6 +288,109 @@ class TestConcurrentEnqueue(SyncCase):
                 cr4.execute("DELETE FROM sync_backend WHERE id = %s", [backend_id])
 
 
+@tagged("-at_install", "post_install")
+class TestConcurrentAbsorb(SyncCase):
+    def test_two_cursors_add_ids_to_one_pending_job(self):
+        """Two transactions add different ids to the same pending job at the same time: the
+        second waits for the first, fails to serialize, and Odoo's retry (as for a webhook
+        request) adds its ids on a fresh snapshot: no id is lost."""
+        key = "import:customers:100"
+
+        def enqueue(env, ids):
+            backend = env["sync.backend"].browse(backend_id)
+            payload = {"object": "customers", "ids": ids}
+            return env["sync.job"]._enqueue(backend, "import_record", payload, identity_key=key).id
+
+        with self.registry.cursor() as cr0:
+            env0 = api.Environment(cr0, SUPERUSER_ID, {"tracking_disable": True})
+            backend_id = env0["sync.backend"].create({"name": "absorb", "kind": "generic"}).id
+            job_id = enqueue(env0, ["100"])
+        results = {}
+        try:
+            cr1, cr2 = self.registry.cursor(), self.registry.cursor()
+            env1 = api.Environment(cr1, SUPERUSER_ID, {})
+            env2 = api.Environment(cr2, SUPERUSER_ID, {})
+            env2.cr.execute("SELECT 1 FROM sync_job WHERE id = %s", [job_id])  # snapshot now
+            results["first"] = enqueue(env1, ["100", "101"])
+
+            def second():
+                # what Odoo's request retry (odoo.service.model.retrying) does
+                for _try in range(5):
+                    try:
+                        results["second"] = enqueue(env2, ["100", "102"])
+                        cr2.commit()
+                        return
+                    except psycopg2.errors.SerializationFailure:
+                        results["retried"] = results.get("retried", 0) + 1
+                        cr2.rollback()
+                        env2.invalidate_all()
+
+            thread = threading.Thread(target=second)
+            thread.start()
+            time.sleep(0.5)  # the second one now waits on the job's row lock
+            cr1.commit()
+            thread.join(30)
+            self.assertFalse(thread.is_alive())
+            cr1.close()
+            cr2.close()
+            self.assertEqual(results["first"], job_id)
+            self.assertEqual(results["second"], job_id)
+            self.assertEqual(results.get("retried"), 1, "the second one waited, then retried")
+            with self.registry.cursor() as cr3:
+                cr3.execute(
+                    "SELECT payload FROM sync_job WHERE backend_id = %s AND identity_key = %s",
+                    [backend_id, key],
+                )
+                rows = cr3.fetchall()
+            self.assertEqual(len(rows), 1)
+            self.assertEqual(sorted(rows[0][0]["ids"]), ["100", "101", "102"])
+        finally:
+            with self.registry.cursor() as cr4:
+                cr4.execute("DELETE FROM sync_job WHERE backend_id = %s", [backend_id])
+                cr4.execute("DELETE FROM sync_channel WHERE backend_id = %s", [backend_id])
+                cr4.execute("DELETE FROM sync_backend WHERE id = %s", [backend_id])
+
+
+class TestLockWait(SyncCase):
+    def test_job_gives_way_to_a_lock_without_exception(self):
+        """A job that waits too long for a row another transaction holds gives way: retried
+        shortly, its attempt kept, no exception for anyone; it completes once the row is
+        free."""
+        self.env.ref("sync_core.job_kind_import_record").lock_timeout = 1
+        partner = self.env.ref("base.main_partner")  # committed: another session can lock it
+        ext = self.fake.put("customers", {"name": "Main (remote)"})
+        self.env["sync.binding"].create(
+            {
+                "backend_id": self.backend.id,
+                "res_model": "res.partner",
+                "res_id": partner.id,
+                "remote_object": "customers",
+                "external_id": ext,
+            }
+        )
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": [ext]}
+        )
+        locker = self.registry.cursor()
+        try:
+            locker.execute("SELECT id FROM res_partner WHERE id = %s FOR UPDATE", [partner.id])
+            with mute_logger("odoo.sql_db"):
+                self.run_jobs()
+        finally:
+            locker.rollback()
+            locker.close()
+        self.assertEqual(job.state, "pending")
+        self.assertEqual((job.attempt, job.conflict_count), (0, 1))
+        self.assertIn("concurrent transaction", job.error)
+        self.assertLess(job.eta, fields.Datetime.now() + timedelta(seconds=10))
+        self.assertFalse(self.env["sync.exception"].search([("backend_id", "=", self.backend.id)]))
+        self.make_due(job)
+        self.run_jobs()
+        self.assertEqual((job.state, job.attempt, job.conflict_count), ("done", 1, 0), job.error)
+        self.assertEqual(partner.name, "Main (remote)")
+        self.assertFalse(self.env["sync.exception"].search([("backend_id", "=", self.backend.id)]))
+
+
 class TestRateLimitHeaders(SyncCase):
     def test_remote_rate_limit_feeds_the_channel(self):
         ext = self.fake.put("customers", {"name": "Throttled"})
@@ -258,11 +434,12 @@ class TestSupersede(SyncCase):
         """A remote 5xx while a new event for the same record queued a twin: the failing job
         hands over to the twin; the runner keeps going."""
         ext = self.fake.put("customers", {"name": "Twin"})
+        merged = self.fake.put("customers", {"name": "Merged into Twin"})
         Job = self.env["sync.job"]
         first = Job._enqueue(
             self.backend,
             "import_record",
-            {"object": "customers", "ids": [ext]},
+            {"object": "customers", "ids": [ext, merged]},
             identity_key=f"import:customers:{ext}",
         )
         event = self.env["sync.event"].create(
@@ -290,10 +467,12 @@ class TestSupersede(SyncCase):
         self.assertEqual(first.state, "cancelled")
         self.assertIn("Superseded", first.result)
         self.assertEqual(event.job_id.id, twin.id)
-        self.run_jobs()
         twin = Job.browse(twin.id)
+        self.assertEqual(twin.payload["ids"], [ext, merged], "the twin takes over every id")
+        self.run_jobs()
         self.assertEqual(twin.state, "done", twin.error)
         self.assertEqual(self.partner_of(ext).name, "Twin")
+        self.assertEqual(self.partner_of(merged).name, "Merged into Twin")
 
     def test_dead_job_with_pending_twin_is_superseded(self):
         job = self.env["sync.job"]._enqueue(

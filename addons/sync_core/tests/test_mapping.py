@@ -12,6 +12,26 @@ class TestMapping(SyncCase):
         self.assertEqual(job.state, "done", job.error)
         return job
 
+    def test_record_odoo_cannot_create_is_a_validation_exception(self):
+        """A remote record without what Odoo needs (a partner's name) is refused before any
+        INSERT: one validation exception naming the record and the missing field, no SQL
+        error in the log; the rest of the page is applied."""
+        good = self.fake.put("customers", {"name": "Named Ltd", "email": "a@named.test"})
+        nameless = self.fake.put("customers", {"email": "who@nameless.test"})
+        with self.assertNoLogs("odoo.sql_db", level="ERROR"):
+            job = self.import_ids(good, nameless)
+        self.assertEqual(self.partner_of(good).name, "Named Ltd")
+        self.assertFalse(self.binding_of(nameless))
+        exc = self.env["sync.exception"].search(
+            [("backend_id", "=", self.backend.id), ("external_id", "=", nameless)]
+        )
+        self.assertEqual(len(exc), 1)
+        self.assertEqual(exc.category, "validation")
+        self.assertIn(f"customers {nameless} cannot be created as Contact", exc.name)
+        self.assertIn("Name (from 'name') is empty", exc.name)
+        self.assertNotIn("violates", exc.name)
+        self.assertEqual(job.state, "done")
+
     def test_system_of_record_per_field(self):
         ext = self.fake.put("customers", {"name": "Acme", "phone": "111", "website": "acme.test"})
         self.import_ids(ext)

@@ -21,6 +21,7 @@ class TestPull(SyncCase):
         before = self.fake.count("GET", "/objects/customers")
         job = self.pull()
         self.assertEqual(job.state, "done", job.error)
+        self.assertGreaterEqual(job.progress_at, job.started_at, "each page shows progress")
         calls = self.fake.count("GET", "/objects/customers") - before
         self.assertLessEqual(calls, math.ceil(120 / 50) + 2)
         self.assertEqual(self.env["res.partner"].search_count([("name", "like", "Pulled ")]), 120)

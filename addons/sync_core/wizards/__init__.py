@@ -2,5 +2,6 @@ from . import (
     sync_exception_assign,
     sync_exception_ignore,
     sync_exception_link,
+    sync_exception_use_existing,
     sync_watermark_resync,
 )

@@ -123,14 +123,25 @@ _ROUTES = (
     ("POST", "/oauth/v1/token", "oauth_token"),
     ("GET", "/oauth/v1/access-tokens/<token>", "token_info"),
     ("GET", "/account-info/v3/details", "account"),
+    # the record page of HubSpot's app UI (app.hubspot.com/contacts/<portal>/record/<type>/<id>)
+    ("GET", "/contacts/<portal>/record/<type_id>/<object_id>", "record_page"),
 )
-_PUBLIC_ENDPOINTS = ("oauth_token", "token_info")  # no bearer token needed
+_PUBLIC_ENDPOINTS = ("oauth_token", "token_info", "record_page")  # no bearer token needed
+# HubSpot's object type ids of the standard CRM objects (used in app UI record URLs).
+OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "line_items": "0-8"}
 
 AUTH_HELP = (
     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you "
     "can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
 )
 RATE_LIMIT_MESSAGE = "You have reached your secondly limit."
+# 429 bodies name the policy hit (HubSpot's API usage guidelines); the daily limit resets at
+# midnight in the portal's time zone.
+RATE_LIMIT_MESSAGES = {
+    "SECONDLY": RATE_LIMIT_MESSAGE,
+    "TEN_SECONDLY_ROLLING": "You have reached your ten_secondly_rolling limit.",
+    "DAILY": "You have reached your daily limit.",
+}
 # HubSpot answers 400 when a search pages past 10,000 results; the exact text is unconfirmed.
 SEARCH_WINDOW_MESSAGE = "There was a problem with the request."
 
@@ -206,6 +217,7 @@ class _Fault:
     seconds: float = 0.0
     methods: tuple | None = None
     path_contains: str | None = None
+    policy: str | None = None
 
     def matches(self, method, path):
         return (not self.methods or method in self.methods) and (
@@ -363,14 +375,24 @@ class HubSpotFake:
     # ------------------------------------------------------------------ fault injection
 
     def fail_next(
-        self, n=1, status=429, retry_after=None, body=None, methods=None, path_contains=None
+        self,
+        n=1,
+        status=429,
+        retry_after=None,
+        body=None,
+        methods=None,
+        path_contains=None,
+        policy=None,
     ):
         """Answer the next ``n`` matching requests with ``status``.
 
-        For 429 without ``body``: with ``retry_after`` (seconds, sent rounded up as
-        ``Retry-After``) the body is the search-style one (``errorType: RATE_LIMIT``,
-        ``policyName: SECONDLY``); without it, no ``Retry-After`` and a body whose only
-        classifier is ``category: RATE_LIMITS``. Other statuses get a plain error body.
+        For 429 without ``body``: with ``policy`` ("SECONDLY", "TEN_SECONDLY_ROLLING",
+        "DAILY") the body is HubSpot's rate-limit error naming it (``errorType: RATE_LIMIT``,
+        ``policyName``); a DAILY one also says ``X-HubSpot-RateLimit-Daily-Remaining: 0``.
+        Else with ``retry_after`` (seconds, sent rounded up as ``Retry-After``) the body is the
+        search-style one (``policyName: SECONDLY``); without either, no ``Retry-After`` and a
+        body whose only classifier is ``category: RATE_LIMITS``. Other statuses get a plain
+        error body.
         """
         self._add_fault(
             "status",
@@ -380,7 +402,18 @@ class HubSpotFake:
             status=status,
             retry_after=retry_after,
             body=body,
+            policy=policy,
         )
+
+    def exhaust_daily_limit(self):
+        """Use up the portal's daily API limit: every API call answers HubSpot's DAILY 429
+        until :meth:`reset_daily_limit` (HubSpot resets it at midnight, portal time)."""
+        with self._lock:
+            self._daily_used = self.daily_limit
+
+    def reset_daily_limit(self):
+        with self._lock:
+            self._daily_used = 0
 
     def timeout_next(self, n=1, seconds=5.0, methods=None, path_contains=None):
         """Sleep ``seconds`` before answering the next ``n`` matching requests normally."""
@@ -649,6 +682,7 @@ class HubSpotFake:
     # ------------------------------------------------------------------ WSGI
 
     def __call__(self, environ, start_response):
+        received = time.monotonic()
         request = Request(environ)
         method, path = request.method, request.path
         with self._lock:
@@ -666,6 +700,7 @@ class HubSpotFake:
                 endpoint, args = self._url_map.bind_to_environ(environ).match()
                 if endpoint not in _PUBLIC_ENDPOINTS:
                     oauth = self._authenticate(request)
+                    self._check_daily_limit()
                 response = self._json(*getattr(self, f"_api_{endpoint}")(request, **args))
         except HTTPException as error:
             failure = ApiError(
@@ -677,7 +712,7 @@ class HubSpotFake:
             response = self._json(failure.status, failure.body)
             response.headers.update(failure.headers)
         correlation = failure.body.get("correlationId") if failure is not None else None
-        self._account(request, response, oauth, correlation)
+        self._account(request, response, oauth, correlation, received)
         return response(environ, start_response)
 
     @staticmethod
@@ -693,20 +728,32 @@ class HubSpotFake:
         if fault.body is not None:
             return ApiError(fault.status, body=fault.body, headers=headers)
         if fault.status == HTTPStatus.TOO_MANY_REQUESTS:
+            if fault.policy:
+                return self._rate_limited(headers, policy=fault.policy)
             if fault.retry_after is None:
                 return ApiError(429, RATE_LIMIT_MESSAGE, "RATE_LIMITS")
             return self._rate_limited(headers)
         return ApiError(fault.status, HTTPStatus(fault.status).phrase, headers=headers)
 
     @staticmethod
-    def _rate_limited(headers=None):
+    def _rate_limited(headers=None, policy="SECONDLY"):
+        headers = dict(headers or {})
+        if policy == "DAILY":
+            headers["X-HubSpot-RateLimit-Daily-Remaining"] = "0"
         return ApiError(
             429,
-            RATE_LIMIT_MESSAGE,
+            RATE_LIMIT_MESSAGES.get(policy, RATE_LIMIT_MESSAGE),
             errorType="RATE_LIMIT",
-            policyName="SECONDLY",
+            policyName=policy,
+            requestId=str(uuid.uuid4()),
             headers=headers,
         )
+
+    def _check_daily_limit(self):
+        with self._lock:
+            exhausted = self._daily_used >= self.daily_limit
+        if exhausted:
+            raise self._rate_limited(policy="DAILY")
 
     def _authenticate(self, request):
         """Check the bearer token; return True for an OAuth token, False for the private app."""
@@ -728,8 +775,9 @@ class HubSpotFake:
             )
         return True
 
-    def _account(self, request, response, oauth, correlation):
-        """Count and log the request; add the rate-limit and correlation headers."""
+    def _account(self, request, response, oauth, correlation, received=None):
+        """Count and log the request (``received_at`` / ``at``: time.monotonic() of its
+        arrival and of its answer); add the rate-limit and correlation headers."""
         now = time.monotonic()
         with self._lock:
             self._daily_used += 1
@@ -745,6 +793,8 @@ class HubSpotFake:
                     "body": request.get_data(as_text=True),
                     "status": response.status_code,
                     "oauth": oauth,
+                    "received_at": received if received is not None else now,
+                    "at": now,
                 }
             )
             burst, daily = len(self._burst), self._daily_used
@@ -758,7 +808,9 @@ class HubSpotFake:
         }
         if not oauth:  # HubSpot sends no daily headers on OAuth-authenticated calls
             headers["X-HubSpot-RateLimit-Daily"] = str(self.daily_limit)
-            headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(max(self.daily_limit - daily, 0))
+            headers["X-HubSpot-RateLimit-Daily-Remaining"] = response.headers.get(
+                "X-HubSpot-RateLimit-Daily-Remaining", str(max(self.daily_limit - daily, 0))
+            )
         headers["X-HubSpot-Correlation-Id"] = correlation or str(uuid.uuid4())
         response.headers.update(headers)
 
@@ -1254,6 +1306,13 @@ class HubSpotFake:
             "user_id": 123,
             "token_type": "access",
         }
+
+    def _api_record_page(self, request, portal, type_id, object_id):
+        """The sandbox's stand-in for a record page of HubSpot's app: the record as JSON."""
+        names = {type_id: name for name, type_id in OBJECT_TYPE_IDS.items()}
+        if str(portal) != str(self.portal_id) or type_id not in names:
+            raise ApiError(404, "resource not found")
+        return self._api_read(request, names[type_id], object_id)
 
     def _api_account(self, request):
         offset = datetime.now(ZoneInfo(self.time_zone)).utcoffset()

@@ -4,15 +4,11 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from odoo.addons.sync_core.exceptions import (
-    ConflictError,
-    MissingReferenceError,
-    PayloadError,
-    ValidationSyncError,
-)
-from odoo.addons.sync_core.hashing import payload_hash
-from odoo.addons.sync_core.mapping import line_command, parse_datetime
-from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT
+from odoo.addons.base.models.res_partner import _tz_get
+from odoo.addons.sync_core.exceptions import PayloadError
+from odoo.addons.sync_core.hashing import event_key
+from odoo.addons.sync_core.mapping import parse_datetime
+from odoo.addons.sync_sale.deal import LOST, OPEN, WON, Deal, DealLine, DealParty
 
 from .. import hubspot_adapter
 
@@ -25,8 +21,13 @@ EVENT_OBJECTS = {
     "deal": "deals",
     "line_item": "line_items",
 }
+# Fields of one delivery of an event, not of the event: HubSpot redelivers an event with a
+# higher attemptNumber, the rest unchanged.
+DELIVERY_FIELDS = ("attemptNumber",)
 # Refresh an OAuth access token this long before HubSpot's expires_in runs out.
 TOKEN_MARGIN = timedelta(minutes=5)
+# Where a deal opens in HubSpot's UI (object type 0-3 = deals).
+HUBSPOT_APP = "https://app.hubspot.com"
 
 
 class SyncBackend(models.Model):
@@ -55,20 +56,29 @@ class SyncBackend(models.Model):
         help="Comma-separated deal stage ids that count as won; 'pipeline:stage' restricts a "
         "stage to one pipeline, e.g. 'closedwon, 1234567:98765'.",
     )
-    hubspot_confirm_orders = fields.Boolean(
-        default=True,
-        help="Confirm the sale order of a won deal (its service products create the project).",
+    hubspot_lost_stages = fields.Char(
+        default="closedlost",
+        help="Comma-separated deal stage ids that count as lost ('pipeline:stage' as for won "
+        "stages); a mirrored opportunity of a lost deal is marked lost.",
     )
-    hubspot_mirror_open_deals = fields.Boolean(
-        string="Mirror open deals to CRM",
-        help="Open (not won) deals are mirrored to opportunities (crm.lead); when a deal is won "
-        "its opportunity is marked won and linked to the sale order.",
+    hubspot_legal_entity_property = fields.Char(
+        string="Legal entity property",
+        help="Deal property whose value picks the Odoo company of the order (Quote to order "
+        "tab, Legal entities); empty = the backend's company.",
     )
     hubspot_search_interval_ms = fields.Integer(
         string="Search spacing (ms)",
         default=200,
         help="Minimum milliseconds between two CRM search calls of this portal (HubSpot allows "
         "about 5 searches per second per portal, apart from its burst limit); 0 = no spacing.",
+    )
+    hubspot_time_zone = fields.Selection(
+        _tz_get,
+        string="HubSpot portal time zone",
+        default=lambda self: self.env.company.partner_id.tz or self.env.user.tz or "UTC",
+        help="The portal's time zone (HubSpot: Settings > Account defaults); HubSpot's daily "
+        "API limit resets at midnight in it. Filled by 'Test connection'; defaults to the "
+        "company's time zone, else the user's, else UTC.",
     )
     hubspot_prop_invoice_number = fields.Char(default="odoo_invoice_number")
     hubspot_prop_invoice_state = fields.Char(default="odoo_invoice_state")
@@ -86,7 +96,25 @@ class SyncBackend(models.Model):
             if backend.status_message and "portal" in backend.status_message:
                 portal = backend.status_message.split("portal ", 1)[1].split(" ", 1)[0]
                 backend.hubspot_portal_id = portal
+                zone = backend.status_message.partition("(")[2].partition(")")[0]
+                if zone in dict(_tz_get(self)):
+                    backend.hubspot_time_zone = zone
         return res
+
+    def _remote_record_url(self, remote_object, external_id):
+        """The record page in HubSpot's app; a sandbox backend on another API host (the
+        demo's fake) links to that host, which serves the same path."""
+        if self.kind != "hubspot":
+            return super()._remote_record_url(remote_object, external_id)
+        type_id = hubspot_adapter.OBJECT_TYPE_IDS.get(remote_object)
+        if not type_id or not external_id or not self.hubspot_portal_id:
+            return False
+        base = self.base_url or ""
+        if not self.sandbox or not base or "api.hubapi.com" in base:
+            base = HUBSPOT_APP
+        return (
+            f"{base.rstrip('/')}/contacts/{self.hubspot_portal_id}/record/{type_id}/{external_id}"
+        )
 
     # ------------------------------------------------------------------ adapter and tokens
     def _hubspot_access_token(self):
@@ -131,12 +159,15 @@ class SyncBackend(models.Model):
                 if top not in ("name", "company_id") or mapping.remote_object == "companies":
                     names.append(top)
             names.extend(match.remote_field.split(".", 1)[0] for match in mapping.match_ids)
+        if self.hubspot_legal_entity_property:
+            properties.setdefault("deals", []).append(self.hubspot_legal_entity_property)
         config.update(
             access_token=self._hubspot_access_token(),
             auth=self.hubspot_auth,
             properties=properties,
             search_interval=max(self.hubspot_search_interval_ms, 0) / 1000,
             search_key=self.hubspot_portal_id or self.base_url or "api.hubapi.com",
+            time_zone=self.hubspot_time_zone or "UTC",
         )
         return config
 
@@ -145,6 +176,11 @@ class SyncBackend(models.Model):
             self.ensure_one()
             return hubspot_adapter.HubSpotAdapter(self._adapter_config())
         return super()._get_adapter()
+
+    def _remote_field_label(self, remote_object, remote_field):
+        if self.kind == "hubspot" and (remote_object, remote_field) == ("contacts", "name"):
+            return "HubSpot's first name, last name, email or phone"
+        return super()._remote_field_label(remote_object, remote_field)
 
     # ------------------------------------------------------------------ webhooks
     def _webhook_verify(self, request_info):
@@ -176,12 +212,12 @@ class SyncBackend(models.Model):
             if "." not in event_type:
                 raise PayloadError(f"event without subscriptionType: {str(item)[:200]}")
             prefix = event_type.split(".", 1)[0].lower()
-            dedup = item.get("eventId")
             events.append(
                 {
-                    "dedup_key": str(dedup)
-                    if dedup not in (None, "")
-                    else "hash:" + payload_hash(item),
+                    # HubSpot: eventId "is not guaranteed to be unique"
+                    "dedup_key": event_key(
+                        item, item.get("eventId"), delivery_fields=DELIVERY_FIELDS
+                    ),
                     "event_type": event_type,
                     "object_name": EVENT_OBJECTS.get(prefix, prefix),
                     "external_id": str(item["objectId"]),
@@ -197,10 +233,18 @@ class SyncBackend(models.Model):
         object_name = event["object_name"]
         ids = [event["external_id"]]
         if str(event.get("event_type", "")).endswith(".merge"):
-            survivor = payload.get("newObjectId") or payload.get("primaryObjectId")
-            ids = [str(survivor or event["external_id"])] + [
-                str(i) for i in payload.get("mergedObjectIds") or [] if str(i) != str(survivor)
+            # the survivor first (newObjectId when the merge made a new record, else the
+            # primary), then every other record the merge touched: each is re-fetched
+            merged = payload.get("mergedObjectIds")
+            if not isinstance(merged, list):
+                merged = [merged]
+            candidates = [
+                payload.get("newObjectId"),
+                payload.get("primaryObjectId"),
+                event["external_id"],
+                *merged,
             ]
+            ids = list(dict.fromkeys(str(i) for i in candidates if i not in (None, "")))
         if object_name == "deals":
             return {
                 "kind": "hubspot_deal",
@@ -233,47 +277,25 @@ class SyncBackend(models.Model):
 
     @api.model
     def _job_hubspot_pull_deals(self, job):
-        """Incremental pull of deals (the engine's watermark pull): every changed deal that is
-        won, or already has an order, gets a deal job of its own (one bad deal is one
-        exception)."""
-        backend = job.backend_id
-        bound = set(
-            self.env["sync.binding"]
-            .sudo()
-            .search(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("res_model", "in", ("sale.order", "crm.lead")),
-                    ("remote_object", "=", "deals"),
-                ]
-            )
-            .mapped("external_id")
-        )
+        """Incremental pull of deals through the shared quote-to-order workflow (sync_sale)."""
+        return job.backend_id._sale_pull_deals(job, "deals")
 
-        def enqueue_deals(page):
-            enqueued = 0
-            for deal in page:
-                if (
-                    deal["id"] in bound
-                    or (not deal["archived"] and backend._hubspot_is_won(deal["data"]))
-                    or (not deal["archived"] and backend.hubspot_mirror_open_deals)
-                ):
-                    self.env["sync.job"]._enqueue(
-                        backend,
-                        "hubspot_deal",
-                        payload={"ids": [deal["id"]]},
-                        identity_key=f"hubspot:deal:{deal['id']}",
-                    )
-                    enqueued += 1
-            return {"enqueued": enqueued}
+    @api.model
+    def _job_hubspot_deal(self, job):
+        return job.backend_id._sale_deal_job(job, "deals")
 
-        return backend._pull("deals", job=job, apply_page=enqueue_deals)
+    @api.model
+    def _job_hubspot_writeback(self, job):
+        return self._job_sale_writeback(job)
 
-    # ------------------------------------------------------------------ deals
+    # ------------------------------------------------------------------ deals -> canonical deals
     def _hubspot_is_won(self, data):
+        return self._hubspot_stage_in(data, self.hubspot_won_stages)
+
+    def _hubspot_stage_in(self, data, stages):
         self.ensure_one()
         stage, pipeline = data.get("dealstage") or "", data.get("pipeline") or ""
-        for token in (self.hubspot_won_stages or "").split(","):
+        for token in (stages or "").split(","):
             token = token.strip()
             if not token:
                 continue
@@ -284,337 +306,91 @@ class SyncBackend(models.Model):
                 return True
         return False
 
-    @api.model
-    def _job_hubspot_deal(self, job):
-        backend = job.backend_id
-        adapter = backend._get_adapter()
-        ids = [str(i) for i in job.payload["ids"]]
-        deals = adapter.read_batch("deals", ids)
-        backend._note_rate_limit(adapter)
-        result = {}
-        for deal in deals:
-            result[deal["id"]] = backend._hubspot_apply_deal(adapter, deal, job=job)
-        backend._note_rate_limit(adapter)
-        result["not_found"] = sorted(set(ids) - {d["id"] for d in deals})
-        return result
-
-    def _hubspot_apply_deal(self, adapter, deal, job=None):
-        """A won deal gets its customer, sale order (lines from its line items) and project,
-        exactly once (binding of the order to the deal id).  A deal that leaves won after its
-        order exists raises a conflict for a human; nothing is deleted."""
-        self.ensure_one()
-        Binding = self.env["sync.binding"].sudo()
-        data = deal["data"]
-        won = not deal["archived"] and self._hubspot_is_won(data)
-        binding = Binding._for_external_ids(self, "sale.order", [deal["id"]], "deals").get(
-            deal["id"]
-        )
-        if binding:
-            order = self.env["sale.order"].browse(binding.res_id).exists()
-            if not won and order and order.state != "cancel":
-                what = (
-                    "was deleted" if deal["archived"] else f"moved to stage {data.get('dealstage')}"
-                )
-                raise ConflictError(
-                    f"HubSpot deal {deal['id']} ({data.get('dealname')}) {what} but sale order "
-                    f"{order.name} exists: review the order (nothing was changed)",
-                    pattern="deal left the won stage",
-                    res_model="sale.order",
-                    res_id=order.id,
-                )
-            return "order exists"
-        lead_binding = Binding._for_external_ids(self, "crm.lead", [deal["id"]], "deals").get(
-            deal["id"]
-        )
-        if not won:
-            if self.hubspot_mirror_open_deals or lead_binding:
-                return self._hubspot_mirror_lead(deal, lead_binding)
-            return "not won"
-        lead = self.env["crm.lead"].browse(lead_binding.res_id if lead_binding else []).exists()
-        partner = self._hubspot_deal_customer(adapter, deal, job=job)
-        order_lines = self._hubspot_deal_lines(adapter, deal)
-        order = (
-            self.env["sale.order"]
-            .with_context(**{NO_EXPORT: True, "tracking_disable": True})
-            .create(
-                {
-                    "partner_id": partner.id,
-                    "company_id": self.company_id.id,
-                    "origin": f"HubSpot deal {deal['id']}",
-                    "client_order_ref": (data.get("dealname") or "")[:250] or False,
-                    "order_line": [(0, 0, vals) for vals in order_lines],
-                }
-            )
-        )
-        Binding.create(
-            {
-                "backend_id": self.id,
-                "res_model": "sale.order",
-                "res_id": order.id,
-                "remote_object": "deals",
-                "external_id": deal["id"],
-                "remote_updated_at": deal["updated_at"] or False,
-                "payload_hash": payload_hash(data),
-                "last_sync_at": fields.Datetime.now(),
-            }
-        )
-        self.env.flush_all()  # the binding's unique key guards a concurrent twin
-        if lead:
-            if "opportunity_id" in order._fields:  # sale_crm
-                order.opportunity_id = lead
-            if lead.active and lead.won_status != "won":
-                lead.with_context(tracking_disable=True).action_set_won()
-        if self.hubspot_confirm_orders:
-            order.action_confirm()
-        return f"created {order.name}"
-
-    def _hubspot_mirror_lead(self, deal, binding):
-        """An open deal -> its opportunity (crm.lead), created or updated; a deleted deal
-        archives it.  The customer is set when the deal's company is already imported."""
-        self.ensure_one()
-        data = deal["data"]
-        Lead = self.env["crm.lead"].with_context(
-            **{NO_EXPORT: True, "tracking_disable": True, "mail_create_nosubscribe": True}
-        )
-        lead = Lead.with_context(active_test=False).browse(binding.res_id if binding else [])
-        lead = lead.exists()
-        if deal["archived"]:
-            if lead.active:
-                lead.action_archive()
-                return f"lead {lead.id} archived"
-            return "deleted, no lead"
-        digest = payload_hash(data)
-        if lead and binding.payload_hash == digest:
-            return f"lead {lead.id} identical"
-        close = parse_datetime(data.get("closedate"))
-        vals = {
-            "name": data.get("dealname") or f"HubSpot deal {deal['id']}",
-            "type": "opportunity",
-            "expected_revenue": float(data.get("amount") or 0.0),
-            "date_deadline": close.date() if close else False,
+    def _sale_deal_job_values(self, external_id):
+        if self.kind != "hubspot":
+            return super()._sale_deal_job_values(external_id)
+        return {
+            "kind": "hubspot_deal",
+            "identity_key": f"hubspot:deal:{external_id}",
+            "payload": {"ids": [str(external_id)]},
         }
+
+    def _sale_deal_from_record(self, record, adapter=None):
+        """A HubSpot deal (properties, primary company association) -> canonical deal; its
+        line items are read only when the workflow asks for them."""
+        if self.kind != "hubspot":
+            return super()._sale_deal_from_record(record, adapter=adapter)
+        data = record["data"]
+        if self._hubspot_is_won(data):
+            status = WON
+        elif self._hubspot_stage_in(data, self.hubspot_lost_stages):
+            status = LOST
+        else:
+            status = OPEN
+        close = parse_datetime(data.get("closedate"))
         company_id = data.get("company_id")
-        if company_id:
-            partner_binding = (
-                self.env["sync.binding"]
-                .sudo()
-                ._for_external_ids(self, "res.partner", [company_id], "companies")
-                .get(company_id)
-            )
-            if partner_binding and partner_binding.active:
-                vals["partner_id"] = partner_binding.res_id
-        if lead:
-            lead.write(vals)
-            binding.write(
-                {
-                    "payload_hash": digest,
-                    "remote_updated_at": deal["updated_at"] or False,
-                    "last_sync_at": fields.Datetime.now(),
-                }
-            )
-            return f"lead {lead.id} updated"
-        lead = Lead.create({**vals, "company_id": self.company_id.id})
-        self.env["sync.binding"].sudo().create(
-            {
-                "backend_id": self.id,
-                "res_model": "crm.lead",
-                "res_id": lead.id,
-                "remote_object": "deals",
-                "external_id": deal["id"],
-                "remote_updated_at": deal["updated_at"] or False,
-                "payload_hash": digest,
-                "last_sync_at": fields.Datetime.now(),
-            }
+        deal = Deal(
+            external_id=record["id"],
+            name=data.get("dealname") or "",
+            status=status,
+            stage=data.get("dealstage") or "",
+            amount=_number(data.get("amount")) or 0.0,
+            currency_code=data.get("deal_currency_code") or "",
+            close_date=close.date() if close else None,
+            customer=DealParty("companies", str(company_id)) if company_id else None,
+            company_key=str(data.get(self.hubspot_legal_entity_property) or "")
+            if self.hubspot_legal_entity_property
+            else "",
+            url=self._remote_record_url("deals", record["id"]) or "",
+            archived=record["archived"],
+            updated_at=record["updated_at"],
         )
-        self.env.flush_all()
-        return f"lead {lead.id} created"
+        if adapter is not None:
+            deal.load_lines = lambda: self._hubspot_deal_lines(adapter, record["id"])
+        return deal
 
-    def _hubspot_deal_customer(self, adapter, deal, job=None):
-        company_id = deal["data"].get("company_id")
-        if not company_id:
-            raise MissingReferenceError(
-                f"HubSpot deal {deal['id']} ({deal['data'].get('dealname')}) has no associated "
-                "company: associate one in HubSpot, then retry",
-                pattern="won deal without company",
-            )
-        Binding = self.env["sync.binding"].sudo()
-        binding = Binding._for_external_ids(self, "res.partner", [company_id], "companies").get(
-            company_id
-        )
-        if not binding or not binding.active:
-            mapping = self.env["sync.mapping"]._for(self, "companies")
-            records = adapter.read_batch("companies", [company_id], archived_too=False)
-            mapping._apply_page(records, job=job)
-            binding = Binding._for_external_ids(self, "res.partner", [company_id], "companies").get(
-                company_id
-            )
-        partner = self.env["res.partner"].browse(binding.res_id if binding else []).exists()
-        if not partner:
-            raise MissingReferenceError(
-                f"HubSpot deal {deal['id']}: company {company_id} could not be imported",
-                pattern="deal company not imported",
-            )
-        return partner
-
-    def _hubspot_deal_lines(self, adapter, deal):
-        links = adapter.associations("deals", "line_items", [deal["id"]]).get(deal["id"], [])
+    @api.model
+    def _hubspot_deal_lines(self, adapter, deal_id):
+        """The deal's line items (v4 associations, batch read) as canonical lines, by id."""
+        links = adapter.associations("deals", "line_items", [deal_id]).get(deal_id, [])
         item_ids = [to_id for to_id, _types in links]
         items = adapter.read_batch("line_items", item_ids, archived_too=False) if item_ids else []
-        if not items:
-            raise ValidationSyncError(
-                f"HubSpot deal {deal['id']} ({deal['data'].get('dealname')}) is won but has no "
-                "line items",
-                pattern="won deal without line items",
-            )
-        skus = {(item["data"].get("hs_sku") or "").strip() for item in items}
-        products = self.env["product.product"].search([("default_code", "in", sorted(skus - {""}))])
-        by_sku = {p.default_code: p for p in products}
-        missing = sorted(sku or "(no SKU)" for sku in skus if sku not in by_sku)
-        if missing:
-            raise MissingReferenceError(
-                f"HubSpot deal {deal['id']} ({deal['data'].get('dealname')}): no product with "
-                f"SKU {', '.join(missing)} (Internal Reference)",
-                pattern=f"missing product SKU {', '.join(missing)}",
-            )
         lines = []
         for item in sorted(items, key=lambda i: int(i["id"])):
             data = item["data"]
-            product = by_sku[(data.get("hs_sku") or "").strip()]
-            vals = {
-                "product_id": product.id,
-                "product_uom_qty": float(data.get("quantity") or 1.0),
-            }
-            if data.get("price") not in (None, ""):
-                vals["price_unit"] = float(data["price"])
-            if data.get("name"):
-                vals["name"] = data["name"]
-            lines.append(vals)
+            price = _number(data.get("price"))
+            quantity = _number(data.get("quantity"))
+            discount = _number(data.get("hs_discount_percentage"))
+            unit_discount = _number(data.get("discount"))
+            if discount is None and unit_discount and price:
+                discount = 100.0 * unit_discount / price
+            lines.append(
+                DealLine(
+                    sku=(data.get("hs_sku") or "").strip(),
+                    quantity=1.0 if quantity is None else quantity,
+                    name=data.get("name") or None,
+                    price_unit=price,
+                    discount=discount or 0.0,
+                    external_id=item["id"],
+                )
+            )
         return lines
 
     # ------------------------------------------------------------------ write-back
-    @api.model
-    def _cron_hubspot_writeback(self):
-        for backend in self.search([("kind", "=", "hubspot")]):
-            self.env["sync.job"]._enqueue(
-                backend, "hubspot_writeback", payload={}, identity_key="hubspot:writeback"
-            )
+    def _sale_writeback_job(self):
+        if self.kind != "hubspot":
+            return super()._sale_writeback_job()
+        return ("hubspot_writeback", "hubspot:writeback")
 
-    @api.model
-    def _job_hubspot_writeback(self, job):
-        return job.backend_id._hubspot_writeback()
-
-    @api.model
-    def _hubspot_enqueue_writeback(self, moves):
-        """Invoices whose figures changed (posted, reset, paid...): enqueue the write-back of
-        the backends whose deals own their sale orders.  One identity key per backend, so many
-        invoices collapse into one pending batch."""
-        invoices = moves.filtered(lambda m: m.is_sale_document(include_receipts=True))
-        orders = invoices.sudo().line_ids.sale_line_ids.order_id
-        if not orders:
-            return self.browse()
-        bindings = (
-            self.env["sync.binding"]
-            .sudo()
-            .search(
-                [
-                    ("res_model", "=", "sale.order"),
-                    ("res_id", "in", orders.ids),
-                    ("remote_object", "=", "deals"),
-                    ("backend_id.kind", "=", "hubspot"),
-                    ("backend_id.active", "=", True),
-                ]
-            )
-        )
-        backends = bindings.backend_id
-        for backend in backends:
-            self.env["sync.job"].sudo()._enqueue(
-                backend, "hubspot_writeback", payload={}, identity_key="hubspot:writeback"
-            )
-        return backends
-
-    def _hubspot_invoice_properties(self, order):
-        self.ensure_one()
-        invoices = order.invoice_ids.filtered(
-            lambda m: m.state == "posted" and m.move_type in ("out_invoice", "out_refund")
-        )
-        sign = {"out_invoice": 1, "out_refund": -1}
-        invoiced = sum(sign[m.move_type] * m.amount_total for m in invoices)
-        paid = sum(sign[m.move_type] * self._hubspot_amount_paid(m) for m in invoices)
-        states = set(invoices.mapped("payment_state"))
-        if not invoices:
-            state = ""
-        elif states <= {"paid", "in_payment", "reversed"}:
-            state = "paid"
-        elif states & {"paid", "in_payment", "partial"}:
-            state = "partial"
-        else:
-            state = "not_paid"
+    def _sale_writeback_values(self, figures):
+        """Invoice figures -> the configured deal properties (HubSpot takes strings)."""
+        if self.kind != "hubspot":
+            return super()._sale_writeback_values(figures)
         return {
-            self.hubspot_prop_invoice_number: ", ".join(invoices.sorted("id").mapped("name")),
-            self.hubspot_prop_invoice_state: state,
-            self.hubspot_prop_amount_invoiced: f"{invoiced:.2f}",
-            self.hubspot_prop_amount_paid: f"{paid:.2f}",
-        }
-
-    @api.model
-    def _hubspot_amount_paid(self, invoice):
-        """Reconciled amount, plus payments matched without a journal entry (Odoo 18+: a
-        registered payment on a journal without outstanding account leaves the residual)."""
-        paid = invoice.amount_total - invoice.amount_residual
-        pending = invoice.matched_payment_ids.filtered(
-            lambda p: not p.move_id
-            and p.state in ("in_process", "paid")
-            and p.currency_id == invoice.currency_id
-        )
-        return min(invoice.amount_total, paid + sum(pending.mapped("amount")))
-
-    def _hubspot_writeback(self):
-        """Invoice figures of the orders bound to deals, sent in batch updates (100 per call);
-        only orders whose figures changed since the last send (hash) are sent."""
-        self.ensure_one()
-        bindings = (
-            self.env["sync.binding"]
-            .sudo()
-            .search(
-                [
-                    ("backend_id", "=", self.id),
-                    ("res_model", "=", "sale.order"),
-                    ("remote_object", "=", "deals"),
-                ]
-            )
-        )
-        orders = {
-            o.id: o for o in self.env["sale.order"].browse(bindings.mapped("res_id")).exists()
-        }
-        items, metas = [], []
-        for binding in bindings:
-            order = orders.get(binding.res_id)
-            if not order:
-                continue
-            props = self._hubspot_invoice_properties(order)
-            digest = payload_hash(props)
-            if digest != binding.export_hash:
-                items.append((binding.external_id, props))
-                metas.append((binding, digest))
-        if not items:
-            return {"sent": 0}
-        adapter = self._get_adapter()
-        written = set(adapter.write_batch("deals", items))
-        self._note_rate_limit(adapter)
-        now = fields.Datetime.now()
-        for binding, digest in metas:
-            if binding.external_id in written:
-                binding.write({"export_hash": digest, "last_sync_at": now})
-        missing = [b.external_id for b, _d in metas if b.external_id not in written]
-        if missing:
-            raise MissingReferenceError(
-                f"HubSpot did not update deals {', '.join(missing)} (deleted?)",
-                pattern="write-back to missing deals",
-            )
-        return {
-            "sent": len(written),
-            "remote_calls": adapter.calls,
-            "rate_limit": adapter.rate_limit,
+            self.hubspot_prop_invoice_number: ", ".join(figures.invoice_numbers),
+            self.hubspot_prop_invoice_state: figures.state,
+            self.hubspot_prop_amount_invoiced: f"{figures.amount_invoiced:.2f}",
+            self.hubspot_prop_amount_paid: f"{figures.amount_paid:.2f}",
         }
 
     # ------------------------------------------------------------------ set-up
@@ -696,17 +472,25 @@ class SyncBackend(models.Model):
         """Sandbox backend wired to a running HubSpot fake (``python addons/sync_hubspot/fake
         --port 8990 --token pat-demo --seed demo``): default mappings, the demo products, and
         pulls of companies, contacts and deals enqueued."""
-        backend = self._demo_backend(
-            "hubspot",
-            base_url,
-            "HubSpot sandbox",
-            {
-                "hubspot_auth": "private_app",
-                "hubspot_access_token": token,
-                "hubspot_client_secret": secret,
-            },
+        backend = self.search(
+            [("kind", "=", "hubspot"), ("base_url", "=", base_url), ("sandbox", "=", True)],
+            limit=1,
         )
+        if not backend:
+            backend = self.create(
+                {
+                    "name": "HubSpot sandbox",
+                    "kind": "hubspot",
+                    "sandbox": True,
+                    "base_url": base_url,
+                    "hubspot_auth": "private_app",
+                    "hubspot_access_token": token,
+                    "hubspot_client_secret": secret,
+                }
+            )
         backend._hubspot_create_default_mappings()
+        backend.action_test_connection()  # its status, and the portal id for record links
+        backend._sale_demo_pricelist("EUR")  # the demo portal sells in EUR
         Product = self.env["product.product"]
         for code, name, vals in (
             ("RA-200", "Robot arm RA-200", {"type": "consu", "list_price": 5000.0}),
@@ -729,7 +513,29 @@ class SyncBackend(models.Model):
         return backend
 
 
-_line = line_command
+def _number(value):
+    """A HubSpot number property (a string, or empty) -> float or None."""
+    if value in (None, ""):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise PayloadError(f"HubSpot sent {value!r} where a number belongs") from exc
+
+
+def _line(remote, odoo, transform="str", owner="remote", direction="import", ref_object=False):
+    return (
+        0,
+        0,
+        {
+            "remote_field": remote,
+            "odoo_field": odoo,
+            "transform": transform,
+            "owner": owner,
+            "direction": direction,
+            "ref_object": ref_object,
+        },
+    )
 
 
 def _match(remote, odoo, method, sequence, extra_domain=False):

@@ -6,3 +6,4 @@ from . import test_deals
 from . import test_mapping
 from . import test_demo
 from . import test_rate_limit
+from . import test_deal_exceptions

@@ -25,8 +25,11 @@ class TestAdapter(HubSpotCase):
     def test_429_on_patch_then_success(self):
         deal = self.fake.add("deals", {"dealname": "Robots"})
         self.fake.fail_next(1, status=429, retry_after=0, methods="PATCH")
-        api = self.backend._get_adapter().client.crm.deals.basic_api
-        api.update(deal, SimplePublicObjectInput(properties={"amount": "10"}), _request_timeout=5)
+        adapter = self.backend._get_adapter()
+        api = adapter.client.crm.deals.basic_api
+        adapter._call(
+            api.update_with_http_info, deal, SimplePublicObjectInput(properties={"amount": "10"})
+        )
         self.assertEqual(self.calls("PATCH", f"/crm/v3/objects/deals/{deal}"), 2)
         self.assertEqual(self.fake.get("deals", deal)["properties"]["amount"], "10")
         # the batch update (POST) of the write-back is retried the same way
@@ -95,6 +98,9 @@ class TestAdapter(HubSpotCase):
         self.assertIn("crm.objects.deals.write", backend.status_message)
 
     def test_connection_reports_portal(self):
+        self.backend.hubspot_time_zone = "UTC"
         self.backend.action_test_connection()
         self.assertEqual(self.backend.state, "ok")
         self.assertEqual(self.backend.hubspot_portal_id, str(self.fake.portal_id))
+        # the portal's time zone (its daily API limit resets at midnight there)
+        self.assertEqual(self.backend.hubspot_time_zone, self.fake.time_zone)

@@ -6,7 +6,9 @@ from .common import HubSpotCase
 BATCH_UPDATE = "/crm/v3/objects/deals/batch/update"
 
 
-class TestDeals(HubSpotCase):
+class DealCase(HubSpotCase):
+    """Two products (a robot, a service making a project) and won deals in the fake."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -52,6 +54,8 @@ class TestDeals(HubSpotCase):
     def orders_of(self, deal):
         return self.env["sale.order"].search([("origin", "=", f"HubSpot deal {deal}")])
 
+
+class TestDeals(DealCase):
     def test_won_deal_order_and_project_exactly_once(self):
         company, deal = self.won_deal()
         job = self.deliver(deal)
@@ -198,7 +202,7 @@ class TestDeals(HubSpotCase):
         self.assertEqual(self.calls("POST", BATCH_UPDATE), 2)
 
     def test_open_deal_mirrored_to_lead_then_won(self):
-        self.backend.hubspot_mirror_open_deals = True
+        self.backend.sale_mirror_open_deals = True
         company = self.fake.add("companies", {"name": "Mirror Corp"})
         self.assertEqual(self.pull("companies").state, "done")
         deal = self.fake.add(
@@ -243,3 +247,77 @@ class TestDeals(HubSpotCase):
         # redelivered: nothing more
         self.assertEqual(self.deliver(deal).state, "done")
         self.assertEqual(self.orders_of(deal), order)
+
+    def test_deal_currency_discount_and_legal_entity(self):
+        """HubSpot's deal_currency_code, hs_discount_percentage and a configured legal-entity
+        property reach the shared workflow."""
+        foreign = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", "EUR" if self.env.company.currency_id.name != "EUR" else "USD")])
+        )
+        foreign.active = True
+        self.env["product.pricelist"].search([("currency_id", "=", foreign.id)]).action_archive()
+        other = self.env["res.company"].create({"name": "HubSpot Benelux"})
+        self.backend.write(
+            {
+                "hubspot_legal_entity_property": "legal_entity",
+                "hubspot_portal_id": "4242",
+                "sale_company_ids": [(0, 0, {"remote_value": "BNL", "company_id": other.id})],
+            }
+        )
+        _company, deal = self.won_deal(skus=("RA-200",))
+        self.fake.update("deals", deal, {"deal_currency_code": foreign.name, "legal_entity": "BNL"})
+        item = self.fake.add(
+            "line_items",
+            {"name": "Discounted", "hs_sku": "SRV-INSTALL", "quantity": "1", "price": "200.00",
+             "hs_discount_percentage": "25"},
+            [("deals", deal)],
+        )  # fmt: skip
+        job = self.deliver(deal)
+        self.assertEqual(job.state, "failed")
+        self.assertIn(f"no pricelist in {foreign.name}", job.exception_ids.name)
+        self.assertFalse(self.orders_of(deal), "no order in the wrong currency")
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "Benelux", "currency_id": foreign.id, "company_id": other.id}
+        )
+        job = self.deliver(deal)
+        self.assertEqual(job.state, "done", job.error)
+        order = self.record_of(deal, "sale.order")
+        self.assertEqual(order.company_id, other)
+        self.assertEqual((order.pricelist_id, order.currency_id), (pricelist, foreign))
+        line = order.order_line.filtered(lambda sol: sol.name == "Discounted")
+        self.assertEqual((line.price_unit, line.discount), (200.0, 25.0))
+        self.assertEqual(order.amount_untaxed, 200.0 + 150.0)
+        self.assertTrue(item)
+        note = order.message_ids.filtered(lambda m: "record/0-3" in (m.body or ""))
+        self.assertIn(f"https://app.hubspot.com/contacts/4242/record/0-3/{deal}", note.body)
+
+    def test_lost_deal_marks_its_opportunity_lost(self):
+        self.backend.sale_mirror_open_deals = True
+        deal = self.fake.add(
+            "deals", {"dealname": "Will lose", "dealstage": "qualifiedtobuy", "amount": "10"}
+        )
+        self.assertEqual(self.deliver(deal).state, "done")
+        lead = self.record_of(deal, "crm.lead")
+        self.assertTrue(lead.active)
+        self.fake.update("deals", deal, {"dealstage": "closedlost"})
+        self.assertEqual(self.deliver(deal).state, "done")
+        self.assertEqual(lead.with_context(active_test=False).won_status, "lost")
+        self.assertFalse(lead.active)
+
+    def test_bad_number_is_one_exception_not_a_failed_pull(self):
+        _company, good = self.won_deal(name="Good")
+        bad = self.fake.add(
+            "deals", {"dealname": "Bad", "dealstage": "closedwon", "amount": "12,5 EUR"}
+        )
+        job = self.pull("deals")
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(json.loads(job.result)["enqueued"], 2)
+        self.assertTrue(self.orders_of(good))
+        failed = self.env["sync.job"].search(
+            [("backend_id", "=", self.backend.id), ("state", "=", "failed")]
+        )
+        self.assertEqual(failed.payload, {"ids": [bad]})
+        self.assertEqual(failed.exception_ids.category, "payload")
+        self.assertIn("12,5 EUR", failed.exception_ids.name)

@@ -34,6 +34,12 @@ class TestDemo(TransactionCase):
         problem = failed.exception_ids
         self.assertEqual(problem.category, "missing_reference")
         self.assertIn("SRV-AUDIT", problem.name)
+        self.assertEqual(problem.fix_missing_key, "SRV-AUDIT")
+        self.assertEqual(
+            problem.remote_url,
+            f"{base_url}/contacts/{fake.portal_id}/record/0-3/{problem.external_id}",
+        )
+        self.assertEqual(backend.state, "ok")
         alice = self.env["res.partner"].search([("email", "=", "alice@acme-robotics.example")])
         self.assertEqual(alice.parent_id.name, "Acme Robotics")
         # HubSpot's free-text country ("Belgium", "France") resolves by name

@@ -178,6 +178,26 @@ class TestHubSpotFake(BaseCase):
         )
         self.assertEqual(error.headers["Retry-After"], "2")
 
+    def test_daily_limit(self):
+        """HubSpot's daily 429 (API usage guidelines): policyName DAILY, nothing remaining."""
+        self.fake.exhaust_daily_limit()
+        error = self.assertApiError(
+            lambda: self.search(self.client()),
+            429,
+            status="error",
+            message="You have reached your daily limit.",
+            errorType="RATE_LIMIT",
+            policyName="DAILY",
+        )
+        self.assertIn("requestId", json.loads(error.body))
+        self.assertEqual(error.headers["X-HubSpot-RateLimit-Daily-Remaining"], "0")
+        self.fake.reset_daily_limit()
+        self.search(self.client())
+        # injected once, same shape
+        self.fake.fail_next(1, status=429, policy="DAILY", methods="POST")
+        error = self.assertApiError(lambda: self.search(self.client()), 429, policyName="DAILY")
+        self.assertEqual(error.headers["X-HubSpot-RateLimit-Daily-Remaining"], "0")
+
     def test_search_rate_limit_switch(self):
         self.fake.search_rate_limit = 2
         client = self.client()

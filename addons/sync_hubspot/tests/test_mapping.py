@@ -2,6 +2,31 @@
 from .common import HubSpotCase
 
 
+class TestContactNames(HubSpotCase):
+    def test_contact_without_any_name_is_a_validation_exception(self):
+        """A contact Odoo cannot name: a validation exception naming the contact and what is
+        missing, no SQL error in the log; a contact with a phone only is named by it."""
+        named = self.fake.add("contacts", {"firstname": "Ann", "lastname": "Lee"})
+        phone_only = self.fake.add("contacts", {"phone": "+32 2 555 01 01"})
+        nothing = self.fake.add("contacts", {"jobtitle": "Buyer"})
+        with self.assertNoLogs("odoo.sql_db", level="ERROR"):
+            job = self.pull("contacts")
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(self.record_of(named).name, "Ann Lee")
+        self.assertEqual(self.record_of(phone_only).name, "+32 2 555 01 01")
+        self.assertFalse(self.binding_of(nothing))
+        exc = self.env["sync.exception"].search(
+            [("backend_id", "=", self.backend.id), ("external_id", "=", nothing)]
+        )
+        self.assertEqual(exc.category, "validation")
+        self.assertEqual(
+            exc.name,
+            f"HubSpot test: contacts {nothing} cannot be created as Contact: Name (from "
+            "HubSpot's first name, last name, email or phone) is empty. Complete the record "
+            "in HubSpot test, or edit the payload here and retry.",
+        )
+
+
 class TestSystemOfRecord(HubSpotCase):
     """HubSpot owns the e-mail, Odoo owns the payment terms (sent to HubSpot)."""
 

@@ -103,3 +103,92 @@ class TestWebhook(HttpCase):
         res = self.post([{"subscriptionType": "company.creation"}])
         self.assertEqual(res.status_code, 400)
         self.assertEqual(self.events().state, "rejected")
+
+    def test_shared_event_id_distinct_events_both_stored(self):
+        """HubSpot: eventId "is not guaranteed to be unique".  Two different events that share
+        one are two events, and both records are re-fetched."""
+        contact = webhooks.build_event("contact.creation", 501, event_id=42)
+        company = webhooks.build_event(
+            "company.propertyChange", 601, event_id=42, property_name="name"
+        )
+        res = self.post([contact, company])
+        self.assertEqual(res.status_code, 200, res.text)
+        self.assertEqual((res.json()["stored"], res.json()["duplicates"]), (2, 0))
+        self.assertEqual(
+            sorted(self.events().job_id.mapped("identity_key")),
+            ["import:companies:601", "import:contacts:501"],
+        )
+        # the same property of the same record changed twice: two events, one job
+        again = dict(company, occurredAt=company["occurredAt"] + 5, propertyValue="New name")
+        res = self.post([again])
+        self.assertEqual(res.json()["stored"], 1)
+        self.assertEqual(len(self.events()), 3)
+
+    def test_redelivery_is_recognised(self):
+        """A true redelivery (HubSpot increments attemptNumber; numbers may come as strings)
+        only counts a delivery."""
+        event = webhooks.build_event("contact.propertyChange", 502, property_name="email")
+        self.assertEqual(self.post([event]).json()["stored"], 1)
+        retry = dict(event, attemptNumber=1)
+        stringly = {k: str(v) if isinstance(v, int) else v for k, v in event.items()}
+        stringly["attemptNumber"] = "2"
+        res = self.post([retry, stringly])
+        self.assertEqual((res.json()["stored"], res.json()["duplicates"]), (0, 2))
+        self.assertEqual(self.events().delivery_count, 3)
+        # no eventId at all: the event itself identifies it
+        bare = {k: v for k, v in event.items() if k != "eventId"}
+        self.assertEqual(self.post([bare, dict(bare, attemptNumber=3)]).json()["stored"], 1)
+
+    def test_merge_adds_merged_ids_to_the_pending_job(self):
+        """A merge whose surviving record already has a pending job adds the merged ids to
+        that job (contacts and deals): the merged records are re-fetched too."""
+        self.post([webhooks.build_event("contact.propertyChange", 701, property_name="email")])
+        self.post([webhooks.build_event("deal.propertyChange", 801, property_name="amount")])
+        jobs = self.events().job_id
+        self.assertEqual(len(jobs), 2)
+        res = self.post(
+            [
+                webhooks.build_event(
+                    "contact.merge",
+                    701,
+                    primaryObjectId=701,
+                    mergedObjectIds=[702, 703],
+                    newObjectId=701,
+                    numberOfPropertiesMoved=4,
+                ),
+                webhooks.build_event(
+                    "deal.merge",
+                    801,
+                    primaryObjectId=801,
+                    mergedObjectIds=["802"],
+                    newObjectId=801,
+                ),
+            ]
+        )
+        self.assertEqual(res.json()["stored"], 2, res.text)
+        self.assertEqual(self.events().job_id, jobs, "the merges joined the pending jobs")
+        by_key = {job.identity_key: job for job in jobs}
+        self.assertEqual(
+            by_key["import:contacts:701"].payload,
+            {"object": "contacts", "ids": ["701", "702", "703"]},
+        )
+        self.assertEqual(by_key["hubspot:deal:801"].payload, {"ids": ["801", "802"]})
+
+    def test_merge_into_a_new_record_refetches_every_record(self):
+        """A merge that made a new record (newObjectId apart from primaryObjectId): the new
+        record, the primary and the merged ones are all re-fetched."""
+        res = self.post(
+            [
+                webhooks.build_event(
+                    "company.merge",
+                    905,
+                    primaryObjectId="905",
+                    mergedObjectIds="906",  # a single id, not a list: accepted
+                    newObjectId=907,
+                )
+            ]
+        )
+        self.assertEqual(res.json()["stored"], 1, res.text)
+        job = self.events().job_id
+        self.assertEqual(job.identity_key, "import:companies:907")
+        self.assertEqual(job.payload, {"object": "companies", "ids": ["907", "905", "906"]})

@@ -1026,8 +1026,17 @@ class SyncPsa(models.AbstractModel):
         url = base_url.rstrip("/")
         if not url.endswith("/api/v1"):
             url += "/api/v1"
-        backend = self.env["sync.backend"]._demo_backend(
-            "kantata", url, "Kantata sandbox", {"kantata_access_token": token}
+        Backend = self.env["sync.backend"]
+        backend = Backend.search(
+            [("kind", "=", "kantata"), ("base_url", "=", url), ("sandbox", "=", True)], limit=1
+        ) or Backend.create(
+            {
+                "name": "Kantata sandbox",
+                "kind": "kantata",
+                "sandbox": True,
+                "base_url": url,
+                "kantata_access_token": token,
+            }
         )
         self._create_default_mappings(backend)
         # the demo deal's service (SKU SRV-INSTALL) is billed on timesheets, so its time is

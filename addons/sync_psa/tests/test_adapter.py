@@ -1,5 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.sync_core.exceptions import AuthenticationError, RateLimitedError
@@ -74,16 +73,17 @@ class TestKantataAdapter(PsaCase):
         self.backend.action_test_connection()
         self.assertEqual(len(self.fake.calls("POST", "/oauth/token")), 1)
         self.backend.write({"kantata_access_token": False, "kantata_client_secret": "wrong"})
-        with self.assertRaises(UserError):
-            self.backend.action_test_connection()
+        self.backend.action_test_connection()
+        self.assertEqual(self.backend.state, "error")
 
     def test_errors_in_kantata_shape_are_classified(self):
         self.backend.kantata_access_token = "wrong"
         with self.assertRaises(AuthenticationError) as caught:
             self.adapter().read_batch("time_entries", ["1"])
         self.assertIn("Invalid OAuth 2 Request", caught.exception.message)
-        with self.assertRaises(UserError):
-            self.backend.action_test_connection()
+        self.backend.action_test_connection()
+        self.assertEqual(self.backend.state, "error")
+        self.assertIn("Invalid OAuth 2 Request", self.backend.status_message)
         self.backend.kantata_access_token = "kantata-test-token"
         self.fake.fail_next(429, count=1)
         with self.assertRaises(RateLimitedError):

@@ -1,0 +1,4 @@
+from . import sync_backend
+from . import sync_backend_pull
+from . import sync_backend_setup
+from . import sync_watermark

@@ -7,21 +7,21 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
-        self.env["sync.backend"]._hubspot_enqueue_writeback(posted)
+        self.env["sync.backend"]._sale_enqueue_writeback(posted)
         return posted
 
     def button_draft(self):
         res = super().button_draft()
-        self.env["sync.backend"]._hubspot_enqueue_writeback(self)
+        self.env["sync.backend"]._sale_enqueue_writeback(self)
         return res
 
     def button_cancel(self):
         res = super().button_cancel()
-        self.env["sync.backend"]._hubspot_enqueue_writeback(self)
+        self.env["sync.backend"]._sale_enqueue_writeback(self)
         return res
 
     def write(self, vals):
         res = super().write(vals)
         if "matched_payment_ids" in vals:  # a payment without journal entry (Odoo 18+)
-            self.env["sync.backend"]._hubspot_enqueue_writeback(self)
+            self.env["sync.backend"]._sale_enqueue_writeback(self)
         return res

@@ -11,7 +11,7 @@ class AccountPayment(models.Model):
     def write(self, vals):
         res = super().write(vals)
         if "state" in vals:
-            self.env["sync.backend"]._hubspot_enqueue_writeback(
+            self.env["sync.backend"]._sale_enqueue_writeback(
                 self.sudo().invoice_ids | self.sudo().reconciled_invoice_ids
             )
         return res

@@ -10,16 +10,16 @@ class AccountPartialReconcile(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         partials = super().create(vals_list)
-        partials._hubspot_enqueue_writeback()
+        partials._sale_enqueue_writeback()
         return partials
 
     def unlink(self):
         # not a deletion guard: the invoices must be read before their partials are gone
         moves = self.debit_move_id.move_id | self.credit_move_id.move_id
         res = super().unlink()
-        self.env["sync.backend"]._hubspot_enqueue_writeback(moves.exists())
+        self.env["sync.backend"]._sale_enqueue_writeback(moves.exists())
         return res
 
-    def _hubspot_enqueue_writeback(self):
+    def _sale_enqueue_writeback(self):
         moves = self.debit_move_id.move_id | self.credit_move_id.move_id
-        return self.env["sync.backend"]._hubspot_enqueue_writeback(moves)
+        return self.env["sync.backend"]._sale_enqueue_writeback(moves)

@@ -1,0 +1,3 @@
+from . import test_deal
+from . import test_workflow
+from . import test_security

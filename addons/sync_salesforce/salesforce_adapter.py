@@ -1,0 +1,592 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Salesforce adapter: the only code of this addon that talks to Salesforce (plain Python, no ORM).
+
+Built on ``simple-salesforce``: its login flows (``SalesforceLogin`` for the SOAP username +
+password + security token login, ``token_login`` for the OAuth 2.0 JWT bearer and client
+credentials grants), ``query`` / ``query_more`` (``nextRecordsUrl``), ``SFType.deleted``,
+``restful`` (sObject Collections), ``bulk2`` query jobs and ``parse_api_usage``
+(``Sforce-Limit-Info``).  The ``Salesforce`` client is built on a session id (its own refresh
+retries up to 3 times and not at all for Bulk 2.0 or a given session id), and every call goes
+through :meth:`SalesforceAdapter._call`, which logs in again once on ``INVALID_SESSION_ID``,
+whatever the login mode, then retries the call once.
+"""
+
+import base64
+import csv
+import hashlib
+import io
+import ipaddress
+import logging
+import re
+import threading
+import time
+from datetime import UTC
+from urllib.parse import urlparse
+
+import jwt
+import requests
+from requests.adapters import HTTPAdapter
+from simple_salesforce import Salesforce
+from simple_salesforce.bulk2 import Operation
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceError,
+    SalesforceOperationError,
+)
+from simple_salesforce.login import SalesforceLogin, token_login
+
+from odoo.addons.sync_core.adapter import BaseAdapter
+from odoo.addons.sync_core.exceptions import (
+    AuthenticationError,
+    RateLimitedError,
+    RemoteUnavailableError,
+    SyncError,
+    ValidationSyncError,
+)
+from odoo.addons.sync_core.mapping import parse_datetime
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_API_VERSION = "59.0"
+LOGIN_URLS = {
+    "production": "https://login.salesforce.com",
+    "sandbox": "https://test.salesforce.com",
+}
+COLLECTION_MAX = 200  # sObject Collections: records per call
+READ_CHUNK = 200  # ids per SOQL ``Id IN (...)`` read
+QUERY_BATCH_MIN, QUERY_BATCH_MAX = 200, 2000  # Sforce-Query-Options batchSize bounds
+# REQUEST_LIMIT_EXCEEDED (HTTP 403): the 24 h rolling API limit, or a concurrency limit.
+DAILY_LIMIT_BACKOFF = 900.0
+CONCURRENCY_BACKOFF = 30.0
+_ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
+_FIELD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)?$")
+_SKIPPED_DATA = {"attributes", "SystemModstamp", "IsDeleted"}
+
+# Sessions per (login URL, mode, user or key) in this process: one login per worker, not per job.
+_SESSIONS = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
+class ApiBudgetExceeded(SyncError):
+    """The org's daily API usage passed the share this backend may use: pulls stop."""
+
+    category = "rate_limited"
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """A default timeout on every request (simple-salesforce passes none)."""
+
+    def __init__(self, timeout, downgrade=False):
+        super().__init__()
+        self.timeout, self.downgrade = timeout, downgrade
+
+    def send(self, request, **kwargs):
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        if self.downgrade and request.url.startswith("https://"):
+            # simple-salesforce builds https:// URLs from the instance host; a loopback login
+            # URL given as http:// (the wire-level fake) is served over plain HTTP.
+            request.url = "http://" + request.url[len("https://") :]
+        return super().send(request, **kwargs)
+
+
+def login_url(config):
+    """The login URL: explicit (My Domain, or the fake) or by environment."""
+    url = (config.get("login_url") or "").strip().rstrip("/")
+    if not url:
+        url = LOGIN_URLS["sandbox" if config.get("sandbox") else "production"]
+    if "://" not in url:
+        url = f"https://{url}"
+    parsed = urlparse(url)
+    if parsed.scheme != "https" and not _is_loopback(parsed.hostname):
+        raise AuthenticationError(
+            f"the Salesforce login URL must use https: {url}", pattern="login URL not https"
+        )
+    return url
+
+
+def _is_loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _error_code(exc):
+    content = getattr(exc, "content", None)
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        return str(content[0].get("errorCode") or ""), str(content[0].get("message") or "")
+    return "", str(content or "")[:300]
+
+
+def classify(exc):
+    """A simple-salesforce error -> a sync_core error, by status and errorCode."""
+    if isinstance(exc, SalesforceAuthenticationFailed):
+        code = getattr(exc, "code", "")
+        if isinstance(code, int) and code >= 500:
+            return RemoteUnavailableError(
+                f"Salesforce login failed (HTTP {code})", pattern=f"login HTTP {code}"
+            )
+        return AuthenticationError(
+            f"Salesforce refused the login: {code} {getattr(exc, 'auth_message', '')}".strip(),
+            pattern=f"login refused {code}",
+        )
+    status = getattr(exc, "status", 0) or 0
+    code, message = _error_code(exc)
+    text = f"Salesforce HTTP {status} {code}: {message}".strip()
+    if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
+        concurrent = "concurrent" in message.lower()
+        return RateLimitedError(
+            text,
+            retry_after=CONCURRENCY_BACKOFF if concurrent else DAILY_LIMIT_BACKOFF,
+            pattern="REQUEST_LIMIT_EXCEEDED",
+        )
+    if status >= 500:
+        return RemoteUnavailableError(text, pattern=f"HTTP {status}")
+    if status in (401, 403):
+        return AuthenticationError(text, pattern=f"HTTP {status} {code}")
+    if isinstance(exc, SalesforceOperationError):
+        return RemoteUnavailableError(f"Salesforce bulk job failed: {exc}", pattern="bulk job")
+    return SyncError(text, category="validation", pattern=f"HTTP {status} {code}")
+
+
+def soql_datetime(value):
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _soql_id(value):
+    if not _ID_RE.match(value or ""):
+        raise ValidationSyncError(f"not a Salesforce id: {value!r}", pattern="bad Salesforce id")
+    return f"'{value}'"
+
+
+def _aware(value):
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+class _CursorLost(Exception):
+    """INVALID_QUERY_LOCATOR: the nextRecordsUrl cursor expired."""
+
+
+class SalesforceAdapter(BaseAdapter):
+    """config: login_url, sandbox, auth (password, jwt, client_credentials), username,
+    password, security_token, consumer_key, consumer_secret, private_key, api_version, timeout,
+    fields ({object: [field names]}), query_batch_size, bulk_threshold, bulk_page_size,
+    budget_share (0-1), bulk_poll and bulk_wait (seconds)."""
+
+    page_size = 200
+    batch_size = READ_CHUNK
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.login_url = login_url(config)
+        self.version = (config.get("api_version") or DEFAULT_API_VERSION).lstrip("vV")
+        self.timeout = config.get("timeout") or 30
+        self.session = requests.Session()
+        self.session.mount("https://", _TimeoutAdapter(self.timeout))
+        self.session.mount("http://", _TimeoutAdapter(self.timeout))
+        host = urlparse(self.login_url)
+        if host.scheme == "http":
+            self.session.mount(f"https://{host.netloc}", _TimeoutAdapter(self.timeout, True))
+        self.session.hooks["response"].append(self._on_response)
+        self.sf = None
+        self.logins = 0
+        self.api_usage = None  # {"used", "max"} from the last Sforce-Limit-Info header
+        # Pages of a REST keyset query come in (SystemModstamp, Id) order; Bulk 2.0 results
+        # come unordered (ORDER BY would disable its chunking): the engine moves the watermark
+        # after the last page only.
+        self.ordered = True
+        # the secrets are part of the key: a session is reused only with the credentials that
+        # opened it (another backend naming the same user with a wrong password gets none)
+        secrets = "\0".join(
+            str(config.get(k) or "")
+            for k in ("password", "security_token", "consumer_secret", "private_key")
+        )
+        self._key = (
+            self.login_url,
+            config.get("auth"),
+            config.get("username") or "",
+            config.get("consumer_key") or "",
+            hashlib.sha256(secrets.encode()).hexdigest(),
+        )
+
+    # ------------------------------------------------------------------ plumbing
+    def _on_response(self, response, *args, **kwargs):
+        self.calls += 1
+        info = response.headers.get("Sforce-Limit-Info")
+        if info:
+            usage = Salesforce.parse_api_usage(info).get("api-usage")
+            if usage:
+                self.api_usage = {"used": usage.used, "max": usage.total}
+
+    def _login(self):
+        """Log in with the configured flow; returns (session id, instance host[:port])."""
+        config = self.config
+        auth = config.get("auth") or "password"
+        self.logins += 1
+        if auth == "password":
+            return SalesforceLogin(
+                username=config.get("username"),
+                password=config.get("password") or "",
+                security_token=config.get("security_token") or "",
+                sf_version=self.version,
+                session=self.session,
+                scratch_url=self.login_url,
+            )
+        token_url = f"{self.login_url}/services/oauth2/token"
+        if auth == "jwt":
+            audience = LOGIN_URLS["sandbox" if config.get("sandbox") else "production"]
+            if _is_loopback(urlparse(self.login_url).hostname):
+                audience = self.login_url
+            try:
+                assertion = jwt.encode(
+                    {
+                        "iss": config.get("consumer_key"),
+                        "sub": config.get("username"),
+                        "aud": audience,
+                        "exp": int(time.time()) + 180,
+                    },
+                    config.get("private_key") or "",
+                    algorithm="RS256",
+                )
+            except (ValueError, TypeError, jwt.PyJWTError) as exc:
+                raise AuthenticationError(
+                    f"the JWT private key cannot sign: {exc}", pattern="bad JWT private key"
+                ) from exc
+            data = {
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                "assertion": assertion,
+            }
+            return token_login(
+                token_url, data, "login", config.get("consumer_key"), None, None, self.session
+            )
+        if auth == "client_credentials":
+            basic = f"{config.get('consumer_key')}:{config.get('consumer_secret')}"
+            headers = {"Authorization": "Basic " + base64.b64encode(basic.encode()).decode()}
+            data = {"grant_type": "client_credentials"}
+            return token_login(
+                token_url, data, "login", config.get("consumer_key"), headers, None, self.session
+            )
+        raise AuthenticationError(f"unknown Salesforce login mode {auth}", pattern="login mode")
+
+    def _connect(self, fresh=False):
+        with _SESSIONS_LOCK:
+            cached = None if fresh else _SESSIONS.get(self._key)
+        if cached is None:
+            try:
+                cached = self._login()
+            except SalesforceAuthenticationFailed as exc:
+                raise classify(exc) from exc
+            except requests.RequestException as exc:
+                raise RemoteUnavailableError(
+                    f"Salesforce login unreachable: {exc.__class__.__name__}",
+                    pattern="unreachable",
+                ) from exc
+            with _SESSIONS_LOCK:
+                _SESSIONS[self._key] = cached
+        session_id, instance = cached
+        self.sf = Salesforce(
+            session_id=session_id, instance=instance, session=self.session, version=self.version
+        )
+
+    def _call(self, func):
+        """Run ``func()`` (which reads ``self.sf``); on INVALID_SESSION_ID log in again once, in
+        any mode, and retry once.  Errors come out as sync_core errors."""
+        if self.sf is None:
+            self._connect()
+        for attempt in (1, 2):
+            try:
+                return func()
+            except SalesforceError as exc:
+                code, _message = _error_code(exc)
+                if getattr(exc, "status", 0) == 401 and attempt == 1:
+                    if code in ("INVALID_SESSION_ID", ""):
+                        _logger.info("Salesforce session expired: logging in again")
+                        self._connect(fresh=True)
+                        continue
+                if getattr(exc, "status", 0) == 400 and code == "INVALID_QUERY_LOCATOR":
+                    raise _CursorLost() from exc
+                raise classify(exc) from exc
+            except SalesforceOperationError as exc:  # a Bulk 2.0 job failed or took too long
+                raise classify(exc) from exc
+            except requests.Timeout as exc:
+                raise RemoteUnavailableError("Salesforce timed out", pattern="timeout") from exc
+            except (requests.ConnectionError, ValueError) as exc:
+                # ValueError: a body that is not JSON
+                raise RemoteUnavailableError(
+                    f"Salesforce unreachable or answered garbage: {exc.__class__.__name__}",
+                    pattern="unreachable",
+                ) from exc
+        raise AssertionError("unreachable")
+
+    def over_budget(self):
+        """True when the last known daily API usage passed the configured share."""
+        share = self.config.get("budget_share")
+        usage = self.api_usage
+        return bool(share and usage and usage.get("max") and usage["used"] >= share * usage["max"])
+
+    def refresh_usage(self):
+        """One cheap call (limits) whose Sforce-Limit-Info header tells the current usage."""
+        self._call(lambda: self.sf.limits())
+        return self.api_usage
+
+    def check_budget(self):
+        if self.over_budget():
+            usage, share = self.api_usage, self.config.get("budget_share")
+            raise ApiBudgetExceeded(
+                f"Salesforce daily API usage {usage['used']} of {usage['max']} passed the "
+                f"{share:.0%} this backend may use: pulls stop until usage falls back",
+                pattern="daily API budget used",
+            )
+
+    def _fields(self, object_name):
+        names = ["Id", "SystemModstamp"]
+        for name in (self.config.get("fields") or {}).get(object_name) or ():
+            if name not in names and _FIELD_RE.match(name):
+                names.append(name)
+        return names
+
+    def _record(self, raw, csv_row=False):
+        stamp = raw.get("SystemModstamp")
+        deleted = raw.get("IsDeleted")
+        data = {}
+        for key, value in raw.items():
+            if key in _SKIPPED_DATA:
+                continue
+            if csv_row:
+                # Bulk CSV: "" is null, relationship columns are dotted ("Account.Name"); nest
+                # them as the REST JSON does, so both read the same mapping paths
+                target, *parents = [data, *key.split(".")[:-1]]
+                for parent in parents:
+                    target = target.setdefault(parent, {})
+                target[key.rsplit(".", 1)[-1]] = None if value == "" else value
+            else:
+                data[key] = _without_attributes(value)
+        return {
+            "id": str(raw["Id"]),
+            "updated_at": parse_datetime(stamp.replace("+0000", "Z")) if stamp else None,
+            "archived": deleted in (True, "true"),
+            "data": data,
+        }
+
+    def _query_headers(self, batch_size=None):
+        """Records per query response (``Sforce-Query-Options: batchSize``, 200 to 2000): the
+        engine's pages are cut from it, so a large batch costs fewer API calls."""
+        size = batch_size or self.config.get("query_batch_size") or QUERY_BATCH_MAX
+        size = min(max(size, QUERY_BATCH_MIN), QUERY_BATCH_MAX)
+        return {"Sforce-Query-Options": f"batchSize={size}"}
+
+    # ------------------------------------------------------------------ API of the engine
+    def test_connection(self):
+        info = self._call(lambda: self.sf.oauth2("userinfo")) or {}
+        limits = self._call(lambda: self.sf.limits()) or {}
+        daily = limits.get("DailyApiRequests") or {}
+        return (
+            f"Salesforce org {info.get('organization_id')} as {info.get('preferred_username')}; "
+            f"daily API calls left: {daily.get('Remaining')} of {daily.get('Max')}"
+        )
+
+    def query_pages(self, soql, batch_size=None, include_deleted=False):
+        """Yield the responses of one SOQL query, following nextRecordsUrl."""
+        headers = self._query_headers(batch_size)
+        result = self._call(
+            lambda: self.sf.query(soql, include_deleted=include_deleted, headers=headers)
+        )
+        while True:
+            yield result
+            if result.get("done", True):
+                return
+            self.check_budget()
+            next_url = result["nextRecordsUrl"]
+            result = self._call(
+                lambda url=next_url: self.sf.query_more(
+                    url, identifier_is_url=True, headers=headers
+                )
+            )
+
+    def iter_changes(self, object_name, since, after=None, page_size=None):
+        """Records changed since `since` (SystemModstamp), ordered by (SystemModstamp, Id).
+
+        One keyset SOQL query followed through nextRecordsUrl; when the cursor expires it
+        restarts after the last (stamp, id) yielded, so identical stamps are neither skipped
+        nor read twice.  When the query matches more than ``bulk_threshold`` records (initial
+        loads, resyncs) the records come from a Bulk 2.0 query job instead, page by page."""
+        page_size = page_size or self.page_size
+        fields = self._fields(object_name)
+        self.check_budget()
+        last = after
+        first = True
+        while True:
+            soql = self._changes_soql(object_name, fields, since, last)
+            try:
+                for result in self.query_pages(soql):
+                    if first:
+                        first = False
+                        threshold = self.config.get("bulk_threshold") or 0
+                        if threshold and result.get("totalSize", 0) > threshold:
+                            yield from self.bulk_pages(
+                                object_name,
+                                self._changes_soql(object_name, fields, since, after, order=False),
+                                page_size,
+                            )
+                            return
+                    records = [self._record(r) for r in result.get("records") or []]
+                    for start in range(0, len(records), page_size):
+                        yield records[start : start + page_size]
+                    if records:
+                        last = (records[-1]["updated_at"], records[-1]["id"])
+                return
+            except _CursorLost:
+                _logger.info("Salesforce query cursor expired: restarting after %s", last)
+
+    @staticmethod
+    def _changes_soql(object_name, fields, since, after, order=True):
+        where = []
+        if after and after[0]:
+            stamp = soql_datetime(after[0])
+            where.append(
+                f"(SystemModstamp > {stamp} OR (SystemModstamp = {stamp} AND Id > "
+                f"{_soql_id(after[1])}))"
+            )
+        elif since:
+            where.append(f"SystemModstamp >= {soql_datetime(since)}")
+        soql = f"SELECT {', '.join(fields)} FROM {object_name}"
+        if where:
+            soql += " WHERE " + " AND ".join(where)
+        if order:
+            soql += " ORDER BY SystemModstamp, Id"
+        return soql
+
+    def bulk_pages(self, object_name, soql, page_size=None):
+        """A Bulk 2.0 query job, its CSV results read one result page (``maxRecords`` rows,
+        ``Sforce-Locator`` until "null") at a time and yielded in pages of `page_size`: the
+        whole CSV is never held in memory."""
+        page_size = page_size or self.page_size
+        self.ordered = False
+        max_records = self.config.get("bulk_page_size") or 10000
+
+        def client():
+            bulk = getattr(self.sf.bulk2, object_name)._client
+            # simple-salesforce waits up to 24 h for a job: a worker is not held that long
+            bulk.DEFAULT_WAIT_TIMEOUT_SECONDS = self.config.get("bulk_wait") or 600
+            return bulk
+
+        job = self._call(lambda: client().create_job(Operation.query, soql))
+        job_id = job["id"]
+        self._call(lambda: client().wait_for_job(job_id, True, self.config.get("bulk_poll", 0.2)))
+        locator = ""
+        while True:
+            result = self._call(
+                lambda loc=locator: client().get_query_results(job_id, loc, max_records)
+            )
+            reader = csv.DictReader(io.StringIO(result["records"]))
+            page = []
+            for row in reader:
+                page.append(self._record(row, csv_row=True))
+                if len(page) >= page_size:
+                    yield page
+                    page = []
+            if page:
+                yield page
+            locator = result["locator"]
+            # drop this result page before the next one is read: one page in memory at a time
+            result = reader = page = None
+            if not locator:
+                return
+            self.check_budget()
+
+    def read_batch(self, object_name, ids):
+        """Current state of `ids` (deleted ones with archived=True, through queryAll); ids
+        that are not Salesforce ids or unknown are left out."""
+        fields = [*self._fields(object_name), "IsDeleted"]
+        wanted = [i for i in dict.fromkeys(str(i) for i in ids) if _ID_RE.match(i)]
+        out = []
+        for start in range(0, len(wanted), READ_CHUNK):
+            chunk = wanted[start : start + READ_CHUNK]
+            soql = (
+                f"SELECT {', '.join(fields)} FROM {object_name} WHERE Id IN "
+                f"({', '.join(_soql_id(i) for i in chunk)})"
+            )
+            for result in self.query_pages(soql, include_deleted=True):
+                out.extend(self._record(r) for r in result.get("records") or [])
+        return out
+
+    def deleted(self, object_name, start, end):
+        """getDeleted for [start, end] -> {"ids": [(id, deleted at)], "earliest", "latest"}."""
+        answer = self._call(
+            lambda: getattr(self.sf, object_name).deleted(_aware(start), _aware(end))
+        )
+        return {
+            "ids": [
+                (str(item["id"]), parse_datetime(item["deletedDate"].replace("+0000", "Z")))
+                for item in answer.get("deletedRecords") or []
+            ],
+            "earliest": _stamp(answer.get("earliestDateAvailable")),
+            "latest": _stamp(answer.get("latestDateCovered")),
+        }
+
+    def all_ids(self, object_name):
+        """Every live id of an object (full reconciliation), page by page."""
+        for result in self.query_pages(f"SELECT Id FROM {object_name}", QUERY_BATCH_MAX):
+            yield [str(r["Id"]) for r in result.get("records") or []]
+
+    def write_collection(self, object_name, items):
+        """sObject Collections, 200 records per call.  items: [(id or None, {field: value})]
+        -> positional results [{"id", "success", "errors": [{"statusCode", "message"}]}]:
+        Salesforce answers HTTP 200 even when items failed; a failed item has no id."""
+        results = [None] * len(items)
+        for method, wanted in (("PATCH", True), ("POST", False)):
+            positions = [i for i, (ext, _v) in enumerate(items) if bool(ext) == wanted]
+            for start in range(0, len(positions), COLLECTION_MAX):
+                chunk = positions[start : start + COLLECTION_MAX]
+                records = []
+                for index in chunk:
+                    ext, values = items[index]
+                    record = {"attributes": {"type": object_name}, **values}
+                    if ext:
+                        record["id"] = ext
+                    records.append(record)
+                body = {"allOrNone": False, "records": records}
+                answer = self._call(
+                    lambda b=body, m=method: self.sf.restful("composite/sobjects", method=m, json=b)
+                )
+                for index, result in zip(chunk, answer or [], strict=False):
+                    results[index] = result
+        return [r or {"success": False, "errors": [{"message": "no result"}]} for r in results]
+
+    def write_batch(self, object_name, items):
+        """Engine API: ids written, in input order; per-item failures raise one error that
+        names each of them (the successful ones are written; a retry sends them again)."""
+        results = self.write_collection(object_name, items)
+        failed = [
+            f"{ext or '(new)'}: "
+            + "; ".join(f"{e.get('statusCode')} {e.get('message')}" for e in r.get("errors") or [])
+            for (ext, _v), r in zip(items, results, strict=True)
+            if not r.get("success")
+        ]
+        if failed:
+            raise ValidationSyncError(
+                f"Salesforce refused {len(failed)} of {len(items)} {object_name}: "
+                + " | ".join(failed[:20]),
+                pattern=f"write to {object_name} refused",
+            )
+        return [r["id"] for r in results]
+
+
+def _without_attributes(value):
+    """A REST relationship value without its ``attributes`` (type and URL) entries."""
+    if isinstance(value, dict):
+        return {k: _without_attributes(v) for k, v in value.items() if k != "attributes"}
+    return value
+
+
+def _stamp(value):
+    return parse_datetime(value.replace("+0000", "Z")) if value else None
+
+
+def forget_sessions():
+    """Drop the cached sessions (tests; a changed password)."""
+    with _SESSIONS_LOCK:
+        _SESSIONS.clear()

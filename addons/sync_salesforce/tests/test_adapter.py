@@ -1,0 +1,88 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import json
+
+from odoo.tests import tagged
+
+from odoo.addons.sync_core.exceptions import (
+    AuthenticationError,
+    RemoteUnavailableError,
+    SyncError,
+    ValidationSyncError,
+)
+from odoo.addons.sync_salesforce.salesforce_adapter import login_url
+
+from .common import SalesforceCase
+
+
+@tagged("post_install", "-at_install")
+class TestAdapter(SalesforceCase):
+    def test_collections_200_per_call_positional_with_per_item_errors(self):
+        ids = [self.fake.add("Account", {"Name": f"A{i}"}) for i in range(250)]
+        self.fake.delete("Account", ids[3])
+        adapter = self.backend._get_adapter()
+        items = [(rec_id, {"Description": f"d{i}"}) for i, rec_id in enumerate(ids)]
+        items.insert(5, (None, {"Name": "Created"}))
+        results = adapter.write_collection("Account", items)
+        self.assertEqual(len(results), 251)
+        self.assertEqual(self.fake.calls("/composite/sobjects", "PATCH"), 2)  # 200 + 50
+        self.assertEqual(self.fake.calls("/composite/sobjects", "POST"), 1)
+        self.assertFalse(results[3]["success"])
+        self.assertNotIn("id", results[3])
+        self.assertEqual(results[3]["errors"][0]["statusCode"], "ENTITY_IS_DELETED")
+        self.assertTrue(results[5]["success"])
+        self.assertEqual(self.fake.get("Account", results[5]["id"])["Name"], "Created")
+        self.assertEqual(results[6]["id"], ids[5])
+        self.assertEqual(self.fake.get("Account", ids[249])["Description"], "d249")
+        # the engine's write_batch names each refused record
+        with self.assertRaises(ValidationSyncError) as caught:
+            adapter.write_batch("Account", [(ids[3], {"Name": "x"}), (ids[4], {"Name": "y"})])
+        self.assertIn(f"{ids[3]}: ENTITY_IS_DELETED", caught.exception.message)
+        self.assertEqual(self.fake.get("Account", ids[4])["Name"], "y")
+
+    def test_errors_are_classified_by_status_and_error_code(self):
+        adapter = self.backend._get_adapter()
+        self.fake.fail_next(1, 503, "SERVER_UNAVAILABLE", "down", path_contains="/query")
+        with self.assertRaises(RemoteUnavailableError):
+            adapter.read_batch("Account", ["0018d0000000001AAA"])
+        self.fake.fail_next(1, 400, "INVALID_FIELD", "No such column 'Foo'", path_contains="/query")
+        with self.assertRaises(SyncError) as caught:
+            adapter.read_batch("Account", ["0018d0000000001AAA"])
+        self.assertFalse(caught.exception.retryable)
+        self.assertIn("INVALID_FIELD", caught.exception.message)
+
+    def test_timeout_is_retried_later(self):
+        self.backend.timeout = 1
+        self.fake.add("Account", {"Name": "Slow"})
+        self.fake.timeout_next(1, seconds=3, path_contains="/query")
+        job = self.pull("Account")
+        self.assertEqual(job.state, "pending")
+        self.assertIn("timed out", job.error)
+
+    def test_read_batch_marks_deleted_records_and_drops_bad_ids(self):
+        live = self.fake.add("Account", {"Name": "Live"})
+        gone = self.fake.add("Account", {"Name": "Gone"})
+        self.fake.delete("Account", gone)
+        records = self.backend._get_adapter().read_batch(
+            "Account", [live, gone, "x' OR Name != '", "0018d0000000999AAA"]
+        )
+        by_id = {r["id"]: r for r in records}
+        self.assertEqual(set(by_id), {live, gone})
+        self.assertFalse(by_id[live]["archived"])
+        self.assertTrue(by_id[gone]["archived"])
+        self.assertEqual(by_id[live]["data"]["Name"], "Live")
+
+    def test_job_result_counts_remote_calls(self):
+        self.fake.add("Account", {"Name": "One"})
+        job = self.pull("Account")
+        self.assertGreaterEqual(json.loads(job.result)["remote_calls"], 2)  # login + query
+
+    def test_login_host_by_environment_or_my_domain(self):
+        self.assertEqual(login_url({}), "https://login.salesforce.com")
+        self.assertEqual(login_url({"sandbox": True}), "https://test.salesforce.com")
+        self.assertEqual(
+            login_url({"login_url": "acme.my.salesforce.com/", "sandbox": True}),
+            "https://acme.my.salesforce.com",
+        )
+        self.assertEqual(login_url({"login_url": "http://127.0.0.1:8991"}), "http://127.0.0.1:8991")
+        with self.assertRaises(AuthenticationError):
+            login_url({"login_url": "http://acme.my.salesforce.com"})

@@ -1,0 +1,187 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import json
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import SalesforceCase
+
+
+def _stats(job):
+    return json.loads(job.result or "{}")
+
+
+@tagged("post_install", "-at_install")
+class TestPull(SalesforceCase):
+    def test_accounts_then_contacts_under_their_account(self):
+        acme = self.fake.add(
+            "Account",
+            {"Name": "Acme", "Website": "acme.example", "BillingCountry": "Belgium"},
+        )
+        self.fake.add(
+            "Contact",
+            {"FirstName": "Ann", "LastName": "Lee", "Email": "ANN@acme.example", "AccountId": acme},
+        )
+        job = self.pull("Account")
+        self.assertEqual(job.state, "done", job.error)
+        company = self.record_of(acme)
+        self.assertTrue(company.is_company)
+        self.assertEqual(company.country_id.code, "BE")
+        job = self.pull("Contact")
+        self.assertEqual(job.state, "done", job.error)
+        person = self.env["res.partner"].search([("email", "=", "ann@acme.example")])
+        self.assertEqual(person.parent_id, company)
+        self.assertEqual(person.name, "Ann Lee")
+        soql = self.fake.queries()[0]
+        self.assertIn("ORDER BY SystemModstamp, Id", soql)
+        self.assertNotIn("LastModifiedDate", soql)
+
+    def test_keyset_paging_across_identical_stamps(self):
+        """450 accounts share one SystemModstamp; the cursor expires after the first page: the
+        query restarts after (stamp, last id), so nothing is skipped or read twice."""
+        stamp = self.fake.now() - timedelta(minutes=1)
+        ids = [self.fake.add("Account", {"Name": f"Same {i:03d}"}, stamp) for i in range(450)]
+        self.fake.fail_next(
+            1, 400, "INVALID_QUERY_LOCATOR", "invalid query locator", path_contains="/query/01g"
+        )
+        job = self.pull("Account")
+        self.assertEqual(job.state, "done", job.error)
+        stats = _stats(job)
+        self.assertEqual((stats["read"], stats["created"]), (450, 450))
+        restart = self.fake.queries()[1]
+        self.assertIn(
+            f"(SystemModstamp > {stamp:%Y-%m-%dT%H:%M:%S}Z OR (SystemModstamp = "
+            f"{stamp:%Y-%m-%dT%H:%M:%S}Z AND Id > '{ids[199]}'))",
+            restart,
+        )
+        wm = self.watermark("Account")
+        self.assertEqual((wm.cursor_stamp, wm.cursor_id), (stamp, ids[-1]))
+        self.assertEqual(
+            len(self.env["sync.binding"].search([("backend_id", "=", self.backend.id)])), 450
+        )
+
+    def test_lookback_overlap_reads_late_commits_once(self):
+        first = self.fake.add("Account", {"Name": "First"})
+        self.pull("Account")
+        wm = self.watermark("Account")
+        # committed late on the remote: an older stamp than the cursor, inside the lookback
+        late = self.fake.add("Account", {"Name": "Late"}, wm.cursor_stamp - timedelta(seconds=90))
+        job = self.pull("Account")
+        stats = _stats(job)
+        self.assertEqual(stats["created"], 1)
+        self.assertEqual(stats["identical"], 1)
+        self.assertTrue(self.record_of(late))
+        self.assertEqual(self.record_of(first).name, "First")
+        self.assertIn(
+            f"SystemModstamp >= {wm.cursor_stamp - timedelta(seconds=300):%Y-%m-%dT%H:%M:%S}Z",
+            self.fake.queries()[-1],
+        )
+
+    def test_deletes_in_the_window_archive_and_move_the_delete_cursor(self):
+        created = self.fake.now() - timedelta(minutes=20)
+        keep = self.fake.add("Account", {"Name": "Keep"}, created)
+        gone = self.fake.add("Account", {"Name": "Gone"}, created)
+        self.pull("Account")
+        wm = self.watermark("Account")
+        self.assertTrue(wm.salesforce_deleted_until)  # tracked from the first pull on
+        start = fields.Datetime.now() - timedelta(minutes=10)
+        wm.salesforce_deleted_until = start
+        self.fake.delete("Account", gone, when=start + timedelta(minutes=1))
+        job = self.pull("Account")
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(_stats(job)["deleted"], 1, job.result)
+        self.assertFalse(self.record_of(gone).active)
+        self.assertFalse(self.binding_of(gone).active)
+        self.assertTrue(self.record_of(keep).active)
+        self.assertGreater(wm.salesforce_deleted_until, start)
+        self.assertEqual(wm.salesforce_deleted_until.second, 0)  # latestDateCovered
+        self.assertFalse(wm.salesforce_reconciled_at)
+        self.assertEqual(self.fake.calls("/sobjects/Account/deleted/"), 1)
+
+    def test_purged_delete_log_runs_a_full_id_reconciliation(self):
+        ids = [self.fake.add("Account", {"Name": f"Acc {i}"}) for i in range(3)]
+        self.pull("Account")
+        wm = self.watermark("Account")
+        now = fields.Datetime.now()
+        wm.salesforce_deleted_until = now - timedelta(hours=2)
+        self.fake.delete("Account", ids[1], when=now - timedelta(minutes=90))
+        self.fake.purge_delete_log(before=now - timedelta(hours=1))
+        job = self.pull("Account")
+        self.assertEqual(job.state, "done", job.error)
+        stats = _stats(job)
+        self.assertTrue(stats["reconciled"])
+        self.assertEqual((stats["live"], stats["deleted"]), (2, 1))
+        self.assertFalse(self.record_of(ids[1]).active)
+        self.assertTrue(self.record_of(ids[0]).active and self.record_of(ids[2]).active)
+        self.assertTrue(wm.salesforce_reconciled_at)
+        self.assertIn("SELECT Id FROM Account", self.fake.queries())
+        note = self.backend.message_ids[:1]
+        self.assertIn("full id reconciliation", note.body)
+        self.assertIn("deleted 1 bound records", note.body)
+
+    def test_initial_load_above_the_threshold_streams_a_bulk_job(self):
+        self.backend.write({"salesforce_bulk_threshold": 100, "salesforce_bulk_page_size": 120})
+        ids = [self.fake.add("Account", {"Name": f"Bulk {i:03d}"}) for i in range(350)]
+        self.fake.update(
+            "Account", ids[7], {"Name": "Latest"}, self.fake.now() + timedelta(hours=1)
+        )
+        # the session times out when the results are read: one re-login, the stream goes on
+        self.fake.expire_sessions_next(1, path_contains="/results")
+        job = self.pull("Account")
+        self.assertEqual(job.state, "done", job.error)
+        stats = _stats(job)
+        self.assertEqual((stats["read"], stats["created"]), (350, 350))
+        # 3 result pages of at most 120 rows, the last with Sforce-Locator "null"
+        self.assertEqual(self.fake.calls("/results"), 3 + 1)  # one page asked for twice
+        self.assertEqual(self.fake.calls("/services/Soap/u/"), 2)
+        bulk_soql = self.fake.queries()[-1]
+        self.assertNotIn("ORDER BY", bulk_soql)
+        self.assertTrue(bulk_soql.startswith("SELECT Id, SystemModstamp, Name"))
+        wm = self.watermark("Account")
+        self.assertEqual(wm.cursor_id, ids[7])  # the latest stamp, though it came unordered
+        self.assertEqual(self.record_of(ids[7]).name, "Latest")
+
+    def test_api_budget_stops_pulls_with_one_exception(self):
+        self.backend.salesforce_api_budget = 80.0
+        self.fake.api_max, self.fake.api_used = 100, 85
+        for i in range(450):
+            self.fake.add("Account", {"Name": f"Acc {i:03d}"})
+        job = self.pull("Account")
+        self.assertEqual(job.state, "done", job.error)
+        self.assertIn("daily API usage", _stats(job)["stopped"])
+        self.assertEqual(self.fake.calls("/query"), 1)  # no second page
+        self.pull("Contact")
+        exceptions = self.env["sync.exception"].search(
+            [("backend_id", "=", self.backend.id), ("state", "=", "open")]
+        )
+        self.assertEqual(len(exceptions), 1)
+        self.assertEqual(exceptions.category, "rate_limited")
+        self.assertEqual(exceptions.occurrences, 2)
+        self.assertEqual(
+            (self.backend.salesforce_api_used, self.backend.salesforce_api_max), (87, 100)
+        )
+        self.assertTrue(self.backend.salesforce_api_over_budget)  # red on the dashboard
+        # the next day, usage is back under the budget: the pull goes on, the exception closes
+        self.fake.api_used = 0
+        job = self.pull("Account")
+        self.assertEqual(_stats(job)["read"], 450)
+        self.assertEqual(exceptions.state, "resolved")
+
+    def test_request_limit_exceeded_403_backs_off(self):
+        self.fake.add("Account", {"Name": "Acme"})
+        self.fake.fail_next(
+            1,
+            403,
+            "REQUEST_LIMIT_EXCEEDED",
+            "TotalRequests Limit exceeded.",
+            path_contains="/query",
+        )
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "pull", payload={"object": "Account"}, identity_key="pull:Account"
+        )
+        self.run_jobs()
+        self.assertEqual(job.state, "pending")
+        self.assertIn("REQUEST_LIMIT_EXCEEDED", job.error)
+        self.assertGreater(job.eta, fields.Datetime.now() + timedelta(minutes=10))
+        self.assertGreater(job.channel_id.blocked_until, fields.Datetime.now())
