@@ -9,7 +9,6 @@ import logging
 import os
 import runpy
 import sys
-import threading
 
 _logger = logging.getLogger("kantata_fake")
 
@@ -56,6 +55,8 @@ def seed_demo(fake):
 
 
 def main(argv=None):
+    from odoo.addons.sync_core.fake.serving import serve_until_interrupted
+
     from .server import KantataFake
 
     parser = argparse.ArgumentParser(prog="kantata-fake", description=__doc__.splitlines()[0])
@@ -63,18 +64,12 @@ def main(argv=None):
     parser.add_argument("--token", default="kantata-demo", help="OAuth bearer token")
     parser.add_argument("--seed", choices=("demo", "none"), default="demo")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     fake = KantataFake(token=args.token)
     if args.seed == "demo":
         seed_demo(fake)
-    base_url = fake.start(args.port)
-    _logger.info("Kantata OX fake on %s (bearer token %s)", base_url, args.token)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        _logger.info("stopping")
-    finally:
-        fake.stop()
+    serve_until_interrupted(
+        fake, args.port, _logger, "Kantata OX fake on {base_url}", f"bearer token {args.token}"
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,9 @@ import random
 import threading
 from datetime import UTC, datetime, timedelta
 
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from odoo.addons.sync_core.fake.serving import ServedFake
 
 MAX_PER_PAGE = 200
 EVENT_RETENTION = timedelta(days=9)
@@ -74,13 +75,10 @@ def _parse(value):
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs):
-        return None
-
-
-class KantataFake:
+class KantataFake(ServedFake):
     """One Kantata OX account held in memory, served over HTTP on 127.0.0.1."""
+
+    thread_name = "kantata-fake"
 
     def __init__(
         self,
@@ -110,31 +108,13 @@ class KantataFake:
         self.on_workspace_created = []
         self._version = 0
         self._sort_cache = {}
-        self._server = self._thread = None
-        self.base_url = None
 
     # ------------------------------------------------------------------ server
     def start(self, port=0):
-        """Serve on 127.0.0.1 in a daemon thread; return (and keep) ``base_url``."""
-        self._server = make_server(
-            "127.0.0.1", port, self, threaded=True, request_handler=_QuietHandler
-        )
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}/api/v1"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="kantata-fake",
-            daemon=True,
-        )
-        self._thread.start()
+        """Serve on 127.0.0.1; return (and keep) the API base URL (``.../api/v1``)."""
+        root = super().start(port)
+        self.base_url = f"{root}/api/v1"
         return self.base_url
-
-    def stop(self):
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
 
     # ------------------------------------------------------------------ clock, faults, calls
     def now(self):
