@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.addons.base.models.res_partner import _tz_get
 from odoo.addons.sync_core.exceptions import PayloadError
 from odoo.addons.sync_core.hashing import event_key
-from odoo.addons.sync_core.mapping import parse_datetime
+from odoo.addons.sync_core.mapping import line_command, match_command, parse_datetime
 from odoo.addons.sync_sale.deal import LOST, OPEN, WON, Deal, DealLine, DealParty
 
 from .. import hubspot_adapter
@@ -523,30 +523,6 @@ def _number(value):
         raise PayloadError(f"HubSpot sent {value!r} where a number belongs") from exc
 
 
-def _line(remote, odoo, transform="str", owner="remote", direction="import", ref_object=False):
-    return (
-        0,
-        0,
-        {
-            "remote_field": remote,
-            "odoo_field": odoo,
-            "transform": transform,
-            "owner": owner,
-            "direction": direction,
-            "ref_object": ref_object,
-        },
-    )
-
-
-def _match(remote, odoo, method, sequence, extra_domain=False):
-    return (
-        0,
-        0,
-        {
-            "remote_field": remote,
-            "odoo_field": odoo,
-            "method": method,
-            "sequence": sequence,
-            "extra_domain": extra_domain,
-        },
-    )
+# default mapping lines and match rules: sync_core's commands
+_line = line_command
+_match = match_command
