@@ -163,6 +163,7 @@ class SyncPsa(models.AbstractModel):
         totals = {"pages": 0, "read": 0}
         for page in adapter.iter_approved_time(today - timedelta(days=SWEEP_DAYS), today):
             stats = self._apply(backend, psa.TIME, page, job, adapter, waiting)
+            job._note_progress()  # a long sweep is not a hung job
             totals["pages"] += 1
             totals["read"] += len(page)
             for key, val in stats.items():
@@ -207,6 +208,12 @@ class SyncPsa(models.AbstractModel):
                 pattern=info["pattern"],
                 external_id=info["external_id"],
                 remote_object=info["remote_object"],
+                fix_kind="missing_record",
+                fix_data={
+                    "model": info["res_model"],
+                    "remote_object": info["remote_object"],
+                    "external_id": info["external_id"],
+                },
             )
         stats["waiting"] = self._park(backend, object_name, waiting)
         stats["jobs"] = len(jobs)

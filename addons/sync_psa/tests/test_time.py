@@ -196,6 +196,8 @@ class TestTime(PsaCase):
         self.assertIn("Bob Builder <bob@example.com>", exc.name)
         self.assertIn("2 approved time entries, 3.00 h", exc.name)
         self.assertEqual((exc.remote_object, exc.external_id), ("users", bob["id"]))
+        self.assertEqual(exc.fix_kind, "missing_record")
+        self.assertEqual(exc.fix_data["model"], "hr.employee")
         # more approved time of Bob: the same exception, with the new figures
         self.entry(90, user=bob)
         self.pull()
