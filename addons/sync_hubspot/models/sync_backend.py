@@ -7,7 +7,9 @@ from odoo import api, fields, models
 from odoo.addons.base.models.res_partner import _tz_get
 from odoo.addons.sync_core.exceptions import PayloadError
 from odoo.addons.sync_core.hashing import event_key
-from odoo.addons.sync_core.mapping import line_command, match_command, parse_datetime
+from odoo.addons.sync_core.mapping import line_command as _line
+from odoo.addons.sync_core.mapping import match_command as _match
+from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_sale.deal import LOST, OPEN, WON, Deal, DealLine, DealParty
 
 from .. import hubspot_adapter
@@ -461,7 +463,6 @@ class SyncBackend(models.Model):
         return created
 
     @api.model
-    @api.model
     def _demo_setup(self, fake_urls):
         res = super()._demo_setup(fake_urls)
         if fake_urls.get("sync_hubspot"):
@@ -521,8 +522,3 @@ def _number(value):
         return float(value)
     except (TypeError, ValueError) as exc:
         raise PayloadError(f"HubSpot sent {value!r} where a number belongs") from exc
-
-
-# default mapping lines and match rules: sync_core's commands
-_line = line_command
-_match = match_command
