@@ -392,9 +392,11 @@ class SyncMapping(models.Model):
             pattern=f"{self.remote_object} without {', '.join(required[n] for n in missing)}",
         )
 
-    def _insert_rows(self, model_name, rows):
+    def _insert_rows(self, model_name, rows, company=None):
         """Insert many rows of a plain sync table in one statement (bindings and audit rows of a
-        page): the ORM's per-record create overhead would halve the pull's throughput."""
+        page): the ORM's per-record create overhead would halve the pull's throughput.
+        `company` defaults to the mapping's backend's (connectors' own page handlers pass it
+        on an empty mapping recordset)."""
         if not rows:
             return
         Model = self.env[model_name]
@@ -405,7 +407,7 @@ class SyncMapping(models.Model):
             types.append(SQL("%s %s", SQL.identifier(name), SQL(field.column_type[1])))
         extra = {}
         if "company_id" in Model._fields and "company_id" not in rows[0]:
-            extra["company_id"] = self.backend_id.company_id.id
+            extra["company_id"] = (company or self.backend_id.company_id).id
         if "date" in Model._fields and "date" not in rows[0]:
             extra["date"] = fields.Datetime.now()
         if Model._log_access:

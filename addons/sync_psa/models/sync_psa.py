@@ -53,7 +53,7 @@ SWEEP_DAYS = 35
 SWEEP_EVERY = timedelta(hours=24)
 # Remote pages (of 200) applied per transaction by a pull: creating timesheets recomputes the
 # order line's delivered quantity over all its timesheets, once per batch.
-PAGES_PER_COMMIT = 10
+PAGES_PER_COMMIT = 25
 STATS = ("created", "updated", "unchanged", "identical", "older", "reversed", "skipped")
 
 
@@ -485,7 +485,9 @@ class SyncPsa(models.AbstractModel):
                             "external_id": rec["id"],
                         }
                     )
-            Binding.create(new_bindings)
+            self.env["sync.mapping"]._insert_rows(
+                "sync.binding", new_bindings, company=backend.company_id
+            )
             stats["created"] += len(created)
             applied.extend(rec["id"] for rec, _b, _bv, _v in creates)
             # a long pull must not drag a growing cache of the project's lines from page to
