@@ -521,7 +521,7 @@ class SyncBackend(models.Model):
         )
         return wm or Watermark.create({"backend_id": self.id, "object_name": object_name})
 
-    def _pull(self, object_name, job=None, dry_run=False, apply_page=None, pages_per_commit=1):
+    def _pull(self, object_name, job=None, dry_run=False, apply_page=None):
         """Batch pull of one object since its watermark, page by page.
 
         The watermark is locked for the whole pull (a second pull of the same object stops at
@@ -534,9 +534,7 @@ class SyncBackend(models.Model):
 
         `apply_page(page) -> stats` replaces the default (the object's mapping applies the page)
         for objects a connector handles itself, e.g. deals that become orders.
-        `pages_per_commit` > 1 applies that many remote pages at once (one transaction): for
-        records whose creation recomputes something that grows with the data (e.g. an order
-        line's delivered quantity over all its timesheets), fewer, larger batches.
+        ``_pull_pages_per_commit`` > 1 applies that many remote pages at once (one transaction).
         """
         self.ensure_one()
         wm = self._watermark(object_name)
@@ -561,6 +559,7 @@ class SyncBackend(models.Model):
             if not dry_run:
                 wm.last_run_at = fields.Datetime.now()
             buffered = []
+            pages_per_commit = max(self._pull_pages_per_commit(object_name), 1)
 
             def apply_buffered():
                 nonlocal unordered_last
@@ -588,7 +587,7 @@ class SyncBackend(models.Model):
                 self._note_rate_limit(adapter)
                 totals["pages"] += 1
                 buffered.append(page)
-                if len(buffered) >= max(pages_per_commit, 1):
+                if len(buffered) >= pages_per_commit:
                     apply_buffered()
             if buffered:
                 apply_buffered()
@@ -617,6 +616,13 @@ class SyncBackend(models.Model):
         if dry_run:
             totals["changes"] = changes
         return totals
+
+    def _pull_pages_per_commit(self, object_name):
+        """Remote pages a pull applies per transaction (1: each page is committed with its
+        watermark).  More, for records whose creation recomputes something that grows with the
+        data (e.g. an order line's delivered quantity over all its timesheets): fewer, larger
+        batches.  Connectors override per object."""
+        return 1
 
     @api.model
     def _cron_schedule_pulls(self):

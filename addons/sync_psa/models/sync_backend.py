@@ -116,7 +116,7 @@ class SyncBackend(models.Model):
         return super()._webhook_job_values(event)
 
     # ------------------------------------------------------------------ pulls
-    def _pull(self, object_name, job=None, dry_run=False, apply_page=None, pages_per_commit=1):
+    def _pull(self, object_name, job=None, dry_run=False, apply_page=None):
         """Workspaces: bind those that carry an external reference to an Odoo project first,
         then apply the page through the workspace mapping (match rule, else a new project)."""
         if self.kind in PSA_KINDS and object_name == "workspaces" and apply_page is None:
@@ -126,13 +126,12 @@ class SyncBackend(models.Model):
                 self.env["sync.psa"]._bind_referenced_projects(self, page)
                 return mapping._apply_page(page, job=job, dry_run=dry_run)
 
-        return super()._pull(
-            object_name,
-            job=job,
-            dry_run=dry_run,
-            apply_page=apply_page,
-            pages_per_commit=pages_per_commit,
-        )
+        return super()._pull(object_name, job=job, dry_run=dry_run, apply_page=apply_page)
+
+    def _pull_pages_per_commit(self, object_name):
+        if self.kind in PSA_KINDS and object_name in ("time_entries", "expenses"):
+            return self.env["sync.psa"]._pages_per_commit()
+        return super()._pull_pages_per_commit(object_name)
 
     # ------------------------------------------------------------------ schedule
     @api.model

@@ -84,6 +84,10 @@ class SyncPsa(models.AbstractModel):
         Job._enqueue(backend, "psa_writeback", payload={}, identity_key="psa:writeback")
 
     @api.model
+    def _pages_per_commit(self):
+        return PAGES_PER_COMMIT
+
+    @api.model
     def _import_job_values(self, object_name, external_id):
         """A feed change of an imported PSA object -> a batched re-read of its current state."""
         if object_name not in psa.IMPORTED:
@@ -109,9 +113,7 @@ class SyncPsa(models.AbstractModel):
         def apply_page(page):
             return self._apply(backend, object_name, page, job, adapter, waiting)
 
-        stats = backend._pull(
-            object_name, job=job, apply_page=apply_page, pages_per_commit=PAGES_PER_COMMIT
-        )
+        stats = backend._pull(object_name, job=job, apply_page=apply_page)
         if job.payload.get("sweep") and object_name in TARGETS:
             stats["sweep"] = self._sweep_deleted(backend, object_name, job, adapter, waiting)
         stats["waiting"] = self._park(backend, object_name, waiting)
