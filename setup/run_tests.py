@@ -5,10 +5,14 @@ Steps (each one can fail the run):
 2. the tests that need no database (`tests/`, plain pytest);
 3. a fresh database copied from a cached template that holds the Odoo apps our addons depend on,
    then `odoo-bin -i <all our addons> --test-tags /sync_core,...`: the install itself (bad XML,
-   failing module) and every at_install / post_install test of the five addons.
+   failing module) and every at_install / post_install test of the five addons, browser tours
+   included (headless Chromium; a tour Odoo skips -- no browser, no websocket-client -- counts as
+   failed; screenshots of a failing tour go to var/screenshots/<db>/screenshots/).
 
-The closing line is `N passed, N failed` (pytest and Odoo counts together).  The run fails when
-anything failed, when an install failed, when zero tests ran, or when an addon ran no test.
+Before it, the figures of the reliability and security suites (log lines `RELIABILITY: ...`)
+are printed as one table.  The closing line is `N passed, N failed` (pytest and Odoo counts
+together).  The run fails when anything failed, when an install failed, when zero tests ran, or
+when an addon ran no test.
 Called by `setup/test.sh` (make test), never directly by CI.
 """
 
@@ -31,7 +35,10 @@ SUMMARY_RE = re.compile(
     r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database"
 )
 START_RE = re.compile(r"odoo\.addons\.(sync_\w+)\.tests\.\S+: Starting ")
+SKIP_RE = re.compile(r"odoo\.addons\.(sync_\w+)\.tests\.\S+: skipped (.*)")
 PYTEST_RE = re.compile(r"(\d+) (passed|failed|error|errors)\b")
+# One line per figure of the reliability and security suite (sync_core/tests/webhook_suite.py).
+RELIABILITY_RE = re.compile(r"RELIABILITY: (\S+) (.+?): (.*?)\s*$", re.M)
 
 
 def step(msg):
@@ -172,6 +179,7 @@ def odoo_tests():
             "--http-port=0",
             "--http-interface=127.0.0.1",
             "--log-level=test",
+            f"--screenshots={os.path.join(LOG_DIR, 'screenshots')}",
             log_file=log,
         )
     finally:
@@ -187,6 +195,10 @@ def odoo_tests():
             problems.append(line)
     if problems:
         print("\n".join(problems[:80]))
+    skipped = SKIP_RE.findall(text)
+    if skipped:
+        print("ERROR: skipped tests (tours need Chromium and websocket-client):")
+        print("\n".join(f"  {addon}: {why}" for addon, why in skipped))
     match = SUMMARY_RE.findall(text)
     print(f"odoo-bin exited {res.returncode} after {time.time() - t0:.0f}s (log: {log})")
     for addon in ADDONS:
@@ -204,7 +216,21 @@ def odoo_tests():
     if missing:
         print(f"ERROR: no test ran in {', '.join(missing)}")
         failed += len(missing)
-    return max(total - failures - errors, 0), failed
+    failed += len(skipped)
+    reliability_table(text)
+    return max(total - failures - errors - len(skipped), 0), failed
+
+
+def reliability_table(text):
+    """The figures the reliability and security suites logged, as one table."""
+    rows = RELIABILITY_RE.findall(text)
+    step("reliability and security figures")
+    if not rows:
+        print("(no figure logged)")
+        return
+    width = max(len(f"{suite} {subject}") for suite, subject, _ in rows)
+    for suite, subject, figures in rows:
+        print(f"  {f'{suite} {subject}':<{width}}  {figures}")
 
 
 def main():
