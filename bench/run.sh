@@ -8,18 +8,20 @@
 #                                (chaos_kill.py; CHAOS_N=20000 CHAOS_KILLS=0.25,0.6 CHAOS_MODE=cron)
 #   bash bench/run.sh salesforce Salesforce account pull, REST and Bulk 2.0, vs raw create(vals_list)
 #                                (bench_salesforce.py in `odoo-bin shell`; BENCH_N=4000 BENCH_SF_BIG)
-#   bash bench/run.sh all        the four, one after the other
+#   bash bench/run.sh psa        month-end burst: Kantata time entries pulled into timesheets vs
+#                                raw create(vals_list) (bench_psa.py; BENCH_PSA_N=50000)
+#   bash bench/run.sh all        all of them, one after the other
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mode="${1:-pull}"
 case "$mode" in
     all)
         rc=0
-        for one in pull webhook chaos salesforce; do bash "$HERE/run.sh" "$one" || rc=1; done
+        for one in pull webhook chaos salesforce psa; do bash "$HERE/run.sh" "$one" || rc=1; done
         exit $rc
         ;;
-    pull | webhook | chaos | salesforce) ;;
+    pull | webhook | chaos | salesforce | psa) ;;
     *)
-        echo "usage: bash bench/run.sh [pull|webhook|chaos|salesforce|all]" >&2
+        echo "usage: bash bench/run.sh [pull|webhook|chaos|salesforce|psa|all]" >&2
         exit 2
         ;;
 esac
@@ -31,6 +33,7 @@ trap 'dropdb --if-exists "$DB"' EXIT
 createdb "$DB"
 ADDON=sync_core
 [ "$mode" = salesforce ] && ADDON=sync_salesforce
+[ "$mode" = psa ] && ADDON=sync_psa
 odoo_bin -d "$DB" -i "$ADDON" --stop-after-init --http-port=0 --max-cron-threads=0 \
     --log-level=warn || die "installing $ADDON failed"
 case "$mode" in
@@ -38,4 +41,5 @@ case "$mode" in
     webhook) "$VENV/bin/python" "$HERE/bench_webhook.py" --db "$DB" ;;
     chaos) "$VENV/bin/python" "$HERE/chaos_kill.py" --db "$DB" ;;
     salesforce) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_salesforce.py" ;;
+    psa) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_psa.py" ;;
 esac

@@ -53,6 +53,16 @@ class SyncBinding(models.Model):
             remote = f"{binding.remote_object} " if binding.remote_object else ""
             binding.display_name = f"{odoo_side} \N{LEFT RIGHT ARROW} {remote}{binding.external_id}"
 
+    def _is_newer_than(self, rec):
+        """Did this binding already apply a newer state of the remote record `rec` (engine
+        record dict)?  Feeds and batch reads may deliver an older state after a newer one."""
+        return bool(
+            self
+            and self.remote_updated_at
+            and rec.get("updated_at")
+            and rec["updated_at"] < self.remote_updated_at
+        )
+
     @api.model
     def _for_external_ids(self, backend, res_model, external_ids, remote_object=None):
         """One query for a whole page: {external_id: binding} (archived bindings included)."""

@@ -562,11 +562,32 @@ class SyncException(models.Model):
                 if payload != exc.job_id.payload:
                     exc.job_id._set_payload_from_text(exc.payload_text)
                 exc.job_id.action_requeue()
+            elif job := exc._enqueue_reread():
+                exc.job_id = job
             else:
                 raise UserError(self.env._("Nothing to retry for %(name)s.", name=exc.name))
             exc.message_post(body=self.env._("Retried by %(user)s.", user=self.env.user.name))
             jobs |= exc.job_id
         return jobs
+
+    def _enqueue_reread(self):
+        """A problem about one remote record: re-read its current state, the way a webhook
+        event of that record would (the backend's ``_webhook_job_values``)."""
+        self.ensure_one()
+        if not (self.remote_object and self.external_id):
+            return self.env["sync.job"]
+        values = self.backend_id._webhook_job_values(
+            {
+                "dedup_key": f"retry:{self.id}",
+                "event_type": "retry",
+                "object_name": self.remote_object,
+                "external_id": self.external_id,
+                "payload": {},
+            }
+        )
+        if not values:
+            return self.env["sync.job"]
+        return self.env["sync.job"]._enqueue(self.backend_id, values.pop("kind"), **values)
 
     def action_retry(self):
         """Retry, and say what happened in a notification; the view reloads after it.

@@ -283,12 +283,7 @@ class SyncMapping(models.Model):
             if binding and binding.payload_hash == rec_hash:
                 stats["identical"] += 1
                 continue
-            if (
-                binding
-                and binding.remote_updated_at
-                and rec.get("updated_at")
-                and rec["updated_at"] < binding.remote_updated_at
-            ):
+            if binding and binding._is_newer_than(rec):
                 stats["older"] += 1
                 continue
             if rec.get("archived"):
@@ -462,9 +457,11 @@ class SyncMapping(models.Model):
             pattern=f"{self.remote_object} without {', '.join(required[n] for n in missing)}",
         )
 
-    def _insert_rows(self, model_name, rows):
+    def _insert_rows(self, model_name, rows, company=None):
         """Insert many rows of a plain sync table in one statement (bindings and audit rows of a
-        page): the ORM's per-record create overhead would halve the pull's throughput."""
+        page): the ORM's per-record create overhead would halve the pull's throughput.
+        `company` defaults to the mapping's backend's (connectors' own page handlers pass it
+        on an empty mapping recordset)."""
         if not rows:
             return
         Model = self.env[model_name]
@@ -475,7 +472,7 @@ class SyncMapping(models.Model):
             types.append(SQL("%s %s", SQL.identifier(name), SQL(field.column_type[1])))
         extra = {}
         if "company_id" in Model._fields and "company_id" not in rows[0]:
-            extra["company_id"] = self.backend_id.company_id.id
+            extra["company_id"] = (company or self.backend_id.company_id).id
         if "date" in Model._fields and "date" not in rows[0]:
             extra["date"] = fields.Datetime.now()
         if Model._log_access:
@@ -564,7 +561,8 @@ class SyncMapping(models.Model):
                     keys.setdefault(key, []).append(rec["id"])
             if not keys:
                 continue
-            column = SQL.identifier(Model._table, rule.odoo_field)
+            # translated fields are jsonb: compare their value in the current language
+            column = Model._field_to_sql(Model._table, rule.odoo_field)
             if rule.method == "email_domain":
                 where = SQL("lower(%s) LIKE ANY(%s)", column, [f"%{k}%" for k in keys])
             elif rule.method == "iexact":
@@ -769,6 +767,40 @@ class SyncMapping(models.Model):
             )
             stats["sent"] += 1
         return stats
+
+
+def apply_batch_or_each(cr, records, apply, on_error):
+    """Apply `records` as one batch under a savepoint; if the batch fails, apply them one by
+    one under savepoints, so one bad record costs one `on_error(rec, exc)`, not the page.
+    Lock timeouts, serialization failures and deadlocks are not the records' fault: they are
+    raised, so the whole job gives way and is retried.
+
+    `apply(records)` and `on_error(rec, exc)` return stats dicts: numbers are added, lists
+    extended; failed records are counted as ``failed``.
+    """
+    try:
+        with cr.savepoint():
+            return apply(records)
+    except CONCURRENCY_ERRORS:
+        raise
+    except Exception as exc:  # noqa: BLE001  fall back to one record at a time
+        _logger.info("batch of %s failed (%s): applying one by one", len(records), exc)
+    totals = {"failed": 0}
+    for rec in records:
+        try:
+            with cr.savepoint():
+                result = apply([rec])
+        except CONCURRENCY_ERRORS:
+            raise
+        except Exception as rec_exc:  # noqa: BLE001  one bad record, one exception
+            totals["failed"] += 1
+            result = on_error(rec, rec_exc) or {}
+        for key, val in result.items():
+            if isinstance(val, list):
+                totals.setdefault(key, []).extend(val)
+            else:
+                totals[key] = totals.get(key, 0) + val
+    return totals
 
 
 def _match_key(method, value):
