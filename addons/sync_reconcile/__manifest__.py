@@ -10,6 +10,13 @@
     "license": "LGPL-3",
     "depends": ["sync_psa", "sale_timesheet", "account"],
     "external_dependencies": {"python": []},
+    "data": [
+        "security/ir.model.access.csv",
+        "security/sync_reconcile_security.xml",
+        "views/sync_reconcile_run_views.xml",
+        "report/sync_reconcile_report.xml",
+        "data/ir_cron_data.xml",
+    ],
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],
 }
