@@ -5,6 +5,7 @@ the WIP age buckets and the deterministic early-warning rule.
 """
 
 import statistics
+from itertools import pairwise
 
 # category -> (label, business sentence template)
 CATEGORIES = {
@@ -70,7 +71,7 @@ def billing_rhythm(invoice_dates, invoice_amounts):
     dates = sorted(set(invoice_dates))
     if len(dates) < MIN_INVOICES:
         return None
-    gaps = [(b - a).days for a, b in zip(dates, dates[1:], strict=False)]
+    gaps = [(b - a).days for a, b in pairwise(dates)]
     return statistics.median(gaps), statistics.median(invoice_amounts or [0])
 
 

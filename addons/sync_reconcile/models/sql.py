@@ -98,6 +98,8 @@ CREATE INDEX ON {SCOPE} (kind, entry_id);
 ANALYZE {SCOPE};
 """
 
+COUNT_SCOPE = f"SELECT count(*) FROM {SCOPE}"
+
 # entries of Odoo records that the staged (approved, in period) list does not show: read by id
 UNSTAGED_IDS = f"""
 SELECT o.kind, o.entry_id FROM {SCOPE} o
@@ -210,10 +212,7 @@ SELECT %(run)s, %(backend)s, %(company)s, 'orphan', o.kind, o.entry_id, {_MODEL}
 
 
 def insert_lines(category):
-    return (
-        f"INSERT INTO sync_reconcile_line ({_LINE_COLUMNS}) {CLASSIFY[category]}"
-        " RETURNING id"
-    )
+    return f"INSERT INTO sync_reconcile_line ({_LINE_COLUMNS}) {CLASSIFY[category]}" " RETURNING id"
 
 
 # Figures per project and month of the run's period (what Odoo holds, PSA-approved time)

@@ -18,7 +18,9 @@ class SyncBackend(models.Model):
     reconcile_group_id = fields.Many2one(
         "res.groups",
         string="Control report to group",
-        default=lambda self: self.env.ref("account.group_account_manager", raise_if_not_found=False),
+        default=lambda self: self.env.ref(
+            "account.group_account_manager", raise_if_not_found=False
+        ),
     )
     reconcile_partner_ids = fields.Many2many(
         "res.partner", string="Control report to", help="Also mailed to these contacts."
@@ -35,9 +37,11 @@ class SyncBackend(models.Model):
     def _compute_reconcile(self):
         Run = self.env["sync.reconcile.run"]
         for backend in self:
-            run = Run.search(
-                [("backend_id", "=", backend.id), ("state", "=", "done")], limit=1
-            ) if backend.id else Run
+            run = (
+                Run.search([("backend_id", "=", backend.id), ("state", "=", "done")], limit=1)
+                if backend.id
+                else Run
+            )
             figures = run.figure_ids
             backend.reconcile_run_id = run
             backend.reconcile_difference_count = run.difference_count

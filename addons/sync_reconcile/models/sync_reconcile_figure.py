@@ -29,9 +29,7 @@ class SyncReconcileFigure(models.Model):
     unbilled_90_plus = fields.Float(string="WIP 90+ days", aggregator="sum")
     amount_leakage = fields.Float(string="Leakage", aggregator="sum")
     mismatch_count = fields.Integer(string="Mismatches", aggregator="sum")
-    latest = fields.Boolean(
-        compute="_compute_latest", search="_search_latest", string="Latest run"
-    )
+    latest = fields.Boolean(compute="_compute_latest", search="_search_latest", string="Latest run")
 
     def _compute_latest(self):
         latest = set(self._latest_run_ids())

@@ -97,7 +97,9 @@ class SyncReconcileLine(models.Model):
         cur = f" {self.currency}" if self.currency else ""
         if self.kind == "time":
             psa_side = f"{self.psa_hours:.2f} h, {self.psa_amount:.2f}{cur}"
-            odoo_side = f"{self.record_name or '-'}: {self.odoo_hours:.2f} h, {self.odoo_amount:.2f}"
+            odoo_side = (
+                f"{self.record_name or '-'}: {self.odoo_hours:.2f} h, {self.odoo_amount:.2f}"
+            )
         else:
             psa_side = f"{self.psa_amount:.2f}{cur}"
             odoo_side = f"{self.record_name or '-'}: {self.odoo_amount:.2f}"
@@ -158,10 +160,14 @@ class SyncReconcileLine(models.Model):
             )
             if not lines or not bindings:
                 continue
-            remote = {r["id"]: r for r in adapter.read_batch(mapping.remote_object, bindings.mapped("external_id"))}
+            remote = {
+                r["id"]: r
+                for r in adapter.read_batch(mapping.remote_object, bindings.mapped("external_id"))
+            }
             records = self.env[mapping.res_model].browse(bindings.mapped("res_id")).exists()
             records = records.filtered(
-                lambda r: "company_id" not in r._fields or r.company_id in (run.company_id, r.company_id.browse())
+                lambda r: "company_id" not in r._fields
+                or r.company_id in (run.company_id, r.company_id.browse())
             )
             by_id = {r.id: r for r in records}
             exporting = set(

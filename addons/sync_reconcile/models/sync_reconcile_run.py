@@ -58,7 +58,9 @@ class SyncReconcileRun(models.Model):
     @api.depends("backend_id", "date_from", "date_to")
     def _compute_name(self):
         for run in self:
-            run.name = f"REC/{run.id or 'new'} {run.backend_id.name or ''} {run.date_from}..{run.date_to}"
+            run.name = (
+                f"REC/{run.id or 'new'} {run.backend_id.name or ''} {run.date_from}..{run.date_to}"
+            )
 
     # ------------------------------------------------------------------ cron, actions
     @api.model
@@ -133,7 +135,7 @@ class SyncReconcileRun(models.Model):
                 classify_start = time.perf_counter()
                 counts = self._classify(params)
                 classify = time.perf_counter() - classify_start
-                self.env.cr.execute(f"SELECT count(*) FROM {sql.SCOPE}")
+                self.env.cr.execute(sql.COUNT_SCOPE)
                 odoo_count = self.env.cr.fetchone()[0]
                 self.env.cr.execute(sql.FIGURES, params)
                 self._early_warnings(params)
@@ -299,7 +301,11 @@ class SyncReconcileRun(models.Model):
             exception = Exception_._open(backend, exc)
             if not exception:  # opened concurrently: find it
                 exception = Exception_.search(
-                    [("problem_key", "!=", False), ("state", "=", "open"), ("name", "=", exc.message)],
+                    [
+                        ("problem_key", "!=", False),
+                        ("state", "=", "open"),
+                        ("name", "=", exc.message),
+                    ],
                     limit=1,
                 )
             line.exception_id = exception

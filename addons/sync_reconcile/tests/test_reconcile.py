@@ -74,7 +74,9 @@ class TestCategories(ReconcileCase):
         self.fake.data["time_entries"].pop(deleted["id"])
         run = self.reconcile()
         lines = self.of(run, "invoiced_unapproved")
-        self.assertEqual(sorted(lines.mapped("entry_id")), sorted([unapproved["id"], deleted["id"]]))
+        self.assertEqual(
+            sorted(lines.mapped("entry_id")), sorted([unapproved["id"], deleted["id"]])
+        )
         states = dict(zip(lines.mapped("entry_id"), lines.mapped("psa_state"), strict=True))
         self.assertEqual(states[unapproved["id"]], "unapproved")
         self.assertEqual(states[deleted["id"]], "deleted")
@@ -115,25 +117,31 @@ class TestCategories(ReconcileCase):
             sorted(orphans.mapped("res_id")), sorted([odoo_only.id, self.line_of(gone).id])
         )
         self.assertNotIn(twin.id, orphans.mapped("res_id"))
-        self.assertEqual(
-            set(orphans.mapped("psa_state")), {"none", "deleted"}
-        )
+        self.assertEqual(set(orphans.mapped("psa_state")), {"none", "deleted"})
 
     def test_expenses(self):
-        matched = self.fake.add_expense(self.workspace_id, self.alice_user["id"], 5000, date=self.day(4))
-        changed = self.fake.add_expense(self.workspace_id, self.alice_user["id"], 7000, date=self.day(4))
+        matched = self.fake.add_expense(
+            self.workspace_id, self.alice_user["id"], 5000, date=self.day(4)
+        )
+        changed = self.fake.add_expense(
+            self.workspace_id, self.alice_user["id"], 7000, date=self.day(4)
+        )
         self.pull("expenses")
         self.assertEqual(
             len(self.env["hr.expense"].search([("psa_backend_id", "=", self.backend.id)])), 2
         )
         self.fake.data["expenses"][changed["id"]]["amount_in_cents"] = 9000
-        missing = self.fake.add_expense(self.workspace_id, self.alice_user["id"], 1200, date=self.day(4))
+        missing = self.fake.add_expense(
+            self.workspace_id, self.alice_user["id"], 1200, date=self.day(4)
+        )
         run = self.reconcile()
         self.assertEqual(self.of(run, "missing").entry_id, missing["id"])
         self.assertEqual(self.of(run, "missing").amount, 12.0)
         mismatch = self.of(run, "mismatch")
         self.assertEqual((mismatch.entry_id, mismatch.amount), (changed["id"], 20.0))
-        self.assertNotIn(matched["id"], run.line_ids.mapped("entry_id"), run.line_ids.mapped("message"))
+        self.assertNotIn(
+            matched["id"], run.line_ids.mapped("entry_id"), run.line_ids.mapped("message")
+        )
 
 
 @tagged("post_install", "-at_install")

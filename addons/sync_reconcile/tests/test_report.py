@@ -24,7 +24,9 @@ class TestReport(ReconcileCase):
 
     def test_control_report_is_mailed_to_finance(self):
         self.entry(30, date_performed=self.day(1), rate_in_cents=15000)
-        finance = self.env["res.partner"].create({"name": "Finance", "email": "finance@example.com"})
+        finance = self.env["res.partner"].create(
+            {"name": "Finance", "email": "finance@example.com"}
+        )
         controller = new_test_user(
             self.env, "controller", groups="account.group_account_manager", email="c@example.com"
         )
@@ -98,7 +100,9 @@ class TestIsolationAndDrift(ReconcileCase):
         )
         Run = self.env["sync.reconcile.run"].with_user(user)
         self.assertEqual(Run.search([]), theirs)
-        self.assertEqual(self.env["sync.reconcile.line"].with_user(user).search([]), theirs.line_ids)
+        self.assertEqual(
+            self.env["sync.reconcile.line"].with_user(user).search([]), theirs.line_ids
+        )
 
     def test_master_data_drift(self):
         # the project's name is Odoo's (pushed to the workspace); someone renames the
