@@ -54,6 +54,11 @@ class SyncReconcileRun(models.Model):
         string="Closed exceptions", readonly=True, help="Differences no longer found."
     )
     mail_id = fields.Many2one("mail.mail", string="Control report mail", readonly=True)
+    summary = fields.Json(
+        readonly=True,
+        help="{category: {count, amount}} of the differences, and 'total' (the same figures as "
+        "the control report; for API readers).",
+    )
 
     @api.depends("backend_id", "date_from", "date_to")
     def _compute_name(self):
@@ -152,9 +157,13 @@ class SyncReconcileRun(models.Model):
             [self.id],
         )
         count, amount = self.env.cr.fetchone()
+        rows, _total = self._category_totals()
+        summary = {cat: {"count": n, "amount": round(total, 2)} for cat, _l, n, total in rows}
+        summary["total"] = {"count": count, "amount": round(amount, 2)}
         self.write(
             {
                 "state": "done",
+                "summary": summary,
                 "error": False,
                 "run_at": fields.Datetime.now(),
                 "staged_count": staged,

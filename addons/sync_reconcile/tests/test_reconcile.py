@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import timedelta
+
 from odoo.tests import tagged
 
 from .common import ReconcileCase
@@ -190,3 +192,59 @@ class TestRuns(ReconcileCase):
         self.assertEqual(len(self.reconcile(partner_id=self.customer.id).line_ids), 1)
         self.assertFalse(self.reconcile(partner_id=other_customer.id).line_ids)
         self.assertEqual(len(self.reconcile(project_id=self.project.id).line_ids), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestOnDemand(ReconcileCase):
+    def test_wizard_runs_one_project_and_period(self):
+        self.entry(60, date_performed=self.day(2), rate_in_cents=15000)
+        self.entry(60, date_performed=self.day(40), rate_in_cents=15000)
+        wizard = self.env["sync.reconcile.wizard"].create(
+            {
+                "backend_id": self.backend.id,
+                "date_from": self.today - timedelta(days=10),
+                "date_to": self.today,
+                "project_id": self.project.id,
+            }
+        )
+        action = wizard.action_run()
+        run = self.env["sync.reconcile.run"].browse(action["res_id"])
+        self.assertEqual((run.state, run.project_id), ("done", self.project))
+        self.assertEqual(run.staged_count, 1, "only the period's entries are read")
+        self.assertEqual(run.summary["missing"], {"count": 1, "amount": 150.0})
+        self.assertEqual(run.summary["total"], {"count": 1, "amount": 150.0})
+
+    def test_unreachable_psa_fails_the_run_not_the_cron(self):
+        self.fake.fail_next(401, count=10)
+        run = self.env["sync.reconcile.run"].create(
+            {"backend_id": self.backend.id, "date_from": self.today, "date_to": self.today}
+        )
+        self.assertFalse(run._execute())
+        self.assertEqual(run.state, "failed")
+        self.assertTrue(run.error)
+        self.assertFalse(run.line_ids)
+
+    def test_expense_orphan_and_invoiced_unapproved(self):
+        kept = self.fake.add_expense(
+            self.workspace_id, self.alice_user["id"], 5000, date=self.day(3)
+        )
+        posted = self.fake.add_expense(
+            self.workspace_id, self.alice_user["id"], 8000, date=self.day(3)
+        )
+        self.pull("expenses")
+        Expense = self.env["hr.expense"]
+        posted_expense = Expense.search([("psa_expense_id", "=", posted["id"])])
+        # the expense is booked: it counts as billed
+        self.env.cr.execute(
+            "UPDATE hr_expense SET state = 'posted' WHERE id = %s", [posted_expense.id]
+        )
+        self.env.invalidate_all()
+        # both revoked in Kantata, the sync not told
+        for expense in (kept, posted):
+            submission = self.fake.data["expenses"][expense["id"]]["recent_submission_id"]
+            self.fake.data["expense_report_submissions"][submission]["status"] = "rejected"
+        run = self.reconcile()
+        self.assertEqual(self.of(run, "orphan").entry_id, kept["id"])
+        self.assertEqual(self.of(run, "orphan").psa_state, "unapproved")
+        self.assertEqual(self.of(run, "invoiced_unapproved").entry_id, posted["id"])
+        self.assertEqual(self.of(run, "invoiced_unapproved").amount, 80.0)
