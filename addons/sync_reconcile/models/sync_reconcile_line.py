@@ -121,6 +121,23 @@ class SyncReconcileLine(models.Model):
             age=self.age_days,
         )
 
+    def _problem_key(self):
+        """The sync.exception problem key of this difference (as ``_open`` computes it)."""
+        self.ensure_one()
+        Exception_ = self.env["sync.exception"]
+        vals = {
+            "external_id": self.entry_id,
+            "remote_object": self.remote_object,
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+        }
+        return Exception_._problem_key(
+            self.backend_id.id,
+            "reconciliation",
+            Exception_._problem_subject(vals),
+            f"reconciliation: {self.category}",
+        )
+
     def action_open_record(self):
         self.ensure_one()
         return {

@@ -296,7 +296,22 @@ class SyncReconcileRun(models.Model):
         )
         backend = self.backend_id
         seen = Exception_.browse()
+        ignored = {
+            e.problem_key: e
+            for e in Exception_.sudo().search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("category", "=", CATEGORY),
+                    ("state", "=", "ignored"),
+                    ("problem_key", "!=", False),
+                ]
+            )
+        }
         for line in self.line_ids:
+            key = line._problem_key()
+            if key in ignored:  # a known difference someone chose to ignore stays ignored
+                line.exception_id = ignored[key]
+                continue
             exc = SyncError(
                 line._business_message(),
                 category=CATEGORY,

@@ -178,6 +178,13 @@ class TestRuns(ReconcileCase):
         other = self.env["project.project"].create({"name": "Elsewhere"})
         self.reconcile(project_id=other.id)
         self.assertEqual(exception.state, "open")
+        # ignored: the next run keeps it ignored, opens nothing
+        exception.action_ignore("known, billed next month")
+        again = self.reconcile()
+        self.assertEqual(self.of(again, "missing").exception_id, exception)
+        self.assertEqual(exception.state, "ignored")
+        self.assertFalse(self.exceptions(category="reconciliation"))
+        exception.action_reopen()
         # fixed: the entry is imported
         self.pull()
         self.assertTrue(self.line_of(entry))
