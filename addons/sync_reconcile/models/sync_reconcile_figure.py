@@ -37,6 +37,7 @@ class SyncReconcileFigure(models.Model):
             figure.latest = figure.run_id.id in latest
 
     def _latest_run_ids(self):
+        self.env["sync.reconcile.run"].flush_model(["state", "backend_id"])
         self.env.cr.execute(
             "SELECT max(id) FROM sync_reconcile_run WHERE state = 'done' GROUP BY backend_id"
         )

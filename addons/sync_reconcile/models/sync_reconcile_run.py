@@ -396,38 +396,49 @@ class SyncReconcileRun(models.Model):
     def _send_report(self):
         """The control report (PDF) mailed to the finance recipients: one queued mail.mail."""
         self.ensure_one()
-        partners = self._report_recipients()
+        partners = self.sudo()._report_recipients()
         if not partners:
             return False
-        pdf, _fmt = self.env["ir.actions.report"]._render_qweb_pdf(
-            "sync_reconcile.action_report_reconcile_run", self.ids
+        pdf, _fmt = (
+            self.env["ir.actions.report"]
+            .sudo()
+            ._render_qweb_pdf("sync_reconcile.action_report_reconcile_run", self.ids)
         )
         rows, (count, amount) = self._category_totals()
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": f"reconciliation-{self.id}.pdf",
-                "datas": base64.b64encode(pdf),
-                "mimetype": "application/pdf",
-                "res_model": self._name,
-                "res_id": self.id,
-            }
+        # a system mail of the run: created as superuser (mail.mail is for administrators)
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": f"reconciliation-{self.id}.pdf",
+                    "datas": base64.b64encode(pdf),
+                    "mimetype": "application/pdf",
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            )
         )
         summary = "".join(
             f"<li>{label}: {n} ({total:.2f})</li>" for _c, label, n, total in rows if n
         )
-        mail = self.env["mail.mail"].create(
-            {
-                "subject": self.env._(
-                    "Reconciliation %(run)s: %(count)s differences", run=self.name, count=count
-                ),
-                "body_html": f"<p>{self.name}, period {self.date_from} to {self.date_to}: "
-                f"{count} differences, total {amount:.2f}.</p><ul>{summary}</ul>",
-                "recipient_ids": [(6, 0, partners.ids)],
-                "attachment_ids": [(6, 0, attachment.ids)],
-                "model": self._name,
-                "res_id": self.id,
-                "auto_delete": False,
-            }
+        mail = (
+            self.env["mail.mail"]
+            .sudo()
+            .create(
+                {
+                    "subject": self.env._(
+                        "Reconciliation %(run)s: %(count)s differences", run=self.name, count=count
+                    ),
+                    "body_html": f"<p>{self.name}, period {self.date_from} to {self.date_to}: "
+                    f"{count} differences, total {amount:.2f}.</p><ul>{summary}</ul>",
+                    "recipient_ids": [(6, 0, partners.ids)],
+                    "attachment_ids": [(6, 0, attachment.ids)],
+                    "model": self._name,
+                    "res_id": self.id,
+                    "auto_delete": False,
+                }
+            )
         )
         self.mail_id = mail
         return mail

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import timedelta
 
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import ReconcileCase
 
@@ -220,6 +220,25 @@ class TestOnDemand(ReconcileCase):
         self.assertEqual(run.staged_count, 1, "only the period's entries are read")
         self.assertEqual(run.summary["missing"], {"count": 1, "amount": 150.0})
         self.assertEqual(run.summary["total"], {"count": 1, "amount": 150.0})
+
+    def test_operator_runs_it_and_mails_the_report(self):
+        self.entry(60, date_performed=self.day(2), rate_in_cents=15000)
+        self.fake.update("workspaces", self.workspace_id, title="Renamed in Kantata")
+        finance = self.env["res.partner"].create({"name": "Finance", "email": "fin@example.com"})
+        self.backend.reconcile_partner_ids = finance
+        operator = new_test_user(
+            self.env, "reconcile_operator", groups="sync_core.sync_core_group_operator"
+        )
+        wizard = (
+            self.env["sync.reconcile.wizard"]
+            .with_user(operator)
+            .create({"backend_id": self.backend.id, "send_report": True})
+        )
+        run = self.env["sync.reconcile.run"].browse(wizard.action_run()["res_id"])
+        self.assertEqual(run.state, "done", run.error)
+        self.assertEqual(sorted(run.line_ids.mapped("category")), ["drift", "missing"])
+        self.assertEqual(run.mail_id.recipient_ids, finance)
+        self.assertEqual(run.line_ids.exception_id.mapped("state"), ["open", "open"])
 
     def test_unreachable_psa_fails_the_run_not_the_cron(self):
         self.fake.fail_next(401, count=10)

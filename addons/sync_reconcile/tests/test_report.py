@@ -164,3 +164,16 @@ class TestEarlyWarning(ReconcileCase):
         self.assertAlmostEqual(sum(figures.mapped("unbilled_0_30")), 5 * 150.0)
         self.assertAlmostEqual(sum(figures.mapped("amount_leakage")), 10 * 150.0)
         self.assertAlmostEqual(sum(figures.mapped("hours_approved")), 45.0)
+        self.assertEqual(figures.project_id, self.project)
+        self.assertEqual(figures.partner_id, self.customer)
+        # the pivot's default filter: the latest run of each backend
+        Figure = self.env["sync.reconcile.figure"]
+        self.assertEqual(Figure.search([("latest", "=", True)]), figures)
+        later = self.reconcile()
+        self.assertEqual(Figure.search([("latest", "=", True)]), later.figure_ids)
+        self.assertTrue(all(f.latest for f in later.figure_ids))
+        self.assertFalse(any(f.latest for f in figures))
+        # the dashboard card reads the last run
+        self.assertEqual(self.backend.reconcile_run_id, later)
+        self.assertAlmostEqual(self.backend.reconcile_unbilled, 15 * 150.0)
+        self.assertEqual(self.backend.reconcile_warning_count, 1)
