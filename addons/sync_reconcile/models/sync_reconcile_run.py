@@ -207,19 +207,13 @@ class SyncReconcileRun(models.Model):
         return len(records)
 
     def _stage_period(self, adapter):
-        """What the PSA approves for the period, page by page: time through the adapter's
-        approved-time listing, expenses through its change listing filtered by date."""
+        """What the PSA approves for the period, page by page: the adapter's approved time of
+        the period, and its expenses of the period (approval read from each one)."""
         count = 0
         for page in adapter.iter_approved_time(self.date_from, self.date_to):
             count += self._stage_rows("time", page)
-        date_from, date_to = str(self.date_from), str(self.date_to)
-        for page in adapter.iter_changes("expenses", None):
-            page = [
-                r
-                for r in page
-                if date_from <= str((r.get("data") or {}).get("date") or "") <= date_to
-                and (r.get("data") or {}).get("approved")
-            ]
+        for page in adapter.iter_expenses_between(self.date_from, self.date_to):
+            page = [r for r in page if (r.get("data") or {}).get("approved")]
             count += self._stage_rows("expense", page)
         return count
 

@@ -136,6 +136,7 @@ class TestCategories(ReconcileCase):
         missing = self.fake.add_expense(
             self.workspace_id, self.alice_user["id"], 1200, date=self.day(4)
         )
+        self.fake.add_expense(self.workspace_id, self.alice_user["id"], 99900, date=self.day(400))
         run = self.reconcile()
         self.assertEqual(self.of(run, "missing").entry_id, missing["id"])
         self.assertEqual(self.of(run, "missing").amount, 12.0)
@@ -143,6 +144,13 @@ class TestCategories(ReconcileCase):
         self.assertEqual((mismatch.entry_id, mismatch.amount), (changed["id"], 20.0))
         self.assertNotIn(
             matched["id"], run.line_ids.mapped("entry_id"), run.line_ids.mapped("message")
+        )
+        # only the period's expenses are read (the one of 400 days ago is not)
+        self.assertEqual(run.staged_count, 3)
+        listed = self.fake.calls("GET", "/expenses")[-1][2]
+        self.assertEqual(
+            listed["date_expensed_between"],
+            f"{run.date_from.isoformat()}:{run.date_to.isoformat()}",
         )
 
 
