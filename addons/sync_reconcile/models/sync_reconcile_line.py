@@ -213,7 +213,12 @@ class SyncReconcileLine(models.Model):
                 )
                 odoo_newer = bool(
                     f"export:{mapping.id}:{record.id}" in exporting
-                    or (synced_at and record.write_date and record.write_date > synced_at)
+                    # last_sync_at is stored to the second, write_date to the microsecond
+                    or (
+                        synced_at
+                        and record.write_date
+                        and record.write_date.replace(microsecond=0) > synced_at
+                    )
                 )
                 for line in lines:
                     raw = TRANSFORMS[line["transform"] or "identity"][1](

@@ -14,10 +14,11 @@ from odoo.addons.sync_core.exceptions import SyncError
 
 from .. import reconcile
 from . import sql
+from .sync_exception import CATEGORY, RUN_CLOSES
+from .sync_reconcile_line import DRIFT_MODELS
 
 _logger = logging.getLogger(__name__)
 
-CATEGORY = "reconciliation"
 OBJECTS = {"time": "time_entries", "expense": "expenses"}
 PSA_KINDS = ("kantata",)
 
@@ -70,10 +71,13 @@ class SyncReconcileRun(models.Model):
     # ------------------------------------------------------------------ cron, actions
     @api.model
     def _cron_reconcile(self):
-        """Daily: every PSA backend, its reconcile window up to today; the control report
+        """Daily: every PSA backend, its reconcile window up to today, and every other backend
+        that maps partners, projects or employees (master data drift only); the control report
         is mailed."""
         today = fields.Date.context_today(self)
-        for backend in self.env["sync.backend"].search([("kind", "in", PSA_KINDS)]):
+        Backend = self.env["sync.backend"]
+        mapped = self.env["sync.mapping"].search([("res_model", "in", DRIFT_MODELS)]).backend_id
+        for backend in Backend.search([("kind", "in", PSA_KINDS)]) | mapped:
             run = self.create(
                 {
                     "backend_id": backend.id,
@@ -131,20 +135,23 @@ class SyncReconcileRun(models.Model):
         try:
             with self.env.cr.savepoint():
                 adapter = self.backend_id._get_adapter()
-                self.env.cr.execute(sql.CREATE_STAGE)
-                staged = self._stage_period(adapter)
-                self.env.flush_all()
-                self.env.cr.execute(sql.RESOLVE_STAGE, params)
-                self.env.cr.execute(sql.CREATE_SCOPE, params)
-                staged += self._stage_unlisted(adapter, params)
-                classify_start = time.perf_counter()
-                counts = self._classify(params)
-                classify = time.perf_counter() - classify_start
-                self.env.cr.execute(sql.COUNT_SCOPE)
-                odoo_count = self.env.cr.fetchone()[0]
-                self.env.cr.execute(sql.FIGURES, params)
-                self._early_warnings(params)
-                if self.check_drift and not self.project_id and not self.partner_id:
+                staged = odoo_count = classify = 0
+                counts = {}
+                if self.backend_id.kind in PSA_KINDS:
+                    self.env.cr.execute(sql.CREATE_STAGE)
+                    staged = self._stage_period(adapter)
+                    self.env.flush_all()
+                    self.env.cr.execute(sql.RESOLVE_STAGE, params)
+                    self.env.cr.execute(sql.CREATE_SCOPE, params)
+                    staged += self._stage_unlisted(adapter, params)
+                    classify_start = time.perf_counter()
+                    counts = self._classify(params)
+                    classify = time.perf_counter() - classify_start
+                    self.env.cr.execute(sql.COUNT_SCOPE)
+                    odoo_count = self.env.cr.fetchone()[0]
+                    self.env.cr.execute(sql.FIGURES, params)
+                    self._early_warnings(params)
+                if self._checks_drift():
                     counts["drift"] = self._drift(adapter)
         except SyncError as exc:
             self.write({"state": "failed", "error": exc.message, "run_at": fields.Datetime.now()})
@@ -178,6 +185,11 @@ class SyncReconcileRun(models.Model):
         )
         _logger.info("reconciliation %s: %s differences (%s)", self.name, count, counts)
         return True
+
+    def _checks_drift(self):
+        """Drift is a property of the whole backend: only runs without a customer or project
+        compare master data."""
+        return bool(self.check_drift and not self.project_id and not self.partner_id)
 
     # ------------------------------------------------------------------ staging
     def _stage_rows(self, kind, records):
@@ -329,7 +341,7 @@ class SyncReconcileRun(models.Model):
             line.exception_id = exception
             seen |= exception
         stale = self._stale_exceptions(seen)
-        stale._mark_resolved(
+        stale.with_context(**{RUN_CLOSES: True})._mark_resolved(
             self.env._("Reconciliation %(run)s no longer finds this difference.", run=self.name)
         )
         return len(stale)
@@ -353,7 +365,7 @@ class SyncReconcileRun(models.Model):
                 **self._params(),
                 "category": CATEGORY,
                 "seen": seen.ids,
-                "drift": bool(self.check_drift and not self.project_id and not self.partner_id),
+                "drift": self._checks_drift(),
             },
         )
         return self.env["sync.exception"].browse([r[0] for r in self.env.cr.fetchall()])

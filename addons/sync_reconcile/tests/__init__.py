@@ -1,3 +1,4 @@
 from . import test_install
 from . import test_reconcile
 from . import test_report
+from . import test_drift

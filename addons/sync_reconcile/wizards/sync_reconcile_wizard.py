@@ -11,7 +11,10 @@ class SyncReconcileWizard(models.TransientModel):
     _description = "Run a Reconciliation"
 
     backend_id = fields.Many2one(
-        "sync.backend", required=True, domain=[("kind", "in", ("kantata",))]
+        "sync.backend",
+        required=True,
+        help="A PSA backend: time, expenses and master data; another backend: master data "
+        "drift of its mapped partners, projects and employees.",
     )
     date_from = fields.Date(
         required=True, default=lambda self: fields.Date.context_today(self) - timedelta(days=90)
