@@ -85,8 +85,13 @@ class SyncReconcileRun(models.Model):
                     "date_to": today,
                 }
             )
-            run._execute()
-            run._send_report()
+            try:
+                with self.env.cr.savepoint():
+                    if run._execute():
+                        run._send_report()
+            except Exception as exc:  # one backend must not stop the others
+                _logger.exception("reconciliation of %s failed", backend.name)
+                run.write({"state": "failed", "error": str(exc)})
             self.env["ir.cron"]._commit_progress(1)
         return True
 
