@@ -133,6 +133,8 @@ class SyncReconcileRun(models.Model):
         """Stage, classify, open/count/close exceptions, figures, early warnings."""
         self.ensure_one()
         start = time.perf_counter()
+        # run again: what this run found before counts as found earlier (closed if gone now)
+        previous = self.line_ids.exception_id
         self.line_ids.unlink()
         self.warning_ids.unlink()
         self.figure_ids.unlink()
@@ -163,13 +165,8 @@ class SyncReconcileRun(models.Model):
             _logger.warning("reconciliation %s failed: %s", self.id, exc.message)
             return False
         self.invalidate_recordset()
-        resolved = self._sync_exceptions()
-        self.env.cr.execute(
-            "SELECT count(*), COALESCE(sum(amount), 0) FROM sync_reconcile_line WHERE run_id = %s",
-            [self.id],
-        )
-        count, amount = self.env.cr.fetchone()
-        rows, _total = self._category_totals()
+        resolved = self._sync_exceptions(previous)
+        rows, (count, amount) = self._category_totals()
         summary = {cat: {"count": n, "amount": round(total, 2)} for cat, _l, n, total in rows}
         summary["total"] = {"count": count, "amount": round(amount, 2)}
         self.write(
@@ -298,7 +295,7 @@ class SyncReconcileRun(models.Model):
         return self.env["sync.reconcile.line"]._drift_lines(self, adapter)
 
     # ------------------------------------------------------------------ exceptions
-    def _sync_exceptions(self):
+    def _sync_exceptions(self, previous=None):
         """Each difference is one open exception (found again: counted again; its age is the
         exception's first seen); exceptions of earlier runs in this run's scope whose
         difference is no longer found close themselves.  Returns how many closed."""
@@ -346,6 +343,10 @@ class SyncReconcileRun(models.Model):
             line.exception_id = exception
             seen |= exception
         stale = self._stale_exceptions(seen)
+        if previous:
+            stale |= previous.filtered(
+                lambda e: e.state == "open" and e.category == CATEGORY and e not in seen
+            )
         stale.with_context(**{RUN_CLOSES: True})._mark_resolved(
             self.env._("Reconciliation %(run)s no longer finds this difference.", run=self.name)
         )

@@ -193,13 +193,30 @@ class TestRuns(ReconcileCase):
         self.assertEqual(exception.state, "ignored")
         self.assertFalse(self.exceptions(category="reconciliation"))
         exception.action_reopen()
+        # run again (same run): still found, still the same exception
+        third_before = second
+        third_before.action_run()
+        self.assertEqual(self.of(third_before, "missing").exception_id, exception)
+        self.assertEqual(exception.occurrences, 3)
         # fixed: the entry is imported
         self.pull()
         self.assertTrue(self.line_of(entry))
-        third = self.reconcile()
-        self.assertFalse(third.line_ids)
+        # the same run run again sees it fixed and closes it
+        second.action_run()
+        self.assertFalse(second.line_ids)
         self.assertEqual(exception.state, "resolved")
-        self.assertEqual(third.resolved_count, 1)
+        self.assertEqual(second.resolved_count, 1)
+
+    def test_run_again_closes_what_it_no_longer_finds(self):
+        entry = self.entry(60, date_performed=self.day(2), rate_in_cents=15000)
+        run = self.reconcile()
+        exception = self.of(run, "missing").exception_id
+        self.pull()
+        self.assertTrue(self.line_of(entry))
+        run.action_run()  # the only run that ever found it
+        self.assertFalse(run.line_ids)
+        self.assertEqual(exception.state, "resolved")
+        self.assertEqual(run.resolved_count, 1)
 
     def test_customer_and_project_scope(self):
         self.entry(60, date_performed=self.day(2), rate_in_cents=15000)
