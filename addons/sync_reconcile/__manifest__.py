@@ -3,7 +3,7 @@
     "name": "Sync Reconcile",
     "summary": "Reconciles PSA billable events with Odoo timesheets and invoice lines: drift, "
     "revenue leakage, daily control report.",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Connector",
     "author": "odoo-sync",
     "website": "https://github.com/odoo-sync/odoo-sync",
