@@ -73,13 +73,21 @@ SELECT 'time'::varchar AS kind, l.id AS res_id, l.psa_entry_id AS entry_id,
   LEFT JOIN sale_order so ON so.id = sol.order_id
   LEFT JOIN account_move m ON m.id = l.timesheet_invoice_id
  WHERE l.company_id = %(company)s
-   AND (l.psa_backend_id = %(backend)s
-        OR (l.psa_backend_id IS NULL AND l.project_id IN (
-            SELECT res_id FROM sync_binding WHERE backend_id = %(backend)s
-               AND res_model = 'project.project' AND remote_object = 'workspaces' AND active)))
-   AND (l.date BETWEEN %(date_from)s AND %(date_to)s
-        OR (l.psa_backend_id = %(backend)s AND l.psa_entry_id IN (
-            SELECT entry_id FROM {STAGE} WHERE kind = 'time')))
+   AND l.id IN (
+        -- three index-friendly parts: imported in the period, imported from a staged entry,
+        -- booked in Odoo on a bound project in the period
+        SELECT id FROM account_analytic_line
+         WHERE psa_backend_id = %(backend)s AND date BETWEEN %(date_from)s AND %(date_to)s
+        UNION
+        SELECT x.id FROM {STAGE} s JOIN account_analytic_line x
+            ON x.psa_backend_id = %(backend)s AND x.psa_entry_id = s.entry_id
+         WHERE s.kind = 'time'
+        UNION
+        SELECT x.id FROM sync_binding b JOIN account_analytic_line x
+            ON x.project_id = b.res_id AND x.psa_backend_id IS NULL
+           AND x.date BETWEEN %(date_from)s AND %(date_to)s
+         WHERE b.backend_id = %(backend)s AND b.res_model = 'project.project'
+           AND b.remote_object = 'workspaces' AND b.active)
    AND (%(project)s::int IS NULL OR l.project_id = %(project)s)
    AND (%(partner)s::int IS NULL OR COALESCE(p.partner_id, so.partner_id) = %(partner)s)
 UNION ALL
