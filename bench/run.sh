@@ -10,18 +10,20 @@
 #                                (bench_salesforce.py in `odoo-bin shell`; BENCH_N=4000 BENCH_SF_BIG)
 #   bash bench/run.sh psa        month-end burst: Kantata time entries pulled into timesheets vs
 #                                raw create(vals_list) (bench_psa.py; BENCH_PSA_N=50000)
+#   bash bench/run.sh reconcile  100,000 PSA time entries against timesheet lines, classified in
+#                                set-based SQL (bench_reconcile.py; BENCH_RECONCILE_N=100000)
 #   bash bench/run.sh all        all of them, one after the other
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mode="${1:-pull}"
 case "$mode" in
     all)
         rc=0
-        for one in pull webhook chaos salesforce psa; do bash "$HERE/run.sh" "$one" || rc=1; done
+        for one in pull webhook chaos salesforce psa reconcile; do bash "$HERE/run.sh" "$one" || rc=1; done
         exit $rc
         ;;
-    pull | webhook | chaos | salesforce | psa) ;;
+    pull | webhook | chaos | salesforce | psa | reconcile) ;;
     *)
-        echo "usage: bash bench/run.sh [pull|webhook|chaos|salesforce|psa|all]" >&2
+        echo "usage: bash bench/run.sh [pull|webhook|chaos|salesforce|psa|reconcile|all]" >&2
         exit 2
         ;;
 esac
@@ -34,6 +36,7 @@ createdb "$DB"
 ADDON=sync_core
 [ "$mode" = salesforce ] && ADDON=sync_salesforce
 [ "$mode" = psa ] && ADDON=sync_psa
+[ "$mode" = reconcile ] && ADDON=sync_reconcile
 odoo_bin -d "$DB" -i "$ADDON" --stop-after-init --http-port=0 --max-cron-threads=0 \
     --log-level=warn || die "installing $ADDON failed"
 case "$mode" in
@@ -42,4 +45,5 @@ case "$mode" in
     chaos) "$VENV/bin/python" "$HERE/chaos_kill.py" --db "$DB" ;;
     salesforce) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_salesforce.py" ;;
     psa) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_psa.py" ;;
+    reconcile) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_reconcile.py" ;;
 esac

@@ -4,6 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 ensure_venv
 require_postgres
+ensure_wkhtmltopdf
 DB="${DEMO_DB:-odoo_sync_demo}"
 HTTP_PORT="${DEMO_HTTP_PORT:-8069}"
 mkdir -p "$REPO_ROOT/var"

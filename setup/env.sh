@@ -126,3 +126,21 @@ ensure_browser() {
     die "no Chrome/Chromium on PATH (google-chrome, chromium or chromium-browser): the browser tours need one.
   Debian/Ubuntu: sudo apt-get install -y chromium   (then run the tests again)"
 }
+
+# wkhtmltopdf renders QWeb PDF reports (sync_reconcile's control report); without it Odoo falls
+# back to HTML.  Installed from Debian when missing (as root, or through sudo), else a warning.
+ensure_wkhtmltopdf() {
+    command -v wkhtmltopdf >/dev/null 2>&1 && return 0
+    local as_root=()
+    if [ "$(id -u)" != 0 ]; then
+        command -v sudo >/dev/null 2>&1 || {
+            echo "WARNING: wkhtmltopdf is missing (apt-get install wkhtmltopdf): PDF reports render as HTML" >&2
+            return 0
+        }
+        as_root=(sudo -n)
+    fi
+    echo ">> installing wkhtmltopdf (PDF reports)"
+    "${as_root[@]}" apt-get install -y -q wkhtmltopdf >/dev/null ||
+        { "${as_root[@]}" apt-get update -q >/dev/null && "${as_root[@]}" apt-get install -y -q wkhtmltopdf >/dev/null; } ||
+        echo "WARNING: installing wkhtmltopdf failed: PDF reports render as HTML" >&2
+}

@@ -146,6 +146,17 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
             if records:
                 yield [self._record("time_entries", r, body) for r in records]
 
+    def iter_expenses_between(self, date_from, date_to, page_size=None):
+        """Expenses dated between two dates (``date_expensed_between``), approved or not: each
+        one's approval is read from its expense report submission (``_to_expenses``)."""
+        params = {
+            "date_expensed_between": f"{date_from.isoformat()}:{date_to.isoformat()}",
+            "include": OBJECTS["expenses"][1],
+        }
+        for records, body in self._pages("expenses.json", params, page_size):
+            if records:
+                yield [self._record("expenses", r, body) for r in records]
+
     def read_batch(self, object_name, ids):
         collection, include = OBJECTS[object_name]
         out = []

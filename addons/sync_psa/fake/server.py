@@ -455,6 +455,9 @@ class KantataFake(ServedFake):
         if params.get("date_performed_between") and collection == "time_entries":
             start, _sep, end = params["date_performed_between"].partition(":")
             records = [r for r in records if start <= (r.get("date_performed") or "") <= end]
+        if params.get("date_expensed_between") and collection == "expenses":
+            start, _sep, end = params["date_expensed_between"].partition(":")
+            records = [r for r in records if start <= (r.get("date") or "") <= end]
         for key in ("workspace_id", "user_id"):
             if params.get(key):
                 records = [r for r in records if r.get(key) == params[key]]
