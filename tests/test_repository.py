@@ -11,7 +11,14 @@ DEPENDS = {
     "sync_sale": {"sync_core", "crm", "sale_project"},
     "sync_hubspot": {"sync_core", "sync_sale", "contacts"},
     "sync_salesforce": {"sync_core", "sync_sale", "contacts"},
-    "sync_psa": {"sync_core", "project", "hr_timesheet", "hr_expense"},
+    "sync_psa": {
+        "sync_core",
+        "project",
+        "hr_timesheet",
+        "hr_expense",
+        "sale_timesheet",
+        "sale_expense",
+    },
     "sync_reconcile": {"sync_psa", "sale_timesheet", "account"},
 }
 
