@@ -8,18 +8,21 @@
 #                                (chaos_kill.py; CHAOS_N=20000 CHAOS_KILLS=0.25,0.6 CHAOS_MODE=cron)
 #   bash bench/run.sh salesforce Salesforce account pull, REST and Bulk 2.0, vs raw create(vals_list)
 #                                (bench_salesforce.py in `odoo-bin shell`; BENCH_N=4000 BENCH_SF_BIG)
-#   bash bench/run.sh all        the four, one after the other
+#   bash bench/run.sh runner     runner cost per job: 5,000 unbatched no-op jobs, then at 1k, 10k,
+#                                50k pending (bench_runner.py in `odoo-bin shell`; RUNNER_N,
+#                                RUNNER_SAMPLE, RUNNER_BACKLOGS, RUNNER_PROFILE=1 for cProfile)
+#   bash bench/run.sh all        the five, one after the other
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mode="${1:-pull}"
 case "$mode" in
     all)
         rc=0
-        for one in pull webhook chaos salesforce; do bash "$HERE/run.sh" "$one" || rc=1; done
+        for one in pull webhook chaos salesforce runner; do bash "$HERE/run.sh" "$one" || rc=1; done
         exit $rc
         ;;
-    pull | webhook | chaos | salesforce) ;;
+    pull | webhook | chaos | salesforce | runner) ;;
     *)
-        echo "usage: bash bench/run.sh [pull|webhook|chaos|salesforce|all]" >&2
+        echo "usage: bash bench/run.sh [pull|webhook|chaos|salesforce|runner|all]" >&2
         exit 2
         ;;
 esac
@@ -38,4 +41,5 @@ case "$mode" in
     webhook) "$VENV/bin/python" "$HERE/bench_webhook.py" --db "$DB" ;;
     chaos) "$VENV/bin/python" "$HERE/chaos_kill.py" --db "$DB" ;;
     salesforce) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_salesforce.py" ;;
+    runner) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_runner.py" ;;
 esac

@@ -5,7 +5,12 @@ Steps (each one can fail the run):
 2. the tests that need no database (`tests/`, plain pytest);
 3. a fresh database copied from a cached template that holds the Odoo apps our addons depend on,
    then `odoo-bin -i <all our addons> --test-tags /sync_core,...`: the install itself (bad XML,
-   failing module) and every at_install / post_install test of the five addons.
+   failing module) and every at_install / post_install test of the five addons;
+4. the long reliability suites (tests/reliability/): scripts that drive real odoo-bin processes
+   (SIGKILL mid-pull, two servers on one database), each on its own scratch database with
+   sync_core installed.  SKIP_LONG=1 leaves them out.
+Every `RELIABILITY: <suite>: <figure>` line (Odoo test log and long suites) goes into a final
+table.
 
 The closing line is `N passed, N failed` (pytest and Odoo counts together).  The run fails when
 anything failed, when an install failed, when zero tests ran, or when an addon ran no test.
@@ -32,6 +37,13 @@ SUMMARY_RE = re.compile(
 )
 START_RE = re.compile(r"odoo\.addons\.(sync_\w+)\.tests\.\S+: Starting ")
 PYTEST_RE = re.compile(r"(\d+) (passed|failed|error|errors)\b")
+RELIABILITY_RE = re.compile(r"RELIABILITY: ([^:]+): (.+)$")
+# Long suites: (label, script, environment).  Sizes keep them under about 5 minutes on 2 cores.
+LONG_SUITES = [
+    ("crash", "bench/chaos_kill.py", {"CHAOS_N": "4000", "CHAOS_N2": "1000"}),
+    ("two servers", "tests/reliability/two_servers.py", {"TWO_SERVERS_N": "5000"}),
+]
+FIGURES = []
 
 
 def step(msg):
@@ -178,6 +190,7 @@ def odoo_tests():
         if not os.environ.get("KEEP_TEST_DB"):
             run(["dropdb", "--if-exists", db])
     text = open(log, errors="replace").read()
+    collect_figures(text)
     per_addon = {}
     for addon in START_RE.findall(text):
         per_addon[addon] = per_addon.get(addon, 0) + 1
@@ -207,13 +220,82 @@ def odoo_tests():
     return max(total - failures - errors, 0), failed
 
 
+def collect_figures(text):
+    for line in text.splitlines():
+        match = RELIABILITY_RE.search(line)
+        if match:
+            FIGURES.append((match.group(1).strip(), match.group(2).strip()))
+
+
+def long_suites():
+    """Each long suite on its own scratch database (sync_core installed once, then copied);
+    a suite passes when its script exits 0."""
+    tmpl = template_db(dependencies())
+    base = f"odoo_sync_long_{uuid.uuid4().hex[:8]}"
+    step(f"long reliability suites (scratch database {base})")
+    if run(["createdb", "-T", tmpl, base]).returncode:
+        raise SystemExit(f"ERROR: createdb -T {tmpl} {base} failed")
+    passed = failed = 0
+    try:
+        res = odoo("-d", base, "-i", "sync_core", "--log-level=warn", "--http-port=0")
+        if res.returncode:
+            print(res.stdout[-3000:], res.stderr[-3000:])
+            return 0, 1
+        for label, script, extra in LONG_SUITES:
+            db = f"{base}_{len(FIGURES)}_{passed + failed}"
+            run(["createdb", "-T", base, db])
+            t0 = time.time()
+            try:
+                res = run(
+                    [PY, os.path.join(REPO, script), "--db", db],
+                    cwd=REPO,
+                    capture_output=True,
+                    text=True,
+                    env={**os.environ, **extra},
+                    timeout=900,
+                )
+                out = res.stdout + res.stderr
+                code = res.returncode
+            except subprocess.TimeoutExpired as exc:
+                out, code = str(exc.stdout or "") + "\nTIMEOUT after 900 s", 1
+            finally:
+                run(["dropdb", "--if-exists", db])
+            collect_figures(out)
+            with open(os.path.join(LOG_DIR, f"long-{label.replace(' ', '_')}.log"), "w") as fh:
+                fh.write(out)
+            shown = [ln for ln in out.splitlines() if ln.startswith(("FAIL", "RELIABILITY"))]
+            print("\n".join(shown[-20:]))
+            print(f"  {label}: exit {code} after {time.time() - t0:.0f}s")
+            if code:
+                print(out[-3000:])
+                failed += 1
+            else:
+                passed += 1
+    finally:
+        run(["dropdb", "--if-exists", base])
+    return passed, failed
+
+
+def figures_table():
+    if not FIGURES:
+        return
+    step("reliability figures")
+    width = max(len(suite) for suite, _ in FIGURES)
+    print(f"| {'suite'.ljust(width)} | figure |")
+    print(f"| {'-' * width} | --- |")
+    for suite, figure in FIGURES:
+        print(f"| {suite.ljust(width)} | {figure} |")
+
+
 def main():
     os.makedirs(LOG_DIR, exist_ok=True)
     t0 = time.time()
     lint_failed = 0 if os.environ.get("SKIP_LINT") else lint()
     p1, f1 = pure_tests()
     p2, f2 = odoo_tests()
-    passed, failed = p1 + p2, f1 + f2 + lint_failed
+    p3, f3 = (0, 0) if os.environ.get("SKIP_LONG") else long_suites()
+    passed, failed = p1 + p2 + p3, f1 + f2 + f3 + lint_failed
+    figures_table()
     step(f"done in {time.time() - t0:.0f}s")
     if passed + failed == 0:
         print("ERROR: no test ran")
