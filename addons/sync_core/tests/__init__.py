@@ -10,3 +10,4 @@ from . import test_rpc
 from . import test_problems
 from . import test_job_display
 from . import test_audit_display
+from . import test_reliability_duplicates
