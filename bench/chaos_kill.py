@@ -533,7 +533,7 @@ def main():
         run.close()
     print(f"\n{run.checks.passed} passed, {run.checks.failed} failed")
     print(
-        f"RELIABILITY: crash: SIGKILL mid-pull x{len(KILLS)} ({N:,} records"
+        f"RELIABILITY: crash mid-pull: SIGKILL x{len(KILLS)} ({N:,} records"
         f"{', re-enqueue while dead' if REENQUEUE else ''}): {run.checks.passed} checks"
         f" passed, {run.checks.failed} violations (applied once, no job stuck, watermark"
         " not ahead)",

@@ -11,18 +11,22 @@
 #   bash bench/run.sh runner     runner cost per job: 5,000 unbatched no-op jobs, then at 1k, 10k,
 #                                50k pending (bench_runner.py in `odoo-bin shell`; RUNNER_N,
 #                                RUNNER_SAMPLE, RUNNER_BACKLOGS, RUNNER_PROFILE=1 for cProfile)
-#   bash bench/run.sh all        the five, one after the other
+#   bash bench/run.sh psa        month-end burst: Kantata time entries pulled into timesheets vs
+#                                raw create(vals_list) (bench_psa.py; BENCH_PSA_N=50000)
+#   bash bench/run.sh reconcile  100,000 PSA time entries against timesheet lines, classified in
+#                                set-based SQL (bench_reconcile.py; BENCH_RECONCILE_N=100000)
+#   bash bench/run.sh all        all of them, one after the other
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mode="${1:-pull}"
 case "$mode" in
     all)
         rc=0
-        for one in pull webhook chaos salesforce runner; do bash "$HERE/run.sh" "$one" || rc=1; done
+        for one in pull webhook chaos salesforce psa reconcile runner; do bash "$HERE/run.sh" "$one" || rc=1; done
         exit $rc
         ;;
-    pull | webhook | chaos | salesforce | runner) ;;
+    pull | webhook | chaos | salesforce | psa | reconcile | runner) ;;
     *)
-        echo "usage: bash bench/run.sh [pull|webhook|chaos|salesforce|runner|all]" >&2
+        echo "usage: bash bench/run.sh [pull|webhook|chaos|salesforce|psa|reconcile|runner|all]" >&2
         exit 2
         ;;
 esac
@@ -34,6 +38,8 @@ trap 'dropdb --if-exists "$DB"' EXIT
 createdb "$DB"
 ADDON=sync_core
 [ "$mode" = salesforce ] && ADDON=sync_salesforce
+[ "$mode" = psa ] && ADDON=sync_psa
+[ "$mode" = reconcile ] && ADDON=sync_reconcile
 odoo_bin -d "$DB" -i "$ADDON" --stop-after-init --http-port=0 --max-cron-threads=0 \
     --log-level=warn || die "installing $ADDON failed"
 case "$mode" in
@@ -41,5 +47,7 @@ case "$mode" in
     webhook) "$VENV/bin/python" "$HERE/bench_webhook.py" --db "$DB" ;;
     chaos) "$VENV/bin/python" "$HERE/chaos_kill.py" --db "$DB" ;;
     salesforce) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_salesforce.py" ;;
+    psa) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_psa.py" ;;
+    reconcile) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_reconcile.py" ;;
     runner) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_runner.py" ;;
 esac

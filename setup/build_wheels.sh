@@ -15,7 +15,7 @@ if [ ${#ADDONS[@]} -eq 0 ]; then
     ADDONS=(sync_core sync_sale sync_hubspot sync_salesforce sync_psa sync_reconcile)
 fi
 if ! "$VENV/bin/python" -c "import whool" 2>/dev/null; then
-    echo "ERROR: whool is not installed in $VENV (it is in requirements.txt: run make test once, or $VENV/bin/pip install whool)" >&2
+    echo "ERROR: whool is not installed in $VENV (it is in requirements-dev.txt: run make test once, or $VENV/bin/pip install whool)" >&2
     exit 2
 fi
 if ! git -C "$REPO_ROOT" rev-parse --verify -q HEAD >/dev/null; then

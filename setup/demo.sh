@@ -4,6 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 ensure_venv
 require_postgres
+ensure_wkhtmltopdf
 DB="${DEMO_DB:-odoo_sync_demo}"
 HTTP_PORT="${DEMO_HTTP_PORT:-8069}"
 mkdir -p "$REPO_ROOT/var"
@@ -24,7 +25,7 @@ elif [ ! -f "$STAMP" ] || [ -n "$CODE" ]; then
 fi
 
 # Sandbox fakes of the remote systems (real HTTP servers on 127.0.0.1), one per connector.
-declare -A FAKE_PORTS=([sync_hubspot]=8990 [sync_salesforce]=8991)
+declare -A FAKE_PORTS=([sync_hubspot]=8990 [sync_salesforce]=8991 [sync_psa]=8992)
 FAKE_URLS="{"
 pids=()
 for addon in "${!FAKE_PORTS[@]}"; do
@@ -40,12 +41,37 @@ FAKE_URLS="${FAKE_URLS%,}}"
 trap 'kill "${pids[@]}" 2>/dev/null' EXIT
 sleep 1
 
-# Let each connector wire its sandbox backend to its fake (idempotent).
-odoo_bin shell -d "$DB" --http-port=0 --log-level=warn --no-http <<PY >/dev/null || die "demo set-up failed"
+# Let each connector wire its sandbox backend to its fake (idempotent).  The shell prints the
+# HubSpot backend's webhook path, for the demo webhooks below.
+SETUP_OUT="$(odoo_bin shell -d "$DB" --http-port=0 --log-level=warn --no-http <<PY
 env["sync.backend"]._demo_setup($FAKE_URLS)
 env.cr.commit()
+hubspot = env["sync.backend"].sudo().search([("kind", "=", "hubspot"), ("sandbox", "=", True)], limit=1)
+if hubspot:
+    print("HUBSPOT_WEBHOOK_PATH=/sync/hubspot/%s" % hubspot.webhook_token)
 PY
+)" || die "demo set-up failed"
+HUBSPOT_WEBHOOK_PATH="$(printf '%s\n' "$SETUP_OUT" | sed -n 's/^HUBSPOT_WEBHOOK_PATH=//p' | tail -1)"
 
-echo ">> Odoo on http://127.0.0.1:$HTTP_PORT  (login admin / admin; menu Sync)"
+# A few signed HubSpot webhooks once Odoo answers, so Sync > Events (the inbox) is not empty.
+if [ -n "$HUBSPOT_WEBHOOK_PATH" ] && [ -n "${FAKE_PORTS[sync_hubspot]:-}" ]; then
+    WEBHOOK_URL="http://127.0.0.1:$HTTP_PORT$HUBSPOT_WEBHOOK_PATH"
+    (
+        for _i in $(seq 1 60); do
+            if "$VENV/bin/python" -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" \
+                "http://127.0.0.1:$HTTP_PORT/web/health" 2>/dev/null; then
+                "$VENV/bin/python" "$REPO_ROOT/addons/sync_hubspot/fake/demo_webhooks.py" \
+                    --url "$WEBHOOK_URL" --fake "http://127.0.0.1:${FAKE_PORTS[sync_hubspot]}" \
+                    > "$REPO_ROOT/var/demo-webhooks.log" 2>&1
+                exit 0
+            fi
+            sleep 2
+        done
+    ) &
+    pids+=($!)
+    echo ">> HubSpot webhook URL: $WEBHOOK_URL (demo webhooks: var/demo-webhooks.log)"
+fi
+
+echo ">> Odoo on http://127.0.0.1:$HTTP_PORT  (login admin / admin; menu Sync); Ctrl+C stops Odoo and the fakes"
 odoo_bin -d "$DB" --db-filter="^$DB\$" --http-interface=127.0.0.1 --http-port="$HTTP_PORT" \
     --max-cron-threads=2

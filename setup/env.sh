@@ -66,12 +66,14 @@ EOF
     fi
 }
 
-# Create the virtualenv and install Odoo's requirements and ours (skipped when unchanged).
+# Create the virtualenv and install Odoo's requirements and ours, runtime and development
+# (requirements.txt, requirements-dev.txt); skipped when none of them changed.
 ensure_venv() {
     require_odoo
     local stamp="$VENV/.odoo-sync-stamp"
     local want
-    want="$(cat "$ODOO_PATH/requirements.txt" "$REPO_ROOT/requirements.txt" "$REPO_ROOT/setup/constraints.txt" | sha256sum | cut -c1-16) $ODOO_PATH"
+    want="$(cat "$ODOO_PATH/requirements.txt" "$REPO_ROOT/requirements.txt" "$REPO_ROOT/requirements-dev.txt" \
+        "$REPO_ROOT/setup/constraints.txt" | sha256sum | cut -c1-16) $ODOO_PATH"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         return 0
     fi
@@ -81,7 +83,7 @@ ensure_venv() {
     fi
     # setuptools<81 while building sdists (cbor2 5.4.2 needs pkg_resources).
     if ! PIP_CONSTRAINT="$REPO_ROOT/setup/constraints.txt" "$VENV/bin/pip" install -q \
-        --disable-pip-version-check -r "$ODOO_PATH/requirements.txt" -r "$REPO_ROOT/requirements.txt" \
+        --disable-pip-version-check -r "$ODOO_PATH/requirements.txt" -r "$REPO_ROOT/requirements-dev.txt" \
         2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); then
         die "installing Python requirements failed (Debian needs: libldap2-dev libsasl2-dev libpq-dev)."
     fi
@@ -99,4 +101,46 @@ odoo_bin() {
     if [ "${1:-}" = "shell" ]; then sub=(shell); shift; fi
     "$VENV/bin/python" "$ODOO_PATH/odoo-bin" "${sub[@]}" --addons-path="$ADDONS_PATH" \
         --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$PGUSER" "$@"
+}
+
+# Browser tours (Odoo's HttpCase.start_tour) need Chrome or Chromium, found on PATH the way Odoo
+# looks for it (google-chrome, chromium, chromium-browser, google-chrome-stable).  Odoo *skips* a
+# tour when no browser is found: we install Debian's `chromium` instead (root with apt-get), or
+# stop with a clear error.  Tours must never be silently skipped.
+ensure_browser() {
+    local bin
+    for bin in google-chrome chromium chromium-browser google-chrome-stable; do
+        if command -v "$bin" >/dev/null 2>&1; then
+            return 0
+        fi
+    done
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo ">> installing chromium for the browser tours (apt-get install -y chromium)"
+        if (apt-get install -y -qq chromium >/dev/null 2>&1 ||
+            { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }) &&
+            command -v chromium >/dev/null 2>&1; then
+            return 0
+        fi
+        die "installing chromium with apt-get failed: the browser tours cannot run."
+    fi
+    die "no Chrome/Chromium on PATH (google-chrome, chromium or chromium-browser): the browser tours need one.
+  Debian/Ubuntu: sudo apt-get install -y chromium   (then run the tests again)"
+}
+
+# wkhtmltopdf renders QWeb PDF reports (sync_reconcile's control report); without it Odoo falls
+# back to HTML.  Installed from Debian when missing (as root, or through sudo), else a warning.
+ensure_wkhtmltopdf() {
+    command -v wkhtmltopdf >/dev/null 2>&1 && return 0
+    local as_root=()
+    if [ "$(id -u)" != 0 ]; then
+        command -v sudo >/dev/null 2>&1 || {
+            echo "WARNING: wkhtmltopdf is missing (apt-get install wkhtmltopdf): PDF reports render as HTML" >&2
+            return 0
+        }
+        as_root=(sudo -n)
+    fi
+    echo ">> installing wkhtmltopdf (PDF reports)"
+    "${as_root[@]}" apt-get install -y -q wkhtmltopdf >/dev/null ||
+        { "${as_root[@]}" apt-get update -q >/dev/null && "${as_root[@]}" apt-get install -y -q wkhtmltopdf >/dev/null; } ||
+        echo "WARNING: installing wkhtmltopdf failed: PDF reports render as HTML" >&2
 }

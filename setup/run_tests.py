@@ -5,15 +5,17 @@ Steps (each one can fail the run):
 2. the tests that need no database (`tests/`, plain pytest);
 3. a fresh database copied from a cached template that holds the Odoo apps our addons depend on,
    then `odoo-bin -i <all our addons> --test-tags /sync_core,...`: the install itself (bad XML,
-   failing module) and every at_install / post_install test of the five addons;
-4. the long reliability suites (tests/reliability/): scripts that drive real odoo-bin processes
-   (SIGKILL mid-pull, two servers on one database), each on its own scratch database with
-   sync_core installed.  SKIP_LONG=1 leaves them out.
-Every `RELIABILITY: <suite>: <figure>` line (Odoo test log and long suites) goes into a final
-table.
+   failing module) and every at_install / post_install test of the five addons, browser tours
+   included (headless Chromium; a tour Odoo skips -- no browser, no websocket-client -- counts as
+   failed; screenshots of a failing tour go to var/screenshots/<db>/screenshots/);
+4. the long reliability suites (tests/reliability/ and bench/chaos_kill.py): scripts that
+   drive real odoo-bin processes (SIGKILL mid-pull, two servers on one database), each on
+   its own scratch database with sync_core installed.  SKIP_LONG=1 leaves them out.
 
-The closing line is `N passed, N failed` (pytest and Odoo counts together).  The run fails when
-anything failed, when an install failed, when zero tests ran, or when an addon ran no test.
+Before it, the figures of the reliability and security suites (log lines `RELIABILITY: ...`)
+are printed as one table.  The closing line is `N passed, N failed` (pytest and Odoo counts
+together).  The run fails when anything failed, when an install failed, when zero tests ran, or
+when an addon ran no test.
 Called by `setup/test.sh` (make test), never directly by CI.
 """
 
@@ -36,14 +38,17 @@ SUMMARY_RE = re.compile(
     r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database"
 )
 START_RE = re.compile(r"odoo\.addons\.(sync_\w+)\.tests\.\S+: Starting ")
+SKIP_RE = re.compile(r"odoo\.addons\.(sync_\w+)\.tests\.\S+: skipped (.*)")
 PYTEST_RE = re.compile(r"(\d+) (passed|failed|error|errors)\b")
-RELIABILITY_RE = re.compile(r"RELIABILITY: ([^:]+): (.+)$")
+# One line per figure of the reliability and security suite (sync_core/tests/webhook_suite.py).
+RELIABILITY_RE = re.compile(r"RELIABILITY: (\S+) (.+?): (.*?)\s*$", re.M)
 # Long suites: (label, script, environment).  Sizes keep them under about 5 minutes on 2 cores.
 LONG_SUITES = [
     ("crash", "bench/chaos_kill.py", {"CHAOS_N": "4000", "CHAOS_N2": "1000"}),
     ("two servers", "tests/reliability/two_servers.py", {"TWO_SERVERS_N": "5000"}),
 ]
-FIGURES = []
+# Output of the Odoo tests and the long suites whose RELIABILITY lines make the final table.
+FIGURE_TEXTS = []
 
 
 def step(msg):
@@ -184,13 +189,13 @@ def odoo_tests():
             "--http-port=0",
             "--http-interface=127.0.0.1",
             "--log-level=test",
+            f"--screenshots={os.path.join(LOG_DIR, 'screenshots')}",
             log_file=log,
         )
     finally:
         if not os.environ.get("KEEP_TEST_DB"):
             run(["dropdb", "--if-exists", db])
     text = open(log, errors="replace").read()
-    collect_figures(text)
     per_addon = {}
     for addon in START_RE.findall(text):
         per_addon[addon] = per_addon.get(addon, 0) + 1
@@ -200,6 +205,10 @@ def odoo_tests():
             problems.append(line)
     if problems:
         print("\n".join(problems[:80]))
+    skipped = SKIP_RE.findall(text)
+    if skipped:
+        print("ERROR: skipped tests (tours need Chromium and websocket-client):")
+        print("\n".join(f"  {addon}: {why}" for addon, why in skipped))
     match = SUMMARY_RE.findall(text)
     print(f"odoo-bin exited {res.returncode} after {time.time() - t0:.0f}s (log: {log})")
     for addon in ADDONS:
@@ -217,14 +226,21 @@ def odoo_tests():
     if missing:
         print(f"ERROR: no test ran in {', '.join(missing)}")
         failed += len(missing)
-    return max(total - failures - errors, 0), failed
+    failed += len(skipped)
+    FIGURE_TEXTS.append(text)
+    return max(total - failures - errors - len(skipped), 0), failed
 
 
-def collect_figures(text):
-    for line in text.splitlines():
-        match = RELIABILITY_RE.search(line)
-        if match:
-            FIGURES.append((match.group(1).strip(), match.group(2).strip()))
+def reliability_table(text):
+    """The figures the reliability and security suites logged, as one table."""
+    rows = RELIABILITY_RE.findall(text)
+    step("reliability and security figures")
+    if not rows:
+        print("(no figure logged)")
+        return
+    width = max(len(f"{suite} {subject}") for suite, subject, _ in rows)
+    for suite, subject, figures in rows:
+        print(f"  {f'{suite} {subject}':<{width}}  {figures}")
 
 
 def long_suites():
@@ -242,7 +258,7 @@ def long_suites():
             print(res.stdout[-3000:], res.stderr[-3000:])
             return 0, 1
         for label, script, extra in LONG_SUITES:
-            db = f"{base}_{len(FIGURES)}_{passed + failed}"
+            db = f"{base}_{passed + failed}"
             run(["createdb", "-T", base, db])
             t0 = time.time()
             try:
@@ -260,7 +276,7 @@ def long_suites():
                 out, code = str(exc.stdout or "") + "\nTIMEOUT after 900 s", 1
             finally:
                 run(["dropdb", "--if-exists", db])
-            collect_figures(out)
+            FIGURE_TEXTS.append(out)
             with open(os.path.join(LOG_DIR, f"long-{label.replace(' ', '_')}.log"), "w") as fh:
                 fh.write(out)
             shown = [ln for ln in out.splitlines() if ln.startswith(("FAIL", "RELIABILITY"))]
@@ -276,17 +292,6 @@ def long_suites():
     return passed, failed
 
 
-def figures_table():
-    if not FIGURES:
-        return
-    step("reliability figures")
-    width = max(len(suite) for suite, _ in FIGURES)
-    print(f"| {'suite'.ljust(width)} | figure |")
-    print(f"| {'-' * width} | --- |")
-    for suite, figure in FIGURES:
-        print(f"| {suite.ljust(width)} | {figure} |")
-
-
 def main():
     os.makedirs(LOG_DIR, exist_ok=True)
     t0 = time.time()
@@ -295,7 +300,7 @@ def main():
     p2, f2 = odoo_tests()
     p3, f3 = (0, 0) if os.environ.get("SKIP_LONG") else long_suites()
     passed, failed = p1 + p2 + p3, f1 + f2 + f3 + lint_failed
-    figures_table()
+    reliability_table("\n".join(FIGURE_TEXTS))
     step(f"done in {time.time() - t0:.0f}s")
     if passed + failed == 0:
         print("ERROR: no test ran")

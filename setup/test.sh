@@ -4,4 +4,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 ensure_venv
 require_postgres
+ensure_browser
+ensure_wkhtmltopdf
 exec "$VENV/bin/python" "$REPO_ROOT/setup/run_tests.py"

@@ -6,6 +6,7 @@ A connector subclasses `BaseAdapter` for its vendor.  Records travel as plain di
 """
 
 import logging
+import re
 
 import requests
 
@@ -19,6 +20,7 @@ from .exceptions import (
 from .mapping import parse_datetime
 
 _logger = logging.getLogger(__name__)
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class BaseAdapter:
@@ -101,6 +103,15 @@ class HttpAdapterMixin:
     def _request(self, method, url, **kw):
         self.calls += 1
         kw.setdefault("timeout", self.config.get("timeout") or self.timeout)
+        for name, value in (kw.get("headers") or {}).items():
+            # HTTP libraries refuse such a value with an error that quotes it: a credential
+            # pasted with a line break would end up in job errors, tracebacks and logs
+            if isinstance(value, str) and (value != value.strip() or _CONTROL_RE.search(value)):
+                raise AuthenticationError(
+                    f"the {name} header would hold a line break, a control character or "
+                    "surrounding spaces (a credential pasted with them?): enter it again",
+                    pattern="credential with a line break",
+                )
         try:
             response = self._session().request(method, url, **kw)
         except requests.Timeout as exc:

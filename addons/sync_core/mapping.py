@@ -102,6 +102,21 @@ TRANSFORMS = {
 }
 
 
+def latest_per_id(records):
+    """One engine record per id, the one with the latest stamp (pages and feeds repeat and
+    reorder records; a record without a stamp counts as the oldest)."""
+    latest = {}
+    for rec in records:
+        prev = latest.get(rec["id"])
+        if prev is None or _stamp(rec) >= _stamp(prev):
+            latest[rec["id"]] = rec
+    return list(latest.values())
+
+
+def _stamp(rec):
+    return rec.get("updated_at") or datetime.min
+
+
 def transform_selection():
     return [(name, label) for name, (label, _i, _o) in TRANSFORMS.items()]
 

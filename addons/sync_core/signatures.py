@@ -7,6 +7,7 @@ header ``X-Sync-Timestamp`` (unix seconds) and ``X-Sync-Signature`` = hex HMAC-S
 
 import hashlib
 import hmac
+import math
 import time
 
 from .exceptions import WebhookAuthError
@@ -27,6 +28,8 @@ def check_timestamp(timestamp, window=DEFAULT_WINDOW, now=None, unit=1.0):
         stamp = float(timestamp) * unit
     except (TypeError, ValueError) as exc:
         raise WebhookAuthError("malformed timestamp header") from exc
+    if not math.isfinite(stamp):  # NaN would pass any window check below: a stamp never stale
+        raise WebhookAuthError("malformed timestamp header")
     now = time.time() if now is None else now
     if abs(now - stamp) > window:
         raise WebhookAuthError("stale timestamp: outside the accepted window")
@@ -41,7 +44,10 @@ def verify_generic(secret, raw_body, signature, timestamp, window=DEFAULT_WINDOW
         raise WebhookAuthError("missing signature header")
     check_timestamp(timestamp, window, now)
     expected = hmac_hex(secret, str(timestamp).encode() + b"." + (raw_body or b""))
-    if not hmac.compare_digest(expected, signature.strip().lower()):
+    # bytes: compare_digest refuses str with non-ASCII characters (a header may carry any)
+    if not hmac.compare_digest(
+        expected.encode(), signature.strip().lower().encode("utf-8", "replace")
+    ):
         raise WebhookAuthError("bad signature")
 
 

@@ -14,6 +14,9 @@
         "views/sync_backend_views.xml",
         "data/sync_job_kind_data.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["sync_hubspot/static/tests/tours/*.js"],
+    },
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],
 }

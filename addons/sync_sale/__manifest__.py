@@ -18,6 +18,7 @@
         "views/sale_order_views.xml",
         "views/project_project_views.xml",
         "views/crm_lead_views.xml",
+        "views/sync_affected_views.xml",
         "data/sync_sale_data.xml",
         "data/sync_job_kind_data.xml",
         "data/ir_cron_data.xml",

@@ -3,7 +3,7 @@
     "name": "Sync Salesforce",
     "summary": "Salesforce connector on sync_core (accounts, contacts, opportunities, Outbound "
     "Messages).",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Connector",
     "author": "odoo-sync",
     "website": "https://github.com/odoo-sync/odoo-sync",
@@ -12,6 +12,7 @@
     "external_dependencies": {"python": ["simple-salesforce"]},
     "data": [
         "views/sync_backend_views.xml",
+        "data/sync_job_kind_data.xml",
     ],
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],

@@ -61,6 +61,18 @@ CONCURRENCY_BACKOFF = 30.0
 _ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
 _FIELD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)?$")
 _SKIPPED_DATA = {"attributes", "SystemModstamp", "IsDeleted"}
+LINE_ITEM_FIELDS = (
+    "Id",
+    "SystemModstamp",
+    "OpportunityId",
+    "Product2.ProductCode",
+    "Product2.Name",
+    "Quantity",
+    "UnitPrice",
+    "Discount",
+    "Description",
+    "SortOrder",
+)
 
 # Sessions per (login URL, mode, user or key) in this process: one login per worker, not per job.
 _SESSIONS = {}
@@ -193,6 +205,7 @@ class SalesforceAdapter(BaseAdapter):
         self.session.hooks["response"].append(self._on_response)
         self.sf = None
         self.logins = 0
+        self._lines, self._lines_wanted = {}, set()  # opportunity id -> line items read
         self.api_usage = None  # {"used", "max"} from the last Sforce-Limit-Info header
         # Pages of a REST keyset query come in (SystemModstamp, Id) order; Bulk 2.0 results
         # come unordered (ORDER BY would disable its chunking): the engine moves the watermark
@@ -497,10 +510,10 @@ class SalesforceAdapter(BaseAdapter):
                 return
             self.check_budget()
 
-    def read_batch(self, object_name, ids):
+    def read_batch(self, object_name, ids, extra_fields=()):
         """Current state of `ids` (deleted ones with archived=True, through queryAll); ids
         that are not Salesforce ids or unknown are left out."""
-        fields = [*self._fields(object_name), "IsDeleted"]
+        fields = [*self._fields(object_name), *extra_fields, "IsDeleted"]
         wanted = [i for i in dict.fromkeys(str(i) for i in ids) if _ID_RE.match(i)]
         out = []
         for start in range(0, len(wanted), READ_CHUNK):
@@ -512,6 +525,31 @@ class SalesforceAdapter(BaseAdapter):
             for result in self.query_pages(soql, include_deleted=True):
                 out.extend(self._record(r) for r in result.get("records") or [])
         return out
+
+    def want_lines(self, opportunity_id):
+        """Note an opportunity whose line items may be asked for: the first `lines_of` reads
+        those of every noted opportunity in one query (per 200)."""
+        self._lines_wanted.add(opportunity_id)
+
+    def lines_of(self, opportunity_id):
+        """Live line items of an opportunity (product code and name through Product2), by
+        SortOrder then Id."""
+        if opportunity_id not in self._lines:
+            self._lines_wanted.add(opportunity_id)
+            todo = sorted(self._lines_wanted - set(self._lines))
+            for start in range(0, len(todo), READ_CHUNK):
+                chunk = todo[start : start + READ_CHUNK]
+                self._lines.update((opp, []) for opp in chunk)
+                soql = (
+                    f"SELECT {', '.join(LINE_ITEM_FIELDS)} FROM OpportunityLineItem WHERE "
+                    f"OpportunityId IN ({', '.join(_soql_id(i) for i in chunk)}) "
+                    "ORDER BY SortOrder, Id"
+                )
+                for result in self.query_pages(soql):
+                    for raw in result.get("records") or []:
+                        item = self._record(raw)
+                        self._lines[item["data"]["OpportunityId"]].append(item)
+        return self._lines[opportunity_id]
 
     def deleted(self, object_name, start, end):
         """getDeleted for [start, end] -> {"ids": [(id, deleted at)], "earliest", "latest"}."""
@@ -561,8 +599,7 @@ class SalesforceAdapter(BaseAdapter):
         names each of them (the successful ones are written; a retry sends them again)."""
         results = self.write_collection(object_name, items)
         failed = [
-            f"{ext or '(new)'}: "
-            + "; ".join(f"{e.get('statusCode')} {e.get('message')}" for e in r.get("errors") or [])
+            f"{ext or '(new)'}: {item_error(r)}"
             for (ext, _v), r in zip(items, results, strict=True)
             if not r.get("success")
         ]
@@ -573,6 +610,14 @@ class SalesforceAdapter(BaseAdapter):
                 pattern=f"write to {object_name} refused",
             )
         return [r["id"] for r in results]
+
+
+def item_error(result):
+    """The reason of a failed sObject Collections item: "STATUS_CODE message; ..."."""
+    return (
+        "; ".join(f"{e.get('statusCode')} {e.get('message')}" for e in result.get("errors") or [])
+        or "refused without a reason"
+    )
 
 
 def _without_attributes(value):

@@ -3,6 +3,7 @@ raw request, store the events idempotently, enqueue their jobs, answer.  No busi
 
 import json
 import logging
+import re
 import time
 
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -16,6 +17,22 @@ _logger = logging.getLogger(__name__)
 
 MAX_BODY = 5 * 1024 * 1024
 _last_security_log = {}
+_WEBHOOK_PATH_RE = re.compile(r"(/sync/[^/\s]+/)[^/\s?#\"]+")
+
+
+class _MaskWebhookTokens(logging.Filter):
+    """The path token of a webhook URL is a credential: access log lines show it masked."""
+
+    def filter(self, record):
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _WEBHOOK_PATH_RE.sub(r"\1***", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
+logging.getLogger("werkzeug").addFilter(_MaskWebhookTokens())
 
 
 def _security_log(remote, reason, every=60.0):

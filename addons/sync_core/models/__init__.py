@@ -12,3 +12,4 @@ from . import sync_mapping_version
 from . import sync_exception
 from . import sync_audit
 from . import base
+from . import res_config_settings

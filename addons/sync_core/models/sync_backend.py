@@ -1,3 +1,4 @@
+import hmac
 import json
 import logging
 import secrets
@@ -38,17 +39,20 @@ class SyncBackend(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
-    sandbox = fields.Boolean(help="A sandbox or test account of the remote system.")
+    sandbox = fields.Boolean(
+        string="Sandbox", help="A sandbox or test account of the remote system."
+    )
     state = fields.Selection(
         [("draft", "Not tested"), ("ok", "Connected"), ("error", "Error")],
+        string="Connection",
         default="draft",
         readonly=True,
         tracking=True,
     )
-    status_message = fields.Text(readonly=True)
+    status_message = fields.Text(string="Connection message", readonly=True)
     base_url = fields.Char(string="API base URL")
     # Credentials: only the sync manager reads or writes them (field groups).
-    api_token = fields.Char(groups=MANAGER, copy=False)
+    api_token = fields.Char(string="API token", groups=MANAGER, copy=False)
     webhook_token = fields.Char(
         groups=MANAGER,
         copy=False,
@@ -56,33 +60,54 @@ class SyncBackend(models.Model):
         default=lambda self: secrets.token_urlsafe(24),
         help="Unguessable path token of this backend's webhook URL. Rotate it if it leaked.",
     )
-    webhook_secret = fields.Char(groups=MANAGER, copy=False)
-    webhook_url = fields.Char(compute="_compute_webhook_url", groups=MANAGER)
-    webhook_window = fields.Integer(
-        default=300, help="Seconds a signed webhook timestamp stays acceptable."
+    webhook_secret = fields.Char(string="Webhook signing secret", groups=MANAGER, copy=False)
+    webhook_url = fields.Char(
+        string="Webhook URL",
+        compute="_compute_webhook_url",
+        groups=MANAGER,
+        help="Give this address to the remote system as the webhook target.",
     )
-    timeout = fields.Integer(default=30, help="Seconds before a remote call times out.")
-    page_size = fields.Integer(default=200)
+    webhook_window = fields.Integer(
+        string="Webhook time window (s)",
+        default=300,
+        help="Seconds a signed webhook timestamp stays acceptable.",
+    )
+    timeout = fields.Integer(
+        string="Timeout (s)", default=30, help="Seconds before a remote call times out."
+    )
+    page_size = fields.Integer(
+        string="Records per call", default=200, help="Page size of the remote's list calls."
+    )
     channel_capacity = fields.Integer(
-        default=2, help="Jobs of this backend that may run at the same time (default channel)."
+        string="Jobs in parallel",
+        default=2,
+        help="Jobs of this backend that may run at the same time (default channel).",
     )
     job_retention_days = fields.Integer(
-        default=30, help="Done and cancelled jobs older than this are deleted."
+        string="Keep finished jobs (days)",
+        default=lambda self: self._default_job_retention_days(),
+        help="Done and cancelled jobs older than this are deleted.",
     )
-    watermark_ids = fields.One2many("sync.watermark", "backend_id")
-    job_ids = fields.One2many("sync.job", "backend_id")
-    exception_ids = fields.One2many("sync.exception", "backend_id")
+    watermark_ids = fields.One2many("sync.watermark", "backend_id", string="Watermarks")
+    mapping_ids = fields.One2many("sync.mapping", "backend_id", string="Synchronised objects")
+    job_ids = fields.One2many("sync.job", "backend_id", string="Jobs")
+    exception_ids = fields.One2many("sync.exception", "backend_id", string="Exceptions")
     # health dashboard
-    queue_depth = fields.Integer(compute="_compute_health")
-    oldest_pending_minutes = fields.Float(compute="_compute_health")
-    failed_24h = fields.Integer(compute="_compute_health")
-    sync_age_hours = fields.Float(
-        compute="_compute_health", help="Hours since the oldest last successful pull."
+    queue_depth = fields.Integer(string="Queued jobs", compute="_compute_health")
+    oldest_pending_minutes = fields.Float(
+        string="Oldest queued job (min)", compute="_compute_health"
     )
-    exception_open_count = fields.Integer(compute="_compute_health")
-    exception_summary = fields.Text(compute="_compute_health")
+    failed_24h = fields.Integer(string="Failed jobs (last 24 h)", compute="_compute_health")
+    sync_age_hours = fields.Float(
+        string="Hours since every object was pulled",
+        compute="_compute_health",
+        help="Hours since the oldest last successful pull.",
+    )
+    exception_open_count = fields.Integer(string="Open exceptions", compute="_compute_health")
+    exception_summary = fields.Text(string="Open exceptions by category", compute="_compute_health")
     last_test_at = fields.Datetime(string="Last connection test", readonly=True, copy=False)
     last_success_at = fields.Datetime(
+        string="Last success at",
         compute="_compute_health",
         help="Last thing that worked: a job run, a pull, a webhook received or a connection "
         "test.",
@@ -92,6 +117,7 @@ class SyncBackend(models.Model):
     last_webhook_text = fields.Char(string="Last webhook received", compute="_compute_health")
     health = fields.Selection(
         [("green", "Healthy"), ("amber", "Needs attention"), ("red", "Failing")],
+        string="Health",
         compute="_compute_health",
     )
     health_reason = fields.Text(string="Health reason", compute="_compute_health")
@@ -102,6 +128,12 @@ class SyncBackend(models.Model):
     pause_reason = fields.Char(compute="_compute_pause")
 
     _webhook_token_uniq = models.UniqueIndex("(webhook_token) WHERE webhook_token IS NOT NULL")
+
+    @api.model
+    def _default_job_retention_days(self):
+        """Settings > Sync: the retention new backends start with (30 days if unset)."""
+        value = self.env["ir.config_parameter"].sudo().get_param("sync_core.job_retention_days")
+        return int(value) if value and value.isdigit() else 30
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -314,6 +346,21 @@ class SyncBackend(models.Model):
     def action_open_jobs(self):
         return self._open_related("sync.job", self.env._("Jobs"))
 
+    def action_open_queue(self):
+        return self._open_related(
+            "sync.job", self.env._("Queued jobs"), [("state", "in", ("pending", "started"))]
+        )
+
+    def action_open_failed_jobs(self):
+        return self._open_related(
+            "sync.job",
+            self.env._("Failed jobs (last 24 h)"),
+            [
+                ("state", "=", "failed"),
+                ("write_date", ">=", fields.Datetime.now() - timedelta(hours=24)),
+            ],
+        )
+
     def action_open_exceptions(self):
         return self._open_related(
             "sync.exception", self.env._("Exceptions"), [("state", "=", "open")]
@@ -365,11 +412,18 @@ class SyncBackend(models.Model):
     def _find_by_webhook_token(self, kind, token):
         if not token or len(token) < 16:
             return self.browse()
-        return (
+        # compared in constant time here, not by the database's index (whose timing depends on
+        # how much of the token matches); a kind has few backends
+        backends = (
             self.sudo()
             .with_context(active_test=True)
-            .search([("kind", "=", kind), ("webhook_token", "=", token)], limit=1)
+            .search([("kind", "=", kind), ("webhook_token", "!=", False)])
         )
+        given = token.encode("utf-8", "replace")
+        for backend in backends:
+            if hmac.compare_digest(backend.webhook_token.encode(), given):
+                return backend
+        return self.browse()
 
     def _webhook_verify(self, request_info):
         """Raise WebhookAuthError unless the request is authentic.
@@ -430,6 +484,8 @@ class SyncBackend(models.Model):
             return json.loads(request_info["body"] or b"null")
         except ValueError as exc:
             raise PayloadError(f"body is not JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise PayloadError("body is not JSON this server accepts: nested too deeply") from exc
 
     def _webhook_job_values(self, event):
         """The job an accepted event enqueues: re-fetch the record's current state.  None when
@@ -540,6 +596,7 @@ class SyncBackend(models.Model):
 
         `apply_page(page) -> stats` replaces the default (the object's mapping applies the page)
         for objects a connector handles itself, e.g. deals that become orders.
+        ``_pull_pages_per_commit`` > 1 applies that many remote pages at once (one transaction).
         """
         self.ensure_one()
         wm = self._watermark(object_name)
@@ -563,11 +620,15 @@ class SyncBackend(models.Model):
                 since = wm.cursor_stamp - timedelta(seconds=wm.lookback_seconds)
             if not dry_run:
                 wm.last_run_at = fields.Datetime.now()
-            for page in adapter.iter_changes(object_name, since, page_size=self.page_size):
-                self._note_rate_limit(adapter)
+            buffered = []
+            pages_per_commit = max(self._pull_pages_per_commit(object_name), 1)
+
+            def apply_buffered():
+                nonlocal unordered_last
+                page = [rec for chunk in buffered for rec in chunk]
+                buffered.clear()
                 stats = apply_page(page)
                 changes.extend(stats.pop("changes", [])[: max(0, 200 - len(changes))])
-                totals["pages"] += 1
                 totals["read"] += len(page)
                 for key, val in stats.items():
                     totals[key] = totals.get(key, 0) + val
@@ -583,6 +644,15 @@ class SyncBackend(models.Model):
                     if job:
                         job._note_progress()  # a long pull is not a hung one
                     Job._commit()
+
+            for page in adapter.iter_changes(object_name, since, page_size=self.page_size):
+                self._note_rate_limit(adapter)
+                totals["pages"] += 1
+                buffered.append(page)
+                if len(buffered) >= pages_per_commit:
+                    apply_buffered()
+            if buffered:
+                apply_buffered()
             if unordered_last and not dry_run:
                 wm._advance(unordered_last)
             totals["remote_calls"] = adapter.calls
@@ -608,6 +678,13 @@ class SyncBackend(models.Model):
         if dry_run:
             totals["changes"] = changes
         return totals
+
+    def _pull_pages_per_commit(self, object_name):
+        """Remote pages a pull applies per transaction (1: each page is committed with its
+        watermark).  More, for records whose creation recomputes something that grows with the
+        data (e.g. an order line's delivered quantity over all its timesheets): fewer, larger
+        batches.  Connectors override per object."""
+        return 1
 
     @api.model
     def _cron_schedule_pulls(self):

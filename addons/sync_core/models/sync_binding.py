@@ -17,12 +17,16 @@ class SyncBinding(models.Model):
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     res_model = fields.Char(string="Odoo model", required=True, index=True)
     res_id = fields.Many2oneReference(string="Odoo record id", model_field="res_model", index=True)
-    remote_object = fields.Char(help="Remote object type, e.g. companies, contacts.")
-    external_id = fields.Char(required=True, index=True)
-    remote_updated_at = fields.Datetime(help="Last-modified stamp of the remote record applied.")
+    remote_object = fields.Char(
+        string="Remote object", help="Remote object type, e.g. companies, contacts."
+    )
+    external_id = fields.Char(string="Remote id", required=True, index=True)
+    remote_updated_at = fields.Datetime(
+        string="Remote last change", help="Last-modified stamp of the remote record applied."
+    )
     payload_hash = fields.Char(help="Hash of the last remote payload applied.")
     export_hash = fields.Char(help="Hash of the last values written to the remote.")
-    last_sync_at = fields.Datetime()
+    last_sync_at = fields.Datetime(string="Last synced")
     active = fields.Boolean(default=True, help="Archived when the remote record was deleted.")
     record_name = fields.Char(compute="_compute_record_name")
 
@@ -48,6 +52,16 @@ class SyncBinding(models.Model):
             odoo_side = binding.record_name or f"{binding.res_model} {binding.res_id}"
             remote = f"{binding.remote_object} " if binding.remote_object else ""
             binding.display_name = f"{odoo_side} \N{LEFT RIGHT ARROW} {remote}{binding.external_id}"
+
+    def _is_newer_than(self, rec):
+        """Did this binding already apply a newer state of the remote record `rec` (engine
+        record dict)?  Feeds and batch reads may deliver an older state after a newer one."""
+        return bool(
+            self
+            and self.remote_updated_at
+            and rec.get("updated_at")
+            and rec["updated_at"] < self.remote_updated_at
+        )
 
     @api.model
     def _for_external_ids(self, backend, res_model, external_ids, remote_object=None):

@@ -32,11 +32,15 @@ class SyncEvent(models.Model):
 
     backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
-    dedup_key = fields.Char(required=True, help="Remote event id, else a hash of the body.")
-    received_at = fields.Datetime(default=fields.Datetime.now, required=True, index=True)
-    event_type = fields.Char()
-    object_name = fields.Char()
-    external_id = fields.Char(index=True)
+    dedup_key = fields.Char(
+        string="Event key", required=True, help="Remote event id, else a hash of the body."
+    )
+    received_at = fields.Datetime(
+        string="Received", default=fields.Datetime.now, required=True, index=True
+    )
+    event_type = fields.Char(string="Event")
+    object_name = fields.Char(string="Remote object")
+    external_id = fields.Char(string="Remote id", index=True)
     headers = fields.Json()
     body = fields.Text(help="Raw body as received (for a batch, the event's own JSON).")
     state = fields.Selection(
@@ -52,7 +56,9 @@ class SyncEvent(models.Model):
         index=True,
     )
     reason = fields.Text()
-    delivery_count = fields.Integer(default=1, help="How many times the remote delivered it.")
+    delivery_count = fields.Integer(
+        string="Deliveries", default=1, help="How many times the remote delivered it."
+    )
     job_id = fields.Many2one("sync.job", index=True, ondelete="set null")
 
     _dedup_uniq = models.Constraint(
@@ -69,6 +75,7 @@ class SyncEvent(models.Model):
         stored = duplicates = 0
         Job = self.env["sync.job"]
         for ev in events:
+            ev = {key: _pg_text(value) for key, value in ev.items()}
             vals = {
                 "backend_id": backend.id,
                 "dedup_key": ev["dedup_key"][:255],
@@ -130,9 +137,9 @@ class SyncEvent(models.Model):
                 "backend_id": backend.id,
                 "dedup_key": "body:" + body_hash(raw),
                 "headers": kept,
-                "body": raw.decode("utf-8", errors="replace"),
+                "body": _pg_text(raw.decode("utf-8", errors="replace")),
                 "state": "rejected",
-                "reason": reason,
+                "reason": _pg_text(reason),
             }
         )
 
@@ -175,3 +182,8 @@ class SyncEvent(models.Model):
 
 def _json(data):
     return json.dumps(data, default=str)
+
+
+def _pg_text(value):
+    """PostgreSQL text cannot hold NUL characters: a remote's string can (it becomes U+FFFD)."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value

@@ -54,7 +54,7 @@ class SyncException(models.Model):
     )
     event_id = fields.Many2one("sync.event", ondelete="set null", readonly=True)
     mapping_id = fields.Many2one("sync.mapping", ondelete="set null", readonly=True)
-    remote_object = fields.Char(readonly=True)
+    remote_object = fields.Char(string="Remote object", readonly=True)
     external_id = fields.Char(string="Remote id", readonly=True, index=True)
     remote_url = fields.Char(
         string="Remote record", compute="_compute_remote_url", help="The record in the remote app."
@@ -65,12 +65,21 @@ class SyncException(models.Model):
     affected_html = fields.Html(
         string="Affected records", compute="_compute_affected_html", sanitize=False
     )
+    affected_record_model = fields.Char(
+        string="Kind of the Odoo record",
+        compute="_compute_affected_html",
+        help="What the problem's own Odoo record is (e.g. Sales Order), when there is one.",
+    )
     fix_kind = fields.Selection(FIX_KINDS, readonly=True)
     fix_data = fields.Json(readonly=True)
     fix_missing_key = fields.Char(
         compute="_compute_fix_status", help="First key (e.g. SKU) still without an Odoo record."
     )
     fix_status = fields.Text(string="How to fix", compute="_compute_fix_status")
+    fix_can_create = fields.Boolean(
+        compute="_compute_fix_status",
+        help="The current user may create the missing record (e.g. Products: Create).",
+    )
     payload_text = fields.Text(
         string="Raw payload (JSON)",
         help="Technical: the job's input as JSON. Edit only if you know the remote format, "
@@ -83,11 +92,19 @@ class SyncException(models.Model):
         index=True,
         tracking=True,
     )
-    user_id = fields.Many2one("res.users", string="Assigned to", tracking=True, index=True)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Assigned to",
+        tracking=True,
+        index=True,
+        default=lambda self: self._default_user_id(),
+    )
     reason = fields.Text(string="Resolution / ignore reason", tracking=True)
-    occurrences = fields.Integer(default=1, readonly=True)
-    first_seen_at = fields.Datetime(default=fields.Datetime.now, readonly=True)
-    last_seen_at = fields.Datetime(default=fields.Datetime.now, readonly=True, index=True)
+    occurrences = fields.Integer(string="Times seen", default=1, readonly=True)
+    first_seen_at = fields.Datetime(string="First seen", default=fields.Datetime.now, readonly=True)
+    last_seen_at = fields.Datetime(
+        string="Last seen", default=fields.Datetime.now, readonly=True, index=True
+    )
     technical_detail = fields.Text(readonly=True, groups="sync_core.sync_core_group_manager")
 
     _problem_open_uniq = models.UniqueIndex(
@@ -114,18 +131,23 @@ class SyncException(models.Model):
         the exception's own, then the related remote records of its fix data (their Odoo
         counterpart found through the bindings)."""
         self.ensure_one()
+        Binding = self.env["sync.binding"].sudo().with_context(active_test=False)
         rows = [(self.env._("Record"), self.res_model, self.res_id, None, None)]
         if self.external_id:
-            rows = [
-                (
-                    self.env._("Record"),
-                    self.res_model,
-                    self.res_id,
-                    self.remote_object,
-                    self.external_id,
+            res_model, res_id = self.res_model, self.res_id
+            if not (res_model and res_id) and self.remote_object:
+                # e.g. the deal, once a retry made its order: the record it is bound to now
+                binding = Binding.search(
+                    [
+                        ("backend_id", "=", self.backend_id.id),
+                        ("remote_object", "=", self.remote_object),
+                        ("external_id", "=", self.external_id),
+                    ],
+                    order="active desc, id desc",
+                    limit=1,
                 )
-            ]
-        Binding = self.env["sync.binding"].sudo().with_context(active_test=False)
+                res_model, res_id = binding.res_model, binding.res_id
+            rows = [(self.env._("Record"), res_model, res_id, self.remote_object, self.external_id)]
         for item in (self.fix_data or {}).get("related") or []:
             if not isinstance(item, list | tuple) or len(item) < 2:
                 continue
@@ -142,11 +164,19 @@ class SyncException(models.Model):
             rows.append((label, binding.res_model, binding.res_id, remote_object, external_id))
         return rows
 
+    @api.model
+    def _default_user_id(self):
+        """Settings > Sync: who new exceptions are assigned to (nobody if unset)."""
+        value = self.env["ir.config_parameter"].sudo().get_param("sync_core.exception_user_id")
+        user = self.env["res.users"].sudo().browse(int(value)).exists() if value else None
+        return user.id if user and user.active else False
+
     @api.depends("res_model", "res_id", "remote_object", "external_id", "fix_data")
     def _compute_affected_html(self):
         for exc in self:
             items = []
-            for label, model, res_id, remote_object, external_id in exc._affected_rows():
+            rows = exc._affected_rows()
+            for label, model, res_id, remote_object, external_id in rows:
                 parts = []
                 name = record_display_name(self.env, model, res_id)
                 if name:
@@ -170,13 +200,20 @@ class SyncException(models.Model):
             exc.affected_html = (
                 Markup("<ul class='mb-0'>%s</ul>") % Markup("").join(items) if items else False
             )
+            _label, model, res_id, _obj, _ext = rows[0]
+            exc.affected_record_model = (
+                self.env["ir.model"]._get(model).name if model in self.env and res_id else False
+            )
 
     @api.depends("fix_kind", "fix_data", "state")
+    @api.depends_context("uid")
     def _compute_fix_status(self):
         for exc in self:
             exc.fix_missing_key = False
             exc.fix_status = False
             data = exc.fix_data or {}
+            model = data.get("model") or "product.product"
+            exc.fix_can_create = model in self.env and self.env[model].has_access("create")
             if exc.fix_kind == "missing_product":
                 lines = []
                 for key, record in exc._fix_missing_records():
@@ -194,6 +231,13 @@ class SyncException(models.Model):
                             self.env._(
                                 "%(key)s: no product with this Internal Reference. Create it, "
                                 "or choose an existing product for it, then Retry.",
+                                key=key,
+                            )
+                            if exc.fix_can_create
+                            else self.env._(
+                                "%(key)s: no product with this Internal Reference. Choose an "
+                                "existing product for it, or ask someone allowed to create "
+                                "products (Products: Create) to create it, then Retry.",
                                 key=key,
                             )
                         )
@@ -518,11 +562,32 @@ class SyncException(models.Model):
                 if payload != exc.job_id.payload:
                     exc.job_id._set_payload_from_text(exc.payload_text)
                 exc.job_id.action_requeue()
+            elif job := exc._enqueue_reread():
+                exc.job_id = job
             else:
                 raise UserError(self.env._("Nothing to retry for %(name)s.", name=exc.name))
             exc.message_post(body=self.env._("Retried by %(user)s.", user=self.env.user.name))
             jobs |= exc.job_id
         return jobs
+
+    def _enqueue_reread(self):
+        """A problem about one remote record: re-read its current state, the way a webhook
+        event of that record would (the backend's ``_webhook_job_values``)."""
+        self.ensure_one()
+        if not (self.remote_object and self.external_id):
+            return self.env["sync.job"]
+        values = self.backend_id._webhook_job_values(
+            {
+                "dedup_key": f"retry:{self.id}",
+                "event_type": "retry",
+                "object_name": self.remote_object,
+                "external_id": self.external_id,
+                "payload": {},
+            }
+        )
+        if not values:
+            return self.env["sync.job"]
+        return self.env["sync.job"]._enqueue(self.backend_id, values.pop("kind"), **values)
 
     def action_retry(self):
         """Retry, and say what happened in a notification; the view reloads after it.
@@ -621,13 +686,16 @@ class SyncException(models.Model):
         return self.action_retry()
 
     def action_open_odoo_record(self):
+        """The Odoo record of the problem: its own, else the one its remote record is bound to
+        now (e.g. the order a retry made from the deal)."""
         self.ensure_one()
-        if not self.res_model or not self.res_id:
+        _label, res_model, res_id, _obj, _ext = self._affected_rows()[0]
+        if not res_model or not res_id:
             raise UserError(self.env._("No Odoo record is known for this problem."))
         return {
             "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": self.res_id,
+            "res_model": res_model,
+            "res_id": res_id,
             "view_mode": "form",
             "views": [(False, "form")],
         }

@@ -36,17 +36,31 @@ class SyncMapping(models.Model):
     backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     active = fields.Boolean(default=True)
-    remote_object = fields.Char(required=True, help="Remote object, e.g. companies.")
+    remote_object = fields.Char(
+        string="Remote object", required=True, help="Remote object, e.g. companies."
+    )
     res_model = fields.Char(string="Odoo model", required=True)
+    res_model_id = fields.Many2one(
+        "ir.model",
+        string="Odoo model ",
+        compute="_compute_res_model_id",
+        inverse="_inverse_res_model_id",
+        domain=[("transient", "=", False)],
+        help="The Odoo model the remote object is synchronised with.",
+    )
     line_ids = fields.One2many("sync.mapping.line", "mapping_id", copy=True)
+    direction = fields.Char(
+        compute="_compute_direction", help="Where the fields of this object flow (see its lines)."
+    )
     match_ids = fields.One2many("sync.mapping.match", "mapping_id", copy=True)
     version = fields.Integer(default=0, readonly=True, tracking=True)
     version_ids = fields.One2many(
         "sync.mapping.version", "mapping_id", string="Versions", readonly=True
     )
     default_values = fields.Char(
+        string="Values of new records",
         help="Python-literal dict of values set on records created by the sync, "
-        "e.g. {'is_company': True}."
+        "e.g. {'is_company': True}.",
     )
     delete_policy = fields.Selection(
         [
@@ -59,10 +73,13 @@ class SyncMapping(models.Model):
         help="What a record deleted (archived) in the remote system does in Odoo.",
     )
     export_create = fields.Boolean(
-        help="Export Odoo records that have no binding yet (creates them remotely)."
+        string="Create new records remotely",
+        help="Export Odoo records that have no binding yet (creates them remotely).",
     )
     export_domain = fields.Char(
-        default="[]", help="Python-literal domain of the Odoo records this mapping exports."
+        string="Records to export",
+        default="[]",
+        help="Python-literal domain of the Odoo records this mapping exports.",
     )
 
     _backend_object_uniq = models.Constraint(
@@ -83,6 +100,48 @@ class SyncMapping(models.Model):
         self.env.registry.clear_cache()
         return res
 
+    @api.depends("line_ids.direction")
+    def _compute_direction(self):
+        labels = {
+            "import": self.env._("From the remote"),
+            "export": self.env._("To the remote"),
+            "both": self.env._("Both ways"),
+        }
+        for mapping in self:
+            found = set(mapping.line_ids.mapped("direction"))
+            if "both" in found or {"import", "export"} <= found:
+                mapping.direction = labels["both"]
+            else:
+                mapping.direction = labels.get(next(iter(found), ""), "")
+
+    @api.depends("res_model")
+    def _compute_res_model_id(self):
+        for mapping in self:
+            mapping.res_model_id = (
+                self.env["ir.model"]._get_id(mapping.res_model)
+                if mapping.res_model in self.env
+                else False
+            )
+
+    def _inverse_res_model_id(self):
+        for mapping in self:
+            if mapping.res_model_id and mapping.res_model != mapping.res_model_id.model:
+                mapping.res_model = mapping.res_model_id.model
+
+    def action_preview(self):
+        """Dry run on the last record this mapping synced, with the mapping as it is now."""
+        self.ensure_one()
+        preview = self.env["sync.mapping.preview"]._for_mapping(self)
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Preview: %(name)s", name=self.name),
+            "res_model": "sync.mapping.preview",
+            "res_id": preview.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+        }
+
     def _snapshot(self):
         self.ensure_one()
         return {
@@ -97,7 +156,13 @@ class SyncMapping(models.Model):
         """Freeze the current definition as a new version (when it differs from the last)."""
         for mapping in self:
             snap = mapping._snapshot()
-            last = mapping.version_ids[:1]
+            # read, not the cached one2many: a version created earlier in this transaction
+            # (one form save can change the lines and the header) may be missing or last there
+            last = (
+                self.env["sync.mapping.version"]
+                .sudo()
+                .search([("mapping_id", "=", mapping.id)], order="version desc", limit=1)
+            )
             if last and last.snapshot == snap:
                 continue
             mapping.sudo().version = mapping.version + 1
@@ -218,12 +283,7 @@ class SyncMapping(models.Model):
             if binding and binding.payload_hash == rec_hash:
                 stats["identical"] += 1
                 continue
-            if (
-                binding
-                and binding.remote_updated_at
-                and rec.get("updated_at")
-                and rec["updated_at"] < binding.remote_updated_at
-            ):
+            if binding and binding._is_newer_than(rec):
                 stats["older"] += 1
                 continue
             if rec.get("archived"):
@@ -397,9 +457,11 @@ class SyncMapping(models.Model):
             pattern=f"{self.remote_object} without {', '.join(required[n] for n in missing)}",
         )
 
-    def _insert_rows(self, model_name, rows):
+    def _insert_rows(self, model_name, rows, company=None):
         """Insert many rows of a plain sync table in one statement (bindings and audit rows of a
-        page): the ORM's per-record create overhead would halve the pull's throughput."""
+        page): the ORM's per-record create overhead would halve the pull's throughput.
+        `company` defaults to the mapping's backend's (connectors' own page handlers pass it
+        on an empty mapping recordset)."""
         if not rows:
             return
         Model = self.env[model_name]
@@ -410,7 +472,7 @@ class SyncMapping(models.Model):
             types.append(SQL("%s %s", SQL.identifier(name), SQL(field.column_type[1])))
         extra = {}
         if "company_id" in Model._fields and "company_id" not in rows[0]:
-            extra["company_id"] = self.backend_id.company_id.id
+            extra["company_id"] = (company or self.backend_id.company_id).id
         if "date" in Model._fields and "date" not in rows[0]:
             extra["date"] = fields.Datetime.now()
         if Model._log_access:
@@ -499,7 +561,8 @@ class SyncMapping(models.Model):
                     keys.setdefault(key, []).append(rec["id"])
             if not keys:
                 continue
-            column = SQL.identifier(Model._table, rule.odoo_field)
+            # translated fields are jsonb: compare their value in the current language
+            column = Model._field_to_sql(Model._table, rule.odoo_field)
             if rule.method == "email_domain":
                 where = SQL("lower(%s) LIKE ANY(%s)", column, [f"%{k}%" for k in keys])
             elif rule.method == "iexact":
@@ -704,6 +767,40 @@ class SyncMapping(models.Model):
             )
             stats["sent"] += 1
         return stats
+
+
+def apply_batch_or_each(cr, records, apply, on_error):
+    """Apply `records` as one batch under a savepoint; if the batch fails, apply them one by
+    one under savepoints, so one bad record costs one `on_error(rec, exc)`, not the page.
+    Lock timeouts, serialization failures and deadlocks are not the records' fault: they are
+    raised, so the whole job gives way and is retried.
+
+    `apply(records)` and `on_error(rec, exc)` return stats dicts: numbers are added, lists
+    extended; failed records are counted as ``failed``.
+    """
+    try:
+        with cr.savepoint():
+            return apply(records)
+    except CONCURRENCY_ERRORS:
+        raise
+    except Exception as exc:  # noqa: BLE001  fall back to one record at a time
+        _logger.info("batch of %s failed (%s): applying one by one", len(records), exc)
+    totals = {"failed": 0}
+    for rec in records:
+        try:
+            with cr.savepoint():
+                result = apply([rec])
+        except CONCURRENCY_ERRORS:
+            raise
+        except Exception as rec_exc:  # noqa: BLE001  one bad record, one exception
+            totals["failed"] += 1
+            result = on_error(rec, rec_exc) or {}
+        for key, val in result.items():
+            if isinstance(val, list):
+                totals.setdefault(key, []).extend(val)
+            else:
+                totals[key] = totals.get(key, 0) + val
+    return totals
 
 
 def _match_key(method, value):

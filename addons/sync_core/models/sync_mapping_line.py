@@ -16,6 +16,15 @@ class SyncMappingLine(models.Model):
     sequence = fields.Integer(default=10)
     remote_field = fields.Char(required=True, help="Remote property (dotted path for nesting).")
     odoo_field = fields.Char(required=True, help="Technical name of the Odoo field.")
+    res_model = fields.Char(related="mapping_id.res_model")
+    odoo_field_id = fields.Many2one(
+        "ir.model.fields",
+        string="Odoo field ",
+        compute="_compute_odoo_field_id",
+        inverse="_inverse_odoo_field_id",
+        domain="[('model', '=', res_model), ('store', '=', True)]",
+        help="The Odoo field the remote property is written to (or read from).",
+    )
     direction = fields.Selection(mapping_logic.DIRECTIONS, default="import", required=True)
     owner = fields.Selection(
         mapping_logic.OWNERS,
@@ -29,6 +38,26 @@ class SyncMappingLine(models.Model):
     ref_object = fields.Char(
         help="For 'Record bound to this remote id': the remote object the id belongs to."
     )
+
+    @api.depends("odoo_field", "mapping_id.res_model")
+    def _compute_odoo_field_id(self):
+        for line in self:
+            model = line.mapping_id.res_model
+            line.odoo_field_id = (
+                self.env["ir.model.fields"]._get(model, line.odoo_field)
+                if model in self.env and line.odoo_field in self.env[model]._fields
+                else False
+            )
+
+    def _inverse_odoo_field_id(self):
+        for line in self:
+            if line.odoo_field_id and line.odoo_field != line.odoo_field_id.name:
+                line.odoo_field = line.odoo_field_id.name
+
+    @api.onchange("odoo_field_id")
+    def _onchange_odoo_field_id(self):
+        if self.odoo_field_id:
+            self.odoo_field = self.odoo_field_id.name
 
     @api.constrains("odoo_field", "mapping_id")
     def _check_odoo_field(self):

@@ -19,15 +19,21 @@ class SyncWatermark(models.Model):
 
     backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
-    object_name = fields.Char(required=True, help="Remote object, e.g. companies.")
-    cursor_stamp = fields.Datetime(help="Remote last-modified stamp of the last record applied.")
-    cursor_id = fields.Char(help="Remote id of the last record applied (keyset tie-breaker).")
-    lookback_seconds = fields.Integer(default=300, required=True)
-    last_run_at = fields.Datetime(readonly=True)
-    last_success_at = fields.Datetime(readonly=True)
-    last_count = fields.Integer(readonly=True, help="Records read by the last pull.")
-    last_stats = fields.Text(readonly=True)
-    last_error = fields.Text(readonly=True)
+    object_name = fields.Char(string="Object", required=True, help="Remote object, e.g. companies.")
+    cursor_stamp = fields.Datetime(
+        string="Pulled up to", help="Remote last-modified stamp of the last record applied."
+    )
+    cursor_id = fields.Char(
+        string="Last remote id", help="Remote id of the last record applied (keyset tie-breaker)."
+    )
+    lookback_seconds = fields.Integer(string="Look back (s)", default=300, required=True)
+    last_run_at = fields.Datetime(string="Last run", readonly=True)
+    last_success_at = fields.Datetime(string="Last success", readonly=True)
+    last_count = fields.Integer(
+        string="Records (last pull)", readonly=True, help="Records read by the last pull."
+    )
+    last_stats = fields.Text(string="Last pull figures", readonly=True)
+    last_error = fields.Text(string="Last error", readonly=True)
 
     _backend_object_uniq = models.Constraint(
         "UNIQUE(backend_id, object_name)", "One watermark per backend and object."

@@ -10,4 +10,9 @@ from . import test_rpc
 from . import test_problems
 from . import test_job_display
 from . import test_audit_display
+from . import test_mapping_editor
+from . import test_settings
+from . import test_fuzz
+from . import test_forged
+from . import test_access_rpc
 from . import test_reliability_duplicates

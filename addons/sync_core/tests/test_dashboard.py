@@ -23,6 +23,10 @@ class TestDashboardAndDryRun(SyncCase):
         self.assertAlmostEqual(self.backend.sync_age_hours, 3, delta=0.1)
         self.assertGreaterEqual(self.backend.oldest_pending_minutes, 0)
         self.assertTrue(pending)
+        # the card's figures open the lists they count
+        Job = self.env["sync.job"]
+        self.assertEqual(Job.search(self.backend.action_open_queue()["domain"]), pending)
+        self.assertEqual(Job.search(self.backend.action_open_failed_jobs()["domain"]), failed)
 
     def test_event_dry_run_writes_nothing(self):
         ext = self.fake.put("customers", {"name": "Dry event"})

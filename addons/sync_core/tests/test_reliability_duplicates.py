@@ -133,7 +133,7 @@ class TestDuplicates(HttpCase):
         self.assertFalse(self.env["sync.exception"].search([("backend_id", "=", self.backend.id)]))
         doubled = sum(rows - distinct for rows, distinct in counts.values())
         _logger.info(
-            "RELIABILITY: duplicates: generic webhooks delivered 4x (3 before their jobs ran),"
+            "RELIABILITY: duplicates generic: webhooks delivered 4x (3 before their jobs ran),"
             " pull pages fetched twice: %s duplicates of %s records (%s)",
             doubled,
             RECORDS,

@@ -3,5 +3,6 @@ from . import (
     sync_exception_ignore,
     sync_exception_link,
     sync_exception_use_existing,
+    sync_mapping_preview,
     sync_watermark_resync,
 )

@@ -9,7 +9,6 @@ import logging
 import os
 import runpy
 import sys
-import threading
 
 _logger = logging.getLogger("hubspot_fake")
 
@@ -87,6 +86,8 @@ def seed_demo(fake):
 
 
 def main(argv=None):
+    from odoo.addons.sync_core.fake.serving import serve_until_interrupted
+
     from .server import HubSpotFake
 
     parser = argparse.ArgumentParser(prog="hubspot-fake", description=__doc__.splitlines()[0])
@@ -97,7 +98,6 @@ def main(argv=None):
     parser.add_argument("--portal-id", type=int, default=62515)
     parser.add_argument("--seed", choices=("demo", "none"), default="demo")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     fake = HubSpotFake(
         token=args.token,
         portal_id=args.portal_id,
@@ -106,17 +106,15 @@ def main(argv=None):
     )
     if args.seed == "demo":
         seed_demo(fake)
-    base_url = fake.start(args.port)
     oauth = fake.issue_tokens()
-    _logger.info("HubSpot fake on %s (portal %s)", base_url, args.portal_id)
-    _logger.info("private app token: %s", args.token)
-    _logger.info("OAuth refresh token: %s", oauth["refresh_token"])
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        _logger.info("stopping")
-    finally:
-        fake.stop()
+    serve_until_interrupted(
+        fake,
+        args.port,
+        _logger,
+        f"HubSpot fake on {{base_url}} (portal {args.portal_id})",
+        f"private app token: {args.token}",
+        f"OAuth refresh token: {oauth['refresh_token']}",
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """In-memory HubSpot (api.hubapi.com) speaking the wire format of CRM v3/v4, OAuth v1 and
-account-info v3, for tests and the sandbox demo. Pure WSGI on werkzeug; no Odoo import.
+account-info v3, for tests and the sandbox demo. Pure WSGI on werkzeug; the only Odoo-side import is
+sync_core's plain `ServedFake` (serving in a thread).
 
 Start it, point ``hubspot.HubSpot(access_token=..., host=fake.base_url)`` at it, seed records
 with :meth:`HubSpotFake.add` / :meth:`HubSpotFake.add_many`, inject faults with
@@ -29,8 +30,9 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from odoo.addons.sync_core.fake.serving import ServedFake
 
 from .webhooks import build_event
 
@@ -225,11 +227,6 @@ class _Fault:
         )
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs):
-        """Do not log every request (the fake serves thousands in a test run)."""
-
-
 def _split(values):
     """Query values given repeated and/or comma separated, in order, without duplicates."""
     return list(dict.fromkeys(v for value in values for v in value.split(",") if v))
@@ -245,8 +242,10 @@ def _clean(properties):
     return cleaned
 
 
-class HubSpotFake:
+class HubSpotFake(ServedFake):
     """A HubSpot portal in memory, served over real HTTP (WSGI app; thread-safe)."""
+
+    thread_name = "hubspot-fake"
 
     def __init__(
         self,
@@ -269,10 +268,8 @@ class HubSpotFake:
         self.daily_limit, self.burst_limit = daily_limit, burst_limit
         #: Searches allowed per second (HubSpot: about 5 per portal); None = not enforced.
         self.search_rate_limit = search_rate_limit
-        self.base_url = None
         self.events = []
         self._lock = threading.RLock()
-        self._stopping = threading.Event()
         self._random = random.Random(seed)
         self._ids = itertools.count(10_001)
         self._records = {object_type: {} for object_type in OBJECT_TYPES}
@@ -290,44 +287,9 @@ class HubSpotFake:
         self._version = 0  # bumped on every write; keys the search cache
         self._search_cache = {}
         self._daily_used = 0
-        self._server = self._thread = None
         self._url_map = Map(
             [Rule(path, endpoint=endpoint, methods=[method]) for method, path, endpoint in _ROUTES]
         )
-
-    # ------------------------------------------------------------------ server lifecycle
-
-    def start(self, port=0):
-        """Serve on 127.0.0.1 in a daemon thread; return (and keep) ``base_url``."""
-        self._stopping.clear()
-        self._server = make_server(
-            "127.0.0.1", port, self, threaded=True, request_handler=_QuietHandler
-        )
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # quick stop()
-            name="hubspot-fake",
-            daemon=True,
-        )
-        self._thread.start()
-        return self.base_url
-
-    def stop(self):
-        """Stop serving (pending ``timeout_next`` sleeps are cut short)."""
-        self._stopping.set()
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.stop()
 
     # ------------------------------------------------------------------ clock and tokens
 

@@ -115,11 +115,8 @@ def build_event(
     return event
 
 
-def send(url, events, client_secret, timestamp_ms=None, tamper=False, timeout=10):
-    """POST ``events`` to ``url`` signed like HubSpot; return ``(status, body text)``.
-
-    ``tamper=True`` changes the body after signing, so a correct receiver must refuse it.
-    """
+def signed_request(url, events, client_secret, timestamp_ms=None):
+    """``(body, headers)`` of one delivery of ``events`` to ``url``, signed like HubSpot."""
     body = json.dumps(events, separators=(",", ":")).encode()
     timestamp_ms = int(time.time() * 1000) if timestamp_ms is None else int(timestamp_ms)
     headers = {
@@ -129,6 +126,15 @@ def send(url, events, client_secret, timestamp_ms=None, tamper=False, timeout=10
         "X-HubSpot-Signature": sign_v1(client_secret, body),
         "X-HubSpot-Signature-Version": "v1",
     }
+    return body, headers
+
+
+def send(url, events, client_secret, timestamp_ms=None, tamper=False, timeout=10):
+    """POST ``events`` to ``url`` signed like HubSpot; return ``(status, body text)``.
+
+    ``tamper=True`` changes the body after signing, so a correct receiver must refuse it.
+    """
+    body, headers = signed_request(url, events, client_secret, timestamp_ms)
     if tamper:
         body += b" "
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")

@@ -7,6 +7,8 @@ from odoo import api, fields, models
 from odoo.addons.base.models.res_partner import _tz_get
 from odoo.addons.sync_core.exceptions import PayloadError
 from odoo.addons.sync_core.hashing import event_key
+from odoo.addons.sync_core.mapping import line_command as _line
+from odoo.addons.sync_core.mapping import match_command as _match
 from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_sale.deal import LOST, OPEN, WON, Deal, DealLine, DealParty
 
@@ -40,23 +42,31 @@ class SyncBackend(models.Model):
         default="private_app",
     )
     hubspot_access_token = fields.Char(
-        groups=MANAGER, copy=False, help="Private app token, or the current OAuth access token."
+        string="Access token",
+        groups=MANAGER,
+        copy=False,
+        help="Private app token, or the current OAuth access token.",
     )
-    hubspot_token_expires_at = fields.Datetime(groups=MANAGER, copy=False, readonly=True)
-    hubspot_client_id = fields.Char(groups=MANAGER, copy=False)
+    hubspot_token_expires_at = fields.Datetime(
+        string="Access token expires at", groups=MANAGER, copy=False, readonly=True
+    )
+    hubspot_client_id = fields.Char(string="App client id", groups=MANAGER, copy=False)
     hubspot_client_secret = fields.Char(
+        string="App client secret",
         groups=MANAGER,
         copy=False,
         help="App client secret: OAuth refresh and webhook v3 signatures.",
     )
-    hubspot_refresh_token = fields.Char(groups=MANAGER, copy=False)
+    hubspot_refresh_token = fields.Char(string="OAuth refresh token", groups=MANAGER, copy=False)
     hubspot_portal_id = fields.Char(string="HubSpot portal id", readonly=True, copy=False)
     hubspot_won_stages = fields.Char(
+        string="Won deal stages",
         default="closedwon",
         help="Comma-separated deal stage ids that count as won; 'pipeline:stage' restricts a "
         "stage to one pipeline, e.g. 'closedwon, 1234567:98765'.",
     )
     hubspot_lost_stages = fields.Char(
+        string="Lost deal stages",
         default="closedlost",
         help="Comma-separated deal stage ids that count as lost ('pipeline:stage' as for won "
         "stages); a mirrored opportunity of a lost deal is marked lost.",
@@ -80,10 +90,21 @@ class SyncBackend(models.Model):
         "API limit resets at midnight in it. Filled by 'Test connection'; defaults to the "
         "company's time zone, else the user's, else UTC.",
     )
-    hubspot_prop_invoice_number = fields.Char(default="odoo_invoice_number")
-    hubspot_prop_invoice_state = fields.Char(default="odoo_invoice_state")
-    hubspot_prop_amount_invoiced = fields.Char(default="odoo_amount_invoiced")
-    hubspot_prop_amount_paid = fields.Char(default="odoo_amount_paid")
+    hubspot_prop_invoice_number = fields.Char(
+        string="Deal property: invoice numbers",
+        default="odoo_invoice_number",
+        help="Internal name of the HubSpot deal property that receives the order's invoice "
+        "numbers.",
+    )
+    hubspot_prop_invoice_state = fields.Char(
+        string="Deal property: invoice status", default="odoo_invoice_state"
+    )
+    hubspot_prop_amount_invoiced = fields.Char(
+        string="Deal property: amount invoiced", default="odoo_amount_invoiced"
+    )
+    hubspot_prop_amount_paid = fields.Char(
+        string="Deal property: amount paid", default="odoo_amount_paid"
+    )
 
     # ------------------------------------------------------------------ actions
     def action_hubspot_create_default_mappings(self):
@@ -205,13 +226,22 @@ class SyncBackend(models.Model):
         if not isinstance(data, list) or not data:
             raise PayloadError("HubSpot webhooks carry a non-empty JSON array of events")
         events = []
+        portal = self.hubspot_portal_id
         for item in data:
             if not isinstance(item, dict) or item.get("objectId") in (None, ""):
                 raise PayloadError("each HubSpot event needs an objectId")
+            # an app's secret signs the deliveries of every portal that installed it
+            if portal and str(item.get("portalId")) != portal:
+                raise PayloadError(
+                    f"event of HubSpot portal {str(item.get('portalId'))[:20]}, but this backend "
+                    f"is portal {portal}"
+                )
             event_type = str(item.get("subscriptionType") or item.get("eventType") or "")
             if "." not in event_type:
                 raise PayloadError(f"event without subscriptionType: {str(item)[:200]}")
             prefix = event_type.split(".", 1)[0].lower()
+            if event_type.endswith(".merge") and not _ids_or_id(item.get("mergedObjectIds")):
+                raise PayloadError("a HubSpot merge event's mergedObjectIds must be a list of ids")
             events.append(
                 {
                     # HubSpot: eventId "is not guaranteed to be unique"
@@ -461,7 +491,6 @@ class SyncBackend(models.Model):
         return created
 
     @api.model
-    @api.model
     def _demo_setup(self, fake_urls):
         res = super()._demo_setup(fake_urls)
         if fake_urls.get("sync_hubspot"):
@@ -523,30 +552,10 @@ def _number(value):
         raise PayloadError(f"HubSpot sent {value!r} where a number belongs") from exc
 
 
-def _line(remote, odoo, transform="str", owner="remote", direction="import", ref_object=False):
-    return (
-        0,
-        0,
-        {
-            "remote_field": remote,
-            "odoo_field": odoo,
-            "transform": transform,
-            "owner": owner,
-            "direction": direction,
-            "ref_object": ref_object,
-        },
-    )
-
-
-def _match(remote, odoo, method, sequence, extra_domain=False):
-    return (
-        0,
-        0,
-        {
-            "remote_field": remote,
-            "odoo_field": odoo,
-            "method": method,
-            "sequence": sequence,
-            "extra_domain": extra_domain,
-        },
-    )
+def _ids_or_id(value):
+    """True for what HubSpot may send as mergedObjectIds: nothing, one id (a number or a
+    string), or a list of ids; False for anything else (objects, nested lists, booleans)."""
+    if value is None or value == "":
+        return True
+    values = value if isinstance(value, list) else [value]
+    return all(isinstance(v, int | str) and not isinstance(v, bool) for v in values)

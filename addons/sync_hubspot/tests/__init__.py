@@ -7,3 +7,6 @@ from . import test_mapping
 from . import test_demo
 from . import test_rate_limit
 from . import test_deal_exceptions
+from . import test_tours
+from . import test_fuzz
+from . import test_forged

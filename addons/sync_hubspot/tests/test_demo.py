@@ -1,8 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import time
 
-from odoo.tests import TransactionCase
+from odoo.tests import HttpCase, TransactionCase, tagged
 
+from odoo.addons.sync_hubspot.fake import demo_webhooks, webhooks
 from odoo.addons.sync_hubspot.fake.__main__ import seed_demo
 from odoo.addons.sync_hubspot.fake.server import HubSpotFake
 
@@ -52,3 +53,25 @@ class TestDemo(TransactionCase):
         self.assertEqual(len(order.project_ids), 1)
         # calling it again reuses the backend
         self.assertEqual(self.env["sync.backend"]._hubspot_demo_setup(base_url), backend)
+
+
+@tagged("post_install", "-at_install")
+class TestDemoWebhooks(HttpCase):
+    def test_demo_webhooks_fill_the_inbox(self):
+        """setup/demo.sh's signed webhooks reach the demo backend's inbox, once each."""
+        fake = HubSpotFake(token="pat-demo", client_secret="fake-client-secret")
+        seed_demo(fake)
+        base_url = fake.start()
+        self.addCleanup(fake.stop)
+        backend = self.env["sync.backend"]._hubspot_demo_setup(base_url)
+        url = f"{self.base_url()}/sync/hubspot/{backend.sudo().webhook_token}"
+        events = demo_webhooks.demo_events(base_url, "pat-demo", fake.portal_id)
+        self.assertEqual(len(events), 5)  # 3 companies and 2 deals of the demo portal
+        for _delivery in range(2):  # delivered twice, as demo_webhooks.main does
+            body, headers = webhooks.signed_request(url, events, "fake-client-secret")
+            res = self.url_open(url, data=body, headers=headers)
+            self.assertEqual(res.status_code, 200, res.text)
+        stored = self.env["sync.event"].search([("backend_id", "=", backend.id)])
+        self.assertEqual(len(stored), 5)
+        self.assertEqual(set(stored.mapped("delivery_count")), {2})
+        self.assertEqual(sorted(set(stored.mapped("object_name"))), ["companies", "deals"])

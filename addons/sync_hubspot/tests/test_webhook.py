@@ -174,6 +174,21 @@ class TestWebhook(HttpCase):
         )
         self.assertEqual(by_key["hubspot:deal:801"].payload, {"ids": ["801", "802"]})
 
+    def test_merge_with_malformed_merged_ids_is_refused_and_kept(self):
+        """mergedObjectIds as an object (not an id nor a list of ids): 400 with a JSON reason,
+        the body kept as a rejected event, no job."""
+        res = self.post(
+            [
+                webhooks.build_event(
+                    "contact.merge", 911, primaryObjectId=911, mergedObjectIds={"a": 1}
+                )
+            ]
+        )
+        self.assertEqual(res.status_code, 400, res.text)
+        self.assertIn("mergedObjectIds", res.json()["reason"])
+        self.assertEqual(self.events().state, "rejected")
+        self.assertFalse(self.events().job_id)
+
     def test_merge_into_a_new_record_refetches_every_record(self):
         """A merge that made a new record (newObjectId apart from primaryObjectId): the new
         record, the primary and the merged ones are all re-fetched."""

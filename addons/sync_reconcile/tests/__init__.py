@@ -1,1 +1,5 @@
 from . import test_install
+from . import test_reconcile
+from . import test_report
+from . import test_drift
+from . import test_rules

@@ -9,3 +9,5 @@ from . import crm_lead
 from . import account_move
 from . import account_partial_reconcile
 from . import account_payment
+from . import sync_affected
+from . import sync_exception

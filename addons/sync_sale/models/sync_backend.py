@@ -63,15 +63,32 @@ class SyncBackend(models.Model):
     )
 
     # ------------------------------------------------------------------ connector hooks
+    def action_open_affected(self):
+        """Dashboard: the customers, projects, orders and invoices this backend's open
+        problems touch."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("sync_sale.sync_affected_action")
+        action["domain"] = [("backend_id", "=", self.id)]
+        action["context"] = {"search_default_filter_open": 1}
+        return action
+
     def _sale_deal_from_record(self, record, adapter=None):
         """Connector hook: one remote record (the adapter's dict) -> `Deal`.  With an
         adapter, the deal may get a `load_lines` callable that reads its lines."""
         raise NotImplementedError(f"{self.kind} does not translate deals")
 
-    def _sale_deal_job_values(self, external_id):
-        """Connector hook: the job that re-reads and applies one deal (kind, identity_key,
-        payload), as `_webhook_job_values` returns it."""
+    def _sale_deal_job_kind(self):
+        """Connector hook: the code of its job kind that re-reads and applies deals (the
+        handler calls `_sale_deal_job`); used by the default `_sale_deal_job_values`."""
         raise NotImplementedError(f"{self.kind} has no deal job")
+
+    def _sale_deal_job_values(self, external_id):
+        """The job that re-reads and applies one deal (kind, identity_key, payload), as
+        `_webhook_job_values` returns it: by default the connector's deal job kind, one
+        pending job per deal."""
+        kind = self._sale_deal_job_kind()
+        ids = [str(external_id)]
+        return {"kind": kind, "identity_key": f"{kind}:{ids[0]}", "payload": {"ids": ids}}
 
     def _sale_writeback_job(self):
         """Connector hook: (job kind code, identity key) of this backend's write-back of
@@ -87,8 +104,16 @@ class SyncBackend(models.Model):
             "amount_paid": f"{figures.amount_paid:.2f}",
         }
 
+    def _sale_writeback_party_values(self, figures):
+        """Connector hook: the summed `InvoiceFigures` of all orders of one customer -> the
+        remote fields to write on the customer's record (the remote object of its binding,
+        e.g. a Salesforce Account); empty (the default) = nothing is written there."""
+        return {}
+
     def _sale_send_writeback(self, adapter, remote_object, items):
-        """Write [(deal id, values)] to the remote; return the deal ids written."""
+        """Write [(remote id, values)] to the remote (deals, or customers); return the ids
+        written, or {id: None when written, else the remote's reason}: each refused item
+        becomes its own exception."""
         return adapter.write_batch(remote_object, items)
 
     # ------------------------------------------------------------------ naming
@@ -101,12 +126,55 @@ class SyncBackend(models.Model):
         return f"{self._sale_crm_name()} deal {deal.external_id}"
 
     # ------------------------------------------------------------------ jobs
-    def _sale_pull_deals(self, job, remote_object):
+    def _sale_pull_deals(self, job, remote_object, apply_pages=False):
         """Incremental pull of deals (the engine's watermark pull): every changed deal that
         is won, already has an order or opportunity, or is open while open deals are
-        mirrored, gets a deal job of its own (one bad deal is one exception)."""
+        mirrored, gets a deal job of its own (one bad deal is one exception).
+
+        With `apply_pages`, the pull applies those deals itself, page by page, from the
+        records it read (the connector may read the lines of the whole page in one go); a deal
+        that fails is rolled back alone and handed to a deal job of its own, which re-reads it
+        and reports its exception."""
         self.ensure_one()
-        bound = set(
+        bound = self._sale_bound_deal_ids(remote_object)
+
+        def wanted(record):
+            """The deal to work on (None: translation failed, its job will say why), or
+            False when the deal needs nothing."""
+            try:
+                deal = self._sale_deal_from_record(record)
+                deal.remote_object = remote_object
+            except SyncError:
+                return None  # its deal job will say what is wrong, for this deal only
+            if deal.external_id in bound or (
+                not deal.archived and (deal.won or self.sale_mirror_open_deals)
+            ):
+                return deal
+            return False
+
+        def enqueue_deals(page):
+            enqueued = 0
+            for record in page:
+                if wanted(record) is not False:
+                    self._sale_enqueue_deal_job(record["id"])
+                    enqueued += 1
+            return {"enqueued": enqueued}
+
+        adapter = self._get_adapter() if apply_pages else None
+
+        def apply_deals(page):
+            records = [r for r in page if wanted(r) is not False]
+            result = self._sale_apply_batch(records, remote_object, job, adapter)
+            handed = sum(1 for outcome in result.values() if outcome is None)
+            return {"applied": len(result) - handed, "enqueued": handed}
+
+        return self._pull(
+            remote_object, job=job, apply_page=apply_deals if apply_pages else enqueue_deals
+        )
+
+    def _sale_bound_deal_ids(self, remote_object):
+        """Ids of the deals that have an order or an opportunity in Odoo."""
+        bindings = (
             self.env["sync.binding"]
             .sudo()
             .search(
@@ -116,33 +184,24 @@ class SyncBackend(models.Model):
                     ("remote_object", "=", remote_object),
                 ]
             )
-            .mapped("external_id")
+        )
+        return set(bindings.mapped("external_id"))
+
+    def _sale_enqueue_deal_job(self, external_id):
+        values = self._sale_deal_job_values(external_id)
+        return self.env["sync.job"]._enqueue(
+            self, values["kind"], payload=values["payload"], identity_key=values["identity_key"]
         )
 
-        def enqueue_deals(page):
-            enqueued = 0
-            for record in page:
-                try:
-                    deal = self._sale_deal_from_record(record)
-                    deal.remote_object = remote_object
-                except SyncError:
-                    deal = None  # its deal job will say what is wrong, for this deal only
-                if (
-                    deal is None
-                    or deal.external_id in bound
-                    or (not deal.archived and (deal.won or self.sale_mirror_open_deals))
-                ):
-                    values = self._sale_deal_job_values(record["id"])
-                    self.env["sync.job"]._enqueue(
-                        self,
-                        values["kind"],
-                        payload=values["payload"],
-                        identity_key=values["identity_key"],
-                    )
-                    enqueued += 1
-            return {"enqueued": enqueued}
-
-        return self._pull(remote_object, job=job, apply_page=enqueue_deals)
+    def _sale_resolve_deal(self, deal, job):
+        """A deal applied by a pull: the open problems its deal job had are fixed."""
+        key = self._sale_deal_job_values(deal.external_id)["identity_key"]
+        self.env["sync.exception"].sudo().search(
+            [("backend_id", "=", self.id), ("identity_key", "=", key), ("state", "=", "open")]
+        )._mark_resolved(
+            self.env._("The deal was applied by pull job %(job)s.", job=job.id if job else "-"),
+            by_job=job,
+        )
 
     def _sale_deal_job(self, job, remote_object):
         """Re-read the deals of the job's payload and apply each one."""
@@ -151,13 +210,50 @@ class SyncBackend(models.Model):
         ids = [str(i) for i in job.payload["ids"]]
         records = adapter.read_batch(remote_object, ids)
         self._note_rate_limit(adapter)
-        result = {}
-        for record in records:
-            deal = self._sale_deal_from_record(record, adapter=adapter)
-            deal.remote_object = remote_object  # the bindings' object, whatever the translation
-            result[deal.external_id] = self._sale_apply_deal(deal, job=job, adapter=adapter)
-        self._note_rate_limit(adapter)
+        if len(records) > 1:  # several deals: one that fails goes to a job of its own
+            result = {
+                ext: self.env._("handed to its own job") if outcome is None else outcome
+                for ext, outcome in self._sale_apply_batch(
+                    records, remote_object, job, adapter
+                ).items()
+            }
+        else:
+            result = {}
+            for record in records:
+                deal = self._sale_deal_from_record(record, adapter=adapter)
+                deal.remote_object = remote_object  # the bindings' object, whatever translates
+                result[deal.external_id] = self._sale_apply_deal(deal, job=job, adapter=adapter)
+            self._note_rate_limit(adapter)
         result["not_found"] = sorted(set(ids) - {r["id"] for r in records})
+        return result
+
+    def _sale_apply_batch(self, records, remote_object, job, adapter):
+        """Several remote deals at once: every record is translated first (a connector may
+        read the lines of all of them when the first deal asks for its own), then each deal
+        is applied under a savepoint.  One that fails is rolled back alone and handed to a
+        deal job of its own, which reports its exception; one that passes resolves the open
+        problems of its own job.  Returns {deal id: outcome, None when handed}."""
+        deals, result = [], {}
+        for record in records:
+            try:
+                deal = self._sale_deal_from_record(record, adapter=adapter)
+                deal.remote_object = remote_object
+                deals.append(deal)
+            except SyncError:
+                self._sale_enqueue_deal_job(record["id"])
+                result[record["id"]] = None
+        for deal in deals:
+            try:
+                with self.env.cr.savepoint():
+                    outcome = self._sale_apply_deal(deal, job=job, adapter=adapter)
+            except Exception:  # noqa: BLE001  its own job reports it, for this deal only
+                self._sale_enqueue_deal_job(deal.external_id)
+                result[deal.external_id] = None
+                continue
+            self._sale_resolve_deal(deal, job)
+            result[deal.external_id] = outcome
+        if adapter is not None:
+            self._note_rate_limit(adapter)
         return result
 
     # ------------------------------------------------------------------ the workflow
@@ -721,7 +817,7 @@ class SyncBackend(models.Model):
             state=invoice_state(invoices.mapped("payment_state")),
             amount_invoiced=sum(sign[m.move_type] * m.amount_total for m in invoices),
             amount_paid=sum(sign[m.move_type] * self._sale_amount_paid(m) for m in invoices),
-            currency_code=order.currency_id.name or "",
+            currency_code=order[:1].currency_id.name or "",  # several: the customer's orders
         )
 
     @api.model
@@ -738,7 +834,14 @@ class SyncBackend(models.Model):
 
     def _sale_writeback(self):
         """Invoice figures of the orders bound to deals, mapped by the connector and sent in
-        batches; only orders whose values changed since the last send (hash) are sent."""
+        batches; only values that changed since the last send (hash) are sent.  Each item the
+        remote refuses is its own exception (the others are marked sent and never sent
+        again); a later successful send resolves it.
+
+        When the connector also writes figures to the customer's record
+        (`_sale_writeback_party_values`), the figures of all the customer's orders are summed
+        and sent once per customer; the order bindings' ``export_hash`` then keeps both
+        digests, ``deal|customer``."""
         self.ensure_one()
         bindings = (
             self.env["sync.binding"]
@@ -748,36 +851,124 @@ class SyncBackend(models.Model):
         orders = {
             o.id: o for o in self.env["sale.order"].browse(bindings.mapped("res_id")).exists()
         }
-        by_object = {}
+        deal_rows, by_partner = {}, {}
         for binding in bindings:
             order = orders.get(binding.res_id)
             if not order:
                 continue
             values = self._sale_writeback_values(self._sale_invoice_figures(order))
             digest = payload_hash(values)
-            if digest != binding.export_hash:
-                by_object.setdefault(binding.remote_object, []).append((binding, values, digest))
-        if not by_object:
+            if digest != (binding.export_hash or "").partition("|")[0]:
+                deal_rows.setdefault(binding.remote_object, []).append((binding, values, digest))
+            by_partner.setdefault(order.partner_id.commercial_partner_id, []).append(binding)
+        party_rows = self._sale_party_rows(by_partner, orders)
+        if not deal_rows and not party_rows:
             return {"sent": 0}
         adapter = self._get_adapter()
-        sent, missing = 0, []
-        now = _now()
-        for remote_object, rows in by_object.items():
-            items = [(binding.external_id, values) for binding, values, _d in rows]
-            written = set(self._sale_send_writeback(adapter, remote_object, items))
-            self._note_rate_limit(adapter)
+        sent, failed = 0, 0
+        for remote_object, rows in deal_rows.items():
+            outcome = self._sale_send_items(adapter, remote_object, rows)
+            self._sale_resolve_writeback(remote_object, [k for k, v in outcome.items() if not v])
             for binding, _values, digest in rows:
-                if binding.external_id in written:
-                    binding.write({"export_hash": digest, "last_sync_at": now})
+                error = outcome[binding.external_id]
+                if error is None:
+                    party = (binding.export_hash or "").partition("|")[2]
+                    binding.write(
+                        {"export_hash": f"{digest}|{party}" if party else digest,
+                         "last_sync_at": _now()}
+                    )  # fmt: skip
                     sent += 1
                 else:
-                    missing.append(binding.external_id)
-        if missing:
-            raise MissingReferenceError(
-                f"{self._sale_crm_name()} did not update deals {', '.join(missing)} (deleted?)",
-                pattern="write-back to missing deals",
+                    failed += 1
+                    self._sale_writeback_failed(remote_object, binding.external_id, error, binding)
+        for remote_object, rows in party_rows.items():
+            outcome = self._sale_send_items(adapter, remote_object, rows)
+            self._sale_resolve_writeback(remote_object, [k for k, v in outcome.items() if not v])
+            for party_binding, _values, digest, order_bindings in rows:
+                error = outcome[party_binding.external_id]
+                if error is None:
+                    for binding in order_bindings:
+                        deal = (binding.export_hash or "").partition("|")[0]
+                        binding.export_hash = f"{deal}|{digest}"
+                    sent += 1
+                else:
+                    failed += 1
+                    self._sale_writeback_failed(
+                        remote_object, party_binding.external_id, error, order_bindings[0]
+                    )
+        result = {"sent": sent, "remote_calls": adapter.calls, "rate_limit": adapter.rate_limit}
+        if failed:
+            result["failed"] = failed
+        return result
+
+    def _sale_party_rows(self, by_partner, orders):
+        """{remote object: [(customer binding, values, digest, order bindings)]} of the
+        customers whose summed figures changed; empty when the connector writes none."""
+        rows = {}
+        if not self._sale_writeback_party_values(InvoiceFigures()):
+            return rows  # the connector writes nothing to customers
+        for partner, order_bindings in by_partner.items():
+            party = (
+                self.env["sync.binding"].sudo()._for_records(self, partner).get(partner.id)
+                if partner
+                else None
             )
-        return {"sent": sent, "remote_calls": adapter.calls, "rate_limit": adapter.rate_limit}
+            if not party or not party.active:
+                continue
+            figures = self._sale_invoice_figures(
+                self.env["sale.order"].union(*(orders[b.res_id] for b in order_bindings))
+            )
+            values = self._sale_writeback_party_values(figures)
+            if not values:
+                continue
+            digest = payload_hash(values)
+            if any((b.export_hash or "").partition("|")[2] != digest for b in order_bindings):
+                rows.setdefault(party.remote_object, []).append(
+                    (party, values, digest, order_bindings)
+                )
+        return rows
+
+    def _sale_send_items(self, adapter, remote_object, rows):
+        """Send [(binding, values, ...)] -> {external id: None (written) or the remote's
+        reason}.  `_sale_send_writeback` returns the ids written, or that mapping itself."""
+        items = [(row[0].external_id, row[1]) for row in rows]
+        answer = self._sale_send_writeback(adapter, remote_object, items)
+        self._note_rate_limit(adapter)
+        if not isinstance(answer, dict):
+            answer = {ext: None for ext in answer}
+        not_updated = self.env._("not updated (deleted?)")
+        return {ext: answer.get(ext, not_updated) for ext, _values in items}
+
+    def _sale_writeback_failed(self, remote_object, external_id, error, binding):
+        """One exception per item the remote did not take (no job: the next write-back, by
+        an invoice change or the 15-minute cron, sends it again and resolves it)."""
+        order = self.env["sale.order"].browse(binding.res_id).exists()
+        exc = ValidationSyncError(
+            f"{self._sale_crm_name()} did not take the invoice figures of order "
+            f"{order.name or binding.res_id} on {remote_object} {external_id}: {error}",
+            pattern=f"write-back to {remote_object} refused",
+        )
+        self.env["sync.exception"]._open(
+            self,
+            exc,
+            remote_object=remote_object,
+            external_id=external_id,
+            res_model="sale.order",
+            res_id=order.id or False,
+        )
+
+    def _sale_resolve_writeback(self, remote_object, external_ids):
+        if not external_ids:
+            return
+        self.env["sync.exception"].sudo().search(
+            [
+                ("backend_id", "=", self.id),
+                ("state", "=", "open"),
+                ("remote_object", "=", remote_object),
+                ("external_id", "in", list(external_ids)),
+                ("pattern", "=", f"write-back to {remote_object} refused"),
+            ]
+        )._mark_resolved(self.env._("The invoice figures were written back."))
 
 
 def _now():

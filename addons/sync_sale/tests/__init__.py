@@ -1,3 +1,4 @@
 from . import test_deal
 from . import test_workflow
 from . import test_security
+from . import test_affected

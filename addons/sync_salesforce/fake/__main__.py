@@ -26,12 +26,41 @@ DEMO_CONTACTS = (
       "Title": "Purchasing"}, 1),
 )  # fmt: skip
 
+# Product2 records: the first one's code is created in Odoo by the demo set-up, the second
+# one is unknown to Odoo (its won opportunity waits on a missing-product exception).
+DEMO_PRODUCTS = (
+    {"Name": "CRM rollout consulting (day)", "ProductCode": "SF-CONSULT", "Family": "Services"},
+    {"Name": "Admin training (day)", "ProductCode": "SF-TRAINING", "Family": "Services"},
+)
+# (opportunity, account index, [(product index, quantity, unit price, discount %)])
+DEMO_OPPORTUNITIES = (
+    ({"Name": "Umbrella CRM rollout", "StageName": "Closed Won", "CloseDate": "2026-11-20"},
+     0, [(0, 10, 1200.0, 0.0)]),
+    ({"Name": "Stark admin training", "StageName": "Closed Won", "CloseDate": "2026-11-25"},
+     1, [(1, 3, 900.0, 10.0)]),
+    ({"Name": "Stark phase 2", "StageName": "Prospecting", "CloseDate": "2027-03-31"},
+     1, [(0, 20, 1200.0, 0.0)]),
+)  # fmt: skip
 
-def seed_demo(fake):
-    """Fill ``fake`` with the demo org's accounts and contacts; return the account ids."""
+
+def seed_demo(fake, currency="USD"):
+    """Fill ``fake`` with the demo org's accounts, contacts, products and opportunities with
+    their line items; return the account ids."""
     accounts = [fake.add("Account", values) for values in DEMO_ACCOUNTS]
     for values, index in DEMO_CONTACTS:
         fake.add("Contact", {**values, "AccountId": accounts[index]})
+    products = [fake.add("Product2", {**p, "CurrencyIsoCode": currency}) for p in DEMO_PRODUCTS]
+    for values, index, lines in DEMO_OPPORTUNITIES:
+        opportunity = fake.add(
+            "Opportunity", {**values, "AccountId": accounts[index], "CurrencyIsoCode": currency}
+        )
+        for product, quantity, price, discount in lines:
+            fake.add(
+                "OpportunityLineItem",
+                {"OpportunityId": opportunity, "Product2Id": products[product],
+                 "Quantity": quantity, "UnitPrice": price, "Discount": discount,
+                 "CurrencyIsoCode": currency},
+            )  # fmt: skip
     return accounts
 
 

@@ -113,6 +113,9 @@ class SalesforceFake(ServedFake):
         self._cursors = {}  # locator -> (query, [records])
         self._jobs = {}  # bulk job id -> dict
         self._faults = []
+        self._rejections = {}  # record id -> (statusCode, message, times left)
+        # StageName -> won, for the closed stages (OpportunityStage IsClosed / IsWon)
+        self.closed_stages = {"Closed Won": True, "Closed Lost": False}
         self.log = []  # (method, path, SOQL text)
 
     # ------------------------------------------------------------------ clock and data
@@ -159,6 +162,8 @@ class SalesforceFake(ServedFake):
             stamp = when or self.now()
             record.update(IsDeleted=True, SystemModstamp=stamp)
             self._delete_log[sobject].append((record_id, stamp))
+            if sobject == "OpportunityLineItem":
+                self._roll_up(record.get("OpportunityId"), stamp)
 
     def purge_delete_log(self, before):
         """Forget deletes older than ``before`` (recycle bin emptied): getDeleted then reports
@@ -175,11 +180,47 @@ class SalesforceFake(ServedFake):
         with self._lock:
             return dict(self._records[sobject][record_id])
 
-    @staticmethod
-    def _derive(sobject, record):
+    def _derive(self, sobject, record):
+        """Formula and roll-up fields as Salesforce computes them: Contact.Name; IsClosed and
+        IsWon of an Opportunity from its stage; a line item's TotalPrice, rolled up into its
+        opportunity's Amount (which changes the opportunity's SystemModstamp)."""
         if sobject == "Contact":
             parts = [record.get("FirstName"), record.get("LastName")]
             record["Name"] = " ".join(p for p in parts if p)
+        elif sobject == "Opportunity":
+            closed = self.closed_stages.get(record.get("StageName"))
+            record.update(IsClosed=closed is not None, IsWon=bool(closed))
+        elif sobject == "OpportunityLineItem":
+            quantity, price = record.get("Quantity") or 0, record.get("UnitPrice") or 0
+            record["TotalPrice"] = round(
+                quantity * price * (1 - (record.get("Discount") or 0) / 100), 2
+            )
+            self._roll_up(record.get("OpportunityId"), record["SystemModstamp"])
+
+    def _roll_up(self, opportunity_id, stamp):
+        opportunity = self._records["Opportunity"].get(opportunity_id)
+        if opportunity is None:
+            return
+        items = [
+            r for r in self._records["OpportunityLineItem"].values()
+            if r.get("OpportunityId") == opportunity_id and not r["IsDeleted"]
+        ]  # fmt: skip
+        if items:
+            opportunity["Amount"] = round(sum(r["TotalPrice"] for r in items), 2)
+        opportunity["LastModifiedDate"] = opportunity["SystemModstamp"] = stamp
+
+    def reject_items(
+        self,
+        record_ids,
+        status_code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
+        message="Invoice fields are locked on closed opportunities",
+        times=1,
+    ):
+        """The next `times` sObject Collections writes of these records fail item by item
+        (the call still answers HTTP 200; the failed item has no id)."""
+        with self._lock:
+            for record_id in record_ids:
+                self._rejections[record_id] = (status_code, message, times)
 
     def outbound_message(self, url, sobject, record_ids, fields=("Id",)):
         """Send one Outbound Message for records of one type to a listener, as a workflow rule
@@ -311,6 +352,8 @@ class SalesforceFake(ServedFake):
             return self._token(request)
         if path.startswith("/services/Soap/u/") and method == "POST":
             return self._soap_login(request)
+        if path.startswith("/lightning/r/") and method == "GET":
+            return self._record_page(path)
         self._authenticate(request)
         if path == "/services/oauth2/userinfo":
             return self._json(self._userinfo())
@@ -443,6 +486,17 @@ class SalesforceFake(ServedFake):
             "</loginResponse></soapenv:Body></soapenv:Envelope>"
         )
         return Response(answer, 200, content_type="text/xml; charset=utf-8")
+
+    def _record_page(self, path):
+        """The sandbox's stand-in for a record page of Lightning Experience
+        (/lightning/r/<Object>/<Id>/view): the record as JSON."""
+        parts = path.strip("/").split("/")
+        with self._lock:
+            record = self._records.get(parts[2], {}).get(parts[3]) if len(parts) == 5 else None
+            if record is None or parts[4] != "view":
+                raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+            body = {k: sf_datetime(v) if isinstance(v, datetime) else v for k, v in record.items()}
+        return self._json({"attributes": self._attributes(parts[2], parts[3]), **body})
 
     def _userinfo(self):
         return {
@@ -633,6 +687,18 @@ class SalesforceFake(ServedFake):
                     results.append({"id": rid, "success": True, "errors": []})
                     continue
                 record = self._records.get(sobject, {}).get(rid)
+                rejection = self._rejections.get(rid)
+                if rejection and record is not None and not record["IsDeleted"]:
+                    code, text, times = rejection
+                    if times <= 1:
+                        del self._rejections[rid]
+                    else:
+                        self._rejections[rid] = (code, text, times - 1)
+                    results.append(
+                        {"success": False,
+                         "errors": [{"statusCode": code, "message": text, "fields": []}]}
+                    )  # fmt: skip
+                    continue
                 if record is None or record["IsDeleted"]:
                     code = "ENTITY_IS_DELETED" if record else "INVALID_CROSS_REFERENCE_KEY"
                     results.append(

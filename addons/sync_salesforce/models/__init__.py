@@ -2,3 +2,4 @@ from . import sync_backend
 from . import sync_backend_pull
 from . import sync_backend_setup
 from . import sync_watermark
+from . import sync_backend_sale

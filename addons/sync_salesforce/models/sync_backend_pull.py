@@ -80,11 +80,16 @@ class SyncBackend(models.Model):
                 }
             )
 
-    def _salesforce_pull_deletes(self, object_name, started, job=None, dry_run=False):
+    def _salesforce_pull_deletes(
+        self, object_name, started, job=None, dry_run=False, on_deleted=None
+    ):
         """Deletes since the delete cursor (getDeleted), applied through the mapping's delete
         policy; ``latestDateCovered`` becomes the next start.  When the delete log no longer
         reaches back to the cursor (``earliestDateAvailable`` later, or older than Salesforce
-        keeps), a full id reconciliation runs instead, and says so on the backend."""
+        keeps), a full id reconciliation runs instead, and says so on the backend.
+
+        `on_deleted(ids) -> stats` replaces the mapping for objects handled otherwise (e.g.
+        opportunities); it gets None when the delete log was purged."""
         wm = self._watermark(object_name)
         if not wm.salesforce_deleted_until:
             if not dry_run:  # first pull: deletes are tracked from now on
@@ -93,7 +98,7 @@ class SyncBackend(models.Model):
         if not wm._try_lock():
             return {"deletes": "skipped: a pull of this object is running"}
         try:
-            mapping = self.env["sync.mapping"]._for(self, object_name)
+            mapping = None if on_deleted else self.env["sync.mapping"]._for(self, object_name)
             adapter = self._get_adapter()
             start = wm.salesforce_deleted_until
             now = fields.Datetime.now()
@@ -104,8 +109,19 @@ class SyncBackend(models.Model):
                 answer = adapter.deleted(object_name, start, max(now, start + timedelta(minutes=1)))
                 purged = bool(answer["earliest"] and answer["earliest"] > start)
             self._note_rate_limit(adapter)
+            if purged and on_deleted:
+                stats = on_deleted(None)
+                wm.write({"salesforce_deleted_until": now, "salesforce_reconciled_at": now})
+                self.env["sync.job"]._commit()
+                return stats
             if purged:
                 return self._salesforce_reconcile(mapping, adapter, wm, job, dry_run)
+            if on_deleted:
+                stats = on_deleted([rec_id for rec_id, _stamp in answer["ids"]])
+                if answer["latest"] and answer["latest"] > start:
+                    wm.salesforce_deleted_until = answer["latest"]
+                self.env["sync.job"]._commit()
+                return stats
             # a delete is final whatever its stamp says (no "older than the binding" skip)
             records = [
                 {"id": rec_id, "updated_at": None, "archived": True, "data": {}}

@@ -94,7 +94,8 @@ class SyncBackend(models.Model):
     ):
         """Sandbox backend wired to a running Salesforce fake (``python
         addons/sync_salesforce/fake --port 8991 --seed demo``): test connection (org id), default
-        mappings, pulls of accounts and contacts enqueued."""
+        mappings, the consulting product its won opportunity sells, pulls of accounts, contacts
+        and opportunities enqueued (a won opportunity becomes an order and project)."""
         backend = self.search(
             [("kind", "=", "salesforce"), ("base_url", "=", login_url), ("sandbox", "=", True)],
             limit=1,
@@ -117,12 +118,23 @@ class SyncBackend(models.Model):
             backend.action_test_connection()
         except Exception:  # noqa: BLE001  the demo goes on; the backend shows the error
             _logger.warning("Salesforce sandbox demo: connection test failed", exc_info=True)
-        # contacts refer to their account's binding: accounts first
+        Product = self.env["product.product"]
+        if not Product.search_count([("default_code", "=", "SF-CONSULT")], limit=1):
+            Product.create(
+                {"name": "CRM rollout consulting (day)", "default_code": "SF-CONSULT",
+                 "type": "service", "service_tracking": "project_only", "list_price": 1200.0}
+            )  # fmt: skip
+        # contacts refer to their account's binding: accounts first; a won opportunity
+        # imports its account itself when it comes first
         now = fields.Datetime.now()
-        for object_name, delay in (("Account", 0), ("Contact", 15)):
+        for kind, object_name, delay in (
+            ("pull", "Account", 0),
+            ("pull", "Contact", 15),
+            ("salesforce_pull_opportunities", "Opportunity", 20),
+        ):
             self.env["sync.job"]._enqueue(
                 backend,
-                "pull",
+                kind,
                 payload={"object": object_name},
                 identity_key=f"pull:{object_name}",
                 eta=now + timedelta(seconds=delay),

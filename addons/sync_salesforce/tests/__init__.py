@@ -5,3 +5,4 @@ from . import test_outbound
 from . import test_adapter
 from . import test_demo
 from . import test_fake
+from . import test_opportunities

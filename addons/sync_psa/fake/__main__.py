@@ -1,0 +1,80 @@
+"""Serve the Kantata OX fake in the foreground.
+
+``python addons/sync_psa/fake --port 8992 --token kantata-demo --seed demo``
+(or ``python -m fake`` from ``addons/sync_psa``).
+"""
+
+import argparse
+import logging
+import os
+import runpy
+import sys
+
+_logger = logging.getLogger("kantata_fake")
+
+# The demo's won HubSpot deal ("Acme Robotics - Warehouse automation") creates a project in
+# Odoo; the outbox pushes it to Kantata as a workspace, and the consultants start logging time
+# on it: approved and unapproved time, and one approved expense.  Mitchell Admin is an Odoo
+# employee (work email); Priya is not, so her hours wait in one "employee missing" exception.
+DEMO_CUSTOMER = "Acme Robotics"
+DEMO_PEOPLE = (
+    ("Mitchell Admin", "admin@yourcompany.example.com"),
+    ("Priya Consultant", "priya.consultant@example.com"),
+)
+DEMO_TIME = (
+    (240, True, 0, "Site survey"),
+    (480, True, 0, "Robot cell programming"),
+    (90, False, 0, "Commissioning (awaiting approval)"),
+    (300, True, 1, "Safety review"),
+)
+
+
+def seed_time(fake, workspace, users):
+    for minutes, approved, who, notes in DEMO_TIME:
+        fake.add_time_entry(
+            workspace["id"], users[who]["id"], minutes, approved=approved, notes=notes,
+            currency="EUR", rate_in_cents=12000, cost_rate_in_cents=6500,
+        )  # fmt: skip
+    fake.add_expense(
+        workspace["id"], users[0]["id"], 18450, notes="Train to Brussels", currency="EUR"
+    )
+
+
+def seed_demo(fake):
+    """Demo people; time is logged on the first workspace pushed for the demo customer."""
+    users = [fake.add_user(name, email) for name, email in DEMO_PEOPLE]
+    seeded = []
+
+    def on_created(fake, workspace):
+        if workspace["title"].startswith(DEMO_CUSTOMER) and not seeded:
+            seeded.append(workspace["id"])
+            seed_time(fake, workspace, users)
+
+    fake.on_workspace_created.append(on_created)
+    return users
+
+
+def main(argv=None):
+    from odoo.addons.sync_core.fake.serving import serve_until_interrupted
+
+    from .server import KantataFake
+
+    parser = argparse.ArgumentParser(prog="kantata-fake", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8992)
+    parser.add_argument("--token", default="kantata-demo", help="OAuth bearer token")
+    parser.add_argument("--seed", choices=("demo", "none"), default="demo")
+    args = parser.parse_args(argv)
+    fake = KantataFake(token=args.token)
+    if args.seed == "demo":
+        seed_demo(fake)
+    serve_until_interrupted(
+        fake, args.port, _logger, "Kantata OX fake on {base_url}", f"bearer token {args.token}"
+    )
+
+
+if __name__ == "__main__":
+    if __package__:
+        main()
+    else:  # run as a folder or a file: import it as the package ``fake``, then run that
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        runpy.run_module("fake", run_name="__main__", alter_sys=True)

@@ -1,0 +1,615 @@
+"""In-memory Kantata OX (api.mavenlink.com/api/v1) speaking its JSON wire format, for tests and
+the sandbox demo.  Pure WSGI on werkzeug; no Odoo import.
+
+Wire facts (developer.kantata.com, mavenlink_gem's specification.yml):
+- every GET answers ``{"count": N, "results": [{"key": "time_entries", "id": "1"}, ...],
+  "time_entries": {"1": {...}}, "users": {...}, "meta": {"count", "page_count", "page_number",
+  "page_size"}}``: ``results`` is the ordered list, records live in top-level maps keyed by id,
+  mixed with the associations asked with ``include=``;
+- ids are strings, money integer cents (``rate_in_cents``, ``amount_in_cents``) with a
+  ``currency``, durations integer minutes (``time_in_minutes``);
+- ``page``/``per_page`` (default 20, max 200), ``only=1,2``, ``updated_after``, ``order``;
+- errors are ``{"errors": [{"type": "oauth"|"system"|"validation", "message": ...}]}``; 401
+  for a bad bearer token, 404 for an unknown record, 429 when rate limited (no Retry-After);
+- ``GET /subscribed_events`` keeps 9 days of ``<subject>:created|updated|deleted`` events,
+  possibly duplicated and out of order;
+- ``POST /external_references/create_or_update`` upserts the reference of (service_name,
+  service_model, service_model_ref) on a subject.
+
+Seed with :meth:`KantataFake.add_user` ... :meth:`KantataFake.add_time_entry`, change with
+:meth:`KantataFake.update` / :meth:`KantataFake.delete`, inject faults with
+:meth:`KantataFake.fail_next`, count calls with :meth:`KantataFake.calls`.
+"""
+
+import itertools
+import json
+import math
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+
+from werkzeug.wrappers import Request, Response
+
+from odoo.addons.sync_core.fake.serving import ServedFake
+
+MAX_PER_PAGE = 200
+EVENT_RETENTION = timedelta(days=9)
+COLLECTIONS = (
+    "expense_report_submissions",
+    "users",
+    "account_memberships",
+    "cost_rates",
+    "workspaces",
+    "stories",
+    "time_entries",
+    "expenses",
+    "external_references",
+    "subscribed_events",
+)
+# collection -> (subject type of events and references, event prefix)
+SUBJECTS = {
+    "users": ("User", "user"),
+    "workspaces": ("Workspace", "workspace"),
+    "stories": ("Story", "story"),
+    "time_entries": ("TimeEntry", "time_entry"),
+    "expenses": ("Expense", "expense"),
+}
+SUBJECT_COLLECTION = {subject: coll for coll, (subject, _p) in SUBJECTS.items()}
+# include= association -> (foreign key, collection)
+ASSOCIATIONS = {
+    "user": ("user_id", "users"),
+    "workspace": ("workspace_id", "workspaces"),
+    "story": ("story_id", "stories"),
+    "external_references": ("external_reference_ids", "external_references"),
+    "account_membership": ("account_membership_id", "account_memberships"),
+    "recent_submission": ("recent_submission_id", "expense_report_submissions"),
+}
+
+
+def _stamp(dt):
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def _parse(value):
+    dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+class KantataFake(ServedFake):
+    """One Kantata OX account held in memory, served over HTTP on 127.0.0.1."""
+
+    thread_name = "kantata-fake"
+
+    def __init__(
+        self,
+        token="kantata-token",
+        account_id="71000",
+        account_name="Fake Consulting",
+        client_id="fake-client-id",
+        client_secret="fake-client-secret",
+    ):
+        self.token = token
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.account_id = str(account_id)
+        self.account_name = account_name
+        self.data = {name: {} for name in COLLECTIONS}
+        self._ids = {name: itertools.count(1) for name in COLLECTIONS}
+        self._event_ids = itertools.count(1)
+        self._lock = threading.RLock()
+        self._faults = []
+        self._calls = []
+        self.clock_offset = timedelta(0)
+        self.duplicate_events = False
+        self.shuffle_events = False
+        self.me = None
+        # callables(fake, workspace) run when a client creates a workspace (demo: consultants
+        # start logging time on a project pushed from Odoo)
+        self.on_workspace_created = []
+        self._version = 0
+        self._sort_cache = {}
+
+    # ------------------------------------------------------------------ server
+    def start(self, port=0):
+        """Serve on 127.0.0.1; return (and keep) the API base URL (``.../api/v1``)."""
+        root = super().start(port)
+        self.base_url = f"{root}/api/v1"
+        return self.base_url
+
+    # ------------------------------------------------------------------ clock, faults, calls
+    def now(self):
+        return datetime.now(UTC) + self.clock_offset
+
+    def advance(self, **delta):
+        """Move the account's clock forward (e.g. days=10 lets events fall out of retention)."""
+        self.clock_offset += timedelta(**delta)
+
+    def fail_next(self, status=503, count=1, method=None, path=None, after_apply=False):
+        """The next `count` matching requests answer `status` with Kantata's error body.
+        after_apply=True applies a write first, then fails (a lost response)."""
+        with self._lock:
+            self._faults.append(
+                {
+                    "status": status,
+                    "count": count,
+                    "method": method,
+                    "path": path,
+                    "after": after_apply,
+                }
+            )
+
+    def calls(self, method=None, path=None):
+        """Requests served so far: [(method, path, query dict)], filtered."""
+        return [
+            c
+            for c in self._calls
+            if (method is None or c[0] == method) and (path is None or c[1].startswith(path))
+        ]
+
+    # ------------------------------------------------------------------ seeding and changes
+    def _new(self, collection, values):
+        with self._lock:
+            rid = str(next(self._ids[collection]))
+            stamp = _stamp(self.now())
+            record = {"id": rid, "created_at": stamp, "updated_at": stamp, **values}
+            self.data[collection][rid] = record
+            self._version += 1
+            self._event(collection, "created", record, None)
+            return record
+
+    def add_user(self, full_name, email_address, **values):
+        user = self._new(
+            "users",
+            {
+                "full_name": full_name,
+                "email_address": email_address,
+                "headline": values.pop("headline", ""),
+                "disabled": False,
+                "account_id": self.account_id,
+                "external_reference_ids": [],
+                **values,
+            },
+        )
+        membership = self._new(
+            "account_memberships",
+            {"user_id": user["id"], "account_id": self.account_id, "permission": "user"},
+        )
+        user["account_membership_id"] = membership["id"]
+        if self.me is None:
+            self.me = user["id"]
+        return user
+
+    def set_cost_rate(self, user_id, amount_in_subunits, currency="USD"):
+        """The user's cost rate in use (the previous one is kept, not in use)."""
+        membership = self.data["users"][str(user_id)]["account_membership_id"]
+        for rate in self.data["cost_rates"].values():
+            if rate["account_membership_id"] == membership and rate["in_use"]:
+                self.update("cost_rates", rate["id"], in_use=False)
+        return self._new(
+            "cost_rates",
+            {
+                "account_membership_id": membership,
+                "amount_in_subunits": int(amount_in_subunits),
+                "currency": currency,
+                "in_use": True,
+            },
+        )
+
+    def add_workspace(self, title, **values):
+        return self._new("workspaces", self._workspace_values({"title": title, **values}))
+
+    def _workspace_values(self, values):
+        price = values.get("price_in_cents")
+        return {
+            "account_id": self.account_id,
+            "archived": False,
+            "description": "",
+            "budgeted": price is not None,
+            "currency": "USD",
+            "currency_base_unit": 100,
+            "status": {"color": "green", "key": 310, "message": "Active"},
+            "status_key": 310,
+            "start_date": None,
+            "due_date": None,
+            "percent_of_budget_used": 0,
+            "budget_used_in_cents": 0,
+            "require_time_approvals": True,
+            "require_expense_approvals": True,
+            "external_reference_ids": [],
+            **values,
+        }
+
+    def add_story(self, workspace_id, title, story_type="task", **values):
+        return self._new(
+            "stories",
+            {
+                "workspace_id": str(workspace_id),
+                "title": title,
+                "story_type": story_type,
+                "state": values.pop("state", "not started"),
+                **values,
+            },
+        )
+
+    def add_time_entry(self, workspace_id, user_id, minutes, approved=True, **values):
+        return self._new(
+            "time_entries",
+            {
+                "workspace_id": str(workspace_id),
+                "user_id": str(user_id),
+                "story_id": values.pop("story_id", None),
+                "date_performed": values.pop("date_performed", self.now().date().isoformat()),
+                "time_in_minutes": int(minutes),
+                "billable": values.pop("billable", True),
+                "notes": values.pop("notes", ""),
+                "rate_in_cents": values.pop("rate_in_cents", 15000),
+                "cost_rate_in_cents": values.pop("cost_rate_in_cents", 8000),
+                "currency": values.pop("currency", "USD"),
+                "currency_symbol": "$",
+                "currency_base_unit": 100,
+                "approved": bool(approved),
+                "is_invoiced": False,
+                "invoice_id": None,
+                "role_id": None,
+                "user_can_edit": True,
+                "external_reference_ids": [],
+                **values,
+            },
+        )
+
+    def add_expense(self, workspace_id, user_id, amount_in_cents, approved=True, **values):
+        """An expense on an expense report submission: ``approved`` -> status approved, else
+        pending (Kantata approves expenses through their report submission)."""
+        expense = self._new(
+            "expenses",
+            {
+                "workspace_id": str(workspace_id),
+                "user_id": str(user_id),
+                "date": values.pop("date", self.now().date().isoformat()),
+                "notes": values.pop("notes", ""),
+                "category": values.pop("category", "Travel"),
+                "amount_in_cents": int(amount_in_cents),
+                "currency": values.pop("currency", "USD"),
+                "currency_base_unit": 100,
+                "is_billable": values.pop("is_billable", True),
+                "reimbursable": values.pop("reimbursable", True),
+                "is_invoiced": False,
+                "expense_category_id": None,
+                "active_submission_id": None,
+                "recent_submission_id": None,
+                "external_reference_ids": [],
+                **values,
+            },
+        )
+        submission = self._new(
+            "expense_report_submissions",
+            {
+                "status": "approved" if approved else "pending",
+                "title": f"Expenses {expense['date']}",
+                "user_id": str(user_id),
+                "workspace_id": str(workspace_id),
+                "expense_ids": [expense["id"]],
+                "currency": expense["currency"],
+                "line_item_total_in_cents": expense["amount_in_cents"],
+            },
+        )
+        expense["recent_submission_id"] = submission["id"]
+        if not approved:
+            expense["active_submission_id"] = submission["id"]
+        return expense
+
+    def update(self, collection, rid, **values):
+        """Change a record as a Kantata user would (stamps updated_at, records an event)."""
+        with self._lock:
+            record = self.data[collection][str(rid)]
+            previous = dict(record)
+            if collection == "expenses" and "approved" in values:
+                # approving or rejecting the expense's report submission (stamps the expense)
+                status = "approved" if values.pop("approved") else "rejected"
+                submission = self.data["expense_report_submissions"][record["recent_submission_id"]]
+                submission.update(status=status, updated_at=_stamp(self.now()))
+            record.update(values)
+            record["updated_at"] = _stamp(self.now())
+            self._version += 1
+            self._event(collection, "updated", record, previous)
+            return record
+
+    def delete(self, collection, rid):
+        with self._lock:
+            record = self.data[collection].pop(str(rid))
+            self._version += 1
+            self._event(collection, "deleted", None, record)
+            return record
+
+    def _event(self, collection, verb, current, previous):
+        if collection not in SUBJECTS:
+            return
+        subject_type, prefix = SUBJECTS[collection]
+        subject = current or previous
+        eid = str(next(self._event_ids))
+        stamp = _stamp(self.now())
+        event = {
+            "id": eid,
+            "event_type": f"{prefix}:{verb}",
+            "account_id": self.account_id,
+            "user_id": self.me,
+            "subject_id": subject["id"],
+            "subject_type": subject_type,
+            "subject_changed_at": stamp,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "current_payload": dict(current) if current else None,
+            "previous_payload": dict(previous) if previous else None,
+            "payload_changes": {
+                k: [previous.get(k), current.get(k)]
+                for k in current
+                if previous and previous.get(k) != current.get(k)
+            }
+            if current and previous
+            else {},
+        }
+        self.data["subscribed_events"][eid] = event
+
+    # ------------------------------------------------------------------ WSGI
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        response = self._dispatch(request)
+        return response(environ, start_response)
+
+    def _dispatch(self, request):
+        path = request.path
+        if path == "/oauth/token" and request.method == "POST":
+            return self._token(request)
+        if not path.startswith("/api/v1/"):
+            return _error(404, "system", f"No route matches {path}")
+        parts = [p for p in path[len("/api/v1/") :].split("/") if p]
+        if parts:
+            parts[-1] = parts[-1].removesuffix(".json")
+        params = request.args.to_dict()
+        self._calls.append((request.method, "/" + "/".join(parts), params))
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return _error(401, "oauth", "Invalid OAuth 2 Request")
+        fault = self._take_fault(request.method, "/" + "/".join(parts))
+        if fault and not fault["after"]:
+            return _fault_response(fault["status"])
+        try:
+            body = request.get_json(silent=True) if request.data else None
+            response = self._route(request.method, parts, params, body)
+        except KeyError as exc:
+            return _error(404, "system", f"record not found: {exc}")
+        except ValueError as exc:
+            return _error(422, "validation", str(exc))
+        if fault:
+            return _fault_response(fault["status"])
+        return response
+
+    def _token(self, request):
+        """OAuth 2.0 token endpoint (client credentials grant)."""
+        form = request.form
+        self._calls.append(("POST", "/oauth/token", {"grant_type": form.get("grant_type")}))
+        if form.get("grant_type") != "client_credentials":
+            return _json(400, {"error": "unsupported_grant_type"})
+        if (form.get("client_id"), form.get("client_secret")) != (
+            self.client_id,
+            self.client_secret,
+        ):
+            return _json(401, {"error": "invalid_client"})
+        return _json(200, {"access_token": self.token, "token_type": "Bearer", "scope": "api_only"})
+
+    def _take_fault(self, method, path):
+        with self._lock:
+            for fault in self._faults:
+                if fault["method"] and fault["method"] != method:
+                    continue
+                if fault["path"] and not path.startswith(fault["path"]):
+                    continue
+                fault["count"] -= 1
+                if fault["count"] <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def _route(self, method, parts, params, body):
+        if parts == ["users", "me"] and method == "GET":
+            return self._answer("users", [self.data["users"][self.me]], params)
+        if parts == ["external_references", "create_or_update"] and method == "POST":
+            return self._external_reference(body or {})
+        if not parts or parts[0] not in COLLECTIONS:
+            raise KeyError("/".join(parts))
+        collection = parts[0]
+        if len(parts) == 1 and method == "GET":
+            return self._list(collection, params)
+        if len(parts) == 2 and method == "GET":
+            return self._answer(collection, [self.data[collection][parts[1]]], params)
+        if collection == "workspaces" and len(parts) == 1 and method == "POST":
+            return self._create_workspace((body or {}).get("workspace") or {}, params)
+        if collection == "workspaces" and len(parts) == 2 and method == "PUT":
+            values = (body or {}).get("workspace") or {}
+            values.pop("external_reference", None)
+            record = self.update("workspaces", parts[1], **values)
+            return self._answer("workspaces", [record], params)
+        raise KeyError(f"{method} /{'/'.join(parts)}")
+
+    # ------------------------------------------------------------------ handlers
+    def _list(self, collection, params):
+        records = list(self.data[collection].values())
+        now = self.now()
+        if collection == "subscribed_events":
+            records = [r for r in records if now - _parse(r["created_at"]) <= EVENT_RETENTION]
+            if params.get("created_after"):
+                after = _parse(params["created_after"])
+                records = [r for r in records if _parse(r["created_at"]) > after]
+            if params.get("event_types"):
+                types = set(params["event_types"].split(","))
+                records = [r for r in records if r["event_type"] in types]
+        if params.get("only"):
+            wanted = set(params["only"].split(","))
+            records = [r for r in records if r["id"] in wanted]
+        if params.get("updated_after"):
+            after = _parse(params["updated_after"])
+            records = [r for r in records if _parse(r["updated_at"]) > after]
+        if params.get("in_use") is not None and collection == "cost_rates":
+            records = [r for r in records if r.get("in_use")]
+        if params.get("approved") is not None and collection in ("time_entries", "expenses"):
+            records = [r for r in records if r.get("approved")]
+        if params.get("date_performed_between") and collection == "time_entries":
+            start, _sep, end = params["date_performed_between"].partition(":")
+            records = [r for r in records if start <= (r.get("date_performed") or "") <= end]
+        if params.get("date_expensed_between") and collection == "expenses":
+            start, _sep, end = params["date_expensed_between"].partition(":")
+            records = [r for r in records if start <= (r.get("date") or "") <= end]
+        for key in ("workspace_id", "user_id"):
+            if params.get(key):
+                records = [r for r in records if r.get(key) == params[key]]
+        for key in ("service_name", "service_model", "service_model_ref"):
+            value = params.get(f"external_reference_{key}")
+            if value is not None:
+                refs = self.data["external_references"]
+                records = [
+                    r
+                    for r in records
+                    if any(refs[x][key] == value for x in r.get("external_reference_ids", []))
+                ]
+        field, _sep, direction = (params.get("order") or "id:asc").partition(":")
+        if field not in ("id", "updated_at", "created_at", "date_performed"):
+            raise ValueError(f"invalid order field {field}")
+        records = self._sorted(collection, records, field, direction == "desc")
+        if collection == "subscribed_events" and self.shuffle_events:
+            random.Random(len(records)).shuffle(records)
+        if collection == "subscribed_events" and self.duplicate_events:
+            records = [r for r in records for _twice in (0, 1)]
+        per_page = min(int(params.get("per_page") or 20), MAX_PER_PAGE)
+        page = max(int(params.get("page") or 1), 1)
+        total = len(records)
+        chunk = records[(page - 1) * per_page : page * per_page]
+        body = self._body(collection, chunk, params, total=total)
+        body["meta"] = {
+            "count": total,
+            "page_count": max(math.ceil(total / per_page), 1),
+            "page_number": page,
+            "page_size": per_page,
+        }
+        return _json(200, body)
+
+    def _sorted(self, collection, records, field, reverse):
+        """Sorted records; a full, unchanged collection's order is cached (paging a large
+        account stays cheap)."""
+        full = len(records) == len(self.data[collection])
+        key = (collection, field, reverse, len(records), self._version)
+        if full and self._sort_cache.get("key") == key:
+            return list(self._sort_cache["records"])
+        out = sorted(records, key=lambda r: (r.get(field) or "", int(r["id"])), reverse=reverse)
+        if full:
+            self._sort_cache = {"key": key, "records": out}
+        return list(out)
+
+    def _answer(self, collection, records, params, total=None):
+        return _json(200, self._body(collection, records, params, total))
+
+    def _body(self, collection, records, params, total=None):
+        body = {
+            "count": len(records) if total is None else total,
+            "results": [{"key": collection, "id": r["id"]} for r in records],
+            collection: {},
+        }
+        for record in records:
+            body[collection][record["id"]] = record
+        for name in filter(None, (params.get("include") or "").split(",")):
+            if name not in ASSOCIATIONS:
+                raise ValueError(f"unknown include {name}")
+            fkey, target = ASSOCIATIONS[name]
+            bucket = body.setdefault(target, {})
+            for record in records:
+                ids = record.get(fkey)
+                for rid in ids if isinstance(ids, list) else [ids]:
+                    if rid and rid in self.data[target]:
+                        bucket[rid] = self.data[target][rid]
+        return body
+
+    def _create_workspace(self, values, params):
+        if not values.get("title"):
+            raise ValueError("Please give your project a title")
+        if values.get("creator_role") not in ("maven", "buyer"):
+            raise ValueError("Please select a role for this project")
+        reference = values.pop("external_reference", None)
+        values.pop("creator_role")
+        record = self.add_workspace(**values)
+        if reference:
+            self._external_reference(
+                {
+                    "external_reference": {
+                        **reference,
+                        "subject_id": record["id"],
+                        "subject_type": "Workspace",
+                    }
+                }
+            )
+        for callback in self.on_workspace_created:
+            callback(self, record)
+        return self._answer("workspaces", [record], params)
+
+    def _external_reference(self, body):
+        values = body.get("external_reference") or {}
+        required = ("service_name", "service_model", "service_model_ref", "subject_id")
+        missing = [k for k in (*required, "subject_type") if not values.get(k)]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
+        collection = SUBJECT_COLLECTION.get(values["subject_type"])
+        if not collection:
+            raise ValueError(f"unknown subject_type {values['subject_type']}")
+        subject = self.data[collection][str(values["subject_id"])]
+        with self._lock:
+            existing = next(
+                (
+                    r
+                    for r in self.data["external_references"].values()
+                    if r["subject_type"] == values["subject_type"]
+                    and r["subject_id"] == str(values["subject_id"])
+                    and all(r[k] == str(values[k]) for k in required[:3])
+                ),
+                None,
+            )
+            stamp = _stamp(self.now())
+            clean = {k: (str(v) if k in required else v) for k, v in values.items()}
+            if existing:
+                existing.update(clean, updated_at=stamp, last_synced_at=stamp)
+                record = existing
+            else:
+                record = {
+                    "id": str(next(self._ids["external_references"])),
+                    "status": None,
+                    "external_link": None,
+                    "external_message": None,
+                    "external_status": None,
+                    "locked": False,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                    "last_synced_at": stamp,
+                    **clean,
+                }
+                self.data["external_references"][record["id"]] = record
+                subject.setdefault("external_reference_ids", []).append(record["id"])
+        return self._answer("external_references", [record], {})
+
+    # ------------------------------------------------------------------ helpers for tests
+    def references_of(self, collection, rid):
+        refs = self.data["external_references"]
+        return [refs[x] for x in self.data[collection][str(rid)].get("external_reference_ids", [])]
+
+
+def _json(status, body):
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def _error(status, kind, message):
+    return _json(status, {"errors": [{"type": kind, "message": message}]})
+
+
+def _fault_response(status):
+    if status == 429:
+        return _error(429, "system", "Too many requests, please retry after a small delay")
+    if status == 401:
+        return _error(401, "oauth", "Invalid OAuth 2 Request")
+    if status == 404:
+        return _error(404, "system", "Page Not Found")
+    return _error(status, "system", "Service is unavailable")

@@ -1,0 +1,399 @@
+"""Kantata OX (formerly Mavenlink) API v1 adapter: plain Python, no ORM.
+
+A ``requests.Session`` with a timeout on every call and a urllib3 ``Retry`` mounted for
+idempotent reads of a briefly unavailable server (502/503/504, connection errors); 401/404/429
+and the rest are classified by sync_core (``raise_for_response``), so a 429 backs off through
+the job's retry pattern and blocks the channel.  Authentication: ``Authorization: Bearer``.
+
+Kantata answers every GET as ``{"count", "results": [{"key", "id"}], "<key>": {id: record},
+<included>: {...}, "meta": {...}}``: records are read by walking ``results`` in order and
+looking each up in its top-level map (never by iterating the maps, which mix in included
+associations).  The adapter translates Kantata records to the PSA layer's canonical shapes
+(see ``psa.py``): this file is the only place that knows Kantata's field names.
+"""
+
+from datetime import timedelta
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from odoo.addons.sync_core.adapter import BaseAdapter, HttpAdapterMixin
+from odoo.addons.sync_core.exceptions import PayloadError
+from odoo.addons.sync_core.mapping import parse_datetime
+
+MAX_PER_PAGE = 200
+# canonical object -> (Kantata collection, include=)
+OBJECTS = {
+    "time_entries": ("time_entries", "user,story"),
+    "expenses": ("expenses", "user,recent_submission,workspace"),
+    "workspaces": ("workspaces", "external_references"),
+    "users": ("users", ""),
+    "stories": ("stories", ""),
+}
+# canonical workspace field -> Kantata field, for writes
+OUT_FIELDS = {"name": "title"}
+EVENT_SUBJECTS = {
+    "TimeEntry": "time_entries",
+    "Expense": "expenses",
+    "Workspace": "workspaces",
+    "Story": "stories",
+}
+SERVICE_NAME = "Odoo"
+
+
+class KantataAdapter(HttpAdapterMixin, BaseAdapter):
+    page_size = MAX_PER_PAGE
+    batch_size = MAX_PER_PAGE
+    retry = Retry(
+        total=3,
+        connect=3,
+        read=0,
+        status=2,
+        backoff_factor=0.3,
+        status_forcelist=(502, 503, 504),
+        allowed_methods=frozenset({"GET"}),
+        raise_on_status=False,
+        respect_retry_after_header=True,
+    )
+
+    def _session(self):
+        if getattr(self, "_http", None) is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(max_retries=self.retry)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            session.headers.update(
+                {
+                    "Authorization": f"Bearer {self.config.get('access_token') or ''}",
+                    "Accept": "application/json",
+                }
+            )
+            self._http = session
+        return self._http
+
+    def _url(self, path):
+        base = (self.config.get("base_url") or "https://api.mavenlink.com/api/v1").rstrip("/")
+        return f"{base}/{path.lstrip('/')}"
+
+    def _get(self, path, **params):
+        return self._request("GET", self._url(path), params=params)
+
+    # ------------------------------------------------------------------ response format
+    @staticmethod
+    def results(body):
+        """The canonical records of an answer, in order: walk ``results``, look each one up in
+        its top-level map."""
+        if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+            raise PayloadError(f"Kantata answer without a results list: {str(body)[:200]}")
+        out = []
+        for ref in body["results"]:
+            record = (body.get(ref.get("key")) or {}).get(str(ref.get("id")))
+            if record is None:
+                raise PayloadError(f"Kantata result {ref} is missing from its map")
+            out.append(record)
+        return out
+
+    def _pages(self, path, params, page_size=None):
+        """Yield (records, body) page by page (page/per_page, at most 200 a page)."""
+        per_page = min(page_size or self.page_size, MAX_PER_PAGE)
+        page = 1
+        while True:
+            body = self._get(path, **params, page=page, per_page=per_page)
+            records = self.results(body)
+            yield records, body
+            meta = body.get("meta") or {}
+            page_count = meta.get("page_count")
+            if not records or (page_count is not None and page >= page_count):
+                return
+            if page_count is None and len(records) < per_page:
+                return
+            page += 1
+
+    # ------------------------------------------------------------------ engine interface
+    def test_connection(self):
+        me = self.results(self._get("users/me.json"))
+        if not me:
+            raise PayloadError("Kantata did not say who we are")
+        user = me[0]
+        return (
+            f"connected as {user.get('full_name')} <{user.get('email_address')}> "
+            f"(Kantata account {user.get('account_id')})"
+        )
+
+    def iter_changes(self, object_name, since, after=None, page_size=None):
+        collection, include = OBJECTS[object_name]
+        params = {"order": "updated_at:asc"}
+        if include:
+            params["include"] = include
+        if since and object_name != "users":  # users carry no updated_at: read them all
+            params["updated_after"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+        for records, body in self._pages(f"{collection}.json", params, page_size):
+            if records:
+                yield [self._record(object_name, r, body) for r in records]
+
+    def iter_approved_time(self, date_from, date_to, page_size=None):
+        """Approved time entries performed between two dates (``approved`` and
+        ``date_performed_between`` filters), whatever their ``updated_at``: approving a
+        timesheet need not stamp its entries."""
+        params = {
+            "approved": "true",
+            "date_performed_between": f"{date_from.isoformat()}:{date_to.isoformat()}",
+            "include": OBJECTS["time_entries"][1],
+            "order": "id:asc",
+        }
+        for records, body in self._pages("time_entries.json", params, page_size):
+            if records:
+                yield [self._record("time_entries", r, body) for r in records]
+
+    def iter_expenses_between(self, date_from, date_to, page_size=None):
+        """Expenses dated between two dates (``date_expensed_between``), approved or not: each
+        one's approval is read from its expense report submission (``_to_expenses``)."""
+        params = {
+            "date_expensed_between": f"{date_from.isoformat()}:{date_to.isoformat()}",
+            "include": OBJECTS["expenses"][1],
+        }
+        for records, body in self._pages("expenses.json", params, page_size):
+            if records:
+                yield [self._record("expenses", r, body) for r in records]
+
+    def read_batch(self, object_name, ids):
+        collection, include = OBJECTS[object_name]
+        out = []
+        ids = [str(i) for i in ids]
+        for start in range(0, len(ids), self.batch_size):
+            chunk = ids[start : start + self.batch_size]
+            params = {"only": ",".join(chunk)}
+            if include:
+                params["include"] = include
+            for records, body in self._pages(f"{collection}.json", params):
+                out.extend(self._record(object_name, r, body) for r in records)
+        return out
+
+    def write_batch(self, object_name, items):
+        """Workspaces only: create (marked with an external reference to the Odoo record, so a
+        retry after a lost answer finds it instead of creating a twin) or update."""
+        if object_name != "workspaces":
+            raise PayloadError(f"writing {object_name} to Kantata is not supported")
+        written = []
+        for external_id, canonical in items:
+            values = {OUT_FIELDS.get(k, k): v for k, v in canonical.items()}
+            odoo_ref = values.pop("_odoo_ref", None)
+            if external_id:
+                body = self._request(
+                    "PUT", self._url(f"workspaces/{external_id}.json"), json={"workspace": values}
+                )
+                written.append(self.results(body)[0]["id"])
+                continue
+            existing = self.find_by_reference("workspaces", "project.project", odoo_ref)
+            if existing:
+                written.append(existing)
+                continue
+            values.setdefault("creator_role", "maven")
+            if odoo_ref:
+                values["external_reference"] = self._reference_values("project.project", odoo_ref)
+            body = self._request("POST", self._url("workspaces.json"), json={"workspace": values})
+            written.append(self.results(body)[0]["id"])
+        return written
+
+    # ------------------------------------------------------------------ external references
+    @staticmethod
+    def _reference_values(model, ref, **extra):
+        return {
+            "service_name": SERVICE_NAME,
+            "service_model": model,
+            "service_model_ref": str(ref),
+            **extra,
+        }
+
+    def find_by_reference(self, object_name, model, ref):
+        if not ref:
+            return None
+        collection, _include = OBJECTS[object_name]
+        body = self._get(
+            f"{collection}.json",
+            external_reference_service_name=SERVICE_NAME,
+            external_reference_service_model=model,
+            external_reference_service_model_ref=str(ref),
+        )
+        records = self.results(body)
+        return records[0]["id"] if records else None
+
+    def write_reference(self, object_name, external_id, model, ref, message=None, status=None):
+        """``POST external_references/create_or_update``: mark a Kantata record with the Odoo
+        record it became (and, e.g., the invoice that billed it)."""
+        subject = {"time_entries": "TimeEntry", "expenses": "Expense", "workspaces": "Workspace"}
+        values = self._reference_values(
+            model,
+            ref,
+            subject_id=str(external_id),
+            subject_type=subject[object_name],
+            external_message=message,
+            external_status=status,
+            status="synced",
+        )
+        body = self._request(
+            "POST",
+            self._url("external_references/create_or_update.json"),
+            json={"external_reference": values},
+        )
+        return self.results(body)[0]["id"]
+
+    # ------------------------------------------------------------------ change feed
+    def iter_events(self, created_after, objects):
+        """Subscribed events created after `created_after`, as canonical changes:
+        [{"event_id", "created_at", "object", "id", "deleted"}] per page.  Kantata keeps 9
+        days of events, possibly duplicated and out of order: the caller dedups and re-reads."""
+        verbs = ("created", "updated", "deleted")
+        prefixes = {
+            "time_entries": "time_entry",
+            "expenses": "expense",
+            "workspaces": "workspace",
+            "stories": "story",
+        }
+        types = ",".join(f"{prefixes[o]}:{v}" for o in objects for v in verbs)
+        params = {"event_types": types, "order": "created_at:asc"}
+        if created_after:
+            params["created_after"] = created_after.strftime("%Y-%m-%dT%H:%M:%SZ")
+        for records, _body in self._pages("subscribed_events.json", params):
+            changes = []
+            for event in records:
+                object_name = EVENT_SUBJECTS.get(event.get("subject_type"))
+                if not object_name or event.get("subject_id") in (None, ""):
+                    continue
+                changes.append(
+                    {
+                        "event_id": str(event["id"]),
+                        "created_at": parse_datetime(event.get("created_at")),
+                        "object": object_name,
+                        "id": str(event["subject_id"]),
+                        "deleted": str(event.get("event_type", "")).endswith(":deleted"),
+                    }
+                )
+            if changes:
+                yield changes
+
+    # ------------------------------------------------------------------ translation
+    def _record(self, object_name, raw, body):
+        if not isinstance(raw, dict) or raw.get("id") in (None, ""):
+            raise PayloadError(f"Kantata record without id: {str(raw)[:200]}")
+        translate = getattr(self, f"_to_{object_name}")
+        return {
+            "id": str(raw["id"]),
+            "updated_at": parse_datetime(raw.get("updated_at")) or None,
+            "archived": False,
+            "data": translate(raw, body),
+        }
+
+    @staticmethod
+    def _person(raw, body):
+        user = (body.get("users") or {}).get(str(raw.get("user_id"))) or {}
+        return {
+            "id": str(raw.get("user_id") or ""),
+            "email": (user.get("email_address") or "").strip().lower(),
+            "name": user.get("full_name") or "",
+        }
+
+    def _to_time_entries(self, raw, body):
+        return {
+            "approved": bool(raw.get("approved")),
+            "project_ref": str(raw.get("workspace_id") or ""),
+            "task_ref": str(raw.get("story_id") or ""),
+            "task_name": ((body.get("stories") or {}).get(str(raw.get("story_id"))) or {}).get(
+                "title"
+            )
+            or "",
+            "person": self._person(raw, body),
+            "date": raw.get("date_performed"),
+            "minutes": int(raw.get("time_in_minutes") or 0),
+            "description": raw.get("notes") or "",
+            "billable": bool(raw.get("billable")),
+            "bill_rate_cents": raw.get("rate_in_cents"),
+            "cost_rate_cents": raw.get("cost_rate_in_cents"),
+            "currency": raw.get("currency") or "",
+            "remote_invoiced": bool(raw.get("is_invoiced")),
+        }
+
+    def _to_expenses(self, raw, body):
+        return {
+            "approved": self._expense_approved(raw, body),
+            "project_ref": str(raw.get("workspace_id") or ""),
+            "person": self._person(raw, body),
+            "date": raw.get("date"),
+            "amount_cents": int(raw.get("amount_in_cents") or 0),
+            "currency": raw.get("currency") or "",
+            "category": raw.get("category") or "",
+            "description": raw.get("notes") or raw.get("category") or "",
+            "billable": bool(raw.get("is_billable")),
+            "reimbursable": bool(raw.get("reimbursable")),
+        }
+
+    @staticmethod
+    def _expense_approved(raw, body):
+        """Kantata approves expenses through their expense report submission (``status``
+        approved); an expense of a workspace that requires no expense approval counts as
+        approved, like time entries of such workspaces."""
+        if "approved" in raw:
+            return bool(raw["approved"])
+        submissions = body.get("expense_report_submissions") or {}
+        submission = submissions.get(str(raw.get("recent_submission_id") or ""))
+        if submission:
+            return submission.get("status") == "approved"
+        workspace = (body.get("workspaces") or {}).get(str(raw.get("workspace_id"))) or {}
+        return workspace.get("require_expense_approvals") is False
+
+    def _to_workspaces(self, raw, body):
+        status = raw.get("status") if isinstance(raw.get("status"), dict) else {}
+        references = body.get("external_references") or {}
+        odoo_refs = sorted(
+            str(ref.get("service_model_ref"))
+            for ref in (references.get(str(i)) for i in raw.get("external_reference_ids") or [])
+            if ref
+            and ref.get("service_name") == SERVICE_NAME
+            and ref.get("service_model") == "project.project"
+        )
+        return {
+            "odoo_refs": odoo_refs,
+            "name": raw.get("title") or "",
+            "status": status.get("message") or "",
+            "budget_cents": raw.get("price_in_cents"),
+            "budget_used_cents": raw.get("budget_used_in_cents"),
+            "currency": raw.get("currency") or "",
+            "archived": bool(raw.get("archived")),
+        }
+
+    def _to_stories(self, raw, body):
+        return {
+            "name": raw.get("title") or "",
+            "project_ref": str(raw.get("workspace_id") or ""),
+            "milestone": raw.get("story_type") == "milestone",
+            "completed": raw.get("state") == "completed",
+        }
+
+    def _to_users(self, raw, body):
+        return {
+            "id": str(raw["id"]),
+            "email": (raw.get("email_address") or "").strip().lower(),
+            "name": raw.get("full_name") or "",
+            "disabled": bool(raw.get("disabled")),
+        }
+
+    def cost_rates(self):
+        """{user id: (cost per hour in cents, currency)} of the cost rates in use (Kantata keeps
+        them per account membership)."""
+        rates = {}
+        params = {"in_use": "true", "include": "account_membership"}
+        for records, body in self._pages("cost_rates.json", params):
+            memberships = body.get("account_memberships") or {}
+            for rate in records:
+                membership = memberships.get(str(rate.get("account_membership_id"))) or {}
+                if membership.get("user_id"):
+                    rates[str(membership["user_id"])] = (
+                        int(rate.get("amount_in_subunits") or 0),
+                        rate.get("currency") or "",
+                    )
+        return rates
+
+
+def event_retention():
+    return timedelta(days=9)

@@ -1,0 +1,128 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo.tests import tagged
+
+from odoo.addons.sync_core.exceptions import AuthenticationError, RateLimitedError
+from odoo.addons.sync_psa.kantata_adapter import KantataAdapter
+
+from .common import PsaCase
+
+
+@tagged("post_install", "-at_install")
+class TestKantataAdapter(PsaCase):
+    def adapter(self):
+        return self.backend._get_adapter()
+
+    def test_results_walk_the_ordered_list_not_the_maps(self):
+        body = {
+            "count": 2,
+            "results": [{"key": "stories", "id": "9"}, {"key": "stories", "id": "3"}],
+            # maps also hold included associations of the same type (sub-stories)
+            "stories": {"3": {"id": "3"}, "5": {"id": "5"}, "9": {"id": "9"}},
+        }
+        self.assertEqual([r["id"] for r in KantataAdapter.results(body)], ["9", "3"])
+
+    def test_include_users_and_canonical_time_entry(self):
+        entry = self.entry(135, notes="Workshop", rate_in_cents=20000, currency="EUR")
+        (record,) = self.adapter().read_batch("time_entries", [entry["id"]])
+        self.assertEqual(record["id"], entry["id"])
+        data = record["data"]
+        self.assertEqual(data["minutes"], 135)
+        self.assertEqual(data["person"]["email"], "alice@example.com")
+        self.assertEqual((data["bill_rate_cents"], data["currency"]), (20000, "EUR"))
+        self.assertEqual(self.fake.calls("GET", "/time_entries")[-1][2]["include"], "user,story")
+
+    def test_expense_approval_comes_from_its_report_submission(self):
+        approved = self.fake.add_expense(self.workspace_id, self.alice_user["id"], 1000)
+        pending = self.fake.add_expense(
+            self.workspace_id, self.alice_user["id"], 2000, approved=False
+        )
+        loose = self.fake.add_expense(self.workspace_id, self.alice_user["id"], 3000)
+        loose["recent_submission_id"] = None  # never submitted
+        ids = [approved["id"], pending["id"], loose["id"]]
+
+        def approvals():
+            records = self.adapter().read_batch("expenses", ids)
+            return {r["id"]: r["data"]["approved"] for r in records}
+
+        self.assertEqual(
+            approvals(), {approved["id"]: True, pending["id"]: False, loose["id"]: False}
+        )
+        # a workspace that requires no expense approval: every expense counts as approved
+        self.fake.data["workspaces"][self.workspace_id]["require_expense_approvals"] = False
+        self.assertTrue(approvals()[loose["id"]])
+        self.assertFalse(approvals()[pending["id"]], "a pending submission still waits")
+
+    def test_test_connection_says_who_we_are(self):
+        self.backend.action_test_connection()
+        self.assertIn("Alice Consultant <Alice@Example.com>", self.backend.status_message)
+        self.assertEqual(self.backend.kantata_account_id, self.fake.account_id)
+
+    def test_client_credentials_fetch_the_token_once(self):
+        self.backend.write(
+            {
+                "kantata_auth": "client_credentials",
+                "kantata_access_token": False,
+                "kantata_client_id": "fake-client-id",
+                "kantata_client_secret": "fake-client-secret",
+                "kantata_token_url": self.backend.base_url.removesuffix("/api/v1") + "/oauth/token",
+            }
+        )
+        self.backend.action_test_connection()
+        self.assertEqual(self.backend.state, "ok")
+        self.assertEqual(self.backend.kantata_access_token, "kantata-test-token")
+        self.backend.action_test_connection()
+        self.assertEqual(len(self.fake.calls("POST", "/oauth/token")), 1)
+        self.backend.write({"kantata_access_token": False, "kantata_client_secret": "wrong"})
+        self.backend.action_test_connection()
+        self.assertEqual(self.backend.state, "error")
+
+    def test_errors_in_kantata_shape_are_classified(self):
+        self.backend.kantata_access_token = "wrong"
+        with self.assertRaises(AuthenticationError) as caught:
+            self.adapter().read_batch("time_entries", ["1"])
+        self.assertIn("Invalid OAuth 2 Request", caught.exception.message)
+        self.backend.action_test_connection()
+        self.assertEqual(self.backend.state, "error")
+        self.assertIn("Invalid OAuth 2 Request", self.backend.status_message)
+        self.backend.kantata_access_token = "kantata-test-token"
+        self.fake.fail_next(429, count=1)
+        with self.assertRaises(RateLimitedError):
+            self.adapter().read_batch("time_entries", ["1"])
+
+    def test_unavailable_reads_are_retried_by_the_session(self):
+        entry = self.entry(60)
+        self.fake.fail_next(503, count=1, method="GET")
+        before = len(self.fake.calls("GET", "/time_entries"))
+        records = self.adapter().read_batch("time_entries", [entry["id"]])
+        self.assertEqual([r["id"] for r in records], [entry["id"]])
+        self.assertEqual(len(self.fake.calls("GET", "/time_entries")) - before, 2)
+
+    def test_rate_limited_pull_is_retried_later(self):
+        self.entry(60)
+        self.fake.fail_next(429, count=1, method="GET", path="/time_entries")
+        job = self.pull()
+        self.assertEqual(job.state, "pending")
+        self.assertIn("429", job.error)
+
+    def test_writeback_marks_entries_with_timesheet_and_invoice(self):
+        entry = self.entry(60)
+        self.pull()
+        line = self.line_of(entry)
+        self.enqueue("psa_writeback", {}, "psa:writeback")
+        self.run_jobs()
+        (ref,) = self.fake.references_of("time_entries", entry["id"])
+        self.assertEqual(
+            (ref["service_model"], ref["service_model_ref"], ref["external_status"]),
+            ("account.analytic.line", str(line.id), "imported"),
+        )
+        invoice = self.invoice_order()
+        self.enqueue("psa_writeback", {}, "psa:writeback")
+        self.run_jobs()
+        (ref,) = self.fake.references_of("time_entries", entry["id"])
+        self.assertEqual(
+            (ref["external_status"], ref["external_message"]), ("invoiced", invoice.name)
+        )
+        sent = len(self.fake.calls("POST", "/external_references"))
+        self.enqueue("psa_writeback", {}, "psa:writeback")
+        self.run_jobs()
+        self.assertEqual(len(self.fake.calls("POST", "/external_references")), sent, "sent once")

@@ -1,0 +1,75 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import json
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import PsaCase
+
+
+@tagged("post_install", "-at_install")
+class TestEvents(PsaCase):
+    def feed(self):
+        job = self.enqueue("psa_events", {}, "psa:events")
+        self.run_jobs()
+        return job
+
+    def set_cursor(self, stamp):
+        self.backend._watermark("subscribed_events").cursor_stamp = stamp
+
+    def test_first_run_falls_back_to_the_filtered_lists(self):
+        entry = self.entry(60)
+        job = self.feed()
+        self.assertEqual(json.loads(job.result)["fallback"], "filtered lists")
+        self.assertTrue(self.line_of(entry))
+        self.assertTrue(self.backend._watermark("subscribed_events").cursor_stamp)
+        self.assertFalse(self.fake.calls("GET", "/subscribed_events"))
+
+    def test_feed_out_of_order_and_duplicated_applies_the_current_state(self):
+        kept = self.entry(60)
+        gone = self.entry(30)
+        revoked = self.entry(45)
+        self.pull()
+        self.set_cursor(fields.Datetime.now() - timedelta(hours=1))
+        self.fake.update("time_entries", kept["id"], time_in_minutes=90)
+        self.fake.update("time_entries", kept["id"], time_in_minutes=120)
+        self.fake.delete("time_entries", gone["id"])
+        self.fake.update("time_entries", revoked["id"], approved=False)
+        new = self.entry(15)
+        self.fake.duplicate_events = True
+        self.fake.shuffle_events = True
+        job = self.feed()
+        result = json.loads(job.result)
+        self.assertEqual(result["duplicates"], result["events"] - result["stored"])
+        self.assertGreater(result["duplicates"], 0)
+        self.assertEqual(
+            self.line_of(kept).unit_amount, 2.0, "the latest state, not the last event"
+        )
+        self.assertFalse(self.line_of(gone))
+        self.assertFalse(self.line_of(revoked))
+        self.assertEqual(self.line_of(new).unit_amount, 0.25)
+        # the re-reads were batched: one read by id for all changed entries
+        reads = [c for c in self.fake.calls("GET", "/time_entries") if "only" in c[2]]
+        self.assertEqual(len(reads), 1)
+        events = self.env["sync.event"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual(len(events), result["stored"])
+        self.assertGreater(max(events.mapped("delivery_count")), 1)
+        # the same events again (lookback) change nothing
+        job = self.feed()
+        self.assertEqual(json.loads(job.result)["stored"], 0)
+
+    def test_gap_in_the_feed_falls_back_and_sweeps_deletions(self):
+        kept = self.entry(60)
+        gone = self.entry(30)
+        self.pull()
+        self.fake.delete("time_entries", gone["id"])
+        self.fake.update("time_entries", kept["id"], time_in_minutes=240)
+        # the feed was last read 10 days ago: Kantata keeps 9 days, so events were lost
+        self.set_cursor(fields.Datetime.now() - timedelta(days=10))
+        job = self.feed()
+        self.assertEqual(json.loads(job.result)["fallback"], "filtered lists")
+        self.assertEqual(self.line_of(kept).unit_amount, 4.0)
+        self.assertFalse(self.line_of(gone), "the sweep found the deleted entry")
+        cursor = self.backend._watermark("subscribed_events").cursor_stamp
+        self.assertGreater(cursor, fields.Datetime.now() - timedelta(minutes=5))

@@ -1,0 +1,105 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import timedelta
+
+from odoo.tests import tagged
+
+from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT
+
+from .common import PsaCase
+
+
+@tagged("post_install", "-at_install")
+class TestProjects(PsaCase):
+    def workspaces_titled(self, title):
+        return [w for w in self.fake.data["workspaces"].values() if w["title"] == title]
+
+    def test_order_project_pushed_as_workspace_with_a_reference(self):
+        (workspace,) = self.workspaces_titled(self.project.name)
+        self.assertEqual(workspace["id"], self.workspace_id)
+        (ref,) = self.fake.references_of("workspaces", workspace["id"])
+        self.assertEqual(
+            (ref["service_model"], ref["service_model_ref"]),
+            ("project.project", str(self.project.id)),
+        )
+
+    def test_project_pushed_exactly_once_under_retries(self):
+        # Kantata creates the workspace but the answer is lost: the retry finds it by its
+        # external reference instead of creating a twin
+        posts = len(self.fake.calls("POST", "/workspaces"))
+        self.fake.fail_next(503, method="POST", path="/workspaces", after_apply=True)
+        project = self.env["project.project"].create({"name": "Warehouse retrofit"})
+        self.run_jobs()
+        job = self.env["sync.job"].search(
+            [("kind", "=", "export"), ("res_id", "=", project.id), ("res_model", "=",
+             "project.project")]
+        )  # fmt: skip
+        self.assertEqual(job.state, "pending", "retried later")
+        job.eta = job.create_date - timedelta(days=1)
+        self.run_jobs()
+        self.assertEqual(job.state, "done")
+        self.assertEqual(len(self.workspaces_titled("Warehouse retrofit")), 1)
+        self.assertEqual(len(self.fake.calls("POST", "/workspaces")), posts + 1)
+        binding = self.binding_of(project.id, "project.project")
+        self.assertEqual(binding.external_id, self.workspaces_titled("Warehouse retrofit")[0]["id"])
+        # a rename goes out as an update of the same workspace
+        project.name = "Warehouse retrofit phase 1"
+        self.run_jobs()
+        self.assertEqual(
+            self.fake.data["workspaces"][binding.external_id]["title"],
+            "Warehouse retrofit phase 1",
+        )
+        self.assertEqual(len(self.fake.calls("POST", "/workspaces")), posts + 1)
+
+    def test_status_and_budget_come_back_and_existing_workspaces_bind_by_name(self):
+        self.fake.update(
+            "workspaces",
+            self.workspace_id,
+            status={"color": "yellow", "key": 320, "message": "At risk"},
+            price_in_cents=1250000,
+            budget_used_in_cents=300000,
+            currency="EUR",
+        )
+        existing = (
+            self.env["project.project"]
+            .with_context(**{NO_EXPORT: True})
+            .create({"name": "Existing Engagement"})
+        )
+        remote = self.fake.add_workspace("existing  engagement", price_in_cents=500000)
+        self.pull_workspaces()
+        self.assertEqual(self.project.psa_status, "At risk")
+        self.assertEqual(self.project.psa_budget_cents, 1250000)
+        self.assertEqual(self.project.psa_budget, 12500.0)
+        self.assertEqual(self.project.psa_budget_used_cents, 300000)
+        self.assertEqual(self.project.psa_currency, "EUR")
+        binding = self.binding_of(remote["id"], "project.project", external=True)
+        self.assertEqual(binding.res_id, existing.id, "bound by name, not duplicated")
+        self.assertEqual(existing.psa_budget_cents, 500000)
+
+    def test_workspace_with_an_odoo_reference_binds_to_that_project(self):
+        renamed = (
+            self.env["project.project"]
+            .with_context(**{NO_EXPORT: True})
+            .create({"name": "Internal name"})
+        )
+        remote = self.fake.add_workspace("Customer-facing name")
+        self.fake._external_reference(
+            {
+                "external_reference": {
+                    "service_name": "Odoo",
+                    "service_model": "project.project",
+                    "service_model_ref": str(renamed.id),
+                    "subject_id": remote["id"],
+                    "subject_type": "Workspace",
+                }
+            }
+        )
+        projects_before = self.env["project.project"].search_count([])
+        self.pull_workspaces()
+        binding = self.binding_of(remote["id"], "project.project", external=True)
+        self.assertEqual(binding.res_id, renamed.id)
+        self.assertEqual(self.env["project.project"].search_count([]), projects_before)
+        self.assertEqual(renamed.name, "Internal name", "Odoo owns the name")
+
+    def pull_workspaces(self):
+        self.enqueue("pull", {"object": "workspaces"}, "pull:workspaces")
+        self.run_jobs()

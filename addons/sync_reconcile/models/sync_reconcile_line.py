@@ -1,0 +1,265 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, fields, models
+
+from odoo.addons.sync_core.mapping import TRANSFORMS, get_path
+from odoo.addons.sync_core.models.sync_binding import record_display_name
+
+from .. import reconcile
+
+DRIFT_MODELS = ("res.partner", "project.project", "hr.employee")
+
+
+class SyncReconcileLine(models.Model):
+    """One difference found by a run (written by the run's SQL: no ORM create per row)."""
+
+    _name = "sync.reconcile.line"
+    _description = "Reconciliation Difference"
+    _order = "run_id desc, category, date, id"
+    _log_access = False
+
+    run_id = fields.Many2one("sync.reconcile.run", required=True, ondelete="cascade", index=True)
+    backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one("res.company", index=True)
+    category = fields.Selection(reconcile.CATEGORY_SELECTION, required=True, index=True)
+    kind = fields.Selection(
+        [("time", "Time"), ("expense", "Expense"), ("master", "Master data")], required=True
+    )
+    entry_id = fields.Char(string="PSA record", index=True)
+    remote_object = fields.Char(compute="_compute_remote_object")
+    remote_url = fields.Char(compute="_compute_remote_url")
+    res_model = fields.Char(string="Odoo model")
+    res_id = fields.Many2oneReference(string="Odoo record id", model_field="res_model")
+    record_name = fields.Char(compute="_compute_record_name", string="Odoo record")
+    project_id = fields.Many2one("project.project", index=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", index=True)
+    date = fields.Date()
+    psa_hours = fields.Float(string="PSA hours")
+    odoo_hours = fields.Float(string="Odoo hours")
+    psa_amount = fields.Float(string="PSA value")
+    odoo_amount = fields.Float(string="Odoo value")
+    amount = fields.Float(string="Difference", help="Amount at stake (absolute).")
+    currency = fields.Char()
+    psa_state = fields.Char(string="PSA state")
+    document = fields.Char(string="Odoo document")
+    age_days = fields.Integer(string="Age (days)")
+    field_name = fields.Char(string="Field")
+    remote_value = fields.Char()
+    odoo_value = fields.Char()
+    exception_id = fields.Many2one("sync.exception", ondelete="set null", index="btree_not_null")
+    first_seen_at = fields.Datetime(related="exception_id.first_seen_at")
+    occurrences = fields.Integer(related="exception_id.occurrences")
+    message = fields.Char(compute="_compute_message")
+
+    @api.depends("kind", "res_model")
+    def _compute_remote_object(self):
+        for line in self:
+            line.remote_object = {"time": "time_entries", "expense": "expenses"}.get(line.kind) or (
+                line.field_name and line.field_name.split(":", 1)[0]
+            )
+
+    @api.depends("backend_id", "remote_object", "entry_id")
+    def _compute_remote_url(self):
+        for line in self:
+            line.remote_url = (
+                line.backend_id._remote_record_url(line.remote_object, line.entry_id)
+                if line.entry_id and line.remote_object
+                else False
+            )
+
+    @api.depends("res_model", "res_id")
+    def _compute_record_name(self):
+        for line in self:
+            line.record_name = record_display_name(self.env, line.res_model, line.res_id)
+
+    @api.depends("category", "entry_id", "res_id")
+    def _compute_message(self):
+        for line in self:
+            line.message = line._business_message()
+
+    def _business_message(self):
+        self.ensure_one()
+        psa = self.backend_id.name
+        if self.kind == "master":
+            what = f"{self.record_name or self.res_model} ({self.field_name.split(':', 1)[1]})"
+            return reconcile.message(
+                "drift",
+                what=what,
+                psa=psa,
+                psa_side=repr(self.remote_value or ""),
+                odoo_side=repr(self.odoo_value or ""),
+            )
+        label = "time entry" if self.kind == "time" else "expense"
+        what = f"PSA {label} {self.entry_id}" if self.entry_id else self.env._("An Odoo record")
+        if self.project_id:
+            what += f" on {self.project_id.display_name}"
+        if self.date:
+            what += f" of {self.date}"
+        cur = f" {self.currency}" if self.currency else ""
+        if self.kind == "time":
+            psa_side = f"{self.psa_hours:.2f} h, {self.psa_amount:.2f}{cur}"
+            odoo_side = (
+                f"{self.record_name or '-'}: {self.odoo_hours:.2f} h, {self.odoo_amount:.2f}"
+            )
+        else:
+            psa_side = f"{self.psa_amount:.2f}{cur}"
+            odoo_side = f"{self.record_name or '-'}: {self.odoo_amount:.2f}"
+        if self.category == "rate":
+            psa_side = f"{self.psa_amount:.2f}{cur}/h"
+            odoo_side = f"{self.odoo_amount:.2f}/h"
+        if self.category in ("invoiced_unapproved", "orphan"):
+            psa_side = {"none": "no PSA record", "deleted": "deleted"}.get(
+                self.psa_state, self.psa_state or "-"
+            )
+            if self.document:
+                odoo_side += f", {self.document}"
+        return reconcile.message(
+            self.category,
+            what=what,
+            psa=psa,
+            psa_side=psa_side,
+            odoo_side=odoo_side,
+            age=self.age_days,
+        )
+
+    def _problem_key(self):
+        """The sync.exception problem key of this difference (as ``_open`` computes it)."""
+        self.ensure_one()
+        Exception_ = self.env["sync.exception"]
+        vals = {
+            "external_id": self.entry_id,
+            "remote_object": self.remote_object,
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+        }
+        return Exception_._problem_key(
+            self.backend_id.id,
+            "reconciliation",
+            Exception_._problem_subject(vals),
+            f"reconciliation: {self.category}",
+        )
+
+    def action_open_record(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "view_mode": "form",
+        }
+
+    # ------------------------------------------------------------------ master data drift
+    @api.model
+    def _drift_lines(self, run, adapter):
+        backend = run.backend_id
+        mappings = (
+            self.env["sync.mapping"]
+            .sudo()
+            .search([("backend_id", "=", backend.id), ("res_model", "in", DRIFT_MODELS)])
+        )
+        Job = self.env["sync.job"].sudo()
+        values = []
+        for mapping in mappings:
+            lines = [
+                line._as_dict()
+                for line in mapping.line_ids
+                if line.direction in ("import", "both")
+                and not (line.transform or "").startswith("ref:")
+            ]
+            bindings = (
+                self.env["sync.binding"]
+                .sudo()
+                .search(
+                    [
+                        ("backend_id", "=", backend.id),
+                        ("res_model", "=", mapping.res_model),
+                        ("remote_object", "=", mapping.remote_object),
+                        ("active", "=", True),
+                    ]
+                )
+            )
+            if not lines or not bindings:
+                continue
+            remote = {
+                r["id"]: r
+                for r in adapter.read_batch(mapping.remote_object, bindings.mapped("external_id"))
+            }
+            # the run compares for finance: it reads the bound records whatever the user's rights
+            records = self.env[mapping.res_model].sudo().browse(bindings.mapped("res_id")).exists()
+            records = records.filtered(
+                lambda r: "company_id" not in r._fields
+                or r.company_id in (run.company_id, r.company_id.browse())
+            )
+            by_id = {r.id: r for r in records}
+            exporting = set(
+                Job.search(
+                    [
+                        ("backend_id", "=", backend.id),
+                        ("state", "in", ("pending", "started")),
+                        ("identity_key", "in", [f"export:{mapping.id}:{i}" for i in by_id]),
+                    ]
+                ).mapped("identity_key")
+            )
+            for binding in bindings:
+                rec, record = remote.get(binding.external_id), by_id.get(binding.res_id)
+                if not rec or not record:
+                    continue
+                synced_at = binding.last_sync_at
+                # never pulled (pushed from Odoo), or changed since the version applied: the
+                # next pull brings the remote's values
+                remote_newer = not binding.payload_hash or bool(
+                    rec.get("updated_at")
+                    and binding.remote_updated_at
+                    and rec["updated_at"].replace(tzinfo=None) > binding.remote_updated_at
+                )
+                odoo_newer = bool(
+                    f"export:{mapping.id}:{record.id}" in exporting
+                    # last_sync_at is stored to the second, write_date to the microsecond
+                    or (
+                        synced_at
+                        and record.write_date
+                        and record.write_date.replace(microsecond=0) > synced_at
+                    )
+                )
+                for line in lines:
+                    raw = TRANSFORMS[line["transform"] or "identity"][1](
+                        get_path(rec.get("data") or {}, line["remote_field"])
+                    )
+                    mine = record[line["odoo_field"]]
+                    if hasattr(mine, "_name"):
+                        mine = mine.id
+                    if _norm(raw) == _norm(mine):
+                        continue
+                    explained = {
+                        "remote": remote_newer,
+                        "odoo": odoo_newer,
+                        "latest": remote_newer or odoo_newer,
+                    }[line["owner"]]
+                    if explained:
+                        continue
+                    values.append(
+                        {
+                            "run_id": run.id,
+                            "backend_id": backend.id,
+                            "company_id": run.company_id.id,
+                            "category": "drift",
+                            "kind": "master",
+                            "entry_id": binding.external_id,
+                            "res_model": record._name,
+                            "res_id": record.id,
+                            "field_name": f"{mapping.remote_object}:{line['odoo_field']}",
+                            "remote_value": _norm(raw),
+                            "odoo_value": _norm(mine),
+                            "amount": 0.0,
+                            "project_id": record.id if record._name == "project.project" else False,
+                        }
+                    )
+        self.create(values)
+        return len(values)
+
+
+def _norm(value):
+    if value in (None, False):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
