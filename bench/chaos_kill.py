@@ -532,6 +532,13 @@ def main():
     finally:
         run.close()
     print(f"\n{run.checks.passed} passed, {run.checks.failed} failed")
+    print(
+        f"RELIABILITY: crash mid-pull: SIGKILL x{len(KILLS)} ({N:,} records"
+        f"{', re-enqueue while dead' if REENQUEUE else ''}): {run.checks.passed} checks"
+        f" passed, {run.checks.failed} violations (applied once, no job stuck, watermark"
+        " not ahead)",
+        flush=True,
+    )
     return 1 if run.checks.failed else 0
 
 

@@ -8,6 +8,9 @@
 #                                (chaos_kill.py; CHAOS_N=20000 CHAOS_KILLS=0.25,0.6 CHAOS_MODE=cron)
 #   bash bench/run.sh salesforce Salesforce account pull, REST and Bulk 2.0, vs raw create(vals_list)
 #                                (bench_salesforce.py in `odoo-bin shell`; BENCH_N=4000 BENCH_SF_BIG)
+#   bash bench/run.sh runner     runner cost per job: 5,000 unbatched no-op jobs, then at 1k, 10k,
+#                                50k pending (bench_runner.py in `odoo-bin shell`; RUNNER_N,
+#                                RUNNER_SAMPLE, RUNNER_BACKLOGS, RUNNER_PROFILE=1 for cProfile)
 #   bash bench/run.sh psa        month-end burst: Kantata time entries pulled into timesheets vs
 #                                raw create(vals_list) (bench_psa.py; BENCH_PSA_N=50000)
 #   bash bench/run.sh reconcile  100,000 PSA time entries against timesheet lines, classified in
@@ -18,12 +21,12 @@ mode="${1:-pull}"
 case "$mode" in
     all)
         rc=0
-        for one in pull webhook chaos salesforce psa reconcile; do bash "$HERE/run.sh" "$one" || rc=1; done
+        for one in pull webhook chaos salesforce psa reconcile runner; do bash "$HERE/run.sh" "$one" || rc=1; done
         exit $rc
         ;;
-    pull | webhook | chaos | salesforce | psa | reconcile) ;;
+    pull | webhook | chaos | salesforce | psa | reconcile | runner) ;;
     *)
-        echo "usage: bash bench/run.sh [pull|webhook|chaos|salesforce|psa|reconcile|all]" >&2
+        echo "usage: bash bench/run.sh [pull|webhook|chaos|salesforce|psa|reconcile|runner|all]" >&2
         exit 2
         ;;
 esac
@@ -46,4 +49,5 @@ case "$mode" in
     salesforce) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_salesforce.py" ;;
     psa) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_psa.py" ;;
     reconcile) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_reconcile.py" ;;
+    runner) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_runner.py" ;;
 esac

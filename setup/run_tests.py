@@ -7,7 +7,10 @@ Steps (each one can fail the run):
    then `odoo-bin -i <all our addons> --test-tags /sync_core,...`: the install itself (bad XML,
    failing module) and every at_install / post_install test of the five addons, browser tours
    included (headless Chromium; a tour Odoo skips -- no browser, no websocket-client -- counts as
-   failed; screenshots of a failing tour go to var/screenshots/<db>/screenshots/).
+   failed; screenshots of a failing tour go to var/screenshots/<db>/screenshots/);
+4. the long reliability suites (tests/reliability/ and bench/chaos_kill.py): scripts that
+   drive real odoo-bin processes (SIGKILL mid-pull, two servers on one database), each on
+   its own scratch database with sync_core installed.  SKIP_LONG=1 leaves them out.
 
 Before it, the figures of the reliability and security suites (log lines `RELIABILITY: ...`)
 are printed as one table.  The closing line is `N passed, N failed` (pytest and Odoo counts
@@ -39,6 +42,13 @@ SKIP_RE = re.compile(r"odoo\.addons\.(sync_\w+)\.tests\.\S+: skipped (.*)")
 PYTEST_RE = re.compile(r"(\d+) (passed|failed|error|errors)\b")
 # One line per figure of the reliability and security suite (sync_core/tests/webhook_suite.py).
 RELIABILITY_RE = re.compile(r"RELIABILITY: (\S+) (.+?): (.*?)\s*$", re.M)
+# Long suites: (label, script, environment).  Sizes keep them under about 5 minutes on 2 cores.
+LONG_SUITES = [
+    ("crash", "bench/chaos_kill.py", {"CHAOS_N": "4000", "CHAOS_N2": "1000"}),
+    ("two servers", "tests/reliability/two_servers.py", {"TWO_SERVERS_N": "5000"}),
+]
+# Output of the Odoo tests and the long suites whose RELIABILITY lines make the final table.
+FIGURE_TEXTS = []
 
 
 def step(msg):
@@ -217,7 +227,7 @@ def odoo_tests():
         print(f"ERROR: no test ran in {', '.join(missing)}")
         failed += len(missing)
     failed += len(skipped)
-    reliability_table(text)
+    FIGURE_TEXTS.append(text)
     return max(total - failures - errors - len(skipped), 0), failed
 
 
@@ -233,13 +243,64 @@ def reliability_table(text):
         print(f"  {f'{suite} {subject}':<{width}}  {figures}")
 
 
+def long_suites():
+    """Each long suite on its own scratch database (sync_core installed once, then copied);
+    a suite passes when its script exits 0."""
+    tmpl = template_db(dependencies())
+    base = f"odoo_sync_long_{uuid.uuid4().hex[:8]}"
+    step(f"long reliability suites (scratch database {base})")
+    if run(["createdb", "-T", tmpl, base]).returncode:
+        raise SystemExit(f"ERROR: createdb -T {tmpl} {base} failed")
+    passed = failed = 0
+    try:
+        res = odoo("-d", base, "-i", "sync_core", "--log-level=warn", "--http-port=0")
+        if res.returncode:
+            print(res.stdout[-3000:], res.stderr[-3000:])
+            return 0, 1
+        for label, script, extra in LONG_SUITES:
+            db = f"{base}_{passed + failed}"
+            run(["createdb", "-T", base, db])
+            t0 = time.time()
+            try:
+                res = run(
+                    [PY, os.path.join(REPO, script), "--db", db],
+                    cwd=REPO,
+                    capture_output=True,
+                    text=True,
+                    env={**os.environ, **extra},
+                    timeout=900,
+                )
+                out = res.stdout + res.stderr
+                code = res.returncode
+            except subprocess.TimeoutExpired as exc:
+                out, code = str(exc.stdout or "") + "\nTIMEOUT after 900 s", 1
+            finally:
+                run(["dropdb", "--if-exists", db])
+            FIGURE_TEXTS.append(out)
+            with open(os.path.join(LOG_DIR, f"long-{label.replace(' ', '_')}.log"), "w") as fh:
+                fh.write(out)
+            shown = [ln for ln in out.splitlines() if ln.startswith(("FAIL", "RELIABILITY"))]
+            print("\n".join(shown[-20:]))
+            print(f"  {label}: exit {code} after {time.time() - t0:.0f}s")
+            if code:
+                print(out[-3000:])
+                failed += 1
+            else:
+                passed += 1
+    finally:
+        run(["dropdb", "--if-exists", base])
+    return passed, failed
+
+
 def main():
     os.makedirs(LOG_DIR, exist_ok=True)
     t0 = time.time()
     lint_failed = 0 if os.environ.get("SKIP_LINT") else lint()
     p1, f1 = pure_tests()
     p2, f2 = odoo_tests()
-    passed, failed = p1 + p2, f1 + f2 + lint_failed
+    p3, f3 = (0, 0) if os.environ.get("SKIP_LONG") else long_suites()
+    passed, failed = p1 + p2 + p3, f1 + f2 + f3 + lint_failed
+    reliability_table("\n".join(FIGURE_TEXTS))
     step(f"done in {time.time() - t0:.0f}s")
     if passed + failed == 0:
         print("ERROR: no test ran")

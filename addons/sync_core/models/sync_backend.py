@@ -552,6 +552,12 @@ class SyncBackend(models.Model):
         return mapping._apply_page([rec], job=job, dry_run=job.dry_run)
 
     @api.model
+    def _job_noop(self, jobs):
+        """Does nothing: a kind with this method measures the runner's own cost per job
+        (bench/bench_runner.py) and lets several servers drain a backlog (reliability suite)."""
+        return {"noop": len(jobs)}
+
+    @api.model
     def _job_pull(self, job):
         return job.backend_id._pull(job.payload["object"], job=job, dry_run=job.dry_run)
 

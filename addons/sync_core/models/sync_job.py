@@ -31,6 +31,8 @@ CONCURRENCY_ERRORS = (
     psycopg2.errors.SerializationFailure,
     psycopg2.errors.DeadlockDetected,
 )
+# The runner crons: Odoo runs one cron record on one thread at a time, over all servers.
+RUNNER_CRONS = ("sync_core.ir_cron_sync_job_runner", "sync_core.ir_cron_sync_job_runner_2")
 # Conflicts in a row after which a job's conflicts count as failures (no endless loop).
 MAX_CONFLICTS = 20
 STATES = [
@@ -112,6 +114,8 @@ class SyncJob(models.Model):
         "(backend_id, identity_key) WHERE identity_key IS NOT NULL AND state = 'pending'"
     )
     _claim_idx = models.Index("(priority, eta, id) WHERE state = 'pending'")
+    # the channel capacity count and the dead-job scan read only started jobs
+    _started_idx = models.Index("(channel_id) WHERE state = 'started'")
 
     def _compute_kind_id(self):
         kinds = {k.code: k for k in self.env["sync.job.kind"].sudo().search([])}
@@ -311,9 +315,12 @@ class SyncJob(models.Model):
 
     @api.model
     def _wake_runner(self, eta=None):
-        cron = self.env.ref("sync_core.ir_cron_sync_job_runner", raise_if_not_found=False)
-        if cron:
-            cron.sudo()._trigger(eta if eta and eta > fields.Datetime.now() else None)
+        """Trigger the runner crons (two records: two cron threads may drain side by side)."""
+        at = eta if eta and eta > fields.Datetime.now() else None
+        for xmlid in RUNNER_CRONS:
+            cron = self.env.ref(xmlid, raise_if_not_found=False)
+            if cron:
+                cron.sudo()._trigger(at)
 
     # ----------------------------------------------------------------- runner
     @api.model
@@ -321,21 +328,28 @@ class SyncJob(models.Model):
         """Runner: recover dead jobs, then claim and run jobs until none is due, the cron's
         time budget ends or `max_jobs` ran.  Each job is committed on its own."""
         self._recover_dead_jobs()
+        run = _Run(self)
         done = 0
         deadline = time.monotonic() + THROTTLE_WAIT_BUDGET
-        while max_jobs is None or done < max_jobs:
-            job, wait = self._claim_next_or_wait()
-            if not job:
-                # due jobs held back only by a channel throttle: wait the few hundred ms it
-                # asks for instead of leaving them to the next cron tick
-                if wait and time.monotonic() + wait < deadline:
-                    time.sleep(wait)
-                    continue
-                break
-            remaining_time = job._perform()
-            done += len(job)
-            if remaining_time <= 0:
-                break
+        try:
+            while max_jobs is None or done < max_jobs:
+                job, wait = self._claim_next_or_wait(run=run)
+                if not job:
+                    # due jobs held back only by a channel throttle: wait the few hundred ms
+                    # it asks for instead of leaving them to the next cron tick
+                    if wait and time.monotonic() + wait < deadline:
+                        time.sleep(wait)
+                        continue
+                    break
+                remaining_time = job._perform(run=run)
+                done += len(job)
+                if remaining_time <= 0:
+                    # the cron's time slice is used up: tell the cron that due jobs remain,
+                    # so that it runs again at once instead of at its next interval
+                    run.more = True
+                    break
+        finally:
+            run.finish()
         return done
 
     def _worker_name(self):
@@ -347,13 +361,33 @@ class SyncJob(models.Model):
         return self._claim_next_or_wait()[0]
 
     @api.model
-    def _claim_next_or_wait(self):
+    def _claim_next_or_wait(self, run=None):
         """(jobs, wait): claim one due job in a short transaction, or tell how many seconds
         the nearest throttled channel asks to wait.
+
+        The transaction starts with the claim (a fresh snapshot): one statement picks the
+        job (SKIP LOCKED), locks its channel row and counts the channel's running jobs; a
+        second marks it started (attempt counted, worker advisory lock taken, channel
+        stamped); one commit.  A conflict with another worker on the channel row
+        (serialization failure, lock wait) rolls back the claim, which is tried again.
 
         For kinds with a batch size above one, due pending jobs with the same batch key
         (e.g. webhook re-fetches of one remote object) are claimed with it, up to the batch
         size, so that one worker runs them as one batch read and one page apply."""
+        run = run or _Run(self)
+        cr = self.env.cr
+        for conflicts in range(MAX_CONFLICTS):
+            try:
+                return self._claim_once(run)
+            except CONCURRENCY_ERRORS as exc:
+                cr.rollback()
+                run.timeouts = None  # a rollback undoes the session settings of the transaction
+                _logger.debug("claim gave way to another worker: %s", exc)
+                time.sleep(random.uniform(0, 0.01 * (conflicts + 1)))
+        return self.browse(), 0.1
+
+    @api.model
+    def _claim_once(self, run):
         cr = self.env.cr
         now = _precise_now()
         skipped_channels = [0]
@@ -361,47 +395,78 @@ class SyncJob(models.Model):
         while True:
             cr.execute(
                 """
-                SELECT id, channel_id FROM sync_job
-                 WHERE state = 'pending' AND eta <= %s
-                   AND COALESCE(channel_id, 0) != ALL(%s)
-                 ORDER BY priority, eta, id
-                 LIMIT 1
-                 FOR NO KEY UPDATE SKIP LOCKED
+                SELECT j.id, j.channel_id, j.kind, j.batch_key, c.id, c.capacity,
+                       c.rate_per_second, c.blocked_until, c.last_start_at, r.running
+                  FROM (SELECT id, channel_id, kind, batch_key FROM sync_job
+                         WHERE state = 'pending' AND eta <= %s
+                           AND COALESCE(channel_id, 0) != ALL(%s)
+                         ORDER BY priority, eta, id
+                         LIMIT 1
+                           FOR NO KEY UPDATE SKIP LOCKED) j
+                  LEFT JOIN LATERAL (SELECT id, capacity, rate_per_second, blocked_until,
+                                            last_start_at
+                                       FROM sync_channel WHERE id = j.channel_id
+                                        FOR NO KEY UPDATE) c ON TRUE
+                  LEFT JOIN LATERAL (SELECT count(*) AS running FROM sync_job
+                                      WHERE channel_id = j.channel_id
+                                        AND state = 'started') r ON TRUE
                 """,
                 [now, skipped_channels],
+                log_exceptions=False,  # a conflict with another worker is retried
             )
             row = cr.fetchone()
             if not row:
-                self._commit()
+                run.commit()
                 return self.browse(), min(waits, default=0)
-            job_id, channel_id = row
-            if channel_id:
-                admitted, wait = self._channel_admits(channel_id, now)
+            job_id, channel_id, kind, batch_key = row[:4]
+            if channel_id and row[4]:
+                admitted, wait = self._channel_admits_row(row[5:], now)
                 if not admitted:
                     skipped_channels.append(channel_id)
                     if wait:
                         waits.append(wait)
                     continue
-            job_ids = [job_id, *self._batch_companions(job_id, now)]
-            return self._mark_started(job_ids, now), 0
+            else:
+                channel_id = None  # no channel (or deleted meanwhile): nothing to stamp
+            job_ids = [job_id]
+            info = run.kind(kind)
+            if batch_key and info and info["batch_size"] > 1:
+                job_ids += self._batch_companions(job_id, now, info["batch_size"])
+            jobs = self._mark_started(job_ids, now, channel_id=channel_id, run=run)
+            run.claimed = (jobs.ids, kind)  # _perform needs no read of the job for its kind
+            return jobs, 0
 
     @api.model
-    def _mark_started(self, job_ids, now):
-        """Claimed (row-locked) pending jobs become started: worker lock, attempt counted,
-        committed."""
+    def _mark_started(self, job_ids, now, channel_id=None, run=None):
+        """Claimed (row-locked) pending jobs become started in one statement: worker lock,
+        attempt counted, channel stamped (the throttle's last start; the row write also makes
+        a concurrent claim on the channel conflict instead of over-admitting); committed."""
         cr = self.env.cr
-        for claimed in job_ids:
-            cr.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, claimed])
         cr.execute(
             """
+            WITH stamp AS (UPDATE sync_channel SET last_start_at = %s WHERE id = %s)
             UPDATE sync_job
                SET state = 'started', attempt = COALESCE(attempt, 0) + 1, started_at = %s,
                    progress_at = NULL, worker = %s, write_date = %s, write_uid = %s
              WHERE id = ANY(%s)
+            RETURNING id, pg_advisory_lock(%s, id)
             """,
-            [now, self._worker_name(), now, self.env.uid, job_ids],
+            [
+                now,
+                channel_id or 0,
+                now,
+                self._worker_name(),
+                now,
+                self.env.uid,
+                job_ids,
+                LOCK_NAMESPACE,
+            ],
+            log_exceptions=False,
         )
-        self._commit()
+        if run:
+            run.commit()
+        else:
+            self._commit()
         jobs = self.browse(job_ids)
         jobs.invalidate_recordset()
         return jobs
@@ -427,13 +492,13 @@ class SyncJob(models.Model):
         if row[0] and not self._channel_admits(row[0], now)[0]:
             return False
         runner = self.env.ref("sync_core.ir_cron_sync_job_runner").sudo().user_id
-        job = self._mark_started([self.id], now)
+        job = self._mark_started([self.id], now, channel_id=row[0])
         job.with_user(runner or self.env.user)._perform()
         self.invalidate_recordset()
         return True
 
     @api.model
-    def _batch_companions(self, job_id, now):
+    def _batch_companions(self, job_id, now, batch_size=None):
         """Due pending jobs that can run in one batch with `job_id` (same backend, kind and
         batch key), locked with SKIP LOCKED."""
         cr = self.env.cr
@@ -446,9 +511,9 @@ class SyncJob(models.Model):
             [job_id],
         )
         row = cr.fetchone()
-        if not row or not row[2] or (row[3] or 1) <= 1:
+        if not row or not row[2] or (batch_size or row[3] or 1) <= 1:
             return []
-        backend_id, kind, batch_key, batch_size, dry_run = row
+        backend_id, kind, batch_key, _size, dry_run = row
         cr.execute(
             """
             SELECT id FROM sync_job
@@ -458,7 +523,7 @@ class SyncJob(models.Model):
              LIMIT %s
              FOR NO KEY UPDATE SKIP LOCKED
             """,
-            [now, backend_id, kind, batch_key, dry_run, job_id, batch_size - 1],
+            [now, backend_id, kind, batch_key, dry_run, job_id, (batch_size or row[3]) - 1],
         )
         return [r[0] for r in cr.fetchall()]
 
@@ -466,19 +531,25 @@ class SyncJob(models.Model):
     def _channel_admits(self, channel_id, now):
         """(admitted, seconds to wait): capacity, throttle and rate-limit block of a channel
         (channel row locked, so two workers cannot both take the last free slot).  Stamps have
-        microseconds: a throttle of several starts per second works."""
+        microseconds: a throttle of several starts per second works.  The caller stamps the
+        channel's last start when it starts the job (`_mark_started`)."""
         cr = self.env.cr
         cr.execute(
             """
-            SELECT capacity, rate_per_second, blocked_until, last_start_at
-              FROM sync_channel WHERE id = %s FOR NO KEY UPDATE
+            SELECT capacity, rate_per_second, blocked_until, last_start_at,
+                   (SELECT count(*) FROM sync_job WHERE channel_id = c.id AND state = 'started')
+              FROM sync_channel c WHERE id = %s FOR NO KEY UPDATE
             """,
             [channel_id],
         )
         row = cr.fetchone()
         if not row:
             return True, 0
-        capacity, rate, blocked_until, last_start = row
+        return self._channel_admits_row(row, now)
+
+    @api.model
+    def _channel_admits_row(self, row, now):
+        capacity, rate, blocked_until, last_start, running = row
         if blocked_until and blocked_until > now:
             self._wake_runner(blocked_until)
             return False, 0
@@ -486,13 +557,8 @@ class SyncJob(models.Model):
             wait = 1.0 / rate - (now - last_start).total_seconds()
             if wait > 0:
                 return False, wait
-        cr.execute(
-            "SELECT count(*) FROM sync_job WHERE channel_id = %s AND state = 'started'",
-            [channel_id],
-        )
-        if cr.fetchone()[0] >= max(capacity, 1):
+        if running >= max(capacity, 1):
             return False, 0
-        cr.execute("UPDATE sync_channel SET last_start_at = %s WHERE id = %s", [now, channel_id])
         return True, 0
 
     @api.model
@@ -500,49 +566,94 @@ class SyncJob(models.Model):
         """Commit through the cron's progress API; returns the cron's remaining seconds."""
         return self.env["ir.cron"]._commit_progress(processed)
 
-    def _perform(self):
+    def _perform(self, run=None):
         """Run claimed jobs (one, or a batch of one kind and batch key); commit their outcome;
-        release their worker locks.  Returns the cron run's remaining time (seconds)."""
+        release their worker locks.  Returns the cron run's remaining time (seconds).
+
+        The success path is one statement before the commit: the jobs done, their queued
+        events processed, their worker locks released (the rows stay locked by this
+        transaction until it commits, so no recovery can take them for dead meanwhile), and
+        whether an open exception may be fixed by them (then `_resolve_fixed_by`)."""
+        own = run is None
+        run = run or _Run(self, report_every=0)
         cr = self.env.cr
+        unlocked = False
         try:
-            kind = self[:1].kind_id
-            if not kind:
+            code = run.claimed[1] if run.claimed and run.claimed[0] == self.ids else None
+            info = run.kind(code or self[:1].kind)
+            if not info:
                 raise SyncError(f"unknown job kind {self[:1].kind}", category="validation")
-            handler = getattr(self.env[kind.model_name], kind.method_name)
-            self._set_db_timeouts(kind)
+            handler = getattr(self.env[info["model_name"]], info["method_name"])
+            run.set_timeouts(info)
             result = handler(self)
-            self.write(
-                {
-                    "state": "done",
-                    "result": result
-                    if isinstance(result, str)
-                    else json.dumps(result, default=str),
-                    "done_at": fields.Datetime.now(),
-                    "error": False,
-                    "traceback": False,
-                    "conflict_count": 0,
-                }
+            self.env.flush_all()
+            now = fields.Datetime.now()
+            cr.execute(
+                """
+                WITH ev AS (
+                    UPDATE sync_event SET state = 'processed', write_date = %s, write_uid = %s
+                     WHERE job_id = ANY(%s) AND state = 'queued'
+                 RETURNING id)
+                UPDATE sync_job j
+                   SET state = 'done', result = %s, done_at = %s, error = NULL,
+                       traceback = NULL, conflict_count = 0, write_date = %s, write_uid = %s
+                 WHERE id = ANY(%s)
+                RETURNING j.id, pg_advisory_unlock(%s, j.id),
+                          (SELECT array_agg(id) FROM ev),
+                          NOT COALESCE(j.dry_run, FALSE) AND (
+                              EXISTS (SELECT 1 FROM sync_exception x
+                                       WHERE x.job_id = j.id AND x.state = 'open')
+                              OR (j.identity_key IS NOT NULL AND EXISTS (
+                                  SELECT 1 FROM sync_exception x
+                                   WHERE x.backend_id = j.backend_id
+                                     AND x.identity_key = j.identity_key
+                                     AND x.state = 'open')))
+                """,
+                [
+                    now,
+                    self.env.uid,
+                    self.ids,
+                    result if isinstance(result, str) else json.dumps(result, default=str),
+                    now,
+                    now,
+                    self.env.uid,
+                    self.ids,
+                    LOCK_NAMESPACE,
+                ],
             )
-            self.env["sync.exception"]._resolve_fixed_by(self)
-            self.event_ids.filtered(lambda e: e.state == "queued").write({"state": "processed"})
-            return self._commit(len(self))
+            rows = cr.fetchall()
+            unlocked = True
+            self.invalidate_recordset()
+            events = [e for row in rows for e in row[2] or []]
+            if events:
+                self.env["sync.event"].browse(events).invalidate_recordset()
+            if any(row[3] for row in rows):
+                self.env["sync.exception"]._resolve_fixed_by(self)
+            return run.commit(len(self))
         except Exception as exc:  # noqa: BLE001  every failure is recorded, none is lost
             trace = traceback.format_exc()
             cr.rollback()
+            run.timeouts = None  # the rollback undid this transaction's session settings
+            if unlocked:  # failed after its outcome statement (rare): the jobs are ours again
+                for job_id in self.ids:
+                    cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job_id])
+                unlocked = False
             _logger.info("sync jobs %s failed: %s", self.ids, exc)
             try:
                 for job in self:
                     job._on_failure(exc, trace)
-                return self._commit(len(self))
+                return run.commit(len(self), force=True)
             except Exception:  # the jobs stay started; recovery requeues them
                 _logger.exception("could not record the failure of sync jobs %s", self.ids)
                 cr.rollback()
-                return self._commit()
+                run.timeouts = None
+                return run.commit(force=True)
         finally:
-            cr.execute("RESET lock_timeout")
-            cr.execute("RESET statement_timeout")
-            for job_id in self.ids:
-                cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job_id])
+            if not unlocked:
+                for job_id in self.ids:
+                    cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job_id])
+            if own:
+                run.finish()
 
     def _set_db_timeouts(self, kind):
         """For the job's run, on the worker's session: a row lock is waited for at most the
@@ -812,3 +923,89 @@ def _readable(result):
 def _precise_now():
     """Naive UTC now with microseconds (fields.Datetime.now() drops them)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+class _Run:
+    """What one runner pass keeps between its jobs: the job kinds it met (read once per pass:
+    an edited kind applies from the next pass), the timeouts set on the worker's session
+    (set again only when a kind needs others; reset at the end), and the jobs done that the
+    cron's progress row has not counted yet (written at most every `report_every` seconds,
+    in a commit of the run: a progress write per job would cost a statement per job)."""
+
+    def __init__(self, model, report_every=1.0):
+        self.model = model
+        self.kinds = {}
+        self.claimed = None
+        self.more = False
+        self.timeouts = None
+        self.timeouts_set = False
+        self.unreported = 0
+        self.report_every = report_every
+        self.reported_at = time.monotonic()
+
+    def kind(self, code):
+        if code not in self.kinds:
+            cr = self.model.env.cr
+            cr.execute(
+                "SELECT id, model_name, method_name, COALESCE(timeout, 0),"
+                " COALESCE(lock_timeout, 0), COALESCE(batch_size, 1)"
+                " FROM sync_job_kind WHERE code = %s AND active ORDER BY id LIMIT 1",
+                [code],
+            )
+            row = cr.fetchone()
+            self.kinds[code] = row and dict(
+                zip(
+                    ("id", "model_name", "method_name", "timeout", "lock_timeout", "batch_size"),
+                    row,
+                    strict=True,
+                )
+            )
+        return self.kinds[code]
+
+    def set_timeouts(self, info):
+        """A row lock is waited for at most the kind's lock wait, a statement runs at most
+        the kind's timeout (0: no limit), on the worker's session."""
+        wanted = (f"{max(info['lock_timeout'], 0)}s", f"{max(info['timeout'], 0)}s")
+        if wanted != self.timeouts:
+            self.model.env.cr.execute(
+                "SELECT set_config('lock_timeout', %s, false),"
+                " set_config('statement_timeout', %s, false)",
+                list(wanted),
+            )
+            self.timeouts = wanted
+            self.timeouts_set = True
+
+    def commit(self, processed=0, force=False):
+        """Commit; report the jobs done to the cron's progress now and then.  Returns the
+        cron run's remaining seconds."""
+        env = self.model.env
+        self.unreported += processed
+        now = time.monotonic()
+        if env.context.get("ir_cron_progress_id") and (
+            force or (self.unreported and now - self.reported_at >= self.report_every)
+        ):
+            count, self.unreported, self.reported_at = self.unreported, 0, now
+            return env["ir.cron"]._commit_progress(count)
+        env.cr.commit()
+        end = env.context.get("cron_end_time")
+        return max(end - now, 0) if end else float("inf")
+
+    def finish(self):
+        """Report the jobs done to the cron (and the due jobs left when its time slice ended:
+        the cron then runs again at once), and give the session its default timeouts back."""
+        env = self.model.env
+        if self.more and env.context.get("ir_cron_progress_id"):
+            env.cr.execute(
+                "SELECT count(*) FROM sync_job WHERE state = 'pending' AND eta <= %s",
+                [_precise_now()],
+            )
+            due = env.cr.fetchone()[0]
+            count, self.unreported = self.unreported, 0
+            env["ir.cron"]._commit_progress(count, remaining=due)
+        elif self.unreported and env.context.get("ir_cron_progress_id"):
+            self.commit(force=True)
+        if self.timeouts_set:
+            env.cr.execute("RESET lock_timeout")
+            env.cr.execute("RESET statement_timeout")
+            env.cr.commit()  # a rolled-back RESET would keep the settings
+            self.timeouts = None

@@ -15,3 +15,4 @@ from . import test_settings
 from . import test_fuzz
 from . import test_forged
 from . import test_access_rpc
+from . import test_reliability_duplicates

@@ -493,3 +493,34 @@ class TestSupersede(SyncCase):
         self.run_jobs()
         self.assertEqual(twin.state, "done", twin.error)
         self.assertEqual(other.state, "done", "the runner is not stuck")
+
+
+class TestRunnerSlice(SyncCase):
+    def test_slice_that_ends_with_due_jobs_left_reports_them(self):
+        """The cron's time slice ends while jobs are due: the runner reports them as remaining
+        (the cron then runs again at once), instead of "fully done" (next run a minute
+        later); the jobs it ran are counted once."""
+        kind = self.env.ref("sync_core.job_kind_apply_record")
+        jobs = self.env["sync.job"]
+        for i in range(3):
+            jobs |= jobs._enqueue(
+                self.backend,
+                kind.code,
+                {
+                    "mapping_id": self.mapping.id,
+                    "record": {"id": f"s{i}", "data": {"name": f"S{i}"}},
+                },
+                identity_key=f"slice:{i}",
+            )
+        self.make_due(jobs)
+        cron = self.env.ref("sync_core.ir_cron_sync_job_runner")
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id, "remaining": 0})
+        self.env.flush_all()
+        with self.worker_env() as env:
+            Job = env["sync.job"].with_context(
+                ir_cron_progress_id=progress.id, cron_id=cron.id, cron_end_time=time.monotonic()
+            )
+            ran = Job._cron_run_jobs()
+        self.assertEqual(ran, 1, "the slice was used up after the first job")
+        self.assertEqual(sorted(jobs.mapped("state")), ["done", "pending", "pending"])
+        self.assertEqual((progress.done, progress.remaining), (1, 2))
