@@ -38,6 +38,7 @@ WEB_PAGES = ("workspaces", "time_entries", "expenses", "users")
 EVENT_RETENTION = timedelta(days=9)
 COLLECTIONS = (
     "expense_report_submissions",
+    "workspace_groups",
     "users",
     "account_memberships",
     "cost_rates",
@@ -63,6 +64,7 @@ ASSOCIATIONS = {
     "workspace": ("workspace_id", "workspaces"),
     "story": ("story_id", "stories"),
     "external_references": ("external_reference_ids", "external_references"),
+    "workspace_groups": ("workspace_group_ids", "workspace_groups"),
     "account_membership": ("account_membership_id", "account_memberships"),
     "recent_submission": ("recent_submission_id", "expense_report_submissions"),
 }
@@ -197,7 +199,17 @@ class KantataFake(ServedFake):
             },
         )
 
-    def add_workspace(self, title, **values):
+    def add_workspace(self, title, client=None, **values):
+        """A workspace; `client` names its client company (a workspace group with
+        ``company: true``, created once per name)."""
+        if client:
+            group = next(
+                (g for g in self.data["workspace_groups"].values() if g["name"] == client), None
+            ) or self._new(
+                "workspace_groups", {"name": client, "company": True, "external_reference_ids": []}
+            )
+            values.setdefault("workspace_group_ids", [group["id"]])
+            values.setdefault("primary_workspace_group_id", group["id"])
         return self._new("workspaces", self._workspace_values({"title": title, **values}))
 
     def _workspace_values(self, values):
@@ -218,6 +230,8 @@ class KantataFake(ServedFake):
             "require_time_approvals": True,
             "require_expense_approvals": True,
             "external_reference_ids": [],
+            "workspace_group_ids": [],
+            "primary_workspace_group_id": None,
             **values,
         }
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 from odoo.addons.sync_core.exceptions import (
     ConflictError,
@@ -811,35 +812,77 @@ class SyncPsa(models.AbstractModel):
 
     @api.model
     def _bind_referenced_projects(self, backend, records):
-        """Unbound PSA projects that carry an external reference to an Odoo project (written by
-        an earlier push, or by another integration) bind to that project, if it is free."""
+        """Unbound PSA projects bind to an existing, free Odoo project: the one their external
+        reference names (written by an earlier push, or by another integration), else the one
+        project with the same name (ignoring case and spaces) and the same customer (the
+        project's customer vs the workspace's client company; no client matches a project
+        without customer).  Two candidates: none is chosen (a new project is created)."""
         Binding = self.env["sync.binding"].sudo()
         bound = Binding._for_external_ids(
             backend, "project.project", [r["id"] for r in records], psa.PROJECTS
         )
         wanted = {}
+        by_name = {}
         for rec in records:
-            refs = [r for r in (rec.get("data") or {}).get("odoo_refs") or [] if r.isdigit()]
-            if rec["id"] not in bound and len(refs) == 1:
+            if rec["id"] in bound or rec.get("archived"):
+                continue
+            data = rec.get("data") or {}
+            refs = [r for r in data.get("odoo_refs") or [] if r.isdigit()]
+            if len(refs) == 1:
                 wanted[rec["id"]] = int(refs[0])
+            elif not refs and _norm(data.get("name")):
+                by_name[rec["id"]] = (_norm(data.get("name")), _norm(data.get("client")))
+        Project = self.env["project.project"]
+        projects = Project.browse(list(wanted.values())).exists()
+        if by_name:
+            names = {name for name, _client in by_name.values()}
+            candidates = self._projects_named(names)
+            keyed = {}
+            for project in candidates:
+                customer = project.partner_id.commercial_partner_id.name
+                keyed.setdefault((_norm(project.name), _norm(customer)), []).append(project.id)
+            for ext_id, key in by_name.items():
+                if len(keyed.get(key, [])) == 1:
+                    wanted[ext_id] = keyed[key][0]
+            projects |= Project.browse([wanted[e] for e in by_name if e in wanted])
         if not wanted:
             return 0
-        projects = self.env["project.project"].browse(list(wanted.values())).exists()
         taken = set(Binding._for_records(backend, projects))
-        new = [
-            {
-                "backend_id": backend.id,
-                "res_model": "project.project",
-                "res_id": project_id,
-                "remote_object": psa.PROJECTS,
-                "external_id": ext_id,
-                "last_sync_at": fields.Datetime.now(),
-            }
-            for ext_id, project_id in wanted.items()
-            if project_id in projects.ids and project_id not in taken
-        ]
+        new, used = [], set()
+        for ext_id, project_id in wanted.items():
+            if project_id not in projects.ids or project_id in taken or project_id in used:
+                continue
+            used.add(project_id)
+            new.append(
+                {
+                    "backend_id": backend.id,
+                    "res_model": "project.project",
+                    "res_id": project_id,
+                    "remote_object": psa.PROJECTS,
+                    "external_id": ext_id,
+                    "last_sync_at": fields.Datetime.now(),
+                }
+            )
         Binding.create(new)
         return len(new)
+
+    @api.model
+    def _projects_named(self, names):
+        """Projects whose name is one of `names` (normalised: lower case, single spaces)."""
+        if not names:
+            return self.env["project.project"]
+        Project = self.env["project.project"]
+        Project.flush_model(["name"])
+        column = Project._field_to_sql(Project._table, "name")
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM project_project"
+                " WHERE lower(regexp_replace(trim(%s), '\\s+', ' ', 'g')) = ANY(%s)",
+                column,
+                sorted(names),
+            )
+        )
+        return Project.search([("id", "in", [row[0] for row in self.env.cr.fetchall()])])
 
     @api.model
     def _projects(self, backend, refs, adapter, job):
@@ -989,7 +1032,8 @@ class SyncPsa(models.AbstractModel):
     def _create_default_mappings(self, backends):
         """Projects <-> workspaces: pushed through the outbox (name; the Odoo id marks the
         workspace so a retried create finds it), status and budget pulled back; existing
-        workspaces bind to projects of the same name."""
+        workspaces bind to existing projects by reference, or by name + customer
+        (``_bind_referenced_projects``), not by name alone."""
         Mapping = self.env["sync.mapping"]
         created = Mapping.browse()
         for backend in backends:
@@ -1013,18 +1057,6 @@ class SyncPsa(models.AbstractModel):
                         line_command("budget_cents", "psa_budget_cents", "int"),
                         line_command("budget_used_cents", "psa_budget_used_cents", "int"),
                         line_command("currency", "psa_currency"),
-                    ],
-                    "match_ids": [
-                        (
-                            0,
-                            0,
-                            {
-                                "remote_field": "name",
-                                "odoo_field": "name",
-                                "method": "iexact",
-                                "sequence": 1,
-                            },
-                        )
                     ],
                 }
             )
@@ -1070,6 +1102,11 @@ class SyncPsa(models.AbstractModel):
         )
         self._schedule(backend)
         return backend
+
+
+def _norm(value):
+    """A name compared ignoring case and runs of spaces."""
+    return " ".join(str(value or "").split()).lower()
 
 
 def _id_key(value):
