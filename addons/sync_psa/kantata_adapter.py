@@ -27,7 +27,7 @@ MAX_PER_PAGE = 200
 OBJECTS = {
     "time_entries": ("time_entries", "user,story"),
     "expenses": ("expenses", "user,recent_submission,workspace"),
-    "workspaces": ("workspaces", "external_references"),
+    "workspaces": ("workspaces", "external_references,workspace_groups"),
     "users": ("users", ""),
     "stories": ("stories", ""),
 }
@@ -352,8 +352,20 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
             and ref.get("service_name") == SERVICE_NAME
             and ref.get("service_model") == "project.project"
         )
+        # the client: the workspace's group that represents a company (the primary one first)
+        groups = body.get("workspace_groups") or {}
+        group_ids = [raw.get("primary_workspace_group_id"), *(raw.get("workspace_group_ids") or [])]
+        client = next(
+            (
+                groups[str(gid)].get("name") or ""
+                for gid in group_ids
+                if gid and str(gid) in groups and groups[str(gid)].get("company")
+            ),
+            "",
+        )
         return {
             "odoo_refs": odoo_refs,
+            "client": client,
             "name": raw.get("title") or "",
             "status": status.get("message") or "",
             "budget_cents": raw.get("price_in_cents"),

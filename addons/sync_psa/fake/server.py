@@ -33,9 +33,12 @@ from werkzeug.wrappers import Request, Response
 from odoo.addons.sync_core.fake.serving import ServedFake
 
 MAX_PER_PAGE = 200
+# record pages of the web app the fake stands in for (a link from Odoo to the PSA)
+WEB_PAGES = ("workspaces", "time_entries", "expenses", "users")
 EVENT_RETENTION = timedelta(days=9)
 COLLECTIONS = (
     "expense_report_submissions",
+    "workspace_groups",
     "users",
     "account_memberships",
     "cost_rates",
@@ -61,6 +64,7 @@ ASSOCIATIONS = {
     "workspace": ("workspace_id", "workspaces"),
     "story": ("story_id", "stories"),
     "external_references": ("external_reference_ids", "external_references"),
+    "workspace_groups": ("workspace_group_ids", "workspace_groups"),
     "account_membership": ("account_membership_id", "account_memberships"),
     "recent_submission": ("recent_submission_id", "expense_report_submissions"),
 }
@@ -195,7 +199,17 @@ class KantataFake(ServedFake):
             },
         )
 
-    def add_workspace(self, title, **values):
+    def add_workspace(self, title, client=None, **values):
+        """A workspace; `client` names its client company (a workspace group with
+        ``company: true``, created once per name)."""
+        if client:
+            group = next(
+                (g for g in self.data["workspace_groups"].values() if g["name"] == client), None
+            ) or self._new(
+                "workspace_groups", {"name": client, "company": True, "external_reference_ids": []}
+            )
+            values.setdefault("workspace_group_ids", [group["id"]])
+            values.setdefault("primary_workspace_group_id", group["id"])
         return self._new("workspaces", self._workspace_values({"title": title, **values}))
 
     def _workspace_values(self, values):
@@ -216,6 +230,8 @@ class KantataFake(ServedFake):
             "require_time_approvals": True,
             "require_expense_approvals": True,
             "external_reference_ids": [],
+            "workspace_group_ids": [],
+            "primary_workspace_group_id": None,
             **values,
         }
 
@@ -360,6 +376,8 @@ class KantataFake(ServedFake):
         path = request.path
         if path == "/oauth/token" and request.method == "POST":
             return self._token(request)
+        if request.method == "GET" and not path.startswith("/api/"):
+            return self._record_page(path)
         if not path.startswith("/api/v1/"):
             return _error(404, "system", f"No route matches {path}")
         parts = [p for p in path[len("/api/v1/") :].split("/") if p]
@@ -382,6 +400,15 @@ class KantataFake(ServedFake):
         if fault:
             return _fault_response(fault["status"])
         return response
+
+    def _record_page(self, path):
+        """The sandbox's stand-in for a record page of Kantata's web app (<app host>/workspaces/
+        <id>, /time_entries/<id>, /expenses/<id>, /users/<id>): the record as JSON, no token."""
+        parts = [p for p in path.split("/") if p]
+        if len(parts) != 2 or parts[0] not in WEB_PAGES or parts[1] not in self.data[parts[0]]:
+            return _error(404, "system", f"No route matches {path}")
+        self._calls.append(("GET", path, {}))
+        return _json(200, {parts[0]: {parts[1]: self.data[parts[0]][parts[1]]}})
 
     def _token(self, request):
         """OAuth 2.0 token endpoint (client credentials grant)."""

@@ -3,3 +3,8 @@ from . import hr_expense
 from . import project_project
 from . import sync_backend
 from . import sync_psa
+from . import psa_feed
+from . import psa_people
+from . import psa_projects
+from . import psa_expenses
+from . import psa_time

@@ -2,6 +2,8 @@
 """The Kantata OX backend kind: credentials, adapter, change feed and set-up.  The PSA
 workflows themselves (time, expenses, people, reversal rules) live in ``sync.psa``."""
 
+from urllib.parse import urlparse
+
 import requests
 
 from odoo import api, fields, models
@@ -14,6 +16,8 @@ from .. import kantata_adapter
 MANAGER = "sync_core.sync_core_group_manager"
 PSA_KINDS = ("kantata",)
 DEFAULT_BASE_URL = "https://api.mavenlink.com/api/v1"
+# Kantata objects that have a page of their own in the web app (linked from Odoo)
+WEB_PAGES = ("workspaces", "time_entries", "expenses", "users")
 
 
 class SyncBackend(models.Model):
@@ -103,6 +107,20 @@ class SyncBackend(models.Model):
             if "account " in message:
                 backend.kantata_account_id = message.rsplit("account ", 1)[1].rstrip(")")
         return res
+
+    def _remote_record_url(self, remote_object, external_id):
+        """The record's page in Kantata's web app: <app host>/<object>/<id>.  The app host is
+        the API's (``https://api.mavenlink.com/api/v1`` -> ``https://app.mavenlink.com``); a
+        sandbox on another host (the fake) is linked on that host, which serves the same paths."""
+        if self.kind not in PSA_KINDS:
+            return super()._remote_record_url(remote_object, external_id)
+        if remote_object not in WEB_PAGES or not external_id:
+            return False
+        api = urlparse(self.base_url or DEFAULT_BASE_URL)
+        host = api.netloc
+        if host.startswith("api."):
+            host = "app." + host.removeprefix("api.")
+        return f"{api.scheme or 'https'}://{host}/{remote_object}/{external_id}"
 
     # ------------------------------------------------------------------ change feed
     def _webhook_job_values(self, event):

@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import requests
+
 from odoo.tests import tagged
 
 from odoo.addons.sync_core.exceptions import AuthenticationError, RateLimitedError
@@ -126,3 +128,26 @@ class TestKantataAdapter(PsaCase):
         self.enqueue("psa_writeback", {}, "psa:writeback")
         self.run_jobs()
         self.assertEqual(len(self.fake.calls("POST", "/external_references")), sent, "sent once")
+
+    def test_records_link_to_their_page_in_kantata(self):
+        frank = self.fake.add_user("Frank Field", "frank@example.com")
+        self.entry(120, user=frank)
+        self.pull()
+        exc = self.exceptions(category="missing_reference")
+        self.assertEqual(exc.remote_object, "users")
+        root = self.backend.base_url.removesuffix("/api/v1")
+        self.assertEqual(exc.remote_url, f"{root}/users/{frank['id']}")
+        page = requests.get(exc.remote_url, timeout=10)
+        self.assertEqual(page.status_code, 200, "the fake serves the web app's record page")
+        self.assertEqual(page.json()["users"][frank["id"]]["full_name"], "Frank Field")
+        workspace = self.backend._remote_record_url("workspaces", self.workspace_id)
+        self.assertEqual(requests.get(workspace, timeout=10).status_code, 200)
+        missing = self.backend._remote_record_url("workspaces", "999999")
+        self.assertEqual(requests.get(missing, timeout=10).status_code, 404)
+        self.assertFalse(self.backend._remote_record_url("cost_rates", "1"), "no page of its own")
+        # production: the web app's host next to the API's
+        self.backend.base_url = "https://api.mavenlink.com/api/v1"
+        self.assertEqual(
+            self.backend._remote_record_url("time_entries", "42"),
+            "https://app.mavenlink.com/time_entries/42",
+        )

@@ -103,3 +103,18 @@ class TestProjects(PsaCase):
     def pull_workspaces(self):
         self.enqueue("pull", {"object": "workspaces"}, "pull:workspaces")
         self.run_jobs()
+
+    def test_existing_workspaces_bind_by_name_and_customer(self):
+        Project = self.env["project.project"].with_context(**{NO_EXPORT: True})
+        globex = self.env["res.partner"].create({"name": "Globex", "is_company": True})
+        contact = self.env["res.partner"].create({"name": "Hank", "parent_id": globex.id})
+        acme_site = Project.create({"name": "Website", "partner_id": self.customer.id})
+        globex_site = Project.create({"name": "Website", "partner_id": contact.id})
+        for_globex = self.fake.add_workspace("website ", client="globex")
+        for_initech = self.fake.add_workspace("Website", client="Initech")
+        self.pull_workspaces()
+        binding = self.binding_of(for_globex["id"], "project.project", external=True)
+        self.assertEqual(binding.res_id, globex_site.id, "same name and the client's company")
+        initech = self.binding_of(for_initech["id"], "project.project", external=True)
+        self.assertNotIn(initech.res_id, (acme_site | globex_site).ids, "another customer")
+        self.assertFalse(self.binding_of(acme_site.id, "project.project"))

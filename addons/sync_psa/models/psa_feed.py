@@ -1,0 +1,190 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Change feed: subscribed events, batched re-reads of changed records, the daily approval sweep,
+deletions found by id."""
+
+import json
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+from odoo.addons.sync_core.exceptions import (
+    MissingReferenceError,
+)
+
+from .. import psa
+from .sync_psa import FEED_LOOKBACK, FEED_RETENTION, SWEEP_DAYS, TARGETS
+
+
+class SyncPsa(models.AbstractModel):
+    _inherit = "sync.psa"
+
+    @api.model
+    def _import_job_values(self, object_name, external_id):
+        """A feed change of an imported PSA object -> a batched re-read of its current state."""
+        if object_name not in psa.IMPORTED:
+            return None
+        return {
+            "kind": "psa_import",
+            "identity_key": f"psa:import:{object_name}:{external_id}",
+            "batch_key": f"psa:import:{object_name}",
+            "payload": {"object": object_name, "ids": [external_id]},
+        }
+
+    @api.model
+    def _job_psa_events(self, job):
+        """The change feed: events since the cursor are stored once each in the inbox (the
+        feed repeats and reorders them) and become batched re-reads.  When the cursor is older
+        than the feed keeps (first run, or a gap), the filtered lists are pulled instead."""
+        backend = job.backend_id
+        wm = backend._watermark("subscribed_events")
+        now = fields.Datetime.now()
+        Job = self.env["sync.job"]
+        if not wm.cursor_stamp or wm.cursor_stamp < now - FEED_RETENTION:
+            for object_name in psa.IMPORTED:
+                Job._enqueue(
+                    backend,
+                    "psa_pull",
+                    payload={"object": object_name, "sweep": bool(wm.cursor_stamp)},
+                    identity_key=f"pull:{object_name}",
+                )
+            gap = wm.cursor_stamp
+            wm.write(
+                {
+                    "cursor_stamp": now,
+                    "last_run_at": now,
+                    "last_success_at": now,
+                    "last_stats": json.dumps({"fallback": True}),
+                }
+            )
+            return {"fallback": "filtered lists", "gap_since": str(gap or "never")}
+        adapter = backend._get_adapter()
+        since = wm.cursor_stamp - FEED_LOOKBACK
+        last = wm.cursor_stamp
+        totals = {"events": 0, "stored": 0, "duplicates": 0}
+        for changes in adapter.iter_events(since, psa.IMPORTED):
+            backend._note_rate_limit(adapter)
+            events = [
+                {
+                    "dedup_key": f"event:{c['event_id']}",
+                    "event_type": "deleted" if c["deleted"] else "changed",
+                    "object_name": c["object"],
+                    "external_id": c["id"],
+                    "payload": {**c, "created_at": str(c["created_at"])},
+                }
+                for c in changes
+            ]
+            stored, duplicates = self.env["sync.event"]._store(backend, events, {})
+            totals["events"] += len(events)
+            totals["stored"] += stored
+            totals["duplicates"] += duplicates
+            stamps = [c["created_at"] for c in changes if c["created_at"]]
+            if stamps:
+                last = max(last, *stamps)
+        wm.write(
+            {
+                "cursor_stamp": last,
+                "last_run_at": now,
+                "last_success_at": now,
+                "last_stats": json.dumps(totals),
+                "last_error": False,
+            }
+        )
+        totals["remote_calls"] = adapter.calls
+        return totals
+
+    @api.model
+    def _job_psa_import(self, jobs):
+        """Re-read records by id (feed changes, or records waiting for a reference) and apply
+        their current state: ids the PSA no longer returns were deleted."""
+        job = jobs[:1]
+        backend = job.backend_id
+        object_name = job.payload["object"]
+        ids = list(dict.fromkeys(str(i) for j in jobs for i in j.payload["ids"]))
+        adapter = backend._get_adapter()
+        records = adapter.read_batch(object_name, ids)
+        backend._note_rate_limit(adapter)
+        found = {r["id"] for r in records}
+        records += [
+            {"id": i, "updated_at": None, "archived": True, "data": {}}
+            for i in ids
+            if i not in found
+        ]
+        waiting = {}
+        stats = self._apply(backend, object_name, records, job, adapter, waiting)
+        cause = job.payload.get("waiting")
+        if cause and cause in waiting:
+            info = waiting.pop(cause)
+            self._park(backend, object_name, waiting)
+            raise MissingReferenceError(
+                self._waiting_message(object_name, info),
+                pattern=info["pattern"],
+                external_id=info["external_id"],
+                remote_object=info["remote_object"],
+                fix_kind="missing_record",
+                fix_data={
+                    "model": info["res_model"],
+                    "remote_object": info["remote_object"],
+                    "external_id": info["external_id"],
+                },
+            )
+        stats["waiting"] = self._park(backend, object_name, waiting)
+        stats["jobs"] = len(jobs)
+        return stats
+
+    @api.model
+    def _job_psa_sweep(self, job):
+        """Safety net against revenue leakage: every approved entry performed in the last
+        SWEEP_DAYS is read (pages of 200) and applied; entries already imported are skipped by
+        their payload hash.  It catches approvals that changed no ``updated_at`` and that the
+        change feed did not report."""
+        backend = job.backend_id
+        adapter = backend._get_adapter()
+        today = fields.Date.context_today(self)
+        waiting = {}
+        totals = {"pages": 0, "read": 0}
+        for page in adapter.iter_approved_time(today - timedelta(days=SWEEP_DAYS), today):
+            stats = self._apply(backend, psa.TIME, page, job, adapter, waiting)
+            job._note_progress()  # a long sweep is not a hung job
+            totals["pages"] += 1
+            totals["read"] += len(page)
+            for key, val in stats.items():
+                totals[key] = totals.get(key, 0) + val
+            self.env["sync.job"]._commit()
+        totals["waiting"] = self._park(backend, psa.TIME, waiting)
+        totals["remote_calls"] = adapter.calls
+        backend._watermark("time_entries:approved").write(
+            {
+                "last_run_at": fields.Datetime.now(),
+                "last_success_at": fields.Datetime.now(),
+                "last_stats": json.dumps(totals),
+            }
+        )
+        return totals
+
+    @api.model
+    def _sweep_deleted(self, backend, object_name, job, adapter, waiting):
+        """Bound records the PSA no longer returns by id were deleted while the feed had a
+        gap (the filtered lists never show deleted records)."""
+        bindings = (
+            self.env["sync.binding"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("res_model", "=", TARGETS[object_name]["model"]),
+                    ("remote_object", "=", object_name),
+                    ("active", "=", True),
+                ]
+            )
+        )
+        ids = bindings.mapped("external_id")
+        found = {r["id"] for r in adapter.read_batch(object_name, ids)} if ids else set()
+        gone = [
+            {"id": i, "updated_at": None, "archived": True, "data": {}}
+            for i in ids
+            if i not in found
+        ]
+        if not gone:
+            return 0
+        self._apply(backend, object_name, gone, job, adapter, waiting)
+        return len(gone)
