@@ -215,20 +215,19 @@ class TestPull(SalesforceCase):
         self.backend.invalidate_recordset(["paused_until"])
         self.assertFalse(self.backend.paused_until)
 
-    def test_request_limit_exceeded_403_pauses_the_backend(self):
-        """Salesforce's own daily total (REQUEST_LIMIT_EXCEEDED, HTTP 403, not 429)."""
+    def _pull_refused_once(self, message):
+        """A pull whose first query Salesforce refuses with REQUEST_LIMIT_EXCEEDED (HTTP 403)."""
         self.fake.add("Account", {"Name": "Acme"})
-        self.fake.fail_next(
-            1,
-            403,
-            "REQUEST_LIMIT_EXCEEDED",
-            "TotalRequests Limit exceeded.",
-            path_contains="/query",
-        )
+        self.fake.fail_next(1, 403, "REQUEST_LIMIT_EXCEEDED", message, path_contains="/query")
         job = self.env["sync.job"]._enqueue(
             self.backend, "pull", payload={"object": "Account"}, identity_key="pull:Account"
         )
         self.run_jobs()
+        return job
+
+    def test_request_limit_exceeded_403_pauses_the_backend(self):
+        """Salesforce's own daily total (REQUEST_LIMIT_EXCEEDED, HTTP 403, not 429)."""
+        job = self._pull_refused_once("TotalRequests Limit exceeded.")
         self.assertIn("REQUEST_LIMIT_EXCEEDED", job.error)
         self.assert_paused_for_the_daily_limit(job)
         exceptions = self.env["sync.exception"].search(
@@ -243,18 +242,7 @@ class TestPull(SalesforceCase):
         self.assertEqual(exceptions.state, "resolved")
 
     def test_concurrent_request_limit_blocks_only_the_channel_briefly(self):
-        self.fake.add("Account", {"Name": "Acme"})
-        self.fake.fail_next(
-            1,
-            403,
-            "REQUEST_LIMIT_EXCEEDED",
-            "ConcurrentPerOrgLongTxn Limit exceeded.",
-            path_contains="/query",
-        )
-        job = self.env["sync.job"]._enqueue(
-            self.backend, "pull", payload={"object": "Account"}, identity_key="pull:Account"
-        )
-        self.run_jobs()
+        job = self._pull_refused_once("ConcurrentPerOrgLongTxn Limit exceeded.")
         self.assertEqual(job.state, "pending")
         self.assertEqual(job.attempt, 1)
         self.assertLess(job.channel_id.blocked_until, fields.Datetime.now() + timedelta(minutes=5))
