@@ -8,7 +8,9 @@ Prints the rates (records/s) of
 - Bulk: the same through a Bulk 2.0 query job (CSV result pages of 10,000 rows);
 their ratios to raw, the remote calls against the minimum, and the peak memory (tracemalloc) of
 streaming a Bulk 2.0 result of 10 x BENCH_SF_BULK_ROWS rows against BENCH_SF_BULK_ROWS rows
-(adapter only, no ORM; the fake runs in another process).
+(adapter only, no ORM; the fake runs in another process), and the peak RSS of the Odoo process
+loading BENCH_SF_RSS_ROWS and 10x as many accounts end to end through a Bulk 2.0 pull, each in
+a fresh `odoo-bin shell` (bench_salesforce_load.py; BENCH_SF_RSS_ROWS=0 skips it).
 Executed inside `odoo-bin shell` (the variable `env` is given).
 """
 
@@ -25,6 +27,7 @@ from odoo.addons.sync_salesforce.fake.server import SalesforceFake
 
 N = int(os.environ.get("BENCH_N", "4000"))
 BULK_ROWS = int(os.environ.get("BENCH_SF_BULK_ROWS", "10000"))  # memory: this vs 10x
+RSS_ROWS = int(os.environ.get("BENCH_SF_RSS_ROWS", "10000"))  # peak RSS of a load: this vs 10x
 PAGE = 200
 BULK_PAGE = 10000
 FAKE_MAIN = os.path.join(os.path.dirname(odoo.addons.sync_salesforce.__file__), "fake")
@@ -148,6 +151,31 @@ def bulk_peak(rows):
 small, big = bulk_peak(BULK_ROWS), bulk_peak(10 * BULK_ROWS)
 env.cr.rollback()
 
+
+def load_rss(rows):
+    """Peak RSS (kB) of a fresh Odoo shell that loads `rows` accounts through a Bulk 2.0 pull:
+    (VmHWM before the load, VmHWM after, ru_maxrss after, seconds)."""
+    script = os.path.join(
+        os.path.dirname(os.path.dirname(os.path.dirname(odoo.addons.sync_salesforce.__file__))),
+        "bench",
+        "bench_salesforce_load.py",
+    )
+    with open(script, encoding="utf-8") as stdin:
+        out = subprocess.run(
+            [sys.executable, *sys.argv],
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "BENCH_SF_RSS_ROWS": str(rows)},
+            check=True,
+        ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("RSS "))
+    _rss, _rows, before, after, maxrss, seconds = line.split()
+    return int(before), int(after), int(maxrss), float(seconds)
+
+
+rss = {rows: load_rss(rows) for rows in (RSS_ROWS, 10 * RSS_ROWS)} if RSS_ROWS else {}
+
 print(f"records: {N}; REST page {PAGE}, Bulk result page {BULK_PAGE}")
 print(f"raw create(vals_list):     {raw:8.0f} records/s")
 for label in ("REST", "Bulk"):
@@ -159,3 +187,14 @@ print(
     f"Bulk streaming peak memory: {small / 1e6:.1f} MB for {BULK_ROWS} rows, {big / 1e6:.1f} MB "
     f"for {10 * BULK_ROWS} rows: ratio {big / small:.2f} (target <= 1.1)"
 )
+for rows, (before, after, maxrss, seconds) in rss.items():
+    print(
+        f"Bulk 2.0 load of {rows} rows: peak RSS {after / 1024:.0f} MB (ru_maxrss"
+        f" {maxrss / 1024:.0f} MB; {before / 1024:.0f} MB before the pull), {seconds:.0f} s"
+    )
+if rss:
+    small_rss, big_rss = rss[RSS_ROWS][1], rss[10 * RSS_ROWS][1]
+    print(
+        f"peak RSS {10 * RSS_ROWS} vs {RSS_ROWS} rows: ratio {big_rss / small_rss:.2f}"
+        " (target <= 1.1)"
+    )

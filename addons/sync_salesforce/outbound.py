@@ -64,8 +64,16 @@ def parse_envelope(body):
     org_id = _text(notifications.find(_q(OUTBOUND_NS, "OrganizationId")))
     if not org_id:
         raise PayloadError("the notifications carry no OrganizationId")
+    notes = notifications.findall(_q(OUTBOUND_NS, "Notification"))
+    if len(notes) > MAX_NOTIFICATIONS:
+        # Salesforce sends at most 100 per message: more is not Salesforce, and would make one
+        # request store (and enqueue) thousands of events
+        raise PayloadError(
+            f"{len(notes)} notifications in one message: Salesforce sends at most"
+            f" {MAX_NOTIFICATIONS}"
+        )
     out = []
-    for note in notifications.findall(_q(OUTBOUND_NS, "Notification")):
+    for note in notes:
         note_id = _text(note.find(_q(OUTBOUND_NS, "Id")))
         sobject = note.find(_q(OUTBOUND_NS, "sObject"))
         if not note_id or sobject is None:

@@ -20,7 +20,7 @@ import logging
 import re
 import threading
 import time
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import jwt
@@ -38,6 +38,7 @@ from simple_salesforce.login import SalesforceLogin, token_login
 from odoo.addons.sync_core.adapter import BaseAdapter
 from odoo.addons.sync_core.exceptions import (
     AuthenticationError,
+    QuotaExhaustedError,
     RateLimitedError,
     RemoteUnavailableError,
     SyncError,
@@ -56,7 +57,10 @@ COLLECTION_MAX = 200  # sObject Collections: records per call
 READ_CHUNK = 200  # ids per SOQL ``Id IN (...)`` read
 QUERY_BATCH_MIN, QUERY_BATCH_MAX = 200, 2000  # Sforce-Query-Options batchSize bounds
 # REQUEST_LIMIT_EXCEEDED (HTTP 403): the 24 h rolling API limit, or a concurrency limit.
-DAILY_LIMIT_BACKOFF = 900.0
+# The daily limit is a rolling 24 h window: no reset time is known, calls free up as the
+# oldest ones age out.  The backend pauses this long, then one /limits call re-checks.
+DAILY_LIMIT_PAUSE = timedelta(hours=1)
+DAILY_LIMIT_REASON = "Salesforce daily API limit"
 CONCURRENCY_BACKOFF = 30.0
 _ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
 _FIELD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)?$")
@@ -79,10 +83,23 @@ _SESSIONS = {}
 _SESSIONS_LOCK = threading.Lock()
 
 
-class ApiBudgetExceeded(SyncError):
-    """The org's daily API usage passed the share this backend may use: pulls stop."""
+def daily_limit_reached(message, pattern, now=None):
+    """The org's daily API limit (or this backend's share of it) is used up: the backend's
+    channels pause for DAILY_LIMIT_PAUSE (a rolling window has no reset time), the job keeps
+    its attempt and re-checks then."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    return QuotaExhaustedError(
+        message, reset_at=now + DAILY_LIMIT_PAUSE, reason=DAILY_LIMIT_REASON, pattern=pattern
+    )
 
-    category = "rate_limited"
+
+class ApiBudgetExceeded(QuotaExhaustedError):
+    """The org's daily API usage passed the share this backend may use: pulls stop and the
+    backend pauses (see daily_limit_reached)."""
+
+    def __init__(self, message, pattern, now=None):
+        quota = daily_limit_reached(message, pattern, now)
+        super().__init__(message, reset_at=quota.reset_at, reason=quota.reason, pattern=pattern)
 
 
 class _TimeoutAdapter(HTTPAdapter):
@@ -149,12 +166,11 @@ def classify(exc):
     code, message = _error_code(exc)
     text = f"Salesforce HTTP {status} {code}: {message}".strip()
     if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
-        concurrent = "concurrent" in message.lower()
-        return RateLimitedError(
-            text,
-            retry_after=CONCURRENCY_BACKOFF if concurrent else DAILY_LIMIT_BACKOFF,
-            pattern="REQUEST_LIMIT_EXCEEDED",
-        )
+        if "concurrent" in message.lower():
+            return RateLimitedError(
+                text, retry_after=CONCURRENCY_BACKOFF, pattern="REQUEST_LIMIT_EXCEEDED"
+            )
+        return daily_limit_reached(text, "REQUEST_LIMIT_EXCEEDED")
     if status >= 500:
         return RemoteUnavailableError(text, pattern=f"HTTP {status}")
     if status in (401, 403):
@@ -351,7 +367,7 @@ class SalesforceAdapter(BaseAdapter):
             raise ApiBudgetExceeded(
                 f"Salesforce daily API usage {usage['used']} of {usage['max']} passed the "
                 f"{share:.0%} this backend may use: pulls stop until usage falls back",
-                pattern="daily API budget used",
+                "daily API budget used",
             )
 
     def _fields(self, object_name):

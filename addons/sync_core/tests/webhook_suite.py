@@ -36,10 +36,18 @@ from odoo.addons.sync_core.signatures import hmac_hex
 
 _logger = logging.getLogger(__name__)
 
-FUZZ_EXAMPLES = int(
-    os.environ.get("SYNC_FUZZ_EXAMPLES", 10_000)
-)  # per connector (the issue's figure), in-process and over HTTP together
-FUZZ_HTTP_EXAMPLES = min(300, FUZZ_EXAMPLES // 10)  # of which through the real HTTP server
+FUZZ_EXAMPLES = 10_000  # per connector (the issue's figure), in-process and over HTTP together
+
+
+def fuzz_examples(profile):
+    """Generated deliveries of one connector: SYNC_FUZZ_EXAMPLES when set, else the profile's
+    own count (a connector whose deliveries cost more keeps its run time bounded), else
+    FUZZ_EXAMPLES.  -> (all, of which through the real HTTP server)."""
+    wanted = os.environ.get("SYNC_FUZZ_EXAMPLES")
+    total = int(wanted) if wanted else (profile.fuzz_examples or FUZZ_EXAMPLES)
+    return total, min(300, total // 10)
+
+
 REFUSALS = (400, 401, 403, 404, 405, 413)
 # Tables a webhook request must never write to (business data and its sync bookkeeping).
 BUSINESS_TABLES = (
@@ -164,7 +172,7 @@ ODD_STAMP_TEXT = st.sampled_from(ODD_STAMPS) | HEADER_TEXT
 def requests_for(profile, backend, url):
     """Strategy of (headers, body) of one generated delivery to `url` (strategies built once:
     building them costs more than drawing from them)."""
-    return _requests(bodies(profile), st.sampled_from(HEADER_MODES), profile, backend, url)
+    return _requests(profile.bodies(), st.sampled_from(HEADER_MODES), profile, backend, url)
 
 
 @st.composite
@@ -188,7 +196,7 @@ def _requests(draw, body_strategy, mode_strategy, profile, backend, url):
     if mode == "noise":
         headers.update(draw(st.dictionaries(st.sampled_from(profile.noise_headers()), HEADER_TEXT)))
     headers = {k: v for k, v in headers.items() if v != ""}
-    headers.setdefault("Content-Type", "application/json")
+    headers.setdefault("Content-Type", profile.content_type)
     return headers, body
 
 
@@ -198,6 +206,9 @@ class WebhookProfile:
 
     kind = "generic"
     secret = "suite-webhook-secret-1"
+    content_type = "application/json"
+    reason_format = "JSON reason"  # how a refusal says why, in the figures
+    fuzz_examples = None  # generated deliveries when SYNC_FUZZ_EXAMPLES is unset (FUZZ_EXAMPLES)
     # (label, events of another org/portal that the backend must refuse), or None
     other_org = None
 
@@ -234,6 +245,69 @@ class WebhookProfile:
 
     def valid_events(self):
         return [{"event_id": "suite-1", "object": "customers", "id": "4242", "type": "updated"}]
+
+    def encode(self, events):
+        """The body of a delivery of `events` as the sender sends it."""
+        return _dumps(events)
+
+    def bodies(self):
+        """Strategy of generated request bodies (documented, mutated and garbage)."""
+        return bodies(self)
+
+    def read_answer(self, status, content):
+        """(status, answer) of a response as the suite judges it: `answer` is a dict with
+        "status" ("ok"/"error"), "reason" on a refusal and "stored" when the format tells it,
+        or None when the body is not an answer of this connector at all.  JSON here; a
+        connector whose sender expects another format (a SOAP Ack or fault) maps it back."""
+        try:
+            return status, json.loads(content)
+        except (ValueError, UnicodeDecodeError):
+            return status, None
+
+    def forgeries(self, backend, url, path):
+        """(label, path, headers, body) of every forged request (path None: the backend's)."""
+        body = self.encode(self.valid_events())
+        other = self.encode(self.valid_events() + self.valid_events())
+        now = time.time()
+        huge = b"[" + b" " * MAX_BODY + b"]"
+        forged = [
+            ("bad signature", None, self.sign(backend, url, body, secret="not-the-secret"), body),
+            ("signature over another body", None, self.sign(backend, url, other), body),
+            ("no signature", None, {}, body),
+            ("replay 10 min old", None, self.sign(backend, url, body, self.stamp(now - 600)), body),
+            (
+                "replay 1 day old",
+                None,
+                self.sign(backend, url, body, self.stamp(now - 86400)),
+                body,
+            ),
+            (
+                "stamp 10 min ahead",
+                None,
+                self.sign(backend, url, body, self.stamp(now + 600)),
+                body,
+            ),
+            (
+                "unknown token",
+                f"/sync/{backend.kind}/{'x' * 32}",
+                self.sign(backend, url, body),
+                body,
+            ),
+            (
+                "other kind's path",
+                f"/sync/other_kind/{path.split('/')[-1]}",
+                self.sign(backend, url, body),
+                body,
+            ),
+            ("oversized body", None, self.sign(backend, url, huge), huge),
+        ]
+        for stamp in ("nan", "inf", "-inf", "1e400"):
+            forged.append((f"timestamp {stamp}", None, self.sign(backend, url, body, stamp), body))
+        if self.other_org:
+            label, events = self.other_org
+            raw = self.encode(events)
+            forged.append((label, None, self.sign(backend, url, raw), raw))
+        return forged
 
 
 class _SuiteBase:
@@ -309,7 +383,7 @@ class _SuiteBase:
             if len(events) > 1 or any(e.state != "rejected" or not e.reason for e in events):
                 broken.append("a refused body left events other than one rejected with a reason")
         else:
-            if len(events) != answer.get("stored"):
+            if answer.get("stored") is not None and len(events) != answer["stored"]:
                 broken.append(f"answer says {answer.get('stored')} stored, {len(events)} found")
             for event in events:
                 if event.state == "queued" and not event.job_id:
@@ -347,6 +421,23 @@ class _SuiteBase:
         stored, duplicates = backend.env["sync.event"]._store(backend, events, headers)
         return 200, {"status": "ok", "stored": stored, "duplicates": duplicates}
 
+    def rendered_problems(self, status, answer):
+        """The answer of the in-process path as the controller would send it (the backend's
+        `_webhook_answer`: JSON, or a SOAP Ack/fault), judged like an HTTP response."""
+        content, _headers, http_status = self.backend._webhook_answer(status, dict(answer))
+        text = content.decode(errors="replace") if isinstance(content, bytes) else content
+        seen_status, seen = self.profile.read_answer(http_status, text)
+        broken = []
+        if "Traceback" in text or 'File "' in text:
+            broken.append("traceback in the rendered answer")
+        if not isinstance(seen, dict) or seen.get("status") != answer["status"]:
+            broken.append(f"rendered answer does not say {answer['status']}: {text[:200]!r}")
+        elif status != 200 and not (isinstance(seen.get("reason"), str) and seen["reason"]):
+            broken.append(f"rendered refusal {http_status} without a readable reason")
+        elif seen_status >= 500:
+            broken.append(f"rendered answer is HTTP {seen_status}")
+        return broken
+
     def post(self, headers, body, path=None):
         return self.url_open(
             self.base_url() + (path or self.path), data=body, headers=headers, method="POST"
@@ -378,7 +469,8 @@ class WebhookFuzzMixin(_SuiteBase):
                 faults["500"] += problem.startswith("HTTP 5")
             failures.append((body[:300], headers, broken))
 
-        in_process = FUZZ_EXAMPLES - FUZZ_HTTP_EXAMPLES
+        examples, over_http_examples = fuzz_examples(self.profile)
+        in_process = examples - over_http_examples
         cr = self.env.cr
         # every in-process delivery is rolled back: the state before each one is this one
         business = self.business_state()
@@ -399,12 +491,13 @@ class WebhookFuzzMixin(_SuiteBase):
                 stats[status] += 1
                 self.env.flush_all()
                 broken = self.check_outcome(status, answer, json.dumps(answer), marks, business)
+                broken += self.rendered_problems(status, answer)
             self.env.invalidate_all()
             if broken:
                 note(body, headers, broken)
             assert not broken, broken
 
-        @settings(max_examples=FUZZ_HTTP_EXAMPLES, **FUZZ_SETTINGS)
+        @settings(max_examples=over_http_examples, **FUZZ_SETTINGS)
         @given(request=requests_for(self.profile, self.backend, self.url))
         def deliver_over_http(request):
             headers, body = request
@@ -413,13 +506,10 @@ class WebhookFuzzMixin(_SuiteBase):
             business = self.business_state()
             marks = self.inbox_marks()
             res = self.post(headers, body)
-            stats[f"http {res.status_code}"] += 1
-            try:
-                answer = res.json()
-            except ValueError:
-                answer = None
+            status, answer = self.profile.read_answer(res.status_code, res.content)
+            stats[f"http {status}"] += 1
             self.env.invalidate_all()
-            broken = self.check_outcome(res.status_code, answer, res.text, marks, business)
+            broken = self.check_outcome(status, answer, res.text, marks, business)
             if broken:
                 note(body, headers, broken)
             assert not broken, broken
@@ -429,7 +519,7 @@ class WebhookFuzzMixin(_SuiteBase):
         deliver_over_http()
         total = sum(stats.values())
         refused = sum(v for k, v in stats.items() if str(k).split()[-1] in map(str, REFUSALS))
-        self.assertGreaterEqual(total, FUZZ_EXAMPLES * 0.9)
+        self.assertGreaterEqual(total, examples * 0.9)
         self.assertGreater(stats[200] + stats["http 200"], total * 0.1, "too few accepted")
         over_http = sum(v for k, v in stats.items() if str(k).startswith("http"))
         report(
@@ -437,7 +527,8 @@ class WebhookFuzzMixin(_SuiteBase):
             label,
             f"{total} bodies ({total - over_http} in-process, {over_http} over HTTP),"
             f" {faults['500']} x 500, {faults['tracebacks']} tracebacks,"
-            f" {faults['partial writes']} partial writes, {refused} refused with a JSON reason,"
+            f" {faults['partial writes']} partial writes, {refused} refused with a"
+            f" {self.profile.reason_format},"
             f" {time.monotonic() - started:.0f}s",
         )
         self.assertFalse(failures)
@@ -448,65 +539,7 @@ class WebhookForgedMixin(_SuiteBase):
 
     def forgeries(self):
         """(label, path, headers, body) of every forged request."""
-        profile, backend, url = self.profile, self.backend, self.url
-        body = _dumps(profile.valid_events())
-        other = _dumps(profile.valid_events() + profile.valid_events())
-        now = time.time()
-        forged = [
-            (
-                "bad signature",
-                None,
-                profile.sign(backend, url, body, secret="not-the-secret"),
-                body,
-            ),
-            ("signature over another body", None, profile.sign(backend, url, other), body),
-            ("no signature", None, {}, body),
-            (
-                "replay 10 min old",
-                None,
-                profile.sign(backend, url, body, profile.stamp(now - 600)),
-                body,
-            ),
-            (
-                "replay 1 day old",
-                None,
-                profile.sign(backend, url, body, profile.stamp(now - 86400)),
-                body,
-            ),
-            (
-                "stamp 10 min ahead",
-                None,
-                profile.sign(backend, url, body, profile.stamp(now + 600)),
-                body,
-            ),
-            (
-                "unknown token",
-                f"/sync/{backend.kind}/{'x' * 32}",
-                profile.sign(backend, url, body),
-                body,
-            ),
-            (
-                "other kind's path",
-                f"/sync/other_kind/{self.path.split('/')[-1]}",
-                profile.sign(backend, url, body),
-                body,
-            ),
-            (
-                "oversized body",
-                None,
-                profile.sign(backend, url, b"[" + b" " * MAX_BODY + b"]"),
-                b"[" + b" " * MAX_BODY + b"]",
-            ),
-        ]
-        for stamp in ("nan", "inf", "-inf", "1e400"):
-            forged.append(
-                (f"timestamp {stamp}", None, profile.sign(backend, url, body, stamp), body)
-            )
-        if profile.other_org:
-            label, events = profile.other_org
-            raw = _dumps(events)
-            forged.append((label, None, profile.sign(backend, url, raw), raw))
-        return forged
+        return self.profile.forgeries(self.backend, self.url, self.path)
 
     def test_forged_requests_refused(self):
         Event, Job = self.env["sync.event"].sudo(), self.env["sync.job"].sudo()
@@ -514,15 +547,13 @@ class WebhookForgedMixin(_SuiteBase):
         accepted = []
         forged = self.forgeries()
         for label, path, headers, body in forged:
-            headers = {"Content-Type": "application/json", **headers}
+            headers = {"Content-Type": self.profile.content_type, **headers}
             marks = self.inbox_marks()
             res = self.post(headers, body, path)
             self.env.invalidate_all()
-            try:
-                reason = res.json().get("reason")
-            except ValueError:
-                reason = None
-            if res.status_code < 400 or not reason:
+            status, answer = self.profile.read_answer(res.status_code, res.content)
+            reason = answer.get("reason") if isinstance(answer, dict) else None
+            if status < 400 or status >= 500 or not reason or "Traceback" in res.text:
                 accepted.append(f"{label}: HTTP {res.status_code} {res.text[:200]}")
             new_events = Event.search([("id", ">", marks[0])])
             if new_events.filtered(lambda e: e.state != "rejected") or Job.search(
@@ -530,18 +561,22 @@ class WebhookForgedMixin(_SuiteBase):
             ):
                 accepted.append(f"{label}: stored or enqueued")
         # the genuine request goes through: the refusals above are not a broken endpoint
-        body = _dumps(self.profile.valid_events())
+        body = self.profile.encode(self.profile.valid_events())
         res = self.post(
-            {"Content-Type": "application/json", **self.profile.sign(self.backend, self.url, body)},
+            {
+                "Content-Type": self.profile.content_type,
+                **self.profile.sign(self.backend, self.url, body),
+            },
             body,
         )
-        self.assertEqual(res.status_code, 200, res.text)
+        self.assertEqual(self.profile.read_answer(res.status_code, res.content)[0], 200, res.text)
         self.env.invalidate_all()
         self.assertEqual(self.business_state(), business, "a forged request wrote business data")
         report(
             "forged",
             self.profile.kind,
-            f"{len(forged) - len(accepted)} of {len(forged)} refused with a JSON reason "
+            f"{len(forged) - len(accepted)} of {len(forged)} refused with a"
+            f" {self.profile.reason_format} "
             f"({', '.join(label for label, *_ in forged)}), nothing applied",
         )
         self.assertFalse(accepted)

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from odoo import fields, models
 
-from .. import salesforce_adapter
+from odoo.addons.sync_core.exceptions import QuotaExhaustedError
+
 from .sync_backend import _LAST_USAGE
 
 
@@ -17,7 +18,8 @@ class SyncBackend(models.Model):
     def _pull(self, object_name, job=None, dry_run=False, apply_page=None):
         """Changes by the engine's watermark pull (SystemModstamp keyset, or Bulk 2.0 for big
         loads), then deletes through getDeleted.  A pull that passes the org's daily API budget
-        stops with one exception for the backend."""
+        (or meets Salesforce's daily REQUEST_LIMIT_EXCEEDED) stops with one exception for the
+        backend and pauses the backend (QuotaExhaustedError, the job keeps its attempt)."""
         if self.kind != "salesforce":
             return super()._pull(object_name, job=job, dry_run=dry_run, apply_page=apply_page)
         started = fields.Datetime.now()
@@ -28,13 +30,20 @@ class SyncBackend(models.Model):
                 deletes = self._salesforce_pull_deletes(object_name, started, job, dry_run)
                 deletes["deleted"] = deletes.get("deleted", 0) + totals.get("deleted", 0)
                 totals.update(deletes)
-        except salesforce_adapter.ApiBudgetExceeded as exc:
+        except QuotaExhaustedError as exc:
+            # over the backend's share, or Salesforce's own REQUEST_LIMIT_EXCEEDED of the 24 h
+            # total: one grouped exception for the backend (counted again at each re-check),
+            # then the job's QuotaExhaustedError pauses every channel of the backend (attempt
+            # kept) until exc.reset_at, when the next pull re-checks the usage
             self.env.cr.rollback()
             self.env["sync.exception"]._open(
                 self, exc, remote_object="(org)", external_id="daily API budget"
             )
             self._salesforce_keep_usage(object_name)
-            return {"stopped": exc.message}
+            if job is None or dry_run:  # a pull outside the job runner: nothing to pause
+                return {"stopped": exc.message}
+            self.env["sync.job"]._commit()  # the exception outlives the job's rollback
+            raise
         if "skipped" in totals:  # another pull of this object runs and owns its watermark
             return totals
         self._salesforce_keep_usage(object_name)

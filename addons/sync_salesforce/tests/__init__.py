@@ -6,3 +6,5 @@ from . import test_adapter
 from . import test_demo
 from . import test_fake
 from . import test_opportunities
+from . import test_fuzz
+from . import test_forged

@@ -142,46 +142,109 @@ class TestPull(SalesforceCase):
         self.assertEqual(wm.cursor_id, ids[7])  # the latest stamp, though it came unordered
         self.assertEqual(self.record_of(ids[7]).name, "Latest")
 
+    def _end_pause(self):
+        """An hour goes by: the backend's pause ends and its waiting jobs are due."""
+        past = fields.Datetime.now() - timedelta(seconds=1)
+        self.env["sync.channel"].search([("backend_id", "=", self.backend.id)]).write(
+            {"blocked_until": past}
+        )
+        self.env["sync.job"].search(
+            [("backend_id", "=", self.backend.id), ("state", "=", "pending")]
+        ).write({"eta": past})
+
+    def assert_paused_for_the_daily_limit(self, job):
+        """The job waits (attempt kept) and the whole backend pauses for about an hour."""
+        now = fields.Datetime.now()
+        self.assertEqual(job.state, "pending", job.error)
+        self.assertEqual(job.attempt, 0, "waiting for the daily limit is not a failed attempt")
+        self.assertGreater(job.eta, now + timedelta(minutes=55))
+        self.assertLess(job.eta, now + timedelta(minutes=65))
+        self.backend.invalidate_recordset(["paused_until", "pause_reason"])
+        self.assertGreater(self.backend.paused_until, now + timedelta(minutes=55))
+        self.assertEqual(self.backend.pause_reason, "Salesforce daily API limit")
+        channels = self.env["sync.channel"].search([("backend_id", "=", self.backend.id)])
+        self.assertTrue(channels)
+        self.assertTrue(all(c.blocked_until > now for c in channels), "every channel pauses")
+
     def test_api_budget_stops_pulls_with_one_exception(self):
         self.backend.salesforce_api_budget = 80.0
         self.fake.api_max, self.fake.api_used = 100, 85
         for i in range(450):
             self.fake.add("Account", {"Name": f"Acc {i:03d}"})
         job = self.pull("Account")
-        self.assertEqual(job.state, "done", job.error)
-        self.assertIn("daily API usage", _stats(job)["stopped"])
+        self.assertIn("daily API usage", job.error)
+        self.assert_paused_for_the_daily_limit(job)
         self.assertEqual(self.fake.calls("/query"), 1)  # no second page
-        self.pull("Contact")
+        # while paused, no pull of the backend starts (and none spends an API call)
+        contact_job = self.pull("Contact")
+        self.assertEqual((contact_job.state, contact_job.attempt), ("pending", 0))
+        self.assertFalse(contact_job.started_at)
         exceptions = self.env["sync.exception"].search(
             [("backend_id", "=", self.backend.id), ("state", "=", "open")]
         )
         self.assertEqual(len(exceptions), 1)
         self.assertEqual(exceptions.category, "rate_limited")
-        self.assertEqual(exceptions.occurrences, 2)
         self.assertEqual(
-            (self.backend.salesforce_api_used, self.backend.salesforce_api_max), (87, 100)
+            (self.backend.salesforce_api_used, self.backend.salesforce_api_max), (86, 100)
         )
         self.assertTrue(self.backend.salesforce_api_over_budget)  # red on the dashboard
-        # the next day, usage is back under the budget: the pull goes on, the exception closes
-        self.fake.api_used = 0
-        job = self.pull("Account")
-        self.assertEqual(_stats(job)["read"], 450)
-        self.assertEqual(exceptions.state, "resolved")
-
-    def test_request_limit_exceeded_403_backs_off(self):
-        self.fake.add("Account", {"Name": "Acme"})
-        self.fake.fail_next(
+        # an hour later, still over the share: one /limits call re-checks, paused again, the
+        # same exception counted again (not a second one), attempts still kept
+        self._end_pause()
+        limits_calls = self.fake.calls("/limits")
+        self.run_jobs()
+        self.assertGreater(self.fake.calls("/limits"), limits_calls)
+        self.assertEqual(self.fake.calls("/query"), 1)
+        self.assert_paused_for_the_daily_limit(job)
+        self.assertEqual(exceptions.occurrences, 2)
+        self.assertEqual(
+            self.env["sync.exception"].search_count(
+                [("backend_id", "=", self.backend.id), ("state", "=", "open")]
+            ),
             1,
-            403,
-            "REQUEST_LIMIT_EXCEEDED",
-            "TotalRequests Limit exceeded.",
-            path_contains="/query",
         )
+        # the window rolled on, usage is back under the share: the pulls go on, the exception
+        # closes, the backend is no longer paused
+        self.fake.api_used = 0
+        self._end_pause()
+        self.run_jobs()
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(_stats(job)["read"], 450)
+        self.assertEqual(contact_job.state, "done", contact_job.error)
+        self.assertEqual(exceptions.state, "resolved")
+        self.backend.invalidate_recordset(["paused_until"])
+        self.assertFalse(self.backend.paused_until)
+
+    def _pull_refused_once(self, message):
+        """A pull whose first query Salesforce refuses with REQUEST_LIMIT_EXCEEDED (HTTP 403)."""
+        self.fake.add("Account", {"Name": "Acme"})
+        self.fake.fail_next(1, 403, "REQUEST_LIMIT_EXCEEDED", message, path_contains="/query")
         job = self.env["sync.job"]._enqueue(
             self.backend, "pull", payload={"object": "Account"}, identity_key="pull:Account"
         )
         self.run_jobs()
-        self.assertEqual(job.state, "pending")
+        return job
+
+    def test_request_limit_exceeded_403_pauses_the_backend(self):
+        """Salesforce's own daily total (REQUEST_LIMIT_EXCEEDED, HTTP 403, not 429)."""
+        job = self._pull_refused_once("TotalRequests Limit exceeded.")
         self.assertIn("REQUEST_LIMIT_EXCEEDED", job.error)
-        self.assertGreater(job.eta, fields.Datetime.now() + timedelta(minutes=10))
-        self.assertGreater(job.channel_id.blocked_until, fields.Datetime.now())
+        self.assert_paused_for_the_daily_limit(job)
+        exceptions = self.env["sync.exception"].search(
+            [("backend_id", "=", self.backend.id), ("state", "=", "open")]
+        )
+        self.assertEqual(len(exceptions), 1)
+        self.assertIn("REQUEST_LIMIT_EXCEEDED", exceptions.name)
+        # an hour later Salesforce answers again: the pull runs, the exception closes
+        self._end_pause()
+        self.run_jobs()
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(exceptions.state, "resolved")
+
+    def test_concurrent_request_limit_blocks_only_the_channel_briefly(self):
+        job = self._pull_refused_once("ConcurrentPerOrgLongTxn Limit exceeded.")
+        self.assertEqual(job.state, "pending")
+        self.assertEqual(job.attempt, 1)
+        self.assertLess(job.channel_id.blocked_until, fields.Datetime.now() + timedelta(minutes=5))
+        self.backend.invalidate_recordset(["pause_reason"])
+        self.assertNotEqual(self.backend.pause_reason, "Salesforce daily API limit")
