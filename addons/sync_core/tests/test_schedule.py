@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import fields
+from odoo.tests import Form
 
 from .common import SyncCase
 
@@ -50,3 +51,10 @@ class TestSchedule(SyncCase):
         self.assertEqual(
             len(self.env["sync.job"].search([("backend_id", "=", self.backend.id)])), 1
         )
+
+    def test_interval_set_on_backend_form(self):
+        with Form(self.backend) as form, form.watermark_ids.edit(0) as line:
+            self.assertEqual(line.object_name, "customers")
+            line.pull_interval = 60
+        self.assertEqual(self.wm.pull_interval, 60)
+        self.assertFalse(self.scheduled_pulls())
