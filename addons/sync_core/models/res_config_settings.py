@@ -28,11 +28,7 @@ class ResConfigSettings(models.TransientModel):
 
     @api.depends("company_id")
     def _compute_sync_pull_interval(self):
-        cron = self.env.ref("sync_core.ir_cron_sync_schedule_pulls", raise_if_not_found=False)
-        minutes = 0
-        if cron:
-            factor = {"minutes": 1, "hours": 60, "days": 1440, "weeks": 10080, "months": 43200}
-            minutes = cron.sudo().interval_number * factor.get(cron.sudo().interval_type, 1)
+        minutes = self.env["sync.backend"]._global_pull_interval()
         for settings in self:
             settings.sync_pull_interval = minutes
 

@@ -17,6 +17,8 @@ from ..ui import notification_then_reload
 _logger = logging.getLogger(__name__)
 MANAGER = "sync_core.sync_core_group_manager"
 # Exception categories that say the connection itself fails (health turns red).
+# A scheduled pull is due this much before its interval has fully elapsed.
+PULL_DUE_SLACK = timedelta(minutes=1)
 TECHNICAL_CATEGORIES = ("authentication", "remote", "rate_limited", "payload")
 
 
@@ -687,9 +689,38 @@ class SyncBackend(models.Model):
         return 1
 
     @api.model
+    def _global_pull_interval(self):
+        """Minutes between runs of the *Sync: schedule batch pulls* cron (Settings > Sync)."""
+        cron = self.env.ref("sync_core.ir_cron_sync_schedule_pulls", raise_if_not_found=False)
+        if not cron:
+            return 0
+        factor = {"minutes": 1, "hours": 60, "days": 1440, "weeks": 10080, "months": 43200}
+        return cron.sudo().interval_number * factor.get(cron.sudo().interval_type, 1)
+
+    def _pull_due(self, object_name):
+        """Whether the scheduled pull of one object is due: its watermark's interval (empty:
+        the global one) has elapsed since its last run.  A minute of slack, so that a pull that
+        started a few seconds after the cron is not skipped at the cron's next run.  Every
+        connector's `_cron_schedule_pulls` asks this before enqueueing a pull of an object."""
+        self.ensure_one()
+        wm = (
+            self.env["sync.watermark"]
+            .sudo()
+            .search([("backend_id", "=", self.id), ("object_name", "=", object_name)], limit=1)
+        )
+        if not wm.last_run_at:
+            return True
+        minutes = wm.pull_interval or self._global_pull_interval()
+        due_at = wm.last_run_at + timedelta(minutes=minutes) - PULL_DUE_SLACK
+        return due_at <= fields.Datetime.now()
+
+    @api.model
     def _cron_schedule_pulls(self):
-        """Enqueue one pull per (active backend, mapped object); identities keep it single."""
+        """Enqueue one pull per (active backend, mapped object) whose interval has elapsed
+        (`_pull_due`); identities keep it single."""
         for mapping in self.env["sync.mapping"].search([("backend_id.active", "=", True)]):
+            if not mapping.backend_id._pull_due(mapping.remote_object):
+                continue
             self.env["sync.job"]._enqueue(
                 mapping.backend_id,
                 "pull",

@@ -27,6 +27,11 @@ class SyncWatermark(models.Model):
         string="Last remote id", help="Remote id of the last record applied (keyset tie-breaker)."
     )
     lookback_seconds = fields.Integer(string="Look back (s)", default=300, required=True)
+    pull_interval = fields.Integer(
+        string="Pull every (min)",
+        help="Minutes between scheduled pulls of this object; empty: the global interval "
+        "(Settings > Sync).  Webhooks and Pull now are not held back.",
+    )
     last_run_at = fields.Datetime(string="Last run", readonly=True)
     last_success_at = fields.Datetime(string="Last success", readonly=True)
     last_count = fields.Integer(
@@ -37,6 +42,10 @@ class SyncWatermark(models.Model):
 
     _backend_object_uniq = models.Constraint(
         "UNIQUE(backend_id, object_name)", "One watermark per backend and object."
+    )
+    _pull_interval_positive = models.Constraint(
+        "CHECK(pull_interval IS NULL OR pull_interval >= 0)",
+        "The pull interval of an object cannot be negative.",
     )
 
     def _advance(self, record):

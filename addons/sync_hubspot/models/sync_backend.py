@@ -297,6 +297,8 @@ class SyncBackend(models.Model):
     def _cron_schedule_pulls(self):
         res = super()._cron_schedule_pulls()
         for backend in self.search([("kind", "=", "hubspot")]):
+            if not backend._pull_due("deals"):
+                continue
             self.env["sync.job"]._enqueue(
                 backend,
                 "hubspot_pull_deals",

@@ -156,7 +156,7 @@ class SyncBackend(models.Model):
     def _cron_schedule_pulls(self):
         res = super()._cron_schedule_pulls()
         for backend in self.search([("kind", "in", PSA_KINDS)]):
-            self.env["sync.psa"]._schedule(backend)
+            self.env["sync.psa"]._schedule(backend, scheduled=True)
         return res
 
     def action_psa_sync(self):

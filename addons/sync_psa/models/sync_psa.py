@@ -66,14 +66,17 @@ class SyncPsa(models.AbstractModel):
 
     # ------------------------------------------------------------------ scheduling
     @api.model
-    def _schedule(self, backend):
+    def _schedule(self, backend, scheduled=False):
         """The change feed when enabled (it falls back to the filtered lists on a gap), else
-        the filtered lists; the write-back of references after them."""
+        the filtered lists; the write-back of references after them.  `scheduled` (the cron):
+        a list is pulled only when its interval has elapsed (`sync.backend._pull_due`)."""
         Job = self.env["sync.job"]
         if backend.psa_event_feed:
             Job._enqueue(backend, "psa_events", payload={}, identity_key="psa:events")
         else:
             for object_name in psa.IMPORTED:
+                if scheduled and not backend._pull_due(object_name):
+                    continue
                 Job._enqueue(
                     backend,
                     "psa_pull",

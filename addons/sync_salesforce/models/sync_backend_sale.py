@@ -128,6 +128,8 @@ class SyncBackend(models.Model):
         res = super()._cron_schedule_pulls()
         Job = self.env["sync.job"]
         for backend in self.search([("kind", "=", "salesforce"), ("active", "=", True)]):
+            if not backend._pull_due(OPPORTUNITY):
+                continue
             payload = {"object": OPPORTUNITY}
             Job._enqueue(backend, "salesforce_pull_opportunities", payload=payload,
                          identity_key=f"pull:{OPPORTUNITY}")  # fmt: skip
