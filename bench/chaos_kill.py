@@ -90,6 +90,8 @@ print("CHAOS_RAN", ran)
 
 SCHEDULE = """
 env = env  # noqa
+# the object's pull is due at every scheduler run (per-object interval of one minute)
+env["sync.watermark"].search([("object_name", "=", "customers")]).pull_interval = 1
 env["sync.backend"].with_user(env.ref("sync_core.user_sync_bot"))._cron_schedule_pulls()
 env.cr.commit()
 pending = env["sync.job"].search([("kind", "=", "pull"), ("state", "=", "pending")])
