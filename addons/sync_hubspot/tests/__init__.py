@@ -10,3 +10,4 @@ from . import test_deal_exceptions
 from . import test_tours
 from . import test_fuzz
 from . import test_forged
+from . import test_remote_faults
