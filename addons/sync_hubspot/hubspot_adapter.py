@@ -290,7 +290,8 @@ def classify(exc, time_zone=None):
 class HubSpotAdapter(BaseAdapter):
     """config: base_url (host, empty for api.hubapi.com), access_token, timeout, page_size,
     properties ({object: [names]}), retries, backoff, search_interval (seconds between two
-    searches of one portal, default 0.2; 0 = no spacing), search_key (the portal)."""
+    searches of one portal, default 0.2; 0 = no spacing), search_key (the portal), refresh
+    (OAuth: a callable returning a new access token, used once on a 401)."""
 
     page_size = SEARCH_MAX
     batch_size = BATCH_MAX
@@ -321,6 +322,9 @@ class HubSpotAdapter(BaseAdapter):
         interval = config.get("search_interval")
         self.search_interval = DEFAULT_SEARCH_INTERVAL if interval is None else float(interval)
         self.search_key = config.get("search_key") or config.get("base_url") or "api.hubapi.com"
+        # OAuth: a callable returning a fresh access token (the backend stores it)
+        self.refresh = config.get("refresh")
+        self._refreshed = False
         self._apis = {}
 
     @property
@@ -348,9 +352,7 @@ class HubSpotAdapter(BaseAdapter):
         waited = 0.0
         for retry in range(self.retries + 1):
             try:
-                if _spaced:
-                    return self._spaced_send(func, args, kwargs)
-                return self._send(func, args, kwargs)
+                return self._send_authenticated(func, args, kwargs, _spaced)
             except RateLimitedError as exc:
                 wait = (exc.retry_after or DEFAULT_RATE_WINDOW) * 2**retry
                 if exc.reset_at or retry >= self.retries or waited + wait > self.max_inline_wait:
@@ -359,6 +361,24 @@ class HubSpotAdapter(BaseAdapter):
                 time.sleep(wait)
                 waited += wait
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send_authenticated(self, func, args, kwargs, spaced):
+        """Send; an OAuth access token HubSpot refuses (401: expired or revoked before the
+        expiry we know) is refreshed once per adapter and the call sent again."""
+        send = self._spaced_send if spaced else self._send
+        try:
+            return send(func, args, kwargs)
+        except AuthenticationError as exc:
+            if not self.refresh or self._refreshed or exc.pattern != "HTTP 401":
+                raise
+            self._refreshed = True
+            token = self.refresh()
+            self.client.access_token = token
+            for api in [*self._apis.values(), getattr(func, "__self__", None)]:
+                configuration = getattr(getattr(api, "api_client", None), "configuration", None)
+                if configuration is not None:
+                    configuration.access_token = token
+        return send(func, args, kwargs)
 
     def _send(self, func, args, kwargs):
         self.calls += 1
@@ -373,7 +393,23 @@ class HubSpotAdapter(BaseAdapter):
                 pattern="unreachable",
             ) from exc
         self._note_headers(headers)
+        self._check_body(func)
         return result
+
+    @staticmethod
+    def _check_body(func):
+        """A 2xx whose body is not JSON (truncated) is an error to retry: the client reads
+        it as an empty result, and a pull would end with nothing read."""
+        api_client = getattr(getattr(func, "__self__", None), "api_client", None)
+        data = getattr(getattr(api_client, "last_response", None), "data", None)
+        if not data:
+            return
+        try:
+            json.loads(data)
+        except ValueError as exc:
+            raise RemoteUnavailableError(
+                "HubSpot answered a truncated or non-JSON body", pattern="non-JSON body"
+            ) from exc
 
     def _note_headers(self, headers):
         info = rate_limit_from_headers(headers)

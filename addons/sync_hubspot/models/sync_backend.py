@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import functools
 import logging
 from datetime import timedelta
 
@@ -138,16 +139,17 @@ class SyncBackend(models.Model):
         )
 
     # ------------------------------------------------------------------ adapter and tokens
-    def _hubspot_access_token(self):
+    def _hubspot_access_token(self, force=False):
         """The bearer token to use now; an OAuth token is refreshed proactively when it
-        expires within TOKEN_MARGIN (from HubSpot's expires_in), not after a 401."""
+        expires within TOKEN_MARGIN (from HubSpot's expires_in), or when `force`d (HubSpot
+        refused it with a 401 before that: the adapter's `refresh`)."""
         self.ensure_one()
         me = self.sudo()
         if me.hubspot_auth != "oauth":
             return me.hubspot_access_token or ""
         now = fields.Datetime.now()
         expires = me.hubspot_token_expires_at
-        if me.hubspot_access_token and expires and expires - TOKEN_MARGIN > now:
+        if not force and me.hubspot_access_token and expires and expires - TOKEN_MARGIN > now:
             return me.hubspot_access_token
         tokens = hubspot_adapter.refresh_access_token(
             {
@@ -185,6 +187,11 @@ class SyncBackend(models.Model):
         config.update(
             access_token=self._hubspot_access_token(),
             auth=self.hubspot_auth,
+            refresh=(
+                functools.partial(self._hubspot_access_token, force=True)
+                if self.hubspot_auth == "oauth"
+                else None
+            ),
             properties=properties,
             search_interval=max(self.hubspot_search_interval_ms, 0) / 1000,
             search_key=self.hubspot_portal_id or self.base_url or "api.hubapi.com",

@@ -11,3 +11,4 @@ from . import test_tours
 from . import test_fuzz
 from . import test_forged
 from . import test_schedule
+from . import test_remote_faults

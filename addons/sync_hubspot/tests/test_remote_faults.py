@@ -1,0 +1,221 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Remote faults (issue 11, section 2 item 4): a pull and a webhook re-fetch burst against a
+HubSpot portal that answers about 20% of the requests with a seeded random fault (429 with
+and without Retry-After, 5xx, timeouts, reset connections, truncated JSON) and expires the
+OAuth access token once; the job runner is driven pass by pass, the due jobs' eta and the
+channels' block moved to now between passes instead of sleeping."""
+
+import logging
+import time
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tools import mute_logger
+
+from .common import HubSpotCase
+
+_logger = logging.getLogger(__name__)
+
+PULLED, REFETCHED = 100, 100
+# the random faults: kind and fields of the fake's _Fault
+FAULT_KINDS = [
+    {"kind": "status", "status": 429, "retry_after": 30},  # beyond the inline wait: the job
+    {"kind": "status", "status": 429},  # no Retry-After: the adapter retries after 1 s
+    {"kind": "status", "status": 502},
+    {"kind": "status", "status": 503},
+    {"kind": "timeout", "seconds": 1.5},  # the backend's timeout is 1 s
+    {"kind": "reset"},
+    {"kind": "malformed"},
+]
+# Remote requests per record, bounded: a page of the pull reads 25 records in one search
+# (plus a batch read of its associations) and a re-fetch job batch reads 2 records (plus
+# their companies);
+# each fault costs one more request, at most 4 per job attempt (the adapter's 3 inline 429
+# retries) and max_attempts (5) attempts per job, the token refresh one request once.
+# Without a tight loop that is far below 1 + 4 * 5 = 21 per record; we allow 3.
+MAX_REQUESTS_PER_RECORD = 3
+
+
+class TestRemoteFaults(HubSpotCase):
+    def setUp(self):
+        super().setUp()
+        tokens = self.fake.issue_tokens()
+        self.backend.write(
+            {
+                "hubspot_auth": "oauth",
+                "hubspot_client_id": self.fake.client_id,
+                "hubspot_client_secret": self.fake.client_secret,
+                "hubspot_refresh_token": tokens["refresh_token"],
+                "hubspot_access_token": tokens["access_token"],
+                "hubspot_token_expires_at": fields.Datetime.now() + timedelta(hours=1),
+                "timeout": 1,
+                "page_size": 25,  # 4 pages: see the report on long pulls
+            }
+        )
+        # webhook re-fetches read in batches of 2: many batch reads to fault
+        self.env.ref("sync_core.job_kind_import_record").batch_size = 2
+
+    def jobs(self):
+        return self.env["sync.job"].search([("backend_id", "=", self.backend.id)])
+
+    def open_exceptions(self):
+        return self.env["sync.exception"].search(
+            [("backend_id", "=", self.backend.id), ("state", "=", "open")]
+        )
+
+    def drive(self, passes=80):
+        """Run the job runner until no job is pending; between passes the pending jobs and
+        the blocked channels are made due now.  Returns (passes, blocked channel sightings)."""
+        cron = self.env.ref("sync_core.ir_cron_sync_job_runner")
+        blocked = 0
+        for done in range(1, passes + 1):
+            with self.enter_registry_test_mode():
+                cron.method_direct_trigger()
+            self.env.invalidate_all()
+            now = fields.Datetime.now()
+            channels = self.env["sync.channel"].search([("backend_id", "=", self.backend.id)])
+            throttled = channels.filtered(
+                lambda c, now=now: c.blocked_until and c.blocked_until > now
+            )
+            blocked += len(throttled)
+            throttled.write({"blocked_until": False, "last_start_at": False})
+            pending = self.jobs().filtered(lambda j: j.state == "pending")
+            if not pending:
+                return done, blocked
+            pending.write({"eta": now - timedelta(seconds=1)})
+        self.fail(f"jobs still pending after {passes} passes: {self.jobs().mapped('state')}")
+
+    def refetch(self, ids):
+        """Enqueue the re-fetch jobs of contact change webhooks, as the webhook receiver does."""
+        for contact_id in ids:
+            values = self.backend._webhook_job_values(
+                {
+                    "event_type": "contact.propertyChange",
+                    "object_name": "contacts",
+                    "external_id": contact_id,
+                    "payload": {"objectId": int(contact_id)},
+                }
+            )
+            self.env["sync.job"]._enqueue(self.backend, **values)
+
+    @mute_logger(
+        "urllib3.connectionpool",
+        "odoo.addons.sync_core.models.sync_job",
+        "odoo.addons.sync_hubspot.hubspot_adapter",
+    )
+    def test_transient_faults_all_synced(self):
+        started = time.monotonic()
+        pulled = self.fake.add_many(
+            "contacts",
+            [{"firstname": f"Pulled{n:03d}", "lastname": "Fault"} for n in range(PULLED)],
+        )
+        self.fake.reset_log()
+        self.fake.random_faults(0.2, FAULT_KINDS, seed=11, path_contains="/crm/")
+        self.enqueue("pull", {"object": "contacts"}, "pull:contacts")
+        passes, blocked = self.drive()
+        # the webhook burst: new contacts changed in HubSpot, with an access token HubSpot
+        # expired before the backend's known expiry (a 401 the OAuth refresh recovers)
+        refetched = self.fake.add_many(
+            "contacts",
+            [{"firstname": f"Hooked{n:03d}", "lastname": "Fault"} for n in range(REFETCHED)],
+        )
+        self.fake.expire_access_tokens()
+        self.refetch(refetched)
+        more_passes, more_blocked = self.drive()
+        passes, blocked = passes + more_passes, blocked + more_blocked
+        self.fake.clear_faults()
+        elapsed = time.monotonic() - started
+
+        ids = [str(i) for i in pulled + refetched]
+        bindings = self.env["sync.binding"].search(
+            [
+                ("backend_id", "=", self.backend.id),
+                ("res_model", "=", "res.partner"),
+                ("external_id", "in", ids),
+            ]
+        )
+        self.assertEqual(
+            len(bindings),
+            len(ids),
+            "every record bound once",
+        )
+        self.assertEqual(sorted(bindings.mapped("external_id")), sorted(ids))
+        partners = self.env["res.partner"].search([("name", "=like", "% Fault")])
+        self.assertEqual(len(partners), len(ids), "every record created once")
+        self.assertEqual(set(bindings.mapped("res_id")), set(partners.ids))
+        jobs = self.jobs()
+        self.assertEqual(set(jobs.mapped("state")), {"done"}, jobs.mapped("error"))
+        max_attempt = max(jobs.mapped("attempt"))
+        self.assertLessEqual(max_attempt, min(jobs.mapped("max_attempts")))
+        retried = jobs.filtered(lambda j: j.attempt > 1)
+        self.assertTrue(retried, "the faults made jobs retry")
+        self.assertGreater(blocked, 0, "a 429 blocked the channel")
+        self.assertFalse(self.open_exceptions(), "every fault was transient")
+        faults = self.fake.faults_injected
+        requests = self.fake.calls()
+        fault_count = sum(faults.values())
+        self.assertGreaterEqual(fault_count / requests, 0.1)
+        for kind in ("429", "502", "503", "timeout", "reset", "malformed"):
+            self.assertIn(kind, faults)
+        # the expired token: refreshed (once per adapter) on a 401 and the call sent again;
+        # a job that fails after its refresh rolls the stored token back (one more 401)
+        statuses = [entry["status"] for entry in self.fake.request_log]
+        unauthorized = statuses.count(401)
+        refreshes = self.fake.calls("POST", "/oauth/v1/token")
+        self.assertGreaterEqual(refreshes, 1)
+        self.assertLessEqual(refreshes, unauthorized)
+        self.assertLessEqual(unauthorized, 5)
+        per_record = requests / len(ids)
+        self.assertLessEqual(per_record, MAX_REQUESTS_PER_RECORD)
+        figures = (
+            f"{len(ids)} records ({PULLED} pulled, {REFETCHED} re-fetched by {REFETCHED} "
+            f"webhook jobs), {requests} remote requests of which {fault_count} faults "
+            f"({fault_count / requests:.0%}: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(faults.items()))
+            + f", expired token: {unauthorized} 401 -> {refreshes} refreshes), 100% synced "
+            f"({len(bindings)} bindings, "
+            f"{len(partners)} partners, once each), {len(retried)} jobs retried, max attempt "
+            f"{max_attempt}/{min(jobs.mapped('max_attempts'))}, {per_record:.2f} requests per "
+            f"record (bound {MAX_REQUESTS_PER_RECORD}), channel blocked {blocked}x after 429s, "
+            f"0 open exceptions, {passes} runner passes, {elapsed:.1f} s"
+        )
+        _logger.info("RELIABILITY: faults hubspot: %s", figures)
+
+    @mute_logger(
+        "urllib3.connectionpool",
+        "odoo.addons.sync_core.models.sync_job",
+        "odoo.addons.sync_hubspot.hubspot_adapter",
+    )
+    def test_one_record_always_failing_one_exception_after_last_attempt(self):
+        ok = self.fake.add_many(
+            "contacts", [{"firstname": "Fine", "lastname": f"N{n}"} for n in range(3)]
+        )
+        broken = self.fake.add("contacts", {"firstname": "Always", "lastname": "Failing"})
+        self.refetch(ok)
+        self.drive()
+        self.fake.fail_next(1000, status=503, path_contains="/batch/read")
+        self.fake.reset_log()
+        self.refetch([broken])
+        job = self.jobs().filtered(lambda j: str(broken) in (j.payload or {}).get("ids", []))
+        self.assertEqual(len(job), 1)
+        attempts_seen = []
+        cron = self.env.ref("sync_core.ir_cron_sync_job_runner")
+        for _pass in range(job.max_attempts + 2):
+            with self.enter_registry_test_mode():
+                cron.method_direct_trigger()
+            self.env.invalidate_all()
+            attempts_seen.append((job.attempt, job.state, len(self.open_exceptions())))
+            if job.state != "pending":
+                break
+            job.eta = fields.Datetime.now() - timedelta(seconds=1)
+        self.assertEqual(job.state, "failed")
+        self.assertEqual(job.attempt, job.max_attempts)
+        # no exception before the last attempt, exactly one after it
+        self.assertEqual([n for _a, _s, n in attempts_seen[:-1]], [0] * (len(attempts_seen) - 1))
+        self.assertEqual(len(self.open_exceptions()), 1)
+        self.assertEqual(
+            self.fake.calls("POST", "/crm/v3/objects/contacts/batch/read"), job.max_attempts
+        )
+        for contact in ok:
+            self.assertEqual(len(self.binding_of(contact)), 1)
+        self.assertFalse(self.binding_of(broken))
