@@ -227,6 +227,11 @@ class SyncReconcileLine(models.Model):
                     mine = record[line["odoo_field"]]
                     if hasattr(mine, "_name"):
                         mine = mine.id
+                    # the value as Odoo stores it: models clean some fields on write with
+                    # `_clean_<field>` (res.partner's website gets a scheme)
+                    cleaner = getattr(record, f"_clean_{line['odoo_field']}", None)
+                    if callable(cleaner) and isinstance(raw, str) and raw:
+                        raw = cleaner(raw)
                     if _norm(raw) == _norm(mine):
                         continue
                     explained = {

@@ -30,9 +30,14 @@ class TestPartnerDrift(SyncCase):
         old = datetime.now() - timedelta(days=1)
         for ext_id, name in (("c1", "Initech"), ("c2", "Globex"), ("c3", "Umbrella")):
             self.fake.put(
-                "customers", {"name": name, "phone": "+1 555 0100"}, ext_id=ext_id, updated_at=old
+                "customers",
+                # Odoo stores the website with a scheme: not a difference
+                {"name": name, "phone": "+1 555 0100", "website": f"{name.lower()}.example"},
+                ext_id=ext_id,
+                updated_at=old,
             )
         self.pull()
+        self.assertEqual(self.partner("c1").website, "http://initech.example")
         self.assertFalse(self.reconcile().line_ids, "pulled: both sides agree")
         # c1: someone renames it in Odoo (the remote owns the name; no pull will undo it)
         self.env.cr.execute(
