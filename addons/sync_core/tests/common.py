@@ -1,8 +1,9 @@
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 
-from odoo import api
-from odoo.tests import TransactionCase
+from odoo import api, fields
+from odoo.tests import HttpCase, TransactionCase
 
 from odoo.addons.sync_core.fake.server import GenericFake
 
@@ -151,3 +152,27 @@ def retry_from_form(case, exc):
         )
     case.env.invalidate_all()
     return action
+
+
+def drain_jobs(case, backend, wait=3, rounds=50):
+    """Run the job runner cron, as the scheduler would, until no pending job of `backend` is
+    due within `wait` seconds (a job its channel's throttle holds back longer than that is
+    left, as the runner's re-trigger would).  Works in TransactionCase (registry test mode for
+    the runner's own cursors) and HttpCase (already in test mode)."""
+    cron = case.env.ref("sync_core.ir_cron_sync_job_runner")
+    in_test_mode = isinstance(case, HttpCase)
+    for _round in range(rounds):
+        if in_test_mode:
+            case.env.flush_all()
+            cron.method_direct_trigger()
+        else:
+            with case.enter_registry_test_mode():
+                cron.method_direct_trigger()
+        case.env.invalidate_all()
+        horizon = fields.Datetime.now() + timedelta(seconds=wait)
+        due = case.env["sync.job"].search(
+            [("backend_id", "=", backend.id), ("state", "=", "pending"), ("eta", "<=", horizon)]
+        )
+        if not due or any(c.blocked_until and c.blocked_until > horizon for c in due.channel_id):
+            return
+        time.sleep(0.5)

@@ -12,3 +12,4 @@ from . import test_fuzz
 from . import test_forged
 from . import test_schedule
 from . import test_remote_faults
+from . import test_reliability_duplicates
