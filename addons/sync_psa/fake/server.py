@@ -56,6 +56,7 @@ SUBJECTS = {
     "stories": ("Story", "story"),
     "time_entries": ("TimeEntry", "time_entry"),
     "expenses": ("Expense", "expense"),
+    "expense_report_submissions": ("ExpenseReportSubmission", "expense_report"),
 }
 SUBJECT_COLLECTION = {subject: coll for coll, (subject, _p) in SUBJECTS.items()}
 # include= association -> (foreign key, collection)
@@ -67,6 +68,7 @@ ASSOCIATIONS = {
     "workspace_groups": ("workspace_group_ids", "workspace_groups"),
     "account_membership": ("account_membership_id", "account_memberships"),
     "recent_submission": ("recent_submission_id", "expense_report_submissions"),
+    "expenses": ("expense_ids", "expenses"),
 }
 
 
@@ -329,6 +331,19 @@ class KantataFake(ServedFake):
             self._version += 1
             self._event(collection, "updated", record, previous)
             return record
+
+    def resolve_submission(self, expense_id, status="approved"):
+        """Approve (or reject, cancel) the expense's report submission as Kantata's
+        ``PUT /expense_report_submissions/<id>/approve`` does: the submission changes and an
+        ``expense_report:updated`` event names it; the expense itself is not stamped."""
+        with self._lock:
+            expense = self.data["expenses"][str(expense_id)]
+            submission_id = expense["recent_submission_id"]
+            self.update("expense_report_submissions", submission_id, status=status)
+            expense["active_submission_id"] = (
+                submission_id if status in ("approved", "pending") else None
+            )
+            return self.data["expense_report_submissions"][submission_id]
 
     def delete(self, collection, rid):
         with self._lock:
