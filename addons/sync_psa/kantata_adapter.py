@@ -25,7 +25,8 @@ from odoo.addons.sync_core.mapping import parse_datetime
 MAX_PER_PAGE = 200
 # canonical object -> (Kantata collection, include=)
 OBJECTS = {
-    "time_entries": ("time_entries", "user,story"),
+    # workspace_id, user_id, story_id ... are returned with their association only
+    "time_entries": ("time_entries", "user,story,workspace"),
     "expenses": ("expenses", "user,recent_submission,workspace"),
     "workspaces": ("workspaces", "external_references,workspace_groups"),
     "users": ("users", ""),
@@ -127,21 +128,41 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
 
     # ------------------------------------------------------------------ engine interface
     def test_connection(self):
-        me = self.results(self._get("users/me.json"))
+        """Who the token is (``GET /users/me``, with its account membership): name, email,
+        the account id when Kantata gives one, and the access level.  Kantata documents no
+        account name (neither the user nor the account membership carries one, and there is
+        no account endpoint), so none is shown.  Subscribed events are for account
+        administrators only: another access level is said."""
+        body = self._get("users/me.json", include="account_membership")
+        me = self.results(body)
         if not me:
             raise PayloadError("Kantata did not say who we are")
         user = me[0]
-        return (
-            f"connected as {user.get('full_name')} <{user.get('email_address')}> "
-            f"(Kantata account {user.get('account_id')})"
+        memberships = body.get("account_memberships") or {}
+        membership = memberships.get(str(user.get("account_membership_id"))) or {}
+        account = user.get("account_id") or membership.get("account_id")
+        parts = [f"Kantata account {account}"] if account not in (None, "") else []
+        permission = membership.get("permission") or (
+            "administrator" if membership.get("is_administrator") else ""
         )
+        if permission:
+            parts.append(f"access: {permission}")
+        if membership and not (membership.get("is_administrator") or permission == "administrator"):
+            parts.append("not an account administrator: the change feed is not readable")
+        where = f" ({'; '.join(parts)})" if parts else ""
+        return f"connected as {user.get('full_name')} <{user.get('email_address')}>{where}"
 
     def iter_changes(self, object_name, since, after=None, page_size=None):
         collection, include = OBJECTS[object_name]
-        params = {"order": "updated_at:asc"}
+        if object_name == "users":
+            # users sort alphabetically only and carry no updated_at: all of them are read;
+            # without on_my_account, /users lists only people who share a project with us
+            params = {"on_my_account": "true"}
+        else:
+            params = {"order": "updated_at:asc"}
         if include:
             params["include"] = include
-        if since and object_name != "users":  # users carry no updated_at: read them all
+        if since and object_name != "users":
             params["updated_after"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         for records, body in self._pages(f"{collection}.json", params, page_size):
             if records:
@@ -155,7 +176,7 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
             "approved": "true",
             "date_performed_between": f"{date_from.isoformat()}:{date_to.isoformat()}",
             "include": OBJECTS["time_entries"][1],
-            "order": "id:asc",
+            "order": "created_at:asc",  # documented sorts: created_at, date_performed, updated_at
         }
         for records, body in self._pages("time_entries.json", params, page_size):
             if records:

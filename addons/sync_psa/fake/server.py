@@ -49,6 +49,12 @@ COLLECTIONS = (
     "external_references",
     "subscribed_events",
 )
+# documented sort fields (`order=`) of the list endpoints the adapter reads
+VALID_ORDERS = {
+    "time_entries": ("created_at", "date_performed", "updated_at"),
+    "users": ("alphabetical",),
+}
+DEFAULT_ORDER = {"time_entries": "date_performed:desc", "users": "alphabetical:asc"}
 # collection -> (subject type of events and references, event prefix)
 SUBJECTS = {
     "users": ("User", "user"),
@@ -176,9 +182,15 @@ class KantataFake(ServedFake):
                 **values,
             },
         )
+        admin = self.me is None  # the first user (the token's) administers the account
         membership = self._new(
             "account_memberships",
-            {"user_id": user["id"], "account_id": self.account_id, "permission": "user"},
+            {
+                "user_id": user["id"],
+                "account_id": self.account_id,
+                "permission": "administrator" if admin else "collaborator",
+                "is_administrator": admin,
+            },
         )
         user["account_membership_id"] = membership["id"]
         if self.me is None:
@@ -512,9 +524,13 @@ class KantataFake(ServedFake):
                     for r in records
                     if any(refs[x][key] == value for x in r.get("external_reference_ids", []))
                 ]
-        field, _sep, direction = (params.get("order") or "id:asc").partition(":")
-        if field not in ("id", "updated_at", "created_at", "date_performed"):
+        field, _sep, direction = (
+            params.get("order") or DEFAULT_ORDER.get(collection, "id:asc")
+        ).partition(":")
+        if field not in VALID_ORDERS.get(collection, ("id", "updated_at", "created_at")):
             raise ValueError(f"invalid order field {field}")
+        if field == "alphabetical":
+            field = "full_name"
         records = self._sorted(collection, records, field, direction == "desc")
         if collection == "subscribed_events" and self.shuffle_events:
             random.Random(len(records)).shuffle(records)

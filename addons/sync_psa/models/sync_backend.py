@@ -2,6 +2,7 @@
 """The Kantata OX backend kind: credentials, adapter, change feed and set-up.  The PSA
 workflows themselves (time, expenses, people, reversal rules) live in ``sync.psa``."""
 
+import re
 from urllib.parse import urlparse
 
 import requests
@@ -102,10 +103,10 @@ class SyncBackend(models.Model):
 
     def action_test_connection(self):
         res = super().action_test_connection()
-        for backend in self.filtered(lambda b: b.kind == "kantata"):
-            message = backend.status_message or ""
-            if "account " in message:
-                backend.kantata_account_id = message.rsplit("account ", 1)[1].rstrip(")")
+        for backend in self.filtered(lambda b: b.kind == "kantata" and b.state == "ok"):
+            found = re.search(r"Kantata account ([\w-]+)", backend.status_message or "")
+            if found:
+                backend.kantata_account_id = found.group(1)
         return res
 
     def _remote_record_url(self, remote_object, external_id):
