@@ -25,7 +25,8 @@ from odoo.addons.sync_core.mapping import parse_datetime
 MAX_PER_PAGE = 200
 # canonical object -> (Kantata collection, include=)
 OBJECTS = {
-    "time_entries": ("time_entries", "user,story"),
+    # workspace_id, user_id, story_id ... are returned with their association only
+    "time_entries": ("time_entries", "user,story,workspace"),
     "expenses": ("expenses", "user,recent_submission,workspace"),
     "workspaces": ("workspaces", "external_references,workspace_groups"),
     "users": ("users", ""),
@@ -33,12 +34,27 @@ OBJECTS = {
 }
 # canonical workspace field -> Kantata field, for writes
 OUT_FIELDS = {"name": "title"}
+# subscribed event type prefix -> canonical object (Kantata's documented event types:
+# time_entry, expense, workspace, story :created|updated|deleted); the subject type is the
+# fallback for an event without a usable event_type
+EVENT_PREFIXES = {
+    "time_entry": "time_entries",
+    "expense": "expenses",
+    "workspace": "workspaces",
+    "story": "stories",
+}
 EVENT_SUBJECTS = {
     "TimeEntry": "time_entries",
     "Expense": "expenses",
     "Workspace": "workspaces",
     "Story": "stories",
 }
+EVENT_VERBS = ("created", "updated", "deleted")
+# Expenses are approved through their expense report submission: its documented events
+# (expense_report:created|updated|expense_added) name the submission, whose expenses are read
+# again (an approval need not stamp the expenses themselves).
+REPORT_PREFIX = "expense_report"
+REPORT_EVENTS = ("created", "updated", "expense_added")
 SERVICE_NAME = "Odoo"
 
 
@@ -112,21 +128,41 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
 
     # ------------------------------------------------------------------ engine interface
     def test_connection(self):
-        me = self.results(self._get("users/me.json"))
+        """Who the token is (``GET /users/me``, with its account membership): name, email,
+        the account id when Kantata gives one, and the access level.  Kantata documents no
+        account name (neither the user nor the account membership carries one, and there is
+        no account endpoint), so none is shown.  Subscribed events are for account
+        administrators only: another access level is said."""
+        body = self._get("users/me.json", include="account_membership")
+        me = self.results(body)
         if not me:
             raise PayloadError("Kantata did not say who we are")
         user = me[0]
-        return (
-            f"connected as {user.get('full_name')} <{user.get('email_address')}> "
-            f"(Kantata account {user.get('account_id')})"
+        memberships = body.get("account_memberships") or {}
+        membership = memberships.get(str(user.get("account_membership_id"))) or {}
+        account = user.get("account_id") or membership.get("account_id")
+        parts = [f"Kantata account {account}"] if account not in (None, "") else []
+        permission = membership.get("permission") or (
+            "administrator" if membership.get("is_administrator") else ""
         )
+        if permission:
+            parts.append(f"access: {permission}")
+        if membership and not (membership.get("is_administrator") or permission == "administrator"):
+            parts.append("not an account administrator: the change feed is not readable")
+        where = f" ({'; '.join(parts)})" if parts else ""
+        return f"connected as {user.get('full_name')} <{user.get('email_address')}>{where}"
 
     def iter_changes(self, object_name, since, after=None, page_size=None):
         collection, include = OBJECTS[object_name]
-        params = {"order": "updated_at:asc"}
+        if object_name == "users":
+            # users sort alphabetically only and carry no updated_at: all of them are read;
+            # without on_my_account, /users lists only people who share a project with us
+            params = {"on_my_account": "true"}
+        else:
+            params = {"order": "updated_at:asc"}
         if include:
             params["include"] = include
-        if since and object_name != "users":  # users carry no updated_at: read them all
+        if since and object_name != "users":
             params["updated_after"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         for records, body in self._pages(f"{collection}.json", params, page_size):
             if records:
@@ -140,7 +176,7 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
             "approved": "true",
             "date_performed_between": f"{date_from.isoformat()}:{date_to.isoformat()}",
             "include": OBJECTS["time_entries"][1],
-            "order": "id:asc",
+            "order": "created_at:asc",  # documented sorts: created_at, date_performed, updated_at
         }
         for records, body in self._pages("time_entries.json", params, page_size):
             if records:
@@ -243,35 +279,77 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
     def iter_events(self, created_after, objects):
         """Subscribed events created after `created_after`, as canonical changes:
         [{"event_id", "created_at", "object", "id", "deleted"}] per page.  Kantata keeps 9
-        days of events, possibly duplicated and out of order: the caller dedups and re-reads."""
-        verbs = ("created", "updated", "deleted")
-        prefixes = {
-            "time_entries": "time_entry",
-            "expenses": "expense",
-            "workspaces": "workspace",
-            "stories": "story",
-        }
-        types = ",".join(f"{prefixes[o]}:{v}" for o in objects for v in verbs)
-        params = {"event_types": types, "order": "created_at:asc"}
+        days of events, possibly duplicated and out of order: the caller dedups and re-reads.
+        An expense report event becomes one change per expense of its submission (event id
+        ``<event>:<expense>``), so approving or rejecting a report re-reads its expenses."""
+        prefixes = {obj: prefix for prefix, obj in EVENT_PREFIXES.items()}
+        types = [f"{prefixes[o]}:{v}" for o in objects if o in prefixes for v in EVENT_VERBS]
+        if "expenses" in objects:
+            types += [f"{REPORT_PREFIX}:{v}" for v in REPORT_EVENTS]
+        params = {"event_types": ",".join(types), "order": "created_at:asc"}
         if created_after:
             params["created_after"] = created_after.strftime("%Y-%m-%dT%H:%M:%SZ")
         for records, _body in self._pages("subscribed_events.json", params):
             changes = []
+            reports = []
             for event in records:
-                object_name = EVENT_SUBJECTS.get(event.get("subject_type"))
-                if not object_name or event.get("subject_id") in (None, ""):
+                if not isinstance(event, dict) or event.get("id") in (None, ""):
                     continue
-                changes.append(
-                    {
-                        "event_id": str(event["id"]),
-                        "created_at": parse_datetime(event.get("created_at")),
-                        "object": object_name,
-                        "id": str(event["subject_id"]),
-                        "deleted": str(event.get("event_type", "")).endswith(":deleted"),
-                    }
+                subject_id = event.get("subject_id")
+                if subject_id in (None, ""):
+                    continue
+                event_type = str(event.get("event_type") or "")
+                prefix, _sep, verb = event_type.partition(":")
+                change = {
+                    "event_id": str(event["id"]),
+                    "created_at": _stamp_or_none(event.get("created_at")),
+                    "id": str(subject_id),
+                    "deleted": verb == "deleted",
+                }
+                if prefix == REPORT_PREFIX:
+                    if "expenses" in objects:
+                        reports.append(change)
+                    continue
+                object_name = EVENT_PREFIXES.get(prefix) or EVENT_SUBJECTS.get(
+                    event.get("subject_type")
                 )
+                if object_name in objects:
+                    changes.append({**change, "object": object_name})
+            changes += self._report_changes(reports)
             if changes:
                 yield changes
+
+    def _report_changes(self, reports):
+        """Expense report events -> one change per expense of their submissions, read by id
+        (``expense_report_submissions?only=&include=expenses``: ``expense_ids``)."""
+        if not reports:
+            return []
+        expenses = self.submission_expenses({r["id"] for r in reports})
+        return [
+            {**report, "event_id": f"{report['event_id']}:{expense_id}", "object": "expenses",
+             "id": expense_id, "deleted": False}
+            for report in reports
+            for expense_id in expenses.get(report["id"], [])
+        ]  # fmt: skip
+
+    def submission_expenses(self, submission_ids):
+        """{submission id: [expense id]} of expense report submissions (all on the account)."""
+        out = {}
+        ids = sorted({str(i) for i in submission_ids}, key=lambda i: (len(i), i))
+        for start in range(0, len(ids), self.batch_size):
+            params = {
+                "only": ",".join(ids[start : start + self.batch_size]),
+                "all_on_account": "true",
+                "include": "expenses",
+            }
+            for records, _body in self._pages("expense_report_submissions.json", params):
+                for submission in records:
+                    expense_ids = submission.get("expense_ids")
+                    if isinstance(expense_ids, list):
+                        out[str(submission["id"])] = [
+                            str(x) for x in expense_ids if x not in (None, "")
+                        ]
+        return out
 
     # ------------------------------------------------------------------ translation
     def _record(self, object_name, raw, body):
@@ -405,6 +483,14 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
                         rate.get("currency") or "",
                     )
         return rates
+
+
+def _stamp_or_none(value):
+    """A Kantata timestamp, or None when it is missing or unreadable (never a crash)."""
+    try:
+        return parse_datetime(value) or None
+    except (TypeError, ValueError):
+        return None
 
 
 def event_retention():

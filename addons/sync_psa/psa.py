@@ -28,8 +28,12 @@ person (user)::
 
 workspace (project)::
 
-    {"name": str, "status": str, "budget_cents": int|None, "budget_used_cents": int|None,
-     "currency": str, "archived": bool}
+    {"name": str, "client": str, "odoo_refs": [str], "status": str,
+     "budget_cents": int|None, "budget_used_cents": int|None, "currency": str,
+     "archived": bool}
+
+    ``client`` names the customer company; ``sync.psa`` adds ``customer_id`` (the Odoo
+    partner of that client) to a workspace that will become a new project.
 
 An ``archived`` engine record is a deleted PSA record.
 """

@@ -400,13 +400,17 @@ class SyncMapping(models.Model):
     def _required_on_create(self, Model):
         """{field name: label} a new record of `Model` cannot do without and gets no default:
         its required stored fields and its name field (`_rec_name`: a record without a name
-        is junk, and e.g. res.partner refuses a contact without one in SQL)."""
+        is junk, and e.g. res.partner refuses a contact without one in SQL).  The link to an
+        `_inherits` parent is not one of them: the ORM creates the parent record when the link
+        is missing (e.g. a project's mail alias, a product variant's template)."""
+        parent_links = set(Model._inherits.values())
         names = {
             name
             for name, field in Model._fields.items()
             if field.required
             and field.store
             and not field.compute
+            and name not in parent_links
             and field.type not in ("boolean", "integer", "float", "monetary")
         }
         rec_name = Model._fields.get(Model._rec_name or "")

@@ -49,6 +49,12 @@ COLLECTIONS = (
     "external_references",
     "subscribed_events",
 )
+# documented sort fields (`order=`) of the list endpoints the adapter reads
+VALID_ORDERS = {
+    "time_entries": ("created_at", "date_performed", "updated_at"),
+    "users": ("alphabetical",),
+}
+DEFAULT_ORDER = {"time_entries": "date_performed:desc", "users": "alphabetical:asc"}
 # collection -> (subject type of events and references, event prefix)
 SUBJECTS = {
     "users": ("User", "user"),
@@ -56,6 +62,7 @@ SUBJECTS = {
     "stories": ("Story", "story"),
     "time_entries": ("TimeEntry", "time_entry"),
     "expenses": ("Expense", "expense"),
+    "expense_report_submissions": ("ExpenseReportSubmission", "expense_report"),
 }
 SUBJECT_COLLECTION = {subject: coll for coll, (subject, _p) in SUBJECTS.items()}
 # include= association -> (foreign key, collection)
@@ -67,6 +74,7 @@ ASSOCIATIONS = {
     "workspace_groups": ("workspace_group_ids", "workspace_groups"),
     "account_membership": ("account_membership_id", "account_memberships"),
     "recent_submission": ("recent_submission_id", "expense_report_submissions"),
+    "expenses": ("expense_ids", "expenses"),
 }
 
 
@@ -174,9 +182,15 @@ class KantataFake(ServedFake):
                 **values,
             },
         )
+        admin = self.me is None  # the first user (the token's) administers the account
         membership = self._new(
             "account_memberships",
-            {"user_id": user["id"], "account_id": self.account_id, "permission": "user"},
+            {
+                "user_id": user["id"],
+                "account_id": self.account_id,
+                "permission": "administrator" if admin else "collaborator",
+                "is_administrator": admin,
+            },
         )
         user["account_membership_id"] = membership["id"]
         if self.me is None:
@@ -329,6 +343,19 @@ class KantataFake(ServedFake):
             self._version += 1
             self._event(collection, "updated", record, previous)
             return record
+
+    def resolve_submission(self, expense_id, status="approved"):
+        """Approve (or reject, cancel) the expense's report submission as Kantata's
+        ``PUT /expense_report_submissions/<id>/approve`` does: the submission changes and an
+        ``expense_report:updated`` event names it; the expense itself is not stamped."""
+        with self._lock:
+            expense = self.data["expenses"][str(expense_id)]
+            submission_id = expense["recent_submission_id"]
+            self.update("expense_report_submissions", submission_id, status=status)
+            expense["active_submission_id"] = (
+                submission_id if status in ("approved", "pending") else None
+            )
+            return self.data["expense_report_submissions"][submission_id]
 
     def delete(self, collection, rid):
         with self._lock:
@@ -497,9 +524,13 @@ class KantataFake(ServedFake):
                     for r in records
                     if any(refs[x][key] == value for x in r.get("external_reference_ids", []))
                 ]
-        field, _sep, direction = (params.get("order") or "id:asc").partition(":")
-        if field not in ("id", "updated_at", "created_at", "date_performed"):
+        field, _sep, direction = (
+            params.get("order") or DEFAULT_ORDER.get(collection, "id:asc")
+        ).partition(":")
+        if field not in VALID_ORDERS.get(collection, ("id", "updated_at", "created_at")):
             raise ValueError(f"invalid order field {field}")
+        if field == "alphabetical":
+            field = "full_name"
         records = self._sorted(collection, records, field, direction == "desc")
         if collection == "subscribed_events" and self.shuffle_events:
             random.Random(len(records)).shuffle(records)

@@ -187,6 +187,63 @@ class SyncPsa(models.AbstractModel):
         return len(new)
 
     @api.model
+    def _prepare_workspaces(self, backend, records):
+        """Before a page of PSA projects goes through the workspace mapping: bind those that
+        match an existing project (``_bind_referenced_projects``), then name the customer of
+        those that will become new projects (``_resolve_clients``)."""
+        bound = self._bind_referenced_projects(backend, records)
+        self._resolve_clients(backend, records)
+        return bound
+
+    @api.model
+    def _resolve_clients(self, backend, records):
+        """Unbound PSA projects with a client get ``data["customer_id"]``: the Odoo company of
+        that name (case and spaces ignored; a customer first when several), else a new company
+        partner of that name, so the project the mapping creates has the customer the name +
+        customer match rule reads.  Several equal candidates: no customer is guessed."""
+        Binding = self.env["sync.binding"].sudo()
+        bound = Binding._for_external_ids(
+            backend, "project.project", [r["id"] for r in records], psa.PROJECTS
+        )
+        wanted = {}
+        for rec in records:
+            data = rec.get("data")
+            if rec["id"] in bound or rec.get("archived") or not isinstance(data, dict):
+                continue
+            client = " ".join(str(data.get("client") or "").split())
+            if client:
+                wanted.setdefault(_norm(client), (client, []))[1].append(data)
+        if not wanted:
+            return 0
+        Partner = self.env["res.partner"].with_context(
+            **{NO_EXPORT: True, "tracking_disable": True, "mail_create_nolog": True}
+        )
+        Partner.flush_model(["name", "parent_id"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM res_partner WHERE parent_id IS NULL"
+                " AND lower(regexp_replace(trim(name), '\\s+', ' ', 'g')) = ANY(%s)",
+                sorted(wanted),
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        candidates = {}
+        for partner in Partner.search([("id", "in", ids)], order="id"):
+            candidates.setdefault(_norm(partner.name), []).append(partner)
+        for key, (name, datas) in wanted.items():
+            found = candidates.get(key, [])
+            if len(found) > 1:
+                found = [p for p in found if p.is_company] or found
+            if len(found) > 1:
+                found = [p for p in found if p.customer_rank] or found
+            if not found:
+                found = [Partner.create({"name": name, "is_company": True})]
+            if len(found) == 1:
+                for data in datas:
+                    data["customer_id"] = found[0].id
+        return len(wanted)
+
+    @api.model
     def _projects_named(self, names):
         """Projects whose name is one of `names` (normalised: lower case, single spaces)."""
         if not names:
@@ -218,7 +275,7 @@ class SyncPsa(models.AbstractModel):
             )
             if mapping:
                 workspaces = adapter.read_batch(psa.PROJECTS, missing)
-                self._bind_referenced_projects(backend, workspaces)
+                self._prepare_workspaces(backend, workspaces)
                 mapping._apply_page(workspaces, job=job)
                 bindings = Binding._for_external_ids(backend, "project.project", refs, psa.PROJECTS)
         projects = self.env["project.project"].browse(
@@ -255,6 +312,7 @@ class SyncPsa(models.AbstractModel):
                     "export_domain": "[('allow_timesheets', '=', True)]",
                     "line_ids": [
                         line_command("name", "name", owner="odoo", direction="both"),
+                        line_command("customer_id", "partner_id", "identity", owner="odoo"),
                         line_command("_odoo_ref", "id", owner="odoo", direction="export"),
                         line_command("status", "psa_status"),
                         line_command("budget_cents", "psa_budget_cents", "int"),

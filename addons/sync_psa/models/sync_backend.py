@@ -2,6 +2,7 @@
 """The Kantata OX backend kind: credentials, adapter, change feed and set-up.  The PSA
 workflows themselves (time, expenses, people, reversal rules) live in ``sync.psa``."""
 
+import re
 from urllib.parse import urlparse
 
 import requests
@@ -102,10 +103,10 @@ class SyncBackend(models.Model):
 
     def action_test_connection(self):
         res = super().action_test_connection()
-        for backend in self.filtered(lambda b: b.kind == "kantata"):
-            message = backend.status_message or ""
-            if "account " in message:
-                backend.kantata_account_id = message.rsplit("account ", 1)[1].rstrip(")")
+        for backend in self.filtered(lambda b: b.kind == "kantata" and b.state == "ok"):
+            found = re.search(r"Kantata account ([\w-]+)", backend.status_message or "")
+            if found:
+                backend.kantata_account_id = found.group(1)
         return res
 
     def _remote_record_url(self, remote_object, external_id):
@@ -135,13 +136,14 @@ class SyncBackend(models.Model):
 
     # ------------------------------------------------------------------ pulls
     def _pull(self, object_name, job=None, dry_run=False, apply_page=None):
-        """Workspaces: bind those that carry an external reference to an Odoo project first,
-        then apply the page through the workspace mapping (match rule, else a new project)."""
+        """Workspaces: bind those that match an existing project (external reference, name +
+        customer) and name the customer of the others first, then apply the page through the
+        workspace mapping (a new project for each unbound workspace)."""
         if self.kind in PSA_KINDS and object_name == "workspaces" and apply_page is None:
             mapping = self.env["sync.mapping"]._for(self, object_name)
 
             def apply_page(page):
-                self.env["sync.psa"]._bind_referenced_projects(self, page)
+                self.env["sync.psa"]._prepare_workspaces(self, page)
                 return mapping._apply_page(page, job=job, dry_run=dry_run)
 
         return super()._pull(object_name, job=job, dry_run=dry_run, apply_page=apply_page)

@@ -8,3 +8,4 @@ from . import test_milestones
 from . import test_demo
 from . import test_people
 from . import test_reliability_duplicates
+from . import test_migration

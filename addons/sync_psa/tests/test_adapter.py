@@ -31,7 +31,9 @@ class TestKantataAdapter(PsaCase):
         self.assertEqual(data["minutes"], 135)
         self.assertEqual(data["person"]["email"], "alice@example.com")
         self.assertEqual((data["bill_rate_cents"], data["currency"]), (20000, "EUR"))
-        self.assertEqual(self.fake.calls("GET", "/time_entries")[-1][2]["include"], "user,story")
+        self.assertEqual(
+            self.fake.calls("GET", "/time_entries")[-1][2]["include"], "user,story,workspace"
+        )
 
     def test_expense_approval_comes_from_its_report_submission(self):
         approved = self.fake.add_expense(self.workspace_id, self.alice_user["id"], 1000)
@@ -57,7 +59,20 @@ class TestKantataAdapter(PsaCase):
     def test_test_connection_says_who_we_are(self):
         self.backend.action_test_connection()
         self.assertIn("Alice Consultant <Alice@Example.com>", self.backend.status_message)
+        self.assertIn("access: administrator", self.backend.status_message)
         self.assertEqual(self.backend.kantata_account_id, self.fake.account_id)
+        (call,) = self.fake.calls("GET", "/users/me")
+        self.assertEqual(call[2]["include"], "account_membership")
+        # a token of a collaborator, and a user record without account id: said, no crash
+        bob = self.fake.add_user("Bob Viewer", "bob@example.com")
+        del self.fake.data["users"][bob["id"]]["account_id"]
+        self.fake.me = bob["id"]
+        self.backend.kantata_account_id = False
+        self.backend.action_test_connection()
+        self.assertEqual(self.backend.state, "ok")
+        self.assertIn("access: collaborator", self.backend.status_message)
+        self.assertIn("change feed is not readable", self.backend.status_message)
+        self.assertIn(self.fake.account_id, self.backend.status_message, "from the membership")
 
     def test_client_credentials_fetch_the_token_once(self):
         self.backend.write(

@@ -73,3 +73,69 @@ class TestEvents(PsaCase):
         self.assertFalse(self.line_of(gone), "the sweep found the deleted entry")
         cursor = self.backend._watermark("subscribed_events").cursor_stamp
         self.assertGreater(cursor, fields.Datetime.now() - timedelta(minutes=5))
+
+    def expense_of(self, remote):
+        return self.env["hr.expense"].search(
+            [("psa_backend_id", "=", self.backend.id), ("psa_expense_id", "=", remote["id"])]
+        )
+
+    def test_expense_report_approval_reaches_odoo_through_the_feed(self):
+        currency = self.env.company.currency_id.name
+        remote = self.fake.add_expense(
+            self.workspace_id,
+            self.alice_user["id"],
+            4200,
+            approved=False,
+            currency=currency,
+            reimbursable=False,
+        )
+        self.pull("expenses")
+        self.assertFalse(self.expense_of(remote), "pending: not an Odoo expense")
+        self.set_cursor(fields.Datetime.now() - timedelta(hours=1))
+        stamp = self.fake.data["expenses"][remote["id"]]["updated_at"]
+        # the report is approved in Kantata: its submission changes, the expense is not stamped
+        self.fake.resolve_submission(remote["id"], "approved")
+        self.assertEqual(self.fake.data["expenses"][remote["id"]]["updated_at"], stamp)
+        job = self.feed()
+        self.assertGreaterEqual(json.loads(job.result)["stored"], 1)
+        expense = self.expense_of(remote)
+        self.assertEqual(len(expense), 1)
+        self.assertAlmostEqual(expense.total_amount_currency, 42.0)
+        self.assertTrue(
+            self.fake.calls("GET", "/expense_report_submissions"), "the report was read by id"
+        )
+        # rejected before it is posted: the Odoo expense is reversed
+        self.fake.resolve_submission(remote["id"], "rejected")
+        self.feed()
+        self.assertFalse(expense.exists())
+        # approved again, then posted in Odoo: a later rejection changes nothing, one exception
+        self.fake.resolve_submission(remote["id"], "approved")
+        self.feed()
+        expense = self.expense_of(remote)
+        self.assertTrue(expense)
+        expense.action_submit()
+        expense.action_approve()
+        expense.action_post()
+        self.fake.resolve_submission(remote["id"], "rejected")
+        self.feed()
+        self.assertTrue(expense.exists())
+        self.assertEqual(expense.psa_state, "revoked_after_posting")
+        conflict = self.exceptions(category="conflict")
+        self.assertEqual(len(conflict), 1)
+        self.assertIn("unapproved in the PSA", conflict.name)
+
+    def test_malformed_feed_events_are_skipped(self):
+        self.set_cursor(fields.Datetime.now() - timedelta(hours=1))
+        entry = self.entry(30)
+        now = self.fake.now().strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        for eid, event in (
+            ("9001", {"event_type": "expense_report:updated", "subject_id": None}),
+            ("9002", {"event_type": None, "subject_type": "Nothing", "subject_id": 5}),
+            ("9003", {"event_type": "time_entry:updated", "subject_id": int(entry["id"])}),
+        ):  # fmt: skip
+            self.fake.data["subscribed_events"][eid] = {"id": eid, "created_at": now, **event}
+        # ids as integers, a missing subject: read liberally, never a crash
+        self.fake.data["subscribed_events"]["9003"]["id"] = 9003
+        job = self.feed()
+        self.assertEqual(job.state, "done")
+        self.assertEqual(self.line_of(entry).unit_amount, 0.5)

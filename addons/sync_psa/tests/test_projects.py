@@ -116,5 +116,54 @@ class TestProjects(PsaCase):
         binding = self.binding_of(for_globex["id"], "project.project", external=True)
         self.assertEqual(binding.res_id, globex_site.id, "same name and the client's company")
         initech = self.binding_of(for_initech["id"], "project.project", external=True)
+        self.assertTrue(initech.res_id, "another customer: a new project, bound")
         self.assertNotIn(initech.res_id, (acme_site | globex_site).ids, "another customer")
         self.assertFalse(self.binding_of(acme_site.id, "project.project"))
+
+    def test_unmatched_workspaces_become_projects_with_their_customer(self):
+        globex = self.env["res.partner"].create({"name": "Globex  Corp", "is_company": True})
+        self.env["res.partner"].create({"name": "Globex Corp", "parent_id": globex.id})
+        known = self.fake.add_workspace("Data platform", client="globex corp", price_in_cents=900)
+        unknown = self.fake.add_workspace("ERP rollout", client="Initech")
+        no_client = self.fake.add_workspace("Internal tooling")
+        partners = self.env["res.partner"].search_count([])
+        self.pull_workspaces()
+        self.assertFalse(self.exceptions(remote_object="workspaces"), "nothing refused")
+        Project = self.env["project.project"]
+        for remote, name in ((known, "Data platform"), (unknown, "ERP rollout"),
+                             (no_client, "Internal tooling")):  # fmt: skip
+            binding = self.binding_of(remote["id"], "project.project", external=True)
+            project = Project.browse(binding.res_id)
+            self.assertEqual(project.name, name)
+            self.assertTrue(project.alias_id, "the ORM made the project's mail alias")
+        data_platform = Project.browse(
+            self.binding_of(known["id"], "project.project", external=True).res_id
+        )
+        self.assertEqual(data_platform.partner_id, globex, "the company, not its contact")
+        self.assertEqual(data_platform.psa_budget_cents, 900)
+        erp = Project.browse(
+            self.binding_of(unknown["id"], "project.project", external=True).res_id
+        )
+        self.assertEqual(erp.partner_id.name, "Initech")
+        self.assertTrue(erp.partner_id.is_company)
+        self.assertEqual(self.env["res.partner"].search_count([]), partners + 1, "Initech only")
+        tooling = self.binding_of(no_client["id"], "project.project", external=True)
+        self.assertFalse(Project.browse(tooling.res_id).partner_id)
+        # a second pull changes nothing: every workspace is bound to its project
+        projects = Project.search_count([])
+        self.fake.update("workspaces", unknown["id"], price_in_cents=5000)
+        self.pull_workspaces()
+        self.assertEqual(Project.search_count([]), projects)
+        self.assertEqual(erp.psa_budget_cents, 5000)
+        self.assertEqual(erp.partner_id.name, "Initech")
+
+    def test_time_on_an_unknown_workspace_creates_its_project(self):
+        remote = self.fake.add_workspace("Support retainer", client="Acme Robotics")
+        entry = self.fake.add_time_entry(remote["id"], self.alice_user["id"], 90)
+        self.pull()
+        line = self.line_of(entry)
+        self.assertEqual(line.unit_amount, 1.5)
+        self.assertEqual(line.project_id.name, "Support retainer")
+        self.assertEqual(line.project_id.partner_id, self.customer)
+        binding = self.binding_of(remote["id"], "project.project", external=True)
+        self.assertEqual(binding.res_id, line.project_id.id)
