@@ -65,11 +65,18 @@ env["sync.mapping"].create(
 )
 env.cr.commit()
 
-# 1. raw batched create
-t0 = time.perf_counter()
-env["res.partner"].with_context(**ctx).create([vals(i, "Raw") for i in range(N)])
-env.cr.commit()
-raw = N / (time.perf_counter() - t0)
+
+def raw_create(tag):
+    """Records/s of one batched create(vals_list) of N partners, committed."""
+    t0 = time.perf_counter()
+    env["res.partner"].with_context(**ctx).create([vals(i, tag) for i in range(N)])
+    env.cr.commit()
+    return N / (time.perf_counter() - t0)
+
+
+# 1. raw batched create (measured again after the pull: the faster of the two is the ceiling,
+# so that a load spike during one of them cannot flatter the ratio)
+raw_before = raw_create("Raw")
 
 # 2. end-to-end batch pull
 for i in range(N):
@@ -81,6 +88,8 @@ env.cr.commit()
 pull = N / (time.perf_counter() - t0)
 calls = fake.count("GET") - calls_before
 assert stats["created"] == N, stats
+raw_after = raw_create("Raw2")
+raw = max(raw_before, raw_after)
 
 # 3. one job per record, one transaction per record (batching switched off: the anti-pattern)
 # 4. the same jobs as webhooks leave them, run in batches of the kind's batch size (100)
@@ -114,11 +123,13 @@ for label, batch_size in (("per-record", 1), ("batched", 100)):
 per_record = rates["per-record"]
 
 print(f"records: pull {N}, per-record {M}; page size {PAGE}")
-print(f"raw create(vals_list):       {raw:8.0f} records/s")
+print(
+    f"raw create(vals_list):       {raw:8.0f} records/s (best of {raw_before:.0f}, {raw_after:.0f})"
+)
 print(f"batch pull end to end:       {pull:8.0f} records/s")
 print(f"one job per record:          {per_record:8.0f} records/s")
 print(f"webhook jobs, batched:       {rates['batched']:8.0f} records/s")
-print(f"ratio pull / raw:            {pull / raw:8.2f}   (target >= 0.5)")
-print(f"ratio pull / per-record:     {pull / per_record:8.2f}")
+print(f"ratio pull / raw:            {pull / raw:8.2f}   (target >= 0.85)")
+print(f"ratio pull / per-record:     {pull / per_record:8.2f}   (target >= 5)")
 print(f"remote calls for the pull:   {calls} (budget ceil(N/page)+2 = {math.ceil(N / PAGE) + 2})")
 fake.stop()

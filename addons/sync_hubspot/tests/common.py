@@ -1,10 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-import time
-from datetime import timedelta
 
-from odoo import fields
 from odoo.tests import TransactionCase
 
+from odoo.addons.sync_core.tests.common import drain_jobs
 from odoo.addons.sync_hubspot.fake.server import HubSpotFake
 
 TOKEN = "pat-na1-test"
@@ -39,27 +37,8 @@ class HubSpotCase(TransactionCase):
         self.addCleanup(self.fake.stop)
 
     def run_jobs(self, wait=3):
-        """Run the job runner until no job of the backend is due.  The channel throttle the
-        HubSpot rate-limit headers set starts jobs one by one: a due job its channel holds back
-        for at most `wait` seconds is waited for, as the runner's re-trigger would."""
-        cron = self.env.ref("sync_core.ir_cron_sync_job_runner")
-        for _round in range(50):
-            with self.enter_registry_test_mode():
-                cron.method_direct_trigger()
-            self.env.invalidate_all()
-            now = fields.Datetime.now()
-            due = self.env["sync.job"].search(
-                [
-                    ("backend_id", "=", self.backend.id),
-                    ("state", "=", "pending"),
-                    ("eta", "<=", now),
-                ]
-            )
-            horizon = now + timedelta(seconds=wait)
-            blocked = [c for c in due.channel_id if c.blocked_until and c.blocked_until > horizon]
-            if not due or blocked:
-                return
-            time.sleep(1.0)
+        """Run the job runner until no job of the backend is due within `wait` seconds."""
+        drain_jobs(self, self.backend, wait=wait)
 
     def enqueue(self, kind, payload, identity):
         return self.env["sync.job"]._enqueue(

@@ -1,10 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-import time
-from datetime import timedelta
 
-from odoo import fields
 from odoo.tests import TransactionCase
 
+from odoo.addons.sync_core.tests.common import drain_jobs
 from odoo.addons.sync_psa.fake.server import KantataFake
 
 TOKEN = "kantata-test-token"
@@ -63,24 +61,8 @@ class PsaCase(TransactionCase):
 
     # ------------------------------------------------------------------ helpers
     def run_jobs(self, wait=3):
-        """Run the job runner until no job of the backend is due (waits up to `wait` seconds
-        for a throttled channel, as the runner's re-trigger would)."""
-        cron = self.env.ref("sync_core.ir_cron_sync_job_runner")
-        for _round in range(50):
-            with self.enter_registry_test_mode():
-                cron.method_direct_trigger()
-            self.env.invalidate_all()
-            now = fields.Datetime.now()
-            due = self.env["sync.job"].search(
-                [
-                    ("backend_id", "=", self.backend.id),
-                    ("state", "=", "pending"),
-                    ("eta", "<=", now + timedelta(seconds=wait)),
-                ]
-            )
-            if not due:
-                return
-            time.sleep(0.5)
+        """Run the job runner until no job of the backend is due within `wait` seconds."""
+        drain_jobs(self, self.backend, wait=wait)
 
     def enqueue(self, kind, payload, identity):
         return self.env["sync.job"]._enqueue(
