@@ -176,3 +176,46 @@ def drain_jobs(case, backend, wait=3, rounds=50):
         if not due or any(c.blocked_until and c.blocked_until > horizon for c in due.channel_id):
             return
         time.sleep(0.5)
+
+
+# (rows, distinct) of the projects of the orders whose origin is LIKE the given pattern
+PROJECTS_OF_ORDERS = (
+    "SELECT count(*), count(DISTINCT o.origin) FROM project_project p"
+    " JOIN sale_order_line l ON l.id = p.sale_line_id JOIN sale_order o ON o.id = l.order_id"
+    " WHERE o.origin LIKE '%s'"
+)
+
+
+def duplicate_counts(case, backend, extra=()):
+    """{what: (rows, distinct)} of what the sync wrote for `backend`: its events (by delivery
+    identity), its bindings (by remote record), then each (what, sql) of `extra`: a query
+    giving (rows, distinct) with the backend's id as %(backend)s."""
+    case.env.flush_all()
+    queries = (
+        ("events", "SELECT count(*), count(DISTINCT dedup_key) FROM sync_event"
+                   " WHERE backend_id = %(backend)s"),
+        ("bindings", "SELECT count(*), count(DISTINCT (res_model, external_id))"
+                     " FROM sync_binding WHERE backend_id = %(backend)s"),
+        *extra,
+    )  # fmt: skip
+    counts = {}
+    for what, sql in queries:
+        case.env.cr.execute(sql, {"backend": backend.id})
+        counts[what] = case.env.cr.fetchone()
+    return counts
+
+
+def log_duplicates(logger, subject, how, total, noun, counts):
+    """Log the suite's figure line (`RELIABILITY: duplicates <subject>: ...`, collected into the
+    table at the end of `make test`); returns the number of rows doubled."""
+    doubled = sum(rows - distinct for rows, distinct in counts.values())
+    logger.info(
+        "RELIABILITY: duplicates %s: %s: %s duplicates of %s %s (%s)",
+        subject,
+        how,
+        doubled,
+        total,
+        noun,
+        ", ".join(f"{what} {rows}" for what, (rows, _d) in counts.items()),
+    )
+    return doubled

@@ -5,6 +5,7 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.sync_core.fake.server import GenericFake
 from odoo.addons.sync_core.signatures import sign_generic
+from odoo.addons.sync_core.tests.common import duplicate_counts, log_duplicates
 
 _logger = logging.getLogger(__name__)
 RECORDS = 60
@@ -17,7 +18,7 @@ class TestDuplicates(HttpCase):
     after, every pull page fetched twice (the pull run
     again from an empty watermark): each remote record is one event, one binding, one partner,
     one 'create' audit row.  Connectors with orders or timesheet lines add their own counts
-    through `_duplicate_counts`."""
+    through `duplicate_counts`."""
 
     @classmethod
     def setUpClass(cls):
@@ -61,31 +62,17 @@ class TestDuplicates(HttpCase):
 
     def _duplicate_counts(self):
         """{what: (rows, distinct)} of the records the sync wrote for this backend."""
-        cr = self.env.cr
-        self.env.flush_all()
-        counts = {}
-        cr.execute(
-            "SELECT count(*), count(DISTINCT external_id) FROM sync_event WHERE backend_id = %s",
-            [self.backend.id],
-        )
-        counts["events"] = cr.fetchone()
-        cr.execute(
-            "SELECT count(*), count(DISTINCT (remote_object, external_id)) FROM sync_binding"
-            " WHERE backend_id = %s",
-            [self.backend.id],
-        )
-        counts["bindings"] = cr.fetchone()
-        cr.execute(
-            "SELECT count(*), count(DISTINCT email) FROM res_partner WHERE name LIKE 'Dup %%'"
-        )
-        counts["partners"] = cr.fetchone()
-        cr.execute(
-            "SELECT count(*), count(DISTINCT external_id) FROM sync_audit"
-            " WHERE backend_id = %s AND operation = 'create'",
-            [self.backend.id],
-        )
-        counts["create audit rows"] = cr.fetchone()
-        return counts
+        return duplicate_counts(
+            self,
+            self.backend,
+            (
+                ("partners", "SELECT count(*), count(DISTINCT email) FROM res_partner"
+                             " WHERE name LIKE 'Dup %%'"),
+                ("create audit rows", "SELECT count(*), count(DISTINCT external_id)"
+                                      " FROM sync_audit WHERE backend_id = %(backend)s"
+                                      " AND operation = 'create'"),
+            ),
+        )  # fmt: skip
 
     def test_delivered_three_times_and_pages_fetched_twice(self):
         ids = [
@@ -131,11 +118,11 @@ class TestDuplicates(HttpCase):
         for what, (rows, distinct) in counts.items():
             self.assertEqual((rows, distinct), (RECORDS, RECORDS), what)
         self.assertFalse(self.env["sync.exception"].search([("backend_id", "=", self.backend.id)]))
-        doubled = sum(rows - distinct for rows, distinct in counts.values())
-        _logger.info(
-            "RELIABILITY: duplicates generic: webhooks delivered 4x (3 before their jobs ran),"
-            " pull pages fetched twice: %s duplicates of %s records (%s)",
-            doubled,
+        log_duplicates(
+            _logger,
+            "generic",
+            "webhooks delivered 4x (3 before their jobs ran), pull pages fetched twice",
             RECORDS,
-            ", ".join(f"{what} {rows}" for what, (rows, _d) in counts.items()),
+            "records",
+            counts,
         )

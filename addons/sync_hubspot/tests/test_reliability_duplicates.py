@@ -5,7 +5,12 @@ import time
 
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.sync_core.tests.common import drain_jobs
+from odoo.addons.sync_core.tests.common import (
+    PROJECTS_OF_ORDERS,
+    drain_jobs,
+    duplicate_counts,
+    log_duplicates,
+)
 from odoo.addons.sync_hubspot.fake import webhooks
 from odoo.addons.sync_hubspot.fake.server import HubSpotFake
 
@@ -89,38 +94,17 @@ class TestDuplicateOrders(HttpCase):
         return self.url_open(url, data=body, headers=headers, timeout=60)
 
     def counts(self):
-        """{what: (rows, distinct)} of what the sync wrote for this backend's records."""
-        self.env.flush_all()
-        cr = self.env.cr
-        counts = {}
-        cr.execute(
-            "SELECT count(*), count(DISTINCT dedup_key) FROM sync_event WHERE backend_id = %s",
-            [self.backend.id],
-        )
-        counts["events"] = cr.fetchone()
-        cr.execute(
-            "SELECT count(*), count(DISTINCT (res_model, external_id)) FROM sync_binding"
-            " WHERE backend_id = %s",
-            [self.backend.id],
-        )
-        counts["bindings"] = cr.fetchone()
-        cr.execute(
-            "SELECT count(*), count(DISTINCT origin) FROM sale_order"
-            " WHERE origin LIKE 'HubSpot deal %%'"
-        )
-        counts["orders"] = cr.fetchone()
-        cr.execute(
-            "SELECT count(*), count(DISTINCT sale_line_id) FROM project_project"
-            " WHERE sale_line_id IN (SELECT l.id FROM sale_order_line l JOIN sale_order o"
-            " ON o.id = l.order_id WHERE o.origin LIKE 'HubSpot deal %%')"
-        )
-        counts["projects"] = cr.fetchone()
-        cr.execute(
-            "SELECT count(*), count(DISTINCT name) FROM res_partner"
-            " WHERE name LIKE 'Dup Corp %%' AND parent_id IS NULL"
-        )
-        counts["customers"] = cr.fetchone()
-        return counts
+        return duplicate_counts(
+            self,
+            self.backend,
+            (
+                ("orders", "SELECT count(*), count(DISTINCT origin) FROM sale_order"
+                           " WHERE origin LIKE 'HubSpot deal %%'"),
+                ("projects", PROJECTS_OF_ORDERS % "HubSpot deal %%"),
+                ("customers", "SELECT count(*), count(DISTINCT name) FROM res_partner"
+                              " WHERE name LIKE 'Dup Corp %%' AND parent_id IS NULL"),
+            ),
+        )  # fmt: skip
 
     def test_won_deals_delivered_four_times_and_pulled_twice(self):
         deals = [self.won_deal(n)[1] for n in range(DEALS)]
@@ -171,11 +155,11 @@ class TestDuplicateOrders(HttpCase):
         self.assertEqual(rows, distinct)
         events = self.env["sync.event"].search([("backend_id", "=", self.backend.id)])
         self.assertEqual(set(events.mapped("delivery_count")), {4})
-        doubled = sum(rows - distinct for rows, distinct in counts.values())
-        _logger.info(
-            "RELIABILITY: duplicates hubspot: won deals' webhooks delivered 4x, deal pages"
-            " pulled twice: %s duplicates of %s deals (%s)",
-            doubled,
+        log_duplicates(
+            _logger,
+            "hubspot",
+            "won deals' webhooks delivered 4x, deal pages pulled twice",
             DEALS,
-            ", ".join(f"{what} {rows}" for what, (rows, _d) in counts.items()),
+            "deals",
+            counts,
         )

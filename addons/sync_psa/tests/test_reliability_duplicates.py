@@ -6,6 +6,8 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
+from odoo.addons.sync_core.tests.common import duplicate_counts, log_duplicates
+
 from .common import PsaCase
 
 _logger = logging.getLogger(__name__)
@@ -20,27 +22,15 @@ class TestDuplicateTimesheets(PsaCase):
     one timesheet line and one binding per entry, the hours once."""
 
     def counts(self):
-        self.env.flush_all()
-        cr = self.env.cr
-        counts = {}
-        cr.execute(
-            "SELECT count(*), count(DISTINCT psa_entry_id) FROM account_analytic_line"
-            " WHERE psa_backend_id = %s",
-            [self.backend.id],
-        )
-        counts["timesheet lines"] = cr.fetchone()
-        cr.execute(
-            "SELECT count(*), count(DISTINCT (res_model, external_id)) FROM sync_binding"
-            " WHERE backend_id = %s",
-            [self.backend.id],
-        )
-        counts["bindings"] = cr.fetchone()
-        cr.execute(
-            "SELECT count(*), count(DISTINCT dedup_key) FROM sync_event WHERE backend_id = %s",
-            [self.backend.id],
-        )
-        counts["events"] = cr.fetchone()
-        return counts
+        return duplicate_counts(
+            self,
+            self.backend,
+            (
+                ("timesheet lines", "SELECT count(*), count(DISTINCT psa_entry_id)"
+                                    " FROM account_analytic_line"
+                                    " WHERE psa_backend_id = %(backend)s"),
+            ),
+        )  # fmt: skip
 
     def feed(self):
         job = self.enqueue("psa_events", {}, "psa:events")
@@ -78,13 +68,12 @@ class TestDuplicateTimesheets(PsaCase):
         lines = self.env["account.analytic.line"].search([("psa_backend_id", "=", self.backend.id)])
         self.assertAlmostEqual(sum(lines.mapped("unit_amount")), minutes / 60, places=2)
         self.assertEqual(set(lines.so_line.ids), set(self.so_line.ids))
-        doubled = sum(rows - distinct for rows, distinct in counts.values())
-        _logger.info(
-            "RELIABILITY: duplicates kantata: feed events served twice and out of order, read"
-            " again over the lookback, list pages pulled twice: %s duplicates of %s time"
-            " entries (%s), %s duplicate events recognised",
-            doubled,
+        log_duplicates(
+            _logger,
+            "kantata",
+            "feed events served twice and out of order, read again over the lookback, list"
+            f" pages pulled twice ({first['duplicates']} duplicate events recognised)",
             ENTRIES,
-            ", ".join(f"{what} {rows}" for what, (rows, _d) in counts.items()),
-            first["duplicates"],
+            "time entries",
+            counts,
         )

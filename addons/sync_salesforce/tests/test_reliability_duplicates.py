@@ -3,6 +3,11 @@ import logging
 
 from odoo.tests import tagged
 
+from odoo.addons.sync_core.tests.common import (
+    PROJECTS_OF_ORDERS,
+    duplicate_counts,
+    log_duplicates,
+)
 from odoo.addons.sync_salesforce.fake import outbound as sender
 
 from .test_opportunities import OpportunityCase
@@ -20,26 +25,17 @@ class TestDuplicateOrders(OpportunityCase):
     one order, one project and one customer per opportunity."""
 
     def counts(self):
-        self.env.flush_all()
-        cr = self.env.cr
-        counts = {}
-        for what, sql in (
-            ("events", "SELECT count(*), count(DISTINCT dedup_key) FROM sync_event"
-                       " WHERE backend_id = %(b)s"),
-            ("bindings", "SELECT count(*), count(DISTINCT (res_model, external_id))"
-                         " FROM sync_binding WHERE backend_id = %(b)s"),
-            ("orders", "SELECT count(*), count(DISTINCT origin) FROM sale_order"
-                       " WHERE origin LIKE 'Salesforce opportunity %%'"),
-            ("projects", "SELECT count(*), count(DISTINCT o.origin) FROM project_project p"
-                         " JOIN sale_order_line l ON l.id = p.sale_line_id"
-                         " JOIN sale_order o ON o.id = l.order_id"
-                         " WHERE o.origin LIKE 'Salesforce opportunity %%'"),
-            ("customers", "SELECT count(*), count(DISTINCT name) FROM res_partner"
-                          " WHERE name LIKE 'Dup %%' AND parent_id IS NULL"),
-        ):  # fmt: skip
-            cr.execute(sql, {"b": self.backend.id})
-            counts[what] = cr.fetchone()
-        return counts
+        return duplicate_counts(
+            self,
+            self.backend,
+            (
+                ("orders", "SELECT count(*), count(DISTINCT origin) FROM sale_order"
+                           " WHERE origin LIKE 'Salesforce opportunity %%'"),
+                ("projects", PROJECTS_OF_ORDERS % "Salesforce opportunity %%"),
+                ("customers", "SELECT count(*), count(DISTINCT name) FROM res_partner"
+                              " WHERE name LIKE 'Dup %%' AND parent_id IS NULL"),
+            ),
+        )  # fmt: skip
 
     def test_messages_delivered_four_times_and_pages_pulled_twice(self):
         opps = [
@@ -74,11 +70,11 @@ class TestDuplicateOrders(OpportunityCase):
         self.assertEqual(counts["bindings"][0], counts["bindings"][1])
         events = self.env["sync.event"].search([("backend_id", "=", self.backend.id)])
         self.assertEqual(set(events.mapped("delivery_count")), {4})
-        doubled = sum(rows - distinct for rows, distinct in counts.values())
-        _logger.info(
-            "RELIABILITY: duplicates salesforce: won opportunities' Outbound Messages delivered"
-            " 4x, opportunity pages pulled twice: %s duplicates of %s opportunities (%s)",
-            doubled,
+        log_duplicates(
+            _logger,
+            "salesforce",
+            "won opportunities' Outbound Messages delivered 4x, opportunities pulled twice",
             OPPORTUNITIES,
-            ", ".join(f"{what} {rows}" for what, (rows, _d) in counts.items()),
+            "opportunities",
+            counts,
         )
