@@ -133,26 +133,30 @@ class SyncPsa(models.AbstractModel):
 
     @api.model
     def _job_psa_sweep(self, job):
-        """Safety net against revenue leakage: every approved entry performed in the last
-        SWEEP_DAYS is read (pages of 200) and applied; entries already imported are skipped by
-        their payload hash.  It catches approvals that changed no ``updated_at`` and that the
-        change feed did not report."""
+        """Safety net against revenue leakage, one job per swept object (``psa.SWEPT``): the
+        adapter's ``iter_approvals`` reads the object's records of the last SWEEP_DAYS by
+        their date, whatever their ``updated_at`` (pages of 200), and they are applied like a
+        pull's; records already imported are skipped by their payload hash.  It catches
+        approvals (and, where the adapter reads unapproved records too, rejections) that
+        changed no ``updated_at`` and that the change feed did not report."""
         backend = job.backend_id
+        object_name = job.payload.get("object") or psa.TIME  # jobs queued before 19.0.2.1
         adapter = backend._get_adapter()
         today = fields.Date.context_today(self)
         waiting = {}
-        totals = {"pages": 0, "read": 0}
-        for page in adapter.iter_approved_time(today - timedelta(days=SWEEP_DAYS), today):
-            stats = self._apply(backend, psa.TIME, page, job, adapter, waiting)
+        totals = {"object": object_name, "pages": 0, "read": 0}
+        pages = adapter.iter_approvals(object_name, today - timedelta(days=SWEEP_DAYS), today)
+        for page in pages:
+            stats = self._apply(backend, object_name, page, job, adapter, waiting)
             job._note_progress()  # a long sweep is not a hung job
             totals["pages"] += 1
             totals["read"] += len(page)
             for key, val in stats.items():
                 totals[key] = totals.get(key, 0) + val
             self.env["sync.job"]._commit()
-        totals["waiting"] = self._park(backend, psa.TIME, waiting)
+        totals["waiting"] = self._park(backend, object_name, waiting)
         totals["remote_calls"] = adapter.calls
-        backend._watermark("time_entries:approved").write(
+        backend._watermark(f"{object_name}:approved").write(
             {
                 "last_run_at": fields.Datetime.now(),
                 "last_success_at": fields.Datetime.now(),
