@@ -2,9 +2,10 @@
 `account.analytic.line.create(vals_list)` of the same lines, in one run (bench/run.sh psa).
 
 The pull is the real path: the Kantata adapter over real HTTP to the Kantata fake (pages of
-200, `include=user`), the engine's watermark pull, the PSA layer's approval gate, people and
-project resolution, bindings.  Prints both rates, their ratio (target >= 0.7) and the remote
-calls against the minimum ceil(N/200).  Executed inside `odoo-bin shell` (`env` is given).
+200, `include=user,story,workspace`), the engine's watermark pull, the PSA layer's approval
+gate, people and project resolution, bindings.  Prints both rates, their ratio (target >= 0.7)
+and the remote calls against the minimum ceil(N/200).  Executed inside `odoo-bin shell` (`env`
+is given).
 """
 
 import math

@@ -50,11 +50,29 @@ EVENT_SUBJECTS = {
     "Story": "stories",
 }
 EVENT_VERBS = ("created", "updated", "deleted")
-# Expenses are approved through their expense report submission: its documented events
-# (expense_report:created|updated|expense_added) name the submission, whose expenses are read
-# again (an approval need not stamp the expenses themselves).
-REPORT_PREFIX = "expense_report"
-REPORT_EVENTS = ("created", "updated", "expense_added")
+# Time entries and expenses are approved through submissions (a timesheet submission, an
+# expense report submission): the submission's documented events name it, its records are
+# looked up and read again (an approval need not stamp the records themselves).
+# event prefix -> the object, the submission collection, its records' include= and ids field,
+# the documented event verbs, and extra list filters
+SUBMISSIONS = {
+    "timesheet": {
+        "object": "time_entries",
+        "collection": "timesheet_submissions",
+        "include": "time_entries",
+        "ids_field": "time_entry_ids",
+        "verbs": ("created", "updated", "time_entry_added"),
+        "filters": {},
+    },
+    "expense_report": {
+        "object": "expenses",
+        "collection": "expense_report_submissions",
+        "include": "expenses",
+        "ids_field": "expense_ids",
+        "verbs": ("created", "updated", "expense_added"),
+        "filters": {"all_on_account": "true"},
+    },
+}
 SERVICE_NAME = "Odoo"
 
 
@@ -182,6 +200,17 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
             if records:
                 yield [self._record("time_entries", r, body) for r in records]
 
+    def iter_approvals(self, object_name, date_from, date_to, page_size=None):
+        """The approval sweep's reading of one object between two dates, whatever the records'
+        ``updated_at``: approved time entries performed then (approving a timesheet need not
+        stamp its entries), every expense dated then (its approval, or rejection, is read from
+        its report submission)."""
+        if object_name == "time_entries":
+            return self.iter_approved_time(date_from, date_to, page_size)
+        if object_name == "expenses":
+            return self.iter_expenses_between(date_from, date_to, page_size)
+        raise PayloadError(f"Kantata has no approval sweep for {object_name}")
+
     def iter_expenses_between(self, date_from, date_to, page_size=None):
         """Expenses dated between two dates (``date_expensed_between``), approved or not: each
         one's approval is read from its expense report submission (``_to_expenses``)."""
@@ -280,18 +309,19 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
         """Subscribed events created after `created_after`, as canonical changes:
         [{"event_id", "created_at", "object", "id", "deleted"}] per page.  Kantata keeps 9
         days of events, possibly duplicated and out of order: the caller dedups and re-reads.
-        An expense report event becomes one change per expense of its submission (event id
-        ``<event>:<expense>``), so approving or rejecting a report re-reads its expenses."""
+        A timesheet or expense report event becomes one change per record of its submission
+        (event id ``<event>:<record>``), so approving or rejecting a timesheet or an expense
+        report re-reads its time entries or expenses."""
         prefixes = {obj: prefix for prefix, obj in EVENT_PREFIXES.items()}
         types = [f"{prefixes[o]}:{v}" for o in objects if o in prefixes for v in EVENT_VERBS]
-        if "expenses" in objects:
-            types += [f"{REPORT_PREFIX}:{v}" for v in REPORT_EVENTS]
+        submissions = [p for p, spec in SUBMISSIONS.items() if spec["object"] in objects]
+        types += [f"{p}:{v}" for p in submissions for v in SUBMISSIONS[p]["verbs"]]
         params = {"event_types": ",".join(types), "order": "created_at:asc"}
         if created_after:
             params["created_after"] = created_after.strftime("%Y-%m-%dT%H:%M:%SZ")
         for records, _body in self._pages("subscribed_events.json", params):
             changes = []
-            reports = []
+            named = {p: [] for p in submissions}
             for event in records:
                 if not isinstance(event, dict) or event.get("id") in (None, ""):
                     continue
@@ -306,48 +336,52 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
                     "id": str(subject_id),
                     "deleted": verb == "deleted",
                 }
-                if prefix == REPORT_PREFIX:
-                    if "expenses" in objects:
-                        reports.append(change)
+                if prefix in SUBMISSIONS:
+                    if prefix in named:
+                        named[prefix].append(change)
                     continue
                 object_name = EVENT_PREFIXES.get(prefix) or EVENT_SUBJECTS.get(
                     event.get("subject_type")
                 )
                 if object_name in objects:
                     changes.append({**change, "object": object_name})
-            changes += self._report_changes(reports)
+            for prefix, events in named.items():
+                changes += self._submission_changes(prefix, events)
             if changes:
                 yield changes
 
-    def _report_changes(self, reports):
-        """Expense report events -> one change per expense of their submissions, read by id
-        (``expense_report_submissions?only=&include=expenses``: ``expense_ids``)."""
-        if not reports:
+    def _submission_changes(self, prefix, events):
+        """Submission events -> one change per record of their submissions, read by id."""
+        if not events:
             return []
-        expenses = self.submission_expenses({r["id"] for r in reports})
+        object_name = SUBMISSIONS[prefix]["object"]
+        members = self.submission_records(prefix, {e["id"] for e in events})
         return [
-            {**report, "event_id": f"{report['event_id']}:{expense_id}", "object": "expenses",
-             "id": expense_id, "deleted": False}
-            for report in reports
-            for expense_id in expenses.get(report["id"], [])
+            {**event, "event_id": f"{event['event_id']}:{record_id}", "object": object_name,
+             "id": record_id, "deleted": False}
+            for event in events
+            for record_id in members.get(event["id"], [])
         ]  # fmt: skip
 
-    def submission_expenses(self, submission_ids):
-        """{submission id: [expense id]} of expense report submissions (all on the account)."""
+    def submission_records(self, prefix, submission_ids):
+        """{submission id: [record id]} of timesheet submissions (``timesheet_submissions?
+        only=&include=time_entries``: ``time_entry_ids``) or expense report submissions (all
+        on the account, ``include=expenses``: ``expense_ids``)."""
+        spec = SUBMISSIONS[prefix]
         out = {}
         ids = sorted({str(i) for i in submission_ids}, key=lambda i: (len(i), i))
         for start in range(0, len(ids), self.batch_size):
             params = {
                 "only": ",".join(ids[start : start + self.batch_size]),
-                "all_on_account": "true",
-                "include": "expenses",
+                "include": spec["include"],
+                **spec["filters"],
             }
-            for records, _body in self._pages("expense_report_submissions.json", params):
+            for records, _body in self._pages(f"{spec['collection']}.json", params):
                 for submission in records:
-                    expense_ids = submission.get("expense_ids")
-                    if isinstance(expense_ids, list):
+                    record_ids = submission.get(spec["ids_field"])
+                    if isinstance(record_ids, list):
                         out[str(submission["id"])] = [
-                            str(x) for x in expense_ids if x not in (None, "")
+                            str(x) for x in record_ids if x not in (None, "")
                         ]
         return out
 

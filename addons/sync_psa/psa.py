@@ -45,6 +45,9 @@ PROJECTS = "workspaces"
 PEOPLE = "users"
 MILESTONES = "stories"
 IMPORTED = (TIME, EXPENSES, MILESTONES)
+# Objects the daily approval sweep reads again by date: approving them in the PSA need not
+# change their ``updated_at``, so neither the filtered lists nor a gap in the feed see it.
+SWEPT = (TIME, EXPENSES)
 
 
 def hours(minutes):

@@ -12,7 +12,9 @@ Wire facts (developer.kantata.com, mavenlink_gem's specification.yml):
 - errors are ``{"errors": [{"type": "oauth"|"system"|"validation", "message": ...}]}``; 401
   for a bad bearer token, 404 for an unknown record, 429 when rate limited (no Retry-After);
 - ``GET /subscribed_events`` keeps 9 days of ``<subject>:created|updated|deleted`` events,
-  possibly duplicated and out of order;
+  possibly duplicated and out of order; timesheet and expense report submissions give
+  ``timesheet:*`` and ``expense_report:*`` events (:meth:`KantataFake.resolve_timesheet`,
+  :meth:`KantataFake.resolve_submission`);
 - ``POST /external_references/create_or_update`` upserts the reference of (service_name,
   service_model, service_model_ref) on a subject.
 
@@ -38,6 +40,7 @@ WEB_PAGES = ("workspaces", "time_entries", "expenses", "users")
 EVENT_RETENTION = timedelta(days=9)
 COLLECTIONS = (
     "expense_report_submissions",
+    "timesheet_submissions",
     "workspace_groups",
     "users",
     "account_memberships",
@@ -53,8 +56,13 @@ COLLECTIONS = (
 VALID_ORDERS = {
     "time_entries": ("created_at", "date_performed", "updated_at"),
     "users": ("alphabetical",),
+    "timesheet_submissions": ("date",),
 }
-DEFAULT_ORDER = {"time_entries": "date_performed:desc", "users": "alphabetical:asc"}
+DEFAULT_ORDER = {
+    "time_entries": "date_performed:desc",
+    "users": "alphabetical:asc",
+    "timesheet_submissions": "date:desc",
+}
 # collection -> (subject type of events and references, event prefix)
 SUBJECTS = {
     "users": ("User", "user"),
@@ -63,6 +71,7 @@ SUBJECTS = {
     "time_entries": ("TimeEntry", "time_entry"),
     "expenses": ("Expense", "expense"),
     "expense_report_submissions": ("ExpenseReportSubmission", "expense_report"),
+    "timesheet_submissions": ("TimesheetSubmission", "timesheet"),
 }
 SUBJECT_COLLECTION = {subject: coll for coll, (subject, _p) in SUBJECTS.items()}
 # include= association -> (foreign key, collection)
@@ -75,6 +84,7 @@ ASSOCIATIONS = {
     "account_membership": ("account_membership_id", "account_memberships"),
     "recent_submission": ("recent_submission_id", "expense_report_submissions"),
     "expenses": ("expense_ids", "expenses"),
+    "time_entries": ("time_entry_ids", "time_entries"),
 }
 
 
@@ -356,6 +366,43 @@ class KantataFake(ServedFake):
                 submission_id if status in ("approved", "pending") else None
             )
             return self.data["expense_report_submissions"][submission_id]
+
+    def submit_timesheet(self, entry_ids, status="pending"):
+        """A timesheet submission of time entries of one workspace (Kantata creates one per
+        project of a submitted week): ``timesheet:created`` names it."""
+        entries = [self.data["time_entries"][str(i)] for i in entry_ids]
+        dates = sorted(e["date_performed"] for e in entries)
+        start = datetime.fromisoformat(dates[0]).date()
+        start -= timedelta(days=start.weekday())
+        submission = self._new(
+            "timesheet_submissions",
+            {
+                "type": "TimesheetSubmission",
+                "status": "pending",
+                "title": f"Timesheet {start.isoformat()}",
+                "start_date": start.isoformat(),
+                "end_date": (start + timedelta(days=6)).isoformat(),
+                "user_id": entries[0]["user_id"],
+                "workspace_id": entries[0]["workspace_id"],
+                "time_entry_ids": [e["id"] for e in entries],
+                "comment": "",
+            },
+        )
+        if status != "pending":
+            self.resolve_timesheet(submission["id"], status)
+        return submission
+
+    def resolve_timesheet(self, submission_id, status="approved"):
+        """Approve (or reject, cancel) a timesheet submission as Kantata's
+        ``PUT /timesheet_submissions/<id>/approve`` does: the submission changes and a
+        ``timesheet:updated`` event names it; its time entries become (un)approved without a
+        new ``updated_at`` nor an event of their own."""
+        with self._lock:
+            submission = self.update("timesheet_submissions", submission_id, status=status)
+            for entry_id in submission["time_entry_ids"]:
+                self.data["time_entries"][entry_id]["approved"] = status == "approved"
+            self._version += 1
+            return submission
 
     def delete(self, collection, rid):
         with self._lock:

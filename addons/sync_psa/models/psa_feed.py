@@ -101,16 +101,9 @@ class SyncPsa(models.AbstractModel):
         object_name = job.payload["object"]
         ids = list(dict.fromkeys(str(i) for j in jobs for i in j.payload["ids"]))
         adapter = backend._get_adapter()
-        records = adapter.read_batch(object_name, ids)
-        backend._note_rate_limit(adapter)
-        found = {r["id"] for r in records}
-        records += [
-            {"id": i, "updated_at": None, "archived": True, "data": {}}
-            for i in ids
-            if i not in found
-        ]
         waiting = {}
-        stats = self._apply(backend, object_name, records, job, adapter, waiting)
+        stats = self._reread(backend, object_name, ids, job, adapter, waiting)
+        backend._note_rate_limit(adapter)
         cause = job.payload.get("waiting")
         if cause and cause in waiting:
             info = waiting.pop(cause)
@@ -133,26 +126,56 @@ class SyncPsa(models.AbstractModel):
 
     @api.model
     def _job_psa_sweep(self, job):
-        """Safety net against revenue leakage: every approved entry performed in the last
-        SWEEP_DAYS is read (pages of 200) and applied; entries already imported are skipped by
-        their payload hash.  It catches approvals that changed no ``updated_at`` and that the
-        change feed did not report."""
+        """Safety net against revenue leakage, one job per swept object (``psa.SWEPT``): the
+        adapter's ``iter_approvals`` reads the object's records of the last SWEEP_DAYS by
+        their date, whatever their ``updated_at`` (pages of 200), and they are applied like a
+        pull's; records already imported are skipped by their payload hash.  Records of the
+        window imported in Odoo that it did not list (unapproved or deleted since) are read by
+        id and applied too.  It catches approvals and revocations that changed no
+        ``updated_at`` and that the change feed did not report."""
         backend = job.backend_id
+        object_name = job.payload.get("object") or psa.TIME  # jobs queued before 19.0.2.1
         adapter = backend._get_adapter()
         today = fields.Date.context_today(self)
         waiting = {}
-        totals = {"pages": 0, "read": 0}
-        for page in adapter.iter_approved_time(today - timedelta(days=SWEEP_DAYS), today):
-            stats = self._apply(backend, psa.TIME, page, job, adapter, waiting)
+        totals = {"object": object_name, "pages": 0, "read": 0}
+        date_from = today - timedelta(days=SWEEP_DAYS)
+        seen = set()
+        for page in adapter.iter_approvals(object_name, date_from, today):
+            stats = self._apply(backend, object_name, page, job, adapter, waiting)
             job._note_progress()  # a long sweep is not a hung job
             totals["pages"] += 1
             totals["read"] += len(page)
+            seen.update(r["id"] for r in page)
             for key, val in stats.items():
                 totals[key] = totals.get(key, 0) + val
             self.env["sync.job"]._commit()
-        totals["waiting"] = self._park(backend, psa.TIME, waiting)
+        # imported records of the window the sweep did not list (unapproved or deleted since,
+        # without a new updated_at): read by id, their current state applied
+        target = TARGETS[object_name]
+        imported = (
+            self.env[target["model"]]
+            .sudo()
+            .search(
+                [
+                    ("psa_backend_id", "=", backend.id),
+                    (target["id_field"], "!=", False),
+                    ("date", ">=", date_from),
+                    ("date", "<=", today),
+                ]
+            )
+            .mapped(target["id_field"])
+        )
+        unlisted = [i for i in imported if i not in seen]
+        totals["reread"] = len(unlisted)
+        if unlisted:
+            for key, val in self._reread(
+                backend, object_name, unlisted, job, adapter, waiting
+            ).items():
+                totals[key] = totals.get(key, 0) + val
+        totals["waiting"] = self._park(backend, object_name, waiting)
         totals["remote_calls"] = adapter.calls
-        backend._watermark("time_entries:approved").write(
+        backend._watermark(f"{object_name}:approved").write(
             {
                 "last_run_at": fields.Datetime.now(),
                 "last_success_at": fields.Datetime.now(),
@@ -160,6 +183,24 @@ class SyncPsa(models.AbstractModel):
             }
         )
         return totals
+
+    @api.model
+    def _reread(self, backend, object_name, ids, job, adapter, waiting, gone_only=False):
+        """Read records by id and apply their current state; ids the PSA no longer returns
+        were deleted.  `gone_only`: apply the deletions only."""
+        records = adapter.read_batch(object_name, ids)
+        found = {r["id"] for r in records}
+        gone = [
+            {"id": i, "updated_at": None, "archived": True, "data": {}}
+            for i in ids
+            if i not in found
+        ]
+        batch = gone if gone_only else records + gone
+        if not batch:
+            return {}
+        stats = self._apply(backend, object_name, batch, job, adapter, waiting)
+        stats["gone"] = len(gone)
+        return stats
 
     @api.model
     def _sweep_deleted(self, backend, object_name, job, adapter, waiting):
@@ -178,13 +219,7 @@ class SyncPsa(models.AbstractModel):
             )
         )
         ids = bindings.mapped("external_id")
-        found = {r["id"] for r in adapter.read_batch(object_name, ids)} if ids else set()
-        gone = [
-            {"id": i, "updated_at": None, "archived": True, "data": {}}
-            for i in ids
-            if i not in found
-        ]
-        if not gone:
+        if not ids:
             return 0
-        self._apply(backend, object_name, gone, job, adapter, waiting)
-        return len(gone)
+        stats = self._reread(backend, object_name, ids, job, adapter, waiting, gone_only=True)
+        return stats.get("gone", 0)

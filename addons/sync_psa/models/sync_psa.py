@@ -51,7 +51,8 @@ TARGETS = {
 FEED_RETENTION = timedelta(days=9) - timedelta(hours=1)
 # Re-read this much of the feed again (events are generated with a lag, out of order).
 FEED_LOOKBACK = timedelta(minutes=10)
-# The approval sweep: approved time performed in the last SWEEP_DAYS, once every SWEEP_EVERY.
+# The approval sweep: time performed and expenses dated in the last SWEEP_DAYS, once every
+# SWEEP_EVERY per object.
 SWEEP_DAYS = 35
 SWEEP_EVERY = timedelta(hours=24)
 # Remote pages (of 200) applied per transaction by a pull: creating timesheets recomputes the
@@ -84,9 +85,18 @@ class SyncPsa(models.AbstractModel):
                     identity_key=f"pull:{object_name}",
                 )
         Job._enqueue(backend, "psa_people", payload={}, identity_key="psa:people")
-        sweep = backend._watermark("time_entries:approved")
-        if not sweep.last_success_at or sweep.last_success_at < fields.Datetime.now() - SWEEP_EVERY:
-            Job._enqueue(backend, "psa_sweep", payload={}, identity_key="psa:sweep")
+        for object_name in psa.SWEPT:
+            sweep = backend._watermark(f"{object_name}:approved")
+            if (
+                not sweep.last_success_at
+                or sweep.last_success_at < fields.Datetime.now() - SWEEP_EVERY
+            ):
+                Job._enqueue(
+                    backend,
+                    "psa_sweep",
+                    payload={"object": object_name},
+                    identity_key=f"psa:sweep:{object_name}",
+                )
         Job._enqueue(backend, "psa_writeback", payload={}, identity_key="psa:writeback")
 
     @api.model

@@ -124,6 +124,50 @@ class TestEvents(PsaCase):
         self.assertEqual(len(conflict), 1)
         self.assertIn("unapproved in the PSA", conflict.name)
 
+    def test_timesheet_approval_reaches_odoo_through_the_feed(self):
+        entries = [self.entry(60, approved=False), self.entry(30, approved=False)]
+        self.pull()
+        self.assertFalse(self.line_of(entries[0]) | self.line_of(entries[1]))
+        self.set_cursor(fields.Datetime.now() - timedelta(hours=1))
+        stamps = [self.fake.data["time_entries"][e["id"]]["updated_at"] for e in entries]
+        # the week is submitted, then approved in Kantata: the submission changes, its time
+        # entries are approved without a new updated_at nor an event of their own
+        submission = self.fake.submit_timesheet([e["id"] for e in entries])
+        self.fake.resolve_timesheet(submission["id"], "approved")
+        self.assertEqual(
+            [self.fake.data["time_entries"][e["id"]]["updated_at"] for e in entries], stamps
+        )
+        job = self.feed()
+        self.assertGreaterEqual(json.loads(job.result)["stored"], 2)
+        self.assertEqual(self.line_of(entries[0]).unit_amount, 1.0)
+        self.assertEqual(self.line_of(entries[1]).unit_amount, 0.5)
+        reads = self.fake.calls("GET", "/timesheet_submissions")
+        self.assertTrue(reads, "the submission was read by id")
+        self.assertTrue(
+            all(c[2].get("include") == "time_entries" and c[2].get("only") for c in reads)
+        )
+        # rejected before invoicing: the lines are reversed
+        self.fake.resolve_timesheet(submission["id"], "rejected")
+        self.feed()
+        self.assertFalse(self.line_of(entries[0]) | self.line_of(entries[1]))
+        self.assertFalse(self.exceptions())
+        # approved again, then invoiced: a later rejection changes nothing, one finance
+        # exception per entry, the lines say what Kantata did
+        self.fake.resolve_timesheet(submission["id"], "approved")
+        self.feed()
+        lines = self.line_of(entries[0]) | self.line_of(entries[1])
+        self.assertEqual(len(lines), 2)
+        invoice = self.invoice_order()
+        self.assertEqual(lines.timesheet_invoice_id, invoice)
+        self.fake.resolve_timesheet(submission["id"], "rejected")
+        self.feed()
+        self.assertEqual(len(lines.exists()), 2)
+        self.assertEqual(set(lines.mapped("psa_state")), {"revoked_after_invoice"})
+        self.assertFalse(any(lines.mapped("psa_approved")))
+        conflicts = self.exceptions(category="conflict")
+        self.assertEqual(len(conflicts), 2)
+        self.assertTrue(all("unapproved in the PSA" in name for name in conflicts.mapped("name")))
+
     def test_malformed_feed_events_are_skipped(self):
         self.set_cursor(fields.Datetime.now() - timedelta(hours=1))
         entry = self.entry(30)

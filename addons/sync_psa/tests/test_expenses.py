@@ -82,6 +82,49 @@ class TestExpenses(PsaCase):
         self.assertEqual(len(exc), 1)
         self.assertEqual((exc.res_model, exc.res_id), ("account.move", expense.account_move_id.id))
 
+    def test_approval_sweep_finds_expense_approvals_that_stamped_nothing(self):
+        """The feed is off (or had a gap): approving or rejecting an expense report changes
+        the submission, not the expense, so the updated_after pull cannot see it; the daily
+        sweep reads the expenses of the last 35 days by date and applies their approval."""
+        currency = self.env.company.currency_id.name
+        remote = self.expense(4200, approved=False, currency=currency)
+        old = self.expense(900, approved=False, currency=currency, date="2000-01-03")
+        for record in (remote, old):
+            self.fake.data["expenses"][record["id"]]["updated_at"] = "2020-01-01T00:00:00Z"
+        self.expense(1000, currency=currency)  # recent: the watermark moves past the two others
+        self.pull("expenses")
+        self.fake.resolve_submission(remote["id"], "approved")
+        self.fake.resolve_submission(old["id"], "approved")
+        self.assertEqual(
+            self.fake.data["expenses"][remote["id"]]["updated_at"], "2020-01-01T00:00:00Z"
+        )
+        self.pull("expenses")
+        self.assertFalse(self.expense_of(remote), "the updated_after pull cannot see it")
+        self.env["sync.psa"]._schedule(self.backend)
+        self.run_jobs()
+        expense = self.expense_of(remote)
+        self.assertAlmostEqual(expense.total_amount_currency, 42.0)
+        self.assertFalse(self.expense_of(old), "older than the sweep's window")
+        sweeps = [c for c in self.fake.calls("GET", "/expenses") if "date_expensed_between" in c[2]]
+        self.assertEqual(len(sweeps), 1)
+        stats = self.backend._watermark("expenses:approved").last_stats
+        self.assertIn('"object": "expenses"', stats)
+        # once a day: the next schedule does not sweep expenses again
+        self.env["sync.psa"]._schedule(self.backend)
+        self.run_jobs()
+        self.assertEqual(
+            len(
+                [c for c in self.fake.calls("GET", "/expenses") if "date_expensed_between" in c[2]]
+            ),
+            1,
+        )
+        # a rejection that stamps nothing is found by the next sweep: reversed before posting
+        self.fake.resolve_submission(remote["id"], "rejected")
+        self.enqueue("psa_sweep", {"object": "expenses"}, "psa:sweep:expenses")
+        self.run_jobs()
+        self.assertFalse(expense.exists())
+        self.assertFalse(self.exceptions())
+
     def test_missing_employee_parks_the_expense(self):
         carol = self.fake.add_user("Carol Driver", "carol@example.com")
         remote = self.fake.add_expense(self.workspace_id, carol["id"], 4200, currency="USD")

@@ -85,6 +85,28 @@ class TestTime(PsaCase):
             [c for c in self.fake.calls("GET", "/time_entries")[count:] if "approved" in c[2]]
         )
 
+    def test_approval_sweep_finds_revocations_that_stamped_nothing(self):
+        kept, revoked, gone = self.entry(60), self.entry(30), self.entry(45)
+        for record in (kept, revoked, gone):
+            self.fake.data["time_entries"][record["id"]]["updated_at"] = "2020-01-01T00:00:00Z"
+        self.entry(15)  # recent: the watermark moves past the three others
+        self.pull()
+        lines = [self.line_of(e) for e in (kept, revoked, gone)]
+        self.assertTrue(all(lines))
+        # the timesheet is rejected (no new updated_at), an entry deleted, the feed is off
+        self.fake.data["time_entries"][revoked["id"]]["approved"] = False
+        del self.fake.data["time_entries"][gone["id"]]
+        self.pull()
+        self.assertTrue(lines[1].exists(), "the updated_after pull cannot see it")
+        job = self.enqueue("psa_sweep", {"object": "time_entries"}, "psa:sweep:time_entries")
+        self.run_jobs()
+        self.assertEqual(job.state, "done")
+        self.assertEqual(json.loads(job.result)["reread"], 2, "the two it no longer lists")
+        self.assertTrue(lines[0].exists())
+        self.assertFalse(lines[1].exists())
+        self.assertFalse(lines[2].exists())
+        self.assertFalse(self.exceptions())
+
     def test_imported_time_is_invoiced_through_the_sale_order(self):
         self.entry(150)
         self.entry(30)

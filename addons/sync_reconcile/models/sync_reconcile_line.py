@@ -220,9 +220,15 @@ class SyncReconcileLine(models.Model):
                         and record.write_date.replace(microsecond=0) > synced_at
                     )
                 )
+                data = rec.get("data") or {}
                 for line in lines:
+                    # a field the remote record does not carry (e.g. the customer the PSA layer
+                    # names only for a workspace that will become a new project) has no remote
+                    # value to compare
+                    if not _carries(data, line["remote_field"]):
+                        continue
                     raw = TRANSFORMS[line["transform"] or "identity"][1](
-                        get_path(rec.get("data") or {}, line["remote_field"])
+                        get_path(data, line["remote_field"])
                     )
                     mine = record[line["odoo_field"]]
                     if hasattr(mine, "_name"):
@@ -260,6 +266,16 @@ class SyncReconcileLine(models.Model):
                     )
         self.create(values)
         return len(values)
+
+
+def _carries(record, path):
+    """Does the (nested) dict have a key at this dotted path, whatever its value?"""
+    value = record
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False
+        value = value[part]
+    return True
 
 
 def _norm(value):
