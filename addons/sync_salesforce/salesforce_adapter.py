@@ -62,6 +62,8 @@ QUERY_BATCH_MIN, QUERY_BATCH_MAX = 200, 2000  # Sforce-Query-Options batchSize b
 DAILY_LIMIT_PAUSE = timedelta(hours=1)
 DAILY_LIMIT_REASON = "Salesforce daily API limit"
 CONCURRENCY_BACKOFF = 30.0
+# HTTP 429 (Salesforce's edge, Connect / Pub/Sub APIs): the channel waits Retry-After, or this
+RATE_LIMIT_BACKOFF = 10.0
 _ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
 _FIELD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)?$")
 _SKIPPED_DATA = {"attributes", "SystemModstamp", "IsDeleted"}
@@ -150,8 +152,18 @@ def _error_code(exc):
     return "", str(content or "")[:300]
 
 
-def classify(exc):
-    """A simple-salesforce error -> a sync_core error, by status and errorCode."""
+def _retry_after(headers):
+    """Seconds of a ``Retry-After`` header (None when absent or not a number)."""
+    try:
+        value = float((headers or {}).get("Retry-After") or "")
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+def classify(exc, headers=None):
+    """A simple-salesforce error -> a sync_core error, by status and errorCode; `headers` of
+    the failed response give ``Retry-After``."""
     if isinstance(exc, SalesforceAuthenticationFailed):
         code = getattr(exc, "code", "")
         if isinstance(code, int) and code >= 500:
@@ -165,14 +177,26 @@ def classify(exc):
     status = getattr(exc, "status", 0) or 0
     code, message = _error_code(exc)
     text = f"Salesforce HTTP {status} {code}: {message}".strip()
-    if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
+    retry_after = _retry_after(headers)
+    limited = code == "REQUEST_LIMIT_EXCEEDED"
+    if limited and "totalrequests" in message.lower():  # the 24 h total, whatever the status
+        return daily_limit_reached(text, "REQUEST_LIMIT_EXCEEDED")
+    if status == 403 and limited:
         if "concurrent" in message.lower():
             return RateLimitedError(
-                text, retry_after=CONCURRENCY_BACKOFF, pattern="REQUEST_LIMIT_EXCEEDED"
+                text,
+                retry_after=retry_after or CONCURRENCY_BACKOFF,
+                pattern="REQUEST_LIMIT_EXCEEDED",
             )
         return daily_limit_reached(text, "REQUEST_LIMIT_EXCEEDED")
+    if status == 429 or (status == 503 and limited):
+        # a short rate limit: the channel waits Retry-After (or RATE_LIMIT_BACKOFF), the job
+        # is retried (never a permanent refusal)
+        return RateLimitedError(
+            text, retry_after=retry_after or RATE_LIMIT_BACKOFF, pattern=f"HTTP {status} {code}"
+        )
     if status >= 500:
-        return RemoteUnavailableError(text, pattern=f"HTTP {status}")
+        return RemoteUnavailableError(text, retry_after=retry_after, pattern=f"HTTP {status}")
     if status in (401, 403):
         return AuthenticationError(text, pattern=f"HTTP {status} {code}")
     if isinstance(exc, SalesforceOperationError):
@@ -221,6 +245,7 @@ class SalesforceAdapter(BaseAdapter):
         self.session.hooks["response"].append(self._on_response)
         self.sf = None
         self.logins = 0
+        self.last_headers = {}
         self._lines, self._lines_wanted = {}, set()  # opportunity id -> line items read
         self.api_usage = None  # {"used", "max"} from the last Sforce-Limit-Info header
         # Pages of a REST keyset query come in (SystemModstamp, Id) order; Bulk 2.0 results
@@ -244,6 +269,7 @@ class SalesforceAdapter(BaseAdapter):
     # ------------------------------------------------------------------ plumbing
     def _on_response(self, response, *args, **kwargs):
         self.calls += 1
+        self.last_headers = response.headers  # Retry-After of a failed call
         info = response.headers.get("Sforce-Limit-Info")
         if info:
             usage = Salesforce.parse_api_usage(info).get("api-usage")
@@ -337,7 +363,7 @@ class SalesforceAdapter(BaseAdapter):
                         continue
                 if getattr(exc, "status", 0) == 400 and code == "INVALID_QUERY_LOCATOR":
                     raise _CursorLost() from exc
-                raise classify(exc) from exc
+                raise classify(exc, self.last_headers) from exc
             except SalesforceOperationError as exc:  # a Bulk 2.0 job failed or took too long
                 raise classify(exc) from exc
             except requests.Timeout as exc:
@@ -510,21 +536,37 @@ class SalesforceAdapter(BaseAdapter):
             result = self._call(
                 lambda loc=locator: client().get_query_results(job_id, loc, max_records)
             )
-            reader = csv.DictReader(io.StringIO(result["records"]))
-            page = []
-            for row in reader:
-                page.append(self._record(row, csv_row=True))
-                if len(page) >= page_size:
-                    yield page
-                    page = []
-            if page:
-                yield page
+            rows = self._result_rows(result)
+            for start in range(0, len(rows), page_size):
+                yield rows[start : start + page_size]
             locator = result["locator"]
             # drop this result page before the next one is read: one page in memory at a time
-            result = reader = page = None
+            result = rows = None
             if not locator:
                 return
             self.check_budget()
+
+    def _result_rows(self, result):
+        """The records of one Bulk 2.0 result page, all of them or an error to retry: a CSV
+        cut short (a transfer that ended early) parses as fewer rows, or a last row missing
+        columns, which would be applied as records with empty fields and the rest never read
+        (the export's watermark moves past them)."""
+        expected = result.get("number_of_records")
+        try:
+            reader = csv.DictReader(io.StringIO(result["records"]), strict=True)
+            rows = [row for row in reader if None not in row.values() and None not in row]
+        except csv.Error as exc:
+            raise RemoteUnavailableError(
+                f"Salesforce sent a Bulk result page that is not CSV: {exc}",
+                pattern="truncated Bulk result",
+            ) from exc
+        if expected is not None and len(rows) != expected:
+            raise RemoteUnavailableError(
+                f"Salesforce sent {len(rows)} complete rows of the {expected} its Bulk result "
+                "page announced (Sforce-NumberOfRecords): the transfer was cut short",
+                pattern="truncated Bulk result",
+            )
+        return [self._record(row, csv_row=True) for row in rows]
 
     def read_batch(self, object_name, ids, extra_fields=()):
         """Current state of `ids` (deleted ones with archived=True, through queryAll); ids

@@ -17,7 +17,7 @@ from .common import HubSpotCase
 _logger = logging.getLogger(__name__)
 
 PULLED, REFETCHED = 100, 100
-# the random faults: kind and fields of the fake's _Fault
+# the random faults: kind and fields of sync_core.fake.faults.Fault
 FAULT_KINDS = [
     {"kind": "status", "status": 429, "retry_after": 30},  # beyond the inline wait: the job
     {"kind": "status", "status": 429},  # no Retry-After: the adapter retries after 1 s

@@ -8,3 +8,4 @@ from . import test_fake
 from . import test_opportunities
 from . import test_fuzz
 from . import test_forged
+from . import test_remote_faults
