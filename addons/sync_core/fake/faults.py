@@ -8,7 +8,8 @@ its error bodies): the fake renders a ``status`` fault with its vendor's body, a
 
 - ``status``: answer ``status`` (with ``Retry-After: retry_after`` when given) and the vendor's
   error body; ``details`` carries vendor specifics (an error code, a message, a policy);
-- ``timeout``: wait ``seconds`` (past the client's timeout), then answer normally;
+- ``timeout``: answer normally, ``seconds`` late (past the client's timeout; the answer is
+  decided when the request arrives, as a slow server's is);
 - ``malformed``: answer 200 with a truncated body (the transfer cut short);
 - ``reset``: close the connection without an answer;
 - a fake may add its own (Salesforce: ``expire``, its sessions invalidated mid-run).

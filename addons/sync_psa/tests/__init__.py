@@ -7,3 +7,4 @@ from . import test_adapter
 from . import test_milestones
 from . import test_demo
 from . import test_people
+from . import test_remote_faults

@@ -313,9 +313,7 @@ class SalesforceFake(FaultInjector, ServedFake):
         fault = self._take_fault(method, path)
         if fault and fault.kind == "reset":
             return reset_connection(environ, start_response)
-        if fault and fault.kind == "timeout":
-            self._stopping.wait(fault.seconds)
-        elif fault and fault.kind == "expire":
+        if fault and fault.kind == "expire":
             self.expire_sessions()
         try:
             if fault and fault.kind == "status":
@@ -329,6 +327,8 @@ class SalesforceFake(FaultInjector, ServedFake):
         if fault and fault.kind == "malformed" and response.status_code < 300:
             # the transfer cut short: JSON or CSV, the headers (Sforce-Locator ...) intact
             response.set_data(truncated(response.get_data()))
+        if fault and fault.kind == "timeout":  # a slow answer, decided on arrival
+            self._stopping.wait(fault.seconds)
         if path.startswith("/services/data/"):
             with self._lock:
                 self.api_used += 1
