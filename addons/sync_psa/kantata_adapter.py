@@ -260,7 +260,9 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
         params = {"event_types": types, "order": "created_at:asc"}
         if created_after:
             params["created_after"] = created_after.strftime("%Y-%m-%dT%H:%M:%SZ")
-        for records, _body in self._pages("subscribed_events.json", params):
+        # events are small: pages of 200 whatever the backend's page size (a long feed read in
+        # small pages is more requests, each one a chance to start it over)
+        for records, _body in self._pages("subscribed_events.json", params, MAX_PER_PAGE):
             changes = []
             for event in records:
                 object_name = EVENT_SUBJECTS.get(event.get("subject_type"))

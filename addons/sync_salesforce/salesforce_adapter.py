@@ -62,6 +62,10 @@ QUERY_BATCH_MIN, QUERY_BATCH_MAX = 200, 2000  # Sforce-Query-Options batchSize b
 DAILY_LIMIT_PAUSE = timedelta(hours=1)
 DAILY_LIMIT_REASON = "Salesforce daily API limit"
 CONCURRENCY_BACKOFF = 30.0
+# Seconds before each inline retry of an idempotent Bulk 2.0 read (a job's status, a result page
+# by its locator) that failed transiently: an export has no watermark to resume from, a fault on
+# any of its reads would otherwise start it over from its first page (a new job)
+BULK_READ_RETRIES = (0.5, 1.0)
 # HTTP 429 (Salesforce's edge, Connect / Pub/Sub APIs): the channel waits Retry-After, or this
 RATE_LIMIT_BACKOFF = 10.0
 _ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
@@ -530,13 +534,21 @@ class SalesforceAdapter(BaseAdapter):
 
         job = self._call(lambda: client().create_job(Operation.query, soql))
         job_id = job["id"]
-        self._call(lambda: client().wait_for_job(job_id, True, self.config.get("bulk_poll", 0.2)))
+        self._read_again(
+            lambda: self._call(
+                lambda: client().wait_for_job(job_id, True, self.config.get("bulk_poll", 0.2))
+            )
+        )
         locator = ""
         while True:
-            result = self._call(
-                lambda loc=locator: client().get_query_results(job_id, loc, max_records)
-            )
-            rows = self._result_rows(result)
+            result = None
+
+            def read(loc=locator):
+                nonlocal result
+                result = self._call(lambda: client().get_query_results(job_id, loc, max_records))
+                return self._result_rows(result)
+
+            rows = self._read_again(read)
             for start in range(0, len(rows), page_size):
                 yield rows[start : start + page_size]
             locator = result["locator"]
@@ -545,6 +557,22 @@ class SalesforceAdapter(BaseAdapter):
             if not locator:
                 return
             self.check_budget()
+
+    @staticmethod
+    def _read_again(read):
+        """Run an idempotent read; a transient failure (5xx, timeout, reset connection, a
+        body cut short) is retried inline after each of BULK_READ_RETRIES, then raised.  A
+        rate limit, or a Retry-After longer than the wait, is raised at once (the engine
+        blocks the channel)."""
+        for wait in (*BULK_READ_RETRIES, None):
+            try:
+                return read()
+            except RemoteUnavailableError as exc:
+                if wait is None or (exc.retry_after or 0) > wait:
+                    raise
+                _logger.info("Salesforce Bulk read failed (%s): read again in %s s", exc, wait)
+                time.sleep(wait)
+        raise AssertionError("unreachable")
 
     def _result_rows(self, result):
         """The records of one Bulk 2.0 result page, all of them or an error to retry: a CSV

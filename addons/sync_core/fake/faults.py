@@ -28,7 +28,7 @@ import random
 import socket
 import threading
 
-_FIELDS = ("status", "retry_after", "body", "seconds")
+_FIELDS = ("status", "retry_after", "body", "seconds", "skip")
 
 
 @dataclasses.dataclass
@@ -39,6 +39,7 @@ class Fault:
     retry_after: float | None = None
     body: object = None  # a vendor body to answer instead of the fake's default one
     seconds: float = 0.0
+    skip: int = 0  # matching requests served normally before the fault starts
     methods: tuple = ()
     path_contains: str | None = None
     details: dict = dataclasses.field(default_factory=dict)  # vendor specifics
@@ -74,7 +75,8 @@ class FaultInjector:
         return self._fault_box
 
     def add_fault(self, kind, n=1, methods=None, path_contains=None, **values):
-        """Inject `kind` into the next `n` matching requests (any method / path by default)."""
+        """Inject `kind` into the next `n` matching requests (any method / path by default),
+        after ``skip`` of them (a value) were served normally."""
         fault = make_fault(kind, n, methods, path_contains, **values)
         state = self._fault_state
         with state["lock"]:
@@ -111,6 +113,9 @@ class FaultInjector:
         with state["lock"]:
             fault = None
             for queued in state["queued"]:
+                if queued.matches(method, path) and queued.skip > 0:
+                    queued.skip -= 1
+                    return None
                 if queued.matches(method, path):
                     queued.remaining -= 1
                     if queued.remaining <= 0:

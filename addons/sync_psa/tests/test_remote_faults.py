@@ -161,6 +161,32 @@ class TestRemoteFaults(RemoteFaultsMixin, PsaCase):
         self.assertEqual(len(self.fake.calls("POST", "/oauth/token")), 1)
         self.assertEqual(self.fake.statuses[401], 1)
 
+    @mute_logger("odoo.addons.sync_core.models.sync_job")
+    def test_long_feed_commits_page_by_page(self):
+        """A fault on a later page of a long change feed rolled back every page read before
+        it (events, re-read jobs, cursor) and counted an attempt: a feed longer than a few
+        pages under faults was dead-lettered.  Now each page is committed with the cursor
+        moved past it, and a failure after a saved page is not an attempt."""
+        wm = self.backend._watermark("subscribed_events")
+        wm.cursor_stamp = fields.Datetime.now() - timedelta(hours=1)
+        for n in range(250):  # events a minute apart, for 25 minutes
+            if n % 10 == 0:
+                self.fake.advance(minutes=1)
+            self.entry(60, notes=f"logged {n}")
+        self.fake.add_fault("status", 1, path_contains="/subscribed_events", status=500, skip=1)
+        job = self.enqueue("psa_events", {}, "psa:events")
+        self.run_jobs()
+        self.assertEqual((job.state, job.attempt), ("pending", 0), job.error)
+        events = self.env["sync.event"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual(len(events), 200, "the first page is kept")
+        self.assertGreater(wm.cursor_stamp, fields.Datetime.now())  # the fake's clock is ahead
+        job.eta = job.create_date
+        self.run_jobs()
+        self.assertEqual(job.state, "done", job.error)
+        events = self.env["sync.event"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual(len(events), 250, "each event stored once")
+        self.assertEqual(set(events.mapped("object_name")), {"time_entries"})
+
     @mute_logger(
         "urllib3.connectionpool",
         "odoo.addons.sync_core.models.sync_job",

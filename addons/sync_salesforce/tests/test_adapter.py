@@ -76,17 +76,23 @@ class TestAdapter(SalesforceCase):
 
     def test_bulk_result_page_cut_short_is_retried_not_applied(self):
         """A Bulk 2.0 CSV page cut short was parsed as fewer records (the last one with empty
-        fields): the pull ended done without the rest and moved its watermark past them."""
+        fields): the pull ended done without the rest and moved its watermark past them.  Now
+        the page is read again inline (an export has no watermark to resume from), and when
+        it stays cut short the job is retried, nothing of the page applied."""
         self.backend.write({"salesforce_bulk_threshold": 10, "salesforce_bulk_page_size": 20})
         ids = [self.fake.add("Account", {"Name": f"Bulk {i:03d}"}) for i in range(30)]
-        self.fake.malformed_next(1, path_contains="/results")
+        self.fake.malformed_next(3, path_contains="/results")  # the read and its 2 retries
         job = self.pull("Account")
         self.assertEqual(job.state, "pending", "retried")
         self.assertIn("cut short", job.error)
         self.assertFalse(self.watermark("Account").cursor_id, "the watermark did not move")
+        self.assertFalse(self.binding_of(ids[19]), "nothing of the page cut short applied")
+        self.fake.malformed_next(1, path_contains="/results")  # read again inline
+        results = self.fake.calls("/results")
         job.eta = job.create_date
         self.run_jobs()
         self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(self.fake.calls("/results") - results, 2 + 1)  # 2 pages, 1 read again
         for record_id in ids:
             self.assertTrue(self.binding_of(record_id))
         self.assertFalse(

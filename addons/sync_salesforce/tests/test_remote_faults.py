@@ -98,6 +98,7 @@ class TestRemoteFaults(RemoteFaultsMixin, SalesforceCase):
         self.enqueue_pull("Account")
         passes, blocked = self.drive()
         self.backend.write({"salesforce_bulk_threshold": 100, "salesforce_bulk_page_size": 50})
+        self.fake.malformed_next(1, path_contains="/results")  # a CSV result page cut short
         self.enqueue_pull("Contact")
         more = self.drive()
         passes, blocked = passes + more[0], blocked + more[1]
