@@ -28,6 +28,7 @@ TECHNICAL_CATEGORIES = ("authentication", "remote", "rate_limited", "payload")
 # that replaced it (see _store_credentials)
 _REPLACED = {}
 _REPLACED_LOCK = threading.Lock()
+REPLACED_KEPT = 20  # per backend and token field
 
 
 class SyncBackend(models.Model):
@@ -438,6 +439,10 @@ class SyncBackend(models.Model):
                 _REPLACED[(self.env.cr.dbname, self.id, token_field, replaced)] = dict(values)
                 # the new token is the current one: whatever it once replaced is over
                 _REPLACED.pop((self.env.cr.dbname, self.id, token_field, new), None)
+                # a long-running process refreshes every half hour: keep the last few
+                mine = [k for k in _REPLACED if k[:3] == (self.env.cr.dbname, self.id, token_field)]
+                for key in mine[:-REPLACED_KEPT]:
+                    del _REPLACED[key]
 
     def _store_apart(self, values):
         """Write `values` on this backend through a cursor of its own, committed at once
