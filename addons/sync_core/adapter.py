@@ -65,12 +65,12 @@ def raise_for_response(response):
     if status < 400:
         return
     snippet = (response.text or "")[:300]
+    retry_after = response.headers.get("Retry-After")
+    try:
+        retry_after = float(retry_after) if retry_after else None
+    except ValueError:
+        retry_after = None  # an HTTP date: the job's retry pattern decides
     if status == 429:
-        retry_after = response.headers.get("Retry-After")
-        try:
-            retry_after = float(retry_after) if retry_after else None
-        except ValueError:
-            retry_after = None
         raise RateLimitedError(
             f"rate limited by the remote (HTTP 429): {snippet}",
             retry_after=retry_after,
@@ -78,7 +78,9 @@ def raise_for_response(response):
         )
     if status >= 500:
         raise RemoteUnavailableError(
-            f"remote error HTTP {status}: {snippet}", pattern=f"HTTP {status}"
+            f"remote error HTTP {status}: {snippet}",
+            retry_after=retry_after,
+            pattern=f"HTTP {status}",
         )
     if status in (401, 403):
         raise AuthenticationError(
@@ -91,9 +93,15 @@ def raise_for_response(response):
 
 
 class HttpAdapterMixin:
-    """requests.Session with a timeout on every call and error classification."""
+    """requests.Session with a timeout on every call and error classification.
+
+    OAuth: when ``config["refresh"]`` is given (a callable returning a new access token, which
+    the backend stores), an access token the remote refuses with a 401 (expired or revoked
+    before the expiry we know) is refreshed once per adapter and the call sent again;
+    `_use_access_token` puts the new token where the vendor's requests carry it."""
 
     timeout = 30
+    _refreshed = False
 
     def _session(self):
         if getattr(self, "_http", None) is None:
@@ -101,6 +109,27 @@ class HttpAdapterMixin:
         return self._http
 
     def _request(self, method, url, **kw):
+        try:
+            return self._send_request(method, url, **kw)
+        except AuthenticationError as exc:
+            refresh = self.config.get("refresh")
+            if not refresh or self._refreshed or exc.pattern != "HTTP 401":
+                raise
+            self._refreshed = True
+            _logger.info("access token refused (HTTP 401): refreshing it once")
+            token = refresh()
+            self._use_access_token(token)
+            headers = kw.get("headers")
+            if headers and "Authorization" in headers:
+                kw["headers"] = {**headers, "Authorization": f"Bearer {token}"}
+            return self._send_request(method, url, **kw)
+
+    def _use_access_token(self, token):
+        """Send `token` from now on (default: the session's ``Authorization`` header)."""
+        self.config["access_token"] = token
+        self._session().headers["Authorization"] = f"Bearer {token}"
+
+    def _send_request(self, method, url, **kw):
         self.calls += 1
         kw.setdefault("timeout", self.config.get("timeout") or self.timeout)
         for name, value in (kw.get("headers") or {}).items():

@@ -1,9 +1,11 @@
 """Kantata OX (formerly Mavenlink) API v1 adapter: plain Python, no ORM.
 
 A ``requests.Session`` with a timeout on every call and a urllib3 ``Retry`` mounted for
-idempotent reads of a briefly unavailable server (502/503/504, connection errors); 401/404/429
-and the rest are classified by sync_core (``raise_for_response``), so a 429 backs off through
-the job's retry pattern and blocks the channel.  Authentication: ``Authorization: Bearer``.
+idempotent reads of a briefly unavailable server (502/503/504 after 0.3 and 0.6 s, connection
+errors; a Retry-After is never slept inline); 401/404/429 and the rest are classified by
+sync_core (``raise_for_response``), so a 429 backs off through the job's retry pattern and
+blocks the channel.  Authentication: ``Authorization: Bearer``; with the client credentials
+grant, a token Kantata refuses with a 401 is fetched again once (sync_core's OAuth refresh).
 
 Kantata answers every GET as ``{"count", "results": [{"key", "id"}], "<key>": {id: record},
 <included>: {...}, "meta": {...}}``: records are read by walking ``results`` in order and
@@ -88,7 +90,10 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
         status_forcelist=(502, 503, 504),
         allowed_methods=frozenset({"GET"}),
         raise_on_status=False,
-        respect_retry_after_header=True,
+        # never sleep a Retry-After inline (urllib3 would, for any 429 or 503 that has one,
+        # however long: a 429 "Retry-After: 30" held the worker 30 s twice and left the
+        # channel open); the engine blocks the channel and retries the job instead
+        respect_retry_after_header=False,
     )
 
     def _session(self):
@@ -319,7 +324,9 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
         params = {"event_types": ",".join(types), "order": "created_at:asc"}
         if created_after:
             params["created_after"] = created_after.strftime("%Y-%m-%dT%H:%M:%SZ")
-        for records, _body in self._pages("subscribed_events.json", params):
+        # events are small: pages of 200 whatever the backend's page size (a long feed read in
+        # small pages is more requests, each one a chance to start it over)
+        for records, _body in self._pages("subscribed_events.json", params, MAX_PER_PAGE):
             changes = []
             named = {p: [] for p in submissions}
             for event in records:

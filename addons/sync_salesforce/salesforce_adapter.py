@@ -62,6 +62,12 @@ QUERY_BATCH_MIN, QUERY_BATCH_MAX = 200, 2000  # Sforce-Query-Options batchSize b
 DAILY_LIMIT_PAUSE = timedelta(hours=1)
 DAILY_LIMIT_REASON = "Salesforce daily API limit"
 CONCURRENCY_BACKOFF = 30.0
+# Seconds before each inline retry of an idempotent Bulk 2.0 read (a job's status, a result page
+# by its locator) that failed transiently: an export has no watermark to resume from, a fault on
+# any of its reads would otherwise start it over from its first page (a new job)
+BULK_READ_RETRIES = (0.5, 1.0)
+# HTTP 429 (Salesforce's edge, Connect / Pub/Sub APIs): the channel waits Retry-After, or this
+RATE_LIMIT_BACKOFF = 10.0
 _ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
 _FIELD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)?$")
 _SKIPPED_DATA = {"attributes", "SystemModstamp", "IsDeleted"}
@@ -150,8 +156,18 @@ def _error_code(exc):
     return "", str(content or "")[:300]
 
 
-def classify(exc):
-    """A simple-salesforce error -> a sync_core error, by status and errorCode."""
+def _retry_after(headers):
+    """Seconds of a ``Retry-After`` header (None when absent or not a number)."""
+    try:
+        value = float((headers or {}).get("Retry-After") or "")
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+def classify(exc, headers=None):
+    """A simple-salesforce error -> a sync_core error, by status and errorCode; `headers` of
+    the failed response give ``Retry-After``."""
     if isinstance(exc, SalesforceAuthenticationFailed):
         code = getattr(exc, "code", "")
         if isinstance(code, int) and code >= 500:
@@ -165,14 +181,26 @@ def classify(exc):
     status = getattr(exc, "status", 0) or 0
     code, message = _error_code(exc)
     text = f"Salesforce HTTP {status} {code}: {message}".strip()
-    if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
+    retry_after = _retry_after(headers)
+    limited = code == "REQUEST_LIMIT_EXCEEDED"
+    if limited and "totalrequests" in message.lower():  # the 24 h total, whatever the status
+        return daily_limit_reached(text, "REQUEST_LIMIT_EXCEEDED")
+    if status == 403 and limited:
         if "concurrent" in message.lower():
             return RateLimitedError(
-                text, retry_after=CONCURRENCY_BACKOFF, pattern="REQUEST_LIMIT_EXCEEDED"
+                text,
+                retry_after=retry_after or CONCURRENCY_BACKOFF,
+                pattern="REQUEST_LIMIT_EXCEEDED",
             )
         return daily_limit_reached(text, "REQUEST_LIMIT_EXCEEDED")
+    if status == 429 or (status == 503 and limited):
+        # a short rate limit: the channel waits Retry-After (or RATE_LIMIT_BACKOFF), the job
+        # is retried (never a permanent refusal)
+        return RateLimitedError(
+            text, retry_after=retry_after or RATE_LIMIT_BACKOFF, pattern=f"HTTP {status} {code}"
+        )
     if status >= 500:
-        return RemoteUnavailableError(text, pattern=f"HTTP {status}")
+        return RemoteUnavailableError(text, retry_after=retry_after, pattern=f"HTTP {status}")
     if status in (401, 403):
         return AuthenticationError(text, pattern=f"HTTP {status} {code}")
     if isinstance(exc, SalesforceOperationError):
@@ -221,6 +249,7 @@ class SalesforceAdapter(BaseAdapter):
         self.session.hooks["response"].append(self._on_response)
         self.sf = None
         self.logins = 0
+        self.last_headers = {}
         self._lines, self._lines_wanted = {}, set()  # opportunity id -> line items read
         self.api_usage = None  # {"used", "max"} from the last Sforce-Limit-Info header
         # Pages of a REST keyset query come in (SystemModstamp, Id) order; Bulk 2.0 results
@@ -244,6 +273,7 @@ class SalesforceAdapter(BaseAdapter):
     # ------------------------------------------------------------------ plumbing
     def _on_response(self, response, *args, **kwargs):
         self.calls += 1
+        self.last_headers = response.headers  # Retry-After of a failed call
         info = response.headers.get("Sforce-Limit-Info")
         if info:
             usage = Salesforce.parse_api_usage(info).get("api-usage")
@@ -337,7 +367,7 @@ class SalesforceAdapter(BaseAdapter):
                         continue
                 if getattr(exc, "status", 0) == 400 and code == "INVALID_QUERY_LOCATOR":
                     raise _CursorLost() from exc
-                raise classify(exc) from exc
+                raise classify(exc, self.last_headers) from exc
             except SalesforceOperationError as exc:  # a Bulk 2.0 job failed or took too long
                 raise classify(exc) from exc
             except requests.Timeout as exc:
@@ -504,27 +534,67 @@ class SalesforceAdapter(BaseAdapter):
 
         job = self._call(lambda: client().create_job(Operation.query, soql))
         job_id = job["id"]
-        self._call(lambda: client().wait_for_job(job_id, True, self.config.get("bulk_poll", 0.2)))
+        self._read_again(
+            lambda: self._call(
+                lambda: client().wait_for_job(job_id, True, self.config.get("bulk_poll", 0.2))
+            )
+        )
         locator = ""
         while True:
-            result = self._call(
-                lambda loc=locator: client().get_query_results(job_id, loc, max_records)
-            )
-            reader = csv.DictReader(io.StringIO(result["records"]))
-            page = []
-            for row in reader:
-                page.append(self._record(row, csv_row=True))
-                if len(page) >= page_size:
-                    yield page
-                    page = []
-            if page:
-                yield page
+            result = None
+
+            def read(loc=locator):
+                nonlocal result
+                result = self._call(lambda: client().get_query_results(job_id, loc, max_records))
+                return self._result_rows(result)
+
+            rows = self._read_again(read)
+            for start in range(0, len(rows), page_size):
+                yield rows[start : start + page_size]
             locator = result["locator"]
             # drop this result page before the next one is read: one page in memory at a time
-            result = reader = page = None
+            result = rows = None
             if not locator:
                 return
             self.check_budget()
+
+    @staticmethod
+    def _read_again(read):
+        """Run an idempotent read; a transient failure (5xx, timeout, reset connection, a
+        body cut short) is retried inline after each of BULK_READ_RETRIES, then raised.  A
+        rate limit, or a Retry-After longer than the wait, is raised at once (the engine
+        blocks the channel)."""
+        for wait in (*BULK_READ_RETRIES, None):
+            try:
+                return read()
+            except RemoteUnavailableError as exc:
+                if wait is None or (exc.retry_after or 0) > wait:
+                    raise
+                _logger.info("Salesforce Bulk read failed (%s): read again in %s s", exc, wait)
+                time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _result_rows(self, result):
+        """The records of one Bulk 2.0 result page, all of them or an error to retry: a CSV
+        cut short (a transfer that ended early) parses as fewer rows, or a last row missing
+        columns, which would be applied as records with empty fields and the rest never read
+        (the export's watermark moves past them)."""
+        expected = result.get("number_of_records")
+        try:
+            reader = csv.DictReader(io.StringIO(result["records"]), strict=True)
+            rows = [row for row in reader if None not in row.values() and None not in row]
+        except csv.Error as exc:
+            raise RemoteUnavailableError(
+                f"Salesforce sent a Bulk result page that is not CSV: {exc}",
+                pattern="truncated Bulk result",
+            ) from exc
+        if expected is not None and len(rows) != expected:
+            raise RemoteUnavailableError(
+                f"Salesforce sent {len(rows)} complete rows of the {expected} its Bulk result "
+                "page announced (Sforce-NumberOfRecords): the transfer was cut short",
+                pattern="truncated Bulk result",
+            )
+        return [self._record(row, csv_row=True) for row in rows]
 
     def read_batch(self, object_name, ids, extra_fields=()):
         """Current state of `ids` (deleted ones with archived=True, through queryAll); ids

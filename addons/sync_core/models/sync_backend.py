@@ -2,7 +2,11 @@ import hmac
 import json
 import logging
 import secrets
+import threading
 from datetime import datetime, timedelta
+
+import psycopg2
+from psycopg2 import errorcodes
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -20,6 +24,11 @@ MANAGER = "sync_core.sync_core_group_manager"
 # A scheduled pull is due this much before its interval has fully elapsed.
 PULL_DUE_SLACK = timedelta(minutes=1)
 TECHNICAL_CATEGORIES = ("authentication", "remote", "rate_limited", "payload")
+# Tokens this process saw refreshed: (database, backend id, old access token) -> the values
+# that replaced it (see _store_credentials)
+_REPLACED = {}
+_REPLACED_LOCK = threading.Lock()
+REPLACED_KEPT = 20  # per backend and token field
 
 
 class SyncBackend(models.Model):
@@ -388,6 +397,84 @@ class SyncBackend(models.Model):
         return True
 
     # ------------------------------------------------------------------ adapter
+    def _store_credentials(self, values, token_field=None, replaced=None):
+        """Save refreshed credentials (an OAuth access token, its expiry, a rotated refresh
+        token) in a transaction of their own, committed at once: a job that refreshes a token
+        and then fails rolls its own transaction back, and would otherwise lose the new token
+        (the next attempt refreshes again and meets another 401).
+
+        Concurrency: the row is written with a short lock wait; when another worker holds or
+        just committed it (it refreshed too: its token is as good), or when this transaction
+        itself wrote the row earlier (its lock would be waited for by the other cursor), the
+        values are written in this transaction instead.  Either way this transaction sees them
+        (cache) and this process remembers that `replaced` (the old value of `token_field`,
+        the access token) became `values`, so a job whose transaction still reads the old
+        token uses the new one (`_fresh_credentials`)."""
+        self.ensure_one()
+        me = self.sudo()
+        dirty = self.env.transaction.field_dirty
+        # fields this transaction will write anyway (it keeps the newest) are not stored apart
+        stored = not any(self.id in dirty.get(self._fields[name], ()) for name in values)
+        if stored:
+            try:
+                stored = self._store_apart(values)
+            except psycopg2.Error as exc:
+                if exc.pgcode not in (
+                    errorcodes.LOCK_NOT_AVAILABLE,
+                    errorcodes.SERIALIZATION_FAILURE,
+                    errorcodes.DEADLOCK_DETECTED,
+                ):
+                    raise
+                _logger.info("credentials of %s stored with the job, not apart: %s", me, exc)
+                stored = False
+        if stored:
+            # the row was committed after this transaction's snapshot: writing it here too
+            # would fail to serialize; the cache carries the values for the rest of the job
+            me._update_cache(values, validate=False)
+        else:
+            me.write(values)
+        new = values.get(token_field) if token_field else None
+        if new and replaced and new != replaced:
+            with _REPLACED_LOCK:
+                _REPLACED[(self.env.cr.dbname, self.id, token_field, replaced)] = dict(values)
+                # the new token is the current one: whatever it once replaced is over
+                _REPLACED.pop((self.env.cr.dbname, self.id, token_field, new), None)
+                # a long-running process refreshes every half hour: keep the last few
+                mine = [k for k in _REPLACED if k[:3] == (self.env.cr.dbname, self.id, token_field)]
+                for key in mine[:-REPLACED_KEPT]:
+                    del _REPLACED[key]
+
+    def _store_apart(self, values):
+        """Write `values` on this backend through a cursor of its own, committed at once
+        (waiting at most 2 s for the row); False when that cursor does not see the row (this
+        transaction created it and has not committed)."""
+        with self.env.registry.cursor() as cr:
+            cr.execute("SET LOCAL lock_timeout = '2s'")
+            cr.execute("SELECT id FROM sync_backend WHERE id = %s FOR NO KEY UPDATE", [self.id])
+            if not cr.fetchone():
+                return False
+            self.sudo().with_env(self.env(cr=cr, su=True)).write(values)
+        return True
+
+    def _fresh_credentials(self, token_field, token):
+        """The credential values that replaced access token `token` (field `token_field`) in
+        this process, following refreshes to the newest; {} when it was not replaced (a token
+        a user entered is never overridden)."""
+        found = {}
+        with _REPLACED_LOCK:
+            for _hop in range(20):
+                values = _REPLACED.get((self.env.cr.dbname, self.id, token_field, token))
+                if not values:
+                    break
+                found, token = values, values.get(token_field)
+        return found
+
+    @api.model
+    def _forget_replaced_credentials(self):
+        """Forget the tokens this process saw replaced (tests; credentials entered again)."""
+        with _REPLACED_LOCK:
+            _REPLACED.clear()
+
     def _adapter_config(self):
         """Plain dict handed to the adapter; credentials read with sudo, never logged."""
         self.ensure_one()
@@ -636,15 +723,20 @@ class SyncBackend(models.Model):
                     totals[key] = totals.get(key, 0) + val
                 if not dry_run:
                     last = max(page, key=lambda r: (r["updated_at"] or datetime.min, r["id"]))
+                    moved = False
                     if adapter.ordered:
-                        wm._advance(last)
+                        moved = wm._advance(last)
                     else:  # unordered pages (bulk export): move once, after the last page
                         unordered_last = max(
                             (r for r in (unordered_last, last) if r),
                             key=lambda r: (r["updated_at"] or datetime.min, r["id"]),
                         )
                     if job:
-                        job._note_progress()  # a long pull is not a hung one
+                        # a long pull is not a hung one; pages applied with the watermark
+                        # moved forward past them are saved work: a failure after them is
+                        # not one more attempt (pages read again through the lookback, or
+                        # an unordered export read again from its start, save nothing)
+                        job._note_progress(saved=moved)
                     Job._commit()
 
             for page in adapter.iter_changes(object_name, since, page_size=self.page_size):

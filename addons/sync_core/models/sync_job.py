@@ -100,6 +100,12 @@ class SyncJob(models.Model):
         help="Last progress a long job reported (e.g. a pull's applied page): its kind's "
         "timeout counts from here.",
     )
+    progressed = fields.Boolean(
+        readonly=True,
+        help="The current attempt saved progress that a retry does not redo (a pull committed "
+        "pages and moved its watermark): if it fails, the failure does not count as an "
+        "attempt.",
+    )
     conflict_count = fields.Integer(
         readonly=True,
         help="Runs that gave way to a concurrent transaction (lock wait, serialization "
@@ -447,7 +453,8 @@ class SyncJob(models.Model):
             WITH stamp AS (UPDATE sync_channel SET last_start_at = %s WHERE id = %s)
             UPDATE sync_job
                SET state = 'started', attempt = COALESCE(attempt, 0) + 1, started_at = %s,
-                   progress_at = NULL, worker = %s, write_date = %s, write_uid = %s
+                   progress_at = NULL, progressed = FALSE, worker = %s, write_date = %s,
+                   write_uid = %s
              WHERE id = ANY(%s)
             RETURNING id, pg_advisory_lock(%s, id)
             """,
@@ -686,18 +693,23 @@ class SyncJob(models.Model):
             self._wake_runner(vals["eta"])
             return
         vals["conflict_count"] = 0
+        self.invalidate_recordset(["progressed"])  # committed by the attempt, if it was
+        progressed = retryable and self.progressed
+        if progressed:
+            # attempts count failures in a row that saved nothing: this one moved the work on
+            # (bounded all the same: a pull's progress is finite), its streak starts again
+            vals["attempt"] = 0
+        attempt = 1 if progressed else self.attempt
+        delay = self.kind_id._next_delay(attempt, retry_after=getattr(exc, "retry_after", None))
         if isinstance(exc, RateLimitedError):
-            self._block_for_rate_limit(exc, now)
+            self._block_for_rate_limit(exc, now, delay)
             if exc.keep_attempt and exc.reset_at:
                 # waiting for a quota is not a failure: the attempt is given back
                 vals.update(attempt=max(self.attempt - 1, 0), eta=max(exc.reset_at, now))
                 self._back_to_pending(vals)
                 self._wake_runner(vals["eta"])
                 return
-        if retryable and self.attempt < self.max_attempts:
-            delay = self.kind_id._next_delay(
-                self.attempt, retry_after=getattr(exc, "retry_after", None)
-            )
+        if retryable and (progressed or self.attempt < self.max_attempts):
             vals["eta"] = now + timedelta(seconds=delay)
             self._back_to_pending(vals)
             self._wake_runner(vals["eta"])
@@ -710,12 +722,14 @@ class SyncJob(models.Model):
             exc = wrapped
         self.env["sync.exception"]._open_for_job(self, exc)
 
-    def _block_for_rate_limit(self, exc, now):
+    def _block_for_rate_limit(self, exc, now, delay=None):
         """Block the job's channel (or, for an account-wide limit, every channel of its
-        backend) until the remote's limit resets."""
+        backend) until the remote's limit resets: its reset time, its Retry-After, or (a
+        remote that says neither, e.g. Kantata's 429) the job's own retry `delay`, so the
+        channel's other jobs do not keep knocking meanwhile."""
         until = exc.reset_at
-        if not until and exc.retry_after:
-            until = now + timedelta(seconds=exc.retry_after)
+        if not until and (exc.retry_after or delay):
+            until = now + timedelta(seconds=exc.retry_after or delay)
         if not until:
             return
         channels = self.channel_id
@@ -776,14 +790,17 @@ class SyncJob(models.Model):
         self._commit()
         return self.browse(dead + hung)
 
-    def _note_progress(self):
-        """A long job shows it is alive (its timeout restarts), in the commit of its work."""
+    def _note_progress(self, saved=False):
+        """A long job shows it is alive (its timeout restarts), in the commit of its work.
+        `saved`: that commit keeps work a retry will not do again (a pull's pages and the
+        watermark moved past them): a failure of this attempt then does not count as one."""
         if self.ids:
             self.env.cr.execute(
-                "UPDATE sync_job SET progress_at = %s WHERE id = ANY(%s)",
-                [_precise_now(), self.ids],
+                "UPDATE sync_job SET progress_at = %s, progressed = progressed OR %s"
+                " WHERE id = ANY(%s)",
+                [_precise_now(), bool(saved), self.ids],
             )
-            self.invalidate_recordset(["progress_at"])
+            self.invalidate_recordset(["progress_at", "progressed"])
 
     @api.model
     def _cron_recover_jobs(self):

@@ -49,11 +49,15 @@ class SyncWatermark(models.Model):
     )
 
     def _advance(self, record):
-        """Move the cursor to a record's (stamp, id), never backwards."""
+        """Move the cursor to a record's (stamp, id), never backwards.  True when it moved
+        forward (a page read again through the lookback does not move it)."""
         self.ensure_one()
         stamp = record["updated_at"]
         if stamp and (not self.cursor_stamp or stamp >= self.cursor_stamp):
+            moved = (stamp, str(record["id"])) != (self.cursor_stamp, self.cursor_id or "")
             self.write({"cursor_stamp": stamp, "cursor_id": record["id"]})
+            return moved
+        return False
 
     def _try_lock(self):
         """Session-level advisory lock (survives the commits of a long pull)."""

@@ -191,6 +191,53 @@ class TestJobs(SyncCase):
         self.run_jobs()
         self.assertEqual(other.state, "pending", "a blocked channel starts nothing")
 
+    def test_rate_limit_without_retry_after_blocks_channel_for_the_retry_delay(self):
+        """A 429 that says no Retry-After (Kantata's) left the channel open: every other job
+        of the channel went on knocking at the rate-limited remote."""
+        ext = self.fake.put("customers", {"name": "Limited"})
+        self.env.ref("sync_core.job_kind_import_record").write(
+            {"retry_pattern": "1:30", "jitter": 0.1}
+        )
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": [ext]}
+        )
+        self.fake.fail_next(1, status=429, path="/batch/read")
+        self.run_jobs()
+        self.assertEqual(job.state, "pending")
+        self.assertTrue(job.channel_id.blocked_until)
+        self.assertAlmostEqual(job.channel_id.blocked_until, job.eta, delta=timedelta(seconds=2))
+        self.assertGreater(job.channel_id.blocked_until, job.started_at + timedelta(seconds=25))
+
+    def test_server_unavailable_retry_after_is_honoured(self):
+        ext = self.fake.put("customers", {"name": "Busy"})
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"object": "customers", "ids": [ext]}
+        )
+        self.fake.fail_next(1, status=503, retry_after=600, path="/batch/read")
+        self.run_jobs()
+        self.assertEqual(job.state, "pending")
+        self.assertGreaterEqual((job.eta - job.started_at).total_seconds(), 599)
+
+    def test_refreshed_credentials_are_kept_and_followed(self):
+        """A refreshed token is stored apart from the job's transaction when the row is
+        committed (here it is not: the test created it, so it is written with this
+        transaction), and this process follows old -> new tokens, never a token it did not
+        replace."""
+        Backend = self.env["sync.backend"]
+        Backend._forget_replaced_credentials()
+        self.addCleanup(Backend._forget_replaced_credentials)
+        self.backend.api_token = "old"
+        self.backend._store_credentials({"api_token": "new"}, "api_token", replaced="old")
+        self.backend.invalidate_recordset()
+        self.assertEqual(self.backend.api_token, "new")
+        self.backend._store_credentials({"api_token": "newer"}, "api_token", replaced="new")
+        self.assertEqual(self.backend._fresh_credentials("api_token", "old")["api_token"], "newer")
+        self.assertEqual(self.backend._fresh_credentials("api_token", "typed by a user"), {})
+        # a token that comes back (re-entered, or issued again) is current again
+        self.backend._store_credentials({"api_token": "old"}, "api_token", replaced="newer")
+        self.assertEqual(self.backend._fresh_credentials("api_token", "old"), {})
+        self.assertEqual(self.backend._fresh_credentials("api_token", "new")["api_token"], "old")
+
     def test_permanent_error_goes_straight_to_exception(self):
         job = self.env["sync.job"]._enqueue(
             self.backend, "import_record", {"object": "no_such_object", "ids": ["1"]}

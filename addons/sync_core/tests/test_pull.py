@@ -92,6 +92,45 @@ class TestPull(SyncCase):
         self.assertEqual(job.state, "done", job.error)
         self.assertEqual(self.env["res.partner"].search_count([("name", "like", "Pulled ")]), 120)
 
+    def test_failures_that_saved_pages_do_not_use_up_attempts(self):
+        """Every second page request fails: each attempt saves a page and its watermark, then
+        fails.  Attempts count failures in a row without progress, so the pull ends done
+        (it was dead-lettered after max_attempts attempts that each made progress)."""
+        self.seed(120)  # pages of 50, 50, 20, one second apart
+        self.env.ref("sync_core.job_kind_pull").write({"max_attempts": 2})
+        # no lookback: each attempt goes on from the last page saved (with the default 300 s,
+        # every attempt reads the seed again from its start: no progress, attempts count)
+        self.backend._watermark("customers").lookback_seconds = 0
+        original = self.fake.dispatch
+        served = []
+
+        def flaky(request):
+            if request.path.endswith("/objects/customers"):
+                served.append(1)
+                if len(served) % 2 == 0:
+                    self.fake.fail_next(1, status=502)
+            return original(request)
+
+        self.fake.dispatch = flaky
+        try:
+            job = self.pull()
+            attempts = []
+            for _run in range(4):
+                attempts.append((job.state, job.attempt))
+                if job.state != "pending":
+                    break
+                self.make_due(job)
+                self.run_jobs()
+        finally:
+            self.fake.dispatch = original
+        self.assertEqual(attempts[:2], [("pending", 0), ("pending", 0)], "progress, no count")
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(self.env["res.partner"].search_count([("name", "like", "Pulled ")]), 120)
+        # a failure that saves nothing still counts
+        self.fake.fail_next(1, status=502)
+        job = self.pull()
+        self.assertEqual((job.state, job.attempt), ("pending", 1))
+
     def test_bad_record_becomes_one_exception(self):
         self.seed(4)
         self.fake.put(

@@ -4,10 +4,9 @@ sync_core's plain `ServedFake` (serving in a thread).
 
 Start it, point ``hubspot.HubSpot(access_token=..., host=fake.base_url)`` at it, seed records
 with :meth:`HubSpotFake.add` / :meth:`HubSpotFake.add_many`, inject faults with
-:meth:`HubSpotFake.fail_next`, :meth:`HubSpotFake.timeout_next`,
-:meth:`HubSpotFake.malformed_next`, :meth:`HubSpotFake.reset_next`, seeded random ones with
-:meth:`HubSpotFake.random_faults` (counted in ``faults_injected``) and count remote calls with
-:meth:`HubSpotFake.calls`.
+:meth:`HubSpotFake.fail_next` (HubSpot's error bodies), :meth:`HubSpotFake.timeout_next` and
+sync_core's `FaultInjector` (``malformed_next``, ``reset_next``, seeded ``random_faults``,
+counted in ``faults_injected``) and count remote calls with :meth:`HubSpotFake.calls`.
 """
 
 import base64
@@ -22,7 +21,6 @@ import math
 import random
 import re
 import secrets
-import socket
 import threading
 import time
 import urllib.parse
@@ -35,6 +33,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from odoo.addons.sync_core.fake.faults import FaultInjector, reset_connection
 from odoo.addons.sync_core.fake.serving import ServedFake
 
 from .webhooks import build_event
@@ -212,29 +211,6 @@ class _Record:
     archived_ms: int | None = None
 
 
-@dataclasses.dataclass
-class _Fault:
-    kind: str  # "status", "timeout", "malformed" or "reset"
-    remaining: int
-    status: int = 200
-    retry_after: float | None = None
-    body: object = None
-    seconds: float = 0.0
-    methods: tuple | None = None
-    path_contains: str | None = None
-    policy: str | None = None
-
-    def matches(self, method, path):
-        return (not self.methods or method in self.methods) and (
-            not self.path_contains or self.path_contains in path
-        )
-
-
-def _methods(methods):
-    """A fault's HTTP methods, upper case: one name, several, or none (any method)."""
-    return tuple(m.upper() for m in ([methods] if isinstance(methods, str) else methods or ()))
-
-
 def _split(values):
     """Query values given repeated and/or comma separated, in order, without duplicates."""
     return list(dict.fromkeys(v for value in values for v in value.split(",") if v))
@@ -250,7 +226,7 @@ def _clean(properties):
     return cleaned
 
 
-class HubSpotFake(ServedFake):
+class HubSpotFake(FaultInjector, ServedFake):
     """A HubSpot portal in memory, served over real HTTP (WSGI app; thread-safe)."""
 
     thread_name = "hubspot-fake"
@@ -287,9 +263,6 @@ class HubSpotFake(ServedFake):
         self._access_tokens = {}  # token -> expiry ms
         self._refresh_tokens = set()
         self._auth_codes = set()
-        self._faults = []
-        self._random_faults = None
-        self.faults_injected = collections.Counter()  # by kind (a status: "429", "503")
         self._calls = collections.Counter()
         self._log = []
         self._burst = collections.deque()
@@ -366,7 +339,7 @@ class HubSpotFake(ServedFake):
         body whose only classifier is ``category: RATE_LIMITS``. Other statuses get a plain
         error body.
         """
-        self._add_fault(
+        self.add_fault(
             "status",
             n,
             methods,
@@ -389,67 +362,7 @@ class HubSpotFake(ServedFake):
 
     def timeout_next(self, n=1, seconds=5.0, methods=None, path_contains=None):
         """Sleep ``seconds`` before answering the next ``n`` matching requests normally."""
-        self._add_fault("timeout", n, methods, path_contains, seconds=seconds)
-
-    def malformed_next(self, n=1, methods=None, path_contains=None):
-        """Answer the next ``n`` matching requests 200 with a truncated, non-JSON body."""
-        self._add_fault("malformed", n, methods, path_contains)
-
-    def reset_next(self, n=1, methods=None, path_contains=None):
-        """Close the connection of the next ``n`` matching requests without an answer."""
-        self._add_fault("reset", n, methods, path_contains)
-
-    def random_faults(self, rate, kinds, seed=0, methods=None, path_contains=None):
-        """Answer about ``rate`` of the matching requests (those no queued fault takes) with
-        one of ``kinds`` (dicts of :class:`_Fault` fields: ``kind`` and e.g. ``status``,
-        ``retry_after``, ``seconds``), drawn from a generator seeded with ``seed``: the
-        same requests in the same order get the same faults."""
-        methods = _methods(methods)
-        with self._lock:
-            self._random_faults = (
-                random.Random(seed),
-                rate,
-                [
-                    _Fault(remaining=1, methods=methods, path_contains=path_contains, **kind)
-                    for kind in kinds
-                ],
-            )
-
-    def clear_faults(self):
-        """Drop the faults not yet consumed, and stop the random ones."""
-        with self._lock:
-            self._faults.clear()
-            self._random_faults = None
-
-    def _add_fault(self, kind, n, methods, path_contains, **values):
-        methods = _methods(methods)
-        with self._lock:
-            self._faults.append(
-                _Fault(kind, n, methods=methods, path_contains=path_contains, **values)
-            )
-
-    def _take_fault(self, method, path):
-        fault = self._pick_fault(method, path)
-        if fault is not None:
-            with self._lock:
-                self.faults_injected[
-                    str(fault.status) if fault.kind == "status" else fault.kind
-                ] += 1
-        return fault
-
-    def _pick_fault(self, method, path):
-        with self._lock:
-            for fault in self._faults:
-                if fault.matches(method, path):
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._faults.remove(fault)
-                    return fault
-            if self._random_faults:
-                rng, rate, kinds = self._random_faults
-                if kinds[0].matches(method, path) and rng.random() < rate:
-                    return rng.choice(kinds)
-        return None
+        self.add_fault("timeout", n, methods, path_contains, seconds=seconds)
 
     # ------------------------------------------------------------------ request accounting
 
@@ -693,9 +606,7 @@ class HubSpotFake(ServedFake):
             self._calls[method, path] += 1
         fault = self._take_fault(method, path)
         if fault and fault.kind == "reset":
-            return self._reset(environ, start_response)
-        if fault and fault.kind == "timeout":
-            self._stopping.wait(fault.seconds)
+            return reset_connection(environ, start_response)
         oauth = failure = None
         try:
             if fault and fault.kind == "malformed":
@@ -718,18 +629,13 @@ class HubSpotFake(ServedFake):
             response = self._json(failure.status, failure.body)
             response.headers.update(failure.headers)
         correlation = failure.body.get("correlationId") if failure is not None else None
+        if fault and fault.kind == "timeout":
+            # a slow answer: decided when the request arrived (its token checked then), sent
+            # late; a 401 decided after the client gave up, once the test had expired the
+            # tokens, was the "unexplained second 401" of the faults suite
+            self._stopping.wait(fault.seconds)
         self._account(request, response, oauth, correlation, received)
         return response(environ, start_response)
-
-    @staticmethod
-    def _reset(environ, start_response):
-        """Drop the connection: the client reads no status line (a reset connection)."""
-        connection = environ.get("werkzeug.socket")
-        if connection is not None:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-        start_response("500 Internal Server Error", [])
-        return [b""]
 
     @staticmethod
     def _json(status, payload=None):
@@ -744,8 +650,8 @@ class HubSpotFake(ServedFake):
         if fault.body is not None:
             return ApiError(fault.status, body=fault.body, headers=headers)
         if fault.status == HTTPStatus.TOO_MANY_REQUESTS:
-            if fault.policy:
-                return self._rate_limited(headers, policy=fault.policy)
+            if fault.details.get("policy"):
+                return self._rate_limited(headers, policy=fault.details["policy"])
             if fault.retry_after is None:
                 return ApiError(429, RATE_LIMIT_MESSAGE, "RATE_LIMITS")
             return self._rate_limited(headers)

@@ -31,6 +31,7 @@ class HubSpotCase(TransactionCase):
 
     def setUp(self):
         super().setUp()
+        self.env["sync.backend"]._forget_replaced_credentials()  # an earlier test's tokens
         # a fresh portal per test (the backend's URL change is rolled back with the test)
         self.fake = HubSpotFake(token=TOKEN, client_secret=SECRET)
         self.backend.base_url = self.fake.start()

@@ -57,6 +57,25 @@ class TestHubSpotFake(BaseCase):
             self.assertEqual(answer.get(key), value, answer)
         return caught.exception
 
+    def test_slow_answer_is_decided_on_arrival(self):
+        """A timeout fault answers late, as decided when the request arrived: the request a
+        client abandoned on its timeout is not authenticated after the tokens expired (the
+        faults suite once logged such a 401, which no client read, as a 'second 401')."""
+        token = self.fake.issue_tokens()["access_token"]
+        self.fake.add("companies", {"name": "Slow"})
+        self.fake.timeout_next(1, seconds=1.0, path_contains=SEARCH_PATH)
+        client = self.client(token=token)
+        with self.assertRaises(Exception):  # noqa: B017  urllib3's read timeout
+            client.crm.companies.search_api.do_search(
+                public_object_search_request=PublicObjectSearchRequest(limit=1),
+                _request_timeout=0.3,
+            )
+        self.fake.expire_access_tokens()
+        deadline = time.monotonic() + 3
+        while not self.fake.request_log and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual([e["status"] for e in self.fake.request_log], [200])
+
     def test_list_cursor_paging(self):
         ids = self.fake.add_many("companies", [{"name": f"C{n}"} for n in range(250)])
         self.fake.archive("companies", ids[-1])

@@ -20,9 +20,14 @@ Wire facts (developer.kantata.com, mavenlink_gem's specification.yml):
 
 Seed with :meth:`KantataFake.add_user` ... :meth:`KantataFake.add_time_entry`, change with
 :meth:`KantataFake.update` / :meth:`KantataFake.delete`, inject faults with
-:meth:`KantataFake.fail_next`, count calls with :meth:`KantataFake.calls`.
+:meth:`KantataFake.fail_next` and sync_core's `FaultInjector` (``reset_next``, ``malformed_next``,
+seeded ``random_faults``, counted in ``faults_injected``; a ``status`` fault answers Kantata's
+error body), expire the OAuth tokens issued so far with :meth:`KantataFake.expire_access_tokens`
+(401, then the client credentials grant issues a new one), count calls with
+:meth:`KantataFake.calls` and every API request (faults included) in ``requests``.
 """
 
+import collections
 import itertools
 import json
 import math
@@ -32,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 
 from werkzeug.wrappers import Request, Response
 
+from odoo.addons.sync_core.fake.faults import FaultInjector, reset_connection, truncated
 from odoo.addons.sync_core.fake.serving import ServedFake
 
 MAX_PER_PAGE = 200
@@ -97,7 +103,7 @@ def _parse(value):
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-class KantataFake(ServedFake):
+class KantataFake(FaultInjector, ServedFake):
     """One Kantata OX account held in memory, served over HTTP on 127.0.0.1."""
 
     thread_name = "kantata-fake"
@@ -121,6 +127,10 @@ class KantataFake(ServedFake):
         self._lock = threading.RLock()
         self._faults = []
         self._calls = []
+        self.requests = 0  # API requests received, faults included
+        self.statuses = collections.Counter()  # API answers by status
+        self._tokens = {token}  # bearer tokens accepted now
+        self._token_seq = itertools.count(1)
         self.clock_offset = timedelta(0)
         self.duplicate_events = False
         self.shuffle_events = False
@@ -441,9 +451,32 @@ class KantataFake(ServedFake):
         self.data["subscribed_events"][eid] = event
 
     # ------------------------------------------------------------------ WSGI
+    def expire_access_tokens(self):
+        """Every bearer token issued so far is refused from now on (401, Kantata's ``oauth``
+        error); the client credentials grant issues a new one."""
+        with self._lock:
+            self._tokens.clear()
+
     def __call__(self, environ, start_response):
         request = Request(environ)
-        response = self._dispatch(request)
+        api = request.path.startswith("/api/")
+        fault = self._take_fault(request.method, request.path) if api else None
+        if api:
+            with self._lock:
+                self.requests += 1
+        if fault and fault.kind == "reset":
+            return reset_connection(environ, start_response)
+        if fault and fault.kind == "status":
+            response = _fault_response(fault.status, fault.retry_after)
+        else:
+            response = self._dispatch(request)
+        if fault and fault.kind == "malformed" and response.status_code < 300:
+            response.set_data(truncated(response.get_data()))  # the transfer cut short
+        if fault and fault.kind == "timeout":  # a slow answer, decided on arrival
+            self._stopping.wait(fault.seconds)
+        if api:
+            with self._lock:
+                self.statuses[response.status_code] += 1
         return response(environ, start_response)
 
     def _dispatch(self, request):
@@ -459,9 +492,12 @@ class KantataFake(ServedFake):
             parts[-1] = parts[-1].removesuffix(".json")
         params = request.args.to_dict()
         self._calls.append((request.method, "/" + "/".join(parts), params))
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+        with self._lock:
+            valid = scheme == "Bearer" and token in self._tokens
+        if not valid:
             return _error(401, "oauth", "Invalid OAuth 2 Request")
-        fault = self._take_fault(request.method, "/" + "/".join(parts))
+        fault = self._take_fail_next(request.method, "/" + "/".join(parts))
         if fault and not fault["after"]:
             return _fault_response(fault["status"])
         try:
@@ -495,9 +531,14 @@ class KantataFake(ServedFake):
             self.client_secret,
         ):
             return _json(401, {"error": "invalid_client"})
-        return _json(200, {"access_token": self.token, "token_type": "Bearer", "scope": "api_only"})
+        with self._lock:
+            if self.token not in self._tokens:  # expired: a new one
+                self.token = f"{self.token.split('~')[0]}~{next(self._token_seq)}"
+                self._tokens.add(self.token)
+            token = self.token
+        return _json(200, {"access_token": token, "token_type": "Bearer", "scope": "api_only"})
 
-    def _take_fault(self, method, path):
+    def _take_fail_next(self, method, path):
         with self._lock:
             for fault in self._faults:
                 if fault["method"] and fault["method"] != method:
@@ -710,7 +751,14 @@ def _error(status, kind, message):
     return _json(status, {"errors": [{"type": kind, "message": message}]})
 
 
-def _fault_response(status):
+def _fault_response(status, retry_after=None):
+    response = _fault_body(status)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(int(math.ceil(retry_after)))
+    return response
+
+
+def _fault_body(status):
     if status == 429:
         return _error(429, "system", "Too many requests, please retry after a small delay")
     if status == 401:

@@ -33,7 +33,8 @@ class SyncPsa(models.AbstractModel):
     @api.model
     def _job_psa_events(self, job):
         """The change feed: events since the cursor are stored once each in the inbox (the
-        feed repeats and reorders them) and become batched re-reads.  When the cursor is older
+        feed repeats and reorders them) and become batched re-reads; each page is committed
+        with the cursor moved to its latest event.  When the cursor is older
         than the feed keeps (first run, or a gap), the filtered lists are pulled instead."""
         backend = job.backend_id
         wm = backend._watermark("subscribed_events")
@@ -78,8 +79,14 @@ class SyncPsa(models.AbstractModel):
             totals["stored"] += stored
             totals["duplicates"] += duplicates
             stamps = [c["created_at"] for c in changes if c["created_at"]]
-            if stamps:
-                last = max(last, *stamps)
+            if stamps and max(stamps) > last:
+                # each page is committed with the cursor moved past it: a fault on a later
+                # page of a long feed retries from here (less the lookback), not from the
+                # start, and the failure does not count as an attempt (it saved a page)
+                last = max(stamps)
+                wm.cursor_stamp = last
+                job._note_progress(saved=True)
+                Job._commit()
         wm.write(
             {
                 "cursor_stamp": last,

@@ -2,6 +2,7 @@
 """The Kantata OX backend kind: credentials, adapter, change feed and set-up.  The PSA
 workflows themselves (time, expenses, people, reversal rules) live in ``sync.psa``."""
 
+import functools
 import re
 from urllib.parse import urlparse
 
@@ -59,12 +60,21 @@ class SyncBackend(models.Model):
     )
 
     # ------------------------------------------------------------------ adapter
-    def _kantata_access_token(self):
-        """The bearer token; with client credentials, fetched once from the token endpoint."""
+    def _kantata_access_token(self, force=False):
+        """The bearer token; with client credentials, fetched from the token endpoint when
+        there is none, or when `force`d (Kantata refused it with a 401: the adapter's
+        `refresh`).  A fetched token is stored in a transaction of its own
+        (`_store_credentials`): a job that fails afterwards does not lose it."""
         self.ensure_one()
         me = self.sudo()
-        if me.kantata_auth != "client_credentials" or me.kantata_access_token:
-            return me.kantata_access_token or ""
+        token = me.kantata_access_token or ""
+        if me.kantata_auth != "client_credentials":
+            return token
+        token = me._fresh_credentials("kantata_access_token", token).get(
+            "kantata_access_token", token
+        )
+        if token and not force:
+            return token
         try:
             response = requests.post(
                 me.kantata_token_url,
@@ -80,17 +90,29 @@ class SyncBackend(models.Model):
                 f"Kantata token endpoint unreachable: {exc}", pattern="token endpoint"
             ) from exc
         raise_for_response(response)
-        token = (response.json() or {}).get("access_token")
-        if not token:
+        try:
+            fresh = (response.json() or {}).get("access_token")
+        except ValueError as exc:
+            raise RemoteUnavailableError(
+                "Kantata's token endpoint answered a body that is not JSON",
+                pattern="token endpoint",
+            ) from exc
+        if not fresh:
             raise AuthenticationError("Kantata issued no access token", pattern="no token")
-        me.kantata_access_token = token
-        return token
+        me._store_credentials(
+            {"kantata_access_token": fresh},
+            token_field="kantata_access_token",
+            replaced=token or None,
+        )
+        return fresh
 
     def _adapter_config(self):
         config = super()._adapter_config()
         if self.kind == "kantata":
             config["base_url"] = self.base_url or DEFAULT_BASE_URL
             config["access_token"] = self._kantata_access_token()
+            if self.sudo().kantata_auth == "client_credentials":
+                config["refresh"] = functools.partial(self._kantata_access_token, force=True)
         return config
 
     def _get_adapter(self):

@@ -9,3 +9,4 @@ from . import test_demo
 from . import test_people
 from . import test_reliability_duplicates
 from . import test_migration
+from . import test_remote_faults

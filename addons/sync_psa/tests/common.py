@@ -51,6 +51,7 @@ class PsaCase(TransactionCase):
 
     def setUp(self):
         super().setUp()
+        self.env["sync.backend"]._forget_replaced_credentials()  # an earlier test's tokens
         self.fake = KantataFake(token=TOKEN)
         self.backend.base_url = self.fake.start()
         self.addCleanup(self.fake.stop)

@@ -8,7 +8,9 @@ and ``/deleted``, sObject Collections (``composite/sobjects``) and Bulk API 2.0 
 results paged with ``Sforce-Locator`` until ``null``).  Every API answer carries
 ``Sforce-Limit-Info: api-usage=used/max``; errors are JSON arrays of ``{message, errorCode}``.
 Faults: :meth:`expire_sessions` (401 ``INVALID_SESSION_ID``), :meth:`fail_next` (any status and
-errorCode, e.g. 403 ``REQUEST_LIMIT_EXCEEDED``, 500), :meth:`timeout_next`,
+errorCode, e.g. 403 ``REQUEST_LIMIT_EXCEEDED``, 500), :meth:`timeout_next`, sync_core's
+`FaultInjector` (``reset_next``, ``malformed_next``: JSON or Bulk CSV cut short, seeded
+``random_faults`` whose ``status`` kinds take ``error_code`` and ``message``),
 :meth:`invalidate_cursors` (400 ``INVALID_QUERY_LOCATOR``), :meth:`purge_delete_log`.
 No Odoo import.
 """
@@ -16,11 +18,11 @@ No Odoo import.
 import base64
 import collections
 import csv
-import dataclasses
 import html
 import io
 import itertools
 import json
+import math
 import secrets
 import threading
 import time
@@ -29,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from werkzeug.wrappers import Request, Response
 
+from odoo.addons.sync_core.fake.faults import FaultInjector, reset_connection, truncated
 from odoo.addons.sync_core.fake.serving import ServedFake
 
 from . import outbound, soql
@@ -69,19 +72,7 @@ class ApiError(Exception):
         return [{"message": self.message, "errorCode": self.error_code}]
 
 
-@dataclasses.dataclass
-class _Fault:
-    kind: str  # "status", "timeout" or "expire" (sessions invalidated, then served)
-    remaining: int
-    status: int = 500
-    error_code: str = "UNKNOWN_EXCEPTION"
-    message: str = "An unexpected error occurred."
-    seconds: float = 0.0
-    path_contains: str = ""
-    methods: tuple = ()
-
-
-class SalesforceFake(ServedFake):
+class SalesforceFake(FaultInjector, ServedFake):
     """One org: users' credentials, records per sObject type, delete log, API usage."""
 
     thread_name = "salesforce-fake"
@@ -112,11 +103,11 @@ class SalesforceFake(ServedFake):
         self._sessions = {}  # session id -> login mode
         self._cursors = {}  # locator -> (query, [records])
         self._jobs = {}  # bulk job id -> dict
-        self._faults = []
         self._rejections = {}  # record id -> (statusCode, message, times left)
         # StageName -> won, for the closed stages (OpportunityStage IsClosed / IsWon)
         self.closed_stages = {"Closed Won": True, "Closed Lost": False}
         self.log = []  # (method, path, SOQL text)
+        self.statuses = collections.Counter()  # API answers (/services/data/) by status
 
     # ------------------------------------------------------------------ clock and data
     def now(self):
@@ -268,23 +259,28 @@ class SalesforceFake(ServedFake):
         "support: 1234567890-12345 (-1234567890)",
         path_contains="",
         methods=(),
+        retry_after=None,
     ):
-        with self._lock:
-            self._faults.append(
-                _Fault("status", n, status, error_code, message, 0.0, path_contains, methods)
-            )
+        """The next `n` matching requests answer `status` with Salesforce's error body
+        ``[{"message", "errorCode"}]`` (and ``Retry-After`` when given)."""
+        self.add_fault(
+            "status",
+            n,
+            methods,
+            path_contains,
+            status=status,
+            retry_after=retry_after,
+            error_code=error_code,
+            message=message,
+        )
 
     def timeout_next(self, n=1, seconds=5.0, path_contains="", methods=()):
-        with self._lock:
-            self._faults.append(
-                _Fault("timeout", n, seconds=seconds, path_contains=path_contains, methods=methods)
-            )
+        self.add_fault("timeout", n, methods, path_contains, seconds=seconds)
 
     def expire_sessions_next(self, n=1, path_contains="", methods=()):
         """Invalidate every session just before the next matching request is served, as a
         session timing out in the middle of a pull (the request then gets a real 401)."""
-        with self._lock:
-            self._faults.append(_Fault("expire", n, path_contains=path_contains, methods=methods))
+        self.add_fault("expire", n, methods, path_contains)
 
     def invalidate_cursors(self):
         """Query locators expire (as after 15 minutes idle): 400 INVALID_QUERY_LOCATOR."""
@@ -302,16 +298,6 @@ class SalesforceFake(ServedFake):
         with self._lock:
             return [q for _m, _p, q in self.log if q]
 
-    def _take_fault(self, method, path):
-        with self._lock:
-            for fault in self._faults:
-                if fault.path_contains in path and (not fault.methods or method in fault.methods):
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._faults.remove(fault)
-                    return fault
-        return None
-
     # ------------------------------------------------------------------ WSGI
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -325,27 +311,46 @@ class SalesforceFake(ServedFake):
         with self._lock:
             self.log.append((method, path, soql_text))
         fault = self._take_fault(method, path)
-        if fault and fault.kind == "timeout":
-            self._stopping.wait(fault.seconds)
-            fault = None
-        elif fault and fault.kind == "expire":
+        if fault and fault.kind == "reset":
+            return reset_connection(environ, start_response)
+        if fault and fault.kind == "expire":
             self.expire_sessions()
-            fault = None
         try:
-            if fault:
-                raise ApiError(fault.status, fault.error_code, fault.message)
+            if fault and fault.kind == "status":
+                raise self._fault_error(fault)
             response = self._dispatch(request, method, path)
         except ApiError as error:
             response = Response(
                 json.dumps(error.body()), error.status, content_type="application/json"
             )
             response.headers.update(error.headers)
+        if fault and fault.kind == "malformed" and response.status_code < 300:
+            # the transfer cut short: JSON or CSV, the headers (Sforce-Locator ...) intact
+            response.set_data(truncated(response.get_data()))
+        if fault and fault.kind == "timeout":  # a slow answer, decided on arrival
+            self._stopping.wait(fault.seconds)
         if path.startswith("/services/data/"):
             with self._lock:
                 self.api_used += 1
                 used = self.api_used
+                self.statuses[response.status_code] += 1
             response.headers["Sforce-Limit-Info"] = f"api-usage={used}/{self.api_max}"
         return response(environ, start_response)
+
+    @staticmethod
+    def _fault_error(fault):
+        """A status fault in Salesforce's shape: ``[{"message", "errorCode"}]``, with
+        ``Retry-After`` when given (e.g. 429 or 503 REQUEST_LIMIT_EXCEEDED / SERVER_UNAVAILABLE
+        from Salesforce's edge)."""
+        headers = {}
+        if fault.retry_after is not None:
+            headers["Retry-After"] = str(int(math.ceil(fault.retry_after)))
+        return ApiError(
+            fault.status,
+            fault.details.get("error_code", "UNKNOWN_EXCEPTION"),
+            fault.details.get("message", "An unexpected error occurred."),
+            headers,
+        )
 
     def _dispatch(self, request, method, path):
         if path == "/services/oauth2/token" and method == "POST":

@@ -5,11 +5,12 @@ from odoo.tests import tagged
 
 from odoo.addons.sync_core.exceptions import (
     AuthenticationError,
+    RateLimitedError,
     RemoteUnavailableError,
     SyncError,
     ValidationSyncError,
 )
-from odoo.addons.sync_salesforce.salesforce_adapter import login_url
+from odoo.addons.sync_salesforce.salesforce_adapter import RATE_LIMIT_BACKOFF, login_url
 
 from .common import SalesforceCase
 
@@ -49,6 +50,55 @@ class TestAdapter(SalesforceCase):
             adapter.read_batch("Account", ["0018d0000000001AAA"])
         self.assertFalse(caught.exception.retryable)
         self.assertIn("INVALID_FIELD", caught.exception.message)
+
+    def test_429_is_a_rate_limit_that_honours_retry_after(self):
+        """A 429 (Salesforce's edge, REQUEST_LIMIT_EXCEEDED) was read as a permanent refusal:
+        the job was dead-lettered at once."""
+        adapter = self.backend._get_adapter()
+        for retry_after, expected in ((42, 42.0), (None, RATE_LIMIT_BACKOFF)):
+            self.fake.fail_next(
+                1,
+                429,
+                "REQUEST_LIMIT_EXCEEDED",
+                "Too many requests.",
+                path_contains="/query",
+                retry_after=retry_after,
+            )
+            with self.assertRaises(RateLimitedError) as caught:
+                adapter.read_batch("Account", ["0018d0000000001AAA"])
+            self.assertTrue(caught.exception.retryable)
+            self.assertEqual(caught.exception.retry_after, expected)
+        self.fake.fail_next(1, 503, "SERVER_UNAVAILABLE", "down", path_contains="/query",
+                            retry_after=7)  # fmt: skip
+        with self.assertRaises(RemoteUnavailableError) as caught:
+            adapter.read_batch("Account", ["0018d0000000001AAA"])
+        self.assertEqual(caught.exception.retry_after, 7.0)
+
+    def test_bulk_result_page_cut_short_is_retried_not_applied(self):
+        """A Bulk 2.0 CSV page cut short was parsed as fewer records (the last one with empty
+        fields): the pull ended done without the rest and moved its watermark past them.  Now
+        the page is read again inline (an export has no watermark to resume from), and when
+        it stays cut short the job is retried, nothing of the page applied."""
+        self.backend.write({"salesforce_bulk_threshold": 10, "salesforce_bulk_page_size": 20})
+        ids = [self.fake.add("Account", {"Name": f"Bulk {i:03d}"}) for i in range(30)]
+        self.fake.malformed_next(3, path_contains="/results")  # the read and its 2 retries
+        job = self.pull("Account")
+        self.assertEqual(job.state, "pending", "retried")
+        self.assertIn("cut short", job.error)
+        self.assertFalse(self.watermark("Account").cursor_id, "the watermark did not move")
+        self.assertFalse(self.binding_of(ids[19]), "nothing of the page cut short applied")
+        self.fake.malformed_next(1, path_contains="/results")  # read again inline
+        results = self.fake.calls("/results")
+        job.eta = job.create_date
+        self.run_jobs()
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(self.fake.calls("/results") - results, 2 + 1)  # 2 pages, 1 read again
+        for record_id in ids:
+            self.assertTrue(self.binding_of(record_id))
+        self.assertFalse(
+            self.env["sync.exception"].search([("backend_id", "=", self.backend.id)]),
+            "no record was refused for fields the cut took away",
+        )
 
     def test_timeout_is_retried_later(self):
         self.backend.timeout = 1

@@ -1,0 +1,179 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Remote faults (issue 11, section 2 item 4) for Salesforce: a REST keyset pull, a Bulk 2.0
+pull and an Outbound Message re-fetch burst against an org that answers about 20% of the API
+requests with a seeded random fault in Salesforce's shapes (429 / 403 / 503
+``REQUEST_LIMIT_EXCEEDED`` and ``SERVER_UNAVAILABLE`` with and without Retry-After, 500
+``UNKNOWN_EXCEPTION``, timeouts, reset connections, JSON and CSV bodies cut short) and expires
+every session once (401 ``INVALID_SESSION_ID``); the runner is driven pass by pass (sync_core's
+`RemoteFaultsMixin`)."""
+
+import time
+
+from odoo.tools import mute_logger
+
+from odoo.addons.sync_core.tests.remote_faults import TRANSIENT_KINDS, RemoteFaultsMixin
+
+from .common import SalesforceCase
+
+ACCOUNTS, CONTACTS, NOTIFIED = 300, 150, 100
+FAULT_KINDS = [
+    {
+        "kind": "status",
+        "status": 429,
+        "retry_after": 30,  # the channel waits (no tight loop), the job retries later
+        "error_code": "REQUEST_LIMIT_EXCEEDED",
+        "message": "Too many requests. Please retry after the time in the Retry-After header.",
+    },
+    {
+        "kind": "status",
+        "status": 429,
+        "error_code": "REQUEST_LIMIT_EXCEEDED",
+        "message": "Too many requests.",
+    },
+    {
+        "kind": "status",
+        "status": 403,
+        "error_code": "REQUEST_LIMIT_EXCEEDED",
+        "message": "ConcurrentPerOrgLongTxn Limit exceeded.",
+    },
+    {
+        "kind": "status",
+        "status": 503,
+        "retry_after": 5,
+        "error_code": "SERVER_UNAVAILABLE",
+        "message": "Server unavailable. Please try again later.",
+    },
+    {
+        "kind": "status",
+        "status": 500,
+        "error_code": "UNKNOWN_EXCEPTION",
+        "message": "An unexpected error occurred. Please include this ErrorId if you contact "
+        "support: 1234567890-12345 (-1234567890)",
+    },
+    *TRANSIENT_KINDS,
+]
+# Remote requests per record: a REST query answers up to 200 records, a Bulk result page 50,
+# a re-fetch job reads 2 records in one query; each fault costs one more request (plus a Bulk
+# job's create and polls when its pull starts again) and 5 attempts at most per job.
+MAX_REQUESTS_PER_RECORD = 3
+
+
+class TestRemoteFaults(RemoteFaultsMixin, SalesforceCase):
+    def setUp(self):
+        super().setUp()
+        self.backend.write({"timeout": 1, "page_size": 50})
+        # notifications re-read in batches of 2: many queries to fault
+        self.env.ref("sync_core.job_kind_import_record").batch_size = 2
+
+    def refetch(self, sobject, ids):
+        """Enqueue the re-reads of Outbound Message notifications, as the listener does."""
+        for record_id in ids:
+            values = self.backend._webhook_job_values(
+                {"event_type": "notification", "object_name": sobject, "external_id": record_id}
+            )
+            self.env["sync.job"]._enqueue(self.backend, **values)
+
+    def enqueue_pull(self, sobject):
+        self.env["sync.job"]._enqueue(
+            self.backend, "pull", payload={"object": sobject}, identity_key=f"pull:{sobject}"
+        )
+
+    @mute_logger(
+        "urllib3.connectionpool",
+        "odoo.addons.sync_core.models.sync_job",
+        "odoo.addons.sync_salesforce.salesforce_adapter",
+    )
+    def test_transient_faults_all_synced(self):
+        started = time.monotonic()
+        accounts = [
+            self.fake.add("Account", {"Name": f"Pulled {n:03d} Fault"}) for n in range(ACCOUNTS)
+        ]
+        contacts = [
+            self.fake.add("Contact", {"FirstName": "Bulk", "LastName": f"{n:03d} Fault"})
+            for n in range(CONTACTS)
+        ]
+        self.fake.random_faults(0.2, FAULT_KINDS, seed=11, path_contains="/services/data/")
+        # accounts: REST keyset pull; contacts: above the threshold, a Bulk 2.0 query job
+        self.backend.write({"salesforce_bulk_threshold": 0})
+        self.enqueue_pull("Account")
+        passes, blocked = self.drive()
+        self.backend.write({"salesforce_bulk_threshold": 100, "salesforce_bulk_page_size": 50})
+        self.fake.malformed_next(1, path_contains="/results")  # a CSV result page cut short
+        self.enqueue_pull("Contact")
+        more = self.drive()
+        passes, blocked = passes + more[0], blocked + more[1]
+        # the burst: accounts changed in Salesforce, notified by Outbound Messages, read back
+        # after every session expired (401 INVALID_SESSION_ID: one login again)
+        notified = [
+            self.fake.add("Account", {"Name": f"Notified {n:03d} Fault"}) for n in range(NOTIFIED)
+        ]
+        logins = len(self.fake.logins)
+        self.fake.expire_sessions()
+        self.refetch("Account", notified)
+        more = self.drive()
+        passes, blocked = passes + more[0], blocked + more[1]
+        self.fake.clear_faults()
+        elapsed = time.monotonic() - started
+
+        ids = accounts + contacts + notified
+        bindings = self.env["sync.binding"].search(
+            [
+                ("backend_id", "=", self.backend.id),
+                ("res_model", "=", "res.partner"),
+                ("external_id", "in", ids),
+            ]
+        )
+        self.assertEqual(sorted(bindings.mapped("external_id")), sorted(ids), "each bound once")
+        partners = self.env["res.partner"].search([("name", "=like", "% Fault")])
+        self.assertEqual(len(partners), len(ids), "every record created once")
+        self.assertEqual(set(bindings.mapped("res_id")), set(partners.ids))
+        jobs = self.fault_jobs()
+        self.assertEqual(set(jobs.mapped("state")), {"done"}, jobs.mapped("error"))
+        self.assertLessEqual(max(jobs.mapped("attempt")), min(jobs.mapped("max_attempts")))
+        self.assertTrue(jobs.filtered(lambda j: j.attempt > 1), "the faults made jobs retry")
+        self.assertGreater(blocked, 0, "a 429 blocked the channel")
+        self.assertFalse(self.open_exceptions(), "every fault was transient")
+        requests = self.fake.calls("/services/data/")
+        self.assert_fault_mix(
+            requests, ("429", "403", "503", "500", "timeout", "reset", "malformed")
+        )
+        unauthorized = self.fake.statuses[401]
+        relogins = len(self.fake.logins) - logins
+        self.assertGreaterEqual(relogins, 1, "the expired session was renewed")
+        self.assertLessEqual(relogins, 2)
+        per_record = requests / len(ids)
+        self.assertLessEqual(per_record, MAX_REQUESTS_PER_RECORD)
+        self.fault_figures(
+            "salesforce",
+            f"records ({ACCOUNTS} REST pull, {CONTACTS} Bulk 2.0 pull, {NOTIFIED} re-read by "
+            f"{NOTIFIED} notification jobs)",
+            len(ids),
+            len(bindings),
+            requests,
+            jobs,
+            f"expired session: {unauthorized} 401 INVALID_SESSION_ID -> {relogins} logins again",
+            f"channel blocked {blocked}x",
+            f"{passes} runner passes, {elapsed:.1f} s",
+        )
+
+    @mute_logger(
+        "urllib3.connectionpool",
+        "odoo.addons.sync_core.models.sync_job",
+        "odoo.addons.sync_salesforce.salesforce_adapter",
+    )
+    def test_one_record_always_failing_one_exception_after_last_attempt(self):
+        ok = [self.fake.add("Account", {"Name": f"Fine {n}"}) for n in range(3)]
+        broken = self.fake.add("Account", {"Name": "Always Failing"})
+        self.refetch("Account", ok)
+        self.drive()
+        self.fake.fail_next(
+            1000, 503, "SERVER_UNAVAILABLE", "Server unavailable", path_contains="/queryAll"
+        )
+        self.refetch("Account", [broken])
+        job = self.fault_jobs().filtered(lambda j: broken in (j.payload or {}).get("ids", []))
+        self.assertEqual(len(job), 1)
+        exceptions = self.always_failing(job, lambda: self.fake.calls("/queryAll"))
+        self.assertEqual(exceptions.job_id, job)
+        for record_id in ok:
+            self.assertTrue(self.binding_of(record_id))
+        self.assertFalse(self.binding_of(broken))
