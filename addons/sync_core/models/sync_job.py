@@ -433,7 +433,8 @@ class SyncJob(models.Model):
             if batch_key and info and info["batch_size"] > 1:
                 job_ids += self._batch_companions(job_id, now, info["batch_size"])
             jobs = self._mark_started(job_ids, now, channel_id=channel_id, run=run)
-            run.claimed = (jobs.ids, kind)  # _perform needs no read of the job for its kind
+            # _perform needs no read of the job for its kind, nor of its events
+            run.claimed = (jobs.ids, kind, run.with_events)
             return jobs, 0
 
     @api.model
@@ -445,11 +446,13 @@ class SyncJob(models.Model):
         cr.execute(
             """
             WITH stamp AS (UPDATE sync_channel SET last_start_at = %s WHERE id = %s)
-            UPDATE sync_job
+            UPDATE sync_job j
                SET state = 'started', attempt = COALESCE(attempt, 0) + 1, started_at = %s,
                    progress_at = NULL, worker = %s, write_date = %s, write_uid = %s
              WHERE id = ANY(%s)
-            RETURNING id, pg_advisory_lock(%s, id)
+            RETURNING id, pg_advisory_lock(%s, id),
+                      EXISTS (SELECT 1 FROM sync_event e
+                               WHERE e.job_id = j.id AND e.state = 'queued')
             """,
             [
                 now,
@@ -463,8 +466,10 @@ class SyncJob(models.Model):
             ],
             log_exceptions=False,
         )
+        with_events = any(row[2] for row in cr.fetchall())
         if run:
             run.commit()
+            run.with_events = with_events
         else:
             self._commit()
         jobs = self.browse(job_ids)
@@ -570,66 +575,36 @@ class SyncJob(models.Model):
         """Run claimed jobs (one, or a batch of one kind and batch key); commit their outcome;
         release their worker locks.  Returns the cron run's remaining time (seconds).
 
-        The success path is one statement before the commit: the jobs done, their queued
-        events processed, their worker locks released (the rows stay locked by this
-        transaction until it commits, so no recovery can take them for dead meanwhile), and
-        whether an open exception may be fixed by them (then `_resolve_fixed_by`)."""
+        The success path is one statement before the commit (`_record_done`; jobs with
+        webhook events mark them first under a savepoint): the jobs done, their worker locks
+        released (the rows stay locked by this transaction until it commits, so no recovery
+        can take them for dead meanwhile), and whether an open exception may be fixed by them
+        (then `_resolve_fixed_by`)."""
         own = run is None
         run = run or _Run(self, report_every=0)
         cr = self.env.cr
         unlocked = False
         try:
-            code = run.claimed[1] if run.claimed and run.claimed[0] == self.ids else None
-            info = run.kind(code or self[:1].kind)
+            claimed = run.claimed if run.claimed and run.claimed[0] == self.ids else None
+            info = run.kind(claimed[1] if claimed else self[:1].kind)
             if not info:
                 raise SyncError(f"unknown job kind {self[:1].kind}", category="validation")
             handler = getattr(self.env[info["model_name"]], info["method_name"])
             run.set_timeouts(info)
             result = handler(self)
             self.env.flush_all()
-            now = fields.Datetime.now()
-            cr.execute(
-                """
-                WITH ev AS (
-                    UPDATE sync_event SET state = 'processed', write_date = %s, write_uid = %s
-                     WHERE job_id = ANY(%s) AND state = 'queued'
-                 RETURNING id)
-                UPDATE sync_job j
-                   SET state = 'done', result = %s, done_at = %s, error = NULL,
-                       traceback = NULL, conflict_count = 0, write_date = %s, write_uid = %s
-                 WHERE id = ANY(%s)
-                RETURNING j.id, pg_advisory_unlock(%s, j.id),
-                          (SELECT array_agg(id) FROM ev),
-                          NOT COALESCE(j.dry_run, FALSE) AND (
-                              EXISTS (SELECT 1 FROM sync_exception x
-                                       WHERE x.job_id = j.id AND x.state = 'open')
-                              OR (j.identity_key IS NOT NULL AND EXISTS (
-                                  SELECT 1 FROM sync_exception x
-                                   WHERE x.backend_id = j.backend_id
-                                     AND x.identity_key = j.identity_key
-                                     AND x.state = 'open')))
-                """,
-                [
-                    now,
-                    self.env.uid,
-                    self.ids,
-                    result if isinstance(result, str) else json.dumps(result, default=str),
-                    now,
-                    now,
-                    self.env.uid,
-                    self.ids,
-                    LOCK_NAMESPACE,
-                ],
-            )
-            rows = cr.fetchall()
+            # not claimed by this run (a job run at once): it may have events
+            rows, events, events_left = self._record_done(result, claimed[2] if claimed else True)
             unlocked = True
             self.invalidate_recordset()
-            events = [e for row in rows for e in row[2] or []]
             if events:
                 self.env["sync.event"].browse(events).invalidate_recordset()
-            if any(row[3] for row in rows):
+            if any(row[2] for row in rows):
                 self.env["sync.exception"]._resolve_fixed_by(self)
-            return run.commit(len(self))
+            remaining = run.commit(len(self))
+            if events_left:
+                self._mark_events_processed(run)
+            return remaining
         except Exception as exc:  # noqa: BLE001  every failure is recorded, none is lost
             trace = traceback.format_exc()
             cr.rollback()
@@ -654,6 +629,100 @@ class SyncJob(models.Model):
                     cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job_id])
             if own:
                 run.finish()
+
+    def _record_done(self, result, with_events):
+        """The jobs' success outcome: done with their result, their queued events processed,
+        their worker locks released, and whether an open exception may be fixed by them.
+        Returns (rows (id, unlocked, fixable), event ids, events left to mark).
+
+        Jobs without events: one statement.  Jobs with events mark them first, under a
+        savepoint: a webhook redelivery that counted one of their events (its delivery count)
+        after this transaction's snapshot makes that update fail to serialize, which no retry
+        in this transaction can cure.  The savepoint is rolled back without an error in the
+        log, the jobs' outcome is committed alone and the events are marked in a fresh
+        transaction next (`_mark_events_processed`): the job's work is kept, not run again.
+        The worker locks are released only by the outcome statement, after the savepoint:
+        a failed statement must not have let them go (a rollback does not take back an
+        advisory unlock, and another runner's recovery would take the job for dead)."""
+        cr = self.env.cr
+        now = fields.Datetime.now()
+        events, events_left = [], False
+        if with_events:
+            try:
+                with cr.savepoint(flush=False):
+                    cr.execute(
+                        "UPDATE sync_event SET state = 'processed', write_date = %s,"
+                        " write_uid = %s WHERE job_id = ANY(%s) AND state = 'queued'"
+                        " RETURNING id",
+                        [now, self.env.uid, self.ids],
+                        log_exceptions=False,  # a redelivery's conflict is handled below
+                    )
+                    events = [row[0] for row in cr.fetchall()]
+            except CONCURRENCY_ERRORS as exc:
+                _logger.debug("sync jobs %s: events marked after the outcome: %s", self.ids, exc)
+                events_left = True
+        cr.execute(
+            """
+            UPDATE sync_job j
+               SET state = 'done', result = %s, done_at = %s, error = NULL,
+                   traceback = NULL, conflict_count = 0, write_date = %s, write_uid = %s
+             WHERE id = ANY(%s)
+            RETURNING j.id, pg_advisory_unlock(%s, j.id),
+                      NOT COALESCE(j.dry_run, FALSE) AND (
+                          EXISTS (SELECT 1 FROM sync_exception x
+                                   WHERE x.job_id = j.id AND x.state = 'open')
+                          OR (j.identity_key IS NOT NULL AND EXISTS (
+                              SELECT 1 FROM sync_exception x
+                               WHERE x.backend_id = j.backend_id
+                                 AND x.identity_key = j.identity_key
+                                 AND x.state = 'open')))
+            """,
+            [
+                result if isinstance(result, str) else json.dumps(result, default=str),
+                now,
+                now,
+                self.env.uid,
+                self.ids,
+                LOCK_NAMESPACE,
+            ],
+        )
+        return cr.fetchall(), events, events_left
+
+    def _mark_events_processed(self, run=None):
+        """Mark the queued events of these done jobs (of every done job when called on an
+        empty recordset: what a crash between the two commits left) processed, in a
+        transaction of its own: its fresh snapshot no longer conflicts with a redelivery that
+        counted an event meanwhile, and a conflict with one still running is tried again.
+        Never raises: events left queued behind a done job are marked by the runner's next
+        recovery (`_recover_dead_jobs`)."""
+        cr = self.env.cr
+        where = "= ANY(%s)" if self else "IN (SELECT id FROM sync_job WHERE state = 'done')"
+        for tries in range(1, 6):
+            try:
+                cr.execute(
+                    "UPDATE sync_event SET state = 'processed', write_date = %s, write_uid = %s"
+                    f" WHERE state = 'queued' AND job_id {where} RETURNING id",
+                    [fields.Datetime.now(), self.env.uid, *([self.ids] if self else [])],
+                    log_exceptions=False,  # a conflict with a redelivery is tried again
+                )
+                events = [row[0] for row in cr.fetchall()]
+                cr.commit()
+                self.env["sync.event"].browse(events).invalidate_recordset()
+                return events
+            except CONCURRENCY_ERRORS as exc:
+                failure = exc
+            except Exception as exc:  # noqa: BLE001  the jobs are done: their outcome stays
+                _logger.warning("sync jobs %s: events not marked: %s", self.ids, exc)
+                failure = None
+            cr.rollback()
+            if run:
+                run.timeouts = None  # the rollback undid this transaction's session settings
+            if failure is None:
+                break
+            _logger.debug("sync jobs %s: events gave way (%s), try %s", self.ids, failure, tries)
+            time.sleep(random.uniform(0, 0.05 * tries))
+        _logger.info("sync jobs %s: queued events left to the next recovery", self.ids)
+        return []
 
     def _set_db_timeouts(self, kind):
         """For the job's run, on the worker's session: a row lock is waited for at most the
@@ -734,18 +803,31 @@ class SyncJob(models.Model):
         lock is held within its timeout is running and is left alone.  Returns the recovered
         jobs."""
         cr = self.env.cr
-        cr.execute(
-            """
-            SELECT j.id, COALESCE(j.progress_at, j.started_at), COALESCE(k.timeout, 0)
-              FROM sync_job j LEFT JOIN sync_job_kind k ON k.code = j.kind
-             WHERE j.state = 'started'
-             ORDER BY j.id
-               FOR NO KEY UPDATE OF j SKIP LOCKED
-            """
-        )
+        for tries in range(1, 6):
+            try:
+                cr.execute(
+                    """
+                    SELECT j.id, COALESCE(j.progress_at, j.started_at), COALESCE(k.timeout, 0)
+                      FROM sync_job j LEFT JOIN sync_job_kind k ON k.code = j.kind
+                     WHERE j.state = 'started'
+                     ORDER BY j.id
+                       FOR NO KEY UPDATE OF j SKIP LOCKED
+                    """,
+                    log_exceptions=False,  # a conflict with another runner is tried again
+                )
+                started = cr.fetchall()
+                break
+            except CONCURRENCY_ERRORS as exc:
+                # a started job's row changed (another runner committed its outcome) after
+                # this statement's snapshot: SKIP LOCKED skips only rows still locked
+                cr.rollback()
+                _logger.debug("recovery gave way to another runner (%s), try %s", exc, tries)
+                time.sleep(random.uniform(0, 0.01 * tries))
+        else:
+            return self.browse()  # the next runner pass or the watchdog recovers them
         now = fields.Datetime.now()
         dead, hung, stopped = [], [], set()
-        for job_id, last_sign, timeout in cr.fetchall():
+        for job_id, last_sign, timeout in started:
             if job_id not in stopped and timeout and last_sign:
                 if last_sign + timedelta(seconds=timeout) < now:
                     stopped.update(self._stop_worker_of(job_id))
@@ -774,6 +856,8 @@ class SyncJob(models.Model):
             else:
                 job._back_to_pending({"eta": fields.Datetime.now(), "error": msg})
         self._commit()
+        # events a crash left queued between a done job's commit and theirs
+        self.browse()._mark_events_processed()
         return self.browse(dead + hung)
 
     def _note_progress(self):
@@ -936,6 +1020,7 @@ class _Run:
         self.model = model
         self.kinds = {}
         self.claimed = None
+        self.with_events = True  # whether the jobs just claimed have queued events
         self.more = False
         self.timeouts = None
         self.timeouts_set = False

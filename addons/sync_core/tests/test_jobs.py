@@ -351,6 +351,86 @@ class TestConcurrentAbsorb(SyncCase):
                 cr4.execute("DELETE FROM sync_backend WHERE id = %s", [backend_id])
 
 
+@tagged("-at_install", "post_install")
+class TestOutcomeMeetsRedelivery(SyncCase):
+    def test_redelivery_during_the_run_keeps_the_outcome(self):
+        """A webhook redelivery counts the job's event (another transaction, committed) after
+        the runner's transaction took its snapshot: the outcome statement cannot update that
+        event.  The job is done anyway (its work kept, not run again, its attempt 1), the
+        event marked processed in a fresh transaction, and nothing logged as a bad query."""
+        with self.registry.cursor() as cr0:
+            env0 = api.Environment(cr0, SUPERUSER_ID, {"tracking_disable": True})
+            backend = env0["sync.backend"].create({"name": "redelivery", "kind": "generic"})
+            backend_id = backend.id
+            job = env0["sync.job"]._enqueue(
+                backend,
+                "import_record",
+                {"ids": ["7"]},
+                identity_key="import:customers:7",
+            )
+            event = env0["sync.event"].create(
+                {"backend_id": backend_id, "dedup_key": "ev-7", "state": "queued", "job_id": job.id}
+            )
+            job_id, event_id = job.id, event.id
+        try:
+            with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
+                env1 = api.Environment(cr1, SUPERUSER_ID, {})
+                run_job = env1["sync.job"].browse(job_id)
+                run_job._mark_started([job_id], fields.Datetime.now())
+                cr1.execute("SELECT 1 FROM sync_job WHERE id = %s", [job_id])  # the run's snapshot
+                cr2.execute(
+                    "UPDATE sync_event SET delivery_count = delivery_count + 1 WHERE id = %s",
+                    [event_id],
+                )
+                cr2.commit()
+                with self.assertNoLogs("odoo.sql_db", "ERROR"):
+                    rows, events, events_left = run_job._record_done("ok", True)
+                self.assertTrue(events_left, "the event could not be updated in this snapshot")
+                self.assertEqual(events, [])
+                self.assertEqual([row[:2] for row in rows], [(job_id, True)], "lock released")
+                cr1.commit()
+                self.assertEqual(run_job._mark_events_processed(), [event_id])
+            with self.registry.cursor() as cr3:
+                cr3.execute("SELECT state, attempt FROM sync_job WHERE id = %s", [job_id])
+                self.assertEqual(cr3.fetchone(), ("done", 1))
+                cr3.execute(
+                    "SELECT state, delivery_count FROM sync_event WHERE id = %s", [event_id]
+                )
+                self.assertEqual(cr3.fetchone(), ("processed", 2))
+                cr3.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s"
+                    " AND objid = %s AND objsubid = 2",
+                    [LOCK_NAMESPACE, job_id],
+                )
+                self.assertEqual(cr3.fetchone()[0], 0, "worker lock released")
+        finally:
+            with self.registry.cursor() as cr4:
+                cr4.execute("DELETE FROM sync_event WHERE backend_id = %s", [backend_id])
+                cr4.execute("DELETE FROM sync_job WHERE backend_id = %s", [backend_id])
+                cr4.execute("DELETE FROM sync_channel WHERE backend_id = %s", [backend_id])
+                cr4.execute("DELETE FROM sync_backend WHERE id = %s", [backend_id])
+
+    def test_recovery_marks_events_a_crash_left_queued(self):
+        """A crash between the job's commit and its events' leaves them queued behind a done
+        job: the runner's recovery marks them processed."""
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"ids": ["8"]}, identity_key="import:customers:8"
+        )
+        event = self.env["sync.event"].create(
+            {
+                "backend_id": self.backend.id,
+                "dedup_key": "ev-8",
+                "state": "queued",
+                "job_id": job.id,
+            }
+        )
+        job.state = "done"
+        self.env.flush_all()
+        with self.worker_env() as env:
+            env["sync.job"]._recover_dead_jobs()
+        self.assertEqual(event.state, "processed")
+
+
 class TestLockWait(SyncCase):
     def test_job_gives_way_to_a_lock_without_exception(self):
         """A job that waits too long for a row another transaction holds gives way: retried
