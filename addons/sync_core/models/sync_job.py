@@ -12,10 +12,10 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import mute_logger
 
 from ..exceptions import RateLimitedError, RetryableSyncError, SyncError
 from ..payloads import merge_payload
+from ..sqllog import expected_sql_errors
 from .sync_binding import record_display_name
 
 _logger = logging.getLogger(__name__)
@@ -261,7 +261,7 @@ class SyncJob(models.Model):
                 existing._absorb(payload)
                 return existing
             try:
-                with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                with expected_sql_errors(), self.env.cr.savepoint():
                     job = Job.create(vals)
                     self.env.flush_all()
             except psycopg2.errors.UniqueViolation:
@@ -922,7 +922,7 @@ class SyncJob(models.Model):
             )
         if not twin:
             try:
-                with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                with expected_sql_errors(), self.env.cr.savepoint():
                     self.write({**vals, "state": "pending"})
                     self.flush_recordset()
                 return self
