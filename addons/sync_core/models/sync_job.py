@@ -33,6 +33,9 @@ CONCURRENCY_ERRORS = (
 )
 # The runner crons: Odoo runs one cron record on one thread at a time, over all servers.
 RUNNER_CRONS = ("sync_core.ir_cron_sync_job_runner", "sync_core.ir_cron_sync_job_runner_2")
+# Seconds between two claims that scan the pending jobs from the head of the queue (the others
+# start after the last job claimed: see `_claim_once`).
+HEAD_SCAN_EVERY = 1.0
 # Conflicts in a row after which a job's conflicts count as failures (no endless loop).
 MAX_CONFLICTS = 20
 STATES = [
@@ -388,18 +391,31 @@ class SyncJob(models.Model):
 
     @api.model
     def _claim_once(self, run):
+        """One claim (see `_claim_next_or_wait`).  The scan of the pending index starts after
+        the last job this runner pass claimed (`run.after`), and from the head of the queue
+        at least once a second or when nothing is due after it: the head of the index holds
+        the entries of the jobs claimed since the oldest open transaction (Odoo's cron keeps
+        one open for each cron run) or the last vacuum, which every claim from the head
+        reads through (measured: 750 buffers, 5-8 ms a claim after 6,000 jobs of a 20,000
+        backlog, most of a no-op job's database time).  A more urgent job enqueued meanwhile
+        (a lower priority number, or an earlier eta) waits at most that second."""
         cr = self.env.cr
         now = _precise_now()
         skipped_channels = [0]
         waits = []
+        after = run.after if time.monotonic() - run.head_at < HEAD_SCAN_EVERY else None
         while True:
+            if after is None:
+                run.head_at = time.monotonic()
             cr.execute(
                 """
                 SELECT j.id, j.channel_id, j.kind, j.batch_key, c.id, c.capacity,
-                       c.rate_per_second, c.blocked_until, c.last_start_at, r.running
-                  FROM (SELECT id, channel_id, kind, batch_key FROM sync_job
+                       c.rate_per_second, c.blocked_until, c.last_start_at, r.running,
+                       j.priority, j.eta
+                  FROM (SELECT id, channel_id, kind, batch_key, priority, eta FROM sync_job
                          WHERE state = 'pending' AND eta <= %s
                            AND COALESCE(channel_id, 0) != ALL(%s)
+                           AND (%s OR (priority, eta, id) > (%s, %s, %s))
                          ORDER BY priority, eta, id
                          LIMIT 1
                            FOR NO KEY UPDATE SKIP LOCKED) j
@@ -411,16 +427,19 @@ class SyncJob(models.Model):
                                       WHERE channel_id = j.channel_id
                                         AND state = 'started') r ON TRUE
                 """,
-                [now, skipped_channels],
+                [now, skipped_channels, after is None, *(after or (0, now, 0))],
                 log_exceptions=False,  # a conflict with another worker is retried
             )
             row = cr.fetchone()
+            if not row and after is not None:
+                after = None  # nothing due after the last claim: from the head
+                continue
             if not row:
                 run.commit()
                 return self.browse(), min(waits, default=0)
             job_id, channel_id, kind, batch_key = row[:4]
             if channel_id and row[4]:
-                admitted, wait = self._channel_admits_row(row[5:], now)
+                admitted, wait = self._channel_admits_row(row[5:10], now)
                 if not admitted:
                     skipped_channels.append(channel_id)
                     if wait:
@@ -433,6 +452,8 @@ class SyncJob(models.Model):
             if batch_key and info and info["batch_size"] > 1:
                 job_ids += self._batch_companions(job_id, now, info["batch_size"])
             jobs = self._mark_started(job_ids, now, channel_id=channel_id, run=run)
+            if row[10] is not None and row[11] is not None:
+                run.after = (row[10], row[11], job_id)
             # _perform needs no read of the job for its kind, nor of its events
             run.claimed = (jobs.ids, kind, run.with_events)
             return jobs, 0
@@ -1020,6 +1041,8 @@ class _Run:
         self.model = model
         self.kinds = {}
         self.claimed = None
+        self.after = None  # (priority, eta, id) of the last job claimed: the next scan's start
+        self.head_at = 0.0  # when a claim last scanned from the head of the queue
         self.with_events = True  # whether the jobs just claimed have queued events
         self.more = False
         self.timeouts = None
