@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg2
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import ConcurrencyError, UserError
 
 from ..exceptions import RateLimitedError, RetryableSyncError, SyncError
 from ..payloads import merge_payload
@@ -635,15 +635,24 @@ class SyncJob(models.Model):
                     cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job_id])
                 unlocked = False
             _logger.info("sync jobs %s failed: %s", self.ids, exc)
-            try:
-                for job in self:
-                    job._on_failure(exc, trace)
-                return run.commit(len(self), force=True)
-            except Exception:  # the jobs stay started; recovery requeues them
-                _logger.exception("could not record the failure of sync jobs %s", self.ids)
-                cr.rollback()
-                run.timeouts = None
-                return run.commit(force=True)
+            for tries in range(1, 4):
+                try:
+                    for job in self:
+                        job._on_failure(exc, trace)
+                    return run.commit(len(self), force=True)
+                except (ConcurrencyError, *CONCURRENCY_ERRORS) as again:
+                    # e.g. a twin enqueued concurrently: recorded again on a fresh snapshot
+                    _logger.info("sync jobs %s: failure recorded again (%s)", self.ids, again)
+                    cr.rollback()
+                    run.timeouts = None
+                    self.invalidate_recordset()
+                    time.sleep(random.uniform(0, 0.05 * tries))
+                except Exception:  # the jobs stay started; recovery requeues them
+                    _logger.exception("could not record the failure of sync jobs %s", self.ids)
+                    break
+            cr.rollback()
+            run.timeouts = None
+            return run.commit(force=True)
         finally:
             if not unlocked:
                 for job_id in self.ids:
@@ -846,6 +855,18 @@ class SyncJob(models.Model):
                 time.sleep(random.uniform(0, 0.01 * tries))
         else:
             return self.browse()  # the next runner pass or the watchdog recovers them
+        try:
+            return self._recover_started(started)
+        except (ConcurrencyError, *CONCURRENCY_ERRORS) as exc:
+            # e.g. a twin of a dead job enqueued concurrently: the next runner pass (or the
+            # watchdog) recovers them on a fresh snapshot
+            _logger.info("recovery gave way (%s): left to the next pass", exc)
+            cr.rollback()
+            return self.browse()
+
+    @api.model
+    def _recover_started(self, started):
+        """`_recover_dead_jobs` for the started jobs it locked: [(id, last sign, timeout)]."""
         now = fields.Datetime.now()
         dead, hung, stopped = [], [], set()
         for job_id, last_sign, timeout in started:
@@ -948,9 +969,15 @@ class SyncJob(models.Model):
                     self.flush_recordset()
                 return self
             except psycopg2.errors.UniqueViolation:
-                self.invalidate_recordset()  # a twin committed after our snapshot
+                # a twin committed after our snapshot: this transaction cannot see it, so it
+                # could not hand it this job's events and open exceptions (they would stay
+                # behind on a cancelled job): a fresh snapshot can (callers retry)
+                self.invalidate_recordset()
+                raise ConcurrencyError(
+                    f"a pending twin of sync job {self.id} was enqueued concurrently"
+                ) from None
         note = self.env._(
-            "Superseded by pending job %(twin)s with the same identity.", twin=twin.id or "?"
+            "Superseded by pending job %(twin)s with the same identity.", twin=twin.id
         )
         self.write(
             {
