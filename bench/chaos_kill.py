@@ -10,7 +10,7 @@ it gets SIGKILL while a page is in flight.  The job must then be `started` with 
 (its advisory lock free); the next worker's recovery requeues it (attempt counted) and resumes
 from the watermark.  After the last worker finished the job, every remote record must exist
 exactly once in Odoo, with its binding and one `create` audit row, the right data, no
-exception; the job done on attempt kills + 1.
+exception; the job done on attempt kills + 1; no worker logged an ERROR or a traceback.
 
 Scenario 2 (CHAOS_REENQUEUE=1, default): while a killed pull job is still `started`, the pull
 scheduler enqueues the same pull again (`_cron_schedule_pulls`, as its 5-minute cron would);
@@ -29,8 +29,10 @@ CHAOS_RETRY_TWIN (0).
 import argparse
 import logging
 import os
+import re
 import sys
 import time
+from pathlib import Path
 
 import benchlib
 
@@ -42,6 +44,8 @@ RETRY_TWIN = os.environ.get("CHAOS_RETRY_TWIN", "0") == "1"
 N2 = int(os.environ.get("CHAOS_N2", "2000"))
 PAGE = 200
 LOCK_NAMESPACE = 0x5C0B  # sync_core.models.sync_job.LOCK_NAMESPACE
+# what a worker must never log (Odoo's own shutdown after SIGTERM is left out)
+BAD_LOG_RE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) .*|^Traceback .*|.*bad query.*", re.M)
 RUN_TIMEOUT = 170
 STALL = 30
 
@@ -508,6 +512,18 @@ class Run:
             j3[0] == "done", "scenario 3: an unrelated job runs too", f"job {other}: {j3[0]}"
         )
 
+    def check_logs(self):
+        """The workers (killed ones up to their kill) logged no ERROR, no traceback."""
+        bad = []
+        for worker in self.workers:
+            worker.stop()
+            text = Path(worker.log.name).read_text(errors="replace")
+            text = text.split("odoo.service.server: Initiating shutdown")[0]
+            bad += [m.group(0)[:200] for m in BAD_LOG_RE.finditer(text)]
+        self.checks.check(
+            not bad, "the workers logged no ERROR and no traceback", f"{len(bad)}: {bad[:3]}"
+        )
+
     def close(self):
         for worker in self.workers:
             worker.stop()
@@ -531,6 +547,7 @@ def main():
             run.scenario_reenqueue()
         if RETRY_TWIN:
             run.scenario_retry_twin()
+        run.check_logs()
     finally:
         run.close()
     print(f"\n{run.checks.passed} passed, {run.checks.failed} failed")
@@ -538,7 +555,7 @@ def main():
         f"RELIABILITY: crash mid-pull: SIGKILL x{len(KILLS)} ({N:,} records"
         f"{', re-enqueue while dead' if REENQUEUE else ''}): {run.checks.passed} checks"
         f" passed, {run.checks.failed} violations (applied once, no job stuck, watermark"
-        " not ahead)",
+        " not ahead, no ERROR logged)",
         flush=True,
     )
     return 1 if run.checks.failed else 0

@@ -6,6 +6,9 @@
 #                                BENCH_WEBHOOK_ROUNDS=3 BENCH_WEBHOOK_N=1000 BENCH_WEBHOOK_THREADS=4)
 #   bash bench/run.sh chaos      worker SIGKILLed mid-batch: nothing lost or doubled
 #                                (chaos_kill.py; CHAOS_N=20000 CHAOS_KILLS=0.25,0.6 CHAOS_MODE=cron)
+#   bash bench/run.sh chaoshook  server SIGKILLed mid-webhook-burst, restarted, unacknowledged
+#                                events redelivered: none lost or doubled (chaos_webhook.py;
+#                                CHAOS_HOOK_EVENTS=1000 CHAOS_HOOK_KILL_AT=0.4)
 #   bash bench/run.sh salesforce Salesforce account pull, REST and Bulk 2.0, vs raw create(vals_list)
 #                                (bench_salesforce.py in `odoo-bin shell`; BENCH_N=4000 BENCH_SF_BIG)
 #   bash bench/run.sh runner     runner cost per job: 5,000 unbatched no-op jobs, then at 1k, 10k,
@@ -21,12 +24,12 @@ mode="${1:-pull}"
 case "$mode" in
     all)
         rc=0
-        for one in pull webhook chaos salesforce psa reconcile runner; do bash "$HERE/run.sh" "$one" || rc=1; done
+        for one in pull webhook chaos chaoshook salesforce psa reconcile runner; do bash "$HERE/run.sh" "$one" || rc=1; done
         exit $rc
         ;;
-    pull | webhook | chaos | salesforce | psa | reconcile | runner) ;;
+    pull | webhook | chaos | chaoshook | salesforce | psa | reconcile | runner) ;;
     *)
-        echo "usage: bash bench/run.sh [pull|webhook|chaos|salesforce|psa|reconcile|runner|all]" >&2
+        echo "usage: bash bench/run.sh [pull|webhook|chaos|chaoshook|salesforce|psa|reconcile|runner|all]" >&2
         exit 2
         ;;
 esac
@@ -46,6 +49,7 @@ case "$mode" in
     pull) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_pull.py" ;;
     webhook) "$VENV/bin/python" "$HERE/bench_webhook.py" --db "$DB" ;;
     chaos) "$VENV/bin/python" "$HERE/chaos_kill.py" --db "$DB" ;;
+    chaoshook) "$VENV/bin/python" "$HERE/chaos_webhook.py" --db "$DB" ;;
     salesforce) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_salesforce.py" ;;
     psa) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_psa.py" ;;
     reconcile) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_reconcile.py" ;;

@@ -8,9 +8,10 @@ Steps (each one can fail the run):
    failing module) and every at_install / post_install test of the five addons, browser tours
    included (headless Chromium; a tour Odoo skips -- no browser, no websocket-client -- counts as
    failed; screenshots of a failing tour go to var/screenshots/<db>/screenshots/);
-4. the long reliability suites (tests/reliability/ and bench/chaos_kill.py): scripts that
-   drive real odoo-bin processes (SIGKILL mid-pull, two servers on one database), each on
-   its own scratch database with sync_core installed.  SKIP_LONG=1 leaves them out.
+4. the long reliability suites (tests/reliability/, bench/chaos_kill.py, bench/chaos_webhook.py):
+   scripts that drive real odoo-bin processes (SIGKILL mid-pull, SIGKILL mid-webhook-burst, two
+   servers on one database draining 20,000 jobs and a webhook burst), each on its own scratch
+   database with sync_core installed.  SKIP_LONG=1 leaves them out.
 
 Before it, the figures of the reliability and security suites (log lines `RELIABILITY: ...`)
 are printed as one table.  The closing line is `N passed, N failed` (pytest and Odoo counts
@@ -42,10 +43,17 @@ SKIP_RE = re.compile(r"odoo\.addons\.(sync_\w+)\.tests\.\S+: skipped (.*)")
 PYTEST_RE = re.compile(r"(\d+) (passed|failed|error|errors)\b")
 # One line per figure of the reliability and security suite (sync_core/tests/webhook_suite.py).
 RELIABILITY_RE = re.compile(r"RELIABILITY: (\S+) (.+?): (.*?)\s*$", re.M)
-# Long suites: (label, script, environment).  Sizes keep them under about 5 minutes on 2 cores.
+# Long suites: (label, script, environment).  Sizes keep them under about 6 minutes each on
+# 2 cores: the two-server drain runs its full 20,000 jobs, the one-server comparison a
+# smaller backlog (compared by rate).
 LONG_SUITES = [
     ("crash", "bench/chaos_kill.py", {"CHAOS_N": "4000", "CHAOS_N2": "1000"}),
-    ("two servers", "tests/reliability/two_servers.py", {"TWO_SERVERS_N": "5000"}),
+    ("crash webhooks", "bench/chaos_webhook.py", {}),
+    (
+        "two servers",
+        "tests/reliability/two_servers.py",
+        {"TWO_SERVERS_N": "20000", "TWO_SERVERS_ONE_N": "3000"},
+    ),
 ]
 # Output of the Odoo tests and the long suites whose RELIABILITY lines make the final table.
 FIGURE_TEXTS = []

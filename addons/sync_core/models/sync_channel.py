@@ -1,7 +1,8 @@
 import psycopg2
 
 from odoo import api, fields, models
-from odoo.tools import mute_logger
+
+from ..sqllog import expected_sql_errors
 
 
 class SyncChannel(models.Model):
@@ -61,7 +62,7 @@ class SyncChannel(models.Model):
             if not channel.kind_code:
                 return channel
         try:
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            with expected_sql_errors(), self.env.cr.savepoint():
                 channel = self.sudo().create(
                     {"backend_id": backend.id, "capacity": backend.channel_capacity}
                 )

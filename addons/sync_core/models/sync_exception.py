@@ -7,9 +7,9 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import mute_logger
 
 from ..exceptions import CATEGORIES, FIX_KINDS
+from ..sqllog import expected_sql_errors
 from ..ui import notification_then_reload
 from .sync_binding import record_display_name
 
@@ -365,7 +365,7 @@ class SyncException(models.Model):
         if not problem_key:
             return Exc.create(create_vals)
         try:
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            with expected_sql_errors(), self.env.cr.savepoint():
                 created = Exc.create(create_vals)
                 created.flush_recordset()
             return created

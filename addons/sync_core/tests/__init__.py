@@ -17,3 +17,4 @@ from . import test_forged
 from . import test_access_rpc
 from . import test_reliability_duplicates
 from . import test_schedule
+from . import test_sqllog

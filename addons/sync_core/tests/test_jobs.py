@@ -9,7 +9,7 @@ from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.sync_core.models.sync_job import LOCK_NAMESPACE
+from odoo.addons.sync_core.models.sync_job import LOCK_NAMESPACE, _Run
 
 from .common import SyncCase
 
@@ -398,6 +398,125 @@ class TestConcurrentAbsorb(SyncCase):
                 cr4.execute("DELETE FROM sync_backend WHERE id = %s", [backend_id])
 
 
+@tagged("-at_install", "post_install")
+class TestOutcomeMeetsRedelivery(SyncCase):
+    def test_redelivery_during_the_run_keeps_the_outcome(self):
+        """A webhook redelivery counts the job's event (another transaction, committed) after
+        the runner's transaction took its snapshot: the outcome statement cannot update that
+        event.  The job is done anyway (its work kept, not run again, its attempt 1), the
+        event marked processed in a fresh transaction, and nothing logged as a bad query."""
+        with self.registry.cursor() as cr0:
+            env0 = api.Environment(cr0, SUPERUSER_ID, {"tracking_disable": True})
+            backend = env0["sync.backend"].create({"name": "redelivery", "kind": "generic"})
+            backend_id = backend.id
+            job = env0["sync.job"]._enqueue(
+                backend,
+                "import_record",
+                {"ids": ["7"]},
+                identity_key="import:customers:7",
+            )
+            event = env0["sync.event"].create(
+                {"backend_id": backend_id, "dedup_key": "ev-7", "state": "queued", "job_id": job.id}
+            )
+            job_id, event_id = job.id, event.id
+        try:
+            with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
+                env1 = api.Environment(cr1, SUPERUSER_ID, {})
+                run_job = env1["sync.job"].browse(job_id)
+                run_job._mark_started([job_id], fields.Datetime.now())
+                cr1.execute("SELECT 1 FROM sync_job WHERE id = %s", [job_id])  # the run's snapshot
+                cr2.execute(
+                    "UPDATE sync_event SET delivery_count = delivery_count + 1 WHERE id = %s",
+                    [event_id],
+                )
+                cr2.commit()
+                with self.assertNoLogs("odoo.sql_db", "ERROR"):
+                    rows, events, events_left = run_job._record_done("ok", True)
+                self.assertTrue(events_left, "the event could not be updated in this snapshot")
+                self.assertEqual(events, [])
+                self.assertEqual([row[:2] for row in rows], [(job_id, True)], "lock released")
+                cr1.commit()
+                self.assertEqual(run_job._mark_events_processed(), [event_id])
+            with self.registry.cursor() as cr3:
+                cr3.execute("SELECT state, attempt FROM sync_job WHERE id = %s", [job_id])
+                self.assertEqual(cr3.fetchone(), ("done", 1))
+                cr3.execute(
+                    "SELECT state, delivery_count FROM sync_event WHERE id = %s", [event_id]
+                )
+                self.assertEqual(cr3.fetchone(), ("processed", 2))
+                cr3.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s"
+                    " AND objid = %s AND objsubid = 2",
+                    [LOCK_NAMESPACE, job_id],
+                )
+                self.assertEqual(cr3.fetchone()[0], 0, "worker lock released")
+        finally:
+            with self.registry.cursor() as cr4:
+                cr4.execute("DELETE FROM sync_event WHERE backend_id = %s", [backend_id])
+                cr4.execute("DELETE FROM sync_job WHERE backend_id = %s", [backend_id])
+                cr4.execute("DELETE FROM sync_channel WHERE backend_id = %s", [backend_id])
+                cr4.execute("DELETE FROM sync_backend WHERE id = %s", [backend_id])
+
+    def test_dead_job_whose_twin_commits_after_the_recovery_snapshot(self):
+        """A dead job's twin (new work for the same record) is committed after the recovery's
+        snapshot: the recovery cannot see it, so it gives way instead of cancelling the dead
+        job with its events left behind; the next recovery hands them to the twin."""
+        key = "import:customers:9"
+        with self.registry.cursor() as cr0:
+            env0 = api.Environment(cr0, SUPERUSER_ID, {"tracking_disable": True})
+            backend = env0["sync.backend"].create({"name": "twin", "kind": "generic"})
+            backend_id = backend.id
+            job = env0["sync.job"]._enqueue(backend, "import_record", {"ids": ["9"]}, key)
+            event = env0["sync.event"].create(
+                {"backend_id": backend_id, "dedup_key": "ev-9", "state": "queued", "job_id": job.id}
+            )
+            job.write({"state": "started", "attempt": 1, "worker": "ghost:1"})
+            job_id, event_id = job.id, event.id
+        try:
+            with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
+                env1 = api.Environment(cr1, SUPERUSER_ID, {})
+                cr1.execute("SELECT 1 FROM sync_job WHERE id = %s", [job_id])  # snapshot
+                env2 = api.Environment(cr2, SUPERUSER_ID, {})
+                twin = env2["sync.job"]._enqueue(
+                    env2["sync.backend"].browse(backend_id), "import_record", {"ids": ["9"]}, key
+                )
+                cr2.commit()
+                self.assertFalse(env1["sync.job"]._recover_dead_jobs(), "gave way")
+                self.assertEqual(env1["sync.job"]._recover_dead_jobs().ids, [job_id])
+                twin_id = twin.id
+            with self.registry.cursor() as cr3:
+                cr3.execute("SELECT state FROM sync_job WHERE id = %s", [job_id])
+                self.assertEqual(cr3.fetchone()[0], "cancelled")
+                cr3.execute("SELECT job_id, state FROM sync_event WHERE id = %s", [event_id])
+                self.assertEqual(cr3.fetchone(), (twin_id, "queued"), "handed to the twin")
+        finally:
+            with self.registry.cursor() as cr4:
+                cr4.execute("DELETE FROM sync_event WHERE backend_id = %s", [backend_id])
+                cr4.execute("DELETE FROM sync_job WHERE backend_id = %s", [backend_id])
+                cr4.execute("DELETE FROM sync_channel WHERE backend_id = %s", [backend_id])
+                cr4.execute("DELETE FROM sync_backend WHERE id = %s", [backend_id])
+
+    def test_recovery_marks_events_a_crash_left_queued(self):
+        """A crash between the job's commit and its events' leaves them queued behind a done
+        job: the runner's recovery marks them processed."""
+        job = self.env["sync.job"]._enqueue(
+            self.backend, "import_record", {"ids": ["8"]}, identity_key="import:customers:8"
+        )
+        event = self.env["sync.event"].create(
+            {
+                "backend_id": self.backend.id,
+                "dedup_key": "ev-8",
+                "state": "queued",
+                "job_id": job.id,
+            }
+        )
+        job.state = "done"
+        self.env.flush_all()
+        with self.worker_env() as env:
+            env["sync.job"]._recover_dead_jobs()
+        self.assertEqual(event.state, "processed")
+
+
 class TestLockWait(SyncCase):
     def test_job_gives_way_to_a_lock_without_exception(self):
         """A job that waits too long for a row another transaction holds gives way: retried
@@ -540,6 +659,50 @@ class TestSupersede(SyncCase):
         self.run_jobs()
         self.assertEqual(twin.state, "done", twin.error)
         self.assertEqual(other.state, "done", "the runner is not stuck")
+
+
+class TestClaimOrder(SyncCase):
+    def test_claims_start_after_the_last_one_and_from_the_head_every_second(self):
+        """Within a runner pass a claim scans the queue from after the last job it claimed;
+        a more urgent job enqueued meanwhile is claimed by the next scan from the head (at
+        least once a second), or as soon as nothing is due after the last claim."""
+        Job = self.env["sync.job"]
+
+        def enqueue(key, priority):
+            job = Job._enqueue(
+                self.backend,
+                "apply_record",
+                {"mapping_id": self.mapping.id, "record": {"id": key, "data": {"name": key}}},
+                identity_key=f"order:{key}",
+            )
+            job.priority = priority
+            self.make_due(job)
+            return job
+
+        first, second, third = (enqueue(f"q{i}", 10) for i in range(3))
+        first.channel_id.capacity = 10  # the claimed jobs stay started
+        claimed = []
+        with self.worker_env() as env:
+            run = _Run(env["sync.job"])
+
+            def claim():
+                jobs, _wait = env["sync.job"]._claim_next_or_wait(run=run)
+                claimed.extend(jobs.ids)
+                return jobs.id
+
+            self.assertEqual(claim(), first.id)
+            urgent = enqueue("urgent", 1)
+            self.env.flush_all()
+            self.assertEqual(claim(), second.id, "from after the last claim")
+            run.head_at -= 2  # a second later: from the head
+            self.assertEqual(claim(), urgent.id)
+            self.assertEqual(claim(), third.id)
+            late = enqueue("late", 1)
+            self.env.flush_all()
+            self.assertEqual(claim(), late.id, "nothing due after the last claim: from the head")
+            self.assertFalse(claim())
+            for job_id in claimed:
+                env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job_id])
 
 
 class TestRunnerSlice(SyncCase):
