@@ -136,3 +136,38 @@ class TestAdapter(SalesforceCase):
         self.assertEqual(login_url({"login_url": "http://127.0.0.1:8991"}), "http://127.0.0.1:8991")
         with self.assertRaises(AuthenticationError):
             login_url({"login_url": "http://acme.my.salesforce.com"})
+
+    def test_documented_error_bodies_give_readable_reasons(self):
+        """Error bodies of Salesforce's REST documentation and of recorded traffic: several
+        errors with ``fields``, one object alone, a gateway's HTML page: a reason on one line
+        with the errorCode, never a crash."""
+        adapter = self.backend._get_adapter()
+        several = [
+            {
+                "message": "Required fields are missing: [Name]",
+                "errorCode": "REQUIRED_FIELD_MISSING",
+                "fields": ["Name"],
+            },
+            {
+                "message": "bad value for picklist",
+                "errorCode": "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                "fields": [],
+            },
+        ]
+        single = {"errorCode": "MALFORMED_QUERY", "message": "unexpected token: 'FROM'"}
+        page = "<html>\n<head><title>Service Unavailable</title></head>\n</html>"
+        for status, body, expected, error in (
+            (
+                400,
+                several,
+                "REQUIRED_FIELD_MISSING: Required fields are missing: [Name] (and 1 more error)",
+                SyncError,
+            ),
+            (400, single, "MALFORMED_QUERY: unexpected token: 'FROM'", SyncError),
+            (503, page, "<head><title>Service Unavailable</title></head>", RemoteUnavailableError),
+        ):
+            self.fake.fail_next(1, status, body=body, path_contains="/query")
+            with self.assertRaises(error) as caught:
+                adapter.read_batch("Account", ["0018d0000000001AAA"])
+            self.assertIn(expected, caught.exception.message)
+            self.assertNotIn("\n", caught.exception.message)
