@@ -159,9 +159,12 @@ class TestOutboundMessages(HttpCase):
             res = self.post(variant)
             self.assertEqual(res.status_code, 200, res.text)
             self.assertEqual(self.ack_of(res), "true")
+        # sent chunked (no Content-Length), as an HTTP/1.1 client may
+        res = self.post(iter([body[:700], body[700:]]))
+        self.assertEqual(self.ack_of(res), "true", res.text)
         events = self.events()
         self.assertEqual(len(events), 2)
-        self.assertEqual(events[0].delivery_count, 2)
+        self.assertEqual(events[0].delivery_count, 3)
         contact = events.filtered(lambda e: e.object_name == "Contact")
         self.assertEqual(contact.external_id, "0038d000004XyZ1AAK")
         self.assertEqual(contact.state, "queued")
