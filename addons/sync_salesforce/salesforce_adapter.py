@@ -475,7 +475,14 @@ class SalesforceAdapter(BaseAdapter):
             if result.get("done", True):
                 return
             self.check_budget()
-            next_url = result["nextRecordsUrl"]
+            next_url = result.get("nextRecordsUrl")
+            if not next_url or not isinstance(next_url, str):
+                # an answer that cannot be followed: read again later, never a crash
+                raise RemoteUnavailableError(
+                    "Salesforce answered a query page with done false and no nextRecordsUrl "
+                    f"({str(result.get('totalSize'))[:20]} records in all): read again later",
+                    pattern="query page without nextRecordsUrl",
+                )
             result = self._call(
                 lambda url=next_url: self.sf.query_more(
                     url, identifier_is_url=True, headers=headers
