@@ -265,6 +265,21 @@ class TestWebhook(HttpCase):
                 changeFlag="CREATED",
                 changeSource="CRM_UI",
             ),
+            # a generic association change: its "from" side by type id
+            dict(
+                base,
+                eventId=2_073_300_007,
+                subscriptionId=3_100_007,
+                occurredAt=1_786_997_906_004,
+                subscriptionType="object.associationChange",
+                fromObjectTypeId="0-3",
+                toObjectTypeId="0-8",
+                fromObjectId="64058900003",
+                toObjectId="58061500003",
+                associationTypeId=19,
+                associationCategory="HUBSPOT_DEFINED",
+                associationRemoved=True,
+            ),
             # the documented spelling: eventType, no subscriptionType
             dict(
                 base,
@@ -300,13 +315,14 @@ class TestWebhook(HttpCase):
         ]
         res = self.post(events)
         self.assertEqual(res.status_code, 200, res.text)
-        self.assertEqual(res.json()["stored"], 7, res.text)
+        self.assertEqual(res.json()["stored"], 8, res.text)
         stored = self.events()
         self.assertEqual(
             sorted(stored.filtered(lambda e: e.state == "queued").job_id.mapped("identity_key")),
             [
                 "hubspot:deal:64058900001",
                 "hubspot:deal:64058900002",
+                "hubspot:deal:64058900003",
                 "import:companies:18000000002",
                 "import:contacts:1246001",
                 "import:contacts:65059600001",
