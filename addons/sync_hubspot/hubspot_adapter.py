@@ -233,8 +233,27 @@ def _body_json(exc):
 
 
 def _body_status(exc):
+    """HubSpot's reason of an error answer, readable: ``CATEGORY (subCategory): message
+    [correlation id]``.  HubSpot's bodies say ``"status": "error"`` and name the problem in
+    ``category`` (VALIDATION_ERROR, OBJECT_NOT_FOUND ...) and ``message``; OAuth errors put it in
+    ``status`` (BAD_REFRESH_TOKEN ...).  A body that is not JSON gives its first characters."""
     body = _body_json(exc)
-    return str(body.get("status") or body.get("category") or "")[:100]
+    if not body:
+        raw = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
+        return _one_line(raw or "", 200)
+    status = str(body.get("status") or "")
+    code = str(body.get("category") or (status if status.lower() != "error" else "") or "")
+    if body.get("subCategory"):
+        code = f"{code} ({body['subCategory']})" if code else str(body["subCategory"])
+    parts = [_one_line(code, 100), _one_line(body.get("message") or "", 300)]
+    reason = ": ".join(p for p in parts if p)
+    if body.get("correlationId"):
+        reason += f" [correlation id {_one_line(body['correlationId'], 60)}]"
+    return reason
+
+
+def _one_line(value, limit):
+    return " ".join(str(value).split())[:limit]
 
 
 def _rate_limited(exc, time_zone=None, now=None):
@@ -278,11 +297,11 @@ def classify(exc, time_zone=None):
         return RemoteUnavailableError(f"HubSpot error HTTP {status}", pattern=f"HTTP {status}")
     if status in (401, 403):
         return AuthenticationError(
-            f"HubSpot refused our credentials (HTTP {status}) {_body_status(exc)}",
+            f"HubSpot refused our credentials (HTTP {status}): {_body_status(exc)}",
             pattern=f"HTTP {status}",
         )
     return SyncError(
-        f"HubSpot refused the request (HTTP {status}) {_body_status(exc)}",
+        f"HubSpot refused the request (HTTP {status}): {_body_status(exc)}",
         pattern=f"HTTP {status}",
     )
 

@@ -127,7 +127,10 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
             raise PayloadError(f"Kantata answer without a results list: {str(body)[:200]}")
         out = []
         for ref in body["results"]:
-            record = (body.get(ref.get("key")) or {}).get(str(ref.get("id")))
+            if not isinstance(ref, dict):
+                raise PayloadError(f"Kantata result {str(ref)[:100]} is not a key and an id")
+            records = body.get(str(ref.get("key")))
+            record = records.get(str(ref.get("id"))) if isinstance(records, dict) else None
             if record is None:
                 raise PayloadError(f"Kantata result {ref} is missing from its map")
             out.append(record)

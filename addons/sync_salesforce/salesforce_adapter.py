@@ -150,10 +150,27 @@ def _is_loopback(host):
 
 
 def _error_code(exc):
+    """(errorCode, message) of a Salesforce error body: REST's ``[{"message", "errorCode",
+    "fields"}]`` (the first error; the others counted), one such object alone, or OAuth's
+    ``{"error", "error_description"}``; another body gives its text on one line."""
     content = getattr(exc, "content", None)
     if isinstance(content, list) and content and isinstance(content[0], dict):
-        return str(content[0].get("errorCode") or ""), str(content[0].get("message") or "")
-    return "", str(content or "")[:300]
+        first, more = content[0], len(content) - 1
+        message = _one_line(first.get("message") or "", 300)
+        if more:
+            message += f" (and {more} more error{'s' if more > 1 else ''})"
+        return _one_line(first.get("errorCode") or first.get("statusCode") or "", 80), message
+    if isinstance(content, dict):
+        code = content.get("errorCode") or content.get("error") or ""
+        message = content.get("message") or content.get("error_description") or ""
+        return _one_line(code, 80), _one_line(message, 300)
+    if isinstance(content, bytes):
+        content = content.decode("utf-8", "replace")
+    return "", _one_line(content or "", 300)
+
+
+def _one_line(value, limit):
+    return " ".join(str(value).split())[:limit]
 
 
 def _retry_after(headers):
@@ -458,7 +475,14 @@ class SalesforceAdapter(BaseAdapter):
             if result.get("done", True):
                 return
             self.check_budget()
-            next_url = result["nextRecordsUrl"]
+            next_url = result.get("nextRecordsUrl")
+            if not next_url or not isinstance(next_url, str):
+                # an answer that cannot be followed: read again later, never a crash
+                raise RemoteUnavailableError(
+                    "Salesforce answered a query page with done false and no nextRecordsUrl "
+                    f"({str(result.get('totalSize'))[:20]} records in all): read again later",
+                    pattern="query page without nextRecordsUrl",
+                )
             result = self._call(
                 lambda url=next_url: self.sf.query_more(
                     url, identifier_is_url=True, headers=headers

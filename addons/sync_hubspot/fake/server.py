@@ -628,7 +628,11 @@ class HubSpotFake(FaultInjector, ServedFake):
         if failure is not None:
             response = self._json(failure.status, failure.body)
             response.headers.update(failure.headers)
-        correlation = failure.body.get("correlationId") if failure is not None else None
+        correlation = (
+            failure.body.get("correlationId")
+            if failure is not None and isinstance(failure.body, dict)
+            else None
+        )
         if fault and fault.kind == "timeout":
             # a slow answer: decided when the request arrived (its token checked then), sent
             # late; a 401 decided after the client gave up, once the test had expired the
@@ -641,6 +645,8 @@ class HubSpotFake(FaultInjector, ServedFake):
     def _json(status, payload=None):
         if payload is None:
             return Response(status=status)
+        if isinstance(payload, str):  # a page that is not HubSpot's (a proxy's, a gateway's)
+            return Response(payload, status, content_type="text/html; charset=utf-8")
         body = json.dumps(payload, separators=(",", ":"))
         return Response(body, status, content_type="application/json;charset=utf-8")
 

@@ -88,7 +88,9 @@ def build_event(
     arguments not listed are added verbatim (camelCase wire names), e.g. ``fromObjectId``,
     ``toObjectId``, ``associationType``, ``associationRemoved``, ``isPrimaryAssociation`` for
     association changes or ``primaryObjectId``, ``mergedObjectIds``, ``newObjectId``,
-    ``numberOfPropertiesMoved`` for merges.
+    ``numberOfPropertiesMoved`` for merges. An association change carries no ``objectId``:
+    ``object_id`` is its ``fromObjectId``. Generic subscriptions (``"object.creation"`` ...)
+    name the object with ``objectTypeId="0-1"`` (contacts), ``"0-2"``, ``"0-3"``, ``"0-8"``.
     """
     action = subscription_type.partition(".")[2]
     event = {
@@ -103,6 +105,10 @@ def build_event(
         "objectId": int(object_id),
         "changeSource": change_source,
     }
+    if action == "associationChange":
+        # HubSpot names an association's two records and sends no objectId
+        del event["objectId"]
+        event["fromObjectId"] = int(object_id)
     flag = change_flag or _CHANGE_FLAGS.get(action)
     if flag:
         event["changeFlag"] = flag

@@ -24,6 +24,8 @@ EVENT_OBJECTS = {
     "deal": "deals",
     "line_item": "line_items",
 }
+# objectTypeId of generic (object.*) subscriptions -> the prefix of the legacy ones
+EVENT_TYPE_IDS = {"0-1": "contact", "0-2": "company", "0-3": "deal", "0-8": "line_item"}
 # Fields of one delivery of an event, not of the event: HubSpot redelivers an event with a
 # higher attemptNumber, the rest unchanged.
 DELIVERY_FIELDS = ("attemptNumber",)
@@ -247,8 +249,14 @@ class SyncBackend(models.Model):
         events = []
         portal = self.hubspot_portal_id
         for item in data:
-            if not isinstance(item, dict) or item.get("objectId") in (None, ""):
-                raise PayloadError("each HubSpot event needs an objectId")
+            if not isinstance(item, dict):
+                raise PayloadError("each HubSpot event must be a JSON object")
+            object_id = _event_object_id(item)
+            if object_id is None:
+                raise PayloadError(
+                    "each HubSpot event needs an objectId (fromObjectId for an association "
+                    "change)"
+                )
             # an app's secret signs the deliveries of every portal that installed it
             if portal and str(item.get("portalId")) != portal:
                 raise PayloadError(
@@ -259,6 +267,11 @@ class SyncBackend(models.Model):
             if "." not in event_type:
                 raise PayloadError(f"event without subscriptionType: {str(item)[:200]}")
             prefix = event_type.split(".", 1)[0].lower()
+            if prefix == "object":
+                # generic subscriptions (object.creation, object.propertyChange ...) name the
+                # object by its type id ("0-1" contacts ...), an association by its "from" side
+                type_id = item.get("objectTypeId") or item.get("fromObjectTypeId")
+                prefix = EVENT_TYPE_IDS.get(str(type_id), f"object {str(type_id)[:20]}")
             if event_type.endswith(".merge") and not _ids_or_id(item.get("mergedObjectIds")):
                 raise PayloadError("a HubSpot merge event's mergedObjectIds must be a list of ids")
             events.append(
@@ -269,7 +282,7 @@ class SyncBackend(models.Model):
                     ),
                     "event_type": event_type,
                     "object_name": EVENT_OBJECTS.get(prefix, prefix),
-                    "external_id": str(item["objectId"]),
+                    "external_id": object_id,
                     "payload": item,
                 }
             )
@@ -571,6 +584,20 @@ def _number(value):
         return float(value)
     except (TypeError, ValueError) as exc:
         raise PayloadError(f"HubSpot sent {value!r} where a number belongs") from exc
+
+
+def _event_object_id(item):
+    """The record an event is about, as a string: ``objectId``; an association change carries
+    none (HubSpot sends ``fromObjectId`` and ``toObjectId``), its record is the "from" side.
+    None when there is no usable id (missing, empty, a boolean, a list or an object)."""
+    value = item.get("objectId")
+    if value in (None, "") and str(
+        item.get("subscriptionType") or item.get("eventType") or ""
+    ).endswith(".associationChange"):
+        value = item.get("fromObjectId")
+    if value in (None, "") or isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    return str(value).strip() or None
 
 
 def _ids_or_id(value):

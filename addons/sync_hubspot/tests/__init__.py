@@ -1,6 +1,7 @@
 from . import test_fake
 from . import test_pull
 from . import test_webhook
+from . import test_wire_formats
 from . import test_adapter
 from . import test_deals
 from . import test_mapping

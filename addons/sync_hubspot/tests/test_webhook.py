@@ -207,3 +207,139 @@ class TestWebhook(HttpCase):
         job = self.events().job_id
         self.assertEqual(job.identity_key, "import:companies:907")
         self.assertEqual(job.payload, {"object": "companies", "ids": ["907", "905", "906"]})
+
+    def test_wire_shapes_of_real_deliveries(self):
+        """Shapes of HubSpot's documented and recorded deliveries in one batch: association
+        changes carry no objectId (fromObjectId / toObjectId, sourceId "userId:..."), generic
+        subscriptions say object.* with an objectTypeId, ids beyond 32 bits, the documented
+        eventType spelling, events of objects nothing maps (conversations) kept as ignored."""
+        base = {"portalId": 62515, "appId": 4_210_001, "attemptNumber": 0}
+        events = [
+            dict(
+                base,
+                eventId=2_073_300_001,
+                subscriptionId=3_100_001,
+                occurredAt=1_786_997_905_997,
+                subscriptionType="deal.associationChange",
+                changeSource="USER",
+                associationType="DEAL_TO_LINE_ITEM",
+                fromObjectId=64_058_900_001,
+                toObjectId=58_061_500_001,
+                associationRemoved=False,
+                sourceId="userId:82000001",
+            ),
+            dict(
+                base,
+                eventId=2_073_300_002,
+                subscriptionId=3_100_002,
+                occurredAt=1_786_997_905_998,
+                subscriptionType="contact.associationChange",
+                changeSource="CRM_UI",
+                associationType="CONTACT_TO_COMPANY",
+                fromObjectId=65_059_600_001,
+                toObjectId=18_000_000_001,
+                associationRemoved=True,
+                isPrimaryAssociation=True,
+            ),
+            dict(
+                base,
+                eventId=2_073_300_003,
+                subscriptionId=3_100_003,
+                occurredAt=1_786_997_906_000,
+                subscriptionType="object.propertyChange",
+                objectTypeId="0-2",
+                objectId=18_000_000_002,
+                propertyName="name",
+                propertyValue="Initech GmbH",
+                changeSource="INTEGRATION",
+                sourceId="1234567",
+            ),
+            dict(
+                base,
+                eventId=2_073_300_004,
+                subscriptionId=3_100_004,
+                occurredAt=1_786_997_906_001,
+                subscriptionType="object.creation",
+                objectTypeId="0-3",
+                objectId=64_058_900_002,
+                changeFlag="CREATED",
+                changeSource="CRM_UI",
+            ),
+            # a generic association change: its "from" side by type id
+            dict(
+                base,
+                eventId=2_073_300_007,
+                subscriptionId=3_100_007,
+                occurredAt=1_786_997_906_004,
+                subscriptionType="object.associationChange",
+                fromObjectTypeId="0-3",
+                toObjectTypeId="0-8",
+                fromObjectId="64058900003",
+                toObjectId="58061500003",
+                associationTypeId=19,
+                associationCategory="HUBSPOT_DEFINED",
+                associationRemoved=True,
+            ),
+            # the documented spelling: eventType, no subscriptionType
+            dict(
+                base,
+                eventId=3_816_200_001,
+                subscriptionId=25,
+                occurredAt=1_462_216_307_945,
+                eventType="contact.propertyChange",
+                objectId=1_246_001,
+                propertyName="lifecyclestage",
+                propertyValue="subscriber",
+                changeSource="ACADEMY",
+            ),
+            dict(
+                base,
+                eventId=2_073_300_005,
+                subscriptionId=3_100_005,
+                occurredAt=1_786_997_906_002,
+                subscriptionType="conversation.creation",
+                objectId=9_100_001,
+                changeFlag="NEW_MESSAGE",
+            ),
+            dict(
+                base,
+                eventId=2_073_300_006,
+                subscriptionId=3_100_006,
+                occurredAt=1_786_997_906_003,
+                subscriptionType="object.propertyChange",
+                objectTypeId="0-5",
+                objectId=5_000_001,
+                propertyName="subject",
+                propertyValue="Printer on fire",
+            ),
+        ]
+        res = self.post(events)
+        self.assertEqual(res.status_code, 200, res.text)
+        self.assertEqual(res.json()["stored"], 8, res.text)
+        stored = self.events()
+        self.assertEqual(
+            sorted(stored.filtered(lambda e: e.state == "queued").job_id.mapped("identity_key")),
+            [
+                "hubspot:deal:64058900001",
+                "hubspot:deal:64058900002",
+                "hubspot:deal:64058900003",
+                "import:companies:18000000002",
+                "import:contacts:1246001",
+                "import:contacts:65059600001",
+            ],
+        )
+        self.assertEqual(len(stored.filtered(lambda e: e.state == "ignored")), 2)
+
+    def test_event_without_any_id_is_refused_with_a_reason(self):
+        """An association change with neither objectId nor fromObjectId, or an objectId that is
+        an object: 400 with a JSON reason, the body kept as rejected, no job."""
+        for bad in (
+            {"subscriptionType": "deal.associationChange", "portalId": 62515, "toObjectId": 5},
+            {"subscriptionType": "deal.creation", "portalId": 62515, "objectId": {"id": 5}},
+            {"subscriptionType": "deal.creation", "portalId": 62515, "objectId": True},
+        ):
+            res = self.post([bad])
+            self.assertEqual(res.status_code, 400, res.text)
+            self.assertIn("objectId", res.json()["reason"])
+        self.assertEqual(set(self.events().mapped("state")), {"rejected"})
+        self.assertFalse(self.events().job_id)

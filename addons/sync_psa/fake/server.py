@@ -466,7 +466,9 @@ class KantataFake(FaultInjector, ServedFake):
                 self.requests += 1
         if fault and fault.kind == "reset":
             return reset_connection(environ, start_response)
-        if fault and fault.kind == "status":
+        if fault and fault.kind == "status" and fault.body is not None:
+            response = _json(fault.status, fault.body)  # a given answer (a recorded shape)
+        elif fault and fault.kind == "status":
             response = _fault_response(fault.status, fault.retry_after)
         else:
             response = self._dispatch(request)

@@ -3,7 +3,7 @@ import requests
 
 from odoo.tests import tagged
 
-from odoo.addons.sync_core.exceptions import AuthenticationError, RateLimitedError
+from odoo.addons.sync_core.exceptions import AuthenticationError, PayloadError, RateLimitedError
 from odoo.addons.sync_psa.kantata_adapter import KantataAdapter
 
 from .common import PsaCase
@@ -166,3 +166,95 @@ class TestKantataAdapter(PsaCase):
             self.backend._remote_record_url("time_entries", "42"),
             "https://app.mavenlink.com/time_entries/42",
         )
+
+    def test_documented_shapes_are_read(self):
+        """Kantata's documented answer shapes (developer.kantata.com Response Format, the
+        mavenlink gem's specs), served over HTTP: ids as strings in ``results`` but numbers in
+        some foreign keys, stamps with a UTC offset, a null story, no ``meta`` on a last page,
+        included maps holding more records than asked, keys the adapter does not know."""
+        body = {
+            "count": 1,
+            "results": [{"key": "time_entries", "id": "7001"}],
+            "time_entries": {
+                "7001": {
+                    "id": "7001",
+                    "created_at": "2013-07-01T10:17:40-07:00",
+                    "updated_at": "2013-07-02T10:17:40-07:00",
+                    "date_performed": "2013-07-01",
+                    "time_in_minutes": 45,
+                    "billable": True,
+                    "approved": True,
+                    "notes": "",
+                    "rate_in_cents": 15000,
+                    "cost_rate_in_cents": None,
+                    "currency": "USD",
+                    "currency_symbol": "$",
+                    "currency_base_unit": 100,
+                    "user_can_edit": False,
+                    "is_invoiced": False,
+                    "workspace_id": 3003,
+                    "user_id": "4004",
+                    "story_id": None,
+                    "taxable": False,
+                }
+            },
+            "users": {
+                "4004": {"id": "4004", "full_name": "Ada L.", "email_address": " Ada@Example.com"},
+                "4005": {"id": "4005", "full_name": "Other", "email_address": "o@example.com"},
+            },
+            "workspaces": {"3003": {"id": "3003", "title": "Rollout"}},
+        }
+        self.fake.add_fault("status", 1, "GET", "/time_entries", status=200, body=body)
+        (record,) = self.adapter().read_batch("time_entries", ["7001"])
+        self.assertEqual(record["id"], "7001")
+        self.assertEqual(record["updated_at"].isoformat(), "2013-07-02T17:17:40")
+        data = record["data"]
+        self.assertEqual((data["project_ref"], data["task_ref"]), ("3003", ""))
+        self.assertEqual(
+            data["person"], {"id": "4004", "email": "ada@example.com", "name": "Ada L."}
+        )
+        self.assertEqual((data["minutes"], data["bill_rate_cents"]), (45, 15000))
+        self.assertIsNone(data["cost_rate_cents"])
+
+    def test_subscribed_events_as_the_gem_sees_them(self):
+        """Subscribed events with numeric subject and user ids, a ``subject_ref``, payloads and
+        ``subject_changed_at``; a result that is not a reference is a readable error."""
+        body = {
+            "count": 2,
+            "results": [
+                {"key": "subscribed_events", "id": "90001"},
+                {"key": "subscribed_events", "id": "90002"},
+            ],
+            "subscribed_events": {
+                "90001": {
+                    "id": 90001,
+                    "created_at": "2022-01-02T00:00:01Z",
+                    "subject_changed_at": "2022-01-02T00:00:00Z",
+                    "previous_payload": {},
+                    "current_payload": {},
+                    "subject_type": "Workspace",
+                    "subject_id": 1,
+                    "user_id": 2222,
+                    "event_type": "workspace:updated",
+                    "subject_ref": {"id": "1", "key": "workspaces"},
+                },
+                "90002": {
+                    "id": "90002",
+                    "created_at": "2022-01-03T00:00:01+00:00",
+                    "subject_type": "Workspace",
+                    "subject_id": "1",
+                    "event_type": "workspace:deleted",
+                },
+            },
+            "meta": {"count": 2, "page_count": 1, "page_number": 1, "page_size": 200},
+        }
+        self.fake.add_fault("status", 1, "GET", "/subscribed_events", status=200, body=body)
+        (changes,) = list(self.adapter().iter_events(None, ["workspaces"]))
+        self.assertEqual(
+            [(c["event_id"], c["object"], c["id"], c["deleted"]) for c in changes],
+            [("90001", "workspaces", "1", False), ("90002", "workspaces", "1", True)],
+        )
+        bad = dict(body, results=["90001"])
+        self.fake.add_fault("status", 1, "GET", "/subscribed_events", status=200, body=bad)
+        with self.assertRaisesRegex(PayloadError, "not a key and an id"):
+            list(self.adapter().iter_events(None, ["workspaces"]))

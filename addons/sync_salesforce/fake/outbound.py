@@ -32,30 +32,31 @@ def envelope(org_id, notifications, action_id="04k8d0000000001AAA", base_url="ht
     parts = []
     for note_id, sobject, fields in notifications:
         values = "".join(
-            f"<sf:{name}>{escape(_text(value))}</sf:{name}>"
+            f"\n     <sf:{name}>{escape(_text(value))}</sf:{name}>"
             if value is not None
-            else f'<sf:{name} xsi:nil="true"/>'
+            else f'\n     <sf:{name} xsi:nil="true"/>'
             for name, value in fields.items()
         )
         parts.append(
-            f"<Notification><Id>{escape(note_id)}</Id>"
-            f'<sObject xsi:type="sf:{sobject}" xmlns:sf="{SOBJECT_NS}">{values}</sObject>'
-            "</Notification>"
+            f"\n   <Notification>\n    <Id>{escape(note_id)}</Id>"
+            f'\n    <sObject xsi:type="sf:{sobject}" xmlns:sf="{SOBJECT_NS}">{values}'
+            "\n    </sObject>\n   </Notification>"
         )
+    # indented like the messages Salesforce sends (one space a level)
     return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}" '
         'xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
         f'xmlns:xsi="{XSI_NS}">'
-        "<soapenv:Body>"
-        f'<notifications xmlns="{OUTBOUND_NS}">'
-        f"<OrganizationId>{escape(org_id)}</OrganizationId>"
-        f"<ActionId>{escape(action_id)}</ActionId>"
-        '<SessionId xsi:nil="true"/>'
-        f"<EnterpriseUrl>{base_url}/services/Soap/c/59.0/{org_id[:15]}</EnterpriseUrl>"
-        f"<PartnerUrl>{base_url}/services/Soap/u/59.0/{org_id[:15]}</PartnerUrl>"
+        "\n <soapenv:Body>"
+        f'\n  <notifications xmlns="{OUTBOUND_NS}">'
+        f"\n   <OrganizationId>{escape(org_id)}</OrganizationId>"
+        f"\n   <ActionId>{escape(action_id)}</ActionId>"
+        '\n   <SessionId xsi:nil="true"/>'
+        f"\n   <EnterpriseUrl>{base_url}/services/Soap/c/59.0/{org_id[:15]}</EnterpriseUrl>"
+        f"\n   <PartnerUrl>{base_url}/services/Soap/u/59.0/{org_id[:15]}</PartnerUrl>"
         f"{''.join(parts)}"
-        "</notifications></soapenv:Body></soapenv:Envelope>"
+        "\n  </notifications>\n </soapenv:Body>\n</soapenv:Envelope>\n"
     ).encode()
 
 

@@ -63,13 +63,20 @@ def csv_datetime(value):
 
 
 class ApiError(Exception):
-    def __init__(self, status, error_code, message, headers=None):
+    def __init__(self, status, error_code, message, headers=None, raw=None):
         super().__init__(message)
         self.status, self.error_code, self.message = status, error_code, message
         self.headers = headers or {}
+        self.raw = raw  # a body to answer as is (JSON when not a string)
 
     def body(self):
         return [{"message": self.message, "errorCode": self.error_code}]
+
+    def response(self):
+        if isinstance(self.raw, str):  # a page that is not Salesforce's JSON (a gateway's)
+            return Response(self.raw, self.status, content_type="text/html;charset=UTF-8")
+        body = self.body() if self.raw is None else self.raw
+        return Response(json.dumps(body), self.status, content_type="application/json")
 
 
 class SalesforceFake(FaultInjector, ServedFake):
@@ -260,9 +267,11 @@ class SalesforceFake(FaultInjector, ServedFake):
         path_contains="",
         methods=(),
         retry_after=None,
+        body=None,
     ):
         """The next `n` matching requests answer `status` with Salesforce's error body
-        ``[{"message", "errorCode"}]`` (and ``Retry-After`` when given)."""
+        ``[{"message", "errorCode"}]`` (and ``Retry-After`` when given); ``body`` answers that
+        instead (JSON, or a string sent as an HTML page)."""
         self.add_fault(
             "status",
             n,
@@ -270,6 +279,7 @@ class SalesforceFake(FaultInjector, ServedFake):
             path_contains,
             status=status,
             retry_after=retry_after,
+            body=body,
             error_code=error_code,
             message=message,
         )
@@ -320,9 +330,7 @@ class SalesforceFake(FaultInjector, ServedFake):
                 raise self._fault_error(fault)
             response = self._dispatch(request, method, path)
         except ApiError as error:
-            response = Response(
-                json.dumps(error.body()), error.status, content_type="application/json"
-            )
+            response = error.response()
             response.headers.update(error.headers)
         if fault and fault.kind == "malformed" and response.status_code < 300:
             # the transfer cut short: JSON or CSV, the headers (Sforce-Locator ...) intact
@@ -350,6 +358,7 @@ class SalesforceFake(FaultInjector, ServedFake):
             fault.details.get("error_code", "UNKNOWN_EXCEPTION"),
             fault.details.get("message", "An unexpected error occurred."),
             headers,
+            raw=fault.body,
         )
 
     def _dispatch(self, request, method, path):

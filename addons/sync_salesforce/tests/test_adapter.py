@@ -136,3 +136,78 @@ class TestAdapter(SalesforceCase):
         self.assertEqual(login_url({"login_url": "http://127.0.0.1:8991"}), "http://127.0.0.1:8991")
         with self.assertRaises(AuthenticationError):
             login_url({"login_url": "http://acme.my.salesforce.com"})
+
+    def test_documented_error_bodies_give_readable_reasons(self):
+        """Error bodies of Salesforce's REST documentation and of recorded traffic: several
+        errors with ``fields``, one object alone, a gateway's HTML page: a reason on one line
+        with the errorCode, never a crash."""
+        adapter = self.backend._get_adapter()
+        several = [
+            {
+                "message": "Required fields are missing: [Name]",
+                "errorCode": "REQUIRED_FIELD_MISSING",
+                "fields": ["Name"],
+            },
+            {
+                "message": "bad value for picklist",
+                "errorCode": "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                "fields": [],
+            },
+        ]
+        single = {"errorCode": "MALFORMED_QUERY", "message": "unexpected token: 'FROM'"}
+        page = "<html>\n<head><title>Service Unavailable</title></head>\n</html>"
+        for status, body, expected, error in (
+            (
+                400,
+                several,
+                "REQUIRED_FIELD_MISSING: Required fields are missing: [Name] (and 1 more error)",
+                SyncError,
+            ),
+            (400, single, "MALFORMED_QUERY: unexpected token: 'FROM'", SyncError),
+            (503, page, "<head><title>Service Unavailable</title></head>", RemoteUnavailableError),
+        ):
+            self.fake.fail_next(1, status, body=body, path_contains="/query")
+            with self.assertRaises(error) as caught:
+                adapter.read_batch("Account", ["0018d0000000001AAA"])
+            self.assertIn(expected, caught.exception.message)
+            self.assertNotIn("\n", caught.exception.message)
+
+    def test_query_pages_follow_next_records_url(self):
+        """A REST query answer as documented: ``totalSize``, ``done`` false with a
+        ``nextRecordsUrl``, ``attributes`` per record, a relationship as a nested object or
+        null; an answer with ``done`` false and no ``nextRecordsUrl`` is a retried error."""
+        adapter = self.backend._get_adapter()
+        first = {
+            "totalSize": 3,
+            "done": False,
+            "nextRecordsUrl": "/services/data/v59.0/query/01gD0000002HU6KIAW-2000",
+            "records": [
+                {
+                    "attributes": {
+                        "type": "Contact",
+                        "url": "/services/data/v59.0/sobjects/Contact/0038d000004XyZ1AAK",
+                    },
+                    "Id": "0038d000004XyZ1AAK",
+                    "Account": {
+                        "attributes": {"type": "Account", "url": "/x"},
+                        "Name": "Acme",
+                    },
+                },
+                {"attributes": {"type": "Contact"}, "Id": "0038d000004XyZ2AAK", "Account": None},
+            ],
+        }
+        last = {
+            "totalSize": 3,
+            "done": True,
+            "records": [{"attributes": {"type": "Contact"}, "Id": "0038d000004XyZ3AAK"}],
+        }
+        self.fake.fail_next(1, 200, body=first, path_contains="/query")
+        self.fake.fail_next(1, 200, body=last, path_contains="/query/01gD0000002HU6KIAW-2000")
+        pages = list(adapter.query_pages("SELECT Id, Account.Name FROM Contact"))
+        self.assertEqual([len(p["records"]) for p in pages], [2, 1])
+        self.assertEqual(pages[0]["records"][0]["Account"]["Name"], "Acme")
+        broken = {k: v for k, v in first.items() if k != "nextRecordsUrl"}
+        self.fake.fail_next(1, 200, body=broken, path_contains="/query")
+        with self.assertRaises(RemoteUnavailableError) as caught:
+            list(adapter.query_pages("SELECT Id FROM Contact"))
+        self.assertIn("nextRecordsUrl", caught.exception.message)

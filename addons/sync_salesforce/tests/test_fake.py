@@ -103,7 +103,10 @@ class TestFake(SalesforceCase):
         server.server_close()
         self.assertEqual(status, 200)
         self.assertIn(b'xsi:type="sf:Account"', received[0])
-        self.assertIn(f"<sf:Id>{acc}</sf:Id><sf:Name>Acme</sf:Name>".encode(), received[0])
+        # indented like Salesforce's messages: the values in order, whitespace between them
+        compact = b"".join(line.strip() for line in received[0].splitlines())
+        self.assertIn(f"<sf:Id>{acc}</sf:Id><sf:Name>Acme</sf:Name>".encode(), compact)
+        self.assertIn(b"\n   <Notification>\n    <Id>", received[0])
 
     def test_relationship_fields_read_the_same_through_rest_and_bulk(self):
         acme = self.fake.add("Account", {"Name": "Acme"})

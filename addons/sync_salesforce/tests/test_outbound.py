@@ -112,6 +112,79 @@ class TestOutboundMessages(HttpCase):
         self.assertEqual(set(rejected.mapped("state")), {"rejected"})
         self.assertIn("document type declaration", " ".join(rejected.mapped("reason")))
 
+    def test_recorded_shapes_are_acknowledged(self):
+        """What Salesforce's listener examples and recorded messages look like: a UTF-8 byte
+        order mark before the XML declaration (or no declaration at all), pretty-printed with
+        CRLF line ends, a real SessionId, the 15-character OrganizationId of the Url fields,
+        ISO stamps with milliseconds and Z, booleans as text, a custom object's type."""
+        org15 = ORG[:15]
+        body = (
+            '\ufeff<?xml version="1.0" encoding="UTF-8"?>\r\n'
+            f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}" '
+            'xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\r\n'
+            " <soapenv:Body>\r\n"
+            f'  <notifications xmlns="{OUTBOUND_NS}">\r\n'
+            f"   <OrganizationId>{org15}</OrganizationId>\r\n"
+            "   <ActionId>04k8d0000000Xy1AAE</ActionId>\r\n"
+            f"   <SessionId>{org15}!AQsAQFakeSessionValue.x_Y</SessionId>\r\n"
+            f"   <EnterpriseUrl>https://na1.example.my.salesforce.com/services/Soap/c/60.0/{org15}"
+            "</EnterpriseUrl>\r\n"
+            f"   <PartnerUrl>https://na1.example.my.salesforce.com/services/Soap/u/60.0/{org15}"
+            "</PartnerUrl>\r\n"
+            "   <Notification>\r\n"
+            "    <Id>04l8d000001AbCdAAK</Id>\r\n"
+            '    <sObject xsi:type="sf:Contact" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">'
+            "\r\n"
+            "     <sf:Id>0038d000004XyZ1AAK</sf:Id>\r\n"
+            "     <sf:CreatedDate>2017-12-11T21:49:24.000Z</sf:CreatedDate>\r\n"
+            "     <sf:FirstName>Jos\u00e9</sf:FirstName>\r\n"
+            "     <sf:IsDeleted>false</sf:IsDeleted>\r\n"
+            "     <sf:LastName>N\u00fa\u00f1ez &amp; Co</sf:LastName>\r\n"
+            "    </sObject>\r\n"
+            "   </Notification>\r\n"
+            "   <Notification>\r\n"
+            "    <Id>04l8d000001AbCeAAK</Id>\r\n"
+            '    <sObject xsi:type="sf:Region__c" '
+            'xmlns:sf="urn:sobject.enterprise.soap.sforce.com">\r\n'
+            "     <sf:Id>a298d000000K4P0AAK</sf:Id>\r\n"
+            "     <sf:Code__c>AR</sf:Code__c>\r\n"
+            "    </sObject>\r\n"
+            "   </Notification>\r\n"
+            "  </notifications>\r\n"
+            " </soapenv:Body>\r\n"
+            "</soapenv:Envelope>\r\n"
+        ).encode()
+        for variant in (body, body.split(b"\r\n", 1)[1]):  # with BOM + declaration, without
+            res = self.post(variant)
+            self.assertEqual(res.status_code, 200, res.text)
+            self.assertEqual(self.ack_of(res), "true")
+        # sent chunked (no Content-Length), as an HTTP/1.1 client may
+        res = self.post(iter([body[:700], body[700:]]))
+        self.assertEqual(self.ack_of(res), "true", res.text)
+        events = self.events()
+        self.assertEqual(len(events), 2)
+        self.assertEqual(events[0].delivery_count, 3)
+        contact = events.filtered(lambda e: e.object_name == "Contact")
+        self.assertEqual(contact.external_id, "0038d000004XyZ1AAK")
+        self.assertEqual(contact.state, "queued")
+        # an object nothing maps is kept, acknowledged, ignored
+        self.assertEqual(events.filtered(lambda e: e.object_name == "Region__c").state, "ignored")
+
+    def test_empty_notifications_get_a_client_fault(self):
+        """A listener's 'empty' sample: a notifications element with nothing inside."""
+        body = (
+            '\ufeff<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Body>\n'
+            f'<notifications xmlns="{OUTBOUND_NS}">\n</notifications>\n'
+            "</soapenv:Body></soapenv:Envelope>"
+        ).encode()
+        res = self.post(body)
+        fault = self.fault_of(res)
+        self.assertEqual(fault.findtext("faultcode"), "soapenv:Client")
+        self.assertTrue(fault.findtext("faultstring"))
+        self.assertEqual(self.events().state, "rejected")
+
 
 @tagged("-at_install", "post_install")
 class TestOutboundRefetch(HttpCase):

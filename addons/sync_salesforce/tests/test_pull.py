@@ -142,6 +142,18 @@ class TestPull(SalesforceCase):
         self.assertEqual(wm.cursor_id, ids[7])  # the latest stamp, though it came unordered
         self.assertEqual(self.record_of(ids[7]).name, "Latest")
 
+    def test_bulk_csv_quoting_as_salesforce_writes_it(self):
+        """Bulk 2.0 results are CSV with every value quoted, "" for null, quotes doubled and
+        line breaks inside quoted values (a Description, an address): read as one record each,
+        the count matching Sforce-NumberOfRecords."""
+        self.backend.write({"salesforce_bulk_threshold": 1, "salesforce_bulk_page_size": 2})
+        names = ['Acme, "The Best" Ltd', "Line one\nLine two", "Zo\u00eb & S\u00f8n"]
+        ids = [self.fake.add("Account", {"Name": name}) for name in names]
+        job = self.pull("Account")
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(_stats(job)["created"], 3)
+        self.assertEqual([self.record_of(i).name for i in ids], names)
+
     def _end_pause(self):
         """An hour goes by: the backend's pause ends and its waiting jobs are due."""
         past = fields.Datetime.now() - timedelta(seconds=1)
