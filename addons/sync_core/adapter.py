@@ -5,6 +5,7 @@ A connector subclasses `BaseAdapter` for its vendor.  Records travel as plain di
 `GenericRestAdapter` is sync_core's own adapter for simple JSON APIs (and the engine's tests).
 """
 
+import json
 import logging
 import re
 
@@ -59,12 +60,54 @@ class BaseAdapter:
         raise NotImplementedError
 
 
+def _one_line(value, limit=300):
+    return " ".join(str(value).split())[:limit]
+
+
+def error_reason(text, limit=300):
+    """A readable reason from an error body, on one line: the messages of the common JSON
+    shapes (``{"errors": [{"type", "message"}]}`` as Kantata and JSON:API answer, a list of
+    ``{"errorCode", "message"}`` as Salesforce does, ``{"message"}``, OAuth's ``{"error",
+    "error_description"}``), else the body's first characters (an HTML page, plain text)."""
+    try:
+        body = json.loads(text) if text and text.lstrip()[:1] in ("{", "[") else None
+    except ValueError:
+        body = None
+    items = body.get("errors") if isinstance(body, dict) else body
+    if isinstance(body, dict) and not isinstance(items, list):
+        items = [body]
+    if isinstance(items, list):
+        reasons = []
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            code = (
+                item.get("type")
+                or item.get("errorCode")
+                or item.get("code")
+                or (item.get("error") if item.get("error_description") else None)
+            )
+            message = (
+                item.get("message") or item.get("error_description") or item.get("detail")
+                or item.get("title") or item.get("error")
+            )  # fmt: skip
+            if isinstance(message, dict | list):
+                message = json.dumps(message)[:200]
+            if message or code:
+                reasons.append(": ".join(_one_line(p, 200) for p in (code, message) if p))
+        if reasons:
+            more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
+            return (reasons[0] + more)[:limit]
+    return _one_line(text or "", limit)
+
+
 def raise_for_response(response):
-    """Classify an HTTP error by status code and headers (never by body text)."""
+    """Classify an HTTP error by status code and headers (never by body text); the error's
+    text carries the body's readable reason."""
     status = response.status_code
     if status < 400:
         return
-    snippet = (response.text or "")[:300]
+    snippet = error_reason(response.text or "")
     retry_after = response.headers.get("Retry-After")
     try:
         retry_after = float(retry_after) if retry_after else None

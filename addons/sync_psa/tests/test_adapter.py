@@ -98,6 +98,9 @@ class TestKantataAdapter(PsaCase):
         with self.assertRaises(AuthenticationError) as caught:
             self.adapter().read_batch("time_entries", ["1"])
         self.assertIn("Invalid OAuth 2 Request", caught.exception.message)
+        # the reason is read out of Kantata's {"errors": [{"type", "message"}]}, on one line
+        self.assertIn("oauth: Invalid OAuth 2 Request", caught.exception.message)
+        self.assertNotIn('"errors"', caught.exception.message)
         self.backend.action_test_connection()
         self.assertEqual(self.backend.state, "error")
         self.assertIn("Invalid OAuth 2 Request", self.backend.status_message)
