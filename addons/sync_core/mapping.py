@@ -7,6 +7,7 @@ is ever evaluated).  Transforms whose name starts with ``ref:`` resolve a value 
 page, so this module only marks them.
 """
 
+import math
 from datetime import UTC, datetime
 
 DIRECTIONS = [("import", "Remote to Odoo"), ("export", "Odoo to remote"), ("both", "Both ways")]
@@ -37,12 +38,17 @@ def _lower(value):
 
 def _float(value):
     value = _none_if_blank(value)
-    return 0.0 if value is None else float(value)
+    if value is None:
+        return 0.0
+    number = float(value)
+    if not math.isfinite(number):  # "nan", "inf" parse as floats; no amount is one
+        raise ValueError(f"not a finite number: {str(value)[:40]}")
+    return number
 
 
 def _int(value):
     value = _none_if_blank(value)
-    return 0 if value is None else int(float(value))
+    return 0 if value is None else int(_float(value))
 
 
 def _bool(value):

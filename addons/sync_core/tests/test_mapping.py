@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from odoo.addons.sync_core.mapping import TRANSFORMS
+
 from .common import SyncCase
 
 
@@ -157,3 +159,16 @@ class TestMapping(SyncCase):
         self.assertEqual(set(exports.mapped("state")), {"done"})
         self.assertEqual(self.fake.count("POST", "batch/upsert") - before, 1)
         self.assertEqual(self.fake.get("customers", exts[2])["data"]["phone"], "+32 2")
+
+    def test_numbers_that_are_not_finite_are_refused(self):
+        """'nan' and 'inf' parse as Python floats; no amount or quantity is one: the value is
+        refused (the record becomes an exception), never stored."""
+        convert_float, convert_int = TRANSFORMS["float"][1], TRANSFORMS["int"][1]
+        self.assertEqual(convert_float("12.50"), 12.5)
+        self.assertEqual(convert_int("3.0"), 3)
+        self.assertEqual(convert_float(""), 0.0)
+        for value in ("nan", "NaN", "inf", "-Infinity", float("nan")):
+            with self.assertRaises(ValueError):
+                convert_float(value)
+            with self.assertRaises(ValueError):
+                convert_int(value)
