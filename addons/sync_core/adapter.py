@@ -32,6 +32,13 @@ class BaseAdapter:
     # Pages of iter_changes come in (updated_at, id) order, so the watermark may follow each
     # page; an adapter streaming an unordered export sets it False (moved after the last page).
     ordered = True
+    # An unordered export that a later attempt can continue: before yielding each page the
+    # adapter sets `export_state` (JSON-able: where the export goes on once that page is
+    # applied); the engine commits it with the page and hands it back to the next pull as
+    # ``iter_changes(..., resume=state)``; the adapter sets `resumed` when it continued that
+    # export (False: the remote no longer has it, it started a new one).  None: not resumable.
+    export_state = None
+    resumed = False
 
     def __init__(self, config):
         # config: plain dict built by sync.backend._adapter_config() (credentials included;

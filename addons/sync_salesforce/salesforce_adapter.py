@@ -41,6 +41,7 @@ from odoo.addons.sync_core.exceptions import (
     QuotaExhaustedError,
     RateLimitedError,
     RemoteUnavailableError,
+    RetryableSyncError,
     SyncError,
     ValidationSyncError,
 )
@@ -63,9 +64,12 @@ DAILY_LIMIT_PAUSE = timedelta(hours=1)
 DAILY_LIMIT_REASON = "Salesforce daily API limit"
 CONCURRENCY_BACKOFF = 30.0
 # Seconds before each inline retry of an idempotent Bulk 2.0 read (a job's status, a result page
-# by its locator) that failed transiently: an export has no watermark to resume from, a fault on
-# any of its reads would otherwise start it over from its first page (a new job)
+# by its locator) that failed transiently, before the attempt fails (the next attempt continues
+# the export from its last applied page: see `export_state`)
 BULK_READ_RETRIES = (0.5, 1.0)
+# Salesforce keeps a Bulk 2.0 query job and its results 7 days; an export saved longer ago is
+# not asked for (a new one is started), nor one saved by another query
+BULK_RESULTS_KEPT = timedelta(days=7)
 # HTTP 429 (Salesforce's edge, Connect / Pub/Sub APIs): the channel waits Retry-After, or this
 RATE_LIMIT_BACKOFF = 10.0
 _ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
@@ -241,6 +245,18 @@ def _aware(value):
 
 class _CursorLost(Exception):
     """INVALID_QUERY_LOCATOR: the nextRecordsUrl cursor expired."""
+
+
+class BulkJobGone(RetryableSyncError):
+    """A Bulk 2.0 query job that Salesforce no longer has (404 ``NOT_FOUND``, 400
+    ``INVALIDJOB``: deleted, or its results expired): the export is started again."""
+
+
+def _bulk_gone(exc):
+    """Whether a simple-salesforce error says the Bulk job (or its results) is gone."""
+    code, _message = _error_code(exc)
+    status = getattr(exc, "status", 0)
+    return status == 404 or (status == 400 and code in ("INVALIDJOB", "INVALIDLOCATOR"))
 
 
 class SalesforceAdapter(BaseAdapter):
@@ -489,16 +505,35 @@ class SalesforceAdapter(BaseAdapter):
                 )
             )
 
-    def iter_changes(self, object_name, since, after=None, page_size=None):
+    def iter_changes(self, object_name, since, after=None, page_size=None, resume=None):
         """Records changed since `since` (SystemModstamp), ordered by (SystemModstamp, Id).
 
         One keyset SOQL query followed through nextRecordsUrl; when the cursor expires it
         restarts after the last (stamp, id) yielded, so identical stamps are neither skipped
         nor read twice.  When the query matches more than ``bulk_threshold`` records (initial
-        loads, resyncs) the records come from a Bulk 2.0 query job instead, page by page."""
+        loads, resyncs) the records come from a Bulk 2.0 query job instead, page by page.
+        `resume` (an ``export_state`` the engine saved) continues that Bulk job from the
+        result page after the last one applied, when Salesforce still has it."""
         page_size = page_size or self.page_size
         fields = self._fields(object_name)
         self.check_budget()
+        self.resumed = False
+        self.export_state = None
+        if resume:
+            soql = self._changes_soql(object_name, fields, since, after, order=False)
+            if self._bulk_job_to_continue(object_name, resume, soql):
+                self.resumed = True
+                self.ordered = False
+                yield from self._bulk_results(
+                    object_name,
+                    resume["job"],
+                    soql,
+                    page_size,
+                    resume.get("locator"),
+                    resume.get("skip") or 0,
+                    resume["created"],
+                )
+                return
         last = after
         first = True
         while True:
@@ -542,45 +577,114 @@ class SalesforceAdapter(BaseAdapter):
             soql += " ORDER BY SystemModstamp, Id"
         return soql
 
+    def _bulk_client(self, object_name):
+        bulk = getattr(self.sf.bulk2, object_name)._client
+        # simple-salesforce waits up to 24 h for a job: a worker is not held that long
+        bulk.DEFAULT_WAIT_TIMEOUT_SECONDS = self.config.get("bulk_wait") or 600
+        return bulk
+
     def bulk_pages(self, object_name, soql, page_size=None):
         """A Bulk 2.0 query job, its CSV results read one result page (``maxRecords`` rows,
         ``Sforce-Locator`` until "null") at a time and yielded in pages of `page_size`: the
-        whole CSV is never held in memory."""
+        whole CSV is never held in memory.  Before each page, ``export_state`` says where
+        the export goes on once that page is applied."""
         page_size = page_size or self.page_size
         self.ordered = False
-        max_records = self.config.get("bulk_page_size") or 10000
-
-        def client():
-            bulk = getattr(self.sf.bulk2, object_name)._client
-            # simple-salesforce waits up to 24 h for a job: a worker is not held that long
-            bulk.DEFAULT_WAIT_TIMEOUT_SECONDS = self.config.get("bulk_wait") or 600
-            return bulk
-
-        job = self._call(lambda: client().create_job(Operation.query, soql))
+        job = self._call(lambda: self._bulk_client(object_name).create_job(Operation.query, soql))
         job_id = job["id"]
         self._read_again(
             lambda: self._call(
-                lambda: client().wait_for_job(job_id, True, self.config.get("bulk_poll", 0.2))
+                lambda: self._bulk_client(object_name).wait_for_job(
+                    job_id, True, self.config.get("bulk_poll", 0.2)
+                )
             )
         )
-        locator = ""
+        created = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+        yield from self._bulk_results(object_name, job_id, soql, page_size, created=created)
+
+    def _bulk_results(self, object_name, job_id, soql, page_size, locator="", skip=0, created=None):
+        """The result pages of a complete query job from `locator` ("" = the first page), the
+        first `skip` rows of that page left out (applied by an earlier attempt).  `created`:
+        when the job was made (its results expire BULK_RESULTS_KEPT later)."""
+        max_records = self.config.get("bulk_page_size") or 10000
+        saved = {"job": job_id, "query": _digest(soql), "created": created}
+        if locator is None:  # every page was applied: nothing left to read
+            return
         while True:
             result = None
 
             def read(loc=locator):
                 nonlocal result
-                result = self._call(lambda: client().get_query_results(job_id, loc, max_records))
+
+                def get():
+                    try:
+                        return self._bulk_client(object_name).get_query_results(
+                            job_id, loc, max_records
+                        )
+                    except SalesforceError as exc:
+                        if _bulk_gone(exc):
+                            raise BulkJobGone(
+                                f"Salesforce no longer has the Bulk query job {job_id} "
+                                f"({_error_code(exc)[0] or exc.status}): the export starts again",
+                                pattern="Bulk job gone",
+                            ) from exc
+                        raise
+
+                result = self._call(get)
                 return self._result_rows(result)
 
             rows = self._read_again(read)
-            for start in range(0, len(rows), page_size):
-                yield rows[start : start + page_size]
-            locator = result["locator"]
+            following = result["locator"] or None  # None: this is the last page
+            for start in range(skip, len(rows), page_size):
+                end = start + page_size
+                # once this page is applied, the export goes on at the next result page or,
+                # within this one, after its rows applied so far
+                self.export_state = (
+                    {**saved, "locator": following, "skip": 0}
+                    if end >= len(rows)
+                    else {**saved, "locator": locator, "skip": end}
+                )
+                yield rows[start:end]
+            skip = 0
+            locator = following
             # drop this result page before the next one is read: one page in memory at a time
             result = rows = None
             if not locator:
                 return
             self.check_budget()
+
+    def _bulk_job_to_continue(self, object_name, state, soql):
+        """Whether the saved export `state` can go on: the same query, saved less than
+        BULK_RESULTS_KEPT ago, and Salesforce still has its job, complete.  Otherwise (404
+        ``NOT_FOUND``, 400 ``INVALIDJOB``, another state) a new export is started (logged)."""
+        job_id = state.get("job")
+        created = parse_datetime(state.get("created")) or None
+        now = datetime.now(UTC).replace(tzinfo=None)
+        if not job_id or state.get("query") != _digest(soql):
+            return False
+        if state.get("locator", "") is None:  # every page applied: nothing left to ask
+            return True
+        if not created or created < now - BULK_RESULTS_KEPT:
+            _logger.info("Salesforce Bulk job %s is older than its results: new export", job_id)
+            return False
+
+        def get():
+            try:
+                return self._bulk_client(object_name).get_job(job_id, True)
+            except SalesforceError as exc:
+                if _bulk_gone(exc):
+                    return None
+                raise
+
+        info = self._read_again(lambda: self._call(get))
+        if not info or info.get("state") != "JobComplete":
+            _logger.info(
+                "Salesforce Bulk job %s cannot be continued (%s): new export",
+                job_id,
+                (info or {}).get("state") or "gone",
+            )
+            return False
+        return True
 
     @staticmethod
     def _read_again(read):
@@ -739,6 +843,11 @@ def _without_attributes(value):
 
 def _stamp(value):
     return parse_datetime(value.replace("+0000", "Z")) if value else None
+
+
+def _digest(soql):
+    """A short fingerprint of a query: an export is continued only for the same query."""
+    return hashlib.sha256(soql.encode()).hexdigest()[:16]
 
 
 def forget_sessions():

@@ -681,7 +681,11 @@ class SyncBackend(models.Model):
         leaves the watermark where it was.
 
         An adapter whose pages are not in (stamp, id) order (``adapter.ordered`` false, e.g. a
-        bulk export job) gets the watermark moved once, after its last page.
+        bulk export job) gets the watermark moved once, after its last page.  When it says
+        where its export can be continued (``adapter.export_state`` after each page), that
+        state is committed with each page on the watermark (``export_state``) and handed back
+        to the next attempt (``iter_changes(..., resume=...)``): an interrupted export goes on
+        from its last applied page instead of starting over.
 
         `apply_page(page) -> stats` replaces the default (the object's mapping applies the page)
         for objects a connector handles itself, e.g. deals that become orders.
@@ -696,6 +700,10 @@ class SyncBackend(models.Model):
         totals = {"pages": 0, "read": 0}
         changes = []
         unordered_last = None
+        export = None  # the export to continue: what the watermark saved, for this window
+        # pages of the current export applied (over its attempts), and the most any export of
+        # this window had applied: only pages past that are new progress
+        progress = {"pages": 0, "best": 0}
         try:
             if apply_page is None:
                 mapping = self.env["sync.mapping"]._for(self, object_name)
@@ -709,11 +717,16 @@ class SyncBackend(models.Model):
                 since = wm.cursor_stamp - timedelta(seconds=wm.lookback_seconds)
             if not dry_run:
                 wm.last_run_at = fields.Datetime.now()
+                export = wm._export_to_resume(since)
+                if export:
+                    unordered_last = export["last"]
+                    progress = {"pages": export["pages"], "best": export["best"]}
             buffered = []
             pages_per_commit = max(self._pull_pages_per_commit(object_name), 1)
 
             def apply_buffered():
                 nonlocal unordered_last
+                count = len(buffered)
                 page = [rec for chunk in buffered for rec in chunk]
                 buffered.clear()
                 stats = apply_page(page)
@@ -726,29 +739,47 @@ class SyncBackend(models.Model):
                     moved = False
                     if adapter.ordered:
                         moved = wm._advance(last)
+                        if wm.export_state:  # an export given up for a keyset read
+                            wm.export_state = False
                     else:  # unordered pages (bulk export): move once, after the last page
                         unordered_last = max(
                             (r for r in (unordered_last, last) if r),
                             key=lambda r: (r["updated_at"] or datetime.min, r["id"]),
                         )
+                        if adapter.export_state is not None:
+                            # the export goes on from here: its state is in this commit
+                            progress["pages"] += count
+                            moved = progress["pages"] > progress["best"]
+                            progress["best"] = max(progress["best"], progress["pages"])
+                            wm._save_export(adapter.export_state, since, unordered_last, progress)
                     if job:
                         # a long pull is not a hung one; pages applied with the watermark
-                        # moved forward past them are saved work: a failure after them is
-                        # not one more attempt (pages read again through the lookback, or
-                        # an unordered export read again from its start, save nothing)
+                        # moved forward past them (or with the position of their export,
+                        # which the next attempt continues) are saved work: a failure after
+                        # them is not one more attempt (pages read again through the
+                        # lookback, or an export read again from its start, save nothing)
                         job._note_progress(saved=moved)
                     Job._commit()
 
-            for page in adapter.iter_changes(object_name, since, page_size=self.page_size):
+            changes_kwargs = {"page_size": self.page_size}
+            if export:
+                changes_kwargs["resume"] = export["adapter"]
+            for page in adapter.iter_changes(object_name, since, **changes_kwargs):
                 self._note_rate_limit(adapter)
+                if export and not totals["pages"] and not adapter.resumed:
+                    progress["pages"] = 0  # the remote no longer has it: a new export
                 totals["pages"] += 1
                 buffered.append(page)
                 if len(buffered) >= pages_per_commit:
                     apply_buffered()
             if buffered:
                 apply_buffered()
+            if export and adapter.resumed:  # pages of the export applied by earlier attempts
+                totals["resumed_after_pages"] = export["pages"]
             if unordered_last and not dry_run:
                 wm._advance(unordered_last)
+            if wm.export_state and not dry_run:  # the export is complete
+                wm.export_state = False
             totals["remote_calls"] = adapter.calls
             if adapter.rate_limit:
                 totals["rate_limit"] = adapter.rate_limit

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..mapping import parse_datetime
+
 # Namespace of the session-level advisory locks held while a pull of one watermark runs.
 PULL_LOCK_NAMESPACE = 0x5C0C
 
@@ -39,6 +41,15 @@ class SyncWatermark(models.Model):
     )
     last_stats = fields.Text(string="Last pull figures", readonly=True)
     last_error = fields.Text(string="Last error", readonly=True)
+    export_state = fields.Json(
+        string="Export in progress",
+        readonly=True,
+        copy=False,
+        help="An unordered export (e.g. a Salesforce Bulk 2.0 query job) applied up to its last "
+        "committed page: where the remote export goes on, its pull window and the latest "
+        "record applied.  The next pull continues it instead of starting a new one; cleared "
+        "when the export completes (the cursor then moves past all its pages).",
+    )
 
     _backend_object_uniq = models.Constraint(
         "UNIQUE(backend_id, object_name)", "One watermark per backend and object."
@@ -59,6 +70,38 @@ class SyncWatermark(models.Model):
             return moved
         return False
 
+    def _export_to_resume(self, since):
+        """The export saved for this pull window (`since`), with its latest applied record as
+        ``last`` ({"updated_at", "id"}); None when there is none.  A state saved for another
+        window (the cursor or look-back changed) is dropped: that export is not this pull's."""
+        self.ensure_one()
+        state = self.export_state
+        if not state:
+            return None
+        if not state.get("adapter") or state.get("since") != _stamp_text(since):
+            self.export_state = False
+            return None
+        last = state.get("last")
+        return {
+            "adapter": state["adapter"],
+            "last": last and {"updated_at": parse_datetime(last[0]) or None, "id": last[1]},
+            "pages": int(state.get("pages") or 0),
+            "best": int(state.get("best") or 0),
+        }
+
+    def _save_export(self, adapter_state, since, last, progress):
+        """Where the export goes on once this page is committed: the adapter's state (e.g. a
+        Bulk query job and the locator of its next result page), the pull window, the latest
+        record applied so far and the pages applied; written in the commit of the page."""
+        self.ensure_one()
+        self.export_state = {
+            "adapter": adapter_state,
+            "since": _stamp_text(since),
+            "last": last and [_stamp_text(last["updated_at"]), str(last["id"])],
+            "pages": progress["pages"],
+            "best": progress["best"],
+        }
+
     def _try_lock(self):
         """Session-level advisory lock (survives the commits of a long pull)."""
         self.ensure_one()
@@ -78,3 +121,7 @@ class SyncWatermark(models.Model):
         for wm in self:
             wm.backend_id.action_pull(wm.object_name, dry_run=True)
         return True
+
+
+def _stamp_text(value):
+    return value.isoformat() if value else None

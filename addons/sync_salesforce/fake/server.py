@@ -11,7 +11,8 @@ Faults: :meth:`expire_sessions` (401 ``INVALID_SESSION_ID``), :meth:`fail_next` 
 errorCode, e.g. 403 ``REQUEST_LIMIT_EXCEEDED``, 500), :meth:`timeout_next`, sync_core's
 `FaultInjector` (``reset_next``, ``malformed_next``: JSON or Bulk CSV cut short, seeded
 ``random_faults`` whose ``status`` kinds take ``error_code`` and ``message``),
-:meth:`invalidate_cursors` (400 ``INVALID_QUERY_LOCATOR``), :meth:`purge_delete_log`.
+:meth:`invalidate_cursors` (400 ``INVALID_QUERY_LOCATOR``), :meth:`forget_bulk_jobs` (404
+``NOT_FOUND``), :meth:`purge_delete_log`.
 No Odoo import.
 """
 
@@ -268,10 +269,12 @@ class SalesforceFake(FaultInjector, ServedFake):
         methods=(),
         retry_after=None,
         body=None,
+        skip=0,
     ):
         """The next `n` matching requests answer `status` with Salesforce's error body
         ``[{"message", "errorCode"}]`` (and ``Retry-After`` when given); ``body`` answers that
-        instead (JSON, or a string sent as an HTML page)."""
+        instead (JSON, or a string sent as an HTML page); `skip` matching requests are
+        served normally first."""
         self.add_fault(
             "status",
             n,
@@ -280,6 +283,7 @@ class SalesforceFake(FaultInjector, ServedFake):
             status=status,
             retry_after=retry_after,
             body=body,
+            skip=skip,
             error_code=error_code,
             message=message,
         )
@@ -291,6 +295,12 @@ class SalesforceFake(FaultInjector, ServedFake):
         """Invalidate every session just before the next matching request is served, as a
         session timing out in the middle of a pull (the request then gets a real 401)."""
         self.add_fault("expire", n, methods, path_contains)
+
+    def forget_bulk_jobs(self):
+        """Bulk 2.0 query jobs are gone (deleted, or their results expired: Salesforce keeps
+        them 7 days): asking for one answers 404 ``NOT_FOUND``."""
+        with self._lock:
+            self._jobs.clear()
 
     def invalidate_cursors(self):
         """Query locators expire (as after 15 minutes idle): 400 INVALID_QUERY_LOCATOR."""

@@ -142,6 +142,100 @@ class TestPull(SalesforceCase):
         self.assertEqual(wm.cursor_id, ids[7])  # the latest stamp, though it came unordered
         self.assertEqual(self.record_of(ids[7]).name, "Latest")
 
+    def _bulk_export_failing_on_page_3(self):
+        """450 accounts above the Bulk threshold: 5 result pages of 100 (one engine page
+        each); page 3 answers 500 to its read and to both inline re-reads."""
+        self.backend.write(
+            {"salesforce_bulk_threshold": 100, "salesforce_bulk_page_size": 100, "page_size": 100}
+        )
+        ids = [self.fake.add("Account", {"Name": f"Export {i:03d}"}) for i in range(450)]
+        latest = self.fake.now() + timedelta(hours=1)
+        self.fake.update("Account", ids[7], {"Name": "Latest"}, latest)
+        self.fake.fail_next(3, 500, path_contains="/results", skip=2)
+        job = self.pull("Account")
+        self.assertEqual(job.state, "pending", "a failed page is retried later")
+        self.assertEqual(job.attempt, 0, "two pages applied and saved: progress, no attempt used")
+        self.assertEqual(self.fake.calls("/jobs/query", "POST"), 1)
+        self.assertEqual(self.fake.calls("/results"), 2 + 3)
+        wm = self.watermark("Account")
+        self.assertFalse(wm.cursor_stamp, "an unordered export moves the cursor at its end only")
+        state = wm.export_state
+        self.assertEqual((state["pages"], state["adapter"]["skip"]), (2, 0))
+        self.assertTrue(state["adapter"]["locator"])
+        self.assertEqual(len(self._bindings()), 200)
+        return job, ids, latest
+
+    def _bindings(self):
+        return self.env["sync.binding"].search(
+            [("backend_id", "=", self.backend.id), ("res_model", "=", "res.partner")]
+        )
+
+    def _run_again(self, job):
+        job.eta = fields.Datetime.now() - timedelta(seconds=1)
+        self.run_jobs()
+
+    def _assert_applied_once(self, ids):
+        bindings = self._bindings()
+        self.assertEqual(sorted(bindings.mapped("external_id")), sorted(ids), "each bound once")
+        self.env.cr.execute(
+            "SELECT count(*), count(DISTINCT external_id) FROM sync_audit"
+            " WHERE backend_id = %s AND operation = 'create'",
+            [self.backend.id],
+        )
+        self.assertEqual(self.env.cr.fetchone(), (len(ids), len(ids)), "created once each")
+
+    def test_bulk_export_resumes_at_the_failed_page(self):
+        job, ids, latest = self._bulk_export_failing_on_page_3()
+        queries = len(self.fake.queries())
+        requests = self.fake.calls("/services/data/")
+        self._run_again(job)
+        self.assertEqual(job.state, "done", job.error)
+        stats = _stats(job)
+        self.assertEqual(stats["resumed_after_pages"], 2)
+        # the second attempt: the saved job's status and 3 result pages, then getDeleted
+        # (starting over cost a count query, a new job, its status polls and 5 result pages)
+        self.assertEqual(
+            self.fake.calls("/services/data/") - requests,
+            1 + 3 + self.fake.calls("/deleted/"),
+        )
+        self.assertEqual((stats["read"], stats["created"]), (250, 250))
+        # the same query job, read on from page 3: 5 result pages read once, page 3 failed 3
+        # times; one status check of the saved job, no count query and no new job
+        self.assertEqual(self.fake.calls("/jobs/query", "POST"), 1)
+        self.assertEqual(self.fake.calls("/results"), 5 + 3)
+        self.assertEqual(len(self.fake.queries()), queries)
+        self._assert_applied_once(ids)
+        wm = self.watermark("Account")
+        self.assertEqual((wm.cursor_stamp, wm.cursor_id), (latest, ids[7]))
+        self.assertFalse(wm.export_state, "a complete export leaves nothing to resume")
+        self.assertEqual(self.record_of(ids[7]).name, "Latest")
+
+    def test_bulk_export_whose_job_is_gone_starts_over(self):
+        job, ids, latest = self._bulk_export_failing_on_page_3()
+        self.fake.forget_bulk_jobs()  # deleted, or its results expired (7 days)
+        self._run_again(job)
+        self.assertEqual(job.state, "done", job.error)
+        stats = _stats(job)
+        self.assertNotIn("resumed_after_pages", stats)
+        self.assertEqual((stats["read"], stats["created"], stats["identical"]), (450, 250, 200))
+        self.assertEqual(self.fake.calls("/jobs/query", "POST"), 2)
+        self.assertEqual(self.fake.calls("/results"), 2 + 3 + 5)
+        self._assert_applied_once(ids)
+        wm = self.watermark("Account")
+        self.assertEqual((wm.cursor_stamp, wm.cursor_id), (latest, ids[7]))
+        self.assertFalse(wm.export_state)
+
+    def test_saved_export_of_another_window_is_not_resumed(self):
+        """The cursor moved (an operator reset it, or another window): the saved export is
+        not this pull's; a new one is read."""
+        job, ids, _latest = self._bulk_export_failing_on_page_3()
+        wm = self.watermark("Account")
+        wm.cursor_stamp = self.fake.now() - timedelta(days=1)
+        self._run_again(job)
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(self.fake.calls("/jobs/query", "POST"), 2)
+        self._assert_applied_once(ids)
+
     def test_bulk_csv_quoting_as_salesforce_writes_it(self):
         """Bulk 2.0 results are CSV with every value quoted, "" for null, quotes doubled and
         line breaks inside quoted values (a Description, an address): read as one record each,
