@@ -77,8 +77,8 @@ class TestAdapter(SalesforceCase):
     def test_bulk_result_page_cut_short_is_retried_not_applied(self):
         """A Bulk 2.0 CSV page cut short was parsed as fewer records (the last one with empty
         fields): the pull ended done without the rest and moved its watermark past them.  Now
-        the page is read again inline (an export has no watermark to resume from), and when
-        it stays cut short the job is retried, nothing of the page applied."""
+        the page is read again inline, and when it stays cut short the job is retried, nothing
+        of the page applied."""
         self.backend.write({"salesforce_bulk_threshold": 10, "salesforce_bulk_page_size": 20})
         ids = [self.fake.add("Account", {"Name": f"Bulk {i:03d}"}) for i in range(30)]
         self.fake.malformed_next(3, path_contains="/results")  # the read and its 2 retries
@@ -99,6 +99,40 @@ class TestAdapter(SalesforceCase):
             self.env["sync.exception"].search([("backend_id", "=", self.backend.id)]),
             "no record was refused for fields the cut took away",
         )
+
+    def test_bulk_export_continues_inside_a_result_page(self):
+        """Engine pages smaller than a result page: the saved state after each one names the
+        result page and the rows of it applied; a new adapter given that state reads that
+        result page again (by its locator) and yields the rows after them, then the rest."""
+        self.backend.write({"salesforce_bulk_threshold": 10, "salesforce_bulk_page_size": 100})
+        for i in range(250):
+            self.fake.add("Account", {"Name": f"Bulk {i:03d}"})
+        adapter = self.backend._get_adapter()
+        pages = adapter.iter_changes("Account", None, page_size=40)
+        first = [next(pages) for _ in range(4)]  # 40 + 40 + 20 of result page 1, then 40
+        state = dict(adapter.export_state)
+        self.assertEqual((state["skip"], bool(state["locator"])), (40, True))
+        every = [r["id"] for page in first for r in page] + [
+            r["id"] for page in pages for r in page
+        ]
+        self.assertEqual(len(set(every)), 250)
+        self.assertIsNone(adapter.export_state["locator"], "the last page: nothing left")
+        self.assertFalse(adapter.resumed)
+        jobs, results = self.fake.calls("/jobs/query", "POST"), self.fake.calls("/results")
+
+        again = self.backend._get_adapter()
+        pages = again.iter_changes("Account", None, page_size=40, resume=state)
+        rest = [r["id"] for page in pages for r in page]
+        self.assertTrue(again.resumed)
+        self.assertEqual(rest, every[140:])
+        self.assertEqual(self.fake.calls("/jobs/query", "POST"), jobs, "no new query job")
+        self.assertEqual(self.fake.calls("/results") - results, 2)  # pages 2 and 3
+        # another query (a field left out of the mapping): that export is not continued
+        other = self.backend._get_adapter()
+        other.config["fields"] = {"Account": ["Name"]}
+        list(other.iter_changes("Account", None, page_size=40, resume=state))
+        self.assertFalse(other.resumed)
+        self.assertEqual(self.fake.calls("/jobs/query", "POST"), jobs + 1)
 
     def test_timeout_is_retried_later(self):
         self.backend.timeout = 1
