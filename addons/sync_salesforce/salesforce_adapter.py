@@ -610,6 +610,9 @@ class SalesforceAdapter(BaseAdapter):
         saved = {"job": job_id, "query": _digest(soql), "created": created}
         if locator is None:  # every page was applied: nothing left to read
             return
+        # where the export stands before its next page (a failure before the first page of a
+        # new export: the next attempt reads that job rather than making another)
+        self.export_state = {**saved, "locator": locator, "skip": skip}
         while True:
             result = None
 

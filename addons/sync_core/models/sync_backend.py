@@ -704,6 +704,7 @@ class SyncBackend(models.Model):
         # pages of the current export applied (over its attempts), and the most any export of
         # this window had applied: only pages past that are new progress
         progress = {"pages": 0, "best": 0}
+        adapter = None
         try:
             if apply_page is None:
                 mapping = self.env["sync.mapping"]._for(self, object_name)
@@ -796,6 +797,12 @@ class SyncBackend(models.Model):
             self.env.cr.rollback()
             if not dry_run:
                 wm.last_error = str(exc)[:2000]
+                if adapter and not adapter.ordered and adapter.export_state and not totals["pages"]:
+                    # a new export failed before its first page: the next attempt may still
+                    # read it (nothing of it applied, so no progress either)
+                    if not adapter.resumed:
+                        progress["pages"] = 0
+                    wm._save_export(adapter.export_state, since, unordered_last, progress)
                 Job._commit()
             raise
         finally:

@@ -53,8 +53,9 @@ FAULT_KINDS = [
     *TRANSIENT_KINDS,
 ]
 # Remote requests per record: a REST query answers up to 200 records, a Bulk result page 50,
-# a re-fetch job reads 2 records in one query; each fault costs one more request (plus a Bulk
-# job's create and polls when its pull starts again) and 5 attempts at most per job.
+# a re-fetch job reads 2 records in one query; each fault costs one more request (a Bulk pull
+# that fails goes on with its query job at the next attempt: one status call more, no new job)
+# and 5 attempts at most per job.
 MAX_REQUESTS_PER_RECORD = 3
 
 
@@ -154,6 +155,62 @@ class TestRemoteFaults(RemoteFaultsMixin, SalesforceCase):
             f"expired session: {unauthorized} 401 INVALID_SESSION_ID -> {relogins} logins again",
             f"channel blocked {blocked}x",
             f"{passes} runner passes, {elapsed:.1f} s",
+        )
+
+    @mute_logger(
+        "urllib3.connectionpool",
+        "odoo.addons.sync_core.models.sync_job",
+        "odoo.addons.sync_salesforce.salesforce_adapter",
+    )
+    def test_bulk_pull_under_heavy_faults_goes_on_with_its_job(self):
+        """Half of the Bulk result reads fail (500): a page fails after its two inline re-reads
+        about once in eight, so an export of 8 result pages rarely completes in one attempt.
+        Started over at each attempt it moved nothing forward and was dead-lettered; continued
+        from its last applied page, it completes with its one query job, each result page read
+        and applied once."""
+        self.backend.write(
+            {"salesforce_bulk_threshold": 10, "salesforce_bulk_page_size": 50, "page_size": 50}
+        )
+        ids = [self.fake.add("Account", {"Name": f"Heavy {n:03d} Fault"}) for n in range(400)]
+        self.fake.random_faults(
+            0.5,
+            [{"kind": "status", "status": 500, "error_code": "UNKNOWN_EXCEPTION"}],
+            seed=14,  # 6 pages fail after their re-reads, at most 2 attempts in a row in vain
+            path_contains="/results",
+        )
+        self.enqueue_pull("Account")
+        passes, _blocked = self.drive()
+        self.fake.clear_faults()
+        job = self.fault_jobs()
+        self.assertEqual(job.state, "done", job.error)
+        # more attempts than a job has: those that applied pages were progress, not failures
+        self.assertGreater(passes, job.max_attempts)
+        self.assertLessEqual(job.attempt, 3)
+        self.assertEqual(self.fake.calls("/jobs/query", "POST"), 1, "one query job")
+        self.assertEqual(
+            self.fake.calls("/jobs/query/", "GET") - self.fake.calls("/results"), 2 + passes - 1
+        )
+        bindings = self.env["sync.binding"].search(
+            [("backend_id", "=", self.backend.id), ("res_model", "=", "res.partner")]
+        )
+        self.assertEqual(sorted(bindings.mapped("external_id")), sorted(ids), "each bound once")
+        self.env.cr.execute(
+            "SELECT count(*) FROM sync_audit WHERE backend_id = %s AND operation = 'create'",
+            [self.backend.id],
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], len(ids), "each created once")
+        results = self.fake.calls("/results")
+        faults = self.fake.faults_injected["500"]
+        self.assertEqual(results - faults, 8, "each result page read once")
+        self.fault_figures(
+            "salesforce",
+            "records (Bulk 2.0 pull, 8 result pages, half of the result reads failing)",
+            len(ids),
+            len(bindings),
+            self.fake.calls("/services/data/"),
+            job,
+            f"1 query job, {results} result reads ({faults} failed) for 8 pages",
+            f"{passes} attempts",
         )
 
     @mute_logger(
