@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..mapping import parse_datetime
 
@@ -42,13 +42,20 @@ class SyncWatermark(models.Model):
     last_stats = fields.Text(string="Last pull figures", readonly=True)
     last_error = fields.Text(string="Last error", readonly=True)
     export_state = fields.Json(
-        string="Export in progress",
+        string="Export state",
         readonly=True,
         copy=False,
         help="An unordered export (e.g. a Salesforce Bulk 2.0 query job) applied up to its last "
         "committed page: where the remote export goes on, its pull window and the latest "
         "record applied.  The next pull continues it instead of starting a new one; cleared "
         "when the export completes (the cursor then moves past all its pages).",
+    )
+
+    export_progress = fields.Char(
+        string="Export in progress",
+        compute="_compute_export_progress",
+        help="An unordered export whose pages are applied up to here: the next pull goes on "
+        "from the page after them; the cursor moves when the export completes.",
     )
 
     _backend_object_uniq = models.Constraint(
@@ -58,6 +65,19 @@ class SyncWatermark(models.Model):
         "CHECK(pull_interval IS NULL OR pull_interval >= 0)",
         "The pull interval of an object cannot be negative.",
     )
+
+    @api.depends("export_state")
+    def _compute_export_progress(self):
+        for wm in self:
+            state = wm.export_state or {}
+            wm.export_progress = (
+                self.env._(
+                    "%(pages)s pages applied; the next pull goes on from there",
+                    pages=state.get("pages") or 0,
+                )
+                if state
+                else False
+            )
 
     def _advance(self, record):
         """Move the cursor to a record's (stamp, id), never backwards.  True when it moved

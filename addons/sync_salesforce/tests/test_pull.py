@@ -163,6 +163,7 @@ class TestPull(SalesforceCase):
         self.assertEqual((state["pages"], state["adapter"]["skip"]), (2, 0))
         self.assertTrue(state["adapter"]["locator"])
         self.assertEqual(len(self._bindings()), 200)
+        self.assertEqual(wm.export_progress, "2 pages applied; the next pull goes on from there")
         return job, ids, latest
 
     def _bindings(self):
