@@ -531,7 +531,7 @@ class SalesforceAdapter(BaseAdapter):
                     page_size,
                     resume.get("locator"),
                     resume.get("skip") or 0,
-                    resume["created"],
+                    resume.get("created"),
                 )
                 return
         last = after
