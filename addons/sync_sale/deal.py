@@ -8,7 +8,7 @@ its own fields (``sync.backend._sale_writeback_values``).
 """
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 
 # Deal status: open (in progress), won, lost.
@@ -66,6 +66,9 @@ class Deal:
     updated_at: datetime | None = None
     remote_object: str = "deals"  # remote object type of the bindings (order, lead, project)
     load_lines: Callable[[], list[DealLine]] | None = field(default=None, repr=False, compare=False)
+    # the remote records of `customer` from a read shared by a batch of deals (None: the
+    # workflow reads them itself when it imports the customer)
+    load_customer: Callable[[], list] | None = field(default=None, repr=False, compare=False)
 
     @property
     def won(self):
@@ -87,8 +90,8 @@ class Deal:
 
     def header(self):
         """The header fields as plain JSON-able values (hashed to skip identical updates)."""
-        values = asdict(self)
-        for key in ("lines", "load_lines", "updated_at"):
+        values = asdict(replace(self, lines=None, load_lines=None, load_customer=None))
+        for key in ("lines", "load_lines", "load_customer", "updated_at"):
             values.pop(key, None)
         values["close_date"] = self.close_date.isoformat() if self.close_date else None
         return values

@@ -750,13 +750,15 @@ class SalesforceAdapter(BaseAdapter):
 
     def lines_of(self, opportunity_id):
         """Live line items of an opportunity (product code and name through Product2), by
-        SortOrder then Id."""
+        SortOrder then Id.  The items of a chunk are kept only once every response of its
+        query was read: a query that fails half-way leaves nothing behind (the next deal
+        that asks reads them again), never an opportunity with some of its items."""
         if opportunity_id not in self._lines:
             self._lines_wanted.add(opportunity_id)
             todo = sorted(self._lines_wanted - set(self._lines))
             for start in range(0, len(todo), READ_CHUNK):
                 chunk = todo[start : start + READ_CHUNK]
-                self._lines.update((opp, []) for opp in chunk)
+                read = {opp: [] for opp in chunk}
                 soql = (
                     f"SELECT {', '.join(LINE_ITEM_FIELDS)} FROM OpportunityLineItem WHERE "
                     f"OpportunityId IN ({', '.join(_soql_id(i) for i in chunk)}) "
@@ -765,7 +767,8 @@ class SalesforceAdapter(BaseAdapter):
                 for result in self.query_pages(soql):
                     for raw in result.get("records") or []:
                         item = self._record(raw)
-                        self._lines[item["data"]["OpportunityId"]].append(item)
+                        read[item["data"]["OpportunityId"]].append(item)
+                self._lines.update(read)
         return self._lines[opportunity_id]
 
     def deleted(self, object_name, start, end):

@@ -246,6 +246,11 @@ class WebhookProfile:
     def valid_events(self):
         return [{"event_id": "suite-1", "object": "customers", "id": "4242", "type": "updated"}]
 
+    def covered_event_types(self):
+        """Event types (sync.event.event_type) the generated deliveries must get accepted at
+        least once: the shapes a profile's `event` generates, checked to reach the store."""
+        return []
+
     def encode(self, events):
         """The body of a delivery of `events` as the sender sends it."""
         return _dumps(events)
@@ -459,6 +464,7 @@ class WebhookFuzzMixin(_SuiteBase):
     def test_fuzz_webhooks(self):
         label = self.profile.kind
         stats = Counter()  # answers by status
+        accepted = Counter()  # stored events by event type (in-process deliveries)
         faults = Counter()  # broken invariants by kind
         failures = []
 
@@ -490,6 +496,9 @@ class WebhookFuzzMixin(_SuiteBase):
                     raise
                 stats[status] += 1
                 self.env.flush_all()
+                if status == 200:
+                    cr.execute("SELECT event_type FROM sync_event WHERE id > %s", [marks[0]])
+                    accepted.update(row[0] for row in cr.fetchall())
                 broken = self.check_outcome(status, answer, json.dumps(answer), marks, business)
                 broken += self.rendered_problems(status, answer)
             self.env.invalidate_all()
@@ -522,6 +531,8 @@ class WebhookFuzzMixin(_SuiteBase):
         self.assertGreaterEqual(total, examples * 0.9)
         self.assertGreater(stats[200] + stats["http 200"], total * 0.1, "too few accepted")
         over_http = sum(v for k, v in stats.items() if str(k).startswith("http"))
+        covered = self.profile.covered_event_types()
+        missing = [kind for kind in covered if not accepted[kind]]
         report(
             "fuzz",
             label,
@@ -529,9 +540,16 @@ class WebhookFuzzMixin(_SuiteBase):
             f" {faults['500']} x 500, {faults['tracebacks']} tracebacks,"
             f" {faults['partial writes']} partial writes, {refused} refused with a"
             f" {self.profile.reason_format},"
-            f" {time.monotonic() - started:.0f}s",
+            + (
+                f" {len(covered) - len(missing)} of {len(covered)} event types accepted"
+                f" (fewest: {min(accepted[kind] for kind in covered)}),"
+                if covered
+                else ""
+            )
+            + f" {time.monotonic() - started:.0f}s",
         )
         self.assertFalse(failures)
+        self.assertFalse(missing, f"event types never accepted: {missing}")
 
 
 class WebhookForgedMixin(_SuiteBase):

@@ -8,6 +8,8 @@ entity, sale order + project once, conflicts, mirrored opportunities, audit and 
 invoice figures written back through the outbox.
 """
 
+import functools
+
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
@@ -242,6 +244,8 @@ class SyncBackend(models.Model):
             except SyncError:
                 self._sale_enqueue_deal_job(record["id"])
                 result[record["id"]] = None
+        if adapter is not None:
+            self._sale_share_customer_reads(deals, adapter)
         for deal in deals:
             try:
                 with self.env.cr.savepoint():
@@ -255,6 +259,42 @@ class SyncBackend(models.Model):
         if adapter is not None:
             self._note_rate_limit(adapter)
         return result
+
+    def _sale_share_customer_reads(self, deals, adapter):
+        """The customers a batch of won deals will import (not bound yet, imported through a
+        mapping) are read together: the first deal that imports its customer reads those of
+        every deal of the batch in one call per remote object, instead of one call per deal.
+        Each deal still imports its own under its savepoint; a read that fails fails that
+        deal only and keeps nothing, the next deal reads the remaining ones again."""
+        pending = {}
+        for deal in deals:
+            ref = deal.customer
+            if deal.won and ref and ref.external_id and not self._sale_bound_partner(ref):
+                pending.setdefault(ref.remote_object, {}).setdefault(ref.external_id, [])
+        read = {}
+
+        def load(remote_object, external_id):
+            if (remote_object, external_id) not in read:
+                todo = [i for i in pending[remote_object] if (remote_object, i) not in read]
+                found = {i: [] for i in todo}
+                for record in adapter.read_batch(remote_object, todo):
+                    found.setdefault(str(record["id"]), []).append(record)
+                read.update(((remote_object, i), records) for i, records in found.items())
+            return read[(remote_object, external_id)]
+
+        for remote_object in pending:
+            if not self.env["sync.mapping"].search_count(
+                [("backend_id", "=", self.id), ("remote_object", "=", remote_object)], limit=1
+            ):
+                continue
+            for deal in deals:
+                ref = deal.customer
+                if (
+                    ref
+                    and ref.remote_object == remote_object
+                    and ref.external_id in pending[remote_object]
+                ):
+                    deal.load_customer = functools.partial(load, remote_object, ref.external_id)
 
     # ------------------------------------------------------------------ the workflow
     def _sale_apply_deal(self, deal, job=None, adapter=None):
@@ -420,8 +460,11 @@ class SyncBackend(models.Model):
                 limit=1,
             )
             if mapping:
-                adapter = adapter or self._get_adapter()
-                records = adapter.read_batch(ref.remote_object, [ref.external_id])
+                if deal.load_customer:
+                    records = deal.load_customer()
+                else:
+                    adapter = adapter or self._get_adapter()
+                    records = adapter.read_batch(ref.remote_object, [ref.external_id])
                 mapping._apply_page([r for r in records if not r.get("archived")], job=job)
             elif ref.name or ref.email or ref.vat:
                 self._sale_match_or_create_customer(deal, job)

@@ -234,3 +234,133 @@ class TestRemoteFaults(RemoteFaultsMixin, SalesforceCase):
         for record_id in ok:
             self.assertTrue(self.binding_of(record_id))
         self.assertFalse(self.binding_of(broken))
+
+
+OPPORTUNITIES, LINES = 30, 14
+# A page of the opportunity pull (15 opportunities, 210 line items) reads its opportunities in
+# one query and their line items in one more, followed to its second response (200 records a
+# response); a deal that fails is handed to a job of its own (its re-read and line query), and
+# every fault costs one request more.
+MAX_REQUESTS_PER_OPPORTUNITY = 2
+
+
+class TestRemoteFaultsOpportunities(RemoteFaultsMixin, SalesforceCase):
+    """Won opportunities with line items pulled through the shared quote-to-order workflow
+    (customer, sale order, project) while the org answers about 20% of the requests with a
+    fault: every order and project made exactly once, never an order short of its lines."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Product = cls.env["product.product"]
+        Product.create(
+            {"name": "CRM licence", "default_code": "SF-LIC", "type": "consu",
+             "invoice_policy": "order"}
+        )  # fmt: skip
+        Product.create(
+            {"name": "Consulting day", "default_code": "SF-CONSULT", "type": "service",
+             "service_tracking": "project_only", "invoice_policy": "order"}
+        )  # fmt: skip
+
+    def setUp(self):
+        super().setUp()
+        # pull pages of 15 opportunities: two pages, each with a line item query of two
+        # responses (210 items, 200 a response) to fault
+        self.backend.write({"timeout": 1, "page_size": 15})
+
+    def won_opportunities(self):
+        """{opportunity id: [(product code, quantity)]}: licence lines, and one consulting
+        line (a project) on every other opportunity."""
+        products = {
+            code: self.fake.add("Product2", {"Name": f"Product {code}", "ProductCode": code})
+            for code in ("SF-LIC", "SF-CONSULT")
+        }
+        opportunities = {}
+        for n in range(OPPORTUNITIES):
+            account = self.fake.add("Account", {"Name": f"Won {n:02d} Fault Inc"})
+            opp = self.fake.add(
+                "Opportunity",
+                {"Name": f"Won {n:02d} Fault", "StageName": "Closed Won", "IsWon": True,
+                 "IsClosed": True, "CloseDate": "2026-12-15", "AccountId": account},
+            )  # fmt: skip
+            lines = [("SF-LIC", float(1 + i)) for i in range(LINES - n % 2)]
+            lines += [("SF-CONSULT", 2.0)] * (n % 2)
+            for code, quantity in lines:
+                self.fake.add(
+                    "OpportunityLineItem",
+                    {"OpportunityId": opp, "Product2Id": products[code], "Quantity": quantity,
+                     "UnitPrice": 100.0, "Discount": 0.0},
+                )  # fmt: skip
+            opportunities[opp] = lines
+        return opportunities
+
+    @mute_logger(
+        "urllib3.connectionpool",
+        "odoo.addons.sync_core.models.sync_job",
+        "odoo.addons.sync_salesforce.salesforce_adapter",
+    )
+    def test_won_opportunities_pulled_under_faults_one_order_and_project_each(self):
+        started = time.monotonic()
+        opportunities = self.won_opportunities()
+        self.fake.random_faults(0.2, FAULT_KINDS, seed=23, path_contains="/services/data/")
+        # the second response of the first line item query is cut short: the items of the
+        # opportunity that spans both responses were only half read
+        self.fake.malformed_next(1, path_contains="/query/01g")
+        self.env["sync.job"]._enqueue(
+            self.backend,
+            "salesforce_pull_opportunities",
+            payload={"object": "Opportunity"},
+            identity_key="pull:Opportunity",
+        )
+        passes, blocked = self.drive()
+        self.fake.clear_faults()
+        elapsed = time.monotonic() - started
+
+        Order, Project = self.env["sale.order"], self.env["project.project"]
+        orders = Order.browse()
+        for opp, lines in opportunities.items():
+            mine = Order.search([("origin", "=", f"Salesforce opportunity {opp}")])
+            self.assertEqual(len(mine), 1, f"one order for {opp}")
+            self.assertEqual(mine.state, "sale")
+            self.assertEqual(
+                sorted(
+                    (sol.product_id.default_code, sol.product_uom_qty) for sol in mine.order_line
+                ),
+                sorted(lines),
+                f"the order of {opp} has every line of the opportunity",
+            )
+            projects = Project.search([("sale_order_id", "=", mine.id)])
+            wanted = int(("SF-CONSULT", 2.0) in lines)
+            self.assertEqual(len(projects), wanted, f"projects of {opp}")
+            orders |= mine
+        customers = orders.partner_id
+        self.assertEqual(len(customers), OPPORTUNITIES, "one customer per account")
+        bindings = self.env["sync.binding"].search(
+            [("backend_id", "=", self.backend.id), ("res_model", "=", "sale.order")]
+        )
+        self.assertEqual(sorted(bindings.mapped("external_id")), sorted(opportunities))
+        projects = Project.search([("sale_order_id", "in", orders.ids)])
+        self.assertEqual(len(projects), OPPORTUNITIES // 2)
+        jobs = self.fault_jobs()
+        self.assertEqual(set(jobs.mapped("state")), {"done"}, jobs.mapped("error"))
+        self.assertLessEqual(max(jobs.mapped("attempt")), min(jobs.mapped("max_attempts")))
+        self.assertTrue(jobs.filtered(lambda j: j.attempt > 1), "the faults made jobs retry")
+        self.assertFalse(self.open_exceptions(), "every fault was transient")
+        requests = self.fake.calls("/services/data/")
+        self.assert_fault_mix(requests, ("429", "malformed"))
+        per_opportunity = requests / OPPORTUNITIES
+        deal_jobs = jobs.filtered(lambda j: j.kind == "salesforce_opportunity")
+        self.fault_figures(
+            "salesforce",
+            f"won opportunities (pulled with {sum(map(len, opportunities.values()))} line"
+            f" items -> {len(orders)} orders, {len(projects)} projects,"
+            f" {len(customers)} customers)",
+            OPPORTUNITIES,
+            len(bindings),
+            requests,
+            jobs,
+            f"{len(deal_jobs)} deals handed to a job of their own",
+            f"channel blocked {blocked}x",
+            f"{passes} runner passes, {elapsed:.1f} s",
+        )
+        self.assertLessEqual(per_opportunity, MAX_REQUESTS_PER_OPPORTUNITY)
