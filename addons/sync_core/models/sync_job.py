@@ -743,7 +743,10 @@ class SyncJob(models.Model):
                     log_exceptions=False,  # a conflict with a redelivery is tried again
                 )
                 events = [row[0] for row in cr.fetchall()]
-                cr.commit()
+                if run:
+                    run.commit()
+                else:
+                    self._commit()
                 self.env["sync.event"].browse(events).invalidate_recordset()
                 return events
             except CONCURRENCY_ERRORS as exc:
