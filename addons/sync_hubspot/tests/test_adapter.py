@@ -48,9 +48,16 @@ class TestAdapter(HubSpotCase):
             adapter.read_batch("companies", ["1"])
         self.assertGreater(caught.exception.retry_after, 0)
         self.fake.clear_faults()
-        self.fake.fail_next(1, status=503)
+        # a read that fails on the way is read again at once, twice: a third 503 is the job's
+        self.fake.fail_next(2, status=503)
+        adapter.read_batch("companies", ["1"])
+        self.fake.fail_next(3, status=503)
         with self.assertRaises(RemoteUnavailableError):
             adapter.read_batch("companies", ["1"])
+        # a write is never sent again (a timed out POST may have been applied)
+        self.fake.fail_next(1, status=503, methods="POST")
+        with self.assertRaises(RemoteUnavailableError):
+            adapter.write_batch("companies", [(None, {"name": "Once"})])
         with self.assertRaises(AuthenticationError):
             self.adapter(access_token="pat-wrong").read_batch("companies", ["1"])
         self.fake.timeout_next(3, seconds=2.0)
