@@ -91,6 +91,25 @@ class TestDeals(DealCase):
         self.assertFalse(self.orders_of(lost))
         self.assertFalse(self.binding_of(lost, "crm.lead"), "open deals are not mirrored")
 
+    def test_job_results_count_every_remote_call(self):
+        """Each job's remote_calls is every request it sent, through whichever adapter: the
+        pull's search and association reads, a deal job's deal, line item and company
+        reads; together they are every request the portal received."""
+        deals = [self.won_deal(f"Counted {n}")[1] for n in range(2)]
+        self.fake.reset_log()
+        job = self.pull("deals")
+        self.assertEqual(job.state, "done", job.error)
+        jobs = self.env["sync.job"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual(set(jobs.mapped("state")), {"done"}, jobs.mapped("error"))
+        for deal in deals:
+            self.assertEqual(len(self.orders_of(deal)), 1)
+        counted = {j.kind: json.loads(j.result)["remote_calls"] for j in jobs}
+        self.assertEqual(len(jobs), 3, "the pull and a job per won deal")
+        self.assertEqual(sum(json.loads(j.result)["remote_calls"] for j in jobs), self.fake.calls())
+        # a deal job: the deal (and its company association), its line item associations,
+        # its line items and its company
+        self.assertEqual(counted["hubspot_deal"], 5)
+
     def test_missing_sku_opens_exception(self):
         _company, deal = self.won_deal(skus=("RA-200", "NOPE-1"))
         job = self.deliver(deal)
