@@ -64,6 +64,22 @@ class TestAdapter(HubSpotCase):
         with self.assertRaises(RemoteUnavailableError):
             self.adapter(timeout=0.3).read_batch("companies", ["1"])
 
+    def test_associations_follow_each_records_paging(self):
+        """HubSpot answers at most 500 associations per record in a batch read, with the
+        record's own ``paging.next.after``: its next page is asked for, none is left out."""
+        deal = self.fake.add("deals", {"dealname": "Many lines"})
+        other = self.fake.add("deals", {"dealname": "Two lines"})
+        items = self.fake.add_many("line_items", [{"name": f"L{n}"} for n in range(503)])
+        for item in items:
+            self.fake.associate("line_items", item, "deals", deal)
+        for item in items[:2]:
+            self.fake.associate("line_items", item, "deals", other)
+        adapter = self.adapter()
+        links = adapter.associations("deals", "line_items", [deal, other])
+        self.assertEqual(sorted(to for to, _types in links[deal]), sorted(items))
+        self.assertEqual(sorted(to for to, _types in links[other]), sorted(items[:2]))
+        self.assertEqual(adapter.calls, 2, "the first answer, then the deal's next page")
+
     def test_read_batch_missing_and_archived(self):
         live = self.fake.add("companies", {"name": "Live"})
         gone = self.fake.add("companies", {"name": "Gone"})
