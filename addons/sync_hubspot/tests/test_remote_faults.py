@@ -6,6 +6,7 @@ OAuth access token once; the job runner is driven pass by pass, the due jobs' et
 channels' block moved to now between passes instead of sleeping (sync_core's
 `RemoteFaultsMixin`)."""
 
+import json
 import logging
 import time
 from datetime import timedelta
@@ -291,6 +292,11 @@ class TestRemoteFaultsDeals(RemoteFaultsMixin, HubSpotCase):
         self.assert_fault_mix(requests, ("429", "malformed"))
         per_deal = requests / DEALS
         deal_jobs = jobs.filtered(lambda j: j.kind == "hubspot_deal")
+        # the jobs' results count the calls of their successful attempts, each through all
+        # of its adapters; the failed attempts' calls are in no result
+        counted = sum(json.loads(j.result)["remote_calls"] for j in jobs)
+        self.assertLessEqual(counted, requests)
+        self.assertGreaterEqual(counted, 5 * DEALS, "a deal job's 5 reads at least")
         self.fault_figures(
             "hubspot",
             f"won deals (pulled with {sum(map(len, deals.values()))} line items ->"
@@ -300,6 +306,7 @@ class TestRemoteFaultsDeals(RemoteFaultsMixin, HubSpotCase):
             requests,
             jobs,
             f"{len(deal_jobs)} deal jobs",
+            f"{counted} requests in the jobs' results (their failed attempts' not)",
             f"channel blocked {blocked}x",
             f"{passes} runner passes, {elapsed:.1f} s",
         )
