@@ -5,9 +5,11 @@ A connector subclasses `BaseAdapter` for its vendor.  Records travel as plain di
 `GenericRestAdapter` is sync_core's own adapter for simple JSON APIs (and the engine's tests).
 """
 
+import contextlib
 import json
 import logging
 import re
+import threading
 
 import requests
 
@@ -22,6 +24,29 @@ from .mapping import parse_datetime
 
 _logger = logging.getLogger(__name__)
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_COUNTED = threading.local()  # the adapters made inside `counted_adapters()` blocks
+
+
+@contextlib.contextmanager
+def counted_adapters():
+    """Lists every adapter created in this thread inside the block (nested blocks: each
+    lists its own and those of the blocks inside it); ``calls(listed)`` sums their remote
+    calls.  The job runner wraps each job in one: a job's ``remote_calls`` is every call it
+    made, through however many adapters (the pull's, its deal reads', a budget check's)."""
+    listed = []
+    stack = getattr(_COUNTED, "stack", None)
+    if stack is None:
+        stack = _COUNTED.stack = []
+    stack.append(listed)
+    try:
+        yield listed
+    finally:
+        stack.remove(listed)
+
+
+def calls(adapters):
+    """The remote calls the given adapters made."""
+    return sum(adapter.calls for adapter in adapters)
 
 
 class BaseAdapter:
@@ -45,6 +70,8 @@ class BaseAdapter:
         # never log it)
         self.config = config
         self.calls = 0
+        for listed in getattr(_COUNTED, "stack", ()):
+            listed.append(self)
         # What the remote said of its rate limit on the last response, when it says it:
         # {"max": requests per interval, "remaining": int, "interval": seconds}.
         self.rate_limit = None

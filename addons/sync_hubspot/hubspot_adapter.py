@@ -86,6 +86,9 @@ DAILY_POLICY = "DAILY"
 # Longest total wait of the adapter's own 429 retries of one call; beyond it the job is retried
 # later by the engine (its channel blocked meanwhile).
 MAX_INLINE_WAIT = 12.0
+# A read that failed on the way (5xx, timeout, reset, truncated body) is sent again this many
+# times at once before its error fails the job's attempt.
+READ_RETRIES = 2
 # HubSpot's object type ids of the standard CRM objects (its app's record URLs use them).
 OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "line_items": "0-8"}
 # HubSpot's search endpoints have their own limit (about 5 requests per second per portal),
@@ -362,16 +365,27 @@ class HubSpotAdapter(BaseAdapter):
                 self._apis[key] = getattr(getattr(self.client.crm, object_name), name)
         return self._apis[key]
 
-    def _call(self, func, *args, _spaced=False, **kwargs):
+    def _call(self, func, *args, _spaced=False, _read=False, **kwargs):
         """One API call; a 429 of a short window is retried up to `retries` times, each
         retry waiting at least the window (or Retry-After), doubling, within
         `max_inline_wait` seconds in all; `_spaced` calls (searches) keep the per-portal
-        search spacing on every attempt.  The daily limit is never retried here."""
+        search spacing on every attempt.  The daily limit is never retried here.  A `_read`
+        (a search, a batch read: a POST that changes nothing) that failed on the way (5xx,
+        timeout, reset connection, truncated body) is sent again up to `READ_RETRIES` times
+        before its error reaches the job: a deal job needs four or five reads, which a
+        remote failing one request in five would otherwise rarely let through in a row."""
         kwargs.setdefault("_request_timeout", self.timeout)
         waited = 0.0
-        for retry in range(self.retries + 1):
+        rereads = READ_RETRIES if _read else 0
+        retry = 0
+        while True:
             try:
                 return self._send_authenticated(func, args, kwargs, _spaced)
+            except RemoteUnavailableError as exc:
+                if rereads <= 0:
+                    raise
+                rereads -= 1
+                _logger.info("HubSpot read failed (%s): reading again", exc.message)
             except RateLimitedError as exc:
                 wait = (exc.retry_after or DEFAULT_RATE_WINDOW) * 2**retry
                 if exc.reset_at or retry >= self.retries or waited + wait > self.max_inline_wait:
@@ -379,7 +393,7 @@ class HubSpotAdapter(BaseAdapter):
                 _logger.info("HubSpot 429 (%s): retrying in %.1f s", exc.message, wait)
                 time.sleep(wait)
                 waited += wait
-        raise AssertionError("unreachable")  # pragma: no cover
+                retry += 1
 
     def _send_authenticated(self, func, args, kwargs, spaced):
         """Send; an OAuth access token HubSpot refuses (401: expired or revoked before the
@@ -439,7 +453,7 @@ class HubSpotAdapter(BaseAdapter):
         """A search call spaced at least `search_interval` seconds after the end of the
         previous search of the same portal in this process (HubSpot: ~5 searches/s); its
         retries after a 429 are spaced the same way."""
-        return self._call(func, *args, _spaced=self.search_interval > 0, **kwargs)
+        return self._call(func, *args, _spaced=self.search_interval > 0, _read=True, **kwargs)
 
     def _spaced_send(self, func, args, kwargs):
         with _SEARCH_GUARD:
@@ -572,7 +586,7 @@ class HubSpotAdapter(BaseAdapter):
         get_page = self._api(object_name, "basic_api").get_page_with_http_info
         out, cursor = [], None
         while True:
-            answer = self._call(get_page, limit=LIST_MAX, after=cursor, archived=True)
+            answer = self._call(get_page, limit=LIST_MAX, after=cursor, archived=True, _read=True)
             for obj in answer.results or []:
                 rec = self._record(object_name, obj, archived=True)
                 if rec["updated_at"] and rec["updated_at"] >= since:
@@ -603,23 +617,28 @@ class HubSpotAdapter(BaseAdapter):
         return targets[0][0] if targets else None
 
     def associations(self, object_name, to_object, ids):
-        """{from id: [(to id, [association type ids])]} through the v4 batch API."""
+        """{from id: [(to id, [association type ids])]} through the v4 batch API; a record
+        with more associations than one answer holds (HubSpot: 500) has its next page asked
+        for with its ``after``, until every association is read."""
         batch = self._api("associations", "batch_api").get_page_with_http_info
         request_cls = associations_v4.BatchInputPublicFetchAssociationsBatchRequest
         out = {}
-        for start in range(0, len(ids), BATCH_MAX):
-            chunk = ids[start : start + BATCH_MAX]
+        todo = [{"id": str(i)} for i in dict.fromkeys(str(i) for i in ids)]
+        while todo:
+            chunk, todo = todo[:BATCH_MAX], todo[BATCH_MAX:]
             answer = self._call(
-                batch,
-                object_name,
-                to_object,
-                request_cls(inputs=[{"id": str(i)} for i in chunk]),
+                batch, object_name, to_object, request_cls(inputs=chunk), _read=True
             )
             for result in answer.results or []:
-                out[str(result._from.id)] = [
+                from_id = str(result._from.id)
+                out.setdefault(from_id, []).extend(
                     (str(to.to_object_id), [t.type_id for t in to.association_types or []])
                     for to in result.to or []
-                ]
+                )
+                paging = getattr(result, "paging", None)
+                after = paging and paging.next and paging.next.after
+                if after:
+                    todo.append({"id": from_id, "after": str(after)})
         return out
 
     def read_batch(self, object_name, ids, archived_too=True):
@@ -645,6 +664,7 @@ class HubSpotAdapter(BaseAdapter):
                         properties_with_history=[],
                     ),
                     archived=archived,
+                    _read=True,
                 )
                 out.extend(
                     self._record(object_name, obj, archived=archived)

@@ -13,6 +13,8 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import ConcurrencyError, UserError
 
+from ..adapter import calls as adapter_calls
+from ..adapter import counted_adapters
 from ..exceptions import RateLimitedError, RetryableSyncError, SyncError
 from ..payloads import merge_payload
 from ..sqllog import expected_sql_errors
@@ -619,7 +621,11 @@ class SyncJob(models.Model):
                 raise SyncError(f"unknown job kind {self[:1].kind}", category="validation")
             handler = getattr(self.env[info["model_name"]], info["method_name"])
             run.set_timeouts(info)
-            result = handler(self)
+            with counted_adapters() as adapters:
+                result = handler(self)
+            if isinstance(result, dict) and "remote_calls" in result:
+                # every call of the job, not only those of the adapter that built its result
+                result["remote_calls"] = adapter_calls(adapters)
             self.env.flush_all()
             # not claimed by this run (a job run at once): it may have events
             rows, events, events_left = self._record_done(result, claimed[2] if claimed else True)

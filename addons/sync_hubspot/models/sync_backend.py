@@ -6,7 +6,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 
 from odoo.addons.base.models.res_partner import _tz_get
-from odoo.addons.sync_core.exceptions import PayloadError
+from odoo.addons.sync_core.exceptions import PayloadError, RemoteUnavailableError
 from odoo.addons.sync_core.hashing import event_key
 from odoo.addons.sync_core.mapping import line_command as _line
 from odoo.addons.sync_core.mapping import match_command as _match
@@ -415,10 +415,20 @@ class SyncBackend(models.Model):
 
     @api.model
     def _hubspot_deal_lines(self, adapter, deal_id):
-        """The deal's line items (v4 associations, batch read) as canonical lines, by id."""
+        """The deal's line items (v4 associations, batch read) as canonical lines, by id.
+        An associated line item the read did not return (HubSpot answers a batch read 207
+        with the ids it could not get) fails the deal's attempt: an order is never made
+        with only some of its lines."""
         links = adapter.associations("deals", "line_items", [deal_id]).get(deal_id, [])
-        item_ids = [to_id for to_id, _types in links]
+        item_ids = list(dict.fromkeys(to_id for to_id, _types in links))
         items = adapter.read_batch("line_items", item_ids, archived_too=False) if item_ids else []
+        missing = sorted(set(item_ids) - {item["id"] for item in items})
+        if missing:
+            raise RemoteUnavailableError(
+                f"HubSpot deal {deal_id}: line items {', '.join(missing[:10])} are associated "
+                "but the read did not return them",
+                pattern="line items not returned",
+            )
         lines = []
         for item in sorted(items, key=lambda i: int(i["id"])):
             data = item["data"]

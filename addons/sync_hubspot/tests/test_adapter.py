@@ -48,14 +48,37 @@ class TestAdapter(HubSpotCase):
             adapter.read_batch("companies", ["1"])
         self.assertGreater(caught.exception.retry_after, 0)
         self.fake.clear_faults()
-        self.fake.fail_next(1, status=503)
+        # a read that fails on the way is read again at once, twice: a third 503 is the job's
+        self.fake.fail_next(2, status=503)
+        adapter.read_batch("companies", ["1"])
+        self.fake.fail_next(3, status=503)
         with self.assertRaises(RemoteUnavailableError):
             adapter.read_batch("companies", ["1"])
+        # a write is never sent again (a timed out POST may have been applied)
+        self.fake.fail_next(1, status=503, methods="POST")
+        with self.assertRaises(RemoteUnavailableError):
+            adapter.write_batch("companies", [(None, {"name": "Once"})])
         with self.assertRaises(AuthenticationError):
             self.adapter(access_token="pat-wrong").read_batch("companies", ["1"])
         self.fake.timeout_next(3, seconds=2.0)
         with self.assertRaises(RemoteUnavailableError):
             self.adapter(timeout=0.3).read_batch("companies", ["1"])
+
+    def test_associations_follow_each_records_paging(self):
+        """HubSpot answers at most 500 associations per record in a batch read, with the
+        record's own ``paging.next.after``: its next page is asked for, none is left out."""
+        deal = self.fake.add("deals", {"dealname": "Many lines"})
+        other = self.fake.add("deals", {"dealname": "Two lines"})
+        items = self.fake.add_many("line_items", [{"name": f"L{n}"} for n in range(503)])
+        for item in items:
+            self.fake.associate("line_items", item, "deals", deal)
+        for item in items[:2]:
+            self.fake.associate("line_items", item, "deals", other)
+        adapter = self.adapter()
+        links = adapter.associations("deals", "line_items", [deal, other])
+        self.assertEqual(sorted(to for to, _types in links[deal]), sorted(items))
+        self.assertEqual(sorted(to for to, _types in links[other]), sorted(items[:2]))
+        self.assertEqual(adapter.calls, 2, "the first answer, then the deal's next page")
 
     def test_read_batch_missing_and_archived(self):
         live = self.fake.add("companies", {"name": "Live"})

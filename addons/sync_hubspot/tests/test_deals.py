@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import json
 
+from odoo import fields
+
 from .common import HubSpotCase
 
 BATCH_UPDATE = "/crm/v3/objects/deals/batch/update"
@@ -90,6 +92,68 @@ class TestDeals(DealCase):
         self.assertTrue(self.orders_of(won))
         self.assertFalse(self.orders_of(lost))
         self.assertFalse(self.binding_of(lost, "crm.lead"), "open deals are not mirrored")
+
+    def test_job_results_count_every_remote_call(self):
+        """Each job's remote_calls is every request it sent, through whichever adapter: the
+        pull's search and association reads, a deal job's deal, line item and company
+        reads; together they are every request the portal received."""
+        deals = [self.won_deal(f"Counted {n}")[1] for n in range(2)]
+        self.fake.reset_log()
+        job = self.pull("deals")
+        self.assertEqual(job.state, "done", job.error)
+        jobs = self.env["sync.job"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual(set(jobs.mapped("state")), {"done"}, jobs.mapped("error"))
+        for deal in deals:
+            self.assertEqual(len(self.orders_of(deal)), 1)
+        counted = {j.kind: json.loads(j.result)["remote_calls"] for j in jobs}
+        self.assertEqual(len(jobs), 3, "the pull and a job per won deal")
+        self.assertEqual(sum(json.loads(j.result)["remote_calls"] for j in jobs), self.fake.calls())
+        # a deal job: the deal (and its company association), its line item associations,
+        # its line items and its company
+        self.assertEqual(counted["hubspot_deal"], 5)
+
+    def test_line_item_not_returned_fails_the_attempt_not_an_order_short_of_it(self):
+        """A line item read answered 207 with one of the deal's items missing (HubSpot: "Could
+        not get some LINE_ITEM objects"): no order with only the other line; the next attempt
+        reads both and makes the order with both lines."""
+        _company, deal = self.won_deal()
+        links = self.fake.get("deals", deal)["associations"]["line_items"]["results"]
+        first, second = sorted((str(r["id"]) for r in links), key=int)
+        kept = dict(self.fake.get("line_items", first))
+        kept.pop("associations", None)
+        self.fake.fail_next(
+            1,
+            status=207,
+            body={
+                "status": "COMPLETE",
+                "results": [kept],
+                "numErrors": 1,
+                "errors": [
+                    {
+                        "status": "error",
+                        "category": "OBJECT_NOT_FOUND",
+                        "message": "Could not get some LINE_ITEM objects, they may be deleted "
+                        "or not exist. Check that ids are valid.",
+                        "context": {"ids": [second]},
+                    }
+                ],
+                "startedAt": "2026-12-01T10:00:00.000Z",
+                "completedAt": "2026-12-01T10:00:00.050Z",
+            },
+            path_contains="/objects/line_items/batch/read",
+        )
+        job = self.enqueue("hubspot_deal", {"ids": [deal]}, f"hubspot:deal:{deal}")
+        self.run_jobs(wait=0)
+        self.assertEqual(job.state, "pending", "retried: the read was short of a line item")
+        self.assertIn(second, job.error)
+        self.assertFalse(self.orders_of(deal))
+        job.eta = fields.Datetime.now()
+        self.run_jobs(wait=0)
+        self.assertEqual(job.state, "done", job.error)
+        order = self.orders_of(deal)
+        self.assertEqual(
+            sorted(order.order_line.mapped("product_id.default_code")), ["RA-200", "SRV-INSTALL"]
+        )
 
     def test_missing_sku_opens_exception(self):
         _company, deal = self.won_deal(skus=("RA-200", "NOPE-1"))

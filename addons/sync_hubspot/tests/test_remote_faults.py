@@ -6,6 +6,7 @@ OAuth access token once; the job runner is driven pass by pass, the due jobs' et
 channels' block moved to now between passes instead of sleeping (sync_core's
 `RemoteFaultsMixin`)."""
 
+import json
 import logging
 import time
 from datetime import timedelta
@@ -14,6 +15,7 @@ from odoo import fields
 from odoo.tools import mute_logger
 
 from odoo.addons.sync_core.tests.remote_faults import RemoteFaultsMixin
+from odoo.addons.sync_hubspot.hubspot_adapter import READ_RETRIES
 
 from .common import HubSpotCase
 
@@ -34,7 +36,8 @@ FAULT_KINDS = [
 # (plus a batch read of its associations) and a re-fetch job batch reads 2 records (plus
 # their companies);
 # each fault costs one more request, at most 4 per job attempt (the adapter's 3 inline 429
-# retries) and max_attempts (5) attempts per job, the token refresh one request once.
+# retries, or a failed read and its 2 re-reads) and max_attempts (5) attempts per job, the
+# token refresh one request once.
 # Without a tight loop that is far below 1 + 4 * 5 = 21 per record; we allow 3.
 MAX_REQUESTS_PER_RECORD = 3
 
@@ -171,9 +174,140 @@ class TestRemoteFaults(RemoteFaultsMixin, HubSpotCase):
         self.refetch([broken])
         job = self.fault_jobs().filtered(lambda j: str(broken) in (j.payload or {}).get("ids", []))
         self.assertEqual(len(job), 1)
+        # each attempt reads, and reads again twice at once (READ_RETRIES)
         self.always_failing(
-            job, lambda: self.fake.calls("POST", "/crm/v3/objects/contacts/batch/read")
+            job,
+            lambda: self.fake.calls("POST", "/crm/v3/objects/contacts/batch/read"),
+            per_attempt=1 + READ_RETRIES,
         )
         for contact in ok:
             self.assertEqual(len(self.binding_of(contact)), 1)
         self.assertFalse(self.binding_of(broken))
+
+
+DEALS, LINES = 30, 6
+# The deal pull searches 15 deals a page (plus the batch read of their companies) and enqueues
+# a deal job per won deal; a deal job reads its deal (and company association), its line item
+# associations, its line items and its company: about 5 requests, each fault one more.
+MAX_REQUESTS_PER_DEAL = 8
+
+
+class TestRemoteFaultsDeals(RemoteFaultsMixin, HubSpotCase):
+    """Won deals with line items pulled through the shared quote-to-order workflow (customer,
+    sale order, project) while the portal answers about 20% of the requests with a fault:
+    every order and project made exactly once, never an order short of its lines."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Product = cls.env["product.product"]
+        Product.create(
+            {"name": "Robot arm", "default_code": "HS-ARM", "type": "consu",
+             "invoice_policy": "order"}
+        )  # fmt: skip
+        Product.create(
+            {"name": "Installation day", "default_code": "HS-INSTALL", "type": "service",
+             "service_tracking": "project_only", "invoice_policy": "order"}
+        )  # fmt: skip
+
+    def setUp(self):
+        super().setUp()
+        self.backend.write({"timeout": 1, "page_size": 15})
+
+    def won_deals(self):
+        """{deal id: [(sku, quantity)]}: arm lines, and one installation line (a project) on
+        every other deal; each deal with a company of its own."""
+        deals = {}
+        for n in range(DEALS):
+            company = self.fake.add("companies", {"name": f"Won {n:02d} Fault Corp"})
+            deal = self.fake.add(
+                "deals",
+                {"dealname": f"Won {n:02d} Fault", "dealstage": "closedwon",
+                 "pipeline": "default", "amount": "1000"},
+                [("companies", company)],
+            )  # fmt: skip
+            lines = [("HS-ARM", float(1 + i)) for i in range(LINES - n % 2)]
+            lines += [("HS-INSTALL", 2.0)] * (n % 2)
+            for index, (sku, quantity) in enumerate(lines):
+                self.fake.add(
+                    "line_items",
+                    {"name": f"Item {index} of {n}", "hs_sku": sku, "quantity": str(quantity),
+                     "price": "100.00"},
+                    [("deals", deal)],
+                )  # fmt: skip
+            deals[deal] = lines
+        return deals
+
+    @mute_logger(
+        "urllib3.connectionpool",
+        "odoo.addons.sync_core.models.sync_job",
+        "odoo.addons.sync_hubspot.hubspot_adapter",
+    )
+    def test_won_deals_pulled_under_faults_one_order_and_project_each(self):
+        started = time.monotonic()
+        deals = self.won_deals()
+        self.fake.reset_log()
+        self.fake.random_faults(0.2, FAULT_KINDS, seed=23, path_contains="/crm/")
+        # a line item association read and a line item read cut short, once each
+        self.fake.malformed_next(1, path_contains="/associations/deals/line_items/batch/read")
+        self.fake.malformed_next(1, path_contains="/objects/line_items/batch/read")
+        self.enqueue("hubspot_pull_deals", {"object": "deals"}, "pull:deals")
+        passes, blocked = self.drive()
+        self.fake.clear_faults()
+        elapsed = time.monotonic() - started
+
+        Order, Project = self.env["sale.order"], self.env["project.project"]
+        orders = Order.browse()
+        for deal, lines in deals.items():
+            mine = Order.search([("origin", "=", f"HubSpot deal {deal}")])
+            self.assertEqual(len(mine), 1, f"one order for deal {deal}")
+            self.assertEqual(mine.state, "sale")
+            self.assertEqual(
+                sorted(
+                    (sol.product_id.default_code, sol.product_uom_qty) for sol in mine.order_line
+                ),
+                sorted(lines),
+                f"the order of deal {deal} has every line item of the deal",
+            )
+            wanted = int(("HS-INSTALL", 2.0) in lines)
+            self.assertEqual(Project.search_count([("sale_order_id", "=", mine.id)]), wanted, deal)
+            orders |= mine
+        customers = orders.partner_id
+        self.assertEqual(len(customers), DEALS, "one customer per company")
+        self.assertEqual(
+            self.env["res.partner"].search_count([("name", "=like", "Won % Fault Corp")]), DEALS
+        )
+        bindings = self.env["sync.binding"].search(
+            [("backend_id", "=", self.backend.id), ("res_model", "=", "sale.order")]
+        )
+        self.assertEqual(sorted(bindings.mapped("external_id")), sorted(deals))
+        projects = Project.search([("sale_order_id", "in", orders.ids)])
+        self.assertEqual(len(projects), DEALS // 2)
+        jobs = self.fault_jobs()
+        self.assertEqual(set(jobs.mapped("state")), {"done"}, jobs.mapped("error"))
+        self.assertLessEqual(max(jobs.mapped("attempt")), min(jobs.mapped("max_attempts")))
+        self.assertTrue(jobs.filtered(lambda j: j.attempt > 1), "the faults made jobs retry")
+        self.assertFalse(self.open_exceptions(), "every fault was transient")
+        requests = self.fake.calls()
+        self.assert_fault_mix(requests, ("429", "malformed"))
+        per_deal = requests / DEALS
+        deal_jobs = jobs.filtered(lambda j: j.kind == "hubspot_deal")
+        # the jobs' results count the calls of their successful attempts, each through all
+        # of its adapters; the failed attempts' calls are in no result
+        counted = sum(json.loads(j.result)["remote_calls"] for j in jobs)
+        self.assertLessEqual(counted, requests)
+        self.assertGreaterEqual(counted, 5 * DEALS, "a deal job's 5 reads at least")
+        self.fault_figures(
+            "hubspot",
+            f"won deals (pulled with {sum(map(len, deals.values()))} line items ->"
+            f" {len(orders)} orders, {len(projects)} projects, {len(customers)} customers)",
+            DEALS,
+            len(bindings),
+            requests,
+            jobs,
+            f"{len(deal_jobs)} deal jobs",
+            f"{counted} requests in the jobs' results (their failed attempts' not)",
+            f"channel blocked {blocked}x",
+            f"{passes} runner passes, {elapsed:.1f} s",
+        )
+        self.assertLessEqual(per_deal, MAX_REQUESTS_PER_DEAL)

@@ -227,6 +227,7 @@ class SyncBackend(models.Model):
                 result[deal.external_id] = self._sale_apply_deal(deal, job=job, adapter=adapter)
             self._note_rate_limit(adapter)
         result["not_found"] = sorted(set(ids) - {r["id"] for r in records})
+        result["remote_calls"] = adapter.calls  # the runner counts every adapter of the job
         return result
 
     def _sale_apply_batch(self, records, remote_object, job, adapter):

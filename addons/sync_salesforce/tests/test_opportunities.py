@@ -229,6 +229,21 @@ class TestOpportunities(OpportunityCase):
         self.assertEqual(exc.state, "resolved")
         self.assertEqual(failed.state, "cancelled")
 
+    def test_pull_result_counts_every_remote_call_of_the_job(self):
+        """The pull reads its page, then (applying it) the page's line items and accounts
+        through adapters of their own: its remote_calls counts them all, as the org did."""
+        opps = [self.opportunity(name=f"Counted {n}")[1] for n in range(3)]
+        before = self.fake.calls()
+        pull = self.pull_opportunities()
+        self.assertEqual(pull.state, "done", pull.error)
+        jobs = self.env["sync.job"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual(jobs, pull, "the pull applied every opportunity itself")
+        for opp in opps:
+            self.assertEqual(self.orders_of(opp).state, "sale")
+        result = json.loads(pull.result)
+        self.assertEqual(result["remote_calls"], self.fake.calls() - before)
+        self.assertGreaterEqual(result["remote_calls"], 3, "opportunities, items, accounts")
+
     def test_line_item_notification_refetches_its_opportunity(self):
         _account, opp = self.opportunity(stage="Negotiation/Review")
         self.backend.sale_confirm_orders = False  # quotations follow their line items
