@@ -12,6 +12,7 @@ from .. import mapping as mapping_logic
 from ..exceptions import MissingReferenceError, SyncError, ValidationSyncError
 from ..hashing import payload_hash
 from .sync_job import CONCURRENCY_ERRORS
+from .sync_mapping_match import IEXACT_SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -570,11 +571,8 @@ class SyncMapping(models.Model):
             if rule.method == "email_domain":
                 where = SQL("lower(%s) LIKE ANY(%s)", column, [f"%{k}%" for k in keys])
             elif rule.method == "iexact":
-                where = SQL(
-                    "lower(regexp_replace(trim(%s), '\\s+', ' ', 'g')) = ANY(%s)",
-                    column,
-                    list(keys),
-                )
+                # the expression of the rule's index (sync.mapping.match._ensure_indexes)
+                where = SQL(IEXACT_SQL % "%s" + " = ANY(%s)", column, list(keys))
             else:
                 where = SQL("%s = ANY(%s)", column, list(keys))
             Model.flush_model([rule.odoo_field])
