@@ -2,7 +2,7 @@ import logging
 
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.sql import create_index, index_exists, make_identifier
+from odoo.tools.sql import create_index, index_exists, make_identifier, table_exists
 
 _logger = logging.getLogger(__name__)
 
@@ -50,8 +50,10 @@ class SyncMappingMatch(models.Model):
         return res
 
     def init(self):
-        # rules saved before their index existed (module install or upgrade)
-        self.sudo().search([])._ensure_indexes()
+        # rules saved before their index existed (module upgrade; on install, the mappings'
+        # table may not exist yet and there is no rule)
+        if table_exists(self.env.cr, "sync_mapping"):
+            self.sudo().search([], order="id")._ensure_indexes()
 
     def _index_target(self):
         """(table, column expression, index name) of the index that serves this rule's
