@@ -53,7 +53,9 @@ class SyncMappingMatch(models.Model):
         # rules saved before their index existed (module upgrade; on install, the mappings'
         # table may not exist yet and there is no rule)
         if table_exists(self.env.cr, "sync_mapping"):
-            self.sudo().search([], order="id")._ensure_indexes()
+            self.sudo().search(
+                [("method", "in", ("exact", "iexact"))], order="id"
+            )._ensure_indexes()
 
     def _index_target(self):
         """(table, column expression, index name) of the index that serves this rule's
