@@ -1,12 +1,16 @@
-"""Helpers shared by the benchmarks that drive real Odoo processes (bench_webhook, chaos_kill).
+"""Helpers shared by the benchmarks and long suites that drive real Odoo processes (bench_webhook,
+chaos_kill, chaos_webhook, tests/reliability/two_servers).
 
 Plain Python run from the project's virtualenv; the environment comes from setup/env.sh
 (ODOO_PATH, ADDONS_PATH, PGHOST, PGPORT, PGUSER, REPO_ROOT are exported there).  Every process
 started here is stopped here, by its PID.
 """
 
+import argparse
 import importlib.util
+import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -173,3 +177,41 @@ class Checks:
             self.failed += 1
         print(f"{'PASS' if ok else 'FAIL'}  {label}{': ' + detail if detail else ''}", flush=True)
         return ok
+
+
+# What a server logged while it ran that an operator would chase: an ERROR or CRITICAL line, a
+# traceback, PostgreSQL's "bad query".
+BAD_LOG_RE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) .*|^Traceback .*|.*bad query.*", re.M)
+
+
+def log_while_running(proc):
+    """The process's log up to Odoo's own shutdown (after SIGTERM, its shutdown can race its
+    cron threads: pool errors that say nothing of the suite)."""
+    text = Path(proc.log.name).read_text(errors="replace")
+    return text.split("odoo.service.server: Initiating shutdown")[0]
+
+
+def bad_log_lines(text):
+    return [m.group(0)[:200] for m in BAD_LOG_RE.finditer(text)]
+
+
+def suite_db():
+    """The --db argument of a long suite (the fake's access log kept quiet)."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    return parser.parse_args().db
+
+
+def close_suite(suite, procs, noun="server"):
+    """Stop a long suite's Odoo processes (their logs removed, or kept when a check failed),
+    its fake and its connections."""
+    for proc in procs:
+        proc.stop()
+        if not suite.checks.failed:
+            proc.cleanup()
+        else:
+            print(f"{noun} log kept: {proc.log.name}")
+    suite.fake.stop()
+    suite.conn.close()
+    suite.pg_postgres.close()

@@ -26,13 +26,9 @@ CHAOS_MODE (cron | shell), CHAOS_REENQUEUE (1), CHAOS_N2 (2000 records for scena
 CHAOS_RETRY_TWIN (0).
 """
 
-import argparse
-import logging
 import os
-import re
 import sys
 import time
-from pathlib import Path
 
 import benchlib
 
@@ -45,7 +41,6 @@ N2 = int(os.environ.get("CHAOS_N2", "2000"))
 PAGE = 200
 LOCK_NAMESPACE = 0x5C0B  # sync_core.models.sync_job.LOCK_NAMESPACE
 # what a worker must never log (Odoo's own shutdown after SIGTERM is left out)
-BAD_LOG_RE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) .*|^Traceback .*|.*bad query.*", re.M)
 RUN_TIMEOUT = 170
 STALL = 30
 
@@ -517,30 +512,17 @@ class Run:
         bad = []
         for worker in self.workers:
             worker.stop()
-            text = Path(worker.log.name).read_text(errors="replace")
-            text = text.split("odoo.service.server: Initiating shutdown")[0]
-            bad += [m.group(0)[:200] for m in BAD_LOG_RE.finditer(text)]
+            bad += benchlib.bad_log_lines(benchlib.log_while_running(worker))
         self.checks.check(
             not bad, "the workers logged no ERROR and no traceback", f"{len(bad)}: {bad[:3]}"
         )
 
     def close(self):
-        for worker in self.workers:
-            worker.stop()
-            if not self.checks.failed:
-                worker.cleanup()
-            else:
-                print(f"worker log kept: {worker.log.name}")
-        self.fake.stop()
-        self.conn.close()
-        self.pg_postgres.close()
+        benchlib.close_suite(self, self.workers, "worker")
 
 
 def main():
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the fake's access log
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db", required=True)
-    run = Run(parser.parse_args().db)
+    run = Run(benchlib.suite_db())
     try:
         run.scenario_kill()
         if REENQUEUE:

@@ -29,18 +29,14 @@ of events a vendor delivers twice), CHAOS_HOOK_THREADS (6), CHAOS_HOOK_KILL_AT (
 CHAOS_HOOK_READ_DELAY (0.3), CHAOS_HOOK_TIMEOUT (240).
 """
 
-import argparse
 import hashlib
 import hmac
 import json
-import logging
 import os
 import random
-import re
 import sys
 import threading
 import time
-from pathlib import Path
 
 import benchlib
 import requests
@@ -53,7 +49,6 @@ KILL_AT = float(os.environ.get("CHAOS_HOOK_KILL_AT", "0.4"))
 READ_DELAY = float(os.environ.get("CHAOS_HOOK_READ_DELAY", "0.3"))
 TIMEOUT = int(os.environ.get("CHAOS_HOOK_TIMEOUT", "240"))
 SECRET = "chaos-webhook-secret"
-BAD_LOG_RE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) |^Traceback ", re.M)
 
 SETUP = """
 import os
@@ -370,10 +365,7 @@ class Chaos:
         c.check(exceptions == 0, "no exception", f"{exceptions}")
         bad = []
         for server in self.servers:
-            text = Path(server.log.name).read_text(errors="replace")
-            text = text.split("odoo.service.server: Initiating shutdown")[0]
-            bad += [m.group(0) for m in BAD_LOG_RE.finditer(text)]
-            bad += [ln for ln in text.splitlines() if "bad query" in ln]
+            bad += benchlib.bad_log_lines(benchlib.log_while_running(server))
         c.check(not bad, "the servers logged no ERROR and no traceback", f"{bad[:3]}")
         print(
             f"figures: {EVENTS:,} events, {len(vendor.plan):,} deliveries planned,"
@@ -386,22 +378,11 @@ class Chaos:
         self.figures = (len(acked_before), len(failed), len(in_flight), redelivered, recovered)
 
     def close(self):
-        for server in self.servers:
-            server.stop()
-            if not self.checks.failed:
-                server.cleanup()
-            else:
-                print(f"server log kept: {server.log.name}")
-        self.fake.stop()
-        self.conn.close()
-        self.pg_postgres.close()
+        benchlib.close_suite(self, self.servers)
 
 
 def main():
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the fake's access log
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db", required=True)
-    chaos = Chaos(parser.parse_args().db)
+    chaos = Chaos(benchlib.suite_db())
     try:
         chaos.run()
     finally:

@@ -28,11 +28,9 @@ violation.
     python tests/reliability/two_servers.py --db DB     (sync_core installed in DB)
 """
 
-import argparse
 import hashlib
 import hmac
 import json
-import logging
 import os
 import random
 import re
@@ -56,7 +54,6 @@ THREADS = int(os.environ.get("TWO_SERVERS_THREADS", "6"))
 TIMEOUT = int(os.environ.get("TWO_SERVERS_TIMEOUT", "600"))
 SECRET = "two-servers-webhook-secret"
 # what a server must never log in this suite
-BAD_LOG_RE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) |^Traceback ", re.M)
 
 SETUP = """
 import os
@@ -402,12 +399,8 @@ class Suite:
         c.check(exceptions == 0, f"{tag}: no exception", f"{exceptions} exceptions")
         bad_lines, retried, gave_way = [], 0, 0
         for proc in procs:
-            text = Path(proc.log.name).read_text(errors="replace")
-            # Odoo's own shutdown on SIGTERM can race its cron threads (pool errors): judged
-            # is what the servers logged while they ran
-            text = text.split("odoo.service.server: Initiating shutdown")[0]
-            bad_lines += [m.group(0) for m in BAD_LOG_RE.finditer(text)]
-            bad_lines += [ln for ln in text.splitlines() if "bad query" in ln]
+            text = benchlib.log_while_running(proc)
+            bad_lines += benchlib.bad_log_lines(text)
             retried += text.count("tries left, try again")
             gave_way += len(re.findall(r"sync jobs \[[\d, ]+\] failed: could not serialize", text))
         c.check(
@@ -423,22 +416,11 @@ class Suite:
         self.conflicts = (retried, gave_way)
 
     def close(self):
-        for proc in self.servers:
-            proc.stop()
-            if not self.checks.failed:
-                proc.cleanup()
-            else:
-                print(f"server log kept: {proc.log.name}")
-        self.fake.stop()
-        self.conn.close()
-        self.pg_postgres.close()
+        benchlib.close_suite(self, self.servers)
 
 
 def main():
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the fake's access log
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db", required=True)
-    suite = Suite(parser.parse_args().db)
+    suite = Suite(benchlib.suite_db())
     try:
         suite.setup()
         one_jobs, one = suite.drain(1, "one", ONE_N)
