@@ -1,22 +1,35 @@
 """Batch pull throughput against raw ORM speed, measured in one run (run by bench/run.sh).
 
-Prints four rates (records/s) and their ratios:
-- raw:        one `res.partner.create(vals_list)` of N records (the ceiling);
+For each size of BENCH_SIZES (default 4000,10000; BENCH_N=<n> runs one size), in one database:
+- raw:        one `res.partner.create(vals_list)` of N records (the ceiling), measured before
+              and after the pull: the faster of the two counts, so that a load spike during
+              one of them cannot flatter the ratio;
 - pull:       end-to-end batch pull of N remote records over real HTTP from the generic fake
-              (pages of 200, bindings, match rules, audit rows, watermark commits);
+              (pages of 200, bindings, match rules, audit rows, watermark commits), a backend
+              of its own per size;
+then once, at the first size:
 - per-record: the one-job-one-transaction-per-record pattern (a job per record, run by the
               runner), on N/4 records;
-- batched:    the same webhook re-fetch jobs claimed 100 at a time by one worker.
+- batched:    webhook re-fetch jobs (one per record, as webhooks leave them) claimed 100 at a
+              time by one worker, on N records, against a raw create measured right after.
+BENCH_PROFILE=1 prints a cProfile of the pull at the last size.
 Executed inside `odoo-bin shell` (the variable `env` is given).
 """
 
+import cProfile
 import math
 import os
+import pstats
 import time
 
 from odoo.addons.sync_core.fake.server import GenericFake
 
-N = int(os.environ.get("BENCH_N", "4000"))
+if os.environ.get("BENCH_N"):
+    SIZES = [int(os.environ["BENCH_N"])]
+else:
+    SIZES = [int(x) for x in os.environ.get("BENCH_SIZES", "4000,10000").split(",") if x.strip()]
+PROFILE = os.environ.get("BENCH_PROFILE") == "1"
+JOBS = os.environ.get("BENCH_JOBS", "1") == "1"  # 0: the pull only
 PAGE = 200
 env = env  # noqa: F821  (given by odoo-bin shell)
 ctx = {"tracking_disable": True}
@@ -39,97 +52,206 @@ def remote(i, tag):
 
 fake = GenericFake(token="bench")
 fake.start()
-backend = env["sync.backend"].create(
-    {
-        "name": "bench",
-        "kind": "generic",
-        "base_url": fake.base_url,
-        "api_token": "bench",
-        "page_size": PAGE,
-        "channel_capacity": 1,
-    }
-)
-env["sync.mapping"].create(
-    {
-        "name": "bench",
-        "backend_id": backend.id,
-        "remote_object": "customers",
-        "res_model": "res.partner",
-        "default_values": "{'is_company': True}",
-        "line_ids": [
-            (0, 0, {"remote_field": f, "odoo_field": f}) for f in ("name", "email", "phone")
-        ]
-        + [(0, 0, {"remote_field": "website", "odoo_field": "website", "owner": "latest"})],
-        "match_ids": [(0, 0, {"remote_field": "email", "odoo_field": "email", "method": "iexact"})],
-    }
-)
-env.cr.commit()
 
 
-def raw_create(tag):
-    """Records/s of one batched create(vals_list) of N partners, committed."""
-    t0 = time.perf_counter()
-    env["res.partner"].with_context(**ctx).create([vals(i, tag) for i in range(N)])
-    env.cr.commit()
-    return N / (time.perf_counter() - t0)
-
-
-# 1. raw batched create (measured again after the pull: the faster of the two is the ceiling,
-# so that a load spike during one of them cannot flatter the ratio)
-raw_before = raw_create("Raw")
-
-# 2. end-to-end batch pull
-for i in range(N):
-    fake.put("customers", remote(i, "Pull"))
-calls_before = fake.count("GET")
-t0 = time.perf_counter()
-stats = backend.with_context(**ctx)._pull("customers")
-env.cr.commit()
-pull = N / (time.perf_counter() - t0)
-calls = fake.count("GET") - calls_before
-assert stats["created"] == N, stats
-raw_after = raw_create("Raw2")
-raw = max(raw_before, raw_after)
-
-# 3. one job per record, one transaction per record (batching switched off: the anti-pattern)
-# 4. the same jobs as webhooks leave them, run in batches of the kind's batch size (100)
-M = max(N // 4, 50)
-Job = env["sync.job"]
-kind = env.ref("sync_core.job_kind_import_record")
-rates = {}
-for label, batch_size in (("per-record", 1), ("batched", 100)):
-    kind.batch_size = batch_size
-    ids = [fake.put("customers", remote(i, f"Job{batch_size}")) for i in range(M)]
-    for ext in ids:
-        Job._enqueue(
-            backend,
-            "import_record",
-            {"object": "customers", "ids": [ext]},
-            identity_key=f"import:customers:{ext}",
-            batch_key="import:customers",
-        )
-    env.cr.commit()
-    t0 = time.perf_counter()
-    Job.with_context(**ctx)._cron_run_jobs()
-    rates[label] = M / (time.perf_counter() - t0)
-    done = Job.search_count(
-        [
-            ("state", "=", "done"),
-            ("kind", "=", "import_record"),
-            ("identity_key", "in", [f"import:customers:{e}" for e in ids]),
-        ]
+def make_backend(label, remote_object):
+    backend = env["sync.backend"].create(
+        {
+            "name": f"bench {label}",
+            "kind": "generic",
+            "base_url": fake.base_url,
+            "api_token": "bench",
+            "page_size": PAGE,
+            "channel_capacity": 1,
+        }
     )
-    assert done == M, (label, done)
-per_record = rates["per-record"]
+    env["sync.mapping"].create(
+        {
+            "name": f"bench {label}",
+            "backend_id": backend.id,
+            "remote_object": remote_object,
+            "res_model": "res.partner",
+            "default_values": "{'is_company': True}",
+            "line_ids": [
+                (0, 0, {"remote_field": f, "odoo_field": f}) for f in ("name", "email", "phone")
+            ]
+            + [(0, 0, {"remote_field": "website", "odoo_field": "website", "owner": "latest"})],
+            "match_ids": [
+                (0, 0, {"remote_field": "email", "odoo_field": "email", "method": "iexact"})
+            ],
+        }
+    )
+    env.cr.commit()
+    return backend
 
-print(f"records: pull {N}, per-record {M}; page size {PAGE}")
-print(
-    f"raw create(vals_list):       {raw:8.0f} records/s (best of {raw_before:.0f}, {raw_after:.0f})"
-)
-print(f"batch pull end to end:       {pull:8.0f} records/s")
-print(f"one job per record:          {per_record:8.0f} records/s")
-print(f"webhook jobs, batched:       {rates['batched']:8.0f} records/s")
-print(f"ratio pull / raw:            {pull / raw:8.2f}   (target >= 0.85)")
-print(f"ratio pull / per-record:     {pull / per_record:8.2f}   (target >= 5)")
-print(f"remote calls for the pull:   {calls} (budget ceil(N/page)+2 = {math.ceil(N / PAGE) + 2})")
+
+def cpu_seconds():
+    """(Odoo, PostgreSQL) CPU seconds used so far by this thread (the fake serves from other
+    threads) and by this cursor's PostgreSQL backend (read from /proc: the database runs on
+    this machine; None when it cannot be read).  On a shared machine the wall time moves with
+    the other processes' load; the CPU time much less."""
+    env.cr.execute("SELECT pg_backend_pid()")
+    pid = env.cr.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return time.thread_time(), None
+    return time.thread_time(), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Measure:
+    """Wall and CPU seconds of a block (CPU: see `cpu_seconds`): `cpu` is the total, None
+    when the database's share cannot be read; `odoo_cpu` and `pg_cpu` its two parts."""
+
+    def __enter__(self):
+        self.cpu0 = cpu_seconds()
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.t0
+        cpu1 = cpu_seconds()
+        self.odoo_cpu = cpu1[0] - self.cpu0[0]
+        self.pg_cpu = cpu1[1] - self.cpu0[1] if cpu1[1] is not None else None
+        self.cpu = self.odoo_cpu + self.pg_cpu if self.pg_cpu is not None else None
+
+
+def raw_create(n, tag, profile=False):
+    """(records/s, CPU seconds) of one batched create(vals_list) of n partners, committed."""
+    profiler = cProfile.Profile() if profile else None
+    with Measure() as measure:
+        if profiler:
+            profiler.enable()
+        env["res.partner"].with_context(**ctx).create([vals(i, tag) for i in range(n)])
+        env.cr.commit()
+        if profiler:
+            profiler.disable()
+    if profiler:
+        print_profile(profiler, f"raw create of {n}")
+    return n / measure.wall, measure
+
+
+def print_profile(profiler, label):
+    print(f"=== profile: {label}")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
+
+
+def pull(n, label, profile=False):
+    """(records/s, remote calls) of the batch pull of n new remote records."""
+    remote_object = f"customers{label}"
+    backend = make_backend(label, remote_object)
+    for i in range(n):
+        fake.put(remote_object, remote(i, f"Pull{label}"))
+    calls_before = fake.count("GET")
+    profiler = cProfile.Profile() if profile else None
+    with Measure() as measure:
+        if profiler:
+            profiler.enable()
+        stats = backend.with_context(**ctx)._pull(remote_object)
+        env.cr.commit()
+        if profiler:
+            profiler.disable()
+    assert stats["created"] == n, stats
+    if profiler:
+        print_profile(profiler, f"pull of {n}")
+    return n / measure.wall, measure, fake.count("GET") - calls_before, stats
+
+
+results = []
+for n in SIZES:
+    raw_before, raw_m1 = raw_create(n, f"Raw{n}a", profile=PROFILE and n == SIZES[-1])
+    rate, pull_m, calls, stats = pull(n, str(n), profile=PROFILE and n == SIZES[-1])
+    raw_after, raw_m2 = raw_create(n, f"Raw{n}b")
+    raw_m = min((raw_m1, raw_m2), key=lambda m: m.cpu if m.cpu is not None else m.wall)
+    results.append(
+        {
+            "n": n,
+            "raw": max(raw_before, raw_after),
+            "raw_rates": (raw_before, raw_after),
+            "pull": rate,
+            "calls": calls,
+            "stats": stats,
+            "cpu_ratio": raw_m.cpu / pull_m.cpu if raw_m.cpu and pull_m.cpu else None,
+            "cpu": (raw_m, pull_m),
+        }
+    )
+
+
+def job_rates(m_single, m_batched):
+    """Records/s of webhook re-fetch jobs (one per record, as webhooks leave them) run by the
+    runner: one transaction per record (batching switched off: the anti-pattern), then in
+    batches of the kind's batch size (100)."""
+    Job = env["sync.job"]
+    kind = env.ref("sync_core.job_kind_import_record")
+    backend = make_backend("jobs", "customers")
+    rates = {}
+    for label, batch_size, m in (("per-record", 1, m_single), ("batched", 100, m_batched)):
+        kind.batch_size = batch_size
+        ids = [fake.put("customers", remote(i, f"Job{batch_size}")) for i in range(m)]
+        for ext in ids:
+            Job._enqueue(
+                backend,
+                "import_record",
+                {"object": "customers", "ids": [ext]},
+                identity_key=f"import:customers:{ext}",
+                batch_key="import:customers",
+            )
+        env.cr.commit()
+        t0 = time.perf_counter()
+        Job.with_context(**ctx)._cron_run_jobs()
+        rates[label] = m / (time.perf_counter() - t0)
+        done = Job.search_count(
+            [
+                ("state", "=", "done"),
+                ("kind", "=", "import_record"),
+                ("identity_key", "in", [f"import:customers:{e}" for e in ids]),
+            ]
+        )
+        assert done == m, (label, done)
+    return rates
+
+
+print(f"page size {PAGE}; sizes {', '.join(map(str, SIZES))}")
+for r in results:
+    n = r["n"]
+    print(f"--- {n} records")
+    print(
+        f"raw create(vals_list):       {r['raw']:8.0f} records/s"
+        f" (best of {r['raw_rates'][0]:.0f}, {r['raw_rates'][1]:.0f})"
+    )
+    print(
+        f"batch pull end to end:       {r['pull']:8.0f} records/s ({r['stats']['commits']} commits)"
+    )
+    print(f"ratio pull / raw:            {r['pull'] / r['raw']:8.2f}   (target >= 0.85)")
+    if r["cpu_ratio"]:
+        raw_m, pull_m = r["cpu"]
+        print(
+            f"ratio by CPU seconds:        {r['cpu_ratio']:8.2f}   (raw {raw_m.cpu:.2f} s ="
+            f" {raw_m.odoo_cpu:.2f} Odoo + {raw_m.pg_cpu:.2f} PostgreSQL, pull"
+            f" {pull_m.cpu:.2f} s = {pull_m.odoo_cpu:.2f} + {pull_m.pg_cpu:.2f})"
+        )
+    print(
+        f"remote calls for the pull:   {r['calls']}"
+        f" (budget ceil(N/page)+2 = {math.ceil(n / PAGE) + 2})"
+    )
+if JOBS:
+    m_single, m_batched = max(SIZES[0] // 4, 50), SIZES[0]
+    rates = job_rates(m_single, m_batched)
+    raw_jobs = raw_create(m_batched, "RawJobs")[0]
+    best_raw = max(raw_jobs, results[0]["raw"])
+    print(f"--- webhook re-fetch jobs ({m_single} one per record, {m_batched} batched)")
+    print(f"one job per record:          {rates['per-record']:8.0f} records/s")
+    print(f"webhook jobs, batched:       {rates['batched']:8.0f} records/s")
+    print(f"raw create right after:      {raw_jobs:8.0f} records/s")
+    print(
+        f"ratio batched jobs / raw:    {rates['batched'] / best_raw:8.2f}"
+        "   (target >= 0.7; raw: the best of this one and the first size's)"
+    )
+    print(
+        f"ratio pull / per-record:     {results[0]['pull'] / rates['per-record']:8.2f}"
+        "   (target >= 5)"
+    )
 fake.stop()

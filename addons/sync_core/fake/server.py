@@ -4,6 +4,7 @@ Real HTTP on 127.0.0.1 (werkzeug), state in memory, and switches to inject 429/5
 and malformed bodies.  No Odoo import: usable from tests, benchmarks and the demo.
 """
 
+import bisect
 import json
 import threading
 import time
@@ -25,6 +26,7 @@ class GenericFake:
     def __init__(self, token="test-token"):
         self.token = token
         self.objects = {}
+        self._order = {}  # object name -> its records and their keys in (stamp, id) order
         self.lock = threading.Lock()
         self.faults = []  # list of dicts: status, retry_after, sleep, malformed, path
         self.rate_limit = None  # (max per interval, remaining, interval seconds) to announce
@@ -36,6 +38,7 @@ class GenericFake:
     def reset(self):
         with self.lock:
             self.objects.clear()
+            self._order.clear()
             self.faults.clear()
             self.calls.clear()
             self.rate_limit = None
@@ -48,6 +51,7 @@ class GenericFake:
             stamp = updated_at or (
                 datetime.now(UTC).replace(tzinfo=None) + timedelta(microseconds=self._seq)
             )
+            self._order.pop(name, None)
             self.objects.setdefault(name, {})[ext_id] = {
                 "id": ext_id,
                 "updated_at": stamp,
@@ -141,12 +145,21 @@ class GenericFake:
         return {**rec, "updated_at": _iso(rec["updated_at"])}
 
     def _list(self, name, args):
+        """A keyset page in (stamp, id) order, found by bisection in the records kept in that
+        order (as a remote's index would: a page costs no sort of the whole object)."""
         limit = min(int(args.get("limit", 100)), 500)
-        rows = sorted(self.objects.get(name, {}).values(), key=lambda r: (r["updated_at"], r["id"]))
+        with self.lock:
+            order = self._order.get(name)
+            if order is None:
+                rows = sorted(
+                    self.objects.get(name, {}).values(), key=lambda r: (r["updated_at"], r["id"])
+                )
+                order = self._order[name] = (rows, [(r["updated_at"], r["id"]) for r in rows])
+        rows, keys = order
+        start = 0
         if args.get("since"):
-            since = _parse(args["since"])
-            rows = [r for r in rows if r["updated_at"] >= since]
+            start = bisect.bisect_left(keys, (_parse(args["since"]), ""))
         if args.get("after_stamp"):
             key = (_parse(args["after_stamp"]), args.get("after_id", ""))
-            rows = [r for r in rows if (r["updated_at"], r["id"]) > key]
-        return self._json({"results": [self._out(r) for r in rows[:limit]]})
+            start = max(start, bisect.bisect_right(keys, key))
+        return self._json({"results": [self._out(r) for r in rows[start : start + limit]]})

@@ -3,7 +3,7 @@ import json
 import logging
 import secrets
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import psycopg2
 from psycopg2 import errorcodes
@@ -21,8 +21,6 @@ from ..ui import notification_then_reload
 _logger = logging.getLogger(__name__)
 MANAGER = "sync_core.sync_core_group_manager"
 # Exception categories that say the connection itself fails (health turns red).
-# A scheduled pull is due this much before its interval has fully elapsed.
-PULL_DUE_SLACK = timedelta(minutes=1)
 TECHNICAL_CATEGORIES = ("authentication", "remote", "rate_limited", "payload")
 # Tokens this process saw refreshed: (database, backend id, old access token) -> the values
 # that replaced it (see _store_credentials)
@@ -662,201 +660,6 @@ class SyncBackend(models.Model):
         stats = mapping._export_records(records, job=job)
         stats["jobs"] = len(jobs)
         return stats
-
-    # ------------------------------------------------------------------ pull
-    def _watermark(self, object_name):
-        self.ensure_one()
-        Watermark = self.env["sync.watermark"].sudo()
-        wm = Watermark.search(
-            [("backend_id", "=", self.id), ("object_name", "=", object_name)], limit=1
-        )
-        return wm or Watermark.create({"backend_id": self.id, "object_name": object_name})
-
-    def _pull(self, object_name, job=None, dry_run=False, apply_page=None):
-        """Batch pull of one object since its watermark, page by page.
-
-        The watermark is locked for the whole pull (a second pull of the same object stops at
-        once), read from (cursor - lookback), and advanced after each applied page, in the same
-        commit as the page: it never moves past what is applied.  A dry run writes nothing and
-        leaves the watermark where it was.
-
-        An adapter whose pages are not in (stamp, id) order (``adapter.ordered`` false, e.g. a
-        bulk export job) gets the watermark moved once, after its last page.  When it says
-        where its export can be continued (``adapter.export_state`` after each page), that
-        state is committed with each page on the watermark (``export_state``) and handed back
-        to the next attempt (``iter_changes(..., resume=...)``): an interrupted export goes on
-        from its last applied page instead of starting over.
-
-        `apply_page(page) -> stats` replaces the default (the object's mapping applies the page)
-        for objects a connector handles itself, e.g. deals that become orders.
-        ``_pull_pages_per_commit`` > 1 applies that many remote pages at once (one transaction).
-        """
-        self.ensure_one()
-        wm = self._watermark(object_name)
-        Job = self.env["sync.job"]
-        Job._commit()  # the watermark row must exist for other workers
-        if not wm._try_lock():
-            return {"skipped": f"a pull of {object_name} is already running"}
-        totals = {"pages": 0, "read": 0}
-        changes = []
-        unordered_last = None
-        export = None  # the export to continue: what the watermark saved, for this window
-        # pages of the current export applied (over its attempts), and the most any export of
-        # this window had applied: only pages past that are new progress
-        progress = {"pages": 0, "best": 0}
-        adapter = None
-        try:
-            if apply_page is None:
-                mapping = self.env["sync.mapping"]._for(self, object_name)
-
-                def apply_page(page):
-                    return mapping._apply_page(page, job=job, dry_run=dry_run)
-
-            adapter = self._get_adapter()
-            since = None
-            if wm.cursor_stamp:
-                since = wm.cursor_stamp - timedelta(seconds=wm.lookback_seconds)
-            if not dry_run:
-                wm.last_run_at = fields.Datetime.now()
-                export = wm._export_to_resume(since)
-                if export:
-                    unordered_last = export["last"]
-                    progress = {"pages": export["pages"], "best": export["best"]}
-            buffered = []
-            pages_per_commit = max(self._pull_pages_per_commit(object_name), 1)
-
-            def apply_buffered():
-                nonlocal unordered_last
-                count = len(buffered)
-                page = [rec for chunk in buffered for rec in chunk]
-                buffered.clear()
-                stats = apply_page(page)
-                changes.extend(stats.pop("changes", [])[: max(0, 200 - len(changes))])
-                totals["read"] += len(page)
-                for key, val in stats.items():
-                    totals[key] = totals.get(key, 0) + val
-                if not dry_run:
-                    last = max(page, key=lambda r: (r["updated_at"] or datetime.min, r["id"]))
-                    moved = False
-                    if adapter.ordered:
-                        moved = wm._advance(last)
-                        if wm.export_state:  # an export given up for a keyset read
-                            wm.export_state = False
-                    else:  # unordered pages (bulk export): move once, after the last page
-                        unordered_last = max(
-                            (r for r in (unordered_last, last) if r),
-                            key=lambda r: (r["updated_at"] or datetime.min, r["id"]),
-                        )
-                        if adapter.export_state is not None:
-                            # the export goes on from here: its state is in this commit
-                            progress["pages"] += count
-                            moved = progress["pages"] > progress["best"]
-                            progress["best"] = max(progress["best"], progress["pages"])
-                            wm._save_export(adapter.export_state, since, unordered_last, progress)
-                    if job:
-                        # a long pull is not a hung one; pages applied with the watermark
-                        # moved forward past them (or with the position of their export,
-                        # which the next attempt continues) are saved work: a failure after
-                        # them is not one more attempt (pages read again through the
-                        # lookback, or an export read again from its start, save nothing)
-                        job._note_progress(saved=moved)
-                    Job._commit()
-
-            changes_kwargs = {"page_size": self.page_size}
-            if export:
-                changes_kwargs["resume"] = export["adapter"]
-            for page in adapter.iter_changes(object_name, since, **changes_kwargs):
-                self._note_rate_limit(adapter)
-                if export and not totals["pages"] and not adapter.resumed:
-                    progress["pages"] = 0  # the remote no longer has it: a new export
-                totals["pages"] += 1
-                buffered.append(page)
-                if len(buffered) >= pages_per_commit:
-                    apply_buffered()
-            if buffered:
-                apply_buffered()
-            if export and adapter.resumed:  # pages of the export applied by earlier attempts
-                totals["resumed_after_pages"] = export["pages"]
-            if unordered_last and not dry_run:
-                wm._advance(unordered_last)
-            if wm.export_state and not dry_run:  # the export is complete
-                wm.export_state = False
-            totals["remote_calls"] = adapter.calls
-            if adapter.rate_limit:
-                totals["rate_limit"] = adapter.rate_limit
-            if not dry_run:
-                wm.write(
-                    {
-                        "last_success_at": fields.Datetime.now(),
-                        "last_count": totals["read"],
-                        "last_stats": json.dumps(totals),
-                        "last_error": False,
-                    }
-                )
-        except Exception as exc:
-            self.env.cr.rollback()
-            if not dry_run:
-                wm.last_error = str(exc)[:2000]
-                if adapter and not adapter.ordered and adapter.export_state and not totals["pages"]:
-                    # a new export failed before its first page: the next attempt may still
-                    # read it (nothing of it applied, so no progress either)
-                    if not adapter.resumed:
-                        progress["pages"] = 0
-                    wm._save_export(adapter.export_state, since, unordered_last, progress)
-                Job._commit()
-            raise
-        finally:
-            wm._unlock()
-        if dry_run:
-            totals["changes"] = changes
-        return totals
-
-    def _pull_pages_per_commit(self, object_name):
-        """Remote pages a pull applies per transaction (1: each page is committed with its
-        watermark).  More, for records whose creation recomputes something that grows with the
-        data (e.g. an order line's delivered quantity over all its timesheets): fewer, larger
-        batches.  Connectors override per object."""
-        return 1
-
-    @api.model
-    def _global_pull_interval(self):
-        """Minutes between runs of the *Sync: schedule batch pulls* cron (Settings > Sync)."""
-        cron = self.env.ref("sync_core.ir_cron_sync_schedule_pulls", raise_if_not_found=False)
-        if not cron:
-            return 0
-        factor = {"minutes": 1, "hours": 60, "days": 1440, "weeks": 10080, "months": 43200}
-        return cron.sudo().interval_number * factor.get(cron.sudo().interval_type, 1)
-
-    def _pull_due(self, object_name):
-        """Whether the scheduled pull of one object is due: its watermark's interval (empty:
-        the global one) has elapsed since its last run.  A minute of slack, so that a pull that
-        started a few seconds after the cron is not skipped at the cron's next run.  Every
-        connector's `_cron_schedule_pulls` asks this before enqueueing a pull of an object."""
-        self.ensure_one()
-        wm = (
-            self.env["sync.watermark"]
-            .sudo()
-            .search([("backend_id", "=", self.id), ("object_name", "=", object_name)], limit=1)
-        )
-        if not wm.last_run_at:
-            return True
-        minutes = wm.pull_interval or self._global_pull_interval()
-        due_at = wm.last_run_at + timedelta(minutes=minutes) - PULL_DUE_SLACK
-        return due_at <= fields.Datetime.now()
-
-    @api.model
-    def _cron_schedule_pulls(self):
-        """Enqueue one pull per (active backend, mapped object) whose interval has elapsed
-        (`_pull_due`); identities keep it single."""
-        for mapping in self.env["sync.mapping"].search([("backend_id.active", "=", True)]):
-            if not mapping.backend_id._pull_due(mapping.remote_object):
-                continue
-            self.env["sync.job"]._enqueue(
-                mapping.backend_id,
-                "pull",
-                payload={"object": mapping.remote_object},
-                identity_key=f"pull:{mapping.remote_object}",
-            )
 
 
 def _by_id(groups):

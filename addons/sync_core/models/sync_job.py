@@ -100,6 +100,11 @@ class SyncJob(models.Model):
     error = fields.Text(readonly=True)
     traceback = fields.Text(readonly=True, groups="sync_core.sync_core_group_manager")
     started_at = fields.Datetime(readonly=True)
+    first_attempt_at = fields.Datetime(
+        readonly=True,
+        help="When the job first started; its kind's retry window counts from here (an "
+        "operator's retry starts it again).",
+    )
     progress_at = fields.Datetime(
         readonly=True,
         help="Last progress a long job reported (e.g. a pull's applied page): its kind's "
@@ -477,8 +482,8 @@ class SyncJob(models.Model):
             WITH stamp AS (UPDATE sync_channel SET last_start_at = %s WHERE id = %s)
             UPDATE sync_job j
                SET state = 'started', attempt = COALESCE(attempt, 0) + 1, started_at = %s,
-                   progress_at = NULL, progressed = FALSE, worker = %s, write_date = %s,
-                   write_uid = %s
+                   first_attempt_at = COALESCE(first_attempt_at, %s), progress_at = NULL,
+                   progressed = FALSE, worker = %s, write_date = %s, write_uid = %s
              WHERE id = ANY(%s)
             RETURNING id, pg_advisory_lock(%s, id),
                       EXISTS (SELECT 1 FROM sync_event e
@@ -487,6 +492,7 @@ class SyncJob(models.Model):
             [
                 now,
                 channel_id or 0,
+                now,
                 now,
                 self._worker_name(),
                 now,
@@ -803,9 +809,12 @@ class SyncJob(models.Model):
         vals["conflict_count"] = 0
         self.invalidate_recordset(["progressed"])  # committed by the attempt, if it was
         progressed = retryable and self.progressed
+        if progressed and self._retry_window_ended(now):
+            self._give_up(vals, exc, message)
+            return
         if progressed:
             # attempts count failures in a row that saved nothing: this one moved the work on
-            # (bounded all the same: a pull's progress is finite), its streak starts again
+            # (bounded by the kind's retry window), its streak starts again
             vals["attempt"] = 0
         attempt = 1 if progressed else self.attempt
         delay = self.kind_id._next_delay(attempt, retry_after=getattr(exc, "retry_after", None))
@@ -829,6 +838,32 @@ class SyncJob(models.Model):
             wrapped.category = "remote" if retryable else "validation"
             exc = wrapped
         self.env["sync.exception"]._open_for_job(self, exc)
+
+    def _retry_window_ended(self, now):
+        """Whether the job has been retried for longer than its kind's retry window since its
+        first attempt (0: no window)."""
+        self.ensure_one()
+        window = self.kind_id.retry_window
+        first = self.first_attempt_at
+        return bool(window and first and first + timedelta(seconds=window) < now)
+
+    def _give_up(self, vals, exc, message):
+        """Dead-letter a job whose attempts each saved progress (so none counted) but that has
+        not finished within its kind's retry window: failed, with an exception that says so."""
+        hours = round(self.kind_id.retry_window / 3600, 1)
+        text = self.env._(
+            "Stopped after %(hours)s h of retries since its first attempt on %(first)s: each "
+            "attempt saved progress, but the work did not finish within the job kind's retry "
+            "window. Last error: %(error)s",
+            hours=f"{hours:g}",
+            first=fields.Datetime.to_string(self.first_attempt_at),
+            error=message,
+        )
+        self.write({**vals, "state": "failed", "error": text})
+        category = exc.category if isinstance(exc, SyncError) else "remote"
+        self.env["sync.exception"]._open_for_job(
+            self, SyncError(text, category=category, pattern="retry window ended")
+        )
 
     def _block_for_rate_limit(self, exc, now, delay=None):
         """Block the job's channel (or, for an account-wide limit, every channel of its
@@ -913,13 +948,20 @@ class SyncJob(models.Model):
                     "Worker %(worker)s died while running this job.", worker=job.worker
                 )
                 pattern = "worker died"
-            if job.attempt >= job.max_attempts:
+            # the attempt counts only when it saved nothing (`_note_progress`), as in
+            # `_on_failure`: a worker killed after committing pages starts its streak again
+            if job.progressed and job._retry_window_ended(now):
+                job._give_up({}, RetryableSyncError(msg, pattern=pattern), msg)
+            elif job.attempt >= job.max_attempts and not job.progressed:
                 job.write({"state": "failed", "error": msg})
                 self.env["sync.exception"]._open_for_job(
                     job, RetryableSyncError(msg, pattern=pattern)
                 )
             else:
-                job._back_to_pending({"eta": fields.Datetime.now(), "error": msg})
+                vals = {"eta": fields.Datetime.now(), "error": msg}
+                if job.progressed:
+                    vals["attempt"] = 0
+                job._back_to_pending(vals)
         self._commit()
         # events a crash left queued between a done job's commit and theirs
         self.browse()._mark_events_processed()
@@ -1042,7 +1084,9 @@ class SyncJob(models.Model):
     def action_requeue(self):
         """Retry now (operator action); the attempt budget restarts."""
         for job in self.filtered(lambda j: j.state in ("failed", "cancelled", "pending")):
-            job._back_to_pending({"eta": fields.Datetime.now(), "attempt": 0})
+            job._back_to_pending(
+                {"eta": fields.Datetime.now(), "attempt": 0, "first_attempt_at": False}
+            )
         self._wake_runner()
         return True
 

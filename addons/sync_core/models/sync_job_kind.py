@@ -37,9 +37,16 @@ class SyncJobKind(models.Model):
         default=3600,
         help="A job of this kind still running this many seconds after it started (or after "
         "its last progress, e.g. a pull's applied page) is hung: its worker's database "
-        "session is ended and the job retried (attempt counted) or, after the last attempt, "
-        "dead-lettered. A single database statement longer than this is cancelled too. "
-        "0 = no timeout.",
+        "session is ended and the job retried (attempt counted, unless it saved progress) or, "
+        "after the last attempt, dead-lettered. A single database statement longer than this "
+        "is cancelled too. 0 = no timeout.",
+    )
+    retry_window = fields.Integer(
+        string="Retry window (s)",
+        default=86400,
+        help="A failed attempt that saved progress (e.g. a pull that committed pages) does not "
+        "count as an attempt; such retries stop this many seconds after the job's first "
+        "attempt: the job is then dead-lettered with an exception that says so. 0 = no limit.",
     )
     lock_timeout = fields.Integer(
         string="Lock wait (s)",
@@ -53,7 +60,13 @@ class SyncJobKind(models.Model):
     _code_uniq = models.Constraint("UNIQUE(code)", "A job kind code must be unique.")
 
     @api.constrains(
-        "retry_pattern", "jitter", "max_attempts", "method_name", "timeout", "lock_timeout"
+        "retry_pattern",
+        "jitter",
+        "max_attempts",
+        "method_name",
+        "timeout",
+        "lock_timeout",
+        "retry_window",
     )
     def _check_pattern(self):
         for kind in self:
@@ -65,7 +78,7 @@ class SyncJobKind(models.Model):
                 ) from exc
             if not 0 <= kind.jitter < 1:
                 raise ValidationError(self.env._("Jitter must be between 0 and 1."))
-            if kind.timeout < 0 or kind.lock_timeout < 0:
+            if kind.timeout < 0 or kind.lock_timeout < 0 or kind.retry_window < 0:
                 raise ValidationError(self.env._("Timeouts cannot be negative."))
             if kind.max_attempts < 1:
                 raise ValidationError(self.env._("A job needs at least one attempt."))
