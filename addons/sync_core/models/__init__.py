@@ -1,4 +1,5 @@
 from . import sync_backend
+from . import sync_backend_unreadable
 from . import sync_binding
 from . import sync_channel
 from . import sync_job_kind
@@ -6,6 +7,7 @@ from . import sync_job
 from . import sync_event
 from . import sync_watermark
 from . import sync_mapping
+from . import sync_mapping_delete
 from . import sync_mapping_line
 from . import sync_mapping_match
 from . import sync_mapping_version

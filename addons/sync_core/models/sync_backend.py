@@ -626,6 +626,9 @@ class SyncBackend(models.Model):
         records = adapter.read_batch(object_name, ids)
         backend._note_rate_limit(adapter)
         stats = mapping._apply_page(records, job=job, dry_run=job.dry_run)
+        # remote records that are gone: what became of their Odoo records, in words
+        if notes := mapping._deletion_outcome(records, ids, job.dry_run):
+            stats["remote_deletions"] = notes
         stats["jobs"] = len(jobs)
         stats["not_found"] = len(set(ids) - {r["id"] for r in records})
         return stats
@@ -712,6 +715,8 @@ class SyncBackend(models.Model):
                 def apply_page(page):
                     return mapping._apply_page(page, job=job, dry_run=dry_run)
 
+            # a record the connector could not read is one exception, not a failed page
+            apply_page = self._readable_pages(apply_page, object_name, job, dry_run)
             adapter = self._get_adapter()
             since = None
             if wm.cursor_stamp:

@@ -215,6 +215,11 @@ class SyncMapping(models.Model):
             ),
             0,
         )
+        # records the connector could not read: one exception each (a webhook's re-fetch;
+        # a pull set them aside already)
+        records, unreadable = self.backend_id._set_aside_unreadable(
+            records, self.remote_object, job, dry_run
+        )
         changes = []
         latest = {}
         for rec in records:
@@ -260,8 +265,10 @@ class SyncMapping(models.Model):
                     changes.extend(one_changes)
             if dry_run:
                 savepoint.rollback()
+        if unreadable:
+            stats["unreadable"] = len(unreadable)
         if dry_run:
-            stats["changes"] = changes
+            stats["changes"] = unreadable + changes
         else:
             self.env["sync.exception"]._resolve_applied(self, set(latest) - failed_ids, job)
         return stats

@@ -209,6 +209,8 @@ class _Record:
     created_ms: int
     updated_ms: int
     archived_ms: int | None = None
+    # keys the wire leaves out of this record (e.g. {"id"}: a malformed record among good ones)
+    omit: frozenset = frozenset()
 
 
 def _split(values):
@@ -395,15 +397,17 @@ class HubSpotFake(FaultInjector, ServedFake):
 
     # ------------------------------------------------------------------ data helpers (tests)
 
-    def add(self, object_type, properties, associations=None, updated_at=None):
+    def add(self, object_type, properties, associations=None, updated_at=None, omit=()):
         """Create a record as if made in HubSpot's UI; return its id (numeric string).
 
         ``associations``: iterable of ``(to_type, to_id)``; ``updated_at``: datetime, epoch ms
-        or ISO string used for both creation and last modification.
+        or ISO string used for both creation and last modification; ``omit``: keys of the
+        record's JSON the wire leaves out (e.g. ``("id",)``: a record no connector can read).
         """
         object_type = self._object_type(object_type)
         with self._lock:
             record = self._insert(object_type, properties, updated_at)
+            record.omit = frozenset(omit)
             self._emit(object_type, "creation", record.id, change_source="CRM_UI")
             for to_type, to_id in associations or ():
                 self.associate(object_type, record.id, to_type, to_id)
@@ -570,6 +574,8 @@ class HubSpotFake(FaultInjector, ServedFake):
         }
         if record.archived_ms is not None:
             rendered["archivedAt"] = iso_ms(record.archived_ms)
+        for key in record.omit:
+            rendered.pop(key, None)
         if history:
             rendered["propertiesWithHistory"] = {
                 name: [

@@ -129,8 +129,10 @@ class SalesforceFake(FaultInjector, ServedFake):
     def new_id(self, sobject):
         return f"{KEY_PREFIXES.get(sobject, 'a00')}8d{next(self._seq):010d}AAA"
 
-    def add(self, sobject, fields, modstamp=None):
-        """Create a record as a Salesforce user would; return its 18-character Id."""
+    def add(self, sobject, fields, modstamp=None, omit=()):
+        """Create a record as a Salesforce user would; return its 18-character Id.  `omit`:
+        fields the wire leaves out of this record (REST JSON without the key, Bulk CSV with an
+        empty cell), e.g. ("Id",) as in the documentation's query examples without an Id."""
         with self._lock:
             stamp = modstamp or self.now()
             record_id = self.new_id(sobject)
@@ -141,6 +143,7 @@ class SalesforceFake(FaultInjector, ServedFake):
                 "CreatedDate": stamp,
                 "LastModifiedDate": stamp,
                 "SystemModstamp": stamp,
+                "_omit": tuple(omit),
             }
             self._derive(sobject, self._records[sobject][record_id])
             return record_id
@@ -519,7 +522,11 @@ class SalesforceFake(FaultInjector, ServedFake):
             record = self._records.get(parts[2], {}).get(parts[3]) if len(parts) == 5 else None
             if record is None or parts[4] != "view":
                 raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
-            body = {k: sf_datetime(v) if isinstance(v, datetime) else v for k, v in record.items()}
+            body = {
+                k: sf_datetime(v) if isinstance(v, datetime) else v
+                for k, v in record.items()
+                if k != "_omit"
+            }
         return self._json({"attributes": self._attributes(parts[2], parts[3]), **body})
 
     def _userinfo(self):
@@ -587,6 +594,8 @@ class SalesforceFake(FaultInjector, ServedFake):
         when the lookup is empty), as Salesforce renders them."""
         out = {"attributes": self._attributes(query.object_name, record["Id"])}
         for name in query.fields:
+            if name in record.get("_omit", ()):
+                continue
             value = record.get(name)
             value = sf_datetime(value) if isinstance(value, datetime) else value
             if "." not in name:
@@ -811,7 +820,9 @@ class SalesforceFake(FaultInjector, ServedFake):
                     else ("true" if v is True else "false" if v is False else v)
                     if v is not None
                     else ""
-                    for v in (row.get(f) for f in job["fields"])
+                    for v in (
+                        None if f in row.get("_omit", ()) else row.get(f) for f in job["fields"]
+                    )
                 ]
             )
         nxt = offset + size
