@@ -94,6 +94,13 @@ class BaseAdapter:
         """items: list of (external_id or None, properties) -> list of external ids written."""
         raise NotImplementedError
 
+    def remote_fields(self, object_name):
+        """The fields of a remote object as the remote describes them (or the connector
+        declares them): ``{name: {"type": str, "label": str}}`` with every key a mapping line
+        may read or write (derived keys of the connector's records included); None when
+        nothing describes them (mapping lines are then "not checked")."""
+        return None
+
 
 def _one_line(value, limit=300):
     return " ".join(str(value).split())[:limit]

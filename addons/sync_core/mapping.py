@@ -137,6 +137,19 @@ def get_path(record, path):
     return value
 
 
+def has_path(record, path):
+    """Whether a (nested) dict holds a key at a dotted path (its value may be None: the remote
+    said "empty"; a missing key says nothing, and must never blank an Odoo field)."""
+    value = record
+    for part in path.split("."):
+        if value is None and value is not record:
+            return True  # an empty parent (e.g. no related record): the remote said empty
+        if not isinstance(value, dict) or part not in value:
+            return False
+        value = value[part]
+    return True
+
+
 def field_applies(owner, is_new, remote_updated_at, odoo_updated_at, inbound=True):
     """Does the value of one side overwrite the other for this field?
 
@@ -166,6 +179,8 @@ def map_inbound(lines, record, is_new=True, remote_updated_at=None, odoo_updated
         if not field_applies(line["owner"], is_new, remote_updated_at, odoo_updated_at, True):
             conflicts.append(line["odoo_field"])
             continue
+        if not has_path(record, line["remote_field"]):
+            continue  # absent from the remote record (e.g. a field it does not have): kept
         raw = get_path(record, line["remote_field"])
         name = line.get("transform") or "identity"
         if name.startswith("ref:"):

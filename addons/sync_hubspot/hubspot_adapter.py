@@ -689,6 +689,30 @@ class HubSpotAdapter(BaseAdapter):
         self._add_associations(object_name, live)
         return out
 
+    def remote_fields(self, object_name):
+        """The object's properties as HubSpot describes them (``GET /crm/v3/properties/
+        {objectType}``), and the keys this connector adds to its records (a contact's name,
+        the primary company's id)."""
+        if object_name not in OBJECT_PACKAGES:
+            return None
+        answer = self._call(
+            self.client.crm.properties.core_api.get_all_with_http_info,
+            object_name,
+            archived=False,
+            _read=True,
+        )
+        fields = {
+            prop.name: {"type": prop.type or "", "label": prop.label or prop.name}
+            for prop in answer.results or []
+            if getattr(prop, "name", None)
+        }
+        if object_name == "contacts":
+            fields.setdefault("name", {"type": "string", "label": "first and last name"})
+        if object_name in PRIMARY_ASSOCIATIONS:
+            to_object, key = PRIMARY_ASSOCIATIONS[object_name]
+            fields.setdefault(key, {"type": "association", "label": f"primary {to_object} id"})
+        return fields
+
     def write_batch(self, object_name, items):
         """items: [(id or None, properties)] -> ids in input order.  Updates go in batches of
         100 (batch update); creates one by one (a batch create does not say which result

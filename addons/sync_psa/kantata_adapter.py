@@ -37,6 +37,9 @@ OBJECTS = {
 }
 # canonical workspace field -> Kantata field, for writes
 OUT_FIELDS = {"name": "title"}
+# Keys a mapping line may use beyond the translation of Kantata's documented attributes: the
+# client company the PSA layer binds, the Odoo reference written on create.
+EXTRA_FIELDS = {"workspaces": {"customer_id": "client company", "_odoo_ref": "Odoo reference"}}
 # subscribed event type prefix -> canonical object (Kantata's documented event types:
 # time_entry, expense, workspace, story :created|updated|deleted); the subject type is the
 # fallback for an event without a usable event_type
@@ -243,6 +246,18 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
             for records, body in self._pages(f"{collection}.json", params):
                 out.extend(read_each(records, lambda r, b=body: self._record(object_name, r, b)))
         return out
+
+    def remote_fields(self, object_name):
+        """Kantata documents its attributes but serves no description of them: the declared
+        list is the keys our translation of each object makes of those documented attributes
+        (``_to_<object>``: what mapping lines read), with the keys of EXTRA_FIELDS."""
+        if object_name not in OBJECTS:
+            return None
+        data = self._record(object_name, {"id": "0"}, {})["data"]
+        fields = {name: {"type": "", "label": name} for name in data}
+        for name, label in EXTRA_FIELDS.get(object_name, {}).items():
+            fields[name] = {"type": "", "label": label}
+        return fields
 
     def write_batch(self, object_name, items):
         """Workspaces only: create (marked with an external reference to the Odoo record, so a

@@ -746,6 +746,24 @@ class SalesforceAdapter(BaseAdapter):
                 out.extend(read_each(result.get("records") or [], self._record))
         return out
 
+    def remote_fields(self, object_name):
+        """The sObject's fields as its describe says (``GET sobjects/{name}/describe``), and
+        the relationship names a dotted path starts with (``Account`` of ``Account.Name``)."""
+        if not _FIELD_RE.match(object_name or "") or "." in object_name:
+            return None
+        described = self._call(lambda: getattr(self.sf, object_name).describe()) or {}
+        fields = {}
+        for field in described.get("fields") or []:
+            if not field.get("name"):
+                continue
+            fields[field["name"]] = {"type": field.get("type"), "label": field.get("label")}
+            if field.get("relationshipName"):
+                fields.setdefault(
+                    field["relationshipName"],
+                    {"type": "relationship", "label": field.get("label") or field["name"]},
+                )
+        return fields
+
     def want_lines(self, opportunity_id):
         """Note an opportunity whose line items may be asked for: the first `lines_of` reads
         those of every noted opportunity in one query (per 200)."""

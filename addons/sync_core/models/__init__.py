@@ -1,5 +1,6 @@
 from . import sync_backend
 from . import sync_backend_unreadable
+from . import sync_backend_schema
 from . import sync_binding
 from . import sync_channel
 from . import sync_job_kind
@@ -9,6 +10,7 @@ from . import sync_watermark
 from . import sync_mapping
 from . import sync_mapping_delete
 from . import sync_mapping_line
+from . import sync_mapping_line_check
 from . import sync_mapping_match
 from . import sync_mapping_version
 from . import sync_exception

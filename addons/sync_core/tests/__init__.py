@@ -20,3 +20,4 @@ from . import test_schedule
 from . import test_sqllog
 from . import test_unreadable
 from . import test_remote_delete
+from . import test_remote_fields

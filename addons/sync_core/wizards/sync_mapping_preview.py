@@ -84,8 +84,15 @@ class SyncMappingPreview(models.TransientModel):
                 vals.update(mapping._ref_values(rec, {fname: ref}, refs))
             except SyncError as exc:
                 errors[fname] = exc.message
-        rows = preview_lines(self.env, Model, lines, before, vals, conflicts, errors)
+        checks = {
+            line.remote_field: check
+            for line, check in mapping.line_ids._remote_field_checks().items()
+        }
+        rows = preview_lines(
+            self.env, Model, lines, before, vals, conflicts, errors, checks, rec.get("data") or {}
+        )
         changed = sum(1 for row in rows if row["changed"])
+        unchecked = sorted({note for state, note in checks.values() if state == "unchecked"})
         return {
             "mapping_id": mapping.id,
             "external_id": f"{mapping.remote_object} {rec['id']}",
@@ -96,7 +103,8 @@ class SyncMappingPreview(models.TransientModel):
                 n=changed,
                 total=len(rows),
                 v=mapping.version,
-            ),
+            )
+            + "".join(f" {self.env._('Remote fields')} {note}." for note in unchecked if note),
             "line_ids": [(0, 0, row) for row in rows],
         }
 
@@ -113,6 +121,7 @@ class SyncMappingPreviewLine(models.TransientModel):
     before = fields.Char(string="In Odoo now")
     after = fields.Char(string="After a sync")
     changed = fields.Boolean()
+    flagged = fields.Boolean(help="The remote field is unknown to the remote system.")
     note = fields.Char()
 
 
@@ -129,9 +138,11 @@ def display_value(env, field, value):
     return str(value)
 
 
-def preview_lines(env, model, lines, before, vals, conflicts, errors):
-    """Preview lines, one per mapped field (what `_preview_values` shows)."""
+def preview_lines(env, model, lines, before, vals, conflicts, errors, checks=None, data=None):
+    """Preview lines, one per mapped field (what `_preview_values` shows); `checks`:
+    {remote field: (state, note)} of the remote field checks, `data` the remote record's."""
     out = []
+    checks = checks or {}
     for seq, line in enumerate(lines):
         fname = line["odoo_field"]
         field = model._fields.get(fname)
@@ -140,12 +151,23 @@ def preview_lines(env, model, lines, before, vals, conflicts, errors):
         if isinstance(old, tuple):  # many2one read as (id, name)
             old = old[0]
         note = ""
-        if line["direction"] == "export":
+        state, check_note = checks.get(line["remote_field"], ("unchecked", ""))
+        if state == "unknown":
+            new, note = (
+                old,
+                env._(
+                    "%(note)s Nothing is read from it or written to it: the Odoo value is kept.",
+                    note=check_note,
+                ),
+            )
+        elif line["direction"] == "export":
             new, note = old, env._("Exported only: Odoo's value is sent")
         elif fname in errors:
             new, note = old, errors[fname]
         elif fname in conflicts:
             new, note = old, env._("Odoo is the system of record: kept")
+        elif data is not None and not mapping_logic.has_path(data, line["remote_field"]):
+            new, note = old, env._("Not in the remote record: the Odoo value is kept")
         else:
             new = vals.get(fname, old)
         out.append(
@@ -156,6 +178,7 @@ def preview_lines(env, model, lines, before, vals, conflicts, errors):
                 "before": display_value(env, field, old),
                 "after": display_value(env, field, new),
                 "changed": old != new and fname not in errors,
+                "flagged": state == "unknown",
                 "note": note,
             }
         )

@@ -102,6 +102,67 @@ _DEFAULT_PROPERTIES = {
     ),
 }
 
+# HubSpot-defined properties the portal describes (GET /crm/v3/properties/{objectType}), as
+# (name, type, fieldType); a portal also describes every property its records carry and those
+# a test defines (`define_property`).
+_SCHEMA = {
+    "companies": (
+        ("name", "string", "text"),
+        ("domain", "string", "text"),
+        ("website", "string", "text"),
+        ("phone", "string", "phonenumber"),
+        ("address", "string", "text"),
+        ("city", "string", "text"),
+        ("zip", "string", "text"),
+        ("state", "string", "text"),
+        ("country", "string", "text"),
+        ("industry", "enumeration", "select"),
+        ("description", "string", "textarea"),
+        ("numberofemployees", "number", "number"),
+        ("annualrevenue", "number", "number"),
+        ("lifecyclestage", "enumeration", "radio"),
+        ("hubspot_owner_id", "enumeration", "select"),
+    ),
+    "contacts": (
+        ("firstname", "string", "text"),
+        ("lastname", "string", "text"),
+        ("email", "string", "text"),
+        ("phone", "string", "phonenumber"),
+        ("mobilephone", "string", "phonenumber"),
+        ("jobtitle", "string", "text"),
+        ("company", "string", "text"),
+        ("address", "string", "text"),
+        ("city", "string", "text"),
+        ("zip", "string", "text"),
+        ("country", "string", "text"),
+        ("website", "string", "text"),
+        ("lifecyclestage", "enumeration", "radio"),
+        ("hubspot_owner_id", "enumeration", "select"),
+    ),
+    "deals": (
+        ("dealname", "string", "text"),
+        ("amount", "number", "number"),
+        ("closedate", "datetime", "date"),
+        ("dealstage", "enumeration", "radio"),
+        ("pipeline", "enumeration", "select"),
+        ("deal_currency_code", "enumeration", "select"),
+        ("description", "string", "textarea"),
+        ("hubspot_owner_id", "enumeration", "select"),
+    ),
+    "line_items": (
+        ("name", "string", "text"),
+        ("price", "number", "number"),
+        ("quantity", "number", "number"),
+        ("amount", "number", "calculation_equation"),
+        ("hs_sku", "string", "text"),
+        ("hs_product_id", "string", "text"),
+        ("discount", "number", "number"),
+        ("hs_discount_percentage", "number", "number"),
+        ("description", "string", "textarea"),
+        ("hs_line_item_currency_code", "enumeration", "select"),
+    ),
+}
+
 LIST_MAX = 100
 BATCH_MAX = 100
 SEARCH_MAX = 200
@@ -127,6 +188,7 @@ _ROUTES = (
     ("POST", "/oauth/v1/token", "oauth_token"),
     ("GET", "/oauth/v1/access-tokens/<token>", "token_info"),
     ("GET", "/account-info/v3/details", "account"),
+    ("GET", "/crm/v3/properties/<object_type>", "properties"),
     # the record page of HubSpot's app UI (app.hubspot.com/contacts/<portal>/record/<type>/<id>)
     ("GET", "/contacts/<portal>/record/<type_id>/<object_id>", "record_page"),
 )
@@ -260,6 +322,7 @@ class HubSpotFake(FaultInjector, ServedFake):
         self._ids = itertools.count(10_001)
         self._records = {object_type: {} for object_type in OBJECT_TYPES}
         self._order = {object_type: [] for object_type in OBJECT_TYPES}
+        self._custom_properties = {}  # object type -> {name: (type, fieldType)}
         self._links = collections.defaultdict(dict)  # (from, to) -> {from_id: {to_id: None}}
         self._clock_offset_ms = 0
         self._access_tokens = {}  # token -> expiry ms
@@ -1247,6 +1310,51 @@ class HubSpotFake(FaultInjector, ServedFake):
         if str(portal) != str(self.portal_id) or type_id not in names:
             raise ApiError(404, "resource not found")
         return self._api_read(request, names[type_id], object_id)
+
+    def define_property(self, object_type, name, prop_type="string", field_type="text"):
+        """A custom property created in the portal's settings."""
+        with self._lock:
+            self._custom_properties.setdefault(self._object_type(object_type), {})[name] = (
+                prop_type,
+                field_type,
+            )
+
+    def _api_properties(self, request, object_type):
+        """``GET /crm/v3/properties/{objectType}``: every property of the object (HubSpot's
+        own, the custom ones, and any property a record of it carries), in HubSpot's shape."""
+        object_type = self._object_type(object_type)
+        with self._lock:
+            described = {name: (t, f, True) for name, t, f in _SCHEMA.get(object_type, ())}
+            for name in (*_SYSTEM, *_DEFAULT_PROPERTIES.get(object_type, ())):
+                described.setdefault(
+                    name, ("datetime" if "date" in name else "string", "text", True)
+                )
+            for record in self._records[object_type].values():
+                for name in record.properties:
+                    described.setdefault(name, ("string", "text", False))
+            for name, (t, f) in self._custom_properties.get(object_type, {}).items():
+                described[name] = (t, f, False)
+        results = [
+            {
+                "name": name,
+                "label": name.replace("_", " ").capitalize(),
+                "type": prop_type,
+                "fieldType": field_type,
+                "groupName": f"{SINGULAR[object_type]}information",
+                "description": "",
+                "options": [],
+                "displayOrder": -1,
+                "calculated": False,
+                "externalOptions": False,
+                "hasUniqueValue": name == "hs_object_id",
+                "hidden": False,
+                "hubspotDefined": hubspot_defined,
+                "formField": True,
+                "archived": False,
+            }
+            for name, (prop_type, field_type, hubspot_defined) in sorted(described.items())
+        ]
+        return 200, {"results": results}
 
     def _api_account(self, request):
         offset = datetime.now(ZoneInfo(self.time_zone)).utcoffset()

@@ -15,3 +15,4 @@ from . import test_schedule
 from . import test_remote_faults
 from . import test_reliability_duplicates
 from . import test_unreadable
+from . import test_remote_fields

@@ -47,6 +47,59 @@ KEY_PREFIXES = {
     "User": "005",
 }
 SYSTEM_FIELDS = ("Id", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemModstamp")
+# Standard fields the org describes (GET sobjects/{name}/describe), as (name, type); an org
+# also describes every field its records carry and those a test defines (`define_field`).
+STANDARD_FIELDS = {
+    "Account": (
+        ("Name", "string"),
+        ("Website", "url"),
+        ("Phone", "phone"),
+        ("BillingStreet", "textarea"),
+        ("BillingCity", "string"),
+        ("BillingPostalCode", "string"),
+        ("BillingState", "string"),
+        ("BillingCountry", "string"),
+        ("Industry", "picklist"),
+        ("Description", "textarea"),
+        ("OwnerId", "reference"),
+    ),
+    "Contact": (
+        ("FirstName", "string"),
+        ("LastName", "string"),
+        ("Name", "string"),
+        ("Email", "email"),
+        ("Phone", "phone"),
+        ("MobilePhone", "phone"),
+        ("Title", "string"),
+        ("AccountId", "reference"),
+        ("OwnerId", "reference"),
+    ),
+    "Opportunity": (
+        ("Name", "string"),
+        ("StageName", "picklist"),
+        ("Amount", "currency"),
+        ("CloseDate", "date"),
+        ("IsClosed", "boolean"),
+        ("IsWon", "boolean"),
+        ("AccountId", "reference"),
+        ("OwnerId", "reference"),
+        ("CurrencyIsoCode", "picklist"),
+        ("Description", "textarea"),
+    ),
+    "OpportunityLineItem": (
+        ("OpportunityId", "reference"),
+        ("Product2Id", "reference"),
+        ("ProductCode", "string"),
+        ("Name", "string"),
+        ("Quantity", "double"),
+        ("UnitPrice", "currency"),
+        ("TotalPrice", "currency"),
+        ("Discount", "percent"),
+        ("SortOrder", "int"),
+    ),
+    "Product2": (("Name", "string"), ("ProductCode", "string"), ("IsActive", "boolean")),
+    "User": (("Name", "string"), ("Email", "email"), ("Username", "string")),
+}
 COLLECTION_MAX = 200
 DEFAULT_BATCH = 2000
 DELETE_LOG_DAYS = 30
@@ -112,6 +165,7 @@ class SalesforceFake(FaultInjector, ServedFake):
         self._cursors = {}  # locator -> (query, [records])
         self._jobs = {}  # bulk job id -> dict
         self._rejections = {}  # record id -> (statusCode, message, times left)
+        self._custom_fields = {}  # sobject -> {name: type}
         # StageName -> won, for the closed stages (OpportunityStage IsClosed / IsWon)
         self.closed_stages = {"Closed Won": True, "Closed Lost": False}
         self.log = []  # (method, path, SOQL text)
@@ -395,6 +449,8 @@ class SalesforceFake(FaultInjector, ServedFake):
             if len(parts) == 2:
                 return self._json(self._query_more(parts[1]))
             return self._json(self._query(request, include_deleted=parts[0] == "queryAll"))
+        if parts[0] == "sobjects" and len(parts) == 3 and parts[2] == "describe":
+            return self._json(self._describe(parts[1]))
         if parts[0] == "sobjects" and len(parts) == 3 and parts[2] in ("updated", "deleted"):
             return self._json(self._replication(parts[1], parts[2], request.args))
         if rest == "composite/sobjects" and method in ("PATCH", "POST"):
@@ -406,6 +462,41 @@ class SalesforceFake(FaultInjector, ServedFake):
     @staticmethod
     def _json(payload, status=200):
         return Response(json.dumps(payload), status, content_type="application/json;charset=UTF-8")
+
+    def define_field(self, sobject, name, field_type="string"):
+        """A custom field created in the org's setup (e.g. ``VAT__c``)."""
+        with self._lock:
+            self._custom_fields.setdefault(sobject, {})[name] = field_type
+
+    def _describe(self, sobject):
+        """``GET sobjects/{name}/describe``: the object's fields in Salesforce's shape (a
+        lookup field names its relationship, e.g. AccountId -> Account)."""
+        if sobject not in KEY_PREFIXES:
+            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        with self._lock:
+            described = {"Id": "id", "IsDeleted": "boolean", "SystemModstamp": "datetime"}
+            described.update(CreatedDate="datetime", LastModifiedDate="datetime")
+            described.update(STANDARD_FIELDS.get(sobject, ()))
+            for record in self._records.get(sobject, {}).values():
+                for name in record:
+                    if not name.startswith("_"):
+                        described.setdefault(name, "string")
+            described.update(self._custom_fields.get(sobject, {}))
+        fields = [
+            {
+                "name": name,
+                "label": name,
+                "type": field_type,
+                "custom": name.endswith("__c"),
+                "nillable": name not in SYSTEM_FIELDS,
+                "relationshipName": (
+                    name[:-2] if field_type == "reference" and name.endswith("Id") else None
+                ),
+                "referenceTo": [name[:-2]] if field_type == "reference" else [],
+            }
+            for name, field_type in described.items()
+        ]
+        return {"name": sobject, "label": sobject, "custom": False, "fields": fields}
 
     def _authenticate(self, request):
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
