@@ -174,8 +174,8 @@ def map_inbound(lines, record, is_new=True, remote_updated_at=None, odoo_updated
     """
     vals, refs, conflicts = {}, {}, []
     for line in lines:
-        if line["direction"] not in ("import", "both"):
-            continue
+        if line["direction"] not in ("import", "both") or line.get("remote_unknown"):
+            continue  # (a remote field the remote said it does not have: never read)
         if not field_applies(line["owner"], is_new, remote_updated_at, odoo_updated_at, True):
             conflicts.append(line["odoo_field"])
             continue
@@ -194,7 +194,7 @@ def map_outbound(lines, values, is_new=False, remote_updated_at=None, odoo_updat
     """Odoo values (field -> python value) -> remote properties for the fields Odoo owns."""
     out = {}
     for line in lines:
-        if line["direction"] not in ("export", "both"):
+        if line["direction"] not in ("export", "both") or line.get("remote_unknown"):
             continue
         name = line.get("transform") or "identity"
         outbound = TRANSFORMS[name][2]

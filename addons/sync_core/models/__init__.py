@@ -9,6 +9,7 @@ from . import sync_event
 from . import sync_watermark
 from . import sync_mapping
 from . import sync_mapping_delete
+from . import sync_mapping_schema
 from . import sync_mapping_line
 from . import sync_mapping_line_check
 from . import sync_mapping_match

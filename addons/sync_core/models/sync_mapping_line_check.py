@@ -33,6 +33,9 @@ class SyncMappingLine(models.Model):
     remote_field_note = fields.Char(
         string="Remote field check note", compute="_compute_remote_field_state"
     )
+    # what the last check that could ask the remote found (at save, in Preview): the engine
+    # neither reads nor writes a line the remote said it does not have (sync.mapping._lines)
+    remote_field_unknown = fields.Boolean(readonly=True, copy=False)
 
     @api.depends("remote_field", "mapping_id.remote_object", "mapping_id.backend_id")
     def _compute_remote_field_state(self):
@@ -102,11 +105,9 @@ class SyncMappingLine(models.Model):
     def _warn_unknown_remote_fields(self):
         """Say on each mapping which of these lines the remote does not know (see the module);
         returns {line: note} of those lines."""
-        unknown = {
-            line: note
-            for line, (state, note) in self._remote_field_checks(refresh=True).items()
-            if state == "unknown"
-        }
+        checks = self._remote_field_checks(refresh=True)
+        self._keep_remote_field_checks(checks)
+        unknown = {line: note for line, (state, note) in checks.items() if state == "unknown"}
         for mapping in self.browse([line.id for line in unknown]).mapping_id:
             notes = [note for line, note in unknown.items() if line.mapping_id == mapping]
             mapping.message_post(
@@ -117,3 +118,19 @@ class SyncMappingLine(models.Model):
                 )
             )
         return unknown
+
+    def _keep_remote_field_checks(self, checks):
+        """Store what `checks` ({line: (state, note)}) found where the remote was asked, in
+        SQL: a stored flag written through the ORM would freeze a new mapping version."""
+        for flag in (True, False):
+            ids = [
+                line.id
+                for line, (state, _note) in checks.items()
+                if isinstance(line.id, int) and state == ("unknown" if flag else "known")
+            ]
+            if ids:
+                self.env.cr.execute(
+                    "UPDATE sync_mapping_line SET remote_field_unknown = %s WHERE id IN %s",
+                    [flag, tuple(ids)],
+                )
+        self.invalidate_recordset(["remote_field_unknown"])

@@ -67,6 +67,9 @@ class SyncMappingPreview(models.TransientModel):
         """The preview of one remote record `rec` (adapter format) bound by `binding`."""
         Model = self.env[mapping.res_model]
         record = Model.browse(binding.res_id).exists()
+        line_checks = mapping.line_ids._remote_field_checks()
+        mapping.line_ids._keep_remote_field_checks(line_checks)
+        checks = {line.remote_field: check for line, check in line_checks.items()}
         lines = mapping._lines()
         fnames = [ln["odoo_field"] for ln in lines if ln["odoo_field"] in Model._fields]
         before = record.read([*fnames, "write_date"], load=None)[0] if record else {}
@@ -84,10 +87,6 @@ class SyncMappingPreview(models.TransientModel):
                 vals.update(mapping._ref_values(rec, {fname: ref}, refs))
             except SyncError as exc:
                 errors[fname] = exc.message
-        checks = {
-            line.remote_field: check
-            for line, check in mapping.line_ids._remote_field_checks().items()
-        }
         rows = preview_lines(
             self.env, Model, lines, before, vals, conflicts, errors, checks, rec.get("data") or {}
         )

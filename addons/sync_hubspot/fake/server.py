@@ -323,6 +323,8 @@ class HubSpotFake(FaultInjector, ServedFake):
         self._records = {object_type: {} for object_type in OBJECT_TYPES}
         self._order = {object_type: [] for object_type in OBJECT_TYPES}
         self._custom_properties = {}  # object type -> {name: (type, fieldType)}
+        self._carried = {}  # object type -> names of the properties its records ever carried
+        self._names_cache = {}  # object type -> (key, names of its described properties)
         self._links = collections.defaultdict(dict)  # (from, to) -> {from_id: {to_id: None}}
         self._clock_offset_ms = 0
         self._access_tokens = {}  # token -> expiry ms
@@ -556,6 +558,7 @@ class HubSpotFake(FaultInjector, ServedFake):
         self._touch(object_type, record, ms)
         self._records[object_type][record.id] = record
         self._order[object_type].append(record.id)
+        self._carried.setdefault(object_type, set()).update(record.properties)
         return record
 
     def _touch(self, object_type, record, ms):
@@ -585,6 +588,7 @@ class HubSpotFake(FaultInjector, ServedFake):
             if name not in _SYSTEM and record.properties.get(name) != value
         }
         record.properties.update(changes)
+        self._carried.setdefault(object_type, set()).update(changes)
         self._touch(object_type, record, self.now_ms() if stamp is None else to_ms(stamp))
         for name, value in changes.items():
             self._emit(
@@ -625,7 +629,8 @@ class HubSpotFake(FaultInjector, ServedFake):
                 "hs_object_id",
                 *_MODIFIED.get(object_type, _MODIFIED_DEFAULT),
             )
-            names = {*names, *always}
+            # a requested property the portal does not have is left out of the answer
+            names = {*names, *always} & self._described_names(object_type)
         else:
             names = _DEFAULT_PROPERTIES[object_type]
         rendered = {
@@ -1319,21 +1324,33 @@ class HubSpotFake(FaultInjector, ServedFake):
                 field_type,
             )
 
-    def _api_properties(self, request, object_type):
-        """``GET /crm/v3/properties/{objectType}``: every property of the object (HubSpot's
-        own, the custom ones, and any property a record of it carries), in HubSpot's shape."""
-        object_type = self._object_type(object_type)
+    def _described(self, object_type):
+        """{name: (type, fieldType, HubSpot-defined)} of every property the portal has for an
+        object: HubSpot's own, the custom ones, and any property a record of it carries."""
         with self._lock:
             described = {name: (t, f, True) for name, t, f in _SCHEMA.get(object_type, ())}
             for name in (*_SYSTEM, *_DEFAULT_PROPERTIES.get(object_type, ())):
-                described.setdefault(
-                    name, ("datetime" if "date" in name else "string", "text", True)
-                )
-            for record in self._records[object_type].values():
-                for name in record.properties:
-                    described.setdefault(name, ("string", "text", False))
+                kind = "datetime" if "date" in name else "string"
+                described.setdefault(name, (kind, "text", True))
+            for name in self._carried.get(object_type, ()):
+                described.setdefault(name, ("string", "text", False))
             for name, (t, f) in self._custom_properties.get(object_type, {}).items():
                 described[name] = (t, f, False)
+        return described
+
+    def _described_names(self, object_type):
+        """The names of `_described`, kept until the portal's data changes (a search renders
+        up to 200 records with them)."""
+        key = (object_type, self._version, len(self._custom_properties.get(object_type, ())))
+        if self._names_cache.get(object_type, (None,))[0] != key:
+            self._names_cache[object_type] = (key, frozenset(self._described(object_type)))
+        return self._names_cache[object_type][1]
+
+    def _api_properties(self, request, object_type):
+        """``GET /crm/v3/properties/{objectType}``: every property of the object, in HubSpot's
+        shape."""
+        object_type = self._object_type(object_type)
+        described = self._described(object_type)
         results = [
             {
                 "name": name,
