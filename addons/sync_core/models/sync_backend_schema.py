@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """The fields a remote object has, as the remote describes them (cached per backend and
-object), for checking mapping lines."""
+object), for checking mapping lines; how the remote wants values typed."""
 
 from odoo import models
 
@@ -42,3 +42,10 @@ class SyncBackend(models.Model):
                 object=object_name,
             )
         return fields, ""
+
+    def _value_style(self):
+        """How the remote wants outbound values typed (``mapping.VALUE_STYLES``): "json"
+        (numbers as numbers, booleans as booleans, empty as null) unless the connector says
+        otherwise; sync_core's own generic REST protocol carries every value as a string."""
+        self.ensure_one()
+        return "text" if self.kind == "generic" else "json"

@@ -728,6 +728,7 @@ class SyncMapping(models.Model):
         lines = self._lines()
         bindings = self.env["sync.binding"].sudo()._for_records(backend, records)
         fnames = sorted(self._exported_fields())
+        style = backend._value_style()  # how the remote wants values typed
         items, metas = [], []
         stats = {"sent": 0, "unchanged": 0}
         for row in records.read([*fnames, "write_date"], load=None):
@@ -738,6 +739,7 @@ class SyncMapping(models.Model):
                 is_new=not binding,
                 remote_updated_at=binding.remote_updated_at if binding else None,
                 odoo_updated_at=row["write_date"],
+                style=style,
             )
             out_hash = payload_hash(out)
             if not out or (binding and binding.export_hash == out_hash):
