@@ -9,7 +9,7 @@ so a replay of an event handled before says it too."""
 
 from odoo import models
 
-from ..unreadable import is_unreadable
+from ..unreadable import any_without_id, is_unreadable
 
 
 class SyncMapping(models.Model):
@@ -22,6 +22,8 @@ class SyncMapping(models.Model):
         gone = [r["id"] for r in records if r.get("archived") and not is_unreadable(r)]
         returned = {r["id"] for r in records}
         missing = [i for i in dict.fromkeys(asked_ids) if i not in returned]
+        if any_without_id(records):  # one of them came back unreadable: which is unknown
+            missing = []
         if not gone and not missing:
             return []
         bindings = (

@@ -74,3 +74,17 @@ class TestUnreadableDeals(UnreadableMixin, DealCase):
         self.assertEqual((stats["enqueued"], stats["unreadable"]), (1, 1))
         self.assertTrue(self.orders_of(won))
         self.assert_one_exception("deals", "Deal without id")
+
+    def test_deal_job_with_a_deal_without_id(self):
+        _company, won = self.won_deal()
+        bad = self.fake.add(
+            "deals", {"dealname": "Deal without id", "dealstage": "closedwon"}, omit=("id",)
+        )
+        job = self.enqueue("hubspot_deal", {"ids": [won, bad]}, f"hubspot:deal:{won}")
+        self.run_jobs()
+        self.assertEqual(job.state, "done", job.error)
+        result = json.loads(job.result)
+        self.assertEqual(len(result["unreadable"]), 1)
+        self.assertEqual(result["not_found"], [bad], "the id asked for never came back as such")
+        self.assertTrue(self.orders_of(won))
+        self.assert_one_exception("deals", "Deal without id")
