@@ -12,6 +12,7 @@ from odoo.addons.sync_core.mapping import line_command as _line
 from odoo.addons.sync_core.mapping import match_command as _match
 from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_core.models.sync_event import KEPT_HEADERS
+from odoo.addons.sync_core.unreadable import UnreadableRecordError, is_unreadable
 from odoo.addons.sync_sale.deal import LOST, OPEN, WON, Deal, DealLine, DealParty
 
 from .. import hubspot_adapter
@@ -429,6 +430,13 @@ class SyncBackend(models.Model):
         links = adapter.associations("deals", "line_items", [deal_id]).get(deal_id, [])
         item_ids = list(dict.fromkeys(to_id for to_id, _types in links))
         items = adapter.read_batch("line_items", item_ids, archived_too=False) if item_ids else []
+        for item in items:
+            if is_unreadable(item):  # never an order with only some of its lines
+                raise UnreadableRecordError(
+                    f"HubSpot deal {deal_id}: line item {item['id']} cannot be read "
+                    f"({item['unreadable']['error']})",
+                    pattern="unreadable line item",
+                )
         missing = sorted(set(item_ids) - {item["id"] for item in items})
         if missing:
             raise RemoteUnavailableError(

@@ -88,3 +88,17 @@ class TestUnreadableDeals(UnreadableMixin, DealCase):
         self.assertEqual(result["not_found"], [bad], "the id asked for never came back as such")
         self.assertTrue(self.orders_of(won))
         self.assert_one_exception("deals", "Deal without id")
+
+    def test_deal_with_an_unreadable_line_item_fails_naming_it(self):
+        _company, deal = self.won_deal(skus=("RA-200",))
+        self.fake.add(
+            "line_items",
+            {"name": "No id", "hs_sku": "SRV-INSTALL", "quantity": "1", "price": "10"},
+            [("deals", deal)],
+            omit=("id",),
+        )
+        job = self.deliver(deal)
+        self.assertEqual(job.state, "failed", "never an order with only some of its lines")
+        self.assertIn(f"HubSpot deal {deal}: line item unreadable-", job.error)
+        self.assertIn("cannot be read", job.error)
+        self.assertFalse(self.orders_of(deal))
