@@ -21,6 +21,7 @@ from .exceptions import (
     SyncError,
 )
 from .mapping import parse_datetime
+from .unreadable import read_each, readable
 
 _logger = logging.getLogger(__name__)
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -92,6 +93,13 @@ class BaseAdapter:
     def write_batch(self, object_name, items):
         """items: list of (external_id or None, properties) -> list of external ids written."""
         raise NotImplementedError
+
+    def remote_fields(self, object_name):
+        """The fields of a remote object as the remote describes them (or the connector
+        declares them): ``{name: {"type": str, "label": str}}`` with every key a mapping line
+        may read or write (derived keys of the connector's records included); None when
+        nothing describes them (mapping lines are then "not checked")."""
+        return None
 
 
 def _one_line(value, limit=300):
@@ -293,12 +301,13 @@ class GenericRestAdapter(HttpAdapterMixin, BaseAdapter):
             data = self._request(
                 "GET", self._url(f"/objects/{object_name}"), params=params, headers=self._headers()
             )
-            page = [self._record(r) for r in data.get("results", [])]
+            page = read_each(data.get("results", []), self._record)
             if page:
                 yield page
-            if len(page) < limit:
+            read = readable(page)
+            if len(page) < limit or not read:
                 return
-            after = (page[-1]["updated_at"], page[-1]["id"])
+            after = (read[-1]["updated_at"], read[-1]["id"])
 
     def read_batch(self, object_name, ids):
         out = []
@@ -310,7 +319,7 @@ class GenericRestAdapter(HttpAdapterMixin, BaseAdapter):
                 json={"ids": chunk},
                 headers=self._headers(),
             )
-            out.extend(self._record(r) for r in data.get("results", []))
+            out.extend(read_each(data.get("results", []), self._record))
         return out
 
     def write_batch(self, object_name, items):

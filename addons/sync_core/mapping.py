@@ -79,7 +79,7 @@ def _date(value):
 
 
 def _odoo_out(value):
-    """Odoo value -> remote string (HubSpot-style: every property is a string)."""
+    """Odoo value -> remote string (style "text": every value travels as a string)."""
     if value is False or value is None:
         return ""
     if isinstance(value, datetime):
@@ -91,16 +91,36 @@ def _odoo_out(value):
     return str(value)
 
 
+def _json_out(value):
+    """Odoo value -> typed JSON value (style "json": numbers stay numbers, empty is null)."""
+    if value is False or value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+# How a remote wants outbound values typed (the connector says: sync.backend._value_style()):
+# style -> (scalar values, Yes/No values).
+VALUE_STYLES = {
+    "text": (_odoo_out, lambda v: "true" if v else "false"),
+    "json": (_json_out, bool),
+}
+TYPED, TYPED_BOOL = "typed", "typed_bool"  # outbound of a transform: in the remote's style
+
+
 # name -> (label, inbound function, outbound function)
 TRANSFORMS = {
     "identity": ("As is", lambda v: False if _none_if_blank(v) is None else v, lambda v: v),
-    "str": ("Text (trimmed)", _str, _odoo_out),
-    "lower": ("Text, lower case", _lower, _odoo_out),
-    "float": ("Decimal number", _float, _odoo_out),
-    "int": ("Whole number", _int, _odoo_out),
-    "bool": ("Yes/No", _bool, lambda v: "true" if v else "false"),
-    "datetime": ("Date and time (ISO or epoch ms)", parse_datetime, _odoo_out),
-    "date": ("Date", _date, _odoo_out),
+    "str": ("Text (trimmed)", _str, TYPED),
+    "lower": ("Text, lower case", _lower, TYPED),
+    "float": ("Decimal number", _float, TYPED),
+    "int": ("Whole number", _int, TYPED),
+    "bool": ("Yes/No", _bool, TYPED_BOOL),
+    "datetime": ("Date and time (ISO or epoch ms)", parse_datetime, TYPED),
+    "date": ("Date", _date, TYPED),
     # resolved by the model layer (sync.mapping._resolve_refs)
     "ref:country_code": ("Country by ISO code", _str, None),
     "ref:country_name": ("Country by name (or ISO code)", _str, None),
@@ -137,6 +157,19 @@ def get_path(record, path):
     return value
 
 
+def has_path(record, path):
+    """Whether a (nested) dict holds a key at a dotted path (its value may be None: the remote
+    said "empty"; a missing key says nothing, and must never blank an Odoo field)."""
+    value = record
+    for part in path.split("."):
+        if value is None and value is not record:
+            return True  # an empty parent (e.g. no related record): the remote said empty
+        if not isinstance(value, dict) or part not in value:
+            return False
+        value = value[part]
+    return True
+
+
 def field_applies(owner, is_new, remote_updated_at, odoo_updated_at, inbound=True):
     """Does the value of one side overwrite the other for this field?
 
@@ -161,11 +194,13 @@ def map_inbound(lines, record, is_new=True, remote_updated_at=None, odoo_updated
     """
     vals, refs, conflicts = {}, {}, []
     for line in lines:
-        if line["direction"] not in ("import", "both"):
-            continue
+        if line["direction"] not in ("import", "both") or line.get("remote_unknown"):
+            continue  # (a remote field the remote said it does not have: never read)
         if not field_applies(line["owner"], is_new, remote_updated_at, odoo_updated_at, True):
             conflicts.append(line["odoo_field"])
             continue
+        if not has_path(record, line["remote_field"]):
+            continue  # absent from the remote record (e.g. a field it does not have): kept
         raw = get_path(record, line["remote_field"])
         name = line.get("transform") or "identity"
         if name.startswith("ref:"):
@@ -175,14 +210,19 @@ def map_inbound(lines, record, is_new=True, remote_updated_at=None, odoo_updated
     return vals, refs, conflicts
 
 
-def map_outbound(lines, values, is_new=False, remote_updated_at=None, odoo_updated_at=None):
-    """Odoo values (field -> python value) -> remote properties for the fields Odoo owns."""
+def map_outbound(
+    lines, values, is_new=False, remote_updated_at=None, odoo_updated_at=None, style="json"
+):
+    """Odoo values (field -> python value) -> remote properties for the fields Odoo owns,
+    typed in the remote's `style` (VALUE_STYLES)."""
     out = {}
+    scalar, yes_no = VALUE_STYLES[style]
     for line in lines:
-        if line["direction"] not in ("export", "both"):
+        if line["direction"] not in ("export", "both") or line.get("remote_unknown"):
             continue
         name = line.get("transform") or "identity"
         outbound = TRANSFORMS[name][2]
+        outbound = {TYPED: scalar, TYPED_BOOL: yes_no}.get(outbound, outbound)
         if outbound is None or line["odoo_field"] not in values:
             continue
         if not field_applies(line["owner"], is_new, remote_updated_at, odoo_updated_at, False):

@@ -39,6 +39,12 @@ from odoo.addons.sync_core.exceptions import (
 from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_core.retry import next_midnight
 from odoo.addons.sync_core.signatures import check_timestamp
+from odoo.addons.sync_core.unreadable import (
+    UnreadableRecordError,
+    is_unreadable,
+    read_each,
+    readable,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -477,6 +483,8 @@ class HubSpotAdapter(BaseAdapter):
         return parse_datetime(obj.updated_at) if obj.updated_at else None
 
     def _record(self, object_name, obj, archived=False):
+        if not str(getattr(obj, "id", None) or "").isdigit():
+            raise UnreadableRecordError(f"HubSpot sent a record whose id is not a number: {obj.id}")
         data = {k: (None if v == "" else v) for k, v in (obj.properties or {}).items()}
         if object_name == "contacts":
             data["name"] = contact_name(data)
@@ -545,9 +553,11 @@ class HubSpotAdapter(BaseAdapter):
                         after=str(offset) if offset else None,
                     ),
                 )
-                page = []
-                for obj in answer.results or []:
-                    rec = self._record(object_name, obj)
+                page, unread = [], []
+                for rec in read_each(answer.results or [], lambda o: self._record(object_name, o)):
+                    if is_unreadable(rec):
+                        unread.append(rec)
+                        continue
                     rec_ms = _ms(rec["updated_at"]) if rec["updated_at"] else 0
                     if last_ms is not None and rec_ms < last_ms:
                         continue
@@ -557,10 +567,10 @@ class HubSpotAdapter(BaseAdapter):
                         last_ms, seen_at_last = rec_ms, set()
                     seen_at_last.add(rec["id"])
                     page.append(rec)
-                if page:
+                if page or unread:
                     page.sort(key=lambda r: (r["updated_at"], int(r["id"])))
                     self._add_associations(object_name, page)
-                    yield page
+                    yield page + unread
                 paging = answer.paging
                 if not paging or not paging.next or not paging.next.after:
                     break
@@ -588,7 +598,10 @@ class HubSpotAdapter(BaseAdapter):
         while True:
             answer = self._call(get_page, limit=LIST_MAX, after=cursor, archived=True, _read=True)
             for obj in answer.results or []:
-                rec = self._record(object_name, obj, archived=True)
+                try:
+                    rec = self._record(object_name, obj, archived=True)
+                except UnreadableRecordError:
+                    continue  # an archived record without an id deletes nothing
                 if rec["updated_at"] and rec["updated_at"] >= since:
                     out.append(rec)
             paging = answer.paging
@@ -667,12 +680,38 @@ class HubSpotAdapter(BaseAdapter):
                     _read=True,
                 )
                 out.extend(
-                    self._record(object_name, obj, archived=archived)
-                    for obj in answer.results or []
+                    read_each(
+                        answer.results or [],
+                        lambda o, a=archived: self._record(object_name, o, archived=a),
+                    )
                 )
-        live = [r for r in out if not r["archived"]]
+        live = [r for r in readable(out) if not r["archived"]]
         self._add_associations(object_name, live)
         return out
+
+    def remote_fields(self, object_name):
+        """The object's properties as HubSpot describes them (``GET /crm/v3/properties/
+        {objectType}``), and the keys this connector adds to its records (a contact's name,
+        the primary company's id)."""
+        if object_name not in OBJECT_PACKAGES:
+            return None
+        answer = self._call(
+            self.client.crm.properties.core_api.get_all_with_http_info,
+            object_name,
+            archived=False,
+            _read=True,
+        )
+        fields = {
+            prop.name: {"type": prop.type or "", "label": prop.label or prop.name}
+            for prop in answer.results or []
+            if getattr(prop, "name", None)
+        }
+        if object_name == "contacts":
+            fields.setdefault("name", {"type": "string", "label": "first and last name"})
+        if object_name in PRIMARY_ASSOCIATIONS:
+            to_object, key = PRIMARY_ASSOCIATIONS[object_name]
+            fields.setdefault(key, {"type": "association", "label": f"primary {to_object} id"})
+        return fields
 
     def write_batch(self, object_name, items):
         """items: [(id or None, properties)] -> ids in input order.  Updates go in batches of

@@ -23,6 +23,7 @@ from urllib3.util.retry import Retry
 from odoo.addons.sync_core.adapter import BaseAdapter, HttpAdapterMixin
 from odoo.addons.sync_core.exceptions import PayloadError
 from odoo.addons.sync_core.mapping import parse_datetime
+from odoo.addons.sync_core.unreadable import UnreadableRecordError, read_each
 
 MAX_PER_PAGE = 200
 # canonical object -> (Kantata collection, include=)
@@ -36,6 +37,9 @@ OBJECTS = {
 }
 # canonical workspace field -> Kantata field, for writes
 OUT_FIELDS = {"name": "title"}
+# Keys a mapping line may use beyond the translation of Kantata's documented attributes: the
+# client company the PSA layer binds, the Odoo reference written on create.
+EXTRA_FIELDS = {"workspaces": {"customer_id": "client company", "_odoo_ref": "Odoo reference"}}
 # subscribed event type prefix -> canonical object (Kantata's documented event types:
 # time_entry, expense, workspace, story :created|updated|deleted); the subject type is the
 # fallback for an event without a usable event_type
@@ -192,7 +196,7 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
             params["updated_after"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         for records, body in self._pages(f"{collection}.json", params, page_size):
             if records:
-                yield [self._record(object_name, r, body) for r in records]
+                yield read_each(records, lambda r, b=body: self._record(object_name, r, b))
 
     def iter_approved_time(self, date_from, date_to, page_size=None):
         """Approved time entries performed between two dates (``approved`` and
@@ -206,7 +210,7 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
         }
         for records, body in self._pages("time_entries.json", params, page_size):
             if records:
-                yield [self._record("time_entries", r, body) for r in records]
+                yield read_each(records, lambda r, b=body: self._record("time_entries", r, b))
 
     def iter_approvals(self, object_name, date_from, date_to, page_size=None):
         """The approval sweep's reading of one object between two dates, whatever the records'
@@ -228,7 +232,7 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
         }
         for records, body in self._pages("expenses.json", params, page_size):
             if records:
-                yield [self._record("expenses", r, body) for r in records]
+                yield read_each(records, lambda r, b=body: self._record("expenses", r, b))
 
     def read_batch(self, object_name, ids):
         collection, include = OBJECTS[object_name]
@@ -240,8 +244,20 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
             if include:
                 params["include"] = include
             for records, body in self._pages(f"{collection}.json", params):
-                out.extend(self._record(object_name, r, body) for r in records)
+                out.extend(read_each(records, lambda r, b=body: self._record(object_name, r, b)))
         return out
+
+    def remote_fields(self, object_name):
+        """Kantata documents its attributes but serves no description of them: the declared
+        list is the keys our translation of each object makes of those documented attributes
+        (``_to_<object>``: what mapping lines read), with the keys of EXTRA_FIELDS."""
+        if object_name not in OBJECTS:
+            return None
+        data = self._record(object_name, {"id": "0"}, {})["data"]
+        fields = {name: {"type": "", "label": name} for name in data}
+        for name, label in EXTRA_FIELDS.get(object_name, {}).items():
+            fields[name] = {"type": "", "label": label}
+        return fields
 
     def write_batch(self, object_name, items):
         """Workspaces only: create (marked with an external reference to the Odoo record, so a
@@ -398,7 +414,7 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
     # ------------------------------------------------------------------ translation
     def _record(self, object_name, raw, body):
         if not isinstance(raw, dict) or raw.get("id") in (None, ""):
-            raise PayloadError(f"Kantata record without id: {str(raw)[:200]}")
+            raise UnreadableRecordError(f"Kantata sent a record without an id: {str(raw)[:200]}")
         translate = getattr(self, f"_to_{object_name}")
         return {
             "id": str(raw["id"]),

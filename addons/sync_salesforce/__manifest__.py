@@ -9,7 +9,7 @@
     "website": "https://github.com/odoo-sync/odoo-sync",
     "license": "LGPL-3",
     "depends": ["sync_core", "sync_sale", "contacts"],
-    "external_dependencies": {"python": ["simple-salesforce"]},
+    "external_dependencies": {"python": ["simple-salesforce", "PyJWT>=2.4"]},
     "data": [
         "views/sync_backend_views.xml",
         "data/sync_job_kind_data.xml",

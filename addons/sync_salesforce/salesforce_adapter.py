@@ -46,6 +46,7 @@ from odoo.addons.sync_core.exceptions import (
     ValidationSyncError,
 )
 from odoo.addons.sync_core.mapping import parse_datetime
+from odoo.addons.sync_core.unreadable import UnreadableRecordError, read_each, readable
 
 _logger = logging.getLogger(__name__)
 
@@ -456,6 +457,8 @@ class SalesforceAdapter(BaseAdapter):
                 target[key.rsplit(".", 1)[-1]] = None if value == "" else value
             else:
                 data[key] = _without_attributes(value)
+        if not raw.get("Id"):
+            raise UnreadableRecordError("Salesforce sent a record without an Id")
         return {
             "id": str(raw["Id"]),
             "updated_at": parse_datetime(stamp.replace("+0000", "Z")) if stamp else None,
@@ -550,11 +553,11 @@ class SalesforceAdapter(BaseAdapter):
                                 page_size,
                             )
                             return
-                    records = [self._record(r) for r in result.get("records") or []]
+                    records = read_each(result.get("records") or [], self._record)
                     for start in range(0, len(records), page_size):
                         yield records[start : start + page_size]
-                    if records:
-                        last = (records[-1]["updated_at"], records[-1]["id"])
+                    if read := readable(records):
+                        last = (read[-1]["updated_at"], read[-1]["id"])
                 return
             except _CursorLost:
                 _logger.info("Salesforce query cursor expired: restarting after %s", last)
@@ -725,7 +728,7 @@ class SalesforceAdapter(BaseAdapter):
                 "page announced (Sforce-NumberOfRecords): the transfer was cut short",
                 pattern="truncated Bulk result",
             )
-        return [self._record(row, csv_row=True) for row in rows]
+        return read_each(rows, lambda row: self._record(row, csv_row=True))
 
     def read_batch(self, object_name, ids, extra_fields=()):
         """Current state of `ids` (deleted ones with archived=True, through queryAll); ids
@@ -740,8 +743,26 @@ class SalesforceAdapter(BaseAdapter):
                 f"({', '.join(_soql_id(i) for i in chunk)})"
             )
             for result in self.query_pages(soql, include_deleted=True):
-                out.extend(self._record(r) for r in result.get("records") or [])
+                out.extend(read_each(result.get("records") or [], self._record))
         return out
+
+    def remote_fields(self, object_name):
+        """The sObject's fields as its describe says (``GET sobjects/{name}/describe``), and
+        the relationship names a dotted path starts with (``Account`` of ``Account.Name``)."""
+        if not _FIELD_RE.match(object_name or "") or "." in object_name:
+            return None
+        described = self._call(lambda: getattr(self.sf, object_name).describe()) or {}
+        fields = {}
+        for field in described.get("fields") or []:
+            if not field.get("name"):
+                continue
+            fields[field["name"]] = {"type": field.get("type"), "label": field.get("label")}
+            if field.get("relationshipName"):
+                fields.setdefault(
+                    field["relationshipName"],
+                    {"type": "relationship", "label": field.get("label") or field["name"]},
+                )
+        return fields
 
     def want_lines(self, opportunity_id):
         """Note an opportunity whose line items may be asked for: the first `lines_of` reads
@@ -788,7 +809,7 @@ class SalesforceAdapter(BaseAdapter):
     def all_ids(self, object_name):
         """Every live id of an object (full reconciliation), page by page."""
         for result in self.query_pages(f"SELECT Id FROM {object_name}", QUERY_BATCH_MAX):
-            yield [str(r["Id"]) for r in result.get("records") or []]
+            yield [str(r["Id"]) for r in result.get("records") or [] if r.get("Id")]
 
     def write_collection(self, object_name, items):
         """sObject Collections, 200 records per call.  items: [(id or None, {field: value})]

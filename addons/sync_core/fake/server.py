@@ -44,7 +44,8 @@ class GenericFake:
             self.rate_limit = None
 
     # ------------------------------------------------------------- state helpers
-    def put(self, name, data, ext_id=None, updated_at=None, archived=False):
+    def put(self, name, data, ext_id=None, updated_at=None, archived=False, omit=()):
+        """Store a record; `omit`: keys its JSON leaves out on the wire (e.g. ("id",))."""
         with self.lock:
             self._seq += 1
             ext_id = str(ext_id or self._seq)
@@ -57,6 +58,7 @@ class GenericFake:
                 "updated_at": stamp,
                 "archived": archived,
                 "data": dict(data),
+                "_omit": tuple(omit),
             }
             return ext_id
 
@@ -142,7 +144,10 @@ class GenericFake:
         return self._json({"error": "not found"}, 404)
 
     def _out(self, rec):
-        return {**rec, "updated_at": _iso(rec["updated_at"])}
+        out = {**rec, "updated_at": _iso(rec["updated_at"])}
+        for key in ("_omit", *rec.get("_omit", ())):
+            out.pop(key, None)
+        return out
 
     def _list(self, name, args):
         """A keyset page in (stamp, id) order, found by bisection in the records kept in that

@@ -624,6 +624,9 @@ class SyncBackend(models.Model):
         records = adapter.read_batch(object_name, ids)
         backend._note_rate_limit(adapter)
         stats = mapping._apply_page(records, job=job, dry_run=job.dry_run)
+        # remote records that are gone: what became of their Odoo records, in words
+        if notes := mapping._deletion_outcome(records, ids, job.dry_run):
+            stats["remote_deletions"] = notes
         stats["jobs"] = len(jobs)
         stats["not_found"] = len(set(ids) - {r["id"] for r in records})
         return stats

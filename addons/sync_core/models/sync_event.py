@@ -11,16 +11,15 @@ from ..sqllog import expected_sql_errors
 
 _logger = logging.getLogger(__name__)
 
-# Headers worth keeping with an event (never Authorization or cookies).
-KEPT_HEADERS = (
+# Headers worth keeping with an event (never Authorization or cookies), lower case.  A
+# connector adds those of its remote when its module is loaded:
+# ``KEPT_HEADERS.update({"x-vendor-request-timestamp"})``.
+KEPT_HEADERS = {
     "content-type",
     "user-agent",
     "x-request-id",
     "x-sync-timestamp",
-    "x-hubspot-request-timestamp",
-    "x-hubspot-signature-version",
-    "x-sfdc-organization-id",
-)
+}
 
 
 class SyncEvent(models.Model):

@@ -215,6 +215,11 @@ class SyncMapping(models.Model):
             ),
             0,
         )
+        # records the connector could not read: one exception each (a webhook's re-fetch;
+        # a pull set them aside already)
+        records, unreadable = self.backend_id._set_aside_unreadable(
+            records, self.remote_object, job, dry_run
+        )
         changes = []
         latest = {}
         for rec in records:
@@ -260,8 +265,10 @@ class SyncMapping(models.Model):
                     changes.extend(one_changes)
             if dry_run:
                 savepoint.rollback()
+        if unreadable:
+            stats["unreadable"] = len(unreadable)
         if dry_run:
-            stats["changes"] = changes
+            stats["changes"] = unreadable + changes
         else:
             self.env["sync.exception"]._resolve_applied(self, set(latest) - failed_ids, job)
         return stats
@@ -721,6 +728,7 @@ class SyncMapping(models.Model):
         lines = self._lines()
         bindings = self.env["sync.binding"].sudo()._for_records(backend, records)
         fnames = sorted(self._exported_fields())
+        style = backend._value_style()  # how the remote wants values typed
         items, metas = [], []
         stats = {"sent": 0, "unchanged": 0}
         for row in records.read([*fnames, "write_date"], load=None):
@@ -731,6 +739,7 @@ class SyncMapping(models.Model):
                 is_new=not binding,
                 remote_updated_at=binding.remote_updated_at if binding else None,
                 odoo_updated_at=row["write_date"],
+                style=style,
             )
             out_hash = payload_hash(out)
             if not out or (binding and binding.export_hash == out_hash):

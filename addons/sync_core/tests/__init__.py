@@ -19,3 +19,7 @@ from . import test_reliability_duplicates
 from . import test_schedule
 from . import test_sqllog
 from . import test_pull_progress
+from . import test_unreadable
+from . import test_remote_delete
+from . import test_remote_fields
+from . import test_connector_declares

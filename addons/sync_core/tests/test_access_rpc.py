@@ -258,6 +258,10 @@ class TestAccessOverRpc(HttpCase):
                 )
                 checked.append(model)
         models = sorted(set(checked))
+        # Every model of SYNC_MODELS but sync.job.kind (shared, no company) has a company
+        # today: a loop that skipped them all (a renamed field, an emptied list) must fail.
+        self.assertGreaterEqual(len(models), 12, models)
+        self.assertEqual(len(checked), 2 * len(models), "both roles checked every model")
         report(
             "access",
             "companies",

@@ -67,6 +67,9 @@ class SyncMappingPreview(models.TransientModel):
         """The preview of one remote record `rec` (adapter format) bound by `binding`."""
         Model = self.env[mapping.res_model]
         record = Model.browse(binding.res_id).exists()
+        line_checks = mapping.line_ids._remote_field_checks()
+        mapping.line_ids._keep_remote_field_checks(line_checks)
+        checks = {line.remote_field: check for line, check in line_checks.items()}
         lines = mapping._lines()
         fnames = [ln["odoo_field"] for ln in lines if ln["odoo_field"] in Model._fields]
         before = record.read([*fnames, "write_date"], load=None)[0] if record else {}
@@ -84,8 +87,11 @@ class SyncMappingPreview(models.TransientModel):
                 vals.update(mapping._ref_values(rec, {fname: ref}, refs))
             except SyncError as exc:
                 errors[fname] = exc.message
-        rows = preview_lines(self.env, Model, lines, before, vals, conflicts, errors)
+        rows = preview_lines(
+            self.env, Model, lines, before, vals, conflicts, errors, checks, rec.get("data") or {}
+        )
         changed = sum(1 for row in rows if row["changed"])
+        unchecked = sorted({note for state, note in checks.values() if state == "unchecked"})
         return {
             "mapping_id": mapping.id,
             "external_id": f"{mapping.remote_object} {rec['id']}",
@@ -96,7 +102,8 @@ class SyncMappingPreview(models.TransientModel):
                 n=changed,
                 total=len(rows),
                 v=mapping.version,
-            ),
+            )
+            + "".join(f" {self.env._('Remote fields')} {note}." for note in unchecked if note),
             "line_ids": [(0, 0, row) for row in rows],
         }
 
@@ -113,6 +120,7 @@ class SyncMappingPreviewLine(models.TransientModel):
     before = fields.Char(string="In Odoo now")
     after = fields.Char(string="After a sync")
     changed = fields.Boolean()
+    flagged = fields.Boolean(help="The remote field is unknown to the remote system.")
     note = fields.Char()
 
 
@@ -129,9 +137,11 @@ def display_value(env, field, value):
     return str(value)
 
 
-def preview_lines(env, model, lines, before, vals, conflicts, errors):
-    """Preview lines, one per mapped field (what `_preview_values` shows)."""
+def preview_lines(env, model, lines, before, vals, conflicts, errors, checks=None, data=None):
+    """Preview lines, one per mapped field (what `_preview_values` shows); `checks`:
+    {remote field: (state, note)} of the remote field checks, `data` the remote record's."""
     out = []
+    checks = checks or {}
     for seq, line in enumerate(lines):
         fname = line["odoo_field"]
         field = model._fields.get(fname)
@@ -140,12 +150,23 @@ def preview_lines(env, model, lines, before, vals, conflicts, errors):
         if isinstance(old, tuple):  # many2one read as (id, name)
             old = old[0]
         note = ""
-        if line["direction"] == "export":
+        state, check_note = checks.get(line["remote_field"], ("unchecked", ""))
+        if state == "unknown":
+            new, note = (
+                old,
+                env._(
+                    "%(note)s Nothing is read from it or written to it: the Odoo value is kept.",
+                    note=check_note,
+                ),
+            )
+        elif line["direction"] == "export":
             new, note = old, env._("Exported only: Odoo's value is sent")
         elif fname in errors:
             new, note = old, errors[fname]
         elif fname in conflicts:
             new, note = old, env._("Odoo is the system of record: kept")
+        elif data is not None and not mapping_logic.has_path(data, line["remote_field"]):
+            new, note = old, env._("Not in the remote record: the Odoo value is kept")
         else:
             new = vals.get(fname, old)
         out.append(
@@ -156,6 +177,7 @@ def preview_lines(env, model, lines, before, vals, conflicts, errors):
                 "before": display_value(env, field, old),
                 "after": display_value(env, field, new),
                 "changed": old != new and fname not in errors,
+                "flagged": state == "unknown",
                 "note": note,
             }
         )

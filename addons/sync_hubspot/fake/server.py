@@ -102,6 +102,67 @@ _DEFAULT_PROPERTIES = {
     ),
 }
 
+# HubSpot-defined properties the portal describes (GET /crm/v3/properties/{objectType}), as
+# (name, type, fieldType); a portal also describes every property its records carry and those
+# a test defines (`define_property`).
+_SCHEMA = {
+    "companies": (
+        ("name", "string", "text"),
+        ("domain", "string", "text"),
+        ("website", "string", "text"),
+        ("phone", "string", "phonenumber"),
+        ("address", "string", "text"),
+        ("city", "string", "text"),
+        ("zip", "string", "text"),
+        ("state", "string", "text"),
+        ("country", "string", "text"),
+        ("industry", "enumeration", "select"),
+        ("description", "string", "textarea"),
+        ("numberofemployees", "number", "number"),
+        ("annualrevenue", "number", "number"),
+        ("lifecyclestage", "enumeration", "radio"),
+        ("hubspot_owner_id", "enumeration", "select"),
+    ),
+    "contacts": (
+        ("firstname", "string", "text"),
+        ("lastname", "string", "text"),
+        ("email", "string", "text"),
+        ("phone", "string", "phonenumber"),
+        ("mobilephone", "string", "phonenumber"),
+        ("jobtitle", "string", "text"),
+        ("company", "string", "text"),
+        ("address", "string", "text"),
+        ("city", "string", "text"),
+        ("zip", "string", "text"),
+        ("country", "string", "text"),
+        ("website", "string", "text"),
+        ("lifecyclestage", "enumeration", "radio"),
+        ("hubspot_owner_id", "enumeration", "select"),
+    ),
+    "deals": (
+        ("dealname", "string", "text"),
+        ("amount", "number", "number"),
+        ("closedate", "datetime", "date"),
+        ("dealstage", "enumeration", "radio"),
+        ("pipeline", "enumeration", "select"),
+        ("deal_currency_code", "enumeration", "select"),
+        ("description", "string", "textarea"),
+        ("hubspot_owner_id", "enumeration", "select"),
+    ),
+    "line_items": (
+        ("name", "string", "text"),
+        ("price", "number", "number"),
+        ("quantity", "number", "number"),
+        ("amount", "number", "calculation_equation"),
+        ("hs_sku", "string", "text"),
+        ("hs_product_id", "string", "text"),
+        ("discount", "number", "number"),
+        ("hs_discount_percentage", "number", "number"),
+        ("description", "string", "textarea"),
+        ("hs_line_item_currency_code", "enumeration", "select"),
+    ),
+}
+
 LIST_MAX = 100
 BATCH_MAX = 100
 SEARCH_MAX = 200
@@ -127,6 +188,7 @@ _ROUTES = (
     ("POST", "/oauth/v1/token", "oauth_token"),
     ("GET", "/oauth/v1/access-tokens/<token>", "token_info"),
     ("GET", "/account-info/v3/details", "account"),
+    ("GET", "/crm/v3/properties/<object_type>", "properties"),
     # the record page of HubSpot's app UI (app.hubspot.com/contacts/<portal>/record/<type>/<id>)
     ("GET", "/contacts/<portal>/record/<type_id>/<object_id>", "record_page"),
 )
@@ -209,6 +271,8 @@ class _Record:
     created_ms: int
     updated_ms: int
     archived_ms: int | None = None
+    # keys the wire leaves out of this record (e.g. {"id"}: a malformed record among good ones)
+    omit: frozenset = frozenset()
 
 
 def _split(values):
@@ -258,6 +322,9 @@ class HubSpotFake(FaultInjector, ServedFake):
         self._ids = itertools.count(10_001)
         self._records = {object_type: {} for object_type in OBJECT_TYPES}
         self._order = {object_type: [] for object_type in OBJECT_TYPES}
+        self._custom_properties = {}  # object type -> {name: (type, fieldType)}
+        self._carried = {}  # object type -> names of the properties its records ever carried
+        self._names_cache = {}  # object type -> (key, names of its described properties)
         self._links = collections.defaultdict(dict)  # (from, to) -> {from_id: {to_id: None}}
         self._clock_offset_ms = 0
         self._access_tokens = {}  # token -> expiry ms
@@ -395,15 +462,17 @@ class HubSpotFake(FaultInjector, ServedFake):
 
     # ------------------------------------------------------------------ data helpers (tests)
 
-    def add(self, object_type, properties, associations=None, updated_at=None):
+    def add(self, object_type, properties, associations=None, updated_at=None, omit=()):
         """Create a record as if made in HubSpot's UI; return its id (numeric string).
 
         ``associations``: iterable of ``(to_type, to_id)``; ``updated_at``: datetime, epoch ms
-        or ISO string used for both creation and last modification.
+        or ISO string used for both creation and last modification; ``omit``: keys of the
+        record's JSON the wire leaves out (e.g. ``("id",)``: a record no connector can read).
         """
         object_type = self._object_type(object_type)
         with self._lock:
             record = self._insert(object_type, properties, updated_at)
+            record.omit = frozenset(omit)
             self._emit(object_type, "creation", record.id, change_source="CRM_UI")
             for to_type, to_id in associations or ():
                 self.associate(object_type, record.id, to_type, to_id)
@@ -489,6 +558,7 @@ class HubSpotFake(FaultInjector, ServedFake):
         self._touch(object_type, record, ms)
         self._records[object_type][record.id] = record
         self._order[object_type].append(record.id)
+        self._carried.setdefault(object_type, set()).update(record.properties)
         return record
 
     def _touch(self, object_type, record, ms):
@@ -518,6 +588,7 @@ class HubSpotFake(FaultInjector, ServedFake):
             if name not in _SYSTEM and record.properties.get(name) != value
         }
         record.properties.update(changes)
+        self._carried.setdefault(object_type, set()).update(changes)
         self._touch(object_type, record, self.now_ms() if stamp is None else to_ms(stamp))
         for name, value in changes.items():
             self._emit(
@@ -558,7 +629,8 @@ class HubSpotFake(FaultInjector, ServedFake):
                 "hs_object_id",
                 *_MODIFIED.get(object_type, _MODIFIED_DEFAULT),
             )
-            names = {*names, *always}
+            # a requested property the portal does not have is left out of the answer
+            names = {*names, *always} & self._described_names(object_type)
         else:
             names = _DEFAULT_PROPERTIES[object_type]
         rendered = {
@@ -570,6 +642,8 @@ class HubSpotFake(FaultInjector, ServedFake):
         }
         if record.archived_ms is not None:
             rendered["archivedAt"] = iso_ms(record.archived_ms)
+        for key in record.omit:
+            rendered.pop(key, None)
         if history:
             rendered["propertiesWithHistory"] = {
                 name: [
@@ -1241,6 +1315,63 @@ class HubSpotFake(FaultInjector, ServedFake):
         if str(portal) != str(self.portal_id) or type_id not in names:
             raise ApiError(404, "resource not found")
         return self._api_read(request, names[type_id], object_id)
+
+    def define_property(self, object_type, name, prop_type="string", field_type="text"):
+        """A custom property created in the portal's settings."""
+        with self._lock:
+            self._custom_properties.setdefault(self._object_type(object_type), {})[name] = (
+                prop_type,
+                field_type,
+            )
+
+    def _described(self, object_type):
+        """{name: (type, fieldType, HubSpot-defined)} of every property the portal has for an
+        object: HubSpot's own, the custom ones, and any property a record of it carries."""
+        with self._lock:
+            described = {name: (t, f, True) for name, t, f in _SCHEMA.get(object_type, ())}
+            for name in (*_SYSTEM, *_DEFAULT_PROPERTIES.get(object_type, ())):
+                kind = "datetime" if "date" in name else "string"
+                described.setdefault(name, (kind, "text", True))
+            for name in self._carried.get(object_type, ()):
+                described.setdefault(name, ("string", "text", False))
+            for name, (t, f) in self._custom_properties.get(object_type, {}).items():
+                described[name] = (t, f, False)
+        return described
+
+    def _described_names(self, object_type):
+        """The names of `_described`, kept until the portal's data changes (a search renders
+        up to 200 records with them)."""
+        key = (object_type, self._version, len(self._custom_properties.get(object_type, ())))
+        if self._names_cache.get(object_type, (None,))[0] != key:
+            self._names_cache[object_type] = (key, frozenset(self._described(object_type)))
+        return self._names_cache[object_type][1]
+
+    def _api_properties(self, request, object_type):
+        """``GET /crm/v3/properties/{objectType}``: every property of the object, in HubSpot's
+        shape."""
+        object_type = self._object_type(object_type)
+        described = self._described(object_type)
+        results = [
+            {
+                "name": name,
+                "label": name.replace("_", " ").capitalize(),
+                "type": prop_type,
+                "fieldType": field_type,
+                "groupName": f"{SINGULAR[object_type]}information",
+                "description": "",
+                "options": [],
+                "displayOrder": -1,
+                "calculated": False,
+                "externalOptions": False,
+                "hasUniqueValue": name == "hs_object_id",
+                "hidden": False,
+                "hubspotDefined": hubspot_defined,
+                "formField": True,
+                "archived": False,
+            }
+            for name, (prop_type, field_type, hubspot_defined) in sorted(described.items())
+        ]
+        return 200, {"results": results}
 
     def _api_account(self, request):
         offset = datetime.now(ZoneInfo(self.time_zone)).utcoffset()

@@ -11,12 +11,16 @@ from odoo.addons.sync_core.hashing import event_key
 from odoo.addons.sync_core.mapping import line_command as _line
 from odoo.addons.sync_core.mapping import match_command as _match
 from odoo.addons.sync_core.mapping import parse_datetime
+from odoo.addons.sync_core.models.sync_event import KEPT_HEADERS
+from odoo.addons.sync_core.unreadable import UnreadableRecordError, is_unreadable
 from odoo.addons.sync_sale.deal import LOST, OPEN, WON, Deal, DealLine, DealParty
 
 from .. import hubspot_adapter
 
 _logger = logging.getLogger(__name__)
 MANAGER = "sync_core.sync_core_group_manager"
+# kept with each webhook event: when HubSpot signed it, and how (v1, v2 or v3)
+KEPT_HEADERS.update({"x-hubspot-request-timestamp", "x-hubspot-signature-version"})
 # subscriptionType prefix -> CRM object
 EVENT_OBJECTS = {
     "company": "companies",
@@ -218,6 +222,10 @@ class SyncBackend(models.Model):
             self.ensure_one()
             return hubspot_adapter.HubSpotAdapter(self._adapter_config())
         return super()._get_adapter()
+
+    def _value_style(self):
+        """HubSpot's properties are strings (numbers, dates and booleans included)."""
+        return "text" if self.kind == "hubspot" else super()._value_style()
 
     def _remote_field_label(self, remote_object, remote_field):
         if self.kind == "hubspot" and (remote_object, remote_field) == ("contacts", "name"):
@@ -422,6 +430,13 @@ class SyncBackend(models.Model):
         links = adapter.associations("deals", "line_items", [deal_id]).get(deal_id, [])
         item_ids = list(dict.fromkeys(to_id for to_id, _types in links))
         items = adapter.read_batch("line_items", item_ids, archived_too=False) if item_ids else []
+        for item in items:
+            if is_unreadable(item):  # never an order with only some of its lines
+                raise UnreadableRecordError(
+                    f"HubSpot deal {deal_id}: line item {item['id']} cannot be read "
+                    f"({item['unreadable']['error']})",
+                    pattern="unreadable line item",
+                )
         missing = sorted(set(item_ids) - {item["id"] for item in items})
         if missing:
             raise RemoteUnavailableError(

@@ -38,6 +38,15 @@ class TestWebhook(HttpCase):
     def events(self):
         return self.env["sync.event"].search([("backend_id", "=", self.backend.id)])
 
+    def test_event_keeps_the_headers_hubspot_declares(self):
+        res = self.post([webhooks.build_event("company.propertyChange", 105)])
+        self.assertEqual(res.status_code, 200, res.text)
+        headers = {k.lower(): v for k, v in self.events().headers.items()}
+        self.assertEqual(headers["x-hubspot-signature-version"], "v1")
+        self.assertTrue(headers["x-hubspot-request-timestamp"].isdigit())
+        self.assertNotIn("x-hubspot-signature-v3", headers, "a signature is not kept")
+        self.assertEqual(self.backend._value_style(), "text", "HubSpot properties are strings")
+
     def test_valid_signature_enqueues_refetch_jobs(self):
         events = [
             webhooks.build_event("company.propertyChange", 101, property_name="name"),

@@ -140,6 +140,7 @@ class KantataFake(FaultInjector, ServedFake):
         self.on_workspace_created = []
         self._version = 0
         self._sort_cache = {}
+        self._omitted = {}  # (collection, id) -> keys the wire leaves out of that record
 
     # ------------------------------------------------------------------ server
     def start(self, port=0):
@@ -363,6 +364,15 @@ class KantataFake(FaultInjector, ServedFake):
             self._version += 1
             self._event(collection, "updated", record, previous)
             return record
+
+    def corrupt(self, collection, rid, omit=(), **values):
+        """Make one stored record malformed on the wire, as vendor data sometimes is: keys
+        left out of its JSON (``omit``, e.g. ``("id",)``) and values of the wrong type
+        (``values``, set as given, e.g. ``time_in_minutes="ninety"``).  No event, no stamp."""
+        with self._lock:
+            self.data[collection][str(rid)].update(values)
+            self._omitted[(collection, str(rid))] = set(omit)
+            self._version += 1
 
     def resolve_submission(self, expense_id, status="approved"):
         """Approve (or reject, cancel) the expense's report submission as Kantata's
@@ -661,7 +671,10 @@ class KantataFake(FaultInjector, ServedFake):
             collection: {},
         }
         for record in records:
-            body[collection][record["id"]] = record
+            omitted = self._omitted.get((collection, record["id"]))
+            body[collection][record["id"]] = (
+                {k: v for k, v in record.items() if k not in omitted} if omitted else record
+            )
         for name in filter(None, (params.get("include") or "").split(",")):
             if name not in ASSOCIATIONS:
                 raise ValueError(f"unknown include {name}")

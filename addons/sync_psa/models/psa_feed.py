@@ -10,6 +10,7 @@ from odoo import api, fields, models
 from odoo.addons.sync_core.exceptions import (
     MissingReferenceError,
 )
+from odoo.addons.sync_core.unreadable import any_without_id
 
 from .. import psa
 from .sync_psa import FEED_LOOKBACK, FEED_RETENTION, SWEEP_DAYS, TARGETS
@@ -200,7 +201,7 @@ class SyncPsa(models.AbstractModel):
         gone = [
             {"id": i, "updated_at": None, "archived": True, "data": {}}
             for i in ids
-            if i not in found
+            if i not in found and not any_without_id(records)  # which one it was is unknown
         ]
         batch = gone if gone_only else records + gone
         if not batch:

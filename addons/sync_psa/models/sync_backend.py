@@ -115,6 +115,11 @@ class SyncBackend(models.Model):
                 config["refresh"] = functools.partial(self._kantata_access_token, force=True)
         return config
 
+    def _value_style(self):
+        """Workspace values go out as strings, as they always have (a typed value would change
+        every workspace's export hash and send each one again)."""
+        return "text" if self.kind == "kantata" else super()._value_style()
+
     def _get_adapter(self):
         if self.kind == "kantata":
             self.ensure_one()

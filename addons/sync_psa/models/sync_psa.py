@@ -128,7 +128,9 @@ class SyncPsa(models.AbstractModel):
     def _apply(self, backend, object_name, records, job, adapter, waiting):
         """Apply one page of PSA records (approval gate, reversal rules, references);
         records that wait for an employee or a project are added to `waiting`.  A record that
-        cannot be applied is one exception; the rest of the page is applied."""
+        cannot be applied is one exception; the rest of the page is applied (one the PSA
+        connector could not read too: pulls, sweeps and re-reads all come here)."""
+        records, unreadable = backend._set_aside_unreadable(records, object_name, job)
         records = latest_per_id(records)
         if object_name == psa.MILESTONES:
             return self._apply_milestones(backend, records, job, adapter)
@@ -155,6 +157,8 @@ class SyncPsa(models.AbstractModel):
                 waiting[cause]["records"].extend(info["records"])
             else:
                 waiting[cause] = info
+        if unreadable:
+            stats["unreadable"] = len(unreadable)
         return stats
 
     @api.model

@@ -212,6 +212,8 @@ class SyncBackend(models.Model):
         ids = [str(i) for i in job.payload["ids"]]
         records = adapter.read_batch(remote_object, ids)
         self._note_rate_limit(adapter)
+        # a deal the connector could not read: one exception naming it, the others go on
+        records, unreadable = self._set_aside_unreadable(records, remote_object, job, job.dry_run)
         if len(records) > 1:  # several deals: one that fails goes to a job of its own
             result = {
                 ext: self.env._("handed to its own job") if outcome is None else outcome
@@ -226,7 +228,11 @@ class SyncBackend(models.Model):
                 deal.remote_object = remote_object  # the bindings' object, whatever translates
                 result[deal.external_id] = self._sale_apply_deal(deal, job=job, adapter=adapter)
             self._note_rate_limit(adapter)
-        result["not_found"] = sorted(set(ids) - {r["id"] for r in records})
+        result["not_found"] = sorted(
+            set(ids) - {r["id"] for r in records} - {u["external_id"] for u in unreadable}
+        )
+        if unreadable:
+            result["unreadable"] = [u["external_id"] for u in unreadable]
         result["remote_calls"] = adapter.calls  # the runner counts every adapter of the job
         return result
 

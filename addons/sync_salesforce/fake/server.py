@@ -47,6 +47,59 @@ KEY_PREFIXES = {
     "User": "005",
 }
 SYSTEM_FIELDS = ("Id", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemModstamp")
+# Standard fields the org describes (GET sobjects/{name}/describe), as (name, type); an org
+# also describes every field its records carry and those a test defines (`define_field`).
+STANDARD_FIELDS = {
+    "Account": (
+        ("Name", "string"),
+        ("Website", "url"),
+        ("Phone", "phone"),
+        ("BillingStreet", "textarea"),
+        ("BillingCity", "string"),
+        ("BillingPostalCode", "string"),
+        ("BillingState", "string"),
+        ("BillingCountry", "string"),
+        ("Industry", "picklist"),
+        ("Description", "textarea"),
+        ("OwnerId", "reference"),
+    ),
+    "Contact": (
+        ("FirstName", "string"),
+        ("LastName", "string"),
+        ("Name", "string"),
+        ("Email", "email"),
+        ("Phone", "phone"),
+        ("MobilePhone", "phone"),
+        ("Title", "string"),
+        ("AccountId", "reference"),
+        ("OwnerId", "reference"),
+    ),
+    "Opportunity": (
+        ("Name", "string"),
+        ("StageName", "picklist"),
+        ("Amount", "currency"),
+        ("CloseDate", "date"),
+        ("IsClosed", "boolean"),
+        ("IsWon", "boolean"),
+        ("AccountId", "reference"),
+        ("OwnerId", "reference"),
+        ("CurrencyIsoCode", "picklist"),
+        ("Description", "textarea"),
+    ),
+    "OpportunityLineItem": (
+        ("OpportunityId", "reference"),
+        ("Product2Id", "reference"),
+        ("ProductCode", "string"),
+        ("Name", "string"),
+        ("Quantity", "double"),
+        ("UnitPrice", "currency"),
+        ("TotalPrice", "currency"),
+        ("Discount", "percent"),
+        ("SortOrder", "int"),
+    ),
+    "Product2": (("Name", "string"), ("ProductCode", "string"), ("IsActive", "boolean")),
+    "User": (("Name", "string"), ("Email", "email"), ("Username", "string")),
+}
 COLLECTION_MAX = 200
 DEFAULT_BATCH = 2000
 DELETE_LOG_DAYS = 30
@@ -112,6 +165,7 @@ class SalesforceFake(FaultInjector, ServedFake):
         self._cursors = {}  # locator -> (query, [records])
         self._jobs = {}  # bulk job id -> dict
         self._rejections = {}  # record id -> (statusCode, message, times left)
+        self._custom_fields = {}  # sobject -> {name: type}
         # StageName -> won, for the closed stages (OpportunityStage IsClosed / IsWon)
         self.closed_stages = {"Closed Won": True, "Closed Lost": False}
         self.log = []  # (method, path, SOQL text)
@@ -129,8 +183,10 @@ class SalesforceFake(FaultInjector, ServedFake):
     def new_id(self, sobject):
         return f"{KEY_PREFIXES.get(sobject, 'a00')}8d{next(self._seq):010d}AAA"
 
-    def add(self, sobject, fields, modstamp=None):
-        """Create a record as a Salesforce user would; return its 18-character Id."""
+    def add(self, sobject, fields, modstamp=None, omit=()):
+        """Create a record as a Salesforce user would; return its 18-character Id.  `omit`:
+        fields the wire leaves out of this record (REST JSON without the key, Bulk CSV with an
+        empty cell), e.g. ("Id",) as in the documentation's query examples without an Id."""
         with self._lock:
             stamp = modstamp or self.now()
             record_id = self.new_id(sobject)
@@ -141,6 +197,7 @@ class SalesforceFake(FaultInjector, ServedFake):
                 "CreatedDate": stamp,
                 "LastModifiedDate": stamp,
                 "SystemModstamp": stamp,
+                "_omit": tuple(omit),
             }
             self._derive(sobject, self._records[sobject][record_id])
             return record_id
@@ -392,6 +449,8 @@ class SalesforceFake(FaultInjector, ServedFake):
             if len(parts) == 2:
                 return self._json(self._query_more(parts[1]))
             return self._json(self._query(request, include_deleted=parts[0] == "queryAll"))
+        if parts[0] == "sobjects" and len(parts) == 3 and parts[2] == "describe":
+            return self._json(self._describe(parts[1]))
         if parts[0] == "sobjects" and len(parts) == 3 and parts[2] in ("updated", "deleted"):
             return self._json(self._replication(parts[1], parts[2], request.args))
         if rest == "composite/sobjects" and method in ("PATCH", "POST"):
@@ -403,6 +462,41 @@ class SalesforceFake(FaultInjector, ServedFake):
     @staticmethod
     def _json(payload, status=200):
         return Response(json.dumps(payload), status, content_type="application/json;charset=UTF-8")
+
+    def define_field(self, sobject, name, field_type="string"):
+        """A custom field created in the org's setup (e.g. ``VAT__c``)."""
+        with self._lock:
+            self._custom_fields.setdefault(sobject, {})[name] = field_type
+
+    def _describe(self, sobject):
+        """``GET sobjects/{name}/describe``: the object's fields in Salesforce's shape (a
+        lookup field names its relationship, e.g. AccountId -> Account)."""
+        if sobject not in KEY_PREFIXES:
+            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        with self._lock:
+            described = {"Id": "id", "IsDeleted": "boolean", "SystemModstamp": "datetime"}
+            described.update(CreatedDate="datetime", LastModifiedDate="datetime")
+            described.update(STANDARD_FIELDS.get(sobject, ()))
+            for record in self._records.get(sobject, {}).values():
+                for name in record:
+                    if not name.startswith("_"):
+                        described.setdefault(name, "string")
+            described.update(self._custom_fields.get(sobject, {}))
+        fields = [
+            {
+                "name": name,
+                "label": name,
+                "type": field_type,
+                "custom": name.endswith("__c"),
+                "nillable": name not in SYSTEM_FIELDS,
+                "relationshipName": (
+                    name[:-2] if field_type == "reference" and name.endswith("Id") else None
+                ),
+                "referenceTo": [name[:-2]] if field_type == "reference" else [],
+            }
+            for name, field_type in described.items()
+        ]
+        return {"name": sobject, "label": sobject, "custom": False, "fields": fields}
 
     def _authenticate(self, request):
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -519,7 +613,11 @@ class SalesforceFake(FaultInjector, ServedFake):
             record = self._records.get(parts[2], {}).get(parts[3]) if len(parts) == 5 else None
             if record is None or parts[4] != "view":
                 raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
-            body = {k: sf_datetime(v) if isinstance(v, datetime) else v for k, v in record.items()}
+            body = {
+                k: sf_datetime(v) if isinstance(v, datetime) else v
+                for k, v in record.items()
+                if k != "_omit"
+            }
         return self._json({"attributes": self._attributes(parts[2], parts[3]), **body})
 
     def _userinfo(self):
@@ -587,6 +685,8 @@ class SalesforceFake(FaultInjector, ServedFake):
         when the lookup is empty), as Salesforce renders them."""
         out = {"attributes": self._attributes(query.object_name, record["Id"])}
         for name in query.fields:
+            if name in record.get("_omit", ()):
+                continue
             value = record.get(name)
             value = sf_datetime(value) if isinstance(value, datetime) else value
             if "." not in name:
@@ -811,7 +911,9 @@ class SalesforceFake(FaultInjector, ServedFake):
                     else ("true" if v is True else "false" if v is False else v)
                     if v is not None
                     else ""
-                    for v in (row.get(f) for f in job["fields"])
+                    for v in (
+                        None if f in row.get("_omit", ()) else row.get(f) for f in job["fields"]
+                    )
                 ]
             )
         nxt = offset + size

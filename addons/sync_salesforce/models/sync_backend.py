@@ -4,6 +4,7 @@ import logging
 from odoo import api, fields, models
 
 from odoo.addons.sync_core.exceptions import PayloadError, WebhookAuthError
+from odoo.addons.sync_core.models.sync_event import KEPT_HEADERS
 
 from .. import outbound, salesforce_adapter
 
@@ -12,6 +13,8 @@ MANAGER = "sync_core.sync_core_group_manager"
 # Daily API usage the last adapter of this worker saw, per backend id (from _note_rate_limit;
 # persisted on the watermark of each pull; seeds new adapters' budget checks).
 _LAST_USAGE = {}
+# kept with each Outbound Message: the org that sent it
+KEPT_HEADERS.update({"x-sfdc-organization-id"})
 
 
 class SyncBackend(models.Model):
@@ -126,6 +129,12 @@ class SyncBackend(models.Model):
             budget_share=max(me.salesforce_api_budget, 0.0) / 100.0,
         )
         return config
+
+    def _value_style(self):
+        """Values go out as strings, as they always have (Salesforce converts them to the
+        field's type); typed JSON ("json") is what its REST API documents, a change of the
+        values sent (and of every export hash) left for its own decision."""
+        return "text" if self.kind == "salesforce" else super()._value_style()
 
     def _get_adapter(self):
         if self.kind == "salesforce":

@@ -173,7 +173,8 @@ class SyncBackend(models.Model):
         adapter = backend._get_adapter()
         items = adapter.read_batch(LINE_ITEM, job.payload["ids"], extra_fields=["OpportunityId"])
         backend._note_rate_limit(adapter)
-        opportunities = sorted({i["data"]["OpportunityId"] for i in items} - {None})
+        items, _unreadable = backend._set_aside_unreadable(items, LINE_ITEM, job, job.dry_run)
+        opportunities = sorted({i["data"].get("OpportunityId") for i in items} - {None})
         for opportunity in opportunities:
             backend._sale_enqueue_deal_job(opportunity)
         return {"opportunities": opportunities}
