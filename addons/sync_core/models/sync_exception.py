@@ -216,6 +216,7 @@ class SyncException(models.Model):
             exc.fix_can_create = model in self.env and self.env[model].has_access("create")
             if exc.fix_kind == "missing_product":
                 lines = []
+                notes = {i.get("key"): i.get("note") for i in data.get("missing") or []}
                 for key, record in exc._fix_missing_records():
                     if record:
                         lines.append(
@@ -241,6 +242,8 @@ class SyncException(models.Model):
                                 key=key,
                             )
                         )
+                        if notes.get(key) and exc.fix_can_create:
+                            lines.append(f"{key}: {notes[key]}")
                 if data.get("hint"):
                     lines.append(data["hint"])
                 exc.fix_status = "\n".join(lines)
@@ -643,10 +646,17 @@ class SyncException(models.Model):
         if not key:
             raise UserError(self.env._("Nothing is missing any more: press Retry."))
         item = next(i for i in data.get("missing") or [] if i.get("key") == key)
-        context = {f"default_{k}": v for k, v in (item.get("values") or {}).items() if v}
+        context = {
+            f"default_{k}": v
+            for k, v in (item.get("values") or {}).items()
+            if v or isinstance(v, bool)  # e.g. Purchase unticked
+        }
+        name = self.env._("Create %(key)s", key=key)
+        if item.get("label"):
+            name = self.env._("Create %(key)s (%(label)s)", key=key, label=item["label"])
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Create %(key)s", key=key),
+            "name": name,
             "res_model": model,
             "view_mode": "form",
             "views": [(False, "form")],

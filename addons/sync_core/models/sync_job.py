@@ -271,6 +271,12 @@ class SyncJob(models.Model):
             if existing:
                 existing._absorb(payload)
                 return existing
+            failed = Job._failed_twin(backend, kind, identity_key, vals)
+            if failed:
+                revived = failed._revive(payload)
+                if revived:
+                    self._wake_runner(revived.eta)
+                return revived
             try:
                 with expected_sql_errors(), self.env.cr.savepoint():
                     job = Job.create(vals)
@@ -315,6 +321,40 @@ class SyncJob(models.Model):
             )
             self.invalidate_recordset(["payload", "write_date"])
         return True
+
+    @api.model
+    def _failed_twin(self, backend, kind, identity_key, vals):
+        """The failed job of the same work (backend, kind, identity, dry run or not), if any:
+        new work for it (the next scheduled pull of a deal that keeps failing, a webhook of
+        the record) retries that job instead of adding a job per pull beside it."""
+        return self.search(
+            [
+                ("backend_id", "=", backend.id),
+                ("kind", "=", kind),
+                ("identity_key", "=", identity_key),
+                ("state", "=", "failed"),
+                ("dry_run", "=", bool(vals.get("dry_run"))),
+            ],
+            order="id desc",
+            limit=1,
+        )
+
+    def _revive(self, payload):
+        """Make this failed job pending again for new work (its payload united with the new
+        one, a fresh attempt budget, due now): one problem stays one job, retried; the
+        exception it opened counts the next failure as an occurrence.  Returns the pending
+        job (empty when a twin was enqueued concurrently: the work is enqueued once)."""
+        self.ensure_one()
+        try:
+            job = self._back_to_pending(
+                {"eta": fields.Datetime.now(), "attempt": 0, "conflict_count": 0}
+            )
+        except ConcurrencyError:
+            _logger.debug("job %s already enqueued concurrently", self.identity_key)
+            return self.browse()
+        if job:
+            job._absorb(payload)
+        return job
 
     @api.model
     def _identity_domain(self, backend, identity_key):

@@ -1,4 +1,5 @@
 from . import sync_backend
+from . import sync_backend_lines
 from . import sync_sale_company
 from . import sync_sale_stage
 from . import sync_bound_mixin

@@ -584,7 +584,12 @@ class SyncBackend(models.Model):
                 fix_kind="missing_product",
                 fix_data=missing_product_fix(
                     [
-                        {"sku": sku_of(line), "name": line.name, "price": line.price_unit}
+                        {
+                            "sku": sku_of(line),
+                            "name": line.name,
+                            "price": line.price_unit,
+                            **self._sale_new_product(line),
+                        }
                         for line in lines
                         if sku_of(line) not in by_sku
                     ],
