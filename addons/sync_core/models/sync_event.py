@@ -1,10 +1,13 @@
 import json
 import logging
+import re
+from datetime import UTC, datetime
 
 import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import ConcurrencyError
+from odoo.tools.misc import format_datetime
 
 from ..hashing import body_hash
 from ..sqllog import expected_sql_errors
@@ -29,6 +32,7 @@ class SyncEvent(models.Model):
     _name = "sync.event"
     _description = "Sync Event (webhook inbox)"
     _order = "id desc"
+    _rec_names_search = ["event_type", "object_name", "external_id", "dedup_key"]
 
     backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
@@ -43,11 +47,18 @@ class SyncEvent(models.Model):
     external_id = fields.Char(string="Remote id", index=True)
     headers = fields.Json()
     body = fields.Text(help="Raw body as received (for a batch, the event's own JSON).")
+    body_pretty = fields.Text(
+        string="Body (readable)",
+        compute="_compute_body_pretty",
+        help="The body as indented JSON, times given as epoch numbers shown as dates (UTC) "
+        "beside them; the raw body is kept as received.",
+    )
     state = fields.Selection(
         [
             ("received", "Received"),
             ("queued", "Queued"),
             ("processed", "Processed"),
+            ("failed", "Failed"),
             ("rejected", "Rejected"),
             ("ignored", "Ignored"),
         ],
@@ -64,6 +75,28 @@ class SyncEvent(models.Model):
     _dedup_uniq = models.Constraint(
         "UNIQUE(backend_id, dedup_key)", "This event was already received."
     )
+
+    @api.depends("event_type", "object_name", "external_id", "received_at")
+    def _compute_display_name(self):
+        """e.g. "deal.propertyChange, deals 10003, received 12/07/2026 03:20:11"."""
+        for event in self:
+            what = event.event_type or self.env._("Event")
+            record = " ".join(filter(None, [event.object_name, event.external_id]))
+            parts = [what, record] if record else [what]
+            if event.received_at:
+                when = format_datetime(self.env, event.received_at)
+                parts.append(self.env._("received %(when)s", when=when))
+            event.display_name = ", ".join(parts)
+
+    @api.depends("body")
+    def _compute_body_pretty(self):
+        for event in self:
+            try:
+                data = json.loads(event.body or "")
+            except ValueError:
+                event.body_pretty = event.body or False  # not JSON (a rejected body): as is
+                continue
+            event.body_pretty = json.dumps(_with_dates(data), indent=2, ensure_ascii=False)
 
     @api.model
     def _store(self, backend, events, headers):
@@ -181,6 +214,30 @@ class SyncEvent(models.Model):
                 )
                 event.write({"state": "queued", "job_id": job.id or False})
         return True
+
+
+# keys whose numbers are times (occurredAt, eventTime, timestamp, created_at, ...)
+TIME_KEY = re.compile(r"(?i:time|date|stamp)|(?:At|_at)$")
+
+
+def _with_dates(data, key=""):
+    """JSON data with each epoch number under a time-like key shown as "<number> (<UTC
+    date>)": seconds (10 digits) or milliseconds (13 digits), as remotes send them."""
+    if isinstance(data, dict):
+        return {k: _with_dates(v, str(k)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_with_dates(v, key) for v in data]
+    number = data
+    if isinstance(data, str) and data.isdigit():
+        number = int(data)
+    if TIME_KEY.search(key) and isinstance(number, int | float) and not isinstance(number, bool):
+        seconds = (
+            number / 1000 if 1e12 <= number < 1e13 else number if 1e9 <= number < 1e10 else None
+        )
+        if seconds is not None:
+            when = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            return f"{data} ({when})"
+    return data
 
 
 def _json(data):

@@ -228,6 +228,7 @@ class SyncBackend(models.Model):
             self._note_rate_limit(adapter)
         result["not_found"] = sorted(set(ids) - {r["id"] for r in records})
         result["remote_calls"] = adapter.calls  # the runner counts every adapter of the job
+        job._refresh_search_refs()  # found by the customer of the order it made
         return result
 
     def _sale_apply_batch(self, records, remote_object, job, adapter):

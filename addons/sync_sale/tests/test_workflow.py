@@ -222,7 +222,10 @@ class TestQuoteToOrder(TransactionCase):
             self.backend._sale_apply_deal(deal)
         items = {i["key"]: i for i in caught.exception.fix_data["missing"]}
         self.assertEqual(
-            (items["Q2O-MS"]["values"]["invoice_policy"], items["Q2O-MS"]["values"]["service_type"]),
+            (
+                items["Q2O-MS"]["values"]["invoice_policy"],
+                items["Q2O-MS"]["values"]["service_type"],
+            ),
             ("delivery", "milestones"),
         )
         self.assertIn("because the deal line is a service", items["Q2O-MS"]["note"])
