@@ -440,7 +440,7 @@ class SyncException(models.Model):
             res_id=job.res_id or False,
             technical_detail=job.sudo().traceback or job.error,
         )
-        if opened and not job.partner_id:
+        if opened and not job.partner_name:
             # the job is found by the customer its failure touches (e.g. a new deal's company)
             customer = opened._affected_customer()
             if customer:

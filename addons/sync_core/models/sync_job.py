@@ -64,7 +64,7 @@ class SyncJob(models.Model):
     _inherit = ["mail.thread"]
     _order = "id desc"
     # a job is found by its name, the remote records it is about or their customer
-    _rec_names_search = ["name", "remote_ref", "partner_id"]
+    _rec_names_search = ["name", "remote_ref", "partner_name"]
 
     name = fields.Char(required=True, default="/")
     kind = fields.Char(required=True, index=True, readonly=True)
@@ -106,14 +106,14 @@ class SyncJob(models.Model):
         index="trigram",
         help="The remote object and ids this job is about (searchable, e.g. a deal id).",
     )
-    partner_id = fields.Many2one(
-        "res.partner",
+    # a name, not a many2one: a foreign key would make every job write wait for a partner
+    # row another transaction holds FOR UPDATE
+    partner_name = fields.Char(
         string="Customer",
         compute="_compute_search_refs",
         store=True,
-        index="btree_not_null",
-        ondelete="set null",
-        help="The customer of the record this job is about, when Odoo knows it.",
+        index="trigram",
+        help="The customer of the records this job is about, when Odoo knows it.",
     )
     error = fields.Text(readonly=True)
     traceback = fields.Text(readonly=True, groups="sync_core.sync_core_group_manager")
@@ -250,7 +250,7 @@ class SyncJob(models.Model):
                         partner = job._customer_of(binding.res_model, [binding.res_id])
                         if partner:
                             break
-            job.partner_id = partner or job.partner_id
+            job.partner_name = partner.name or job.partner_name
 
     @api.model
     def _customer_of(self, res_model, res_ids):
@@ -271,7 +271,7 @@ class SyncJob(models.Model):
         customer found now, or the one given."""
         for job in self.sudo():
             if partner:
-                job.partner_id = partner.commercial_partner_id
+                job.partner_name = partner.commercial_partner_id.name
             else:
                 job._compute_search_refs()
 

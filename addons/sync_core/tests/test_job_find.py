@@ -58,9 +58,9 @@ class TestJobFind(SyncCase):
         # the next job about the same remote record knows its customer when it is enqueued
         second = Job._enqueue(self.backend, "import_record", {"object": "customers", "ids": [ext]})
         self.assertEqual(second.remote_ref, f"customers {ext}")
-        self.assertEqual(second.partner_id, initech)
+        self.assertEqual(second.partner_name, "Initech")
         # stored and indexed: found by SQL, as the job search's default field does
-        self.assertTrue(Job._fields["remote_ref"].store and Job._fields["partner_id"].store)
+        self.assertTrue(Job._fields["remote_ref"].store and Job._fields["partner_name"].store)
         self.assertEqual(Job._fields["remote_ref"].index, "trigram")
         found = Job.with_user(self.operator).search([("remote_ref", "ilike", ext)])
         self.assertEqual(found, first | second)
@@ -83,7 +83,7 @@ class TestJobFind(SyncCase):
         names = {f.get("name") for f in arch.xpath("//field")}
         self.assertFalse(names & technical, "an operator sees no internal field")
         self.assertFalse(arch.xpath("//page[@name='technical']"))
-        self.assertIn("partner_id", names)
+        self.assertIn("partner_name", names)
         arch = self.form_arch("sync.job", self.manager)
         page = arch.xpath("//page[@name='technical']")
         self.assertEqual(len(page), 1)

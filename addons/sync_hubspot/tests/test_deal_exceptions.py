@@ -110,7 +110,7 @@ class TestDealExceptions(DealCase):
         self.assertEqual(exc.occurrences, 4)
         self.assertIn("GONE-7", exc.name)
         # found by the deal id and by the customer its failure touches (issue 15 point 6)
-        self.assertEqual(jobs.partner_id.name, "Keeps failing Corp")
+        self.assertEqual(jobs.partner_name, "Keeps failing Corp")
         self.assertEqual([r[0] for r in Job.name_search(str(deal))], [jobs.id])
         self.assertIn(jobs.id, [r[0] for r in Job.name_search("Keeps failing Corp")])
 
