@@ -1,7 +1,5 @@
 import json
 import logging
-import re
-from datetime import UTC, datetime
 
 import psycopg2
 
@@ -10,6 +8,7 @@ from odoo.exceptions import ConcurrencyError
 from odoo.tools.misc import format_datetime
 
 from ..hashing import body_hash
+from ..readable import with_dates
 from ..sqllog import expected_sql_errors
 
 _logger = logging.getLogger(__name__)
@@ -96,7 +95,7 @@ class SyncEvent(models.Model):
             except ValueError:
                 event.body_pretty = event.body or False  # not JSON (a rejected body): as is
                 continue
-            event.body_pretty = json.dumps(_with_dates(data), indent=2, ensure_ascii=False)
+            event.body_pretty = json.dumps(with_dates(data), indent=2, ensure_ascii=False)
 
     @api.model
     def _store(self, backend, events, headers):
@@ -214,30 +213,6 @@ class SyncEvent(models.Model):
                 )
                 event.write({"state": "queued", "job_id": job.id or False})
         return True
-
-
-# keys whose numbers are times (occurredAt, eventTime, timestamp, created_at, ...)
-TIME_KEY = re.compile(r"(?i:time|date|stamp)|(?:At|_at)$")
-
-
-def _with_dates(data, key=""):
-    """JSON data with each epoch number under a time-like key shown as "<number> (<UTC
-    date>)": seconds (10 digits) or milliseconds (13 digits), as remotes send them."""
-    if isinstance(data, dict):
-        return {k: _with_dates(v, str(k)) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_with_dates(v, key) for v in data]
-    number = data
-    if isinstance(data, str) and data.isdigit():
-        number = int(data)
-    if TIME_KEY.search(key) and isinstance(number, int | float) and not isinstance(number, bool):
-        seconds = (
-            number / 1000 if 1e12 <= number < 1e13 else number if 1e9 <= number < 1e10 else None
-        )
-        if seconds is not None:
-            when = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-            return f"{data} ({when})"
-    return data
 
 
 def _json(data):

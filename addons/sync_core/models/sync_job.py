@@ -17,6 +17,7 @@ from ..adapter import calls as adapter_calls
 from ..adapter import counted_adapters
 from ..exceptions import RateLimitedError, RetryableSyncError, SyncError
 from ..payloads import merge_payload
+from ..readable import readable_result
 from ..sqllog import expected_sql_errors
 from .sync_binding import record_display_name
 
@@ -63,8 +64,6 @@ class SyncJob(models.Model):
     _description = "Sync Job"
     _inherit = ["mail.thread"]
     _order = "id desc"
-    # a job is found by its name, the remote records it is about or their customer
-    _rec_names_search = ["name", "remote_ref", "partner_name"]
 
     name = fields.Char(required=True, default="/")
     kind = fields.Char(required=True, index=True, readonly=True)
@@ -98,22 +97,6 @@ class SyncJob(models.Model):
     result_text = fields.Text(string="Outcome", compute="_compute_result_text")
     subject = fields.Char(
         string="Record", compute="_compute_subject", help="The record(s) this job is about."
-    )
-    remote_ref = fields.Char(
-        string="Remote records",
-        compute="_compute_search_refs",
-        store=True,
-        index="trigram",
-        help="The remote object and ids this job is about (searchable, e.g. a deal id).",
-    )
-    # a name, not a many2one: a foreign key would make every job write wait for a partner
-    # row another transaction holds FOR UPDATE
-    partner_name = fields.Char(
-        string="Customer",
-        compute="_compute_search_refs",
-        store=True,
-        index="trigram",
-        help="The customer of the records this job is about, when Odoo knows it.",
     )
     error = fields.Text(readonly=True)
     traceback = fields.Text(readonly=True, groups="sync_core.sync_core_group_manager")
@@ -221,60 +204,6 @@ class SyncJob(models.Model):
                 text = f"{text} ({name})" if text else name
             job.subject = text or False
 
-    @api.depends("payload", "res_model", "res_id")
-    def _compute_search_refs(self):
-        """Stored for the job search: "deals 10003" and the customer of the records it is
-        about (found through the bindings; kept when none is found, e.g. a new deal whose
-        customer a failure or a handler noted: `_refresh_search_refs`)."""
-        for job in self:
-            remote_object, ids, res_model, res_ids = job._subject_refs()
-            text = " ".join([remote_object or "", *ids[:20]]).strip()
-            job.remote_ref = text[:500] or False
-            partner = job._customer_of(res_model, res_ids[:1])
-            if not partner and len(ids) == 1:
-                bindings = (
-                    self.env["sync.binding"]
-                    .sudo()
-                    .search(
-                        [
-                            ("backend_id", "=", job.backend_id.id),
-                            ("external_id", "=", ids[0]),
-                            *([("remote_object", "=", remote_object)] if remote_object else []),
-                        ],
-                        limit=5,
-                    )
-                )
-                # a payload that names no object: its id must name one remote record
-                if len(set(bindings.mapped("remote_object"))) == 1:
-                    for binding in bindings:
-                        partner = job._customer_of(binding.res_model, [binding.res_id])
-                        if partner:
-                            break
-            job.partner_name = partner.name or job.partner_name
-
-    @api.model
-    def _customer_of(self, res_model, res_ids):
-        """The customer (commercial partner) of a record: the partner itself, else its
-        `partner_id` (an order, a project, an invoice...)."""
-        if not res_model or res_model not in self.env or not res_ids or not res_ids[0]:
-            return self.env["res.partner"]
-        record = self.env[res_model].sudo().browse(res_ids[0]).exists()
-        if record._name == "res.partner":
-            return record.commercial_partner_id
-        partner = record["partner_id"] if "partner_id" in record._fields else None
-        if partner is not None and partner._name == "res.partner":
-            return partner.commercial_partner_id
-        return self.env["res.partner"]
-
-    def _refresh_search_refs(self, partner=None):
-        """After a handler bound the job's records (or a failure named its customer): the
-        customer found now, or the one given."""
-        for job in self.sudo():
-            if partner:
-                job.partner_name = partner.commercial_partner_id.name
-            else:
-                job._compute_search_refs()
-
     @api.depends("name", "kind", "subject")
     def _compute_display_name(self):
         for job in self:
@@ -284,7 +213,7 @@ class SyncJob(models.Model):
     @api.depends("result")
     def _compute_result_text(self):
         for job in self:
-            text = _readable(job.result)
+            text = readable_result(job.result)
             if job.result and not text:
                 text = self.env._("The job reported no figures.")
             job.result_text = text
@@ -293,31 +222,6 @@ class SyncJob(models.Model):
     def _compute_payload_text(self):
         for job in self:
             job.payload_text = json.dumps(job.payload, indent=2, sort_keys=True, default=str)
-
-    def write(self, vals):
-        result = super().write(vals)
-        if vals.get("state") in ("failed", "pending"):
-            self._events_follow_state(vals["state"])
-        return result
-
-    def _events_follow_state(self, state):
-        """The webhook events of these jobs say what became of them: failed with the job
-        (its error as their reason), queued again when it is retried."""
-        Event = self.env["sync.event"].sudo()
-        if state == "failed":
-            for job in self:
-                Event.search([("job_id", "=", job.id), ("state", "=", "queued")]).write(
-                    {
-                        "state": "failed",
-                        "reason": self.env._(
-                            "Job %(job)s failed: %(error)s", job=job.id, error=job.error or "-"
-                        ),
-                    }
-                )
-        else:
-            Event.search([("job_id", "in", self.ids), ("state", "=", "failed")]).write(
-                {"state": "queued", "reason": False}
-            )
 
     def _inverse_payload_text(self):
         for job in self:
@@ -1196,54 +1100,6 @@ class SyncJob(models.Model):
         self.filtered(lambda j: j.state == "pending").write({"eta": fields.Datetime.now()})
         self._wake_runner()
         return True
-
-
-def _readable(result):
-    """A job result (JSON text, or text) as lines a person reads: "Created: 3"; nested
-    values indented below their key.  Empty only for an empty result."""
-    if not result:
-        return False
-    try:
-        data = json.loads(result)
-    except ValueError:
-        return result
-    if isinstance(data, str):
-        return data
-    if not isinstance(data, dict):
-        return _readable_value(data) if data not in (None, []) else False
-    return "\n".join(_readable_lines(data)) or False
-
-
-def _readable_lines(data, indent=""):
-    lines = []
-    for key, value in data.items():
-        label = str(key).replace("_", " ")
-        label = label[:1].upper() + label[1:]
-        if (
-            isinstance(value, dict)
-            and value
-            and any(isinstance(v, dict | list) for v in value.values())
-        ):
-            lines.append(f"{indent}{label}:")
-            lines.extend(_readable_lines(value, indent + "  "))
-        else:
-            lines.append(f"{indent}{label}: {_readable_value(value)}")
-    return lines
-
-
-def _readable_value(value):
-    if isinstance(value, dict):
-        return (
-            ", ".join(f"{str(k).replace('_', ' ')} {_readable_value(v)}" for k, v in value.items())
-            or "-"
-        )
-    if isinstance(value, list):
-        return ", ".join(_readable_value(v) for v in value) or "-"
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
 
 
 def _precise_now():
