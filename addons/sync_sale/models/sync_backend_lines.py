@@ -4,6 +4,14 @@ prefilled with (a "Create product" fix of the exception)."""
 
 from odoo import fields, models
 
+from odoo.addons.sync_core.exceptions import (
+    MissingReferenceError,
+    ValidationSyncError,
+    missing_product_fix,
+)
+
+from ..deal import missing_skus, sku_of
+
 # How a service product created for a deal line is invoiced (sale_project's service policies;
 # timesheets need sale_timesheet, milestones the project's milestones).
 SERVICE_POLICIES = [
@@ -76,3 +84,63 @@ class SyncBackend(models.Model):
                 "service, invoiced on %(policy)s", policy=names.get(policy, policy)
             ),
         }
+
+    def _sale_order_lines(self, deal, company):
+        """Sale order line values of a won deal, products found by SKU (Internal Reference)
+        in the order's company."""
+        lines = deal.get_lines()
+        if not lines:
+            raise ValidationSyncError(
+                f"{self._sale_title(deal)} ({deal.name}) is won but has no line items",
+                pattern="won deal without line items",
+            )
+        skus = sorted({sku_of(line) for line in lines} - {""})
+        products = (
+            self.env["product.product"]
+            .with_company(company)
+            .search([("default_code", "in", skus), ("company_id", "in", (company.id, False))])
+        )
+        by_sku = {p.default_code: p for p in products.sorted(lambda p: bool(p.company_id))}
+        self._sale_check_products(deal, lines, by_sku)
+        out = []
+        for line in lines:
+            vals = {
+                "product_id": by_sku[sku_of(line)].id,
+                "product_uom_qty": line.quantity if line.quantity is not None else 1.0,
+            }
+            if line.price_unit is not None:
+                vals["price_unit"] = line.price_unit
+            if line.price_unit is not None or line.discount:
+                vals["discount"] = line.discount or 0.0
+            if line.name:
+                vals["name"] = line.name
+            out.append(vals)
+        return out
+
+    def _sale_check_products(self, deal, lines, by_sku):
+        """The one place that raises "no product with SKU ..." for a deal."""
+        missing = missing_skus(lines, by_sku)
+        if missing:
+            raise MissingReferenceError(
+                f"{self._sale_title(deal)} ({deal.name}): no product with SKU "
+                f"{', '.join(missing)} (Internal Reference)",
+                pattern=f"missing product SKU {', '.join(missing)}",
+                remote_object=deal.remote_object,
+                external_id=deal.external_id,
+                fix_kind="missing_product",
+                fix_data=missing_product_fix(
+                    [
+                        {
+                            "sku": sku_of(line),
+                            "name": line.name,
+                            "price": line.price_unit,
+                            **self._sale_new_product(line),
+                        }
+                        for line in lines
+                        if sku_of(line) not in by_sku
+                    ],
+                    related=[(deal.customer.remote_object, deal.customer.external_id, "Customer")]
+                    if deal.customer
+                    else [],
+                ),
+            )
