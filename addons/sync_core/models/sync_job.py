@@ -345,8 +345,9 @@ class SyncJob(models.Model):
         )
 
     def _revive(self, payload):
-        """Make this failed job pending again for new work (its payload united with the new
-        one, a fresh attempt budget, due now): one problem stays one job, retried; the
+        """Make this failed job pending again for new work (a fresh attempt budget, due now;
+        the new payload, with the lists of the failed one united into it: what failed is
+        not the current state of the work): one problem stays one job, retried; the
         exception it opened counts the next failure as an occurrence.  Returns the pending
         job (empty when a twin was enqueued concurrently: the work is enqueued once)."""
         self.ensure_one()
@@ -357,8 +358,10 @@ class SyncJob(models.Model):
         except ConcurrencyError:
             _logger.debug("job %s already enqueued concurrently", self.identity_key)
             return self.browse()
-        if job:
-            job._absorb(payload)
+        if job and payload is not None:
+            merged = merge_payload(payload, job.payload)
+            if merged != job.payload:
+                job.payload = merged  # the row is ours: back to pending in this transaction
         return job
 
     @api.model
