@@ -157,7 +157,10 @@ def missing_product_fix(lines, related=()):
     """Fix data of a "missing_product" error: the lines whose SKU has no product (Internal
     Reference), each with the values a new product would take (SKU, the line's name and
     price); `related`: (remote object, remote id, label) of other affected remote records
-    (e.g. the customer).  Lines without a SKU cannot be fixed in Odoo (a hint says so)."""
+    (e.g. the customer).  A line may carry `defaults` (more values for the new record, e.g.
+    a service product's invoicing policy) and `note` / `label` (which defaults were used and
+    why: shown to the user, long and short).  Lines without a SKU cannot be fixed in Odoo (a
+    hint says so)."""
     missing, seen, without_sku = [], set(), False
     for line in lines:
         sku = (line.get("sku") or "").strip()
@@ -171,7 +174,10 @@ def missing_product_fix(lines, related=()):
         price = str(line.get("price") or "").strip()
         if price.replace(".", "", 1).replace("-", "", 1).isdigit():
             values["list_price"] = float(price)
-        missing.append({"key": sku, "values": values})
+        values.update(line.get("defaults") or {})
+        item = {"key": sku, "values": values}
+        item.update({k: line[k] for k in ("note", "label") if line.get(k)})
+        missing.append(item)
     data = {
         "model": "product.product",
         "key_field": "default_code",

@@ -40,6 +40,9 @@ class DealLine:
     price_unit: float | None = None
     discount: float = 0.0  # percent
     external_id: str | None = None
+    # what the remote says the line sells: True a service, False goods, None it does not say
+    # (a product created for a missing SKU is then prefilled as the backend's default service)
+    service: bool | None = None
 
 
 @dataclass

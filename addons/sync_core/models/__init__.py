@@ -6,6 +6,7 @@ from . import sync_binding
 from . import sync_channel
 from . import sync_job_kind
 from . import sync_job
+from . import sync_job_search
 from . import sync_event
 from . import sync_watermark
 from . import sync_mapping

@@ -5,8 +5,10 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import ConcurrencyError
+from odoo.tools.misc import format_datetime
 
 from ..hashing import body_hash
+from ..readable import with_dates
 from ..sqllog import expected_sql_errors
 
 _logger = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ class SyncEvent(models.Model):
     _name = "sync.event"
     _description = "Sync Event (webhook inbox)"
     _order = "id desc"
+    _rec_names_search = ["event_type", "object_name", "external_id", "dedup_key"]
 
     backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
@@ -42,11 +45,18 @@ class SyncEvent(models.Model):
     external_id = fields.Char(string="Remote id", index=True)
     headers = fields.Json()
     body = fields.Text(help="Raw body as received (for a batch, the event's own JSON).")
+    body_pretty = fields.Text(
+        string="Body (readable)",
+        compute="_compute_body_pretty",
+        help="The body as indented JSON, times given as epoch numbers shown as dates (UTC) "
+        "beside them; the raw body is kept as received.",
+    )
     state = fields.Selection(
         [
             ("received", "Received"),
             ("queued", "Queued"),
             ("processed", "Processed"),
+            ("failed", "Failed"),
             ("rejected", "Rejected"),
             ("ignored", "Ignored"),
         ],
@@ -63,6 +73,28 @@ class SyncEvent(models.Model):
     _dedup_uniq = models.Constraint(
         "UNIQUE(backend_id, dedup_key)", "This event was already received."
     )
+
+    @api.depends("event_type", "object_name", "external_id", "received_at")
+    def _compute_display_name(self):
+        """e.g. "deal.propertyChange, deals 10003, received 12/07/2026 03:20:11"."""
+        for event in self:
+            what = event.event_type or self.env._("Event")
+            record = " ".join(filter(None, [event.object_name, event.external_id]))
+            parts = [what, record] if record else [what]
+            if event.received_at:
+                when = format_datetime(self.env, event.received_at)
+                parts.append(self.env._("received %(when)s", when=when))
+            event.display_name = ", ".join(parts)
+
+    @api.depends("body")
+    def _compute_body_pretty(self):
+        for event in self:
+            try:
+                data = json.loads(event.body or "")
+            except ValueError:
+                event.body_pretty = event.body or False  # not JSON (a rejected body): as is
+                continue
+            event.body_pretty = json.dumps(with_dates(data), indent=2, ensure_ascii=False)
 
     @api.model
     def _store(self, backend, events, headers):

@@ -99,7 +99,8 @@ class SyncException(models.Model):
         index=True,
         default=lambda self: self._default_user_id(),
     )
-    reason = fields.Text(string="Resolution / ignore reason", tracking=True)
+    # not tracked (an empty reason read "None -> ..."): the state change's message says it
+    reason = fields.Text(string="Resolution / ignore reason")
     occurrences = fields.Integer(string="Times seen", default=1, readonly=True)
     first_seen_at = fields.Datetime(string="First seen", default=fields.Datetime.now, readonly=True)
     last_seen_at = fields.Datetime(
@@ -137,14 +138,16 @@ class SyncException(models.Model):
             res_model, res_id = self.res_model, self.res_id
             if not (res_model and res_id) and self.remote_object:
                 # e.g. the deal, once a retry made its order: the record it is bound to now
-                binding = Binding.search(
-                    [
-                        ("backend_id", "=", self.backend_id.id),
-                        ("remote_object", "=", self.remote_object),
-                        ("external_id", "=", self.external_id),
-                    ],
-                    order="active desc, id desc",
-                    limit=1,
+                binding = self._main_binding(
+                    Binding.search(
+                        [
+                            ("backend_id", "=", self.backend_id.id),
+                            ("remote_object", "=", self.remote_object),
+                            ("external_id", "=", self.external_id),
+                        ],
+                        order="active desc, id desc",
+                        limit=10,
+                    )
                 )
                 res_model, res_id = binding.res_model, binding.res_id
             rows = [(self.env._("Record"), res_model, res_id, self.remote_object, self.external_id)]
@@ -163,6 +166,13 @@ class SyncException(models.Model):
             )
             rows.append((label, binding.res_model, binding.res_id, remote_object, external_id))
         return rows
+
+    @api.model
+    def _main_binding(self, bindings):
+        """Of the Odoo records bound to one remote record (active first, newest first), the
+        one a problem about it points at; a workflow binding several (e.g. an order and its
+        project) says which."""
+        return bindings[:1]
 
     @api.model
     def _default_user_id(self):
@@ -216,6 +226,7 @@ class SyncException(models.Model):
             exc.fix_can_create = model in self.env and self.env[model].has_access("create")
             if exc.fix_kind == "missing_product":
                 lines = []
+                notes = {i.get("key"): i.get("note") for i in data.get("missing") or []}
                 for key, record in exc._fix_missing_records():
                     if record:
                         lines.append(
@@ -241,6 +252,8 @@ class SyncException(models.Model):
                                 key=key,
                             )
                         )
+                        if notes.get(key) and exc.fix_can_create:
+                            lines.append(f"{key}: {notes[key]}")
                 if data.get("hint"):
                     lines.append(data["hint"])
                 exc.fix_status = "\n".join(lines)
@@ -427,6 +440,11 @@ class SyncException(models.Model):
             res_id=job.res_id or False,
             technical_detail=job.sudo().traceback or job.error,
         )
+        if opened and not job.partner_name:
+            # the job is found by the customer its failure touches (e.g. a new deal's company)
+            customer = opened._affected_customer()
+            if customer:
+                job._refresh_search_refs(customer)
         if opened:
             # the record's work now fails for another cause (e.g. one of two missing products
             # was created): the problems it had before are gone
@@ -450,6 +468,16 @@ class SyncException(models.Model):
                 job_result=self.env._("Superseded by job %(job)s.", job=job.id),
             )
         return opened
+
+    def _affected_customer(self):
+        """The customer of the first affected record that has one (a partner, an order...)."""
+        self.ensure_one()
+        Job = self.env["sync.job"]
+        for _label, res_model, res_id, _obj, _ext in self._affected_rows():
+            customer = Job._customer_of(res_model, [res_id])
+            if customer:
+                return customer
+        return self.env["res.partner"]
 
     @api.model
     def _open_for_record(self, mapping, rec, exc, job=None):
@@ -529,7 +557,14 @@ class SyncException(models.Model):
                         "result": job_result or self.env._("Fixed by job %(job)s.", job=by_job.id),
                     }
                 )
+        self._with_reason_message(reason)
         self.write({"state": "resolved", "reason": reason})
+
+    def _with_reason_message(self, reason):
+        """The chatter message of the coming state change says why (its body), beside the
+        tracked "Open -> Resolved"."""
+        if reason:
+            self._track_set_log_message(Markup("<p>%s</p>") % reason)
 
     # ------------------------------------------------------------------ actions
     def _payload(self):
@@ -643,10 +678,17 @@ class SyncException(models.Model):
         if not key:
             raise UserError(self.env._("Nothing is missing any more: press Retry."))
         item = next(i for i in data.get("missing") or [] if i.get("key") == key)
-        context = {f"default_{k}": v for k, v in (item.get("values") or {}).items() if v}
+        context = {
+            f"default_{k}": v
+            for k, v in (item.get("values") or {}).items()
+            if v or isinstance(v, bool)  # e.g. Purchase unticked
+        }
+        name = self.env._("Create %(key)s", key=key)
+        if item.get("label"):
+            name = self.env._("Create %(key)s (%(label)s)", key=key, label=item["label"])
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Create %(key)s", key=key),
+            "name": name,
             "res_model": model,
             "view_mode": "form",
             "views": [(False, "form")],
@@ -710,6 +752,9 @@ class SyncException(models.Model):
         reason = reason or self.env.context.get("ignore_reason")
         if not reason:
             raise UserError(self.env._("Give a reason to ignore an exception."))
+        self._with_reason_message(
+            self.env._("Ignored by %(user)s: %(reason)s", user=self.env.user.name, reason=reason)
+        )
         self.write({"state": "ignored", "reason": reason})
         self.job_id.filtered(lambda j: j.state in ("failed", "pending")).action_cancel()
         return True

@@ -17,6 +17,7 @@ from ..adapter import calls as adapter_calls
 from ..adapter import counted_adapters
 from ..exceptions import RateLimitedError, RetryableSyncError, SyncError
 from ..payloads import merge_payload
+from ..readable import readable_result
 from ..sqllog import expected_sql_errors
 from .sync_binding import record_display_name
 
@@ -217,7 +218,10 @@ class SyncJob(models.Model):
     @api.depends("result")
     def _compute_result_text(self):
         for job in self:
-            job.result_text = _readable(job.result)
+            text = readable_result(job.result)
+            if job.result and not text:
+                text = self.env._("The job reported no figures.")
+            job.result_text = text
 
     @api.depends("payload")
     def _compute_payload_text(self):
@@ -276,6 +280,12 @@ class SyncJob(models.Model):
             if existing:
                 existing._absorb(payload)
                 return existing
+            failed = Job._failed_twin(backend, kind, identity_key, vals)
+            if failed:
+                revived = failed._revive(payload)
+                if revived:
+                    self._wake_runner(revived.eta)
+                return revived
             try:
                 with expected_sql_errors(), self.env.cr.savepoint():
                     job = Job.create(vals)
@@ -319,7 +329,45 @@ class SyncJob(models.Model):
                 [json.dumps(merged), self.id],
             )
             self.invalidate_recordset(["payload", "write_date"])
+            self.modified(["payload"])  # the stored search fields follow the new ids
         return True
+
+    @api.model
+    def _failed_twin(self, backend, kind, identity_key, vals):
+        """The failed job of the same work (backend, kind, identity, dry run or not), if any:
+        new work for it (the next scheduled pull of a deal that keeps failing, a webhook of
+        the record) retries that job instead of adding a job per pull beside it."""
+        return self.search(
+            [
+                ("backend_id", "=", backend.id),
+                ("kind", "=", kind),
+                ("identity_key", "=", identity_key),
+                ("state", "=", "failed"),
+                ("dry_run", "=", bool(vals.get("dry_run"))),
+            ],
+            order="id desc",
+            limit=1,
+        )
+
+    def _revive(self, payload):
+        """Make this failed job pending again for new work (a fresh attempt budget, due now;
+        the new payload, with the lists of the failed one united into it: what failed is
+        not the current state of the work): one problem stays one job, retried; the
+        exception it opened counts the next failure as an occurrence.  Returns the pending
+        job (empty when a twin was enqueued concurrently: the work is enqueued once)."""
+        self.ensure_one()
+        try:
+            job = self._back_to_pending(
+                {"eta": fields.Datetime.now(), "attempt": 0, "conflict_count": 0}
+            )
+        except ConcurrencyError:
+            _logger.debug("job %s already enqueued concurrently", self.identity_key)
+            return self.browse()
+        if job and payload is not None:
+            merged = merge_payload(payload, job.payload)
+            if merged != job.payload:
+                job.payload = merged  # the row is ours: back to pending in this transaction
+        return job
 
     @api.model
     def _identity_domain(self, backend, identity_key):
@@ -1099,27 +1147,6 @@ class SyncJob(models.Model):
         self.filtered(lambda j: j.state == "pending").write({"eta": fields.Datetime.now()})
         self._wake_runner()
         return True
-
-
-def _readable(result):
-    """A job result (JSON text, or text) as lines a person reads: "Created: 3"."""
-    if not result:
-        return False
-    try:
-        data = json.loads(result)
-    except ValueError:
-        return result
-    if not isinstance(data, dict):
-        return result if not isinstance(data, list) else ", ".join(map(str, data)) or "-"
-    lines = []
-    for key, value in data.items():
-        label = str(key).replace("_", " ").capitalize()
-        if isinstance(value, dict):
-            value = ", ".join(f"{str(k).replace('_', ' ')} {v}" for k, v in value.items()) or "-"
-        elif isinstance(value, list):
-            value = ", ".join(map(str, value)) or "-"
-        lines.append(f"{label}: {value}")
-    return "\n".join(lines)
 
 
 def _precise_now():

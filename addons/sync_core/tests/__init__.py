@@ -23,3 +23,4 @@ from . import test_unreadable
 from . import test_remote_delete
 from . import test_remote_fields
 from . import test_connector_declares
+from . import test_job_find

@@ -54,8 +54,10 @@ class TestDealExceptions(DealCase):
         self.assertEqual(ctx["default_default_code"], "AUDIT-1")
         self.assertEqual(ctx["default_name"], "Item AUDIT-1")
         self.assertEqual(ctx["default_list_price"], 100.0)
+        self.assertEqual(ctx["default_type"], "service")
         product = self.env["product.product"].with_context(**ctx).create({})
         self.assertEqual(product.default_code, "AUDIT-1")
+        self.assertEqual(product.service_tracking, "task_in_project")
         exc.invalidate_recordset()
         self.assertFalse(exc.fix_missing_key)
         self.assertIn("press Retry", exc.fix_status)
@@ -68,6 +70,8 @@ class TestDealExceptions(DealCase):
         self.assertEqual(
             sorted(order.order_line.mapped("product_id.default_code")), ["AUDIT-1", "RA-200"]
         )
+        audit_line = order.order_line.filtered(lambda ln: ln.product_id == product)
+        self.assertTrue(audit_line.task_id, "the new service made a task in the deal's project")
         # the job says which deal it handled and the order it made
         self.assertEqual(
             exc.job_id.display_name,
@@ -82,6 +86,33 @@ class TestDealExceptions(DealCase):
         self.assertFalse(self.open_exceptions())
         self.assertEqual(self.orders_of(deal), order)
         self.assertEqual(exc.occurrences, 3)
+
+    def test_failing_deal_pulled_again_is_one_job_retried(self):
+        """Issue 15 point 5: scheduled pulls of a deal that keeps failing retry its one job
+        (the exception counts the occurrences), instead of a new job per pull beside a
+        cancelled one."""
+        _company, deal = self.won_deal(name="Keeps failing", skus=("RA-200", "GONE-7"))
+        self.pull("companies")
+        Job = self.env["sync.job"]
+        deal_jobs = [("backend_id", "=", self.backend.id), ("kind", "=", "hubspot_deal")]
+        for n in range(4):  # four scheduled pulls, the deal edited in HubSpot between them
+            self.fake.update("deals", deal, {"description": f"edit {n}"})
+            pull = self.pull("deals")
+            self.assertEqual(pull.state, "done", pull.error)
+            self.run_jobs()
+        jobs = Job.search(deal_jobs)
+        self.assertEqual(len(jobs), 1, jobs.mapped("state"))
+        self.assertEqual(jobs.state, "failed")
+        self.assertFalse(Job.search([*deal_jobs, ("state", "=", "cancelled")]))
+        exc = self.open_exceptions()
+        self.assertEqual(len(exc), 1)
+        self.assertEqual(exc.job_id, jobs)
+        self.assertEqual(exc.occurrences, 4)
+        self.assertIn("GONE-7", exc.name)
+        # found by the deal id and by the customer its failure touches (issue 15 point 6)
+        self.assertEqual(jobs.partner_name, "Keeps failing Corp")
+        self.assertEqual([r[0] for r in Job.name_search(str(deal))], [jobs.id])
+        self.assertIn(jobs.id, [r[0] for r in Job.name_search("Keeps failing Corp")])
 
     def test_unknown_sku_use_existing_product(self):
         _company, deal = self.won_deal(name="Retrofit", skus=("RA-200", "RETRO-9"))
@@ -143,6 +174,8 @@ class TestDealExceptions(DealCase):
         self.assertNotEqual(second, first)
         self.assertEqual(second.fix_missing_key, keys[1])
         self.assertEqual(first.state, "resolved")
-        self.assertEqual((first_job.state, job.state), ("cancelled", "failed"))
+        # one problem, one job: the deal's failed job was retried, not doubled (issue 15, 5)
+        self.assertEqual(job, first_job)
+        self.assertEqual(job.state, "failed")
         self.backend.invalidate_recordset()
         self.assertEqual((self.backend.exception_open_count, self.backend.failed_24h), (1, 1))

@@ -135,10 +135,12 @@ class TestTours(HttpCase):
         self.assertEqual(
             sorted(order.order_line.mapped("product_id.default_code")), ["AUDIT-1", "RA-200"]
         )
-        self.assertEqual(
-            self.env["product.product"].search([("default_code", "=", "AUDIT-1")]).create_uid,
-            finance,
-        )
+        product = self.env["product.product"].search([("default_code", "=", "AUDIT-1")])
+        self.assertEqual(product.create_uid, finance)
+        # saved as prefilled: a service whose order line made a task in the deal's project
+        self.assertEqual((product.type, product.service_tracking), ("service", "task_in_project"))
+        self.assertFalse(product.purchase_ok)
+        self.assertTrue(order.order_line.filtered(lambda ln: ln.product_id == product).task_id)
 
     def test_d_edit_mapping_and_preview(self):
         backend = self.make_backend()

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class SyncException(models.Model):
@@ -15,3 +15,10 @@ class SyncException(models.Model):
     affected_order_id = fields.Many2one(
         "sale.order", string="Sales order", related="affected_ids.order_id"
     )
+
+    @api.model
+    def _main_binding(self, bindings):
+        """A won deal is bound to its order and its project: a problem about the deal points
+        at the order (the project is reached from it)."""
+        orders = bindings.filtered(lambda b: b.active and b.res_model == "sale.order")
+        return orders[:1] or super()._main_binding(bindings)

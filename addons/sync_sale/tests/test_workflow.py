@@ -4,7 +4,7 @@
 
 from datetime import date
 
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import Form, TransactionCase, tagged
 
 from odoo.addons.sync_core.exceptions import (
     ConflictError,
@@ -170,6 +170,68 @@ class TestQuoteToOrder(TransactionCase):
         self.assertIn("NOPE-9", caught.exception.message)
         self.assertEqual(caught.exception.pattern, "missing product SKU NOPE-9")
         self.assertFalse(self.order_of(deal))
+
+    def test_create_product_for_missing_sku_is_a_service_making_a_task(self):
+        """Issue 15 point 4: "Create product" prefills a service (not goods bought) that
+        creates a task in the deal's project, invoiced as the backend's setting says, and
+        says so; saved as is, the retried deal's line makes the task to log time on."""
+        self.assertEqual(self.backend.sale_service_policy, "delivered_timesheet")
+        deal = self.deal(skus=("Q2O-ARM", "Q2O-AUDIT"))
+        with self.assertRaises(MissingReferenceError) as caught:
+            self.backend._sale_apply_deal(deal)
+        exc = self.env["sync.exception"]._open(self.backend, caught.exception)
+        item = exc.fix_data["missing"][0]
+        self.assertEqual(item["label"], "service, invoiced on Timesheets")
+        self.assertIn("Prefilled as a service invoiced on Timesheets", exc.fix_status)
+        self.assertIn("creates a task in the deal's project", exc.fix_status)
+        self.assertIn("the CRM does not say whether the line is a service", exc.fix_status)
+        action = exc.action_fix_create_record()
+        self.assertEqual(action["name"], "Create Q2O-AUDIT (service, invoiced on Timesheets)")
+        ctx = action["context"]
+        self.assertEqual(
+            {k: ctx[k] for k in ("default_type", "default_service_tracking")},
+            {"default_type": "service", "default_service_tracking": "task_in_project"},
+        )
+        self.assertIs(ctx["default_purchase_ok"], False)
+        # the form as the user sees it (defaults, then the form's onchanges), saved as is
+        form = Form(self.env["product.product"].with_context(**ctx))
+        self.assertEqual((form.type, form.service_policy), ("service", "delivered_timesheet"))
+        self.assertFalse(form.purchase_ok)
+        product = form.save()
+        self.assertEqual(
+            (product.default_code, product.type, product.service_tracking),
+            ("Q2O-AUDIT", "service", "task_in_project"),
+        )
+        self.assertEqual((product.invoice_policy, product.service_type), ("delivery", "timesheet"))
+        # the deal again: its line makes a task in the order's project, timesheets invoice it
+        self.backend._sale_apply_deal(deal)
+        line = self.order_of(deal).order_line.filtered(lambda ln: ln.product_id == product)
+        self.assertEqual(line.qty_delivered_method, "timesheet")
+        self.assertTrue(line.task_id)
+        self.assertEqual(line.task_id.project_id, line.project_id)
+        self.assertTrue(line.project_id.allow_timesheets)
+        self.assertEqual(line.task_id.sale_line_id, line)
+
+    def test_create_product_defaults_follow_backend_and_deal_line(self):
+        """Milestones when the backend says so; goods when the CRM says the line is goods."""
+        self.backend.sale_service_policy = "delivered_milestones"
+        deal = self.deal(skus=("Q2O-MS", "Q2O-BOX"))
+        deal.lines[1].service = False
+        deal.lines[0].service = True
+        with self.assertRaises(MissingReferenceError) as caught:
+            self.backend._sale_apply_deal(deal)
+        items = {i["key"]: i for i in caught.exception.fix_data["missing"]}
+        self.assertEqual(
+            (
+                items["Q2O-MS"]["values"]["invoice_policy"],
+                items["Q2O-MS"]["values"]["service_type"],
+            ),
+            ("delivery", "milestones"),
+        )
+        self.assertIn("because the deal line is a service", items["Q2O-MS"]["note"])
+        self.assertEqual(items["Q2O-BOX"]["label"], "goods")
+        self.assertEqual(items["Q2O-BOX"]["values"]["type"], "consu")
+        self.assertIs(items["Q2O-BOX"]["values"]["purchase_ok"], False)
 
     def test_deal_leaving_won_is_a_conflict(self):
         deal = self.deal()

@@ -173,6 +173,10 @@ tours.add("sync_hubspot_tour_fix_unknown_sku", {
             trigger: ".o_form_view div[name=fix]:contains(AUDIT-1)",
         },
         {
+            content: "It says the product will be a service that makes a task in the project",
+            trigger: ".o_form_view div[name=fix]:contains(Prefilled as a service invoiced on Timesheets)",
+        },
+        {
             content: "Create the missing product",
             trigger: "button[name=action_fix_create_record]",
             run: "click",
@@ -180,6 +184,10 @@ tours.add("sync_hubspot_tour_fix_unknown_sku", {
         {
             content: "Prefilled with the SKU",
             trigger: ".modal .o_field_widget[name=default_code] input:value(AUDIT-1)",
+        },
+        {
+            content: "The dialog says which default was used",
+            trigger: ".modal .modal-title:contains(service, invoiced on Timesheets)",
         },
         {
             content: "Save the product",
