@@ -1,4 +1,5 @@
 from . import sync_backend
+from . import sync_backend_health
 from . import sync_binding
 from . import sync_channel
 from . import sync_job_kind

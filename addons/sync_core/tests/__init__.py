@@ -18,3 +18,4 @@ from . import test_access_rpc
 from . import test_reliability_duplicates
 from . import test_schedule
 from . import test_sqllog
+from . import test_readable_ui

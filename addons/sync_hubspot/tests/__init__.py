@@ -14,3 +14,4 @@ from . import test_forged
 from . import test_schedule
 from . import test_remote_faults
 from . import test_reliability_duplicates
+from . import test_backend_role

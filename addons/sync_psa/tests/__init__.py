@@ -10,3 +10,4 @@ from . import test_people
 from . import test_reliability_duplicates
 from . import test_migration
 from . import test_remote_faults
+from . import test_backend_role
