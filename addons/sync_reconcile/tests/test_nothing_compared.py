@@ -48,6 +48,15 @@ class TestNothingCompared(ReconcileCase):
         self.assertEqual(mail.subject, f"Reconciliation {run.name}: nothing compared")
         self.assertIn("never pulled time or expenses", mail.body_html)
 
+    def test_backend_without_bound_records_compares_nothing(self):
+        other = self.env["sync.backend"].create({"name": "Plain REST", "kind": "generic"})
+        run = self.env["sync.reconcile.run"].create(
+            {"backend_id": other.id, "date_from": self.today, "date_to": self.today}
+        )
+        self.assertTrue(run._execute(), run.error)
+        self.assertEqual(run.state, "empty")
+        self.assertIn("Plain REST has no bound partner, project or employee", run.empty_reason)
+
     def test_pulled_but_no_record_in_the_period(self):
         self.pull()  # the time entries were pulled: Kantata has none
         self.pull("expenses")
