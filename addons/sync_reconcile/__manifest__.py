@@ -3,7 +3,7 @@
     "name": "Sync Reconcile",
     "summary": "Reconciles PSA billable events with Odoo timesheets and invoice lines: drift, "
     "revenue leakage, daily control report.",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Connector",
     "author": "odoo-sync",
     "website": "https://github.com/odoo-sync/odoo-sync",
@@ -17,6 +17,9 @@
         "report/sync_reconcile_report.xml",
         "data/ir_cron_data.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["sync_reconcile/static/tests/tours/*.js"],
+    },
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],
 }

@@ -1,3 +1,5 @@
+import ast
+
 from odoo import api, fields, models
 
 from .sync_binding import record_display_name
@@ -18,7 +20,7 @@ class SyncAudit(models.Model):
     job_id = fields.Many2one("sync.job", ondelete="set null", index=True)
     correlation_id = fields.Char(index=True)
     mapping_id = fields.Many2one("sync.mapping", ondelete="set null")
-    mapping_version = fields.Integer()
+    mapping_version = fields.Integer(aggregator=False)
     external_id = fields.Char(index=True)
     res_model = fields.Char(string="Odoo model", index=True)
     res_id = fields.Many2oneReference(string="Odoo record id", model_field="res_model", index=True)
@@ -59,10 +61,36 @@ class SyncAudit(models.Model):
             for field, (before, after) in sorted((audit.changes or {}).items()):
                 spec = Model._fields.get(field) if Model is not None else None
                 label = spec._description_string(self.env) if spec else field
+                if _is_empty(before, spec) and _is_empty(after, spec):
+                    continue  # nothing changed (rows stored before creations skipped them)
                 old = _readable_value(self.env, spec, before)
                 new = _readable_value(self.env, spec, after)
                 lines.append(f"{label}: {old} \N{RIGHTWARDS ARROW} {new}")
             audit.changes_text = "\n".join(lines)
+
+
+def _is_empty(value, spec):
+    return value in (None, False, "", []) and (spec is None or spec.type != "boolean")
+
+
+def readable_values(env, res_model, text):
+    """A Python-literal dict of field values (a mapping's values of new records) as a person
+    reads it: "Is a Company: Yes", one field a line, labels and values as Odoo shows them."""
+    if not text:
+        return ""
+    try:
+        values = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        values = None
+    if not isinstance(values, dict):
+        return env._("Not a dict of field values: %(text)s", text=text)
+    Model = env[res_model] if res_model in env else None
+    lines = []
+    for field, value in values.items():
+        spec = Model._fields.get(field) if Model is not None else None
+        label = spec._description_string(env) if spec else str(field)
+        lines.append(f"{label}: {_readable_value(env, spec, value)}")
+    return "\n".join(lines)
 
 
 def _readable_value(env, spec, value):

@@ -20,8 +20,6 @@ from ..ui import notification_then_reload
 
 _logger = logging.getLogger(__name__)
 MANAGER = "sync_core.sync_core_group_manager"
-# Exception categories that say the connection itself fails (health turns red).
-TECHNICAL_CATEGORIES = ("authentication", "remote", "rate_limited", "payload")
 # Tokens this process saw refreshed: (database, backend id, old access token) -> the values
 # that replaced it (see _store_credentials)
 _REPLACED = {}
@@ -101,35 +99,6 @@ class SyncBackend(models.Model):
     mapping_ids = fields.One2many("sync.mapping", "backend_id", string="Synchronised objects")
     job_ids = fields.One2many("sync.job", "backend_id", string="Jobs")
     exception_ids = fields.One2many("sync.exception", "backend_id", string="Exceptions")
-    # health dashboard
-    queue_depth = fields.Integer(string="Queued jobs", compute="_compute_health")
-    oldest_pending_minutes = fields.Float(
-        string="Oldest queued job (min)", compute="_compute_health"
-    )
-    failed_24h = fields.Integer(string="Failed jobs (last 24 h)", compute="_compute_health")
-    sync_age_hours = fields.Float(
-        string="Hours since every object was pulled",
-        compute="_compute_health",
-        help="Hours since the oldest last successful pull.",
-    )
-    exception_open_count = fields.Integer(string="Open exceptions", compute="_compute_health")
-    exception_summary = fields.Text(string="Open exceptions by category", compute="_compute_health")
-    last_test_at = fields.Datetime(string="Last connection test", readonly=True, copy=False)
-    last_success_at = fields.Datetime(
-        string="Last success at",
-        compute="_compute_health",
-        help="Last thing that worked: a job run, a pull, a webhook received or a connection "
-        "test.",
-    )
-    last_success_text = fields.Char(string="Last success", compute="_compute_health")
-    last_pull_text = fields.Char(string="Last successful pull", compute="_compute_health")
-    last_webhook_text = fields.Char(string="Last webhook received", compute="_compute_health")
-    health = fields.Selection(
-        [("green", "Healthy"), ("amber", "Needs attention"), ("red", "Failing")],
-        string="Health",
-        compute="_compute_health",
-    )
-    health_reason = fields.Text(string="Health reason", compute="_compute_health")
     paused_until = fields.Datetime(
         compute="_compute_pause",
         help="No job of this backend starts before this time (a remote rate limit or quota).",
@@ -162,135 +131,6 @@ class SyncBackend(models.Model):
                 if backend.webhook_token
                 else False
             )
-
-    def _compute_health(self):
-        """Health from what happened (last job run, pull, webhook, connection test) and what
-        is left to do (open exceptions, failed jobs, late queue); resolved or ignored problems
-        do not count."""
-        now = fields.Datetime.now()
-        Job = self.env["sync.job"].sudo()
-        pending = {
-            b.id: (count, oldest)
-            for b, count, oldest in Job._read_group(
-                [("backend_id", "in", self.ids), ("state", "in", ("pending", "started"))],
-                ["backend_id"],
-                ["__count", "create_date:min"],
-            )
-        }
-        failed = {
-            b.id: count
-            for b, count in Job._read_group(
-                [
-                    ("backend_id", "in", self.ids),
-                    ("state", "=", "failed"),
-                    ("write_date", ">=", now - timedelta(hours=24)),
-                ],
-                ["backend_id"],
-                ["__count"],
-            )
-        }
-        last_done = _by_id(
-            Job._read_group(
-                [("backend_id", "in", self.ids), ("state", "=", "done"), ("dry_run", "=", False)],
-                ["backend_id"],
-                ["done_at:max"],
-            )
-        )
-        last_event = _by_id(
-            self.env["sync.event"]
-            .sudo()
-            ._read_group(
-                [
-                    ("backend_id", "in", self.ids),
-                    ("state", "in", ("received", "queued", "processed", "ignored")),
-                ],
-                ["backend_id"],
-                ["received_at:max"],
-            )
-        )
-        exc = {}
-        for b, category, count in (
-            self.env["sync.exception"]
-            .sudo()
-            ._read_group(
-                [("backend_id", "in", self.ids), ("state", "=", "open")],
-                ["backend_id", "category"],
-                ["__count"],
-            )
-        ):
-            exc.setdefault(b.id, {})[category] = count
-        labels = dict(self.env["sync.exception"]._fields["category"].selection)
-        for backend in self:
-            count, oldest = pending.get(backend.id, (0, None))
-            backend.queue_depth = count
-            backend.oldest_pending_minutes = (
-                max((now - oldest).total_seconds(), 0.0) / 60 if oldest else 0.0
-            )
-            backend.failed_24h = failed.get(backend.id, 0)
-            stamps = backend.watermark_ids.mapped("last_success_at")
-            backend.sync_age_hours = (
-                (now - min(stamps)).total_seconds() / 3600 if stamps and all(stamps) else 0.0
-            )
-            by_cat = exc.get(backend.id, {})
-            backend.exception_open_count = sum(by_cat.values())
-            backend.exception_summary = "\n".join(
-                f"{labels.get(cat, cat)}: {n}" for cat, n in sorted(by_cat.items())
-            )
-            last_pull = max((s for s in stamps if s), default=None)
-            last_webhook = last_event.get(backend.id)
-            tested_ok = backend.last_test_at if backend.state == "ok" else None
-            successes = [last_done.get(backend.id), last_pull, last_webhook, tested_ok]
-            backend.last_success_at = max((s for s in successes if s), default=False)
-            backend.last_success_text = _ago(self.env, backend.last_success_at, now)
-            backend.last_pull_text = _ago(self.env, last_pull, now)
-            backend.last_webhook_text = _ago(self.env, last_webhook, now)
-            backend.health, backend.health_reason = backend._health(by_cat, stamps, now)
-
-    def _health(self, by_cat, pull_stamps, now):
-        """(colour, reason) of one backend from its computed figures."""
-        self.ensure_one()
-        red, amber = [], []
-        if self.state == "error" and (
-            not self.last_success_at
-            or (self.last_test_at and self.last_success_at <= self.last_test_at)
-        ):
-            red.append(
-                self.env._("Connection test failed: %(msg)s", msg=self.status_message or "?")
-            )
-        technical = sum(by_cat.get(c, 0) for c in TECHNICAL_CATEGORIES)
-        business = sum(by_cat.values()) - technical
-        if technical:
-            red.append(
-                self.env._(
-                    "%(n)s technical problem(s) open (connection, remote errors)", n=technical
-                )
-            )
-        if business:
-            amber.append(
-                self.env._("%(n)s record(s) need attention in the exception queue", n=business)
-            )
-        if self.failed_24h and not by_cat:
-            amber.append(self.env._("%(n)s job(s) failed in the last 24 h", n=self.failed_24h))
-        if self.oldest_pending_minutes > 60:
-            amber.append(
-                self.env._(
-                    "The queue is late: a job waits for %(n)s min",
-                    n=int(self.oldest_pending_minutes),
-                )
-            )
-        if pull_stamps and not all(pull_stamps):
-            amber.append(self.env._("An object was never pulled successfully"))
-        elif pull_stamps and (now - min(pull_stamps)) > timedelta(hours=24):
-            amber.append(self.env._("No successful pull of every object for 24 h"))
-        if not self.last_success_at:
-            amber.append(
-                self.env._("Nothing synced yet: test the connection or wait for the first pull")
-            )
-        if red:
-            return "red", "\n".join(red + amber)
-        if amber:
-            return "amber", "\n".join(amber)
-        return "green", self.env._("Working: last success %(ago)s", ago=self.last_success_text)
 
     def _compute_pause(self):
         """The latest block of the backend's channels still ahead, and why (e.g. "HubSpot
@@ -663,25 +503,6 @@ class SyncBackend(models.Model):
         stats = mapping._export_records(records, job=job)
         stats["jobs"] = len(jobs)
         return stats
-
-
-def _by_id(groups):
-    """{record id: value} of a `_read_group` by one many2one with one aggregate."""
-    return {record.id: value for record, value in groups}
-
-
-def _ago(env, stamp, now):
-    """A past moment in words: "never", "just now", "12 min ago", "3 h ago", "2 days ago"."""
-    if not stamp:
-        return env._("never")
-    seconds = max((now - stamp).total_seconds(), 0)
-    if seconds < 60:
-        return env._("just now")
-    if seconds < 3600:
-        return env._("%(n)s min ago", n=int(seconds // 60))
-    if seconds < 86400 * 2:
-        return env._("%(n)s h ago", n=int(seconds // 3600))
-    return env._("%(n)s days ago", n=int(seconds // 86400))
 
 
 def _first(item, *keys):

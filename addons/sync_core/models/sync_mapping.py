@@ -11,6 +11,7 @@ from odoo.tools import SQL
 from .. import mapping as mapping_logic
 from ..exceptions import MissingReferenceError, SyncError, ValidationSyncError
 from ..hashing import payload_hash
+from .sync_audit import readable_values
 from .sync_job import CONCURRENCY_ERRORS
 from .sync_mapping_match import IEXACT_SQL
 
@@ -33,7 +34,6 @@ class SyncMapping(models.Model):
     _order = "backend_id, sequence, id"
 
     name = fields.Char(required=True)
-    sequence = fields.Integer(default=10)
     backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     active = fields.Boolean(default=True)
@@ -54,14 +54,20 @@ class SyncMapping(models.Model):
         compute="_compute_direction", help="Where the fields of this object flow (see its lines)."
     )
     match_ids = fields.One2many("sync.mapping.match", "mapping_id", copy=True)
-    version = fields.Integer(default=0, readonly=True, tracking=True)
+    sequence = fields.Integer(default=10, aggregator=False)
+    version = fields.Integer(default=0, readonly=True, tracking=True, aggregator=False)
     version_ids = fields.One2many(
         "sync.mapping.version", "mapping_id", string="Versions", readonly=True
     )
     default_values = fields.Char(
-        string="Values of new records",
+        string="Values of new records (Python)",
         help="Python-literal dict of values set on records created by the sync, "
         "e.g. {'is_company': True}.",
+    )
+    default_values_text = fields.Text(
+        string="Values of new records",
+        compute="_compute_default_values_text",
+        help="Values set on the records the sync creates, as the Odoo form names them.",
     )
     delete_policy = fields.Selection(
         [
@@ -114,6 +120,13 @@ class SyncMapping(models.Model):
                 mapping.direction = labels["both"]
             else:
                 mapping.direction = labels.get(next(iter(found), ""), "")
+
+    @api.depends("default_values", "res_model")
+    def _compute_default_values_text(self):
+        for mapping in self:
+            mapping.default_values_text = readable_values(
+                self.env, mapping.res_model, mapping.default_values
+            )
 
     @api.depends("res_model")
     def _compute_res_model_id(self):
@@ -321,7 +334,8 @@ class SyncMapping(models.Model):
             vals, ref_vals, _conflicts = mapping_logic.map_inbound(lines, rec.get("data") or {})
             vals.update(self._ref_values(rec, ref_vals, refs))
             self._check_required(rec, {**defaults, **vals}, required, lines)
-            diffs.append({k: [False, v] for k, v in vals.items()})
+            # a new record's audit lists the values it got, not the empty ones it did not
+            diffs.append({k: [False, v] for k, v in vals.items() if not _empty(v)})
             create_vals.append({**defaults, **vals})
         created = Model.create(create_vals) if create_vals else Model.browse()
         for (rec, binding, rec_hash), record, diff in zip(still_new, created, diffs, strict=True):
@@ -840,3 +854,8 @@ def _jsonable(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def _empty(value):
+    """An empty mapped value (a field left blank), not a real False or 0."""
+    return value is None or value is False or value == "" or value == [] or value == ()

@@ -12,7 +12,7 @@ class SyncMappingVersion(models.Model):
 
     mapping_id = fields.Many2one("sync.mapping", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="mapping_id.company_id", store=True)
-    version = fields.Integer(required=True)
+    version = fields.Integer(required=True, aggregator=False)
     snapshot = fields.Json(required=True)
     snapshot_text = fields.Text(compute="_compute_snapshot_text")
     diff_text = fields.Text(

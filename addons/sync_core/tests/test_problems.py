@@ -196,7 +196,9 @@ class TestHealth(SyncCase):
         self.assertEqual(action["params"]["next"]["tag"], "soft_reload")
         backend.invalidate_recordset()
         self.assertEqual(backend.state, "ok")
-        self.assertEqual(backend.health, "green", backend.health_reason)
+        # connected, but not one customer arrived yet: not "Healthy"
+        self.assertEqual(backend.health, "amber", backend.health_reason)
+        self.assertEqual(backend.health_reason, "Never pulled: Customers")
         self.assertEqual(backend.last_success_text, "just now")
 
     def test_webhook_counts_as_success(self):

@@ -129,6 +129,9 @@ class SyncBackend(models.Model):
                     backend.hubspot_time_zone = zone
         return res
 
+    def _system_role(self):
+        return "crm" if self.kind == "hubspot" else super()._system_role()
+
     def _remote_record_url(self, remote_object, external_id):
         """The record page in HubSpot's app; a sandbox backend on another API host (the
         demo's fake) links to that host, which serves the same path."""

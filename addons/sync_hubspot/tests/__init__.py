@@ -16,3 +16,4 @@ from . import test_remote_faults
 from . import test_reliability_duplicates
 from . import test_unreadable
 from . import test_remote_fields
+from . import test_backend_role

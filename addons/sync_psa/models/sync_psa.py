@@ -100,6 +100,12 @@ class SyncPsa(models.AbstractModel):
         Job._enqueue(backend, "psa_writeback", payload={}, identity_key="psa:writeback")
 
     @api.model
+    def _health_objects(self):
+        """{object: label} of what a PSA backend brings in besides its mappings (the backend
+        health says when not one of them ever arrived)."""
+        return {psa.TIME: self.env._("Time entries"), psa.EXPENSES: self.env._("Expenses")}
+
+    @api.model
     def _pages_per_commit(self):
         return PAGES_PER_COMMIT
 

@@ -66,10 +66,12 @@ SELECT 'time'::varchar AS kind, l.id AS res_id, l.psa_entry_id AS entry_id,
        l.date, l.unit_amount AS hours, l.psa_bill_rate_cents AS rate_cents,
        0::numeric AS amount, l.so_line, sol.price_unit,
        (m.id IS NOT NULL AND m.state = 'posted') AS invoiced, m.name AS document,
-       COALESCE(l.psa_approved, false) AS approved
+       COALESCE(l.psa_approved, false) AS approved,
+       COALESCE(lcur.name, %(currency)s)::varchar AS currency
   FROM account_analytic_line l
   JOIN project_project p ON p.id = l.project_id
   LEFT JOIN sale_order_line sol ON sol.id = l.so_line
+  LEFT JOIN res_currency lcur ON lcur.id = sol.currency_id
   LEFT JOIN sale_order so ON so.id = sol.order_id
   LEFT JOIN account_move m ON m.id = l.timesheet_invoice_id
  WHERE l.company_id = %(company)s
@@ -94,9 +96,10 @@ UNION ALL
 SELECT 'expense', e.id, e.psa_expense_id, NULL, so.partner_id, e.employee_id, e.date,
        0, 0, e.total_amount_currency, NULL, NULL,
        e.state IN ('posted', 'in_payment', 'paid'), e.name,
-       e.state NOT IN ('refused')
+       e.state NOT IN ('refused'), COALESCE(ecur.name, %(currency)s)
   FROM hr_expense e
   LEFT JOIN sale_order so ON so.id = e.sale_order_id
+  LEFT JOIN res_currency ecur ON ecur.id = e.currency_id
  WHERE e.company_id = %(company)s AND e.psa_backend_id = %(backend)s
    AND (e.date BETWEEN %(date_from)s AND %(date_to)s
         OR e.psa_expense_id IN (SELECT entry_id FROM {STAGE} WHERE kind = 'expense'))
@@ -122,6 +125,7 @@ _LINE_COLUMNS = (
 )
 _TIME_PSA_AMOUNT = "(s.minutes * COALESCE(s.rate_cents, 0) / 6000.0)"
 _ODOO_AMOUNT = "(o.hours * COALESCE(o.price_unit, o.rate_cents / 100.0))"
+_PSA_CURRENCY = "COALESCE(NULLIF(s.currency, ''), %(currency)s)"
 _MODEL = "CASE o.kind WHEN 'time' THEN 'account.analytic.line' ELSE 'hr.expense' END"
 _PSA_AMOUNT = f"CASE s.kind WHEN 'time' THEN {_TIME_PSA_AMOUNT} ELSE s.amount_cents / 100.0 END"
 _ODOO_VALUE = f"CASE o.kind WHEN 'time' THEN {_ODOO_AMOUNT} ELSE o.amount END"
@@ -131,7 +135,7 @@ CLASSIFY = {
     "missing": f"""
 SELECT %(run)s, %(backend)s, %(company)s, 'missing', s.kind, s.entry_id, NULL, NULL,
        s.project_id, s.partner_id, s.date, s.minutes / 60.0, 0,
-       {_PSA_AMOUNT}, 0, CASE WHEN s.billable THEN {_PSA_AMOUNT} ELSE 0 END, s.currency,
+       {_PSA_AMOUNT}, 0, CASE WHEN s.billable THEN {_PSA_AMOUNT} ELSE 0 END, {_PSA_CURRENCY},
        s.state, NULL, %(today)s - s.date
   FROM {STAGE} s
  WHERE s.state = 'approved'
@@ -148,7 +152,7 @@ SELECT %(run)s, %(backend)s, %(company)s, 'mismatch', s.kind, s.entry_id, {_MODE
        CASE o.kind WHEN 'time' THEN o.hours * o.rate_cents / 100.0 ELSE o.amount END,
        abs({_PSA_AMOUNT}
            - CASE o.kind WHEN 'time' THEN o.hours * o.rate_cents / 100.0 ELSE o.amount END),
-       s.currency, s.state, o.document, %(today)s - s.date
+       {_PSA_CURRENCY}, s.state, o.document, %(today)s - s.date
   FROM {STAGE} s JOIN {SCOPE} o ON o.kind = s.kind AND o.entry_id = s.entry_id
  WHERE s.state = 'approved'
    AND ((s.kind = 'time' AND (round(o.hours * 60) <> s.minutes
@@ -161,7 +165,7 @@ SELECT %(run)s, %(backend)s, %(company)s, 'rate', s.kind, s.entry_id, {_MODEL}, 
        o.project_id, o.partner_id, s.date, s.minutes / 60.0, o.hours,
        s.rate_cents / 100.0, o.price_unit,
        abs(s.minutes / 60.0 * (s.rate_cents / 100.0 - o.price_unit)),
-       s.currency, s.state, o.document, %(today)s - s.date
+       {_PSA_CURRENCY}, s.state, o.document, %(today)s - s.date
   FROM {STAGE} s JOIN {SCOPE} o ON o.kind = s.kind AND o.entry_id = s.entry_id
   JOIN sale_order_line sol ON sol.id = o.so_line
   JOIN res_currency cur ON cur.id = sol.currency_id
@@ -173,7 +177,7 @@ SELECT %(run)s, %(backend)s, %(company)s, 'rate', s.kind, s.entry_id, {_MODEL}, 
     "leakage": f"""
 SELECT %(run)s, %(backend)s, %(company)s, 'leakage', o.kind, o.entry_id, {_MODEL}, o.res_id,
        o.project_id, o.partner_id, o.date, s.minutes / 60.0, o.hours, {_PSA_AMOUNT},
-       {_ODOO_VALUE}, {_ODOO_VALUE}, s.currency, s.state, o.document, %(today)s - o.date
+       {_ODOO_VALUE}, {_ODOO_VALUE}, o.currency, s.state, o.document, %(today)s - o.date
   FROM {SCOPE} o JOIN {STAGE} s ON s.kind = o.kind AND s.entry_id = o.entry_id
  WHERE s.state = 'approved' AND s.billable AND NOT o.invoiced AND o.approved
    AND (o.so_line IS NOT NULL OR o.kind = 'expense')
@@ -183,7 +187,7 @@ SELECT %(run)s, %(backend)s, %(company)s, 'leakage', o.kind, o.entry_id, {_MODEL
     "invoiced_unapproved": f"""
 SELECT %(run)s, %(backend)s, %(company)s, 'invoiced_unapproved', o.kind, o.entry_id, {_MODEL},
        o.res_id, o.project_id, o.partner_id, o.date, COALESCE(s.minutes, 0) / 60.0, o.hours,
-       0, {_ODOO_VALUE}, {_ODOO_VALUE}, NULL, COALESCE(s.state, 'deleted'), o.document,
+       0, {_ODOO_VALUE}, {_ODOO_VALUE}, o.currency, COALESCE(s.state, 'deleted'), o.document,
        %(today)s - o.date
   FROM {SCOPE} o LEFT JOIN {STAGE} s ON s.kind = o.kind AND s.entry_id = o.entry_id
  WHERE o.entry_id IS NOT NULL AND o.invoiced AND s.state IS DISTINCT FROM 'approved'
@@ -193,7 +197,7 @@ SELECT %(run)s, %(backend)s, %(company)s, 'invoiced_unapproved', o.kind, o.entry
     "duplicate": f"""
 SELECT %(run)s, %(backend)s, %(company)s, 'duplicate', o.kind, d.entry_id, {_MODEL}, o.res_id,
        o.project_id, o.partner_id, o.date, o.hours, o.hours, 0, {_ODOO_VALUE}, {_ODOO_VALUE},
-       NULL, 'approved', o.document, %(today)s - o.date
+       o.currency, 'approved', o.document, %(today)s - o.date
   FROM {SCOPE} o
   JOIN LATERAL (SELECT min(d.entry_id) AS entry_id FROM {SCOPE} d
                  WHERE d.kind = 'time' AND d.entry_id IS NOT NULL
@@ -206,7 +210,7 @@ SELECT %(run)s, %(backend)s, %(company)s, 'duplicate', o.kind, d.entry_id, {_MOD
     "orphan": f"""
 SELECT %(run)s, %(backend)s, %(company)s, 'orphan', o.kind, o.entry_id, {_MODEL}, o.res_id,
        o.project_id, o.partner_id, o.date, COALESCE(s.minutes, 0) / 60.0, o.hours, 0,
-       {_ODOO_VALUE}, {_ODOO_VALUE}, NULL,
+       {_ODOO_VALUE}, {_ODOO_VALUE}, o.currency,
        CASE WHEN o.entry_id IS NULL THEN 'none' ELSE COALESCE(s.state, 'deleted') END,
        o.document, %(today)s - o.date
   FROM {SCOPE} o LEFT JOIN {STAGE} s ON s.kind = o.kind AND s.entry_id = o.entry_id
@@ -226,12 +230,13 @@ def insert_lines(category):
 # Figures per project and month of the run's period (what Odoo holds, PSA-approved time)
 FIGURES = f"""
 INSERT INTO sync_reconcile_figure (
-    run_id, backend_id, company_id, project_id, partner_id, month, currency,
+    run_id, backend_id, company_id, project_id, partner_id, month, currency, currency_id,
     hours_approved, amount_approved, amount_invoiced, amount_unbilled,
     unbilled_0_30, unbilled_31_60, unbilled_61_90, unbilled_90_plus,
     amount_leakage, mismatch_count)
 SELECT %(run)s, %(backend)s, %(company)s, o.project_id, o.partner_id,
-       date_trunc('month', o.date)::date, max(cur.name),
+       date_trunc('month', o.date)::date, COALESCE(max(cur.name), %(currency)s),
+       COALESCE(max(cur.id), %(currency_id)s),
        sum(o.hours), sum({_ODOO_AMOUNT}),
        sum({_ODOO_AMOUNT}) FILTER (WHERE o.invoiced),
        sum({_ODOO_AMOUNT}) FILTER (WHERE NOT o.invoiced),
@@ -271,4 +276,16 @@ SELECT o.project_id, min(o.date), sum({_ODOO_AMOUNT})
   FROM {SCOPE} o
  WHERE o.kind = 'time' AND o.so_line IS NOT NULL AND NOT o.invoiced AND o.approved
  GROUP BY o.project_id
+"""
+
+# the lines' currency (a code: the PSA's, or the Odoo record's) as a currency record; lines
+# without one (master data) are in the company's currency
+LINE_CURRENCIES = """
+UPDATE sync_reconcile_line l
+   SET currency = COALESCE(NULLIF(l.currency, ''), %(currency)s),
+       currency_id = COALESCE(
+           (SELECT c.id FROM res_currency c
+             WHERE c.name = COALESCE(NULLIF(l.currency, ''), %(currency)s)),
+           CASE WHEN l.currency IS NULL OR l.currency = '' THEN %(currency_id)s END)
+ WHERE l.run_id = %(run)s
 """

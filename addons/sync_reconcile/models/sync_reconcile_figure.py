@@ -19,15 +19,16 @@ class SyncReconcileFigure(models.Model):
     partner_id = fields.Many2one("res.partner", string="Customer", index=True)
     month = fields.Date()
     currency = fields.Char()
+    currency_id = fields.Many2one("res.currency", help="The sale order's currency.")
     hours_approved = fields.Float(string="Approved billable hours", aggregator="sum")
-    amount_approved = fields.Float(string="Approved billable amount", aggregator="sum")
-    amount_invoiced = fields.Float(string="Invoiced", aggregator="sum")
-    amount_unbilled = fields.Float(string="Unbilled (WIP)", aggregator="sum")
-    unbilled_0_30 = fields.Float(string="WIP 0-30 days", aggregator="sum")
-    unbilled_31_60 = fields.Float(string="WIP 31-60 days", aggregator="sum")
-    unbilled_61_90 = fields.Float(string="WIP 61-90 days", aggregator="sum")
-    unbilled_90_plus = fields.Float(string="WIP 90+ days", aggregator="sum")
-    amount_leakage = fields.Float(string="Leakage", aggregator="sum")
+    amount_approved = fields.Monetary(string="Approved billable amount", aggregator="sum")
+    amount_invoiced = fields.Monetary(string="Invoiced", aggregator="sum")
+    amount_unbilled = fields.Monetary(string="Unbilled (WIP)", aggregator="sum")
+    unbilled_0_30 = fields.Monetary(string="WIP 0-30 days", aggregator="sum")
+    unbilled_31_60 = fields.Monetary(string="WIP 31-60 days", aggregator="sum")
+    unbilled_61_90 = fields.Monetary(string="WIP 61-90 days", aggregator="sum")
+    unbilled_90_plus = fields.Monetary(string="WIP 90+ days", aggregator="sum")
+    amount_leakage = fields.Monetary(string="Leakage", aggregator="sum")
     mismatch_count = fields.Integer(string="Mismatches", aggregator="sum")
     latest = fields.Boolean(compute="_compute_latest", search="_search_latest", string="Latest run")
 
@@ -39,7 +40,8 @@ class SyncReconcileFigure(models.Model):
     def _latest_run_ids(self):
         self.env["sync.reconcile.run"].flush_model(["state", "backend_id"])
         self.env.cr.execute(
-            "SELECT max(id) FROM sync_reconcile_run WHERE state = 'done' GROUP BY backend_id"
+            "SELECT max(id) FROM sync_reconcile_run WHERE state IN ('done', 'empty') "
+            "GROUP BY backend_id"
         )
         return [r[0] for r in self.env.cr.fetchall()]
 
@@ -61,8 +63,9 @@ class SyncReconcileWarning(models.Model):
     backend_id = fields.Many2one(related="run_id.backend_id", store=True)
     company_id = fields.Many2one(related="run_id.company_id", store=True)
     project_id = fields.Many2one("project.project", required=True)
-    unbilled_amount = fields.Float()
+    currency_id = fields.Many2one(related="run_id.currency_id")
+    unbilled_amount = fields.Monetary()
     unbilled_age_days = fields.Integer(string="Oldest unbilled (days)")
     usual_interval_days = fields.Float(string="Usual days between invoices")
-    usual_invoice_amount = fields.Float(string="Usual invoice")
+    usual_invoice_amount = fields.Monetary(string="Usual invoice")
     reason = fields.Char()

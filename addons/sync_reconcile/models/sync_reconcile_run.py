@@ -3,7 +3,6 @@
 in pages into a staging table) against the Odoo records bound to it and the invoices that
 billed them, classified in set-based SQL; each difference is one sync_core exception."""
 
-import base64
 import logging
 import time
 from datetime import timedelta
@@ -20,7 +19,6 @@ from .sync_reconcile_line import DRIFT_MODELS
 _logger = logging.getLogger(__name__)
 
 OBJECTS = {"time": "time_entries", "expense": "expenses"}
-PSA_KINDS = ("kantata",)
 
 
 class SyncReconcileRun(models.Model):
@@ -37,20 +35,38 @@ class SyncReconcileRun(models.Model):
     project_id = fields.Many2one("project.project")
     check_drift = fields.Boolean(default=True, help="Compare bound master data too.")
     state = fields.Selection(
-        [("draft", "Draft"), ("done", "Done"), ("failed", "Failed")], default="draft"
+        [
+            ("draft", "Draft"),
+            ("done", "Done"),
+            ("empty", "Nothing compared"),
+            ("failed", "Failed"),
+        ],
+        default="draft",
+        help="Nothing compared: the run found no record to compare (see why on the run); it "
+        "says nothing about differences.",
+    )
+    empty_reason = fields.Char(
+        string="Nothing compared", readonly=True, help="Why the run had nothing to compare."
     )
     run_at = fields.Datetime(readonly=True)
     duration = fields.Float(string="Duration (s)", readonly=True)
     classify_duration = fields.Float(string="Classification (s)", readonly=True)
     staged_count = fields.Integer(string="PSA records read", readonly=True)
     odoo_count = fields.Integer(string="Odoo records compared", readonly=True)
+    drift_compared = fields.Integer(string="Bound records compared", readonly=True)
     remote_calls = fields.Integer(readonly=True)
     error = fields.Text(readonly=True)
     line_ids = fields.One2many("sync.reconcile.line", "run_id", string="Differences")
     warning_ids = fields.One2many("sync.reconcile.warning", "run_id", string="Early warnings")
     figure_ids = fields.One2many("sync.reconcile.figure", "run_id", string="Figures")
     difference_count = fields.Integer(readonly=True)
-    difference_amount = fields.Float(readonly=True, digits="Product Price")
+    currency_id = fields.Many2one(
+        "res.currency",
+        readonly=True,
+        help="Currency of the run's amounts: the currency of its differences and figures (the "
+        "company's when it has none); amounts in another currency are listed apart.",
+    )
+    difference_amount = fields.Monetary(readonly=True)
     resolved_count = fields.Integer(
         string="Closed exceptions", readonly=True, help="Differences no longer found."
     )
@@ -77,7 +93,7 @@ class SyncReconcileRun(models.Model):
         today = fields.Date.context_today(self)
         Backend = self.env["sync.backend"]
         mapped = self.env["sync.mapping"].search([("res_model", "in", DRIFT_MODELS)]).backend_id
-        for backend in Backend.search([("kind", "in", PSA_KINDS)]) | mapped:
+        for backend in Backend.search([("system_role", "=", "psa")]) | mapped:
             run = self.create(
                 {
                     "backend_id": backend.id,
@@ -127,7 +143,12 @@ class SyncReconcileRun(models.Model):
             "partner": self.partner_id.id or None,
             "today": fields.Date.context_today(self),
             "leakage_days": self.backend_id.reconcile_leakage_days or 0,
+            "currency": self.company_id.currency_id.name,
+            "currency_id": self.company_id.currency_id.id,
         }
+
+    def _is_psa(self):
+        return self.backend_id.system_role == "psa"
 
     def _execute(self):
         """Stage, classify, open/count/close exceptions, figures, early warnings."""
@@ -139,47 +160,41 @@ class SyncReconcileRun(models.Model):
         self.warning_ids.unlink()
         self.figure_ids.unlink()
         params = self._params()
+        figures = {"staged_count": 0, "odoo_count": 0, "drift_compared": 0}
         try:
             with self.env.cr.savepoint():
                 adapter = self.backend_id._get_adapter()
-                staged = odoo_count = classify = 0
                 counts = {}
-                if self.backend_id.kind in PSA_KINDS:
-                    self.env.cr.execute(sql.CREATE_STAGE)
-                    staged = self._stage_period(adapter)
-                    self.env.flush_all()
-                    self.env.cr.execute(sql.RESOLVE_STAGE, params)
-                    self.env.cr.execute(sql.CREATE_SCOPE, params)
-                    staged += self._stage_unlisted(adapter, params)
-                    classify_start = time.perf_counter()
-                    counts = self._classify(params)
-                    classify = time.perf_counter() - classify_start
-                    self.env.cr.execute(sql.COUNT_SCOPE)
-                    odoo_count = self.env.cr.fetchone()[0]
-                    self.env.cr.execute(sql.FIGURES, params)
-                    self._early_warnings(params)
+                classify = 0
+                if self._is_psa():
+                    classify = self._compare_period(adapter, params, counts, figures)
                 if self._checks_drift():
-                    counts["drift"] = self._drift(adapter)
+                    counts["drift"], figures["drift_compared"] = self._drift(adapter)
         except SyncError as exc:
             self.write({"state": "failed", "error": exc.message, "run_at": fields.Datetime.now()})
             _logger.warning("reconciliation %s failed: %s", self.id, exc.message)
             return False
-        self.invalidate_recordset()
+        self.env.flush_all()
+        self.env.cr.execute(sql.LINE_CURRENCIES, params)
+        self.env.invalidate_all()
         resolved = self._sync_exceptions(previous)
-        rows, (count, amount) = self._category_totals()
-        summary = {cat: {"count": n, "amount": round(total, 2)} for cat, _l, n, total in rows}
-        summary["total"] = {"count": count, "amount": round(amount, 2)}
+        empty_reason = self._nothing_compared(figures)
+        currency = self._run_currency()
+        rows, (count, amounts) = self._category_totals()
         self.write(
             {
-                "state": "done",
-                "summary": summary,
+                **figures,
+                # a PSA run that compared no billing but some master data is done (its
+                # report still says the billing part compared nothing)
+                "state": "empty" if empty_reason and not figures["drift_compared"] else "done",
+                "empty_reason": empty_reason or False,
+                "currency_id": currency.id,
+                "summary": self._summary(rows, count, amounts, currency),
                 "error": False,
                 "run_at": fields.Datetime.now(),
-                "staged_count": staged,
-                "odoo_count": odoo_count,
                 "remote_calls": getattr(adapter, "calls", 0),
                 "difference_count": count,
-                "difference_amount": amount,
+                "difference_amount": amounts.get(currency.name, 0.0),
                 "resolved_count": resolved,
                 "classify_duration": classify,
                 "duration": time.perf_counter() - start,
@@ -187,6 +202,26 @@ class SyncReconcileRun(models.Model):
         )
         _logger.info("reconciliation %s: %s differences (%s)", self.name, count, counts)
         return True
+
+    def _compare_period(self, adapter, params, counts, figures):
+        """The PSA's approved time and expenses of the period against Odoo's: staged,
+        classified (into `counts`), figures and early warnings.  Returns the seconds the
+        classification took; `figures` gets the records read and compared."""
+        self.env.cr.execute(sql.CREATE_STAGE)
+        staged = self._stage_period(adapter)
+        self.env.flush_all()
+        self.env.cr.execute(sql.RESOLVE_STAGE, params)
+        self.env.cr.execute(sql.CREATE_SCOPE, params)
+        staged += self._stage_unlisted(adapter, params)
+        classify_start = time.perf_counter()
+        counts.update(self._classify(params))
+        classify = time.perf_counter() - classify_start
+        self.env.cr.execute(sql.COUNT_SCOPE)
+        figures["odoo_count"] = self.env.cr.fetchone()[0]
+        figures["staged_count"] = staged
+        self.env.cr.execute(sql.FIGURES, params)
+        self._early_warnings(params)
+        return classify
 
     def _checks_drift(self):
         """Drift is a property of the whole backend: only runs without a customer or project
@@ -291,7 +326,8 @@ class SyncReconcileRun(models.Model):
         on the mapped fields.  A difference the sync explains is left alone: a remote-owned
         field whose remote record changed after the last applied version (the next pull
         brings it), an Odoo-owned field whose record changed after the last sync or has an
-        export waiting (the outbox sends it).  What is left was edited outside the rules."""
+        export waiting (the outbox sends it).  What is left was edited outside the rules.
+        Returns (differences, bound records compared)."""
         return self.env["sync.reconcile.line"]._drift_lines(self, adapter)
 
     # ------------------------------------------------------------------ exceptions
@@ -375,82 +411,3 @@ class SyncReconcileRun(models.Model):
             },
         )
         return self.env["sync.exception"].browse([r[0] for r in self.env.cr.fetchall()])
-
-    # ------------------------------------------------------------------ report
-    def _category_totals(self):
-        """[(category, label, count, amount)] for every category, and the grand total computed
-        on its own (the report shows both: they must tie out)."""
-        self.ensure_one()
-        self.env["sync.reconcile.line"].flush_model()
-        self.env.cr.execute(
-            "SELECT category, count(*), COALESCE(sum(amount), 0) FROM sync_reconcile_line "
-            "WHERE run_id = %s GROUP BY category",
-            [self.id],
-        )
-        found = {cat: (count, amount) for cat, count, amount in self.env.cr.fetchall()}
-        rows = [
-            (cat, label, *found.get(cat, (0, 0.0))) for cat, label in reconcile.CATEGORY_SELECTION
-        ]
-        self.env.cr.execute(
-            "SELECT count(*), COALESCE(sum(amount), 0) FROM sync_reconcile_line WHERE run_id = %s",
-            [self.id],
-        )
-        total_count, total_amount = self.env.cr.fetchone()
-        return rows, (total_count, total_amount)
-
-    def _report_recipients(self):
-        backend = self.backend_id
-        partners = backend.reconcile_partner_ids
-        if backend.reconcile_group_id:
-            partners |= backend.reconcile_group_id.user_ids.partner_id
-        return partners.filtered("email")
-
-    def _send_report(self):
-        """The control report (PDF) mailed to the finance recipients: one queued mail.mail."""
-        self.ensure_one()
-        partners = self.sudo()._report_recipients()
-        if not partners:
-            return False
-        pdf, _fmt = (
-            self.env["ir.actions.report"]
-            .sudo()
-            ._render_qweb_pdf("sync_reconcile.action_report_reconcile_run", self.ids)
-        )
-        rows, (count, amount) = self._category_totals()
-        # a system mail of the run: created as superuser (mail.mail is for administrators)
-        attachment = (
-            self.env["ir.attachment"]
-            .sudo()
-            .create(
-                {
-                    "name": f"reconciliation-{self.id}.pdf",
-                    "datas": base64.b64encode(pdf),
-                    "mimetype": "application/pdf",
-                    "res_model": self._name,
-                    "res_id": self.id,
-                }
-            )
-        )
-        summary = "".join(
-            f"<li>{label}: {n} ({total:.2f})</li>" for _c, label, n, total in rows if n
-        )
-        mail = (
-            self.env["mail.mail"]
-            .sudo()
-            .create(
-                {
-                    "subject": self.env._(
-                        "Reconciliation %(run)s: %(count)s differences", run=self.name, count=count
-                    ),
-                    "body_html": f"<p>{self.name}, period {self.date_from} to {self.date_to}: "
-                    f"{count} differences, total {amount:.2f}.</p><ul>{summary}</ul>",
-                    "recipient_ids": [(6, 0, partners.ids)],
-                    "attachment_ids": [(6, 0, attachment.ids)],
-                    "model": self._name,
-                    "res_id": self.id,
-                    "auto_delete": False,
-                }
-            )
-        )
-        self.mail_id = mail
-        return mail

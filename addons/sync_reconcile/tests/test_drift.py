@@ -62,6 +62,23 @@ class TestPartnerDrift(SyncCase):
             (c1.exception_id.remote_object, c1.exception_id.external_id), ("customers", "c1")
         )
         self.assertIn("+1 555 9999", drift[("c2", "customers:phone")].exception_id.name)
+        # the card of a backend that is no PSA says what its reconciliation compares, shows no
+        # billing figures, and a never-run check does not make it unhealthy
+        self.assertEqual(run.drift_compared, 3)
+        self.backend.invalidate_recordset()
+        self.assertEqual(self.backend.system_role, "other")
+        self.assertEqual(
+            self.backend.reconcile_status_text,
+            "Last reconciliation compared the mapped fields of 3 bound partners, projects and "
+            "employees with Odoo",
+        )
+        self.assertEqual(self.backend.health, "amber")  # the two open differences
+        self.assertNotIn("Reconciliation", self.backend.health_reason)
+        kanban = self.env["sync.backend"].get_views([(False, "kanban")])["views"]["kanban"]
+        self.assertIn(
+            """t-if="record.system_role.raw_value == 'psa' and record.reconcile_state""",
+            kanban["arch"],
+        )
         # the daily cron covers this backend too (drift only)
         cron = self.env.ref("sync_reconcile.ir_cron_sync_reconcile")
         with self.enter_registry_test_mode():

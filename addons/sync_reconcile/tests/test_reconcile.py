@@ -162,12 +162,15 @@ class TestRuns(ReconcileCase):
         self.pull()
         self.entry(30, date_performed=self.day(1), rate_in_cents=15000)  # missing
         run = self.reconcile()
-        rows, (count, amount) = run._category_totals()
+        rows, (count, amounts) = run._category_totals()
+        # amounts per currency, never added across currencies
+        code = run.currency_id.name
+        self.assertEqual(set(amounts), {code})
         self.assertEqual(sum(r[2] for r in rows), count)
-        self.assertAlmostEqual(sum(r[3] for r in rows), amount)
+        self.assertAlmostEqual(sum(r[3].get(code, 0.0) for r in rows), amounts[code])
         self.assertEqual((run.difference_count, count), (3, 3), run.line_ids.mapped("message"))
-        self.assertAlmostEqual(amount, 150.0 + 60.0 + 75.0)
-        self.assertAlmostEqual(run.difference_amount, amount)
+        self.assertAlmostEqual(amounts[code], 150.0 + 60.0 + 75.0)
+        self.assertAlmostEqual(run.difference_amount, amounts[code])
 
     def test_rerun_keeps_one_exception_and_a_fix_closes_it(self):
         entry = self.entry(60, date_performed=self.day(2), rate_in_cents=15000)

@@ -94,6 +94,9 @@ class SyncBackend(models.Model):
             backend.salesforce_instance_url = f"{scheme}://{instance}"
         return res
 
+    def _system_role(self):
+        return "crm" if self.kind == "salesforce" else super()._system_role()
+
     def _remote_record_url(self, remote_object, external_id):
         """The record page in Lightning Experience: <instance>/lightning/r/<Object>/<Id>/view
         (the sandbox fake serves the same path)."""
