@@ -122,9 +122,7 @@ class SyncBackend(models.Model):
 
             run.apply_page = apply_page
         # a record the connector could not read is one exception, not a failed page
-        run.apply_page = self._readable_pages(
-            run.apply_page, run.object_name, run.job, run.dry_run
-        )
+        run.apply_page = self._readable_pages(run.apply_page, run.object_name, run.job, run.dry_run)
         run.adapter = self._get_adapter()
         wm = run.wm
         if wm.cursor_stamp:
