@@ -17,6 +17,9 @@
         "report/sync_reconcile_report.xml",
         "data/ir_cron_data.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["sync_reconcile/static/tests/tours/*.js"],
+    },
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],
 }

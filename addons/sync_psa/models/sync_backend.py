@@ -58,6 +58,66 @@ class SyncBackend(models.Model):
         help="Expense category used when no expensable product is named after the PSA's "
         "category.",
     )
+    psa_binding_count = fields.Integer(string="Bindings", compute="_compute_psa_counts")
+    psa_timesheet_hours = fields.Float(string="Timesheet hours", compute="_compute_psa_counts")
+    psa_expense_count = fields.Integer(string="Expenses", compute="_compute_psa_counts")
+
+    def _compute_psa_counts(self):
+        """What the PSA sync made in Odoo: bindings, imported timesheet hours and expenses."""
+        psa_backends = self.filtered(lambda b: b.kind in PSA_KINDS and b.id)
+        (self - psa_backends).update(
+            {"psa_binding_count": 0, "psa_timesheet_hours": 0.0, "psa_expense_count": 0}
+        )
+        if not psa_backends:
+            return
+        domain = [("backend_id", "in", psa_backends.ids)]
+        bindings = dict(
+            self.env["sync.binding"].sudo()._read_group(domain, ["backend_id"], ["__count"])
+        )
+        domain = [("psa_backend_id", "in", psa_backends.ids)]
+        hours = dict(
+            self.env["account.analytic.line"]
+            .sudo()
+            ._read_group(domain, ["psa_backend_id"], ["unit_amount:sum"])
+        )
+        expenses = dict(
+            self.env["hr.expense"].sudo()._read_group(domain, ["psa_backend_id"], ["__count"])
+        )
+        for backend in psa_backends:
+            backend.psa_binding_count = bindings.get(backend, 0)
+            backend.psa_timesheet_hours = hours.get(backend, 0.0)
+            backend.psa_expense_count = expenses.get(backend, 0)
+
+    def action_psa_open_bindings(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("sync_core.sync_binding_action")
+        action["domain"] = [("backend_id", "=", self.id)]
+        action["context"] = {"group_by": ["remote_object"]}
+        return action
+
+    def action_psa_open_timesheets(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Timesheets from %(psa)s", psa=self.name),
+            "res_model": "account.analytic.line",
+            "view_mode": "list,form",
+            "views": [
+                (self.env.ref("hr_timesheet.hr_timesheet_line_tree").id, "list"),
+                (False, "form"),
+            ],
+            "domain": [("psa_backend_id", "=", self.id)],
+        }
+
+    def action_psa_open_expenses(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Expenses from %(psa)s", psa=self.name),
+            "res_model": "hr.expense",
+            "view_mode": "list,form",
+            "domain": [("psa_backend_id", "=", self.id)],
+        }
 
     # ------------------------------------------------------------------ adapter
     def _kantata_access_token(self, force=False):
@@ -198,4 +258,14 @@ class SyncBackend(models.Model):
         res = super()._demo_setup(fake_urls)
         if fake_urls.get("sync_psa"):
             self.env["sync.psa"]._demo_setup(fake_urls["sync_psa"])
+        return res
+
+    @api.model
+    def _demo_step(self, step):
+        """Demo "sync": the sandbox PSA reads what was logged on the workspaces the set-up's
+        projects became (approved time, expenses, people), as its next scheduled sync would."""
+        res = super()._demo_step(step)
+        if step == "sync":
+            for backend in self.search([("kind", "in", PSA_KINDS), ("sandbox", "=", True)]):
+                self.env["sync.psa"]._schedule(backend)
         return res

@@ -27,7 +27,7 @@ from odoo.addons.sync_core.exceptions import (
 )
 from odoo.addons.sync_core.hashing import payload_hash
 from odoo.addons.sync_core.mapping import latest_per_id
-from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT, apply_batch_or_each
+from odoo.addons.sync_core.models.sync_mapping import apply_batch_or_each, no_export_context
 
 from .. import psa
 from .account_analytic_line import PSA_WRITE
@@ -58,6 +58,8 @@ SWEEP_EVERY = timedelta(hours=24)
 # Remote pages (of 200) applied per transaction by a pull: creating timesheets recomputes the
 # order line's delivered quantity over all its timesheets, once per batch.
 PAGES_PER_COMMIT = 25
+# The demo's consultant who is an Odoo employee (the Kantata fake's demo seed logs her time).
+DEMO_EMPLOYEE = ("Mitchell Admin", "admin@yourcompany.example.com")
 STATS = ("created", "updated", "unchanged", "identical", "older", "reversed", "skipped")
 
 
@@ -193,7 +195,7 @@ class SyncPsa(models.AbstractModel):
         Model = self.env[target["model"]].with_context(
             **{
                 PSA_WRITE: True,
-                NO_EXPORT: True,
+                **no_export_context(backend),
                 "tracking_disable": True,
                 "mail_create_nolog": True,
                 "mail_notrack": True,
@@ -366,8 +368,9 @@ class SyncPsa(models.AbstractModel):
             }
         )
         self._create_default_mappings(backend)
-        # the demo deal's service (SKU SRV-INSTALL) is billed on timesheets, so its time is
-        # invoiceable; whichever demo set-up runs first creates the product
+        backend.action_test_connection()  # its status and account id on the form
+        # the demo deal's service (SKU SRV-INSTALL, sold by the hour) is billed on timesheets,
+        # so its time is invoiceable; whichever demo set-up runs first creates the product
         Product = self.env["product.product"]
         service = Product.search([("default_code", "=", "SRV-INSTALL")], limit=1)
         if not service:
@@ -377,10 +380,16 @@ class SyncPsa(models.AbstractModel):
                     "default_code": "SRV-INSTALL",
                     "type": "service",
                     "service_tracking": "project_only",
-                    "list_price": 2500.0,
+                    "list_price": 125.0,
+                    "uom_id": self.env.ref("uom.product_uom_hour").id,
                 }
             )
         service.service_policy = "delivered_timesheet"
+        # the consultant who logs the demo's time is an employee (by work email); the other
+        # one (Priya) is not, and her hours wait for one
+        Employee = self.env["hr.employee"].with_context(active_test=False)
+        if not Employee.search_count([("work_email", "=ilike", DEMO_EMPLOYEE[1])], limit=1):
+            Employee.create({"name": DEMO_EMPLOYEE[0], "work_email": DEMO_EMPLOYEE[1]})
         self.env["sync.job"]._enqueue(
             backend, "pull", payload={"object": psa.PROJECTS}, identity_key="pull:workspaces"
         )

@@ -3,3 +3,4 @@ from . import sync_exception
 from . import sync_reconcile_run
 from . import sync_reconcile_line
 from . import sync_reconcile_figure
+from . import sync_reconcile_demo

@@ -3,3 +3,4 @@ from . import test_reconcile
 from . import test_report
 from . import test_drift
 from . import test_rules
+from . import test_demo

@@ -25,11 +25,18 @@ from odoo.addons.sync_core.exceptions import (
     missing_product_fix,
 )
 from odoo.addons.sync_core.hashing import payload_hash
-from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT
+from odoo.addons.sync_core.models.sync_mapping import no_export_context
 
 from ..deal import InvoiceFigures, invoice_state, missing_skus, sku_of
 
-QUIET = {NO_EXPORT: True, "tracking_disable": True, "mail_create_nosubscribe": True}
+
+def quiet(backend):
+    """Context of the workflow's writes: untracked, never exported back to `backend` (echo
+    suppression) but to the other backends that export them (a won deal's project -> PSA)."""
+    ctx = no_export_context(backend, backend.env.context)
+    return {**ctx, "tracking_disable": True, "mail_create_nosubscribe": True}
+
+
 # Order line fields a deal line sets (compared to detect line-item changes).
 LINE_FIELDS = ("product_id", "product_uom_qty", "price_unit", "discount", "name")
 
@@ -337,7 +344,9 @@ class SyncBackend(models.Model):
         pricelist = self._sale_pricelist(deal, partner, company)
         if pricelist is not None:
             vals["pricelist_id"] = pricelist.id
-        order = self.env["sale.order"].with_company(company).with_context(**QUIET).create(vals)
+        order = (
+            self.env["sale.order"].with_company(company).with_context(**quiet(self)).create(vals)
+        )
         self._sale_bind(order, deal)
         self.env.flush_all()  # the binding's unique key guards a concurrent twin
         if lead:
@@ -390,7 +399,7 @@ class SyncBackend(models.Model):
                 res_model="sale.order",
                 res_id=order.id,
             )
-        order.with_context(**QUIET).write({"order_line": commands})
+        order.with_context(**quiet(self)).write({"order_line": commands})
         binding.write({"remote_updated_at": deal.updated_at or False, "last_sync_at": _now()})
         self._sale_audit(job, deal, order, "write", {"order_line": [before, after]})
         return f"updated {order.name}"
@@ -493,7 +502,7 @@ class SyncBackend(models.Model):
         """No mapping imports the customer's object: an existing partner with the same VAT,
         else e-mail, is bound; otherwise one is created from the reference (audited)."""
         ref = deal.customer
-        Partner = self.env["res.partner"].with_context(**QUIET)
+        Partner = self.env["res.partner"].with_context(**quiet(self))
         kind = [("is_company", "=", ref.is_company)]
         partner = Partner.browse()
         if ref.vat:
@@ -638,7 +647,7 @@ class SyncBackend(models.Model):
         one restores it; a deleted deal archives it.  The customer is set when the deal's
         company is already imported."""
         self.ensure_one()
-        Lead = self.env["crm.lead"].with_context(**QUIET)
+        Lead = self.env["crm.lead"].with_context(**quiet(self))
         lead = Lead.with_context(active_test=False).browse(binding.res_id if binding else [])
         lead = lead.exists()
         if deal.archived:
