@@ -47,8 +47,9 @@ TARGETS = {
         "label": "expense",
     },
 }
-# How long the PSA keeps its change feed (Kantata: 9 days), minus a safety margin.
-FEED_RETENTION = timedelta(days=9) - timedelta(hours=1)
+# The adapter says how long its PSA keeps the change feed (`event_retention()`); a cursor older
+# than that minus this margin has a gap.
+FEED_MARGIN = timedelta(hours=1)
 # Re-read this much of the feed again (events are generated with a lag, out of order).
 FEED_LOOKBACK = timedelta(minutes=10)
 # The approval sweep: time performed and expenses dated in the last SWEEP_DAYS, once every
@@ -58,8 +59,6 @@ SWEEP_EVERY = timedelta(hours=24)
 # Remote pages (of 200) applied per transaction by a pull: creating timesheets recomputes the
 # order line's delivered quantity over all its timesheets, once per batch.
 PAGES_PER_COMMIT = 25
-# The demo's consultant who is an Odoo employee (the Kantata fake's demo seed logs her time).
-DEMO_EMPLOYEE = ("Mitchell Admin", "admin@yourcompany.example.com")
 STATS = ("created", "updated", "unchanged", "identical", "older", "reversed", "skipped")
 
 
@@ -346,55 +345,6 @@ class SyncPsa(models.AbstractModel):
         if record.state in ("posted", "in_payment", "paid"):
             return record.sudo().account_move_id or record
         return None
-
-    # ------------------------------------------------------------------ set-up
-    @api.model
-    def _demo_setup(self, base_url, token="kantata-demo"):
-        """Sandbox Kantata backend on its fake (``python addons/sync_psa/fake --port 8992
-        --token kantata-demo --seed demo``): mappings, and a first sync enqueued."""
-        url = base_url.rstrip("/")
-        if not url.endswith("/api/v1"):
-            url += "/api/v1"
-        Backend = self.env["sync.backend"]
-        backend = Backend.search(
-            [("kind", "=", "kantata"), ("base_url", "=", url), ("sandbox", "=", True)], limit=1
-        ) or Backend.create(
-            {
-                "name": "Kantata sandbox",
-                "kind": "kantata",
-                "sandbox": True,
-                "base_url": url,
-                "kantata_access_token": token,
-            }
-        )
-        self._create_default_mappings(backend)
-        backend.action_test_connection()  # its status and account id on the form
-        # the demo deal's service (SKU SRV-INSTALL, sold by the hour) is billed on timesheets,
-        # so its time is invoiceable; whichever demo set-up runs first creates the product
-        Product = self.env["product.product"]
-        service = Product.search([("default_code", "=", "SRV-INSTALL")], limit=1)
-        if not service:
-            service = Product.create(
-                {
-                    "name": "Installation service",
-                    "default_code": "SRV-INSTALL",
-                    "type": "service",
-                    "service_tracking": "project_only",
-                    "list_price": 125.0,
-                    "uom_id": self.env.ref("uom.product_uom_hour").id,
-                }
-            )
-        service.service_policy = "delivered_timesheet"
-        # the consultant who logs the demo's time is an employee (by work email); the other
-        # one (Priya) is not, and her hours wait for one
-        Employee = self.env["hr.employee"].with_context(active_test=False)
-        if not Employee.search_count([("work_email", "=ilike", DEMO_EMPLOYEE[1])], limit=1):
-            Employee.create({"name": DEMO_EMPLOYEE[0], "work_email": DEMO_EMPLOYEE[1]})
-        self.env["sync.job"]._enqueue(
-            backend, "pull", payload={"object": psa.PROJECTS}, identity_key="pull:workspaces"
-        )
-        self._schedule(backend)
-        return backend
 
 
 def _norm(value):

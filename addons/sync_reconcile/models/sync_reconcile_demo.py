@@ -6,8 +6,6 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from .sync_reconcile_run import PSA_KINDS
-
 
 class SyncBackend(models.Model):
     _inherit = "sync.backend"
@@ -19,7 +17,8 @@ class SyncBackend(models.Model):
         res = super()._demo_step(step)
         if step == "check":
             today = fields.Date.context_today(self)
-            for backend in self.search([("kind", "in", PSA_KINDS), ("sandbox", "=", True)]):
+            psa_kinds = self._psa_kinds()
+            for backend in self.search([("kind", "in", psa_kinds), ("sandbox", "=", True)]):
                 run = self.env["sync.reconcile.run"].create(
                     {
                         "backend_id": backend.id,
