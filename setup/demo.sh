@@ -41,16 +41,21 @@ FAKE_URLS="${FAKE_URLS%,}}"
 trap 'kill "${pids[@]}" 2>/dev/null' EXIT
 sleep 1
 
-# Let each connector wire its sandbox backend to its fake (idempotent).  The shell prints the
+# Let each connector wire its sandbox backend to its fake (idempotent), then run the demo's
+# jobs until what it shows is there (CRM deals -> orders and projects -> PSA workspaces ->
+# approved time as timesheets -> a reconciliation run; at most 90 s).  The shell prints the
 # HubSpot backend's webhook path, for the demo webhooks below.
+echo ">> setting up the sandbox backends and running the demo's first syncs (up to 90 s)"
 SETUP_OUT="$(odoo_bin shell -d "$DB" --http-port=0 --log-level=warn --no-http <<PY
-env["sync.backend"]._demo_setup($FAKE_URLS)
+ended = env["sync.backend"]._demo_run($FAKE_URLS)
 env.cr.commit()
+print("DEMO_JOBS=%s" % ended)
 hubspot = env["sync.backend"].sudo().search([("kind", "=", "hubspot"), ("sandbox", "=", True)], limit=1)
 if hubspot:
     print("HUBSPOT_WEBHOOK_PATH=/sync/hubspot/%s" % hubspot.webhook_token)
 PY
 )" || die "demo set-up failed"
+printf '%s\n' "$SETUP_OUT" | sed -n 's/^DEMO_JOBS=/>> demo jobs ended per step: /p'
 HUBSPOT_WEBHOOK_PATH="$(printf '%s\n' "$SETUP_OUT" | sed -n 's/^HUBSPOT_WEBHOOK_PATH=//p' | tail -1)"
 
 # A few signed HubSpot webhooks once Odoo answers, so Sync > Events (the inbox) is not empty.

@@ -20,10 +20,12 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from odoo.addons.sync_core.adapter import BaseAdapter, HttpAdapterMixin
+from odoo.addons.sync_core.adapter import HttpAdapterMixin
 from odoo.addons.sync_core.exceptions import PayloadError
 from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_core.unreadable import UnreadableRecordError, read_each
+
+from .psa_adapter import PsaAdapter
 
 MAX_PER_PAGE = 200
 # canonical object -> (Kantata collection, include=)
@@ -82,7 +84,9 @@ SUBMISSIONS = {
 SERVICE_NAME = "Odoo"
 
 
-class KantataAdapter(HttpAdapterMixin, BaseAdapter):
+class KantataAdapter(HttpAdapterMixin, PsaAdapter):
+    """Kantata OX's side of the PSA contract (``psa_adapter.PsaAdapter``)."""
+
     page_size = MAX_PER_PAGE
     batch_size = MAX_PER_PAGE
     retry = Retry(
@@ -329,6 +333,10 @@ class KantataAdapter(HttpAdapterMixin, BaseAdapter):
         return self.results(body)[0]["id"]
 
     # ------------------------------------------------------------------ change feed
+    def event_retention(self):
+        """Kantata keeps 9 days of subscribed events."""
+        return event_retention()
+
     def iter_events(self, created_after, objects):
         """Subscribed events created after `created_after`, as canonical changes:
         [{"event_id", "created_at", "object", "id", "deleted"}] per page.  Kantata keeps 9
@@ -554,4 +562,5 @@ def _stamp_or_none(value):
 
 
 def event_retention():
+    """How long Kantata keeps its subscribed events (developer.kantata.com: 9 days)."""
     return timedelta(days=9)

@@ -17,8 +17,35 @@ from .sync_mapping_match import IEXACT_SQL
 
 _logger = logging.getLogger(__name__)
 
-# Context key set on every write the sync makes: such writes never create export jobs.
+# Context key set on every write the sync makes (echo suppression).  Its value says who wrote:
+# a tuple of backend ids (`no_export_context`): the change is not sent back to those backends,
+# but is to every other backend whose mapping exports it; True: the change is exported nowhere.
 NO_EXPORT = "sync_no_export"
+
+
+def no_export_context(backend, context=None):
+    """{NO_EXPORT: origins} for the writes `backend`'s sync makes: never exported back to
+    `backend` (nor to the origins `context` already names), exported to the other backends
+    that map the model.  A context that suppresses every export keeps doing so."""
+    current = suppressed_backends(context or {})
+    if current is True:
+        return {NO_EXPORT: True}
+    return {NO_EXPORT: tuple(sorted(current | set(backend.ids)))}
+
+
+def suppressed_backends(context):
+    """The backends a write under `context` is not exported to: True (none at all), else a
+    frozenset of backend ids (empty: export everywhere)."""
+    value = context.get(NO_EXPORT)
+    if not value:
+        return frozenset()
+    if value is True:
+        return True
+    if isinstance(value, int):
+        return frozenset((value,))
+    if isinstance(value, list | tuple | set | frozenset):
+        return frozenset(int(v) for v in value)
+    return True  # any other truthy value: the old boolean meaning
 
 
 class SyncMapping(models.Model):
@@ -289,7 +316,9 @@ class SyncMapping(models.Model):
     def _apply_batch(self, records, job, stats, changes):
         backend = self.backend_id
         Model = self.env[self.res_model].with_context(
-            **{NO_EXPORT: True, "tracking_disable": True, "mail_create_nolog": True}
+            **no_export_context(backend, self.env.context),
+            tracking_disable=True,
+            mail_create_nolog=True,
         )
         Binding = self.env["sync.binding"].sudo()
         bindings = Binding._for_external_ids(
@@ -686,9 +715,15 @@ class SyncMapping(models.Model):
 
     # ------------------------------------------------------------------ export
     @api.model
-    @tools.ormcache()
     def _export_models(self):
         """Models with an active mapping that exports at least one field."""
+        return frozenset(self._export_backends())
+
+    @api.model
+    @tools.ormcache()
+    def _export_backends(self):
+        """{model: frozenset of backend ids}: the backends with an active mapping of the model
+        that exports at least one field (cached: the outbox hook reads it on every write)."""
         lines = (
             self.env["sync.mapping.line"]
             .sudo()
@@ -700,7 +735,10 @@ class SyncMapping(models.Model):
                 ]
             )
         )
-        return frozenset(lines.mapping_id.mapped("res_model"))
+        backends = {}
+        for mapping in lines.mapping_id:
+            backends.setdefault(mapping.res_model, set()).add(mapping.backend_id.id)
+        return {model: frozenset(ids) for model, ids in backends.items()}
 
     def _exported_fields(self):
         return {
@@ -710,10 +748,16 @@ class SyncMapping(models.Model):
     @api.model
     def _enqueue_exports(self, records, changed_fields=None):
         """Outbox: one pending export job per (mapping, record), in the same transaction as the
-        change, so the job exists if and only if the change was committed."""
+        change, so the job exists if and only if the change was committed.  A change written by
+        a backend's sync (`no_export_context`) is not exported back to that backend."""
+        origins = suppressed_backends(self.env.context)
+        if origins is True:
+            return
         mappings = self.sudo().search([("res_model", "=", records._name)])
         Job = self.env["sync.job"].sudo()
         for mapping in mappings:
+            if mapping.backend_id.id in origins:
+                continue
             exported = mapping._exported_fields()
             if changed_fields is not None and not exported & set(changed_fields):
                 continue

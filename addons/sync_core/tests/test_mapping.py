@@ -1,6 +1,8 @@
 from datetime import timedelta
 
+from odoo.addons.sync_core.fake.server import GenericFake
 from odoo.addons.sync_core.mapping import TRANSFORMS
+from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT, no_export_context
 
 from .common import SyncCase
 
@@ -136,6 +138,44 @@ class TestMapping(SyncCase):
         self.run_jobs()
         self.assertTrue(all(j.state == "done" for j in again))
         self.assertEqual(self.fake.count("POST", "batch/upsert"), upserts, "never sent twice")
+
+    def test_echo_suppression_is_per_origin(self):
+        """A record written by one backend's sync is not exported back to that backend, but is
+        to every other backend whose mapping exports it (a second generic system here); a
+        write that names no origin (a user's) goes to both; `sync_no_export=True` to none."""
+        other_fake = GenericFake(token="other-token")
+        other_fake.start()
+        self.addCleanup(other_fake.stop)
+        other = self.backend.copy(
+            {"name": "Generic other", "base_url": other_fake.base_url, "api_token": "other-token"}
+        )
+        self.mapping.copy({"backend_id": other.id, "export_create": True})
+        Job = self.env["sync.job"]
+        ext = self.fake.put("customers", {"name": "Hub", "phone": "1"})
+        # pulled from the first backend: exported to the other only (the runner that applied
+        # the page runs the export job it enqueued)
+        self.import_ids(ext)
+        exports = Job.search([("kind", "=", "export")])
+        self.assertEqual(exports.backend_id, other)
+        self.assertEqual(len(exports), 1)
+        self.assertEqual(exports.state, "done", exports.error)
+        partner = self.partner_of(ext)
+        [created] = other_fake.objects["customers"].values()
+        self.assertEqual(created["data"]["phone"], "1")
+        # the other backend's sync writes the partner: exported to the first one, not back
+        partner.with_context(**no_export_context(other)).phone = "2"
+        exports = Job.search([("kind", "=", "export"), ("state", "=", "pending")])
+        self.assertEqual(exports.backend_id, self.backend)
+        # origins add up: written by both syncs, exported to neither
+        exports.unlink()
+        first = partner.with_context(**no_export_context(self.backend))
+        first.with_context(**no_export_context(other, first.env.context)).phone = "3"
+        self.assertFalse(Job.search([("kind", "=", "export"), ("state", "=", "pending")]))
+        partner.with_context(**{NO_EXPORT: True}).phone = "4"
+        self.assertFalse(Job.search([("kind", "=", "export"), ("state", "=", "pending")]))
+        partner.phone = "5"  # a user's change goes to every backend that exports it
+        exports = Job.search([("kind", "=", "export"), ("state", "=", "pending")])
+        self.assertEqual(exports.backend_id, self.backend | other)
 
     def test_country_by_name(self):
         self.mapping.line_ids.filtered(

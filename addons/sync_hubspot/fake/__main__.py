@@ -39,7 +39,7 @@ DEMO_DEAL = {
 }
 DEMO_LINE_ITEMS = (
     {"name": "Robot arm RA-200", "hs_sku": "RA-200", "quantity": "2", "price": "5000.00"},
-    {"name": "Installation service", "hs_sku": "SRV-INSTALL", "quantity": "1", "price": "2500.00"},
+    {"name": "Installation service", "hs_sku": "SRV-INSTALL", "quantity": "20", "price": "125.00"},
 )
 
 

@@ -588,9 +588,10 @@ class SyncBackend(models.Model):
             (
                 "SRV-INSTALL",
                 "Installation service",
-                {"type": "service", "service_tracking": "project_only", "list_price": 2500.0},
-            ),
-        ):
+                {"type": "service", "service_tracking": "project_only", "list_price": 125.0,
+                 "uom_id": self.env.ref("uom.product_uom_hour").id},
+            ),  # sold by the hour, invoiced on the timesheets of a PSA when one is set up
+        ):  # fmt: skip
             if not Product.search_count([("default_code", "=", code)], limit=1):
                 Product.create({"name": name, "default_code": code, **vals})
         Job = self.env["sync.job"]

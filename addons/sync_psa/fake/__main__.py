@@ -16,6 +16,8 @@ _logger = logging.getLogger("kantata_fake")
 # Odoo; the outbox pushes it to Kantata as a workspace, and the consultants start logging time
 # on it: approved and unapproved time, and one approved expense.  Mitchell Admin is an Odoo
 # employee (work email); Priya is not, so her hours wait in one "employee missing" exception.
+# The bill rate is the price per hour of the deal's installation service (125.00 EUR), so the
+# demo's reconciliation ties out but for Priya's hours.
 DEMO_CUSTOMER = "Acme Robotics"
 DEMO_PEOPLE = (
     ("Mitchell Admin", "admin@yourcompany.example.com"),
@@ -33,7 +35,7 @@ def seed_time(fake, workspace, users):
     for minutes, approved, who, notes in DEMO_TIME:
         fake.add_time_entry(
             workspace["id"], users[who]["id"], minutes, approved=approved, notes=notes,
-            currency="EUR", rate_in_cents=12000, cost_rate_in_cents=6500,
+            currency="EUR", rate_in_cents=12500, cost_rate_in_cents=6500,
         )  # fmt: skip
     fake.add_expense(
         workspace["id"], users[0]["id"], 18450, notes="Train to Brussels", currency="EUR"
@@ -43,6 +45,8 @@ def seed_time(fake, workspace, users):
 def seed_demo(fake):
     """Demo people; time is logged on the first workspace pushed for the demo customer."""
     users = [fake.add_user(name, email) for name, email in DEMO_PEOPLE]
+    for user in users:  # their cost per hour (an employee without one gets it)
+        fake.set_cost_rate(user["id"], 6500, currency="EUR")
     seeded = []
 
     def on_created(fake, workspace):

@@ -13,7 +13,7 @@ from odoo.addons.sync_core.exceptions import (
 from odoo.addons.sync_core.unreadable import any_without_id
 
 from .. import psa
-from .sync_psa import FEED_LOOKBACK, FEED_RETENTION, SWEEP_DAYS, TARGETS
+from .sync_psa import FEED_LOOKBACK, FEED_MARGIN, SWEEP_DAYS, TARGETS
 
 
 class SyncPsa(models.AbstractModel):
@@ -36,12 +36,15 @@ class SyncPsa(models.AbstractModel):
         """The change feed: events since the cursor are stored once each in the inbox (the
         feed repeats and reorders them) and become batched re-reads; each page is committed
         with the cursor moved to its latest event.  When the cursor is older
-        than the feed keeps (first run, or a gap), the filtered lists are pulled instead."""
+        than the feed keeps (first run, or a gap; the adapter's `event_retention()`, none: no
+        feed), the filtered lists are pulled instead."""
         backend = job.backend_id
         wm = backend._watermark("subscribed_events")
         now = fields.Datetime.now()
         Job = self.env["sync.job"]
-        if not wm.cursor_stamp or wm.cursor_stamp < now - FEED_RETENTION:
+        adapter = backend._get_adapter() if wm.cursor_stamp else None
+        retention = adapter.event_retention() if adapter else None
+        if not retention or wm.cursor_stamp < now - retention + FEED_MARGIN:
             for object_name in psa.IMPORTED:
                 Job._enqueue(
                     backend,
@@ -59,7 +62,6 @@ class SyncPsa(models.AbstractModel):
                 }
             )
             return {"fallback": "filtered lists", "gap_since": str(gap or "never")}
-        adapter = backend._get_adapter()
         since = wm.cursor_stamp - FEED_LOOKBACK
         last = wm.cursor_stamp
         totals = {"events": 0, "stored": 0, "duplicates": 0}

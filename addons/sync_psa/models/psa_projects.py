@@ -9,7 +9,7 @@ from odoo.addons.sync_core.exceptions import (
     ConflictError,
 )
 from odoo.addons.sync_core.mapping import line_command
-from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT
+from odoo.addons.sync_core.models.sync_mapping import no_export_context
 
 from .. import psa
 from .account_analytic_line import PSA_WRITE
@@ -35,7 +35,7 @@ class SyncPsa(models.AbstractModel):
             backend, {r["data"]["project_ref"] for r in records}, adapter, job
         )
         Milestone = self.env["project.milestone"].with_context(
-            **{PSA_WRITE: True, NO_EXPORT: True, "tracking_disable": True}
+            **{PSA_WRITE: True, **no_export_context(backend), "tracking_disable": True}
         )
         for rec in records:
             data = rec["data"]
@@ -100,7 +100,7 @@ class SyncPsa(models.AbstractModel):
             return {}
         bindings = Binding._for_external_ids(backend, "project.task", wanted, psa.MILESTONES)
         Task = self.env["project.task"].with_context(
-            **{NO_EXPORT: True, "tracking_disable": True, "mail_create_nolog": True}
+            **{**no_export_context(backend), "tracking_disable": True, "mail_create_nolog": True}
         )
         existing = set(Task.browse([b.res_id for b in bindings.values()]).exists().ids)
         found = {ref: b.res_id for ref, b in bindings.items() if b.active and b.res_id in existing}
@@ -216,7 +216,7 @@ class SyncPsa(models.AbstractModel):
         if not wanted:
             return 0
         Partner = self.env["res.partner"].with_context(
-            **{NO_EXPORT: True, "tracking_disable": True, "mail_create_nolog": True}
+            **{**no_export_context(backend), "tracking_disable": True, "mail_create_nolog": True}
         )
         Partner.flush_model(["name", "parent_id"])
         self.env.cr.execute(

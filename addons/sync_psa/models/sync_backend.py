@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""The Kantata OX backend kind: credentials, adapter, change feed and set-up.  The PSA
-workflows themselves (time, expenses, people, reversal rules) live in ``sync.psa``."""
+"""The Kantata OX backend kind: credentials, adapter, record links, registration as a PSA and
+the sandbox demo.  What every PSA backend does (pulls, feed, schedule) is in ``psa_backend``;
+the PSA workflows themselves (time, expenses, people, reversal rules) live in ``sync.psa``."""
 
 import functools
 import re
@@ -13,13 +14,14 @@ from odoo import api, fields, models
 from odoo.addons.sync_core.adapter import raise_for_response
 from odoo.addons.sync_core.exceptions import AuthenticationError, RemoteUnavailableError
 
-from .. import kantata_adapter
+from .. import kantata_adapter, psa
 
 MANAGER = "sync_core.sync_core_group_manager"
-PSA_KINDS = ("kantata",)
 DEFAULT_BASE_URL = "https://api.mavenlink.com/api/v1"
 # Kantata objects that have a page of their own in the web app (linked from Odoo)
 WEB_PAGES = ("workspaces", "time_entries", "expenses", "users")
+# The demo's consultant who is an Odoo employee (the Kantata fake's demo seed logs his time).
+DEMO_EMPLOYEE = ("Mitchell Admin", "admin@yourcompany.example.com")
 
 
 class SyncBackend(models.Model):
@@ -45,19 +47,6 @@ class SyncBackend(models.Model):
         help="OAuth token endpoint used for the client credentials grant.",
     )
     kantata_account_id = fields.Char(string="Kantata account id", copy=False)
-    psa_event_feed = fields.Boolean(
-        string="Use the change feed",
-        default=True,
-        help="Read Kantata's subscribed events (the last 9 days) as the fast path; the filtered "
-        "lists are the fallback when the feed has a gap.",
-    )
-    psa_expense_product_id = fields.Many2one(
-        "product.product",
-        string="Default expense product",
-        domain=[("can_be_expensed", "=", True)],
-        help="Expense category used when no expensable product is named after the PSA's "
-        "category.",
-    )
 
     # ------------------------------------------------------------------ adapter
     def _kantata_access_token(self, force=False):
@@ -150,7 +139,7 @@ class SyncBackend(models.Model):
         """The record's page in Kantata's web app: <app host>/<object>/<id>.  The app host is
         the API's (``https://api.mavenlink.com/api/v1`` -> ``https://app.mavenlink.com``); a
         sandbox on another host (the fake) is linked on that host, which serves the same paths."""
-        if self.kind not in PSA_KINDS:
+        if self.kind != "kantata":
             return super()._remote_record_url(remote_object, external_id)
         if remote_object not in WEB_PAGES or not external_id:
             return False
@@ -160,57 +149,62 @@ class SyncBackend(models.Model):
             host = "app." + host.removeprefix("api.")
         return f"{api.scheme or 'https'}://{host}/{remote_object}/{external_id}"
 
-    # ------------------------------------------------------------------ change feed
-    def _webhook_job_values(self, event):
-        """A change of the PSA's feed -> a batched re-read of the record's current state."""
-        if self.kind in PSA_KINDS:
-            values = self.env["sync.psa"]._import_job_values(
-                event["object_name"], event["external_id"]
-            )
-            if values:
-                return values
-        return super()._webhook_job_values(event)
-
-    # ------------------------------------------------------------------ pulls
-    def _pull(self, object_name, job=None, dry_run=False, apply_page=None):
-        """Workspaces: bind those that match an existing project (external reference, name +
-        customer) and name the customer of the others first, then apply the page through the
-        workspace mapping (a new project for each unbound workspace)."""
-        if self.kind in PSA_KINDS and object_name == "workspaces" and apply_page is None:
-            mapping = self.env["sync.mapping"]._for(self, object_name)
-
-            def apply_page(page):
-                self.env["sync.psa"]._prepare_workspaces(self, page)
-                return mapping._apply_page(page, job=job, dry_run=dry_run)
-
-        return super()._pull(object_name, job=job, dry_run=dry_run, apply_page=apply_page)
-
-    def _pull_pages_per_commit(self, object_name):
-        if self.kind in PSA_KINDS and object_name in ("time_entries", "expenses"):
-            return self.env["sync.psa"]._pages_per_commit()
-        return super()._pull_pages_per_commit(object_name)
-
-    # ------------------------------------------------------------------ schedule
+    # ------------------------------------------------------------------ PSA registration
     @api.model
-    def _cron_schedule_pulls(self):
-        res = super()._cron_schedule_pulls()
-        for backend in self.search([("kind", "in", PSA_KINDS)]):
-            self.env["sync.psa"]._schedule(backend, scheduled=True)
-        return res
-
-    def action_psa_sync(self):
-        for backend in self.filtered(lambda b: b.kind in PSA_KINDS):
-            self.env["sync.psa"]._schedule(backend)
-        return True
-
-    def action_psa_create_default_mappings(self):
-        self.env["sync.psa"]._create_default_mappings(self)
-        return True
+    def _psa_kinds(self):
+        return (*super()._psa_kinds(), "kantata")
 
     # ------------------------------------------------------------------ demo
     @api.model
     def _demo_setup(self, fake_urls):
         res = super()._demo_setup(fake_urls)
         if fake_urls.get("sync_psa"):
-            self.env["sync.psa"]._demo_setup(fake_urls["sync_psa"])
+            self._kantata_demo_setup(fake_urls["sync_psa"])
         return res
+
+    def _kantata_demo_setup(self, base_url, token="kantata-demo"):
+        """Sandbox Kantata backend on its fake (``python addons/sync_psa/fake --port 8992
+        --token kantata-demo --seed demo``): mappings, and a first sync enqueued."""
+        url = base_url.rstrip("/")
+        if not url.endswith("/api/v1"):
+            url += "/api/v1"
+        Backend = self.env["sync.backend"]
+        backend = Backend.search(
+            [("kind", "=", "kantata"), ("base_url", "=", url), ("sandbox", "=", True)], limit=1
+        ) or Backend.create(
+            {
+                "name": "Kantata sandbox",
+                "kind": "kantata",
+                "sandbox": True,
+                "base_url": url,
+                "kantata_access_token": token,
+            }
+        )
+        self.env["sync.psa"]._create_default_mappings(backend)
+        backend.action_test_connection()  # its status and account id on the form
+        # the demo deal's service (SKU SRV-INSTALL, sold by the hour) is billed on timesheets,
+        # so its time is invoiceable; whichever demo set-up runs first creates the product
+        Product = self.env["product.product"]
+        service = Product.search([("default_code", "=", "SRV-INSTALL")], limit=1)
+        if not service:
+            service = Product.create(
+                {
+                    "name": "Installation service",
+                    "default_code": "SRV-INSTALL",
+                    "type": "service",
+                    "service_tracking": "project_only",
+                    "list_price": 125.0,
+                    "uom_id": self.env.ref("uom.product_uom_hour").id,
+                }
+            )
+        service.service_policy = "delivered_timesheet"
+        # the consultant who logs the demo's time is an employee (by work email); the other
+        # one (Priya) is not, and her hours wait for one
+        Employee = self.env["hr.employee"].with_context(active_test=False)
+        if not Employee.search_count([("work_email", "=ilike", DEMO_EMPLOYEE[1])], limit=1):
+            Employee.create({"name": DEMO_EMPLOYEE[0], "work_email": DEMO_EMPLOYEE[1]})
+        self.env["sync.job"]._enqueue(
+            backend, "pull", payload={"object": psa.PROJECTS}, identity_key="pull:workspaces"
+        )
+        self.env["sync.psa"]._schedule(backend)
+        return backend

@@ -27,7 +27,7 @@ from odoo.addons.sync_core.exceptions import (
 )
 from odoo.addons.sync_core.hashing import payload_hash
 from odoo.addons.sync_core.mapping import latest_per_id
-from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT, apply_batch_or_each
+from odoo.addons.sync_core.models.sync_mapping import apply_batch_or_each, no_export_context
 
 from .. import psa
 from .account_analytic_line import PSA_WRITE
@@ -47,8 +47,9 @@ TARGETS = {
         "label": "expense",
     },
 }
-# How long the PSA keeps its change feed (Kantata: 9 days), minus a safety margin.
-FEED_RETENTION = timedelta(days=9) - timedelta(hours=1)
+# The adapter says how long its PSA keeps the change feed (`event_retention()`); a cursor older
+# than that minus this margin has a gap.
+FEED_MARGIN = timedelta(hours=1)
 # Re-read this much of the feed again (events are generated with a lag, out of order).
 FEED_LOOKBACK = timedelta(minutes=10)
 # The approval sweep: time performed and expenses dated in the last SWEEP_DAYS, once every
@@ -203,7 +204,7 @@ class SyncPsa(models.AbstractModel):
         Model = self.env[target["model"]].with_context(
             **{
                 PSA_WRITE: True,
-                NO_EXPORT: True,
+                **no_export_context(backend),
                 "tracking_disable": True,
                 "mail_create_nolog": True,
                 "mail_notrack": True,
@@ -354,48 +355,6 @@ class SyncPsa(models.AbstractModel):
         if record.state in ("posted", "in_payment", "paid"):
             return record.sudo().account_move_id or record
         return None
-
-    # ------------------------------------------------------------------ set-up
-    @api.model
-    def _demo_setup(self, base_url, token="kantata-demo"):
-        """Sandbox Kantata backend on its fake (``python addons/sync_psa/fake --port 8992
-        --token kantata-demo --seed demo``): mappings, and a first sync enqueued."""
-        url = base_url.rstrip("/")
-        if not url.endswith("/api/v1"):
-            url += "/api/v1"
-        Backend = self.env["sync.backend"]
-        backend = Backend.search(
-            [("kind", "=", "kantata"), ("base_url", "=", url), ("sandbox", "=", True)], limit=1
-        ) or Backend.create(
-            {
-                "name": "Kantata sandbox",
-                "kind": "kantata",
-                "sandbox": True,
-                "base_url": url,
-                "kantata_access_token": token,
-            }
-        )
-        self._create_default_mappings(backend)
-        # the demo deal's service (SKU SRV-INSTALL) is billed on timesheets, so its time is
-        # invoiceable; whichever demo set-up runs first creates the product
-        Product = self.env["product.product"]
-        service = Product.search([("default_code", "=", "SRV-INSTALL")], limit=1)
-        if not service:
-            service = Product.create(
-                {
-                    "name": "Installation service",
-                    "default_code": "SRV-INSTALL",
-                    "type": "service",
-                    "service_tracking": "project_only",
-                    "list_price": 2500.0,
-                }
-            )
-        service.service_policy = "delivered_timesheet"
-        self.env["sync.job"]._enqueue(
-            backend, "pull", payload={"object": psa.PROJECTS}, identity_key="pull:workspaces"
-        )
-        self._schedule(backend)
-        return backend
 
 
 def _norm(value):

@@ -5,6 +5,7 @@ from odoo.tests import tagged
 
 from odoo.addons.sync_core.exceptions import AuthenticationError, PayloadError, RateLimitedError
 from odoo.addons.sync_psa.kantata_adapter import KantataAdapter
+from odoo.addons.sync_psa.psa_adapter import PsaAdapter
 
 from .common import PsaCase
 
@@ -13,6 +14,25 @@ from .common import PsaCase
 class TestKantataAdapter(PsaCase):
     def adapter(self):
         return self.backend._get_adapter()
+
+    def test_kantata_implements_the_psa_contract_and_registers_as_a_psa(self):
+        """Every method the PSA layer asks of an adapter (PsaAdapter) is Kantata's own; the
+        feed's retention is the adapter's (9 days); the kind is registered as a PSA."""
+        contract = [
+            name
+            for name, value in vars(PsaAdapter).items()
+            if callable(value) and not name.startswith("_")
+        ]
+        self.assertEqual(len(contract), 9)
+        for name in contract:
+            self.assertIsNot(getattr(KantataAdapter, name), getattr(PsaAdapter, name), name)
+        adapter = self.adapter()
+        self.assertIsInstance(adapter, PsaAdapter)
+        self.assertEqual(adapter.event_retention().days, 9)
+        self.assertIn("kantata", self.env["sync.backend"]._psa_kinds())
+        self.assertTrue(self.backend.is_psa)
+        generic = self.env["sync.backend"].new({"name": "Generic", "kind": "generic"})
+        self.assertFalse(generic.is_psa)
 
     def test_results_walk_the_ordered_list_not_the_maps(self):
         body = {

@@ -18,12 +18,14 @@ class TestDemo(PsaCase):
         seed_demo(fake)
         base_url = fake.start()
         self.addCleanup(fake.stop)
-        backend = self.env["sync.psa"]._demo_setup(base_url.removesuffix("/api/v1"))
+        backend = self.env["sync.backend"]._kantata_demo_setup(base_url.removesuffix("/api/v1"))
         self.backend = backend
         self.assertEqual(backend.base_url, base_url)
-        mitchell = self.env["hr.employee"].create(
-            {"name": "Mitchell Admin", "work_email": "admin@yourcompany.example.com"}
+        # the consultant whose time is approved is an employee (the set-up makes sure)
+        mitchell = self.env["hr.employee"].search(
+            [("work_email", "=", "admin@yourcompany.example.com")]
         )
+        self.assertEqual(len(mitchell), 1)
         # the won deal's order creates the project: the outbox pushes it as a workspace, on
         # which the consultants log time
         order = self.env["sale.order"].create(
@@ -52,4 +54,4 @@ class TestDemo(PsaCase):
         invoice = order._create_invoices()
         self.assertEqual(invoice.invoice_line_ids.quantity, 12.0)
         # calling it again reuses the backend
-        self.assertEqual(self.env["sync.psa"]._demo_setup(base_url), backend)
+        self.assertEqual(self.env["sync.backend"]._kantata_demo_setup(base_url), backend)

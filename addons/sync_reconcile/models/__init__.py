@@ -4,3 +4,4 @@ from . import sync_reconcile_run
 from . import sync_reconcile_run_report
 from . import sync_reconcile_line
 from . import sync_reconcile_figure
+from . import sync_reconcile_demo

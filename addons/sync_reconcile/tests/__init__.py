@@ -5,3 +5,4 @@ from . import test_drift
 from . import test_rules
 from . import test_nothing_compared
 from . import test_tours
+from . import test_demo

@@ -16,9 +16,16 @@ import functools
 from odoo import fields, models
 
 from odoo.addons.sync_core.exceptions import SyncError
-from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT
+from odoo.addons.sync_core.models.sync_mapping import no_export_context
 
-QUIET = {NO_EXPORT: True, "tracking_disable": True, "mail_create_nosubscribe": True}
+
+def quiet(backend):
+    """Context of the workflow's writes: untracked, never exported back to `backend` (echo
+    suppression) but to the other backends that export them (a won deal's project -> PSA)."""
+    ctx = no_export_context(backend, backend.env.context)
+    return {**ctx, "tracking_disable": True, "mail_create_nosubscribe": True}
+
+
 # Order line fields a deal line sets (compared to detect line-item changes).
 LINE_FIELDS = ("product_id", "product_uom_qty", "price_unit", "discount", "name")
 

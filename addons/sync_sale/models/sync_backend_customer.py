@@ -9,7 +9,7 @@ from odoo.addons.sync_core.exceptions import (
     MissingReferenceError,
 )
 
-from .sync_backend import QUIET, _now
+from .sync_backend import _now, quiet
 
 
 class SyncBackend(models.Model):
@@ -65,7 +65,7 @@ class SyncBackend(models.Model):
         """No mapping imports the customer's object: an existing partner with the same VAT,
         else e-mail, is bound; otherwise one is created from the reference (audited)."""
         ref = deal.customer
-        Partner = self.env["res.partner"].with_context(**QUIET)
+        Partner = self.env["res.partner"].with_context(**quiet(self))
         kind = [("is_company", "=", ref.is_company)]
         partner = Partner.browse()
         if ref.vat:

@@ -11,7 +11,7 @@ from odoo.tools import float_compare
 from odoo.addons.sync_core.exceptions import ConflictError
 from odoo.addons.sync_core.hashing import payload_hash
 
-from .sync_backend import QUIET, _now
+from .sync_backend import _now, quiet
 
 
 class SyncBackend(models.Model):
@@ -57,7 +57,9 @@ class SyncBackend(models.Model):
         pricelist = self._sale_pricelist(deal, partner, company)
         if pricelist is not None:
             vals["pricelist_id"] = pricelist.id
-        order = self.env["sale.order"].with_company(company).with_context(**QUIET).create(vals)
+        order = (
+            self.env["sale.order"].with_company(company).with_context(**quiet(self)).create(vals)
+        )
         self._sale_bind(order, deal)
         self.env.flush_all()  # the binding's unique key guards a concurrent twin
         if lead:
@@ -110,7 +112,7 @@ class SyncBackend(models.Model):
                 res_model="sale.order",
                 res_id=order.id,
             )
-        order.with_context(**QUIET).write({"order_line": commands})
+        order.with_context(**quiet(self)).write({"order_line": commands})
         binding.write({"remote_updated_at": deal.updated_at or False, "last_sync_at": _now()})
         self._sale_audit(job, deal, order, "write", {"order_line": [before, after]})
         return f"updated {order.name}"

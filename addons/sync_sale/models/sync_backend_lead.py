@@ -5,7 +5,7 @@ from odoo import fields, models
 
 from odoo.addons.sync_core.hashing import payload_hash
 
-from .sync_backend import QUIET, _now
+from .sync_backend import _now, quiet
 
 
 class SyncBackend(models.Model):
@@ -24,7 +24,7 @@ class SyncBackend(models.Model):
         one restores it; a deleted deal archives it.  The customer is set when the deal's
         company is already imported."""
         self.ensure_one()
-        Lead = self.env["crm.lead"].with_context(**QUIET)
+        Lead = self.env["crm.lead"].with_context(**quiet(self))
         lead = Lead.with_context(active_test=False).browse(binding.res_id if binding else [])
         lead = lead.exists()
         if deal.archived:
