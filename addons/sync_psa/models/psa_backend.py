@@ -103,6 +103,16 @@ class SyncBackend(models.Model):
         for backend in self:
             backend.is_psa = backend.kind in kinds
 
+    def _system_role(self):
+        return "psa" if self._is_psa() else super()._system_role()
+
+    def _health_objects(self):
+        """Its mappings, and the time and expenses the PSA layer pulls itself."""
+        objects = super()._health_objects()
+        if self._is_psa():
+            objects.update(self.env["sync.psa"]._health_objects())
+        return objects
+
     # ------------------------------------------------------------------ change feed
     def _webhook_job_values(self, event):
         """A change of the PSA's feed -> a batched re-read of the record's current state."""

@@ -125,16 +125,6 @@ class SyncBackend(models.Model):
                 backend.kantata_account_id = found.group(1)
         return res
 
-    def _system_role(self):
-        return "psa" if self.kind in PSA_KINDS else super()._system_role()
-
-    def _health_objects(self):
-        """Its mappings, and the time and expenses the PSA layer pulls itself."""
-        objects = super()._health_objects()
-        if self.kind in PSA_KINDS:
-            objects.update(self.env["sync.psa"]._health_objects())
-        return objects
-
     def _remote_record_url(self, remote_object, external_id):
         """The record's page in Kantata's web app: <app host>/<object>/<id>.  The app host is
         the API's (``https://api.mavenlink.com/api/v1`` -> ``https://app.mavenlink.com``); a
