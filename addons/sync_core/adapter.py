@@ -16,11 +16,10 @@ import requests
 from .exceptions import (
     AuthenticationError,
     PayloadError,
-    RateLimitedError,
     RemoteUnavailableError,
-    SyncError,
 )
 from .mapping import parse_datetime
+from .remote_errors import DEFAULT_STATUSES, classify_status, one_line, retry_after_seconds
 
 _logger = logging.getLogger(__name__)
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -94,10 +93,6 @@ class BaseAdapter:
         raise NotImplementedError
 
 
-def _one_line(value, limit=300):
-    return " ".join(str(value).split())[:limit]
-
-
 def error_reason(text, limit=300):
     """A readable reason from an error body, on one line: the messages of the common JSON
     shapes (``{"errors": [{"type", "message"}]}`` as Kantata and JSON:API answer, a list of
@@ -128,44 +123,25 @@ def error_reason(text, limit=300):
             if isinstance(message, dict | list):
                 message = json.dumps(message)[:200]
             if message or code:
-                reasons.append(": ".join(_one_line(p, 200) for p in (code, message) if p))
+                reasons.append(": ".join(one_line(p, 200) for p in (code, message) if p))
         if reasons:
             more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
             return (reasons[0] + more)[:limit]
-    return _one_line(text or "", limit)
+    return one_line(text or "", limit)
 
 
-def raise_for_response(response):
-    """Classify an HTTP error by status code and headers (never by body text); the error's
-    text carries the body's readable reason."""
+def raise_for_response(response, table=None):
+    """Classify an HTTP error by status code and headers (never by body text) through
+    `table` (a connector's status table, default `DEFAULT_STATUSES`); the error's text carries
+    the body's readable reason."""
     status = response.status_code
     if status < 400:
         return
-    snippet = error_reason(response.text or "")
-    retry_after = response.headers.get("Retry-After")
-    try:
-        retry_after = float(retry_after) if retry_after else None
-    except ValueError:
-        retry_after = None  # an HTTP date: the job's retry pattern decides
-    if status == 429:
-        raise RateLimitedError(
-            f"rate limited by the remote (HTTP 429): {snippet}",
-            retry_after=retry_after,
-            pattern="HTTP 429",
-        )
-    if status >= 500:
-        raise RemoteUnavailableError(
-            f"remote error HTTP {status}: {snippet}",
-            retry_after=retry_after,
-            pattern=f"HTTP {status}",
-        )
-    if status in (401, 403):
-        raise AuthenticationError(
-            f"the remote refused our credentials (HTTP {status}): {snippet}",
-            pattern=f"HTTP {status}",
-        )
-    raise SyncError(
-        f"remote refused the request (HTTP {status}): {snippet}", pattern=f"HTTP {status}"
+    raise classify_status(
+        table or DEFAULT_STATUSES,
+        status,
+        error_reason(response.text or ""),
+        retry_after_seconds(response.headers),
     )
 
 

@@ -37,6 +37,13 @@ from odoo.addons.sync_core.exceptions import (
     WebhookAuthError,
 )
 from odoo.addons.sync_core.mapping import parse_datetime
+from odoo.addons.sync_core.remote_errors import (
+    AUTH_STATUSES,
+    StatusRule,
+    classify_status,
+    one_line,
+    retry_after_seconds,
+)
 from odoo.addons.sync_core.retry import next_midnight
 from odoo.addons.sync_core.signatures import check_timestamp
 
@@ -243,20 +250,16 @@ def _body_status(exc):
     body = _body_json(exc)
     if not body:
         raw = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
-        return _one_line(raw or "", 200)
+        return one_line(raw or "", 200)
     status = str(body.get("status") or "")
     code = str(body.get("category") or (status if status.lower() != "error" else "") or "")
     if body.get("subCategory"):
         code = f"{code} ({body['subCategory']})" if code else str(body["subCategory"])
-    parts = [_one_line(code, 100), _one_line(body.get("message") or "", 300)]
+    parts = [one_line(code, 100), one_line(body.get("message") or "", 300)]
     reason = ": ".join(p for p in parts if p)
     if body.get("correlationId"):
-        reason += f" [correlation id {_one_line(body['correlationId'], 60)}]"
+        reason += f" [correlation id {one_line(body['correlationId'], 60)}]"
     return reason
-
-
-def _one_line(value, limit):
-    return " ".join(str(value).split())[:limit]
 
 
 def _rate_limited(exc, time_zone=None, now=None):
@@ -278,16 +281,26 @@ def _rate_limited(exc, time_zone=None, now=None):
             pattern="HubSpot daily API limit",
         )
     window = POLICY_WINDOWS.get(policy, DEFAULT_RATE_WINDOW)
-    try:
-        retry_after = float(lower.get("retry-after") or 0)
-    except ValueError:
-        retry_after = 0.0
     return RateLimitedError(
         f"rate limited by HubSpot (HTTP 429, {policy or 'no policy named'})",
-        retry_after=max(retry_after, window),
+        retry_after=max(retry_after_seconds(exc.headers) or 0.0, window),
         reason=f"HubSpot rate limit ({policy or 'HTTP 429'})",
         pattern="HTTP 429",
     )
+
+
+# HubSpot's status table (sync_core's skeleton); a 429 is read by `_rate_limited`.
+STATUSES = {
+    "5xx": StatusRule(RemoteUnavailableError, "HubSpot error HTTP {status}"),
+    0: StatusRule(RemoteUnavailableError, "HubSpot error HTTP {status}"),
+    **dict.fromkeys(
+        AUTH_STATUSES,
+        StatusRule(
+            AuthenticationError, "HubSpot refused our credentials (HTTP {status}): {reason}"
+        ),
+    ),
+    None: StatusRule(SyncError, "HubSpot refused the request (HTTP {status}): {reason}"),
+}
 
 
 def classify(exc, time_zone=None):
@@ -296,17 +309,7 @@ def classify(exc, time_zone=None):
     status = exc.status or 0
     if status == 429:
         return _rate_limited(exc, time_zone)
-    if status >= 500 or status == 0:
-        return RemoteUnavailableError(f"HubSpot error HTTP {status}", pattern=f"HTTP {status}")
-    if status in (401, 403):
-        return AuthenticationError(
-            f"HubSpot refused our credentials (HTTP {status}): {_body_status(exc)}",
-            pattern=f"HTTP {status}",
-        )
-    return SyncError(
-        f"HubSpot refused the request (HTTP {status}): {_body_status(exc)}",
-        pattern=f"HTTP {status}",
-    )
+    return classify_status(STATUSES, status, _body_status(exc))
 
 
 class HubSpotAdapter(BaseAdapter):

@@ -46,6 +46,13 @@ from odoo.addons.sync_core.exceptions import (
     ValidationSyncError,
 )
 from odoo.addons.sync_core.mapping import parse_datetime
+from odoo.addons.sync_core.remote_errors import (
+    AUTH_STATUSES,
+    StatusRule,
+    classify_status,
+    one_line,
+    retry_after_seconds,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -160,30 +167,17 @@ def _error_code(exc):
     content = getattr(exc, "content", None)
     if isinstance(content, list) and content and isinstance(content[0], dict):
         first, more = content[0], len(content) - 1
-        message = _one_line(first.get("message") or "", 300)
+        message = one_line(first.get("message") or "", 300)
         if more:
             message += f" (and {more} more error{'s' if more > 1 else ''})"
-        return _one_line(first.get("errorCode") or first.get("statusCode") or "", 80), message
+        return one_line(first.get("errorCode") or first.get("statusCode") or "", 80), message
     if isinstance(content, dict):
         code = content.get("errorCode") or content.get("error") or ""
         message = content.get("message") or content.get("error_description") or ""
-        return _one_line(code, 80), _one_line(message, 300)
+        return one_line(code, 80), one_line(message, 300)
     if isinstance(content, bytes):
         content = content.decode("utf-8", "replace")
-    return "", _one_line(content or "", 300)
-
-
-def _one_line(value, limit):
-    return " ".join(str(value).split())[:limit]
-
-
-def _retry_after(headers):
-    """Seconds of a ``Retry-After`` header (None when absent or not a number)."""
-    try:
-        value = float((headers or {}).get("Retry-After") or "")
-    except ValueError:
-        return None
-    return value if value >= 0 else None
+    return "", one_line(content or "", 300)
 
 
 def classify(exc, headers=None):
@@ -202,7 +196,7 @@ def classify(exc, headers=None):
     status = getattr(exc, "status", 0) or 0
     code, message = _error_code(exc)
     text = f"Salesforce HTTP {status} {code}: {message}".strip()
-    retry_after = _retry_after(headers)
+    retry_after = retry_after_seconds(headers)
     limited = code == "REQUEST_LIMIT_EXCEEDED"
     if limited and "totalrequests" in message.lower():  # the 24 h total, whatever the status
         return daily_limit_reached(text, "REQUEST_LIMIT_EXCEEDED")
@@ -214,19 +208,26 @@ def classify(exc, headers=None):
                 pattern="REQUEST_LIMIT_EXCEEDED",
             )
         return daily_limit_reached(text, "REQUEST_LIMIT_EXCEEDED")
-    if status == 429 or (status == 503 and limited):
-        # a short rate limit: the channel waits Retry-After (or RATE_LIMIT_BACKOFF), the job
-        # is retried (never a permanent refusal)
-        return RateLimitedError(
-            text, retry_after=retry_after or RATE_LIMIT_BACKOFF, pattern=f"HTTP {status} {code}"
-        )
-    if status >= 500:
-        return RemoteUnavailableError(text, retry_after=retry_after, pattern=f"HTTP {status}")
-    if status in (401, 403):
-        return AuthenticationError(text, pattern=f"HTTP {status} {code}")
-    if isinstance(exc, SalesforceOperationError):
+    if status == 503 and limited:  # a short rate limit, read as a 429
+        return STATUSES[429](status, text, retry_after, code=code)
+    if isinstance(exc, SalesforceOperationError) and not status:
         return RemoteUnavailableError(f"Salesforce bulk job failed: {exc}", pattern="bulk job")
-    return SyncError(text, category="validation", pattern=f"HTTP {status} {code}")
+    return classify_status(STATUSES, status, text, retry_after, code=code)
+
+
+# Salesforce's status table (sync_core's skeleton): the text is the same for every status.
+STATUSES = {
+    # a short rate limit: the channel waits Retry-After (or RATE_LIMIT_BACKOFF), the job is
+    # retried (never a permanent refusal)
+    429: StatusRule(
+        RateLimitedError, "{reason}", "HTTP {status} {code}", retry_after=RATE_LIMIT_BACKOFF
+    ),
+    "5xx": StatusRule(RemoteUnavailableError, "{reason}", retry_after=True),
+    **dict.fromkeys(
+        AUTH_STATUSES, StatusRule(AuthenticationError, "{reason}", "HTTP {status} {code}")
+    ),
+    None: StatusRule(SyncError, "{reason}", "HTTP {status} {code}", category="validation"),
+}
 
 
 def soql_datetime(value):

@@ -13,3 +13,4 @@ from . import sync_exception
 from . import sync_audit
 from . import base
 from . import res_config_settings
+from . import sync_backend_connector

@@ -8,12 +8,10 @@ from odoo import api, fields, models
 from odoo.addons.base.models.res_partner import _tz_get
 from odoo.addons.sync_core.exceptions import PayloadError, RemoteUnavailableError
 from odoo.addons.sync_core.hashing import event_key
-from odoo.addons.sync_core.mapping import line_command as _line
-from odoo.addons.sync_core.mapping import match_command as _match
 from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_sale.deal import LOST, OPEN, WON, Deal, DealLine, DealParty
 
-from .. import hubspot_adapter
+from .. import hubspot_adapter, mappings
 
 _logger = logging.getLogger(__name__)
 MANAGER = "sync_core.sync_core_group_manager"
@@ -470,69 +468,8 @@ class SyncBackend(models.Model):
     # ------------------------------------------------------------------ set-up
     def _hubspot_create_default_mappings(self):
         """Companies and contacts -> res.partner with match rules (idempotent)."""
-        Mapping = self.env["sync.mapping"]
-        created = Mapping.browse()
-        for backend in self.filtered(lambda b: b.kind == "hubspot"):
-            existing = set(
-                Mapping.search([("backend_id", "=", backend.id)]).mapped("remote_object")
-            )
-            vals_list = []
-            if "companies" not in existing:
-                vals_list.append(
-                    {
-                        "name": "HubSpot companies",
-                        "backend_id": backend.id,
-                        "remote_object": "companies",
-                        "res_model": "res.partner",
-                        "default_values": "{'is_company': True}",
-                        "delete_policy": "binding",
-                        "line_ids": [
-                            _line("name", "name"),
-                            _line("domain", "website"),
-                            _line("phone", "phone"),
-                            _line("city", "city"),
-                            # HubSpot's country is free text ("Belgium"); by name or ISO code
-                            _line("country", "country_id", "ref:country_name"),
-                            _line("vat", "vat"),
-                        ],
-                        "match_ids": [
-                            _match("vat", "vat", "iexact", 1, "[('is_company', '=', True)]"),
-                            _match(
-                                "domain",
-                                "website",
-                                "email_domain",
-                                2,
-                                "[('is_company', '=', True)]",
-                            ),
-                            _match(
-                                "domain", "email", "email_domain", 3, "[('is_company', '=', True)]"
-                            ),
-                        ],
-                    }
-                )
-            if "contacts" not in existing:
-                vals_list.append(
-                    {
-                        "name": "HubSpot contacts",
-                        "backend_id": backend.id,
-                        "remote_object": "contacts",
-                        "res_model": "res.partner",
-                        "default_values": "{'is_company': False, 'type': 'contact'}",
-                        "delete_policy": "binding",
-                        "line_ids": [
-                            _line("name", "name"),
-                            _line("email", "email", "lower"),
-                            _line("phone", "phone"),
-                            _line("jobtitle", "function"),
-                            _line("company_id", "parent_id", "ref:binding", ref_object="companies"),
-                        ],
-                        "match_ids": [
-                            _match("email", "email", "iexact", 1, "[('is_company', '=', False)]"),
-                        ],
-                    }
-                )
-            created |= Mapping.create(vals_list)
-        return created
+        hubspot = self.filtered(lambda b: b.kind == "hubspot")
+        return hubspot._create_default_mappings(mappings.DEFAULT_MAPPINGS)
 
     @api.model
     def _demo_setup(self, fake_urls):
