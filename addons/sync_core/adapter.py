@@ -13,6 +13,7 @@ import threading
 
 import requests
 
+from .connection import ConnectionInfo
 from .exceptions import (
     AuthenticationError,
     PayloadError,
@@ -76,7 +77,8 @@ class BaseAdapter:
         self.rate_limit = None
 
     def test_connection(self):
-        """Return a short human-readable text; raise SyncError when it fails."""
+        """Return a `ConnectionInfo` (the account, the user, the limits left, warnings);
+        raise SyncError when it fails."""
         raise NotImplementedError
 
     def iter_changes(self, object_name, since, after=None, page_size=None):
@@ -245,7 +247,7 @@ class GenericRestAdapter(HttpAdapterMixin, BaseAdapter):
 
     def test_connection(self):
         data = self._request("GET", self._url("/ping"), headers=self._headers())
-        return f"connected to {data.get('name', 'remote')}"
+        return ConnectionInfo(str(data.get("name", "remote")))
 
     @staticmethod
     def _record(raw):

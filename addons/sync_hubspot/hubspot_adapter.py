@@ -28,6 +28,7 @@ from hubspot.utils.signature import Signature
 from urllib3.util.retry import Retry
 
 from odoo.addons.sync_core.adapter import BaseAdapter, raise_for_response
+from odoo.addons.sync_core.connection import ConnectionInfo
 from odoo.addons.sync_core.exceptions import (
     AuthenticationError,
     QuotaExhaustedError,
@@ -509,14 +510,29 @@ class HubSpotAdapter(BaseAdapter):
         raise_for_response(response)
         info = response.json()
         self._call(self._api("companies", "basic_api").get_page_with_http_info, limit=1)
-        message = f"HubSpot portal {info.get('portalId')} ({info.get('timeZone', '')})"
+        details = {"time zone": info.get("timeZone"), "currency": info.get("companyCurrency")}
+        user = None
         if self.config.get("auth") == "oauth":
             token_info = self._call(
                 self.client.oauth.access_tokens_api.get_with_http_info,
                 self.config.get("access_token"),
             )
-            message += f"; scopes: {', '.join(sorted(token_info.scopes or []))}"
-        return message
+            user = token_info.user
+            details["scopes"] = sorted(token_info.scopes or [])
+        limits = []
+        if self.rate_limit:  # the burst window the companies call was counted in
+            window = f"API calls per {self.rate_limit['interval']:g} s"
+            limits.append(
+                ConnectionInfo.limit(window, self.rate_limit["remaining"], self.rate_limit["max"])
+            )
+        return ConnectionInfo(
+            "HubSpot",
+            account_id=info.get("portalId"),
+            account_label="portal",
+            user=user,
+            limits=limits,
+            details=details,
+        )
 
     def iter_changes(self, object_name, since, after=None, page_size=None):
         """Search on the last-modified property, ascending; restart the search from the last

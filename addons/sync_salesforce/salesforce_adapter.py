@@ -36,6 +36,7 @@ from simple_salesforce.exceptions import (
 from simple_salesforce.login import SalesforceLogin, token_login
 
 from odoo.addons.sync_core.adapter import BaseAdapter
+from odoo.addons.sync_core.connection import ConnectionInfo
 from odoo.addons.sync_core.exceptions import (
     AuthenticationError,
     QuotaExhaustedError,
@@ -473,12 +474,18 @@ class SalesforceAdapter(BaseAdapter):
 
     # ------------------------------------------------------------------ API of the engine
     def test_connection(self):
+        """Who we are (userinfo) and the org's daily API usage, read as every call reads it
+        (the ``Sforce-Limit-Info`` header of the limits call): one figure, one source."""
         info = self._call(lambda: self.sf.oauth2("userinfo")) or {}
-        limits = self._call(lambda: self.sf.limits()) or {}
-        daily = limits.get("DailyApiRequests") or {}
-        return (
-            f"Salesforce org {info.get('organization_id')} as {info.get('preferred_username')}; "
-            f"daily API calls left: {daily.get('Remaining')} of {daily.get('Max')}"
+        usage = self.refresh_usage() or {}
+        used, maximum = usage.get("used"), usage.get("max")
+        remaining = maximum - used if maximum is not None and used is not None else None
+        return ConnectionInfo(
+            "Salesforce",
+            account_id=info.get("organization_id"),
+            account_label="org",
+            user=info.get("preferred_username"),
+            limits=[ConnectionInfo.limit("daily API calls", remaining, maximum, used)],
         )
 
     def query_pages(self, soql, batch_size=None, include_deleted=False):

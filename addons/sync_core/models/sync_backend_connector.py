@@ -22,7 +22,7 @@ class SyncBackend(models.Model):
         help="What the last successful connection test learnt: the account, the user, the "
         "limits left and the warnings.",
     )
-    connection_text = fields.Text(string="Connected to", compute="_compute_connection_text")
+    connection_text = fields.Text(string="Last successful test", compute="_compute_connection_text")
 
     @api.depends("connection_info")
     def _compute_connection_text(self):

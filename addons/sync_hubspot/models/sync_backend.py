@@ -112,16 +112,17 @@ class SyncBackend(models.Model):
         self._hubspot_create_default_mappings()
         return True
 
-    def action_test_connection(self):
-        res = super().action_test_connection()
-        for backend in self.filtered(lambda b: b.kind == "hubspot"):
-            if backend.status_message and "portal" in backend.status_message:
-                portal = backend.status_message.split("portal ", 1)[1].split(" ", 1)[0]
-                backend.hubspot_portal_id = portal
-                zone = backend.status_message.partition("(")[2].partition(")")[0]
-                if zone in dict(_tz_get(self)):
-                    backend.hubspot_time_zone = zone
-        return res
+    def _connection_tested(self, info):
+        """The portal id (record links, webhooks of this portal only) and its time zone (the
+        daily API limit resets at midnight there)."""
+        super()._connection_tested(info)
+        if self.kind != "hubspot":
+            return
+        if info.account_id:
+            self.hubspot_portal_id = info.account_id
+        zone = info.details.get("time zone")
+        if zone in dict(_tz_get(self)):
+            self.hubspot_time_zone = zone
 
     def _remote_record_url(self, remote_object, external_id):
         """The record page in HubSpot's app; a sandbox backend on another API host (the

@@ -3,7 +3,6 @@
 workflows themselves (time, expenses, people, reversal rules) live in ``sync.psa``."""
 
 import functools
-import re
 from urllib.parse import urlparse
 
 import requests
@@ -123,13 +122,10 @@ class SyncBackend(models.Model):
             return adapter
         return super()._get_adapter()
 
-    def action_test_connection(self):
-        res = super().action_test_connection()
-        for backend in self.filtered(lambda b: b.kind == "kantata" and b.state == "ok"):
-            found = re.search(r"Kantata account ([\w-]+)", backend.status_message or "")
-            if found:
-                backend.kantata_account_id = found.group(1)
-        return res
+    def _connection_tested(self, info):
+        super()._connection_tested(info)
+        if self.kind == "kantata" and info.account_id:
+            self.kantata_account_id = info.account_id
 
     def _remote_record_url(self, remote_object, external_id):
         """The record's page in Kantata's web app: <app host>/<object>/<id>.  The app host is
