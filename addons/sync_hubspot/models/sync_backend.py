@@ -148,39 +148,26 @@ class SyncBackend(models.Model):
         me = self.sudo()
         if me.hubspot_auth != "oauth":
             return me.hubspot_access_token or ""
-        now = fields.Datetime.now()
-        current = {
-            "hubspot_access_token": me.hubspot_access_token,
-            "hubspot_refresh_token": me.hubspot_refresh_token,
-            "hubspot_token_expires_at": me.hubspot_token_expires_at,
-        }
-        # a token this process refreshed after this transaction began (or that a failed job
-        # refreshed) replaces the one the row still shows here
-        current.update(me._fresh_credentials("hubspot_access_token", me.hubspot_access_token))
-        token, expires = current["hubspot_access_token"], current["hubspot_token_expires_at"]
-        if not force and token and expires and expires - TOKEN_MARGIN > now:
-            return token
-        tokens = hubspot_adapter.refresh_access_token(
-            {
-                "base_url": me.base_url,
-                "client_id": me.hubspot_client_id,
-                "client_secret": me.hubspot_client_secret,
-                "refresh_token": current["hubspot_refresh_token"],
-                "timeout": me.timeout,
-            }
+
+        def fetch(current):
+            return hubspot_adapter.refresh_access_token(
+                {
+                    "base_url": me.base_url,
+                    "client_id": me.hubspot_client_id,
+                    "client_secret": me.hubspot_client_secret,
+                    "refresh_token": current["hubspot_refresh_token"],
+                    "timeout": me.timeout,
+                }
+            )
+
+        return me._oauth_access_token(
+            fetch,
+            "hubspot_access_token",
+            refresh_field="hubspot_refresh_token",
+            expires_field="hubspot_token_expires_at",
+            force=force,
+            margin=TOKEN_MARGIN,
         )
-        # stored in a transaction of its own: a job that fails after refreshing keeps it
-        me._store_credentials(
-            {
-                "hubspot_access_token": tokens["access_token"],
-                "hubspot_refresh_token": tokens["refresh_token"]
-                or current["hubspot_refresh_token"],
-                "hubspot_token_expires_at": now + timedelta(seconds=tokens["expires_in"]),
-            },
-            token_field="hubspot_access_token",
-            replaced=token,
-        )
-        return tokens["access_token"]
 
     def _adapter_config(self):
         config = super()._adapter_config()

@@ -62,48 +62,14 @@ class SyncBackend(models.Model):
     def _kantata_access_token(self, force=False):
         """The bearer token; with client credentials, fetched from the token endpoint when
         there is none, or when `force`d (Kantata refused it with a 401: the adapter's
-        `refresh`).  A fetched token is stored in a transaction of its own
-        (`_store_credentials`): a job that fails afterwards does not lose it."""
+        `refresh`), and stored at once (sync_core's `_oauth_access_token`)."""
         self.ensure_one()
         me = self.sudo()
-        token = me.kantata_access_token or ""
         if me.kantata_auth != "client_credentials":
-            return token
-        token = me._fresh_credentials("kantata_access_token", token).get(
-            "kantata_access_token", token
+            return me.kantata_access_token or ""
+        return me._oauth_access_token(
+            functools.partial(_client_credentials_token, me), "kantata_access_token", force=force
         )
-        if token and not force:
-            return token
-        try:
-            response = requests.post(
-                me.kantata_token_url,
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": me.kantata_client_id or "",
-                    "client_secret": me.kantata_client_secret or "",
-                },
-                timeout=me.timeout or 30,
-            )
-        except requests.RequestException as exc:
-            raise RemoteUnavailableError(
-                f"Kantata token endpoint unreachable: {exc}", pattern="token endpoint"
-            ) from exc
-        raise_for_response(response)
-        try:
-            fresh = (response.json() or {}).get("access_token")
-        except ValueError as exc:
-            raise RemoteUnavailableError(
-                "Kantata's token endpoint answered a body that is not JSON",
-                pattern="token endpoint",
-            ) from exc
-        if not fresh:
-            raise AuthenticationError("Kantata issued no access token", pattern="no token")
-        me._store_credentials(
-            {"kantata_access_token": fresh},
-            token_field="kantata_access_token",
-            replaced=token or None,
-        )
-        return fresh
 
     def _adapter_config(self):
         config = super()._adapter_config()
@@ -195,3 +161,32 @@ class SyncBackend(models.Model):
         if fake_urls.get("sync_psa"):
             self.env["sync.psa"]._demo_setup(fake_urls["sync_psa"])
         return res
+
+
+def _client_credentials_token(backend, _current):
+    """Kantata's OAuth client credentials grant -> {"access_token"}."""
+    try:
+        response = requests.post(
+            backend.kantata_token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": backend.kantata_client_id or "",
+                "client_secret": backend.kantata_client_secret or "",
+            },
+            timeout=backend.timeout or 30,
+        )
+    except requests.RequestException as exc:
+        raise RemoteUnavailableError(
+            f"Kantata token endpoint unreachable: {exc}", pattern="token endpoint"
+        ) from exc
+    raise_for_response(response)
+    try:
+        fresh = (response.json() or {}).get("access_token")
+    except ValueError as exc:
+        raise RemoteUnavailableError(
+            "Kantata's token endpoint answered a body that is not JSON",
+            pattern="token endpoint",
+        ) from exc
+    if not fresh:
+        raise AuthenticationError("Kantata issued no access token", pattern="no token")
+    return {"access_token": fresh}
