@@ -81,7 +81,9 @@ class SyncBackend(models.Model):
         token = current[token_field]
         now = fields.Datetime.now()
         expires = current.get(expires_field) if expires_field else None
-        valid = token and (not expires_field or (expires and expires - (margin or timedelta()) > now))
+        valid = token and (
+            not expires_field or (expires and expires - (margin or timedelta()) > now)
+        )
         if valid and not force:
             return token
         tokens = fetch(current)
