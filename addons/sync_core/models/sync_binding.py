@@ -114,6 +114,28 @@ class SyncBinding(models.Model):
         )
         return {b.res_id: b for b in bindings}
 
+    @api.model
+    def _bind_values(self, backend, record, external_id, remote_object=None, **values):
+        """Values of the binding of Odoo `record` to the remote record `external_id` (of
+        `remote_object`) in `backend`; `values`: other binding fields (hashes, stamps)."""
+        return {
+            "backend_id": backend.id,
+            "res_model": record._name,
+            "res_id": record.id,
+            "remote_object": remote_object or False,
+            "external_id": str(external_id),
+            "last_sync_at": fields.Datetime.now(),
+            **values,
+        }
+
+    @api.model
+    def _bind(self, backend, record, external_id, remote_object=None, **values):
+        """Bind Odoo `record` to the remote record `external_id` of `backend` (the OCA
+        binder's ``bind(external_id, record)``); returns the new binding."""
+        return self.sudo().create(
+            self._bind_values(backend, record, external_id, remote_object, **values)
+        )
+
 
 def record_display_name(env, res_model, res_id):
     """Name of the record a sync row points at, or False.  Read with sudo: a sync user may see

@@ -731,14 +731,8 @@ class SyncException(models.Model):
         record = self.env[model].browse(int(res_id)).exists()
         if not record:
             raise UserError(self.env._("That record does not exist."))
-        self.env["sync.binding"].sudo().create(
-            {
-                "backend_id": self.backend_id.id,
-                "res_model": model,
-                "res_id": record.id,
-                "remote_object": remote_object,
-                "external_id": external_id,
-            }
+        self.env["sync.binding"]._bind(
+            self.backend_id, record, external_id, remote_object, last_sync_at=False
         )
         if self.fix_kind != "missing_record":
             self.write({"res_model": model, "res_id": record.id})
