@@ -96,6 +96,7 @@ class SyncBackend(models.Model):
         "salesforce_api_budget",
         "connection_info",
         "last_test_at",
+        "state",
     )
     def _compute_salesforce_api_usage(self):
         """One figure from one source: the newest reading of the ``Sforce-Limit-Info`` header,
