@@ -76,6 +76,17 @@ class BaseAdapter:
         # {"max": requests per interval, "remaining": int, "interval": seconds}.
         self.rate_limit = None
 
+    def _token_after_refusal(self, exc):
+        """OAuth: the new access token after `exc`, when it is a 401 (a token expired or
+        revoked before the expiry we know) and ``config["refresh"]`` (a callable returning a
+        new token, which the backend stores) was not used yet by this adapter; else None."""
+        refresh = self.config.get("refresh")
+        if not refresh or getattr(self, "_refreshed", False) or exc.pattern != "HTTP 401":
+            return None
+        self._refreshed = True
+        _logger.info("access token refused (HTTP 401): refreshing it once")
+        return refresh()
+
     def test_connection(self):
         """Return a `ConnectionInfo` (the account, the user, the limits left, warnings);
         raise SyncError when it fails."""
@@ -156,7 +167,6 @@ class HttpAdapterMixin:
     `_use_access_token` puts the new token where the vendor's requests carry it."""
 
     timeout = 30
-    _refreshed = False
 
     def _session(self):
         if getattr(self, "_http", None) is None:
@@ -167,12 +177,9 @@ class HttpAdapterMixin:
         try:
             return self._send_request(method, url, **kw)
         except AuthenticationError as exc:
-            refresh = self.config.get("refresh")
-            if not refresh or self._refreshed or exc.pattern != "HTTP 401":
+            token = self._token_after_refusal(exc)
+            if token is None:
                 raise
-            self._refreshed = True
-            _logger.info("access token refused (HTTP 401): refreshing it once")
-            token = refresh()
             self._use_access_token(token)
             headers = kw.get("headers")
             if headers and "Authorization" in headers:

@@ -169,9 +169,6 @@ class HubSpotAdapter(BaseAdapter):
         interval = config.get("search_interval")
         self.search_interval = DEFAULT_SEARCH_INTERVAL if interval is None else float(interval)
         self.search_key = config.get("search_key") or config.get("base_url") or "api.hubapi.com"
-        # OAuth: a callable returning a fresh access token (the backend stores it)
-        self.refresh = config.get("refresh")
-        self._refreshed = False
         self._apis = {}
 
     @property
@@ -227,10 +224,9 @@ class HubSpotAdapter(BaseAdapter):
         try:
             return send(func, args, kwargs)
         except AuthenticationError as exc:
-            if not self.refresh or self._refreshed or exc.pattern != "HTTP 401":
+            token = self._token_after_refusal(exc)
+            if token is None:
                 raise
-            self._refreshed = True
-            token = self.refresh()
             self.client.access_token = token
             for api in [*self._apis.values(), getattr(func, "__self__", None)]:
                 configuration = getattr(getattr(api, "api_client", None), "configuration", None)
