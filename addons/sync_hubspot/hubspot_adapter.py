@@ -40,7 +40,6 @@ from .hubspot_errors import (
     classify,
     rate_limit_from_headers,
 )
-from .hubspot_signature import decode_uri, verify_v3  # noqa: F401
 
 _logger = logging.getLogger(__name__)
 

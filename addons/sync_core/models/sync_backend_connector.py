@@ -60,6 +60,7 @@ class SyncBackend(models.Model):
         """Hook: keep what a successful test learnt (`info`: a ConnectionInfo), e.g. the
         account id a connector checks webhooks against."""
         self.ensure_one()
+        return True
 
     # ------------------------------------------------------------------ OAuth
     def _oauth_access_token(

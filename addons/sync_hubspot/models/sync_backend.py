@@ -97,14 +97,14 @@ class SyncBackend(models.Model):
     def _connection_tested(self, info):
         """The portal id (record links, webhooks of this portal only) and its time zone (the
         daily API limit resets at midnight there)."""
-        super()._connection_tested(info)
-        if self.kind != "hubspot":
-            return
-        if info.account_id:
-            self.hubspot_portal_id = info.account_id
-        zone = info.details.get("time zone")
-        if zone in dict(_tz_get(self)):
-            self.hubspot_time_zone = zone
+        res = super()._connection_tested(info)
+        if self.kind == "hubspot":
+            if info.account_id:
+                self.hubspot_portal_id = info.account_id
+            zone = info.details.get("time zone")
+            if zone in dict(_tz_get(self)):
+                self.hubspot_time_zone = zone
+        return res
 
     def _remote_record_url(self, remote_object, external_id):
         """The record page in HubSpot's app; a sandbox backend on another API host (the

@@ -6,7 +6,7 @@ from odoo import models
 from odoo.addons.sync_core.exceptions import PayloadError
 from odoo.addons.sync_core.hashing import event_key
 
-from .. import hubspot_adapter
+from .. import hubspot_signature
 
 # subscriptionType prefix -> CRM object
 EVENT_OBJECTS = {
@@ -30,7 +30,7 @@ class SyncBackend(models.Model):
         if self.kind != "hubspot":
             return super()._webhook_verify(request_info)
         me = self.sudo()
-        hubspot_adapter.verify_v3(
+        hubspot_signature.verify_v3(
             me.hubspot_client_secret or me.webhook_secret,
             request_info["method"],
             request_info["url"],

@@ -89,9 +89,10 @@ class SyncBackend(models.Model):
         return super()._get_adapter()
 
     def _connection_tested(self, info):
-        super()._connection_tested(info)
+        res = super()._connection_tested(info)
         if self.kind == "kantata" and info.account_id:
             self.kantata_account_id = info.account_id
+        return res
 
     def _remote_record_url(self, remote_object, external_id):
         """The record's page in Kantata's web app: <app host>/<object>/<id>.  The app host is

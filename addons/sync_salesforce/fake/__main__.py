@@ -102,7 +102,8 @@ def main(argv=None):
 
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import fake  # noqa: F401, I001  (run as a folder or a file: makes sync_core importable)
+    # importing the package ``fake`` makes sync_core importable
+    import fake  # noqa: F401, I001  pylint: disable=unused-import
     from odoo.addons.sync_core.fake.serving import run_main
 
     run_main(main, __package__)

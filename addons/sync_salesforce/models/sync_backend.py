@@ -128,14 +128,14 @@ class SyncBackend(models.Model):
     def _connection_tested(self, info):
         """The org id (Outbound Messages of another org are refused), and the daily API usage
         the test read, the backend's figure until a later call reads another."""
-        super()._connection_tested(info)
-        if self.kind != "salesforce":
-            return
-        if info.account_id:
-            self.salesforce_org_id = info.account_id
-        usage = _connection_usage(info.as_dict())
-        if usage:
-            _LAST_USAGE[self._salesforce_usage_key()] = usage
+        res = super()._connection_tested(info)
+        if self.kind == "salesforce":
+            if info.account_id:
+                self.salesforce_org_id = info.account_id
+            usage = _connection_usage(info.as_dict())
+            if usage:
+                _LAST_USAGE[self._salesforce_usage_key()] = usage
+        return res
 
     # ------------------------------------------------------------------ adapter
     def _adapter_config(self):
