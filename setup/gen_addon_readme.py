@@ -6,12 +6,8 @@ what GitHub shows.  The fragments are CommonMark, rendered to HTML by ``markdown
 (tables on); both files by the Jinja2 templates ``setup/addon_page.html.j2`` and
 ``setup/addon_readme.md.j2``.
 
-    python setup/gen_addon_readme.py [--addons-dir addons] [--branch main] [--check]
-                                     [--exit-non-zero-on-write] [ADDON_DIR ...]
-
-Without ``--check`` pages that differ are rewritten (with ``--exit-non-zero-on-write``, as
-pre-commit runs it, the exit status is then 1); with ``--check`` nothing is written and the
-exit status is 1 when a page is missing or stale.
+``--check`` writes nothing and exits 1 when a file is missing or stale; otherwise stale files
+are rewritten (and ``--exit-non-zero-on-write``, as pre-commit runs it, then exits 1).
 """
 
 import argparse
@@ -61,10 +57,13 @@ def read_fragments(addon_dir):
         path = os.path.join(addon_dir, "readme", name + ".md")
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as fh:
-                text = fh.read().strip()
-            if text:
-                found[name] = text
-    return found
+                found[name] = fh.read().strip()
+    return {name: text for name, text in found.items() if text}
+
+
+def _compact(html):
+    """Rendered HTML with each table row on one line (a table is not one tag a line)."""
+    return re.sub(r">\n(?=</?(?:table|thead|tbody|tr|th|td)\b)", ">", html).strip()
 
 
 def render(addon_dir, branch, addons_subdir):
@@ -96,7 +95,7 @@ def render(addon_dir, branch, addons_subdir):
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     out = {}
     for path, template_name, html in OUTPUTS:
-        text = {k: md.render(v).strip() if html else v for k, v in fragments.items()}
+        text = {k: _compact(md.render(v)) if html else v for k, v in fragments.items()}
         sections = [
             (key.lower(), title, Markup(text[key]))
             for key, title in FRAGMENTS

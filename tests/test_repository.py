@@ -84,7 +84,7 @@ def test_addon_pages_are_generated_from_the_fragments(tmp_path):
     assert subprocess.run(run, capture_output=True, text=True).returncode == 0
     page = (addon / "static" / "description" / "index.html").read_text()
     assert "<li>outer <em>item</em>:\n<ul>\n<li>inner <code>code</code></li>" in page
-    assert "<td>1</td>\n<td>&lt;2&gt;</td>" in page
+    assert "<tr><td>1</td><td>&lt;2&gt;</td></tr>" in page
     assert '<h2 id="usage">Usage</h2>' in page and "<h1>Sync Core</h1>" in page
     readme = (addon / "README.md").read_text()
     assert "## Usage\n\n- outer *item*:\n  - inner `code`" in readme
