@@ -61,3 +61,32 @@ def test_ci_runs_the_readme_test_command():
 def test_no_odoo_code_vendored():
     assert not (ROOT / "odoo-bin").exists()
     assert not (ROOT / "odoo").exists()
+
+
+def test_addon_pages_are_generated_from_the_fragments(tmp_path):
+    """Each addon's app page (what Odoo's Apps screen shows) and README.md are the generator's
+    output of its readme/*.md fragments and manifest, rendered by a Markdown library: a nested
+    list and a table of a fragment come out as HTML lists and a table."""
+    import shutil
+    import subprocess
+    import sys
+
+    script = ROOT / "setup" / "gen_addon_readme.py"
+    run = [sys.executable, str(script), "--addons-dir", str(ROOT / "addons"), "--check"]
+    assert subprocess.run(run, capture_output=True, text=True).returncode == 0
+    addon = tmp_path / "addons" / "sync_demo"
+    (addon / "readme").mkdir(parents=True)
+    shutil.copy(ROOT / "addons" / "sync_core" / "__manifest__.py", addon)
+    (addon / "readme" / "USAGE.md").write_text(
+        "- outer *item*:\n  - inner `code`\n\n| a | b |\n|---|---|\n| 1 | <2> |\n"
+    )
+    run = [sys.executable, str(script), "--addons-dir", str(tmp_path / "addons")]
+    assert subprocess.run(run, capture_output=True, text=True).returncode == 0
+    page = (addon / "static" / "description" / "index.html").read_text()
+    assert "<li>outer <em>item</em>:\n<ul>\n<li>inner <code>code</code></li>" in page
+    assert "<tr><td>1</td><td>&lt;2&gt;</td></tr>" in page
+    assert '<h2 id="usage">Usage</h2>' in page and "<h1>Sync Core</h1>" in page
+    readme = (addon / "README.md").read_text()
+    assert "## Usage\n\n- outer *item*:\n  - inner `code`" in readme
+    run.append("--check")
+    assert subprocess.run(run, capture_output=True, text=True).returncode == 0

@@ -13,14 +13,14 @@ import threading
 
 import requests
 
+from .connection import ConnectionInfo
 from .exceptions import (
     AuthenticationError,
     PayloadError,
-    RateLimitedError,
     RemoteUnavailableError,
-    SyncError,
 )
 from .mapping import parse_datetime
+from .remote_errors import DEFAULT_STATUSES, classify_status, one_line, retry_after_seconds
 from .unreadable import read_each, readable
 
 _logger = logging.getLogger(__name__)
@@ -77,8 +77,20 @@ class BaseAdapter:
         # {"max": requests per interval, "remaining": int, "interval": seconds}.
         self.rate_limit = None
 
+    def _token_after_refusal(self, exc):
+        """OAuth: the new access token after `exc`, when it is a 401 (a token expired or
+        revoked before the expiry we know) and ``config["refresh"]`` (a callable returning a
+        new token, which the backend stores) was not used yet by this adapter; else None."""
+        refresh = self.config.get("refresh")
+        if not refresh or getattr(self, "_refreshed", False) or exc.pattern != "HTTP 401":
+            return None
+        self._refreshed = True
+        _logger.info("access token refused (HTTP 401): refreshing it once")
+        return refresh()
+
     def test_connection(self):
-        """Return a short human-readable text; raise SyncError when it fails."""
+        """Return a `ConnectionInfo` (the account, the user, the limits left, warnings);
+        raise SyncError when it fails."""
         raise NotImplementedError
 
     def iter_changes(self, object_name, since, after=None, page_size=None):
@@ -100,10 +112,6 @@ class BaseAdapter:
         may read or write (derived keys of the connector's records included); None when
         nothing describes them (mapping lines are then "not checked")."""
         return None
-
-
-def _one_line(value, limit=300):
-    return " ".join(str(value).split())[:limit]
 
 
 def error_reason(text, limit=300):
@@ -136,44 +144,25 @@ def error_reason(text, limit=300):
             if isinstance(message, dict | list):
                 message = json.dumps(message)[:200]
             if message or code:
-                reasons.append(": ".join(_one_line(p, 200) for p in (code, message) if p))
+                reasons.append(": ".join(one_line(p, 200) for p in (code, message) if p))
         if reasons:
             more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
             return (reasons[0] + more)[:limit]
-    return _one_line(text or "", limit)
+    return one_line(text or "", limit)
 
 
-def raise_for_response(response):
-    """Classify an HTTP error by status code and headers (never by body text); the error's
-    text carries the body's readable reason."""
+def raise_for_response(response, table=None):
+    """Classify an HTTP error by status code and headers (never by body text) through
+    `table` (a connector's status table, default `DEFAULT_STATUSES`); the error's text carries
+    the body's readable reason."""
     status = response.status_code
     if status < 400:
         return
-    snippet = error_reason(response.text or "")
-    retry_after = response.headers.get("Retry-After")
-    try:
-        retry_after = float(retry_after) if retry_after else None
-    except ValueError:
-        retry_after = None  # an HTTP date: the job's retry pattern decides
-    if status == 429:
-        raise RateLimitedError(
-            f"rate limited by the remote (HTTP 429): {snippet}",
-            retry_after=retry_after,
-            pattern="HTTP 429",
-        )
-    if status >= 500:
-        raise RemoteUnavailableError(
-            f"remote error HTTP {status}: {snippet}",
-            retry_after=retry_after,
-            pattern=f"HTTP {status}",
-        )
-    if status in (401, 403):
-        raise AuthenticationError(
-            f"the remote refused our credentials (HTTP {status}): {snippet}",
-            pattern=f"HTTP {status}",
-        )
-    raise SyncError(
-        f"remote refused the request (HTTP {status}): {snippet}", pattern=f"HTTP {status}"
+    raise classify_status(
+        table or DEFAULT_STATUSES,
+        status,
+        error_reason(response.text or ""),
+        retry_after_seconds(response.headers),
     )
 
 
@@ -186,7 +175,6 @@ class HttpAdapterMixin:
     `_use_access_token` puts the new token where the vendor's requests carry it."""
 
     timeout = 30
-    _refreshed = False
 
     def _session(self):
         if getattr(self, "_http", None) is None:
@@ -197,12 +185,9 @@ class HttpAdapterMixin:
         try:
             return self._send_request(method, url, **kw)
         except AuthenticationError as exc:
-            refresh = self.config.get("refresh")
-            if not refresh or self._refreshed or exc.pattern != "HTTP 401":
+            token = self._token_after_refusal(exc)
+            if token is None:
                 raise
-            self._refreshed = True
-            _logger.info("access token refused (HTTP 401): refreshing it once")
-            token = refresh()
             self._use_access_token(token)
             headers = kw.get("headers")
             if headers and "Authorization" in headers:
@@ -277,7 +262,7 @@ class GenericRestAdapter(HttpAdapterMixin, BaseAdapter):
 
     def test_connection(self):
         data = self._request("GET", self._url("/ping"), headers=self._headers())
-        return f"connected to {data.get('name', 'remote')}"
+        return ConnectionInfo(str(data.get("name", "remote")))
 
     @staticmethod
     def _record(raw):

@@ -10,10 +10,8 @@ the engine pauses the backend until midnight in the portal's time zone.  The url
 handed to the client only retries failed connections.
 """
 
-import hmac
 import json
 import logging
-import re
 import threading
 import time
 from datetime import datetime
@@ -23,27 +21,30 @@ import urllib3
 from hubspot import HubSpot
 from hubspot.crm import companies, contacts, deals, line_items
 from hubspot.crm.associations import v4 as associations_v4
-from hubspot.oauth import ApiException as OAuthApiException
-from hubspot.utils.signature import Signature
 from urllib3.util.retry import Retry
 
 from odoo.addons.sync_core.adapter import BaseAdapter, raise_for_response
+from odoo.addons.sync_core.connection import ConnectionInfo
 from odoo.addons.sync_core.exceptions import (
     AuthenticationError,
-    QuotaExhaustedError,
     RateLimitedError,
     RemoteUnavailableError,
     SyncError,
-    WebhookAuthError,
 )
 from odoo.addons.sync_core.mapping import parse_datetime
-from odoo.addons.sync_core.retry import next_midnight
-from odoo.addons.sync_core.signatures import check_timestamp
 from odoo.addons.sync_core.unreadable import (
     UnreadableRecordError,
     is_unreadable,
     read_each,
     readable,
+)
+
+from .hubspot_errors import (
+    API_EXCEPTIONS,
+    DEFAULT_RATE_WINDOW,
+    _body_status,
+    classify,
+    rate_limit_from_headers,
 )
 
 _logger = logging.getLogger(__name__)
@@ -54,16 +55,6 @@ OBJECT_PACKAGES = {
     "deals": deals,
     "line_items": line_items,
 }
-API_EXCEPTIONS = tuple(
-    {
-        companies.ApiException,
-        contacts.ApiException,
-        deals.ApiException,
-        line_items.ApiException,
-        associations_v4.ApiException,
-        OAuthApiException,
-    }
-)
 # Search filters on the last-modified property (contacts keep the legacy name).
 MODIFIED_PROPERTY = {"contacts": "lastmodifieddate"}
 DEFAULT_MODIFIED = "hs_lastmodifieddate"
@@ -84,11 +75,6 @@ SEARCH_MAX = 200
 SEARCH_WINDOW = 10_000
 BATCH_MAX = 100
 LIST_MAX = 100
-# Seconds to wait before retrying a 429, per HubSpot policyName (the JSON error body); a 429
-# that names none waits the secondly window.  "DAILY" is a quota: see classify().
-POLICY_WINDOWS = {"SECONDLY": 1.0, "TEN_SECONDLY_ROLLING": 10.0}
-DEFAULT_RATE_WINDOW = 1.0
-DAILY_POLICY = "DAILY"
 # Longest total wait of the adapter's own 429 retries of one call; beyond it the job is retried
 # later by the engine (its channel blocked meanwhile).
 MAX_INLINE_WAIT = 12.0
@@ -103,86 +89,6 @@ DEFAULT_SEARCH_INTERVAL = 0.2
 _SEARCH_LOCKS = {}  # limiter key (portal) -> Lock held while spacing and sending a search
 _SEARCH_ENDED = {}  # limiter key -> time.monotonic() at which its last search answered
 _SEARCH_GUARD = threading.Lock()
-
-# HubSpot's v3 recipe decodes exactly these escapes of the URI before signing it.
-_URI_DECODING = {
-    "%3A": ":",
-    "%2F": "/",
-    "%3F": "?",
-    "%40": "@",
-    "%21": "!",
-    "%24": "$",
-    "%27": "'",
-    "%28": "(",
-    "%29": ")",
-    "%2A": "*",
-    "%2C": ",",
-    "%3B": ";",
-}
-_URI_ESCAPE_RE = re.compile("|".join(_URI_DECODING), re.IGNORECASE)
-
-
-def decode_uri(uri):
-    """The URI as HubSpot signs it (v3): only the documented ``%XX`` escapes decoded."""
-    return _URI_ESCAPE_RE.sub(lambda match: _URI_DECODING[match.group(0).upper()], uri)
-
-
-def verify_v3(secret, method, url, body, headers, window=300, now=None):
-    """Raise WebhookAuthError unless ``X-HubSpot-Signature-v3`` is valid and fresh."""
-    if not secret:
-        raise WebhookAuthError("backend has no HubSpot app secret", status=403)
-    signature = headers.get("X-HubSpot-Signature-v3")
-    if not signature:
-        raise WebhookAuthError("missing signature header")
-    timestamp = headers.get("X-HubSpot-Request-Timestamp")
-    check_timestamp(timestamp, window=window, now=now, unit=0.001)
-    try:
-        text = (body or b"").decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise WebhookAuthError("body is not UTF-8") from exc
-    expected = Signature.get_signature(
-        secret, text, "v3", http_uri=decode_uri(url), http_method=method, timestamp=timestamp
-    )
-    if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
-        raise WebhookAuthError("bad signature")
-
-
-def _header_int(headers, name):
-    value = headers.get(name.lower())
-    try:
-        return int(str(value).strip()) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def rate_limit_from_headers(headers):
-    """HubSpot's ``X-HubSpot-RateLimit-*`` headers -> ``{"max", "remaining", "interval"}``
-    (interval in seconds) of the tightest window announced, or None when there is none.
-
-    Windows: the burst one (``-Max``, ``-Remaining``, ``-Interval-Milliseconds``) and, when sent,
-    the secondly one (``-Secondly``, ``-Secondly-Remaining``).  An exhausted window wins (the
-    longest first: it blocks longest), else the one with the lowest rate."""
-    lower = {str(k).lower(): v for k, v in (headers or {}).items()}
-    prefix = "x-hubspot-ratelimit-"
-    windows = []
-    limit = _header_int(lower, prefix + "max")
-    remaining = _header_int(lower, prefix + "remaining")
-    if limit and remaining is not None:
-        millis = _header_int(lower, prefix + "interval-milliseconds") or 10_000
-        windows.append({"max": limit, "remaining": remaining, "interval": millis / 1000})
-    limit = _header_int(lower, prefix + "secondly")
-    remaining = _header_int(lower, prefix + "secondly-remaining")
-    if limit and remaining is not None:
-        windows.append({"max": limit, "remaining": remaining, "interval": 1.0})
-    if not windows:
-        return None
-    return min(
-        windows,
-        key=lambda w: (
-            w["remaining"] > 0,
-            w["max"] / w["interval"] if w["remaining"] > 0 else -w["interval"],
-        ),
-    )
 
 
 def contact_name(data):
@@ -233,88 +139,6 @@ def refresh_access_token(config):
     }
 
 
-def _body_json(exc):
-    try:
-        body = json.loads(exc.body or b"{}")
-    except (ValueError, TypeError):
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _body_status(exc):
-    """HubSpot's reason of an error answer, readable: ``CATEGORY (subCategory): message
-    [correlation id]``.  HubSpot's bodies say ``"status": "error"`` and name the problem in
-    ``category`` (VALIDATION_ERROR, OBJECT_NOT_FOUND ...) and ``message``; OAuth errors put it in
-    ``status`` (BAD_REFRESH_TOKEN ...).  A body that is not JSON gives its first characters."""
-    body = _body_json(exc)
-    if not body:
-        raw = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
-        return _one_line(raw or "", 200)
-    status = str(body.get("status") or "")
-    code = str(body.get("category") or (status if status.lower() != "error" else "") or "")
-    if body.get("subCategory"):
-        code = f"{code} ({body['subCategory']})" if code else str(body["subCategory"])
-    parts = [_one_line(code, 100), _one_line(body.get("message") or "", 300)]
-    reason = ": ".join(p for p in parts if p)
-    if body.get("correlationId"):
-        reason += f" [correlation id {_one_line(body['correlationId'], 60)}]"
-    return reason
-
-
-def _one_line(value, limit):
-    return " ".join(str(value).split())[:limit]
-
-
-def _rate_limited(exc, time_zone=None, now=None):
-    """A 429 -> RateLimitedError of its window, or QuotaExhaustedError for the daily limit.
-
-    HubSpot names the limit hit in the JSON body's ``policyName`` ("SECONDLY",
-    "TEN_SECONDLY_ROLLING", "DAILY"); ``X-HubSpot-RateLimit-Daily-Remaining: 0`` tells the daily
-    limit too.  The daily limit resets at midnight in the portal's time zone."""
-    lower = {str(k).lower(): v for k, v in (exc.headers or {}).items()}
-    policy = str(_body_json(exc).get("policyName") or "").strip().upper()
-    daily_remaining = _header_int(lower, "x-hubspot-ratelimit-daily-remaining")
-    if policy == DAILY_POLICY or daily_remaining == 0:
-        reset_at = next_midnight(time_zone, now=now)
-        return QuotaExhaustedError(
-            f"HubSpot daily API limit reached (HTTP 429); it resets at midnight "
-            f"{time_zone or 'UTC'} ({reset_at:%Y-%m-%d %H:%M} UTC)",
-            reset_at=reset_at,
-            reason="HubSpot daily API limit reached",
-            pattern="HubSpot daily API limit",
-        )
-    window = POLICY_WINDOWS.get(policy, DEFAULT_RATE_WINDOW)
-    try:
-        retry_after = float(lower.get("retry-after") or 0)
-    except ValueError:
-        retry_after = 0.0
-    return RateLimitedError(
-        f"rate limited by HubSpot (HTTP 429, {policy or 'no policy named'})",
-        retry_after=max(retry_after, window),
-        reason=f"HubSpot rate limit ({policy or 'HTTP 429'})",
-        pattern="HTTP 429",
-    )
-
-
-def classify(exc, time_zone=None):
-    """An ApiException -> a sync_core error, by status code, headers and the JSON error's
-    policy name (never free body text)."""
-    status = exc.status or 0
-    if status == 429:
-        return _rate_limited(exc, time_zone)
-    if status >= 500 or status == 0:
-        return RemoteUnavailableError(f"HubSpot error HTTP {status}", pattern=f"HTTP {status}")
-    if status in (401, 403):
-        return AuthenticationError(
-            f"HubSpot refused our credentials (HTTP {status}): {_body_status(exc)}",
-            pattern=f"HTTP {status}",
-        )
-    return SyncError(
-        f"HubSpot refused the request (HTTP {status}): {_body_status(exc)}",
-        pattern=f"HTTP {status}",
-    )
-
-
 class HubSpotAdapter(BaseAdapter):
     """config: base_url (host, empty for api.hubapi.com), access_token, timeout, page_size,
     properties ({object: [names]}), retries, backoff, search_interval (seconds between two
@@ -350,9 +174,6 @@ class HubSpotAdapter(BaseAdapter):
         interval = config.get("search_interval")
         self.search_interval = DEFAULT_SEARCH_INTERVAL if interval is None else float(interval)
         self.search_key = config.get("search_key") or config.get("base_url") or "api.hubapi.com"
-        # OAuth: a callable returning a fresh access token (the backend stores it)
-        self.refresh = config.get("refresh")
-        self._refreshed = False
         self._apis = {}
 
     @property
@@ -408,10 +229,9 @@ class HubSpotAdapter(BaseAdapter):
         try:
             return send(func, args, kwargs)
         except AuthenticationError as exc:
-            if not self.refresh or self._refreshed or exc.pattern != "HTTP 401":
+            token = self._token_after_refusal(exc)
+            if token is None:
                 raise
-            self._refreshed = True
-            token = self.refresh()
             self.client.access_token = token
             for api in [*self._apis.values(), getattr(func, "__self__", None)]:
                 configuration = getattr(getattr(api, "api_client", None), "configuration", None)
@@ -514,14 +334,29 @@ class HubSpotAdapter(BaseAdapter):
         raise_for_response(response)
         info = response.json()
         self._call(self._api("companies", "basic_api").get_page_with_http_info, limit=1)
-        message = f"HubSpot portal {info.get('portalId')} ({info.get('timeZone', '')})"
+        details = {"time zone": info.get("timeZone"), "currency": info.get("companyCurrency")}
+        user = None
         if self.config.get("auth") == "oauth":
             token_info = self._call(
                 self.client.oauth.access_tokens_api.get_with_http_info,
                 self.config.get("access_token"),
             )
-            message += f"; scopes: {', '.join(sorted(token_info.scopes or []))}"
-        return message
+            user = token_info.user
+            details["scopes"] = sorted(token_info.scopes or [])
+        limits = []
+        if self.rate_limit:  # the burst window the companies call was counted in
+            window = f"API calls per {self.rate_limit['interval']:g} s"
+            limits.append(
+                ConnectionInfo.limit(window, self.rate_limit["remaining"], self.rate_limit["max"])
+            )
+        return ConnectionInfo(
+            "HubSpot",
+            account_id=info.get("portalId"),
+            account_label="portal",
+            user=user,
+            limits=limits,
+            details=details,
+        )
 
     def iter_changes(self, object_name, since, after=None, page_size=None):
         """Search on the last-modified property, ascending; restart the search from the last

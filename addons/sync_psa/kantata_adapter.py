@@ -21,6 +21,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from odoo.addons.sync_core.adapter import HttpAdapterMixin
+from odoo.addons.sync_core.connection import ConnectionInfo
 from odoo.addons.sync_core.exceptions import PayloadError
 from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_core.unreadable import UnreadableRecordError, read_each
@@ -174,17 +175,19 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
         user = me[0]
         memberships = body.get("account_memberships") or {}
         membership = memberships.get(str(user.get("account_membership_id"))) or {}
-        account = user.get("account_id") or membership.get("account_id")
-        parts = [f"Kantata account {account}"] if account not in (None, "") else []
         permission = membership.get("permission") or (
             "administrator" if membership.get("is_administrator") else ""
         )
-        if permission:
-            parts.append(f"access: {permission}")
+        warnings = []
         if membership and not (membership.get("is_administrator") or permission == "administrator"):
-            parts.append("not an account administrator: the change feed is not readable")
-        where = f" ({'; '.join(parts)})" if parts else ""
-        return f"connected as {user.get('full_name')} <{user.get('email_address')}>{where}"
+            warnings.append("not an account administrator: the change feed is not readable")
+        return ConnectionInfo(
+            "Kantata",
+            account_id=user.get("account_id") or membership.get("account_id"),
+            user=f"{user.get('full_name')} <{user.get('email_address')}>",
+            details={"access": permission},
+            warnings=warnings,
+        )
 
     def iter_changes(self, object_name, since, after=None, page_size=None):
         collection, include = OBJECTS[object_name]

@@ -12,22 +12,19 @@ whatever the login mode, then retries the call once.
 """
 
 import base64
-import csv
 import hashlib
-import io
 import ipaddress
 import logging
 import re
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from urllib.parse import urlparse
 
 import jwt
 import requests
 from requests.adapters import HTTPAdapter
 from simple_salesforce import Salesforce
-from simple_salesforce.bulk2 import Operation
 from simple_salesforce.exceptions import (
     SalesforceAuthenticationFailed,
     SalesforceError,
@@ -36,17 +33,19 @@ from simple_salesforce.exceptions import (
 from simple_salesforce.login import SalesforceLogin, token_login
 
 from odoo.addons.sync_core.adapter import BaseAdapter
+from odoo.addons.sync_core.connection import ConnectionInfo
 from odoo.addons.sync_core.exceptions import (
     AuthenticationError,
-    QuotaExhaustedError,
-    RateLimitedError,
     RemoteUnavailableError,
-    RetryableSyncError,
-    SyncError,
     ValidationSyncError,
 )
 from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_core.unreadable import UnreadableRecordError, read_each, readable
+
+from .salesforce_bulk import BulkExportMixin
+from .salesforce_errors import RATE_LIMIT_BACKOFF, ApiBudgetExceeded, _error_code, classify
+
+__all__ = ["RATE_LIMIT_BACKOFF", "SalesforceAdapter", "classify", "forget_sessions", "login_url"]
 
 _logger = logging.getLogger(__name__)
 
@@ -58,21 +57,6 @@ LOGIN_URLS = {
 COLLECTION_MAX = 200  # sObject Collections: records per call
 READ_CHUNK = 200  # ids per SOQL ``Id IN (...)`` read
 QUERY_BATCH_MIN, QUERY_BATCH_MAX = 200, 2000  # Sforce-Query-Options batchSize bounds
-# REQUEST_LIMIT_EXCEEDED (HTTP 403): the 24 h rolling API limit, or a concurrency limit.
-# The daily limit is a rolling 24 h window: no reset time is known, calls free up as the
-# oldest ones age out.  The backend pauses this long, then one /limits call re-checks.
-DAILY_LIMIT_PAUSE = timedelta(hours=1)
-DAILY_LIMIT_REASON = "Salesforce daily API limit"
-CONCURRENCY_BACKOFF = 30.0
-# Seconds before each inline retry of an idempotent Bulk 2.0 read (a job's status, a result page
-# by its locator) that failed transiently, before the attempt fails (the next attempt continues
-# the export from its last applied page: see `export_state`)
-BULK_READ_RETRIES = (0.5, 1.0)
-# Salesforce keeps a Bulk 2.0 query job and its results 7 days; an export saved longer ago is
-# not asked for (a new one is started), nor one saved by another query
-BULK_RESULTS_KEPT = timedelta(days=7)
-# HTTP 429 (Salesforce's edge, Connect / Pub/Sub APIs): the channel waits Retry-After, or this
-RATE_LIMIT_BACKOFF = 10.0
 _ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
 _FIELD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)?$")
 _SKIPPED_DATA = {"attributes", "SystemModstamp", "IsDeleted"}
@@ -92,25 +76,6 @@ LINE_ITEM_FIELDS = (
 # Sessions per (login URL, mode, user or key) in this process: one login per worker, not per job.
 _SESSIONS = {}
 _SESSIONS_LOCK = threading.Lock()
-
-
-def daily_limit_reached(message, pattern, now=None):
-    """The org's daily API limit (or this backend's share of it) is used up: the backend's
-    channels pause for DAILY_LIMIT_PAUSE (a rolling window has no reset time), the job keeps
-    its attempt and re-checks then."""
-    now = now or datetime.now(UTC).replace(tzinfo=None)
-    return QuotaExhaustedError(
-        message, reset_at=now + DAILY_LIMIT_PAUSE, reason=DAILY_LIMIT_REASON, pattern=pattern
-    )
-
-
-class ApiBudgetExceeded(QuotaExhaustedError):
-    """The org's daily API usage passed the share this backend may use: pulls stop and the
-    backend pauses (see daily_limit_reached)."""
-
-    def __init__(self, message, pattern, now=None):
-        quota = daily_limit_reached(message, pattern, now)
-        super().__init__(message, reset_at=quota.reset_at, reason=quota.reason, pattern=pattern)
 
 
 class _TimeoutAdapter(HTTPAdapter):
@@ -154,82 +119,6 @@ def _is_loopback(host):
         return False
 
 
-def _error_code(exc):
-    """(errorCode, message) of a Salesforce error body: REST's ``[{"message", "errorCode",
-    "fields"}]`` (the first error; the others counted), one such object alone, or OAuth's
-    ``{"error", "error_description"}``; another body gives its text on one line."""
-    content = getattr(exc, "content", None)
-    if isinstance(content, list) and content and isinstance(content[0], dict):
-        first, more = content[0], len(content) - 1
-        message = _one_line(first.get("message") or "", 300)
-        if more:
-            message += f" (and {more} more error{'s' if more > 1 else ''})"
-        return _one_line(first.get("errorCode") or first.get("statusCode") or "", 80), message
-    if isinstance(content, dict):
-        code = content.get("errorCode") or content.get("error") or ""
-        message = content.get("message") or content.get("error_description") or ""
-        return _one_line(code, 80), _one_line(message, 300)
-    if isinstance(content, bytes):
-        content = content.decode("utf-8", "replace")
-    return "", _one_line(content or "", 300)
-
-
-def _one_line(value, limit):
-    return " ".join(str(value).split())[:limit]
-
-
-def _retry_after(headers):
-    """Seconds of a ``Retry-After`` header (None when absent or not a number)."""
-    try:
-        value = float((headers or {}).get("Retry-After") or "")
-    except ValueError:
-        return None
-    return value if value >= 0 else None
-
-
-def classify(exc, headers=None):
-    """A simple-salesforce error -> a sync_core error, by status and errorCode; `headers` of
-    the failed response give ``Retry-After``."""
-    if isinstance(exc, SalesforceAuthenticationFailed):
-        code = getattr(exc, "code", "")
-        if isinstance(code, int) and code >= 500:
-            return RemoteUnavailableError(
-                f"Salesforce login failed (HTTP {code})", pattern=f"login HTTP {code}"
-            )
-        return AuthenticationError(
-            f"Salesforce refused the login: {code} {getattr(exc, 'auth_message', '')}".strip(),
-            pattern=f"login refused {code}",
-        )
-    status = getattr(exc, "status", 0) or 0
-    code, message = _error_code(exc)
-    text = f"Salesforce HTTP {status} {code}: {message}".strip()
-    retry_after = _retry_after(headers)
-    limited = code == "REQUEST_LIMIT_EXCEEDED"
-    if limited and "totalrequests" in message.lower():  # the 24 h total, whatever the status
-        return daily_limit_reached(text, "REQUEST_LIMIT_EXCEEDED")
-    if status == 403 and limited:
-        if "concurrent" in message.lower():
-            return RateLimitedError(
-                text,
-                retry_after=retry_after or CONCURRENCY_BACKOFF,
-                pattern="REQUEST_LIMIT_EXCEEDED",
-            )
-        return daily_limit_reached(text, "REQUEST_LIMIT_EXCEEDED")
-    if status == 429 or (status == 503 and limited):
-        # a short rate limit: the channel waits Retry-After (or RATE_LIMIT_BACKOFF), the job
-        # is retried (never a permanent refusal)
-        return RateLimitedError(
-            text, retry_after=retry_after or RATE_LIMIT_BACKOFF, pattern=f"HTTP {status} {code}"
-        )
-    if status >= 500:
-        return RemoteUnavailableError(text, retry_after=retry_after, pattern=f"HTTP {status}")
-    if status in (401, 403):
-        return AuthenticationError(text, pattern=f"HTTP {status} {code}")
-    if isinstance(exc, SalesforceOperationError):
-        return RemoteUnavailableError(f"Salesforce bulk job failed: {exc}", pattern="bulk job")
-    return SyncError(text, category="validation", pattern=f"HTTP {status} {code}")
-
-
 def soql_datetime(value):
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -248,19 +137,7 @@ class _CursorLost(Exception):
     """INVALID_QUERY_LOCATOR: the nextRecordsUrl cursor expired."""
 
 
-class BulkJobGone(RetryableSyncError):
-    """A Bulk 2.0 query job that Salesforce no longer has (404 ``NOT_FOUND``, 400
-    ``INVALIDJOB``: deleted, or its results expired): the export is started again."""
-
-
-def _bulk_gone(exc):
-    """Whether a simple-salesforce error says the Bulk job (or its results) is gone."""
-    code, _message = _error_code(exc)
-    status = getattr(exc, "status", 0)
-    return status == 404 or (status == 400 and code in ("INVALIDJOB", "INVALIDLOCATOR"))
-
-
-class SalesforceAdapter(BaseAdapter):
+class SalesforceAdapter(BulkExportMixin, BaseAdapter):
     """config: login_url, sandbox, auth (password, jwt, client_credentials), username,
     password, security_token, consumer_key, consumer_secret, private_key, api_version, timeout,
     fields ({object: [field names]}), query_batch_size, bulk_threshold, bulk_page_size,
@@ -475,12 +352,18 @@ class SalesforceAdapter(BaseAdapter):
 
     # ------------------------------------------------------------------ API of the engine
     def test_connection(self):
+        """Who we are (userinfo) and the org's daily API usage, read as every call reads it
+        (the ``Sforce-Limit-Info`` header of the limits call): one figure, one source."""
         info = self._call(lambda: self.sf.oauth2("userinfo")) or {}
-        limits = self._call(lambda: self.sf.limits()) or {}
-        daily = limits.get("DailyApiRequests") or {}
-        return (
-            f"Salesforce org {info.get('organization_id')} as {info.get('preferred_username')}; "
-            f"daily API calls left: {daily.get('Remaining')} of {daily.get('Max')}"
+        usage = self.refresh_usage() or {}
+        used, maximum = usage.get("used"), usage.get("max")
+        remaining = maximum - used if maximum is not None and used is not None else None
+        return ConnectionInfo(
+            "Salesforce",
+            account_id=info.get("organization_id"),
+            account_label="org",
+            user=info.get("preferred_username"),
+            limits=[ConnectionInfo.limit("daily API calls", remaining, maximum, used)],
         )
 
     def query_pages(self, soql, batch_size=None, include_deleted=False):
@@ -579,156 +462,6 @@ class SalesforceAdapter(BaseAdapter):
         if order:
             soql += " ORDER BY SystemModstamp, Id"
         return soql
-
-    def _bulk_client(self, object_name):
-        bulk = getattr(self.sf.bulk2, object_name)._client
-        # simple-salesforce waits up to 24 h for a job: a worker is not held that long
-        bulk.DEFAULT_WAIT_TIMEOUT_SECONDS = self.config.get("bulk_wait") or 600
-        return bulk
-
-    def bulk_pages(self, object_name, soql, page_size=None):
-        """A Bulk 2.0 query job, its CSV results read one result page (``maxRecords`` rows,
-        ``Sforce-Locator`` until "null") at a time and yielded in pages of `page_size`: the
-        whole CSV is never held in memory.  Before each page, ``export_state`` says where
-        the export goes on once that page is applied."""
-        page_size = page_size or self.page_size
-        self.ordered = False
-        job = self._call(lambda: self._bulk_client(object_name).create_job(Operation.query, soql))
-        job_id = job["id"]
-        self._read_again(
-            lambda: self._call(
-                lambda: self._bulk_client(object_name).wait_for_job(
-                    job_id, True, self.config.get("bulk_poll", 0.2)
-                )
-            )
-        )
-        created = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
-        yield from self._bulk_results(object_name, job_id, soql, page_size, created=created)
-
-    def _bulk_results(self, object_name, job_id, soql, page_size, locator="", skip=0, created=None):
-        """The result pages of a complete query job from `locator` ("" = the first page), the
-        first `skip` rows of that page left out (applied by an earlier attempt).  `created`:
-        when the job was made (its results expire BULK_RESULTS_KEPT later)."""
-        max_records = self.config.get("bulk_page_size") or 10000
-        saved = {"job": job_id, "query": _digest(soql), "created": created}
-        if locator is None:  # every page was applied: nothing left to read
-            return
-        # where the export stands before its next page (a failure before the first page of a
-        # new export: the next attempt reads that job rather than making another)
-        self.export_state = {**saved, "locator": locator, "skip": skip}
-        while True:
-            result = None
-
-            def read(loc=locator):
-                nonlocal result
-
-                def get():
-                    try:
-                        return self._bulk_client(object_name).get_query_results(
-                            job_id, loc, max_records
-                        )
-                    except SalesforceError as exc:
-                        if _bulk_gone(exc):
-                            raise BulkJobGone(
-                                f"Salesforce no longer has the Bulk query job {job_id} "
-                                f"({_error_code(exc)[0] or exc.status}): the export starts again",
-                                pattern="Bulk job gone",
-                            ) from exc
-                        raise
-
-                result = self._call(get)
-                return self._result_rows(result)
-
-            rows = self._read_again(read)
-            following = result["locator"] or None  # None: this is the last page
-            for start in range(skip, len(rows), page_size):
-                end = start + page_size
-                # once this page is applied, the export goes on at the next result page or,
-                # within this one, after its rows applied so far
-                self.export_state = (
-                    {**saved, "locator": following, "skip": 0}
-                    if end >= len(rows)
-                    else {**saved, "locator": locator, "skip": end}
-                )
-                yield rows[start:end]
-            skip = 0
-            locator = following
-            # drop this result page before the next one is read: one page in memory at a time
-            result = rows = None
-            if not locator:
-                return
-            self.check_budget()
-
-    def _bulk_job_to_continue(self, object_name, state, soql):
-        """Whether the saved export `state` can go on: the same query, saved less than
-        BULK_RESULTS_KEPT ago, and Salesforce still has its job, complete.  Otherwise (404
-        ``NOT_FOUND``, 400 ``INVALIDJOB``, another state) a new export is started (logged)."""
-        job_id = state.get("job")
-        created = parse_datetime(state.get("created")) or None
-        now = datetime.now(UTC).replace(tzinfo=None)
-        if not job_id or state.get("query") != _digest(soql):
-            return False
-        if state.get("locator", "") is None:  # every page applied: nothing left to ask
-            return True
-        if not created or created < now - BULK_RESULTS_KEPT:
-            _logger.info("Salesforce Bulk job %s is older than its results: new export", job_id)
-            return False
-
-        def get():
-            try:
-                return self._bulk_client(object_name).get_job(job_id, True)
-            except SalesforceError as exc:
-                if _bulk_gone(exc):
-                    return None
-                raise
-
-        info = self._read_again(lambda: self._call(get))
-        if not info or info.get("state") != "JobComplete":
-            _logger.info(
-                "Salesforce Bulk job %s cannot be continued (%s): new export",
-                job_id,
-                (info or {}).get("state") or "gone",
-            )
-            return False
-        return True
-
-    @staticmethod
-    def _read_again(read):
-        """Run an idempotent read; a transient failure (5xx, timeout, reset connection, a
-        body cut short) is retried inline after each of BULK_READ_RETRIES, then raised.  A
-        rate limit, or a Retry-After longer than the wait, is raised at once (the engine
-        blocks the channel)."""
-        for wait in (*BULK_READ_RETRIES, None):
-            try:
-                return read()
-            except RemoteUnavailableError as exc:
-                if wait is None or (exc.retry_after or 0) > wait:
-                    raise
-                _logger.info("Salesforce Bulk read failed (%s): read again in %s s", exc, wait)
-                time.sleep(wait)
-        raise AssertionError("unreachable")
-
-    def _result_rows(self, result):
-        """The records of one Bulk 2.0 result page, all of them or an error to retry: a CSV
-        cut short (a transfer that ended early) parses as fewer rows, or a last row missing
-        columns, which would be applied as records with empty fields and the rest never read
-        (the export's watermark moves past them)."""
-        expected = result.get("number_of_records")
-        try:
-            reader = csv.DictReader(io.StringIO(result["records"]), strict=True)
-            rows = [row for row in reader if None not in row.values() and None not in row]
-        except csv.Error as exc:
-            raise RemoteUnavailableError(
-                f"Salesforce sent a Bulk result page that is not CSV: {exc}",
-                pattern="truncated Bulk result",
-            ) from exc
-        if expected is not None and len(rows) != expected:
-            raise RemoteUnavailableError(
-                f"Salesforce sent {len(rows)} complete rows of the {expected} its Bulk result "
-                "page announced (Sforce-NumberOfRecords): the transfer was cut short",
-                pattern="truncated Bulk result",
-            )
-        return read_each(rows, lambda row: self._record(row, csv_row=True))
 
     def read_batch(self, object_name, ids, extra_fields=()):
         """Current state of `ids` (deleted ones with archived=True, through queryAll); ids
@@ -870,11 +603,6 @@ def _without_attributes(value):
 
 def _stamp(value):
     return parse_datetime(value.replace("+0000", "Z")) if value else None
-
-
-def _digest(soql):
-    """A short fingerprint of a query: an export is continued only for the same query."""
-    return hashlib.sha256(soql.encode()).hexdigest()[:16]
 
 
 def forget_sessions():

@@ -7,6 +7,7 @@ timeouts end early on stop.  `serve_until_interrupted` is the foreground loop of
 """
 
 import logging
+import runpy
 import threading
 
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -75,3 +76,14 @@ def serve_until_interrupted(fake, port, logger, *banner):
         logger.info("stopping")
     finally:
         fake.stop()
+
+
+def run_main(main, package):
+    """The ``if __name__ == "__main__"`` of a connector's ``fake/__main__.py``: run `main`
+    when the fake runs as a package (``python -m fake``), else (a folder or a file: `package`
+    empty) run the folder again as the package ``fake`` (the caller put its parent folder on
+    ``sys.path`` and imported ``fake``, which makes sync_core importable)."""
+    if package:
+        main()
+    else:
+        runpy.run_module("fake", run_name="__main__", alter_sys=True)

@@ -22,3 +22,4 @@ from . import sync_audit
 from . import base
 from . import res_config_settings
 from . import sync_backend_demo
+from . import sync_backend_connector

@@ -11,6 +11,7 @@ class SyncAudit(models.Model):
 
     _name = "sync.audit"
     _description = "Sync Audit Entry"
+    _inherit = ["sync.record.mixin"]
     _order = "id desc"
     _log_access = False
 
@@ -36,11 +37,6 @@ class SyncAudit(models.Model):
     changes = fields.Json(string="Changes (raw)", help="{field: [before, after]}")
     changes_text = fields.Text(string="Changes", compute="_compute_changes_text")
     record_name = fields.Char(string="Record", compute="_compute_record_name")
-
-    @api.depends("res_model", "res_id")
-    def _compute_record_name(self):
-        for audit in self:
-            audit.record_name = record_display_name(self.env, audit.res_model, audit.res_id)
 
     @api.depends("operation", "record_name", "external_id")
     def _compute_display_name(self):

@@ -16,7 +16,6 @@ from ..adapter import GenericRestAdapter
 from ..exceptions import PayloadError, SyncError
 from ..hashing import payload_hash
 from ..mapping import parse_datetime
-from ..ui import notification_then_reload
 
 _logger = logging.getLogger(__name__)
 MANAGER = "sync_core.sync_core_group_manager"
@@ -150,20 +149,6 @@ class SyncBackend(models.Model):
             backend.pause_reason = latest.blocked_reason
 
     # ------------------------------------------------------------------ actions
-    def action_test_connection(self):
-        self.ensure_one()
-        now = fields.Datetime.now()
-        try:
-            message = self._get_adapter().test_connection()
-        except SyncError as exc:
-            # kept (no exception raised, so the status is saved) and shown: the form reloads
-            self.write({"state": "error", "status_message": exc.message, "last_test_at": now})
-            title, message, kind = self.env._("Connection failed"), exc.message, "danger"
-        else:
-            self.write({"state": "ok", "status_message": message, "last_test_at": now})
-            title, kind = self.env._("Connection OK"), "success"
-        return notification_then_reload(title, message, kind)
-
     def _remote_record_url(self, remote_object, external_id):
         """Address of one remote record in the remote system's own UI (a link for users), or
         False.  Connectors override for their kind."""

@@ -1,6 +1,37 @@
 from odoo import api, fields, models
 
 
+class SyncRecordMixin(models.AbstractModel):
+    """A sync row that points at one Odoo record by ``res_model`` and ``res_id`` (a binding,
+    an exception, an audit row, a reconciliation line): its name, and the action opening it.
+    The model declares the two fields and ``record_name`` (computed by
+    ``_compute_record_name``) with its own labels."""
+
+    _name = "sync.record.mixin"
+    _description = "Sync row pointing at an Odoo record"
+
+    @api.depends("res_model", "res_id")
+    def _compute_record_name(self):
+        for row in self:
+            row.record_name = record_display_name(self.env, row.res_model, row.res_id)
+
+    def action_open_record(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "view_mode": "form",
+        }
+
+    def _remote_url(self, remote_object, external_id):
+        """The remote record's page in its app (the row's ``backend_id``), or False."""
+        self.ensure_one()
+        if not (remote_object and external_id):
+            return False
+        return self.backend_id._remote_record_url(remote_object, external_id)
+
+
 class SyncBinding(models.Model):
     """External id of one Odoo record in one backend.
 
@@ -11,6 +42,7 @@ class SyncBinding(models.Model):
 
     _name = "sync.binding"
     _description = "Sync Binding (external id)"
+    _inherit = ["sync.record.mixin"]
     _order = "backend_id, res_model, id"
 
     backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade", index=True)
@@ -40,11 +72,6 @@ class SyncBinding(models.Model):
         "UNIQUE(backend_id, res_model, res_id)",
         "This Odoo record is already bound to a remote record of this backend.",
     )
-
-    @api.depends("res_model", "res_id")
-    def _compute_record_name(self):
-        for binding in self:
-            binding.record_name = record_display_name(self.env, binding.res_model, binding.res_id)
 
     @api.depends("record_name", "remote_object", "external_id")
     def _compute_display_name(self):
@@ -87,14 +114,27 @@ class SyncBinding(models.Model):
         )
         return {b.res_id: b for b in bindings}
 
-    def action_open_record(self):
-        self.ensure_one()
+    @api.model
+    def _bind_values(self, backend, record, external_id, remote_object=None, **values):
+        """Values of the binding of Odoo `record` to the remote record `external_id` (of
+        `remote_object`) in `backend`; `values`: other binding fields (hashes, stamps)."""
         return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": self.res_id,
-            "view_mode": "form",
+            "backend_id": backend.id,
+            "res_model": record._name,
+            "res_id": record.id,
+            "remote_object": remote_object or False,
+            "external_id": str(external_id),
+            "last_sync_at": fields.Datetime.now(),
+            **values,
         }
+
+    @api.model
+    def _bind(self, backend, record, external_id, remote_object=None, **values):
+        """Bind Odoo `record` to the remote record `external_id` of `backend` (the OCA
+        binder's ``bind(external_id, record)``); returns the new binding."""
+        return self.sudo().create(
+            self._bind_values(backend, record, external_id, remote_object, **values)
+        )
 
 
 def record_display_name(env, res_model, res_id):

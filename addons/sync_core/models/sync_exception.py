@@ -31,7 +31,7 @@ class SyncException(models.Model):
 
     _name = "sync.exception"
     _description = "Sync Exception"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "sync.record.mixin"]
     _order = "state, last_seen_at desc, id desc"
 
     name = fields.Char(string="Problem", required=True, tracking=True)
@@ -113,19 +113,10 @@ class SyncException(models.Model):
         "This problem already has an open exception.",
     )
 
-    @api.depends("res_model", "res_id")
-    def _compute_record_name(self):
-        for exc in self:
-            exc.record_name = record_display_name(self.env, exc.res_model, exc.res_id)
-
     @api.depends("backend_id", "remote_object", "external_id")
     def _compute_remote_url(self):
         for exc in self:
-            exc.remote_url = (
-                exc.backend_id._remote_record_url(exc.remote_object, exc.external_id)
-                if exc.external_id and exc.remote_object
-                else False
-            )
+            exc.remote_url = exc._remote_url(exc.remote_object, exc.external_id)
 
     def _affected_rows(self):
         """(label, Odoo model, Odoo id, remote object, remote id) of every affected record:
@@ -785,14 +776,8 @@ class SyncException(models.Model):
         record = self.env[model].browse(int(res_id)).exists()
         if not record:
             raise UserError(self.env._("That record does not exist."))
-        self.env["sync.binding"].sudo().create(
-            {
-                "backend_id": self.backend_id.id,
-                "res_model": model,
-                "res_id": record.id,
-                "remote_object": remote_object,
-                "external_id": external_id,
-            }
+        self.env["sync.binding"]._bind(
+            self.backend_id, record, external_id, remote_object, last_sync_at=False
         )
         if self.fix_kind != "missing_record":
             self.write({"res_model": model, "res_id": record.id})

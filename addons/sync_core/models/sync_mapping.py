@@ -821,16 +821,10 @@ class SyncMapping(models.Model):
             if binding:
                 binding.write(vals)
             else:
-                self.env["sync.binding"].sudo().create(
-                    {
-                        **vals,
-                        "backend_id": backend.id,
-                        "res_model": self.res_model,
-                        "res_id": res_id,
-                        "remote_object": self.remote_object,
-                        "external_id": ext_id,
-                    }
-                )
+                self.env["sync.binding"]._bind(
+                    backend, self.env[self.res_model].browse(res_id), ext_id, self.remote_object,
+                    **vals,
+                )  # fmt: skip
             self.env["sync.audit"].sudo().create(
                 self._audit_vals(job, {"id": ext_id}, res_id, "export", {})
             )

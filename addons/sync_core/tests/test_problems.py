@@ -200,6 +200,15 @@ class TestHealth(SyncCase):
         self.assertEqual(backend.health, "amber", backend.health_reason)
         self.assertEqual(backend.health_reason, "Never pulled: Customers")
         self.assertEqual(backend.last_success_text, "just now")
+        # the adapter's ConnectionInfo is stored as data and rendered by the core
+        self.assertEqual(backend.connection_info["system"], "generic fake")
+        self.assertEqual(backend.status_message, "connected to generic fake")
+        # a later failing test keeps the last facts learnt, shown apart from the error
+        backend.api_token = "wrong"
+        backend.action_test_connection()
+        self.assertEqual(backend.state, "error")
+        self.assertEqual(backend.connection_text, "connected to generic fake")
+        self.assertIn("HTTP 401", backend.status_message)
 
     def test_webhook_counts_as_success(self):
         self.env["sync.event"].create(

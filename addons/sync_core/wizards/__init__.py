@@ -1,4 +1,5 @@
 from . import (
+    sync_exception_wizard,
     sync_exception_assign,
     sync_exception_ignore,
     sync_exception_link,

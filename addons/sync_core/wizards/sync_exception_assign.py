@@ -1,24 +1,13 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 
 class SyncExceptionAssign(models.TransientModel):
     """Assign the selected exceptions to a user (with a to-do activity for them)."""
 
     _name = "sync.exception.assign"
+    _inherit = ["sync.exception.wizard.mixin"]
     _description = "Assign Sync Exceptions"
 
-    @api.model
-    def _default_exception_ids(self):
-        if self.env.context.get("active_model") != "sync.exception":
-            return False
-        return [(6, 0, self.env.context.get("active_ids") or [])]
-
-    exception_ids = fields.Many2many(
-        "sync.exception",
-        string="Exceptions",
-        required=True,
-        default=lambda self: self._default_exception_ids(),
-    )
     user_id = fields.Many2one(
         "res.users",
         string="Assign to",

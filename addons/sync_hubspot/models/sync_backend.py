@@ -1,38 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import functools
-import logging
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import fields, models
 
 from odoo.addons.base.models.res_partner import _tz_get
-from odoo.addons.sync_core.exceptions import PayloadError, RemoteUnavailableError
-from odoo.addons.sync_core.hashing import event_key
-from odoo.addons.sync_core.mapping import line_command as _line
-from odoo.addons.sync_core.mapping import match_command as _match
-from odoo.addons.sync_core.mapping import parse_datetime
-from odoo.addons.sync_core.models.sync_event import KEPT_HEADERS
-from odoo.addons.sync_core.unreadable import UnreadableRecordError, is_unreadable
-from odoo.addons.sync_sale.deal import LOST, OPEN, WON, Deal, DealLine, DealParty
 
 from .. import hubspot_adapter
 
-_logger = logging.getLogger(__name__)
 MANAGER = "sync_core.sync_core_group_manager"
-# kept with each webhook event: when HubSpot signed it, and how (v1, v2 or v3)
-KEPT_HEADERS.update({"x-hubspot-request-timestamp", "x-hubspot-signature-version"})
-# subscriptionType prefix -> CRM object
-EVENT_OBJECTS = {
-    "company": "companies",
-    "contact": "contacts",
-    "deal": "deals",
-    "line_item": "line_items",
-}
-# objectTypeId of generic (object.*) subscriptions -> the prefix of the legacy ones
-EVENT_TYPE_IDS = {"0-1": "contact", "0-2": "company", "0-3": "deal", "0-8": "line_item"}
-# Fields of one delivery of an event, not of the event: HubSpot redelivers an event with a
-# higher attemptNumber, the rest unchanged.
-DELIVERY_FIELDS = ("attemptNumber",)
 # Refresh an OAuth access token this long before HubSpot's expires_in runs out.
 TOKEN_MARGIN = timedelta(minutes=5)
 # Where a deal opens in HubSpot's UI (object type 0-3 = deals).
@@ -118,19 +94,24 @@ class SyncBackend(models.Model):
         self._hubspot_create_default_mappings()
         return True
 
-    def action_test_connection(self):
-        res = super().action_test_connection()
-        for backend in self.filtered(lambda b: b.kind == "hubspot"):
-            if backend.status_message and "portal" in backend.status_message:
-                portal = backend.status_message.split("portal ", 1)[1].split(" ", 1)[0]
-                backend.hubspot_portal_id = portal
-                zone = backend.status_message.partition("(")[2].partition(")")[0]
-                if zone in dict(_tz_get(self)):
-                    backend.hubspot_time_zone = zone
+    def _connection_tested(self, info):
+        """The portal id (record links, webhooks of this portal only) and its time zone (the
+        daily API limit resets at midnight there)."""
+        res = super()._connection_tested(info)
+        if self.kind == "hubspot":
+            if info.account_id:
+                self.hubspot_portal_id = info.account_id
+            zone = info.details.get("time zone")
+            if zone in dict(_tz_get(self)):
+                self.hubspot_time_zone = zone
         return res
 
     def _system_role(self):
         return "crm" if self.kind == "hubspot" else super()._system_role()
+
+    def _value_style(self):
+        """HubSpot's properties are strings (numbers, dates and booleans included)."""
+        return "text" if self.kind == "hubspot" else super()._value_style()
 
     def _remote_record_url(self, remote_object, external_id):
         """The record page in HubSpot's app; a sandbox backend on another API host (the
@@ -156,39 +137,26 @@ class SyncBackend(models.Model):
         me = self.sudo()
         if me.hubspot_auth != "oauth":
             return me.hubspot_access_token or ""
-        now = fields.Datetime.now()
-        current = {
-            "hubspot_access_token": me.hubspot_access_token,
-            "hubspot_refresh_token": me.hubspot_refresh_token,
-            "hubspot_token_expires_at": me.hubspot_token_expires_at,
-        }
-        # a token this process refreshed after this transaction began (or that a failed job
-        # refreshed) replaces the one the row still shows here
-        current.update(me._fresh_credentials("hubspot_access_token", me.hubspot_access_token))
-        token, expires = current["hubspot_access_token"], current["hubspot_token_expires_at"]
-        if not force and token and expires and expires - TOKEN_MARGIN > now:
-            return token
-        tokens = hubspot_adapter.refresh_access_token(
-            {
-                "base_url": me.base_url,
-                "client_id": me.hubspot_client_id,
-                "client_secret": me.hubspot_client_secret,
-                "refresh_token": current["hubspot_refresh_token"],
-                "timeout": me.timeout,
-            }
+
+        def fetch(current):
+            return hubspot_adapter.refresh_access_token(
+                {
+                    "base_url": me.base_url,
+                    "client_id": me.hubspot_client_id,
+                    "client_secret": me.hubspot_client_secret,
+                    "refresh_token": current["hubspot_refresh_token"],
+                    "timeout": me.timeout,
+                }
+            )
+
+        return me._oauth_access_token(
+            fetch,
+            "hubspot_access_token",
+            refresh_field="hubspot_refresh_token",
+            expires_field="hubspot_token_expires_at",
+            force=force,
+            margin=TOKEN_MARGIN,
         )
-        # stored in a transaction of its own: a job that fails after refreshing keeps it
-        me._store_credentials(
-            {
-                "hubspot_access_token": tokens["access_token"],
-                "hubspot_refresh_token": tokens["refresh_token"]
-                or current["hubspot_refresh_token"],
-                "hubspot_token_expires_at": now + timedelta(seconds=tokens["expires_in"]),
-            },
-            token_field="hubspot_access_token",
-            replaced=token,
-        )
-        return tokens["access_token"]
 
     def _adapter_config(self):
         config = super()._adapter_config()
@@ -226,413 +194,7 @@ class SyncBackend(models.Model):
             return hubspot_adapter.HubSpotAdapter(self._adapter_config())
         return super()._get_adapter()
 
-    def _value_style(self):
-        """HubSpot's properties are strings (numbers, dates and booleans included)."""
-        return "text" if self.kind == "hubspot" else super()._value_style()
-
     def _remote_field_label(self, remote_object, remote_field):
         if self.kind == "hubspot" and (remote_object, remote_field) == ("contacts", "name"):
             return "HubSpot's first name, last name, email or phone"
         return super()._remote_field_label(remote_object, remote_field)
-
-    # ------------------------------------------------------------------ webhooks
-    def _webhook_verify(self, request_info):
-        if self.kind != "hubspot":
-            return super()._webhook_verify(request_info)
-        me = self.sudo()
-        hubspot_adapter.verify_v3(
-            me.hubspot_client_secret or me.webhook_secret,
-            request_info["method"],
-            request_info["url"],
-            request_info["body"],
-            request_info["headers"],
-            window=self.webhook_window or 300,
-        )
-
-    def _webhook_parse(self, request_info):
-        if self.kind != "hubspot":
-            return super()._webhook_parse(request_info)
-        data = self._webhook_json(request_info)
-        if isinstance(data, dict):
-            data = [data]
-        if not isinstance(data, list) or not data:
-            raise PayloadError("HubSpot webhooks carry a non-empty JSON array of events")
-        events = []
-        portal = self.hubspot_portal_id
-        for item in data:
-            if not isinstance(item, dict):
-                raise PayloadError("each HubSpot event must be a JSON object")
-            object_id = _event_object_id(item)
-            if object_id is None:
-                raise PayloadError(
-                    "each HubSpot event needs an objectId (fromObjectId for an association "
-                    "change)"
-                )
-            # an app's secret signs the deliveries of every portal that installed it
-            if portal and str(item.get("portalId")) != portal:
-                raise PayloadError(
-                    f"event of HubSpot portal {str(item.get('portalId'))[:20]}, but this backend "
-                    f"is portal {portal}"
-                )
-            event_type = str(item.get("subscriptionType") or item.get("eventType") or "")
-            if "." not in event_type:
-                raise PayloadError(f"event without subscriptionType: {str(item)[:200]}")
-            prefix = event_type.split(".", 1)[0].lower()
-            if prefix == "object":
-                # generic subscriptions (object.creation, object.propertyChange ...) name the
-                # object by its type id ("0-1" contacts ...), an association by its "from" side
-                type_id = item.get("objectTypeId") or item.get("fromObjectTypeId")
-                prefix = EVENT_TYPE_IDS.get(str(type_id), f"object {str(type_id)[:20]}")
-            if event_type.endswith(".merge") and not _ids_or_id(item.get("mergedObjectIds")):
-                raise PayloadError("a HubSpot merge event's mergedObjectIds must be a list of ids")
-            events.append(
-                {
-                    # HubSpot: eventId "is not guaranteed to be unique"
-                    "dedup_key": event_key(
-                        item, item.get("eventId"), delivery_fields=DELIVERY_FIELDS
-                    ),
-                    "event_type": event_type,
-                    "object_name": EVENT_OBJECTS.get(prefix, prefix),
-                    "external_id": object_id,
-                    "payload": item,
-                }
-            )
-        return events
-
-    def _webhook_job_values(self, event):
-        if self.kind != "hubspot":
-            return super()._webhook_job_values(event)
-        payload = event.get("payload") or {}
-        object_name = event["object_name"]
-        ids = [event["external_id"]]
-        if str(event.get("event_type", "")).endswith(".merge"):
-            # the survivor first (newObjectId when the merge made a new record, else the
-            # primary), then every other record the merge touched: each is re-fetched
-            merged = payload.get("mergedObjectIds")
-            if not isinstance(merged, list):
-                merged = [merged]
-            candidates = [
-                payload.get("newObjectId"),
-                payload.get("primaryObjectId"),
-                event["external_id"],
-                *merged,
-            ]
-            ids = list(dict.fromkeys(str(i) for i in candidates if i not in (None, "")))
-        if object_name == "deals":
-            return {
-                "kind": "hubspot_deal",
-                "identity_key": f"hubspot:deal:{ids[0]}",
-                "payload": {"ids": ids},
-            }
-        if not self.env["sync.mapping"].search_count(
-            [("backend_id", "=", self.id), ("remote_object", "=", object_name)], limit=1
-        ):
-            return None
-        return {
-            "kind": "import_record",
-            "identity_key": f"import:{object_name}:{ids[0]}",
-            "batch_key": f"import:{object_name}",
-            "payload": {"object": object_name, "ids": ids},
-        }
-
-    # ------------------------------------------------------------------ pulls
-    @api.model
-    def _cron_schedule_pulls(self):
-        res = super()._cron_schedule_pulls()
-        for backend in self.search([("kind", "=", "hubspot")]):
-            if not backend._pull_due("deals"):
-                continue
-            self.env["sync.job"]._enqueue(
-                backend,
-                "hubspot_pull_deals",
-                payload={"object": "deals"},
-                identity_key="pull:deals",
-            )
-        return res
-
-    @api.model
-    def _job_hubspot_pull_deals(self, job):
-        """Incremental pull of deals through the shared quote-to-order workflow (sync_sale)."""
-        return job.backend_id._sale_pull_deals(job, "deals")
-
-    @api.model
-    def _job_hubspot_deal(self, job):
-        return job.backend_id._sale_deal_job(job, "deals")
-
-    @api.model
-    def _job_hubspot_writeback(self, job):
-        return self._job_sale_writeback(job)
-
-    # ------------------------------------------------------------------ deals -> canonical deals
-    def _hubspot_is_won(self, data):
-        return self._hubspot_stage_in(data, self.hubspot_won_stages)
-
-    def _hubspot_stage_in(self, data, stages):
-        self.ensure_one()
-        stage, pipeline = data.get("dealstage") or "", data.get("pipeline") or ""
-        for token in (stages or "").split(","):
-            token = token.strip()
-            if not token:
-                continue
-            if ":" in token:
-                if token == f"{pipeline}:{stage}":
-                    return True
-            elif token == stage:
-                return True
-        return False
-
-    def _sale_deal_job_values(self, external_id):
-        if self.kind != "hubspot":
-            return super()._sale_deal_job_values(external_id)
-        return {
-            "kind": "hubspot_deal",
-            "identity_key": f"hubspot:deal:{external_id}",
-            "payload": {"ids": [str(external_id)]},
-        }
-
-    def _sale_deal_from_record(self, record, adapter=None):
-        """A HubSpot deal (properties, primary company association) -> canonical deal; its
-        line items are read only when the workflow asks for them."""
-        if self.kind != "hubspot":
-            return super()._sale_deal_from_record(record, adapter=adapter)
-        data = record["data"]
-        if self._hubspot_is_won(data):
-            status = WON
-        elif self._hubspot_stage_in(data, self.hubspot_lost_stages):
-            status = LOST
-        else:
-            status = OPEN
-        close = parse_datetime(data.get("closedate"))
-        company_id = data.get("company_id")
-        deal = Deal(
-            external_id=record["id"],
-            name=data.get("dealname") or "",
-            status=status,
-            stage=data.get("dealstage") or "",
-            amount=_number(data.get("amount")) or 0.0,
-            currency_code=data.get("deal_currency_code") or "",
-            close_date=close.date() if close else None,
-            customer=DealParty("companies", str(company_id)) if company_id else None,
-            company_key=str(data.get(self.hubspot_legal_entity_property) or "")
-            if self.hubspot_legal_entity_property
-            else "",
-            url=self._remote_record_url("deals", record["id"]) or "",
-            archived=record["archived"],
-            updated_at=record["updated_at"],
-        )
-        if adapter is not None:
-            deal.load_lines = lambda: self._hubspot_deal_lines(adapter, record["id"])
-        return deal
-
-    @api.model
-    def _hubspot_deal_lines(self, adapter, deal_id):
-        """The deal's line items (v4 associations, batch read) as canonical lines, by id.
-        An associated line item the read did not return (HubSpot answers a batch read 207
-        with the ids it could not get) fails the deal's attempt: an order is never made
-        with only some of its lines."""
-        links = adapter.associations("deals", "line_items", [deal_id]).get(deal_id, [])
-        item_ids = list(dict.fromkeys(to_id for to_id, _types in links))
-        items = adapter.read_batch("line_items", item_ids, archived_too=False) if item_ids else []
-        for item in items:
-            if is_unreadable(item):  # never an order with only some of its lines
-                raise UnreadableRecordError(
-                    f"HubSpot deal {deal_id}: line item {item['id']} cannot be read "
-                    f"({item['unreadable']['error']})",
-                    pattern="unreadable line item",
-                )
-        missing = sorted(set(item_ids) - {item["id"] for item in items})
-        if missing:
-            raise RemoteUnavailableError(
-                f"HubSpot deal {deal_id}: line items {', '.join(missing[:10])} are associated "
-                "but the read did not return them",
-                pattern="line items not returned",
-            )
-        lines = []
-        for item in sorted(items, key=lambda i: int(i["id"])):
-            data = item["data"]
-            price = _number(data.get("price"))
-            quantity = _number(data.get("quantity"))
-            discount = _number(data.get("hs_discount_percentage"))
-            unit_discount = _number(data.get("discount"))
-            if discount is None and unit_discount and price:
-                discount = 100.0 * unit_discount / price
-            lines.append(
-                DealLine(
-                    sku=(data.get("hs_sku") or "").strip(),
-                    quantity=1.0 if quantity is None else quantity,
-                    name=data.get("name") or None,
-                    price_unit=price,
-                    discount=discount or 0.0,
-                    external_id=item["id"],
-                )
-            )
-        return lines
-
-    # ------------------------------------------------------------------ write-back
-    def _sale_writeback_job(self):
-        if self.kind != "hubspot":
-            return super()._sale_writeback_job()
-        return ("hubspot_writeback", "hubspot:writeback")
-
-    def _sale_writeback_values(self, figures):
-        """Invoice figures -> the configured deal properties (HubSpot takes strings)."""
-        if self.kind != "hubspot":
-            return super()._sale_writeback_values(figures)
-        return {
-            self.hubspot_prop_invoice_number: ", ".join(figures.invoice_numbers),
-            self.hubspot_prop_invoice_state: figures.state,
-            self.hubspot_prop_amount_invoiced: f"{figures.amount_invoiced:.2f}",
-            self.hubspot_prop_amount_paid: f"{figures.amount_paid:.2f}",
-        }
-
-    # ------------------------------------------------------------------ set-up
-    def _hubspot_create_default_mappings(self):
-        """Companies and contacts -> res.partner with match rules (idempotent)."""
-        Mapping = self.env["sync.mapping"]
-        created = Mapping.browse()
-        for backend in self.filtered(lambda b: b.kind == "hubspot"):
-            existing = set(
-                Mapping.search([("backend_id", "=", backend.id)]).mapped("remote_object")
-            )
-            vals_list = []
-            if "companies" not in existing:
-                vals_list.append(
-                    {
-                        "name": "HubSpot companies",
-                        "backend_id": backend.id,
-                        "remote_object": "companies",
-                        "res_model": "res.partner",
-                        "default_values": "{'is_company': True}",
-                        "delete_policy": "binding",
-                        "line_ids": [
-                            _line("name", "name"),
-                            _line("domain", "website"),
-                            _line("phone", "phone"),
-                            _line("city", "city"),
-                            # HubSpot's country is free text ("Belgium"); by name or ISO code
-                            _line("country", "country_id", "ref:country_name"),
-                            _line("vat", "vat"),
-                        ],
-                        "match_ids": [
-                            _match("vat", "vat", "iexact", 1, "[('is_company', '=', True)]"),
-                            _match(
-                                "domain",
-                                "website",
-                                "email_domain",
-                                2,
-                                "[('is_company', '=', True)]",
-                            ),
-                            _match(
-                                "domain", "email", "email_domain", 3, "[('is_company', '=', True)]"
-                            ),
-                        ],
-                    }
-                )
-            if "contacts" not in existing:
-                vals_list.append(
-                    {
-                        "name": "HubSpot contacts",
-                        "backend_id": backend.id,
-                        "remote_object": "contacts",
-                        "res_model": "res.partner",
-                        "default_values": "{'is_company': False, 'type': 'contact'}",
-                        "delete_policy": "binding",
-                        "line_ids": [
-                            _line("name", "name"),
-                            _line("email", "email", "lower"),
-                            _line("phone", "phone"),
-                            _line("jobtitle", "function"),
-                            _line("company_id", "parent_id", "ref:binding", ref_object="companies"),
-                        ],
-                        "match_ids": [
-                            _match("email", "email", "iexact", 1, "[('is_company', '=', False)]"),
-                        ],
-                    }
-                )
-            created |= Mapping.create(vals_list)
-        return created
-
-    @api.model
-    def _demo_setup(self, fake_urls):
-        res = super()._demo_setup(fake_urls)
-        if fake_urls.get("sync_hubspot"):
-            self._hubspot_demo_setup(fake_urls["sync_hubspot"])
-        return res
-
-    def _hubspot_demo_setup(self, base_url, token="pat-demo", secret="fake-client-secret"):
-        """Sandbox backend wired to a running HubSpot fake (``python addons/sync_hubspot/fake
-        --port 8990 --token pat-demo --seed demo``): default mappings, the demo products, and
-        pulls of companies, contacts and deals enqueued."""
-        backend = self.search(
-            [("kind", "=", "hubspot"), ("base_url", "=", base_url), ("sandbox", "=", True)],
-            limit=1,
-        )
-        if not backend:
-            backend = self.create(
-                {
-                    "name": "HubSpot sandbox",
-                    "kind": "hubspot",
-                    "sandbox": True,
-                    "base_url": base_url,
-                    "hubspot_auth": "private_app",
-                    "hubspot_access_token": token,
-                    "hubspot_client_secret": secret,
-                }
-            )
-        backend._hubspot_create_default_mappings()
-        backend.action_test_connection()  # its status, and the portal id for record links
-        backend._sale_demo_pricelist("EUR")  # the demo portal sells in EUR
-        Product = self.env["product.product"]
-        for code, name, vals in (
-            ("RA-200", "Robot arm RA-200", {"type": "consu", "list_price": 5000.0}),
-            (
-                "SRV-INSTALL",
-                "Installation service",
-                {"type": "service", "service_tracking": "project_only", "list_price": 125.0,
-                 "uom_id": self.env.ref("uom.product_uom_hour").id},
-            ),  # sold by the hour, invoiced on the timesheets of a PSA when one is set up
-        ):  # fmt: skip
-            if not Product.search_count([("default_code", "=", code)], limit=1):
-                Product.create({"name": name, "default_code": code, **vals})
-        Job = self.env["sync.job"]
-        for object_name in ("companies", "contacts"):
-            Job._enqueue(
-                backend, "pull", payload={"object": object_name}, identity_key=f"pull:{object_name}"
-            )
-        Job._enqueue(
-            backend, "hubspot_pull_deals", payload={"object": "deals"}, identity_key="pull:deals"
-        )
-        return backend
-
-
-def _number(value):
-    """A HubSpot number property (a string, or empty) -> float or None."""
-    if value in (None, ""):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError) as exc:
-        raise PayloadError(f"HubSpot sent {value!r} where a number belongs") from exc
-
-
-def _event_object_id(item):
-    """The record an event is about, as a string: ``objectId``; an association change carries
-    none (HubSpot sends ``fromObjectId`` and ``toObjectId``), its record is the "from" side.
-    None when there is no usable id (missing, empty, a boolean, a list or an object)."""
-    value = item.get("objectId")
-    if value in (None, "") and str(
-        item.get("subscriptionType") or item.get("eventType") or ""
-    ).endswith(".associationChange"):
-        value = item.get("fromObjectId")
-    if value in (None, "") or isinstance(value, bool) or not isinstance(value, int | str):
-        return None
-    return str(value).strip() or None
-
-
-def _ids_or_id(value):
-    """True for what HubSpot may send as mergedObjectIds: nothing, one id (a number or a
-    string), or a list of ids; False for anything else (objects, nested lists, booleans)."""
-    if value is None or value == "":
-        return True
-    values = value if isinstance(value, list) else [value]
-    return all(isinstance(v, int | str) and not isinstance(v, bool) for v in values)

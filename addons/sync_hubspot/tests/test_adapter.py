@@ -127,3 +127,13 @@ class TestAdapter(HubSpotCase):
         self.assertEqual(self.backend.hubspot_portal_id, str(self.fake.portal_id))
         # the portal's time zone (its daily API limit resets at midnight there)
         self.assertEqual(self.backend.hubspot_time_zone, self.fake.time_zone)
+        # what the test learnt is stored as data, not parsed back out of the message
+        info = self.backend.connection_info
+        self.assertEqual(info["system"], "HubSpot")
+        self.assertEqual(info["account_id"], str(self.fake.portal_id))
+        self.assertEqual(info["details"]["time zone"], self.fake.time_zone)
+        self.assertEqual(info["details"]["currency"], self.fake.currency)
+        self.assertEqual(info["warnings"], [])
+        self.assertTrue(
+            self.backend.status_message.startswith(f"HubSpot portal {self.fake.portal_id}; ")
+        )

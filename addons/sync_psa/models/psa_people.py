@@ -87,16 +87,7 @@ class SyncPsa(models.AbstractModel):
                 if len(matches) != 1 or matches[0].id in bound or len(person_ids) != 1:
                     continue
                 found[person_ids[0]] = matches[0]
-                new.append(
-                    {
-                        "backend_id": backend.id,
-                        "res_model": "hr.employee",
-                        "res_id": matches[0].id,
-                        "remote_object": psa.PEOPLE,
-                        "external_id": person_ids[0],
-                        "last_sync_at": fields.Datetime.now(),
-                    }
-                )
+                new.append(Binding._bind_values(backend, matches[0], person_ids[0], psa.PEOPLE))
             Binding.create(new)
             self._release_waiting(backend, [vals["external_id"] for vals in new])
         return found

@@ -2,7 +2,7 @@
 """Projects and milestones: workspaces bound to projects (external reference, name + customer),
 tasks, milestones, default mappings."""
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.tools import SQL
 
 from odoo.addons.sync_core.exceptions import (
@@ -49,16 +49,7 @@ class SyncPsa(models.AbstractModel):
                 )
                 milestone = candidates[:1]
                 if milestone:
-                    Binding.create(
-                        {
-                            "backend_id": backend.id,
-                            "res_model": "project.milestone",
-                            "res_id": milestone.id,
-                            "remote_object": psa.MILESTONES,
-                            "external_id": rec["id"],
-                            "last_sync_at": fields.Datetime.now(),
-                        }
-                    )
+                    Binding._bind(backend, milestone, rec["id"], psa.MILESTONES)
             if not milestone:
                 stats["skipped"] += 1
                 continue
@@ -117,16 +108,7 @@ class SyncPsa(models.AbstractModel):
             if not task:
                 task = Task.create({"name": name or f"PSA task {ref}", "project_id": project.id})
             found[ref] = task.id
-            new.append(
-                {
-                    "backend_id": backend.id,
-                    "res_model": "project.task",
-                    "res_id": task.id,
-                    "remote_object": psa.MILESTONES,
-                    "external_id": ref,
-                    "last_sync_at": fields.Datetime.now(),
-                }
-            )
+            new.append(Binding._bind_values(backend, task, ref, psa.MILESTONES))
         Binding.create(new)
         return found
 
@@ -174,14 +156,7 @@ class SyncPsa(models.AbstractModel):
                 continue
             used.add(project_id)
             new.append(
-                {
-                    "backend_id": backend.id,
-                    "res_model": "project.project",
-                    "res_id": project_id,
-                    "remote_object": psa.PROJECTS,
-                    "external_id": ext_id,
-                    "last_sync_at": fields.Datetime.now(),
-                }
+                Binding._bind_values(backend, projects.browse(project_id), ext_id, psa.PROJECTS)
             )
         Binding.create(new)
         return len(new)

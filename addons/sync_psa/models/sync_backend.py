@@ -4,7 +4,6 @@ the sandbox demo.  What every PSA backend does (pulls, feed, schedule) is in ``p
 the PSA workflows themselves (time, expenses, people, reversal rules) live in ``sync.psa``."""
 
 import functools
-import re
 from urllib.parse import urlparse
 
 import requests
@@ -52,48 +51,14 @@ class SyncBackend(models.Model):
     def _kantata_access_token(self, force=False):
         """The bearer token; with client credentials, fetched from the token endpoint when
         there is none, or when `force`d (Kantata refused it with a 401: the adapter's
-        `refresh`).  A fetched token is stored in a transaction of its own
-        (`_store_credentials`): a job that fails afterwards does not lose it."""
+        `refresh`), and stored at once (sync_core's `_oauth_access_token`)."""
         self.ensure_one()
         me = self.sudo()
-        token = me.kantata_access_token or ""
         if me.kantata_auth != "client_credentials":
-            return token
-        token = me._fresh_credentials("kantata_access_token", token).get(
-            "kantata_access_token", token
+            return me.kantata_access_token or ""
+        return me._oauth_access_token(
+            functools.partial(_client_credentials_token, me), "kantata_access_token", force=force
         )
-        if token and not force:
-            return token
-        try:
-            response = requests.post(
-                me.kantata_token_url,
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": me.kantata_client_id or "",
-                    "client_secret": me.kantata_client_secret or "",
-                },
-                timeout=me.timeout or 30,
-            )
-        except requests.RequestException as exc:
-            raise RemoteUnavailableError(
-                f"Kantata token endpoint unreachable: {exc}", pattern="token endpoint"
-            ) from exc
-        raise_for_response(response)
-        try:
-            fresh = (response.json() or {}).get("access_token")
-        except ValueError as exc:
-            raise RemoteUnavailableError(
-                "Kantata's token endpoint answered a body that is not JSON",
-                pattern="token endpoint",
-            ) from exc
-        if not fresh:
-            raise AuthenticationError("Kantata issued no access token", pattern="no token")
-        me._store_credentials(
-            {"kantata_access_token": fresh},
-            token_field="kantata_access_token",
-            replaced=token or None,
-        )
-        return fresh
 
     def _adapter_config(self):
         config = super()._adapter_config()
@@ -117,12 +82,10 @@ class SyncBackend(models.Model):
             return adapter
         return super()._get_adapter()
 
-    def action_test_connection(self):
-        res = super().action_test_connection()
-        for backend in self.filtered(lambda b: b.kind == "kantata" and b.state == "ok"):
-            found = re.search(r"Kantata account ([\w-]+)", backend.status_message or "")
-            if found:
-                backend.kantata_account_id = found.group(1)
+    def _connection_tested(self, info):
+        res = super()._connection_tested(info)
+        if self.kind == "kantata" and info.account_id:
+            self.kantata_account_id = info.account_id
         return res
 
     def _remote_record_url(self, remote_object, external_id):
@@ -198,3 +161,32 @@ class SyncBackend(models.Model):
         )
         self.env["sync.psa"]._schedule(backend)
         return backend
+
+
+def _client_credentials_token(backend, _current):
+    """Kantata's OAuth client credentials grant -> {"access_token"}."""
+    try:
+        response = requests.post(
+            backend.kantata_token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": backend.kantata_client_id or "",
+                "client_secret": backend.kantata_client_secret or "",
+            },
+            timeout=backend.timeout or 30,
+        )
+    except requests.RequestException as exc:
+        raise RemoteUnavailableError(
+            f"Kantata token endpoint unreachable: {exc}", pattern="token endpoint"
+        ) from exc
+    raise_for_response(response)
+    try:
+        fresh = (response.json() or {}).get("access_token")
+    except ValueError as exc:
+        raise RemoteUnavailableError(
+            "Kantata's token endpoint answered a body that is not JSON",
+            pattern="token endpoint",
+        ) from exc
+    if not fresh:
+        raise AuthenticationError("Kantata issued no access token", pattern="no token")
+    return {"access_token": fresh}

@@ -93,6 +93,15 @@ class TestKantataAdapter(PsaCase):
         self.assertIn("access: collaborator", self.backend.status_message)
         self.assertIn("change feed is not readable", self.backend.status_message)
         self.assertIn(self.fake.account_id, self.backend.status_message, "from the membership")
+        # stored as data: account, user, access level and the warning
+        info = self.backend.connection_info
+        self.assertEqual(info["account_id"], str(self.fake.account_id))
+        self.assertEqual(info["user"], "Bob Viewer <bob@example.com>")
+        self.assertEqual(info["details"], {"access": "collaborator"})
+        self.assertEqual(
+            info["warnings"], ["not an account administrator: the change feed is not readable"]
+        )
+        self.assertEqual(self.backend.kantata_account_id, str(self.fake.account_id))
 
     def test_client_credentials_fetch_the_token_once(self):
         self.backend.write(

@@ -2,7 +2,6 @@
 from odoo import api, fields, models
 
 from odoo.addons.sync_core.mapping import TRANSFORMS, get_path
-from odoo.addons.sync_core.models.sync_binding import record_display_name
 
 from .. import reconcile
 
@@ -14,6 +13,7 @@ class SyncReconcileLine(models.Model):
 
     _name = "sync.reconcile.line"
     _description = "Reconciliation Difference"
+    _inherit = ["sync.record.mixin"]
     _order = "run_id desc, category, date, id"
     _log_access = False
 
@@ -61,16 +61,7 @@ class SyncReconcileLine(models.Model):
     @api.depends("backend_id", "remote_object", "entry_id")
     def _compute_remote_url(self):
         for line in self:
-            line.remote_url = (
-                line.backend_id._remote_record_url(line.remote_object, line.entry_id)
-                if line.entry_id and line.remote_object
-                else False
-            )
-
-    @api.depends("res_model", "res_id")
-    def _compute_record_name(self):
-        for line in self:
-            line.record_name = record_display_name(self.env, line.res_model, line.res_id)
+            line.remote_url = line._remote_url(line.remote_object, line.entry_id)
 
     @api.depends("category", "entry_id", "res_id")
     def _compute_message(self):
@@ -139,15 +130,6 @@ class SyncReconcileLine(models.Model):
             Exception_._problem_subject(vals),
             f"reconciliation: {self.category}",
         )
-
-    def action_open_record(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": self.res_id,
-            "view_mode": "form",
-        }
 
     # ------------------------------------------------------------------ master data drift
     @api.model

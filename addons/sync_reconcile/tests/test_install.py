@@ -11,7 +11,7 @@ class TestInstall(TransactionCase):
         for dep in deps:
             dep_mod = self.env["ir.module.module"].search([("name", "=", dep)])
             self.assertEqual(dep_mod.state, "installed", dep)
-        self.assertIn("sync_core" if "sync_reconcile" != "sync_reconcile" else "sync_psa", deps)
+        self.assertIn("sync_psa", deps)
 
     def test_sync_user_cannot_configure_backends(self):
         user = new_test_user(

@@ -148,21 +148,14 @@ class SyncBackend(models.Model):
 
     # ------------------------------------------------------------------ bindings, audit, notes
     def _sale_bind(self, record, deal, payload=None, remote_object=None, external_id=None):
-        return (
-            self.env["sync.binding"]
-            .sudo()
-            .create(
-                {
-                    "backend_id": self.id,
-                    "res_model": record._name,
-                    "res_id": record.id,
-                    "remote_object": remote_object or deal.remote_object,
-                    "external_id": external_id or deal.external_id,
-                    "remote_updated_at": deal.updated_at or False,
-                    "payload_hash": payload or payload_hash(deal.header()),
-                    "last_sync_at": _now(),
-                }
-            )
+        return self.env["sync.binding"]._bind(
+            self,
+            record,
+            external_id or deal.external_id,
+            remote_object or deal.remote_object,
+            remote_updated_at=deal.updated_at or False,
+            payload_hash=payload or payload_hash(deal.header()),
+            last_sync_at=_now(),
         )
 
     def _sale_audit(self, job, deal, record, operation, changes=None, external_id=None):

@@ -8,7 +8,6 @@ token printed at start) or the client credentials flow, on login URL ``http://12
 import argparse
 import logging
 import os
-import runpy
 import sys
 
 _logger = logging.getLogger("salesforce_fake")
@@ -102,8 +101,9 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    if __package__:
-        main()
-    else:  # run as a folder or a file: import it as the package ``fake``, then run that
-        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        runpy.run_module("fake", run_name="__main__", alter_sys=True)
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    # importing the package ``fake`` makes sync_core importable
+    import fake  # noqa: F401, I001  pylint: disable=unused-import
+    from odoo.addons.sync_core.fake.serving import run_main
+
+    run_main(main, __package__)

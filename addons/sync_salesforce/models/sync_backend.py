@@ -50,6 +50,7 @@ class SyncBackend(models.Model):
         help="Set by Test connection; Outbound Messages of another org are refused.",
     )
     salesforce_bulk_threshold = fields.Integer(
+        string="Bulk export above (records)",
         default=10000,
         help="A pull matching more records than this (initial load, resync) reads them "
         "through a Bulk API 2.0 query job; 0 = never.",
@@ -61,7 +62,10 @@ class SyncBackend(models.Model):
         "pages of the backend's page size are cut from it, so a large batch saves API calls.",
     )
     salesforce_bulk_page_size = fields.Integer(
-        default=10000, help="Rows per Bulk API 2.0 result page (maxRecords)."
+        string="Bulk export page (records)",
+        default=10000,
+        help="Records per result page of a Bulk API 2.0 export (maxRecords): the engine saves "
+        "its progress after each page.",
     )
     salesforce_api_budget = fields.Float(
         string="Daily API budget (%)",
@@ -69,23 +73,54 @@ class SyncBackend(models.Model):
         help="Pulls stop when the org's daily API usage passes this share of its limit "
         "(webhook re-fetches and write-back go on); 0 = no budget.",
     )
-    salesforce_api_used = fields.Integer(compute="_compute_salesforce_api_usage")
-    salesforce_api_max = fields.Integer(compute="_compute_salesforce_api_usage")
-    salesforce_api_over_budget = fields.Boolean(compute="_compute_salesforce_api_usage")
+    salesforce_api_used = fields.Integer(
+        string="Daily API calls used",
+        compute="_compute_salesforce_api_usage",
+        help="API calls the org made in the last 24 hours, as Salesforce reported them on the "
+        "latest reading (a pull, or a connection test), with the limit below.",
+    )
+    salesforce_api_max = fields.Integer(
+        string="Daily API call limit",
+        compute="_compute_salesforce_api_usage",
+        help="The org's limit of API calls in 24 hours (all integrations together).",
+    )
+    salesforce_api_checked_at = fields.Datetime(
+        string="API usage read at", compute="_compute_salesforce_api_usage"
+    )
+    salesforce_api_over_budget = fields.Boolean(
+        string="Over its API budget",
+        compute="_compute_salesforce_api_usage",
+        help="The org's daily usage passed the budget share this backend may use: pulls wait "
+        "until it falls back (webhook re-fetches and write-back go on).",
+    )
 
-    @api.depends("watermark_ids.salesforce_api_used", "salesforce_api_budget")
+    @api.depends(
+        "watermark_ids.salesforce_api_used",
+        "salesforce_api_budget",
+        "connection_info",
+        "last_test_at",
+        "state",
+    )
     def _compute_salesforce_api_usage(self):
+        """One figure from one source: the newest reading of the ``Sforce-Limit-Info`` header,
+        whether a pull (kept on its watermark) or the connection test read it."""
         for backend in self:
-            marks = backend.watermark_ids.filtered("salesforce_api_checked_at").sorted(
-                lambda w: (w.salesforce_api_checked_at, w.id), reverse=True
-            )[:1]
-            backend.salesforce_api_used = marks.salesforce_api_used
-            backend.salesforce_api_max = marks.salesforce_api_max
+            readings = [
+                (mark.salesforce_api_checked_at, mark.id, mark.salesforce_api_used,
+                 mark.salesforce_api_max)
+                for mark in backend.watermark_ids.filtered("salesforce_api_checked_at")
+            ]  # fmt: skip
+            tested = backend.state == "ok" and _connection_usage(backend.connection_info)
+            if tested and backend.last_test_at:
+                readings.append((backend.last_test_at, 0, tested["used"], tested["max"]))
+            checked_at, _id, used, maximum = max(readings, default=(False, 0, 0, 0))
+            backend.salesforce_api_used = used
+            backend.salesforce_api_max = maximum
+            backend.salesforce_api_checked_at = checked_at
             backend.salesforce_api_over_budget = bool(
                 backend.salesforce_api_budget
-                and marks.salesforce_api_max
-                and marks.salesforce_api_used
-                >= backend.salesforce_api_budget / 100.0 * marks.salesforce_api_max
+                and maximum
+                and used >= backend.salesforce_api_budget / 100.0 * maximum
             )
 
     # ------------------------------------------------------------------ actions
@@ -93,12 +128,16 @@ class SyncBackend(models.Model):
         self._salesforce_create_default_mappings()
         return True
 
-    def action_test_connection(self):
-        res = super().action_test_connection()
-        for backend in self.filtered(lambda b: b.kind == "salesforce"):
-            message = backend.status_message or ""
-            if message.startswith("Salesforce org "):
-                backend.salesforce_org_id = message.split(" ", 3)[2]
+    def _connection_tested(self, info):
+        """The org id (Outbound Messages of another org are refused), and the daily API usage
+        the test read, the backend's figure until a later call reads another."""
+        res = super()._connection_tested(info)
+        if self.kind == "salesforce":
+            if info.account_id:
+                self.salesforce_org_id = info.account_id
+            usage = _connection_usage(info.as_dict())
+            if usage:
+                _LAST_USAGE[self._salesforce_usage_key()] = usage
         return res
 
     # ------------------------------------------------------------------ adapter
@@ -203,3 +242,11 @@ class SyncBackend(models.Model):
         code = "soapenv:Server" if http_status >= 500 else "soapenv:Client"
         # SOAP 1.1 (section 6.2): a fault travels with HTTP 500.
         return outbound.fault(body.get("reason") or "refused", code), headers, 500
+
+
+def _connection_usage(info):
+    """{"used", "max"} of the daily API calls a connection test read, or None."""
+    for limit in (info or {}).get("limits") or ():
+        if limit.get("label") == "daily API calls" and limit.get("max") is not None:
+            return {"used": limit.get("used") or 0, "max": limit["max"]}
+    return None

@@ -6,8 +6,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from odoo.addons.sync_core.mapping import line_command as _line
-from odoo.addons.sync_core.mapping import match_command as _match
+from .. import mappings
 
 _logger = logging.getLogger(__name__)
 
@@ -18,65 +17,8 @@ class SyncBackend(models.Model):
     # ------------------------------------------------------------------ set-up
     def _salesforce_create_default_mappings(self):
         """Account -> company, Contact -> person under its account (idempotent, editable)."""
-        Mapping = self.env["sync.mapping"]
-        created = Mapping.browse()
-        for backend in self.filtered(lambda b: b.kind == "salesforce"):
-            existing = set(
-                Mapping.search([("backend_id", "=", backend.id)]).mapped("remote_object")
-            )
-            vals_list = []
-            if "Account" not in existing:
-                vals_list.append(
-                    {
-                        "name": "Salesforce accounts",
-                        "backend_id": backend.id,
-                        "remote_object": "Account",
-                        "res_model": "res.partner",
-                        "default_values": "{'is_company': True}",
-                        "delete_policy": "archive",
-                        "line_ids": [
-                            _line("Name", "name"),
-                            _line("Website", "website"),
-                            _line("Phone", "phone"),
-                            _line("BillingStreet", "street"),
-                            _line("BillingCity", "city"),
-                            _line("BillingPostalCode", "zip"),
-                            _line("BillingCountry", "country_id", "ref:country_name"),
-                        ],
-                        "match_ids": [
-                            _match(
-                                "Website",
-                                "website",
-                                "email_domain",
-                                1,
-                                "[('is_company', '=', True)]",
-                            ),
-                        ],
-                    }
-                )
-            if "Contact" not in existing:
-                vals_list.append(
-                    {
-                        "name": "Salesforce contacts",
-                        "backend_id": backend.id,
-                        "remote_object": "Contact",
-                        "res_model": "res.partner",
-                        "default_values": "{'is_company': False, 'type': 'contact'}",
-                        "delete_policy": "archive",
-                        "line_ids": [
-                            _line("Name", "name"),
-                            _line("Email", "email", "lower"),
-                            _line("Phone", "phone"),
-                            _line("Title", "function"),
-                            _line("AccountId", "parent_id", "ref:binding", ref_object="Account"),
-                        ],
-                        "match_ids": [
-                            _match("Email", "email", "iexact", 1, "[('is_company', '=', False)]"),
-                        ],
-                    }
-                )
-            created |= Mapping.create(vals_list)
-        return created
+        salesforce = self.filtered(lambda b: b.kind == "salesforce")
+        return salesforce._create_default_mappings(mappings.DEFAULT_MAPPINGS)
 
     @api.model
     def _demo_setup(self, fake_urls):

@@ -14,6 +14,10 @@ class SyncWatermark(models.Model):
         readonly=True,
         help="Salesforce: when the delete log was found purged and every id was compared.",
     )
-    salesforce_api_used = fields.Integer(string="Daily API calls used", readonly=True)
-    salesforce_api_max = fields.Integer(string="Daily API limit", readonly=True)
-    salesforce_api_checked_at = fields.Datetime(readonly=True)
+    salesforce_api_used = fields.Integer(
+        string="Daily API calls used (at this pull)",
+        readonly=True,
+        help="The org's usage when this pull last read it; the backend shows the newest reading.",
+    )
+    salesforce_api_max = fields.Integer(string="Daily API call limit", readonly=True)
+    salesforce_api_checked_at = fields.Datetime(string="API usage read at", readonly=True)

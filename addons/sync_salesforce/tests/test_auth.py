@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import json
+from datetime import timedelta
 
+from odoo import fields
 from odoo.tests import tagged
 
 from .common import SalesforceCase
@@ -26,6 +28,64 @@ class TestAuth(SalesforceCase):
                 self.fake.expire_sessions()  # next mode logs in afresh
         self.assertEqual(self.fake.calls("/services/Soap/u/"), 1)
         self.assertEqual(self.fake.calls("/services/oauth2/token"), 2)
+
+    def test_connection_stores_its_facts_and_one_api_usage_figure(self):
+        """Test connection stores what it learnt (org, user, the daily API calls left), the
+        org id is taken from it, and the backend's daily API figure (card, tab) is the newest
+        reading of Sforce-Limit-Info, whether a pull or the test read it: one figure."""
+        self.fake.api_used = 6999
+        self.backend.salesforce_org_id = False
+        # an older pull's reading, kept on its watermark
+        self.backend._watermark("Account").write(
+            {
+                "salesforce_api_used": 50,
+                "salesforce_api_max": 15000,
+                "salesforce_api_checked_at": fields.Datetime.now() - timedelta(hours=2),
+            }
+        )
+        self.backend.action_test_connection()
+        info = self.backend.connection_info
+        used = self.fake.api_used  # the test's own calls counted
+        self.assertEqual(info["account_id"], self.fake.org_id)
+        self.assertEqual(info["user"], self.fake.username)
+        self.assertEqual(
+            info["limits"],
+            [{"label": "daily API calls", "remaining": 15000 - used, "max": 15000, "used": used}],
+        )
+        self.assertEqual(self.backend.salesforce_org_id, self.fake.org_id)
+        self.assertIn(
+            f"daily API calls left: {15000 - used:,} of 15,000", self.backend.status_message
+        )
+        self.backend.invalidate_recordset()
+        self.assertEqual(
+            (self.backend.salesforce_api_used, self.backend.salesforce_api_max), (used, 15000)
+        )
+        # a later pull reads another figure: the backend shows that one
+        self.backend._watermark("Account").write(
+            {
+                "salesforce_api_used": used + 40,
+                "salesforce_api_max": 15000,
+                "salesforce_api_checked_at": fields.Datetime.now() + timedelta(minutes=1),
+            }
+        )
+        self.backend.invalidate_recordset()
+        self.assertEqual(self.backend.salesforce_api_used, used + 40)
+        self.assertEqual(self.backend.salesforce_api_checked_at.date(), fields.Date.today())
+        # labels a user reads, not field names
+        labels = {name: self.backend._fields[name].string for name in (
+            "salesforce_api_used", "salesforce_api_max", "salesforce_api_over_budget",
+            "salesforce_bulk_threshold", "salesforce_bulk_page_size")}  # fmt: skip
+        self.assertEqual(
+            labels,
+            {
+                "salesforce_api_used": "Daily API calls used",
+                "salesforce_api_max": "Daily API call limit",
+                "salesforce_api_over_budget": "Over its API budget",
+                "salesforce_bulk_threshold": "Bulk export above (records)",
+                "salesforce_bulk_page_size": "Bulk export page (records)",
+            },
+        )
+        self.assertTrue(all(self.backend._fields[name].help for name in labels))
 
     def test_wrong_credentials_fail_the_test_with_the_reason(self):
         self.backend.action_test_connection()
