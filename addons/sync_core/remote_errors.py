@@ -7,7 +7,9 @@ What every connector needs when a remote refuses a call, written once:
 - `StatusRule` and `classify_status`: the status classification skeleton.  A connector fills a
   table ``{status: rule}`` (``"5xx"`` for any server error, ``None`` for the rest) and checks
   before it only what its vendor says outside the status (a daily quota named in the body);
-  ``DEFAULT_STATUSES`` is the table of a plain JSON API (`raise_for_response`).
+  `status_table` builds the rows every table has (a server error, refused credentials, any
+  other refusal) from their texts; ``DEFAULT_STATUSES`` is the table of a plain JSON API
+  (`raise_for_response`).
 """
 
 from .exceptions import (
@@ -73,20 +75,27 @@ def classify_status(table, status, reason="", retry_after=None, **values):
 
 AUTH_STATUSES = (401, 403)
 
-DEFAULT_STATUSES = {
-    429: StatusRule(
-        RateLimitedError,
-        "rate limited by the remote (HTTP 429): {reason}",
-        retry_after=True,
-    ),
-    "5xx": StatusRule(
-        RemoteUnavailableError, "remote error HTTP {status}: {reason}", retry_after=True
-    ),
-    **dict.fromkeys(
-        AUTH_STATUSES,
-        StatusRule(
-            AuthenticationError, "the remote refused our credentials (HTTP {status}): {reason}"
-        ),
-    ),
-    None: StatusRule(SyncError, "remote refused the request (HTTP {status}): {reason}"),
-}
+
+def status_table(server, auth, refused, more=None):
+    """A connector's status table: ``server`` for any 5xx (RemoteUnavailableError), ``auth``
+    for 401 and 403 (AuthenticationError), ``refused`` for any other status (SyncError), each a
+    dict of `StatusRule` arguments but the error class (``text``, ``pattern``,
+    ``retry_after``, keywords of the error); `more`: other rows by status (e.g. 429)."""
+    return {
+        "5xx": StatusRule(RemoteUnavailableError, **server),
+        **dict.fromkeys(AUTH_STATUSES, StatusRule(AuthenticationError, **auth)),
+        None: StatusRule(SyncError, **refused),
+        **(more or {}),
+    }
+
+
+DEFAULT_STATUSES = status_table(
+    server={"text": "remote error HTTP {status}: {reason}", "retry_after": True},
+    auth={"text": "the remote refused our credentials (HTTP {status}): {reason}"},
+    refused={"text": "remote refused the request (HTTP {status}): {reason}"},
+    more={
+        429: StatusRule(
+            RateLimitedError, "rate limited by the remote (HTTP 429): {reason}", retry_after=True
+        )
+    },
+)

@@ -9,19 +9,12 @@ from hubspot.crm import companies, contacts, deals, line_items
 from hubspot.crm.associations import v4 as associations_v4
 from hubspot.oauth import ApiException as OAuthApiException
 
-from odoo.addons.sync_core.exceptions import (
-    AuthenticationError,
-    QuotaExhaustedError,
-    RateLimitedError,
-    RemoteUnavailableError,
-    SyncError,
-)
+from odoo.addons.sync_core.exceptions import QuotaExhaustedError, RateLimitedError
 from odoo.addons.sync_core.remote_errors import (
-    AUTH_STATUSES,
-    StatusRule,
     classify_status,
     one_line,
     retry_after_seconds,
+    status_table,
 )
 from odoo.addons.sync_core.retry import next_midnight
 
@@ -135,18 +128,14 @@ def _rate_limited(exc, time_zone=None, now=None):
     )
 
 
-# HubSpot's status table (sync_core's skeleton); a 429 is read by `_rate_limited`.
-STATUSES = {
-    "5xx": StatusRule(RemoteUnavailableError, "HubSpot error HTTP {status}"),
-    0: StatusRule(RemoteUnavailableError, "HubSpot error HTTP {status}"),
-    **dict.fromkeys(
-        AUTH_STATUSES,
-        StatusRule(
-            AuthenticationError, "HubSpot refused our credentials (HTTP {status}): {reason}"
-        ),
-    ),
-    None: StatusRule(SyncError, "HubSpot refused the request (HTTP {status}): {reason}"),
-}
+# HubSpot's status table (sync_core's skeleton); a 429 is read by `_rate_limited`, no answer
+# at all (status 0) is a server error.
+STATUSES = status_table(
+    server={"text": "HubSpot error HTTP {status}"},
+    auth={"text": "HubSpot refused our credentials (HTTP {status}): {reason}"},
+    refused={"text": "HubSpot refused the request (HTTP {status}): {reason}"},
+)
+STATUSES[0] = STATUSES["5xx"]
 
 
 def classify(exc, time_zone=None):

@@ -14,14 +14,13 @@ from odoo.addons.sync_core.exceptions import (
     QuotaExhaustedError,
     RateLimitedError,
     RemoteUnavailableError,
-    SyncError,
 )
 from odoo.addons.sync_core.remote_errors import (
-    AUTH_STATUSES,
     StatusRule,
     classify_status,
     one_line,
     retry_after_seconds,
+    status_table,
 )
 
 # REQUEST_LIMIT_EXCEEDED (HTTP 403): the 24 h rolling API limit, or a concurrency limit.
@@ -109,15 +108,15 @@ def classify(exc, headers=None):
 
 
 # Salesforce's status table (sync_core's skeleton): the text is the same for every status.
-STATUSES = {
-    # a short rate limit: the channel waits Retry-After (or RATE_LIMIT_BACKOFF), the job is
-    # retried (never a permanent refusal)
-    429: StatusRule(
-        RateLimitedError, "{reason}", "HTTP {status} {code}", retry_after=RATE_LIMIT_BACKOFF
-    ),
-    "5xx": StatusRule(RemoteUnavailableError, "{reason}", retry_after=True),
-    **dict.fromkeys(
-        AUTH_STATUSES, StatusRule(AuthenticationError, "{reason}", "HTTP {status} {code}")
-    ),
-    None: StatusRule(SyncError, "{reason}", "HTTP {status} {code}", category="validation"),
-}
+STATUSES = status_table(
+    server={"text": "{reason}", "retry_after": True},
+    auth={"text": "{reason}", "pattern": "HTTP {status} {code}"},
+    refused={"text": "{reason}", "pattern": "HTTP {status} {code}", "category": "validation"},
+    more={
+        # a short rate limit: the channel waits Retry-After (or RATE_LIMIT_BACKOFF), the job
+        # is retried (never a permanent refusal)
+        429: StatusRule(
+            RateLimitedError, "{reason}", "HTTP {status} {code}", retry_after=RATE_LIMIT_BACKOFF
+        ),
+    },
+)
