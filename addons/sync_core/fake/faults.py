@@ -83,6 +83,20 @@ class FaultInjector:
             state["queued"].append(fault)
         return fault
 
+    def status_next(self, n, methods, path_contains, status, retry_after=None, body=None, **more):
+        """Answer the next `n` matching requests `status` (with ``Retry-After`` when given):
+        `body` as it is, else the vendor's error body the fake builds from `more`."""
+        return self.add_fault(
+            "status",
+            n,
+            methods,
+            path_contains,
+            status=status,
+            retry_after=retry_after,
+            body=body,
+            **more,
+        )
+
     def reset_next(self, n=1, methods=None, path_contains=None):
         """Close the connection of the next ``n`` matching requests without an answer."""
         self.add_fault("reset", n, methods, path_contains)

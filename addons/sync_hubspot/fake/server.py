@@ -406,16 +406,7 @@ class HubSpotFake(FaultInjector, ServedFake):
         body whose only classifier is ``category: RATE_LIMITS``. Other statuses get a plain
         error body.
         """
-        self.add_fault(
-            "status",
-            n,
-            methods,
-            path_contains,
-            status=status,
-            retry_after=retry_after,
-            body=body,
-            policy=policy,
-        )
+        self.status_next(n, methods, path_contains, status, retry_after, body, policy=policy)
 
     def exhaust_daily_limit(self):
         """Use up the portal's daily API limit: every API call answers HubSpot's DAILY 429

@@ -332,14 +332,13 @@ class SalesforceFake(FaultInjector, ServedFake):
         ``[{"message", "errorCode"}]`` (and ``Retry-After`` when given); ``body`` answers that
         instead (JSON, or a string sent as an HTML page); `skip` matching requests are
         served normally first."""
-        self.add_fault(
-            "status",
+        self.status_next(
             n,
             methods,
             path_contains,
-            status=status,
-            retry_after=retry_after,
-            body=body,
+            status,
+            retry_after,
+            body,
             skip=skip,
             error_code=error_code,
             message=message,
