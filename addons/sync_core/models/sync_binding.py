@@ -136,6 +136,19 @@ class SyncBinding(models.Model):
             self._bind_values(backend, record, external_id, remote_object, **values)
         )
 
+    @api.model
+    def _of_mapping(self, mapping):
+        """The active bindings of `mapping`'s backend between its remote object and its Odoo
+        model (the records a full comparison or a delete reconciliation walks)."""
+        return self.sudo().search(
+            [
+                ("backend_id", "=", mapping.backend_id.id),
+                ("res_model", "=", mapping.res_model),
+                ("remote_object", "=", mapping.remote_object),
+                ("active", "=", True),
+            ]
+        )
+
 
 def record_display_name(env, res_model, res_id):
     """Name of the record a sync row points at, or False.  Read with sudo: a sync user may see

@@ -151,18 +151,7 @@ class SyncReconcileLine(models.Model):
                 if line.direction in ("import", "both")
                 and not (line.transform or "").startswith("ref:")
             ]
-            bindings = (
-                self.env["sync.binding"]
-                .sudo()
-                .search(
-                    [
-                        ("backend_id", "=", backend.id),
-                        ("res_model", "=", mapping.res_model),
-                        ("remote_object", "=", mapping.remote_object),
-                        ("active", "=", True),
-                    ]
-                )
-            )
+            bindings = self.env["sync.binding"]._of_mapping(mapping)
             if not lines or not bindings:
                 continue
             pairs = self._drift_pairs(run, mapping, bindings, adapter)

@@ -153,17 +153,7 @@ class SyncBackend(models.Model):
             adapter.check_budget()
             live.update(ids)
         self._note_rate_limit(adapter)
-        bindings = (
-            self.env["sync.binding"]
-            .sudo()
-            .search(
-                [
-                    ("backend_id", "=", self.id),
-                    ("remote_object", "=", mapping.remote_object),
-                    ("res_model", "=", mapping.res_model),
-                ]
-            )
-        )
+        bindings = self.env["sync.binding"]._of_mapping(mapping)
         gone = [b.external_id for b in bindings if b.external_id not in live]
         deleted = 0
         for start in range(0, len(gone), 200):
