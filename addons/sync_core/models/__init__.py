@@ -7,6 +7,8 @@ from . import sync_binding
 from . import sync_channel
 from . import sync_job_kind
 from . import sync_job
+from . import sync_job_runner
+from . import sync_job_recovery
 from . import sync_job_search
 from . import sync_event
 from . import sync_watermark
