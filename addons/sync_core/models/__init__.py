@@ -20,6 +20,8 @@ from . import sync_mapping_line_check
 from . import sync_mapping_match
 from . import sync_mapping_version
 from . import sync_exception
+from . import sync_exception_open
+from . import sync_exception_actions
 from . import sync_audit
 from . import base
 from . import res_config_settings
