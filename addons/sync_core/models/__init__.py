@@ -13,6 +13,9 @@ from . import sync_job_search
 from . import sync_event
 from . import sync_watermark
 from . import sync_mapping
+from . import sync_mapping_apply
+from . import sync_mapping_find
+from . import sync_mapping_export
 from . import sync_mapping_delete
 from . import sync_mapping_schema
 from . import sync_mapping_line
