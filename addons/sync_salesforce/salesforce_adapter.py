@@ -11,31 +11,22 @@ through :meth:`SalesforceAdapter._call`, which logs in again once on ``INVALID_S
 whatever the login mode, then retries the call once.
 """
 
-import base64
 import hashlib
-import ipaddress
 import logging
 import re
-import threading
-import time
 from datetime import UTC
 from urllib.parse import urlparse
 
-import jwt
 import requests
-from requests.adapters import HTTPAdapter
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
-    SalesforceAuthenticationFailed,
     SalesforceError,
     SalesforceOperationError,
 )
-from simple_salesforce.login import SalesforceLogin, token_login
 
 from odoo.addons.sync_core.adapter import BaseAdapter
 from odoo.addons.sync_core.connection import ConnectionInfo
 from odoo.addons.sync_core.exceptions import (
-    AuthenticationError,
     RemoteUnavailableError,
     ValidationSyncError,
 )
@@ -44,16 +35,18 @@ from odoo.addons.sync_core.unreadable import UnreadableRecordError, read_each, r
 
 from .salesforce_bulk import BulkExportMixin
 from .salesforce_errors import RATE_LIMIT_BACKOFF, ApiBudgetExceeded, _error_code, classify
+from .salesforce_login import (
+    LoginMixin,
+    _TimeoutAdapter,
+    forget_sessions,
+    login_url,
+)
 
 __all__ = ["RATE_LIMIT_BACKOFF", "SalesforceAdapter", "classify", "forget_sessions", "login_url"]
 
 _logger = logging.getLogger(__name__)
 
 DEFAULT_API_VERSION = "59.0"
-LOGIN_URLS = {
-    "production": "https://login.salesforce.com",
-    "sandbox": "https://test.salesforce.com",
-}
 COLLECTION_MAX = 200  # sObject Collections: records per call
 READ_CHUNK = 200  # ids per SOQL ``Id IN (...)`` read
 QUERY_BATCH_MIN, QUERY_BATCH_MAX = 200, 2000  # Sforce-Query-Options batchSize bounds
@@ -72,51 +65,6 @@ LINE_ITEM_FIELDS = (
     "Description",
     "SortOrder",
 )
-
-# Sessions per (login URL, mode, user or key) in this process: one login per worker, not per job.
-_SESSIONS = {}
-_SESSIONS_LOCK = threading.Lock()
-
-
-class _TimeoutAdapter(HTTPAdapter):
-    """A default timeout on every request (simple-salesforce passes none)."""
-
-    def __init__(self, timeout, downgrade=False):
-        super().__init__()
-        self.timeout, self.downgrade = timeout, downgrade
-
-    def send(self, request, **kwargs):
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
-        if self.downgrade and request.url.startswith("https://"):
-            # simple-salesforce builds https:// URLs from the instance host; a loopback login
-            # URL given as http:// (the wire-level fake) is served over plain HTTP.
-            request.url = "http://" + request.url[len("https://") :]
-        return super().send(request, **kwargs)
-
-
-def login_url(config):
-    """The login URL: explicit (My Domain, or the fake) or by environment."""
-    url = (config.get("login_url") or "").strip().rstrip("/")
-    if not url:
-        url = LOGIN_URLS["sandbox" if config.get("sandbox") else "production"]
-    if "://" not in url:
-        url = f"https://{url}"
-    parsed = urlparse(url)
-    if parsed.scheme != "https" and not _is_loopback(parsed.hostname):
-        raise AuthenticationError(
-            f"the Salesforce login URL must use https: {url}", pattern="login URL not https"
-        )
-    return url
-
-
-def _is_loopback(host):
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        return False
 
 
 def soql_datetime(value):
@@ -137,7 +85,7 @@ class _CursorLost(Exception):
     """INVALID_QUERY_LOCATOR: the nextRecordsUrl cursor expired."""
 
 
-class SalesforceAdapter(BulkExportMixin, BaseAdapter):
+class SalesforceAdapter(LoginMixin, BulkExportMixin, BaseAdapter):
     """config: login_url, sandbox, auth (password, jwt, client_credentials), username,
     password, security_token, consumer_key, consumer_secret, private_key, api_version, timeout,
     fields ({object: [field names]}), query_batch_size, bulk_threshold, bulk_page_size,
@@ -190,76 +138,6 @@ class SalesforceAdapter(BulkExportMixin, BaseAdapter):
             usage = Salesforce.parse_api_usage(info).get("api-usage")
             if usage:
                 self.api_usage = {"used": usage.used, "max": usage.total}
-
-    def _login(self):
-        """Log in with the configured flow; returns (session id, instance host[:port])."""
-        config = self.config
-        auth = config.get("auth") or "password"
-        self.logins += 1
-        if auth == "password":
-            return SalesforceLogin(
-                username=config.get("username"),
-                password=config.get("password") or "",
-                security_token=config.get("security_token") or "",
-                sf_version=self.version,
-                session=self.session,
-                scratch_url=self.login_url,
-            )
-        token_url = f"{self.login_url}/services/oauth2/token"
-        if auth == "jwt":
-            audience = LOGIN_URLS["sandbox" if config.get("sandbox") else "production"]
-            if _is_loopback(urlparse(self.login_url).hostname):
-                audience = self.login_url
-            try:
-                assertion = jwt.encode(
-                    {
-                        "iss": config.get("consumer_key"),
-                        "sub": config.get("username"),
-                        "aud": audience,
-                        "exp": int(time.time()) + 180,
-                    },
-                    config.get("private_key") or "",
-                    algorithm="RS256",
-                )
-            except (ValueError, TypeError, jwt.PyJWTError) as exc:
-                raise AuthenticationError(
-                    f"the JWT private key cannot sign: {exc}", pattern="bad JWT private key"
-                ) from exc
-            data = {
-                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
-                "assertion": assertion,
-            }
-            return token_login(
-                token_url, data, "login", config.get("consumer_key"), None, None, self.session
-            )
-        if auth == "client_credentials":
-            basic = f"{config.get('consumer_key')}:{config.get('consumer_secret')}"
-            headers = {"Authorization": "Basic " + base64.b64encode(basic.encode()).decode()}
-            data = {"grant_type": "client_credentials"}
-            return token_login(
-                token_url, data, "login", config.get("consumer_key"), headers, None, self.session
-            )
-        raise AuthenticationError(f"unknown Salesforce login mode {auth}", pattern="login mode")
-
-    def _connect(self, fresh=False):
-        with _SESSIONS_LOCK:
-            cached = None if fresh else _SESSIONS.get(self._key)
-        if cached is None:
-            try:
-                cached = self._login()
-            except SalesforceAuthenticationFailed as exc:
-                raise classify(exc) from exc
-            except requests.RequestException as exc:
-                raise RemoteUnavailableError(
-                    f"Salesforce login unreachable: {exc.__class__.__name__}",
-                    pattern="unreachable",
-                ) from exc
-            with _SESSIONS_LOCK:
-                _SESSIONS[self._key] = cached
-        session_id, instance = cached
-        self.sf = Salesforce(
-            session_id=session_id, instance=instance, session=self.session, version=self.version
-        )
 
     def _call(self, func):
         """Run ``func()`` (which reads ``self.sf``); on INVALID_SESSION_ID log in again once, in
@@ -603,9 +481,3 @@ def _without_attributes(value):
 
 def _stamp(value):
     return parse_datetime(value.replace("+0000", "Z")) if value else None
-
-
-def forget_sessions():
-    """Drop the cached sessions (tests; a changed password)."""
-    with _SESSIONS_LOCK:
-        _SESSIONS.clear()

@@ -7,10 +7,15 @@ from . import sync_binding
 from . import sync_channel
 from . import sync_job_kind
 from . import sync_job
+from . import sync_job_runner
+from . import sync_job_recovery
 from . import sync_job_search
 from . import sync_event
 from . import sync_watermark
 from . import sync_mapping
+from . import sync_mapping_apply
+from . import sync_mapping_find
+from . import sync_mapping_export
 from . import sync_mapping_delete
 from . import sync_mapping_schema
 from . import sync_mapping_line
@@ -18,6 +23,8 @@ from . import sync_mapping_line_check
 from . import sync_mapping_match
 from . import sync_mapping_version
 from . import sync_exception
+from . import sync_exception_open
+from . import sync_exception_actions
 from . import sync_audit
 from . import base
 from . import res_config_settings

@@ -16,6 +16,8 @@ the roles extend it in their own files: ``psa_time``, ``psa_expenses``, ``psa_pe
 
 import json
 import logging
+from collections import namedtuple
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -60,6 +62,33 @@ SWEEP_EVERY = timedelta(hours=24)
 # order line's delivered quantity over all its timesheets, once per batch.
 PAGES_PER_COMMIT = 25
 STATS = ("created", "updated", "unchanged", "identical", "older", "reversed", "skipped")
+# What applying one batch of PSA records of one object reads once (see `_psa_batch`).
+PsaBatch = namedtuple(
+    "PsaBatch", "backend object_name target Model bindings employees projects tasks now"
+)
+# What applying one record did: the count it adds to (a STATS key or "conflicts"), whether it
+# was applied, the (employee, project) it waits for, the creation it asks for.
+PsaOutcome = namedtuple(
+    "PsaOutcome", "stat applied wait create", defaults=(None, False, None, None)
+)
+
+
+@dataclass
+class PsaBatchResult:
+    """What applying one batch of PSA records did: counts by outcome, the external ids applied,
+    the records waiting for an employee or a project (cause -> parking-lot entry, `_wait`)."""
+
+    stats: dict = field(default_factory=lambda: dict.fromkeys(STATS, 0))
+    applied: list = field(default_factory=list)
+    waiting: dict = field(default_factory=dict)
+
+    def as_stats(self):
+        """The stats `apply_batch_or_each` adds up (numbers added, lists extended)."""
+        return {
+            **self.stats,
+            "applied_ids": self.applied,
+            "waiting_causes": list(self.waiting.items()),
+        }
 
 
 class SyncPsa(models.AbstractModel):
@@ -144,10 +173,7 @@ class SyncPsa(models.AbstractModel):
         label = TARGETS[object_name]["label"]
 
         def apply(batch):
-            local = {}
-            stats = self._apply_batch(backend, object_name, batch, job, adapter, local)
-            stats["waiting_causes"] = list(local.items())
-            return stats
+            return self._apply_batch(backend, object_name, batch, job, adapter).as_stats()
 
         def on_error(rec, exc):
             if not isinstance(exc, SyncError):
@@ -199,7 +225,35 @@ class SyncPsa(models.AbstractModel):
         )._mark_resolved(self.env._("The PSA record was applied."))
 
     @api.model
-    def _apply_batch(self, backend, object_name, records, job, adapter, waiting):
+    def _apply_batch(self, backend, object_name, records, job, adapter):
+        """Apply one batch of PSA records of one object (reversals and updates one by one,
+        creates in one `create`); return what it did (a `PsaBatchResult`)."""
+        batch = self._psa_batch(backend, object_name, records, job, adapter)
+        result = PsaBatchResult()
+        creates = []
+        for rec in records:
+            outcome = self._apply_psa_record(batch, rec)
+            if outcome.stat:
+                result.stats[outcome.stat] = result.stats.get(outcome.stat, 0) + 1
+            if outcome.applied:
+                result.applied.append(rec["id"])
+            if outcome.wait:
+                self._wait(result.waiting, object_name, rec, *outcome.wait)
+            if outcome.create:
+                creates.append(outcome.create)
+        if creates:
+            result.stats["created"] += self._create_psa_records(batch, creates)
+            result.applied.extend(rec["id"] for rec, _b, _bv, _v in creates)
+            # a long pull must not drag a growing cache of the project's lines from page to
+            # page (recomputes of the order line walk it)
+            self.env.flush_all()
+            self.env.invalidate_all()
+        return result
+
+    @api.model
+    def _psa_batch(self, backend, object_name, records, job, adapter):
+        """What applying a batch needs, read once for the batch: the target model (PSA write
+        context), the records' bindings, employees, projects and tasks."""
         target = TARGETS[object_name]
         Model = self.env[target["model"]].with_context(
             **{
@@ -218,91 +272,84 @@ class SyncPsa(models.AbstractModel):
         employees = self._employees(backend, [r["data"]["person"] for r in live])
         projects = self._projects(backend, {r["data"]["project_ref"] for r in live}, adapter, job)
         tasks = self._tasks(backend, live, projects) if object_name == psa.TIME else {}
-        stats = dict.fromkeys(STATS, 0)
-        stats["applied_ids"] = applied = []
         now = fields.Datetime.now()
-        creates = []
-        for rec in records:
-            data = rec.get("data") or {}
-            binding = bindings.get(rec["id"])
-            digest = payload_hash([data, bool(rec.get("archived"))])
-            record = Model.browse()
-            if binding and binding.active and binding.res_id:
-                record = Model.browse(binding.res_id).exists()
-            if binding and binding.payload_hash == digest and (record or not psa.is_live(rec)):
-                stats["identical"] += 1
-                continue
-            if binding and binding._is_newer_than(rec):
-                stats["older"] += 1
-                continue
-            binding_vals = {
-                "payload_hash": digest,
-                "remote_updated_at": rec.get("updated_at") or now,
-                "last_sync_at": now,
-            }
-            if not psa.is_live(rec):
-                if record:
-                    if self._refuse_change(backend, object_name, rec, record):
-                        stats["conflicts"] = stats.get("conflicts", 0) + 1
-                        continue
-                    record.unlink()
-                    stats["reversed"] += 1
-                    applied.append(rec["id"])
-                else:
-                    stats["skipped"] += 1
-                if binding:
-                    binding.write({**binding_vals, "active": False})
-                continue
-            employee = employees.get(data["person"]["id"])
-            project = projects.get(data["project_ref"])
-            if not employee or not project:
-                self._wait(waiting, object_name, rec, employee, project)
-                continue
-            vals = getattr(self, f"_{object_name}_vals")(backend, data, employee, project)
-            vals[target["id_field"]] = rec["id"]
-            if object_name == psa.TIME:
-                vals["task_id"] = tasks.get(data.get("task_ref")) or False
+        return PsaBatch(
+            backend, object_name, target, Model, bindings, employees, projects, tasks, now
+        )
+
+    def _apply_psa_record(self, batch, rec):
+        """Apply one PSA record of a batch, but a creation (returned in the outcome, for the
+        batch's one `create`); return the `PsaOutcome`."""
+        backend, object_name, target, Model = batch[:4]
+        data = rec.get("data") or {}
+        binding = batch.bindings.get(rec["id"])
+        digest = payload_hash([data, bool(rec.get("archived"))])
+        record = Model.browse()
+        if binding and binding.active and binding.res_id:
+            record = Model.browse(binding.res_id).exists()
+        if binding and binding.payload_hash == digest and (record or not psa.is_live(rec)):
+            return PsaOutcome("identical")
+        if binding and binding._is_newer_than(rec):
+            return PsaOutcome("older")
+        binding_vals = {
+            "payload_hash": digest,
+            "remote_updated_at": rec.get("updated_at") or batch.now,
+            "last_sync_at": batch.now,
+        }
+        if not psa.is_live(rec):
+            outcome = PsaOutcome("skipped")
             if record:
-                changed = {k: v for k, v in vals.items() if _differs(record, k, v)}
-                if not changed:
-                    stats["unchanged"] += 1
-                elif self._refuse_change(backend, object_name, rec, record):
-                    stats["conflicts"] = stats.get("conflicts", 0) + 1
-                    continue
-                else:
-                    record.write(changed)
-                    stats["updated"] += 1
-                    applied.append(rec["id"])
+                if self._refuse_change(backend, object_name, rec, record):
+                    return PsaOutcome("conflicts")
+                record.unlink()
+                outcome = PsaOutcome("reversed", applied=True)
+            if binding:
+                binding.write({**binding_vals, "active": False})
+            return outcome
+        employee = batch.employees.get(data["person"]["id"])
+        project = batch.projects.get(data["project_ref"])
+        if not employee or not project:
+            return PsaOutcome(wait=(employee, project))
+        vals = getattr(self, f"_{object_name}_vals")(backend, data, employee, project)
+        vals[target["id_field"]] = rec["id"]
+        if object_name == psa.TIME:
+            vals["task_id"] = batch.tasks.get(data.get("task_ref")) or False
+        if not record:
+            return PsaOutcome(create=(rec, binding, binding_vals, vals))
+        changed = {k: v for k, v in vals.items() if _differs(record, k, v)}
+        if not changed:
+            outcome = PsaOutcome("unchanged")
+        elif self._refuse_change(backend, object_name, rec, record):
+            return PsaOutcome("conflicts")
+        else:
+            record.write(changed)
+            outcome = PsaOutcome("updated", applied=True)
+        binding.write(binding_vals)
+        return outcome
+
+    def _create_psa_records(self, batch, creates):
+        """Create a batch's new records in one `create` and bind them; return how many."""
+        backend, object_name, target, Model = batch[:4]
+        created = Model.create([vals for _r, _b, _bv, vals in creates])
+        new_bindings = []
+        for (rec, binding, binding_vals, _v), record in zip(creates, created, strict=True):
+            binding_vals.update(res_id=record.id, active=True)
+            if binding:
                 binding.write(binding_vals)
-                continue
-            creates.append((rec, binding, binding_vals, vals))
-        if creates:
-            created = Model.create([vals for _r, _b, _bv, vals in creates])
-            new_bindings = []
-            for (rec, binding, binding_vals, _v), record in zip(creates, created, strict=True):
-                binding_vals.update(res_id=record.id, active=True)
-                if binding:
-                    binding.write(binding_vals)
-                else:
-                    new_bindings.append(
-                        {
-                            **binding_vals,
-                            "backend_id": backend.id,
-                            "res_model": target["model"],
-                            "remote_object": object_name,
-                            "external_id": rec["id"],
-                        }
-                    )
-            self.env["sync.mapping"]._insert_rows(
-                "sync.binding", new_bindings, company=backend.company_id
-            )
-            stats["created"] += len(created)
-            applied.extend(rec["id"] for rec, _b, _bv, _v in creates)
-            # a long pull must not drag a growing cache of the project's lines from page to
-            # page (recomputes of the order line walk it)
-            self.env.flush_all()
-            self.env.invalidate_all()
-        return stats
+            else:
+                new_bindings.append(
+                    {
+                        **binding_vals,
+                        "backend_id": backend.id,
+                        "res_model": target["model"],
+                        "remote_object": object_name,
+                        "external_id": rec["id"],
+                    }
+                )
+        self.env["sync.mapping"]._insert_rows(
+            "sync.binding", new_bindings, company=backend.company_id
+        )
+        return len(created)
 
     def _refuse_change(self, backend, object_name, rec, record):
         """Invoiced (or posted) data is never changed: one finance exception showing the

@@ -1,0 +1,153 @@
+"""How a mapping finds Odoo records for remote ones: the match rules that attach an unbound
+remote record to an existing Odoo record, and the references resolved to Odoo ids."""
+
+import ast
+
+from odoo import models
+from odoo.fields import Domain
+from odoo.tools import SQL
+
+from .. import mapping as mapping_logic
+from ..exceptions import MissingReferenceError
+from .sync_mapping_match import IEXACT_SQL
+
+
+class SyncMapping(models.Model):
+    _inherit = "sync.mapping"
+
+    def _match_existing(self, records, Model):
+        """{external_id: res_id} of unbound remote records that match an existing record.
+
+        One SQL prefilter per rule and page on the normalised column (no ORM OR-chains of
+        ILIKE), then one ORM search on the few candidates (record rules and the rule's extra
+        domain apply), then one query for the bindings the candidates already have.
+        """
+        found = {}
+        if not records or not self.match_ids:
+            return found
+        Binding = self.env["sync.binding"].sudo()
+        taken = set()
+        for rule in self.match_ids:
+            field = Model._fields.get(rule.odoo_field)
+            if not field or not field.store or field.type not in ("char", "text"):
+                continue
+            keys = {}
+            for rec in records:
+                if rec["id"] in found:
+                    continue
+                raw = mapping_logic.get_path(rec.get("data") or {}, rule.remote_field)
+                key = _match_key(rule.method, raw)
+                if key:
+                    keys.setdefault(key, []).append(rec["id"])
+            if not keys:
+                continue
+            # translated fields are jsonb: compare their value in the current language
+            column = Model._field_to_sql(Model._table, rule.odoo_field)
+            if rule.method == "email_domain":
+                where = SQL("lower(%s) LIKE ANY(%s)", column, [f"%{k}%" for k in keys])
+            elif rule.method == "iexact":
+                # the expression of the rule's index (sync.mapping.match._ensure_indexes)
+                where = SQL(IEXACT_SQL % "%s" + " = ANY(%s)", column, list(keys))
+            else:
+                where = SQL("%s = ANY(%s)", column, list(keys))
+            Model.flush_model([rule.odoo_field])
+            self.env.cr.execute(
+                SQL("SELECT id FROM %s WHERE %s", SQL.identifier(Model._table), where)
+            )
+            ids = [row[0] for row in self.env.cr.fetchall()]
+            if not ids:
+                continue
+            domain = Domain("id", "in", ids) & Domain(ast.literal_eval(rule.extra_domain or "[]"))
+            candidates = Model.search(domain, order="id")
+            bound = set(
+                Binding.search(
+                    [
+                        ("backend_id", "=", self.backend_id.id),
+                        ("res_model", "=", self.res_model),
+                        ("res_id", "in", candidates.ids),
+                    ]
+                ).mapped("res_id")
+            )
+            for cand in candidates:
+                if cand.id in bound or cand.id in taken:
+                    continue
+                ext_ids = keys.pop(_match_key(rule.method, cand[rule.odoo_field]), None)
+                if ext_ids:  # one remote record per existing record; the others are created
+                    found[ext_ids[0]] = cand.id
+                    taken.add(cand.id)
+        return found
+
+    def _resolve_refs(self, records, lines):
+        """{(odoo_field, raw): res_id} for every ref: transform of the page, one query each."""
+        resolved = {}
+        for line in lines:
+            name = line["transform"]
+            if not name.startswith("ref:"):
+                continue
+            raws = {
+                mapping_logic.TRANSFORMS[name][1](
+                    mapping_logic.get_path(rec.get("data") or {}, line["remote_field"])
+                )
+                for rec in records
+            } - {False, None}
+            if not raws:
+                continue
+            if name == "ref:country_code":
+                for country in self.env["res.country"].search(
+                    [("code", "in", [r.upper() for r in raws])]
+                ):
+                    resolved[(line["odoo_field"], country.code)] = country.id
+                    resolved[(line["odoo_field"], country.code.lower())] = country.id
+            elif name == "ref:country_name":
+                lowered = {r.lower(): r for r in raws}
+                domain = Domain("code", "in", [r.upper() for r in raws if len(r) == 2])
+                for raw in raws:
+                    domain |= Domain("name", "=ilike", raw)
+                Country = self.env["res.country"].with_context(lang="en_US")
+                for country in Country.search(domain):
+                    for key in (country.name.lower(), country.code.lower()):
+                        if key in lowered:
+                            resolved[(line["odoo_field"], lowered[key])] = country.id
+            elif name == "ref:binding":
+                field = self.env[self.res_model]._fields[line["odoo_field"]]
+                bindings = (
+                    self.env["sync.binding"]
+                    .sudo()
+                    ._for_external_ids(
+                        self.backend_id, field.comodel_name, raws, line["ref_object"]
+                    )
+                )
+                for ext, binding in bindings.items():
+                    resolved[(line["odoo_field"], ext)] = binding.res_id
+        return resolved
+
+    def _ref_values(self, rec, ref_vals, resolved):
+        vals = {}
+        for fname, (name, raw) in ref_vals.items():
+            if raw in (False, None):
+                vals[fname] = False
+                continue
+            res_id = resolved.get((fname, raw))
+            if not res_id:
+                what = "country" if name.startswith("ref:country") else "related record"
+                raise MissingReferenceError(
+                    f"{self.remote_object} {rec['id']}: {what} '{raw}' for {fname} is not "
+                    f"known in Odoo",
+                    pattern=f"missing {what} for {self.res_model}.{fname}",
+                )
+            vals[fname] = res_id
+        return vals
+
+
+def _match_key(method, value):
+    if not value or not isinstance(value, str):
+        return None
+    value = value.strip()
+    if method == "email_domain":
+        value = value.lower().rsplit("@", 1)[-1]
+        for prefix in ("https://", "http://", "www."):
+            value = value.removeprefix(prefix)
+        return value.split("/")[0] or None
+    if method == "iexact":
+        return " ".join(value.lower().split())
+    return value
