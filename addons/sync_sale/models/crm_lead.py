@@ -3,4 +3,5 @@ from odoo import models
 
 
 class CrmLead(models.Model):
+    _name = "crm.lead"
     _inherit = ["crm.lead", "sync.bound.mixin"]

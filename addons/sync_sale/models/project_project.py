@@ -3,4 +3,5 @@ from odoo import models
 
 
 class ProjectProject(models.Model):
+    _name = "project.project"
     _inherit = ["project.project", "sync.bound.mixin"]

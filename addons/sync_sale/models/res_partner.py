@@ -3,4 +3,5 @@ from odoo import models
 
 
 class ResPartner(models.Model):
+    _name = "res.partner"
     _inherit = ["res.partner", "sync.bound.mixin"]

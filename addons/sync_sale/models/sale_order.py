@@ -3,4 +3,5 @@ from odoo import models
 
 
 class SaleOrder(models.Model):
+    _name = "sale.order"
     _inherit = ["sale.order", "sync.bound.mixin"]
