@@ -17,8 +17,7 @@ class SyncBackend(models.Model):
         res = super()._demo_step(step)
         if step == "check":
             today = fields.Date.context_today(self)
-            psa_kinds = self._psa_kinds()
-            for backend in self.search([("kind", "in", psa_kinds), ("sandbox", "=", True)]):
+            for backend in self.search([("system_role", "=", "psa"), ("sandbox", "=", True)]):
                 run = self.env["sync.reconcile.run"].create(
                     {
                         "backend_id": backend.id,
