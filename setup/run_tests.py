@@ -20,6 +20,7 @@ when an addon ran no test.
 Called by `setup/test.sh` (make test), never directly by CI.
 """
 
+import bisect
 import hashlib
 import os
 import re
@@ -39,6 +40,25 @@ SUMMARY_RE = re.compile(
     r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database"
 )
 START_RE = re.compile(r"odoo\.addons\.(sync_\w+)\.tests\.\S+: Starting ")
+# A test's start line with its time stamp: the time until the next start (or the summary) is
+# the test's, summed per addon and per test class to print each suite's time.
+TIMED_START_RE = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) .*?odoo\.addons\.(sync_\w+)\.tests\.(\S+): "
+    r"Starting (\w+)\.",
+    re.M,
+)
+# What ends the last test before it: a module being loaded or installed, post-install tests
+# starting, the summary.
+END_RE = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) .*"
+    r"(?:odoo\.tests\.result: |odoo\.modules\.loading: |Starting post tests)",
+    re.M,
+)
+# Generated webhook deliveries per connector in `make test` (webhook_suite.fuzz_examples): the
+# suites' figure of 10,000 per connector costs about 200 s each on 2 cores, which several
+# connectors cannot afford inside the 45-minute budget; `SYNC_FUZZ_EXAMPLES=10000 make test`
+# (or the suite alone, see README) runs the full figure.
+MAKE_TEST_FUZZ_EXAMPLES = "2500"
 SKIP_RE = re.compile(r"odoo\.addons\.(sync_\w+)\.tests\.\S+: skipped (.*)")
 PYTEST_RE = re.compile(r"(\d+) (passed|failed|error|errors)\b")
 # One line per figure of the reliability and security suite (sync_core/tests/webhook_suite.py).
@@ -184,6 +204,8 @@ def odoo_tests():
     if res.returncode:
         raise SystemExit(f"ERROR: createdb -T {tmpl} {db} failed")
     log = os.path.join(LOG_DIR, "odoo-tests.log")
+    os.environ.setdefault("SYNC_FUZZ_EXAMPLES", MAKE_TEST_FUZZ_EXAMPLES)
+    print(f"generated webhook deliveries per connector: {os.environ['SYNC_FUZZ_EXAMPLES']}")
     t0 = time.time()
     try:
         res = odoo(
@@ -236,7 +258,34 @@ def odoo_tests():
         failed += len(missing)
     failed += len(skipped)
     FIGURE_TEXTS.append(text)
+    suite_times(text)
     return max(total - failures - errors - len(skipped), 0), failed
+
+
+def _stamp(day_time, millis):
+    return time.mktime(time.strptime(day_time, "%Y-%m-%d %H:%M:%S")) + int(millis) / 1000
+
+
+def suite_times(text):
+    """Each addon's test time and the ten slowest test classes, from the log's time stamps."""
+    starts = [
+        (_stamp(d, ms), addon, f"{addon}.{module.rsplit('.', 1)[-1]}.{cls}")
+        for d, ms, addon, module, cls in TIMED_START_RE.findall(text)
+    ]
+    if not starts:
+        return
+    bounds = sorted([t for t, _a, _c in starts] + [_stamp(d, ms) for d, ms in END_RE.findall(text)])
+    stops = [bounds[min(bisect.bisect_right(bounds, t0), len(bounds) - 1)] for t0, _a, _c in starts]
+    per_addon, per_class = {}, {}
+    for (t0, addon, cls), t1 in zip(starts, stops, strict=True):
+        spent = max(t1 - t0, 0)
+        per_addon[addon] = per_addon.get(addon, 0) + spent
+        per_class[cls] = per_class.get(cls, 0) + spent
+    step("time per test suite (addon), then the ten slowest test classes")
+    for addon in ADDONS:
+        print(f"  {addon:<20} {per_addon.get(addon, 0):7.0f} s")
+    for cls, spent in sorted(per_class.items(), key=lambda kv: -kv[1])[:10]:
+        print(f"    {cls:<60} {spent:6.0f} s")
 
 
 def reliability_table(text):
