@@ -46,7 +46,7 @@ env["sync.binding"].create(
         "backend_id": backend.id,
         "res_model": "project.project",
         "res_id": project.id,
-        "remote_object": "workspaces",
+        "remote_object": "projects",
         "external_id": "W1",
     }
 )

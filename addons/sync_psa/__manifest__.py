@@ -3,7 +3,7 @@
     "name": "Sync PSA (Kantata)",
     "summary": "PSA connector on sync_core: approved time into invoiceable timesheets, "
     "expenses, people to employees, projects to workspaces; Kantata OX first.",
-    "version": "19.0.2.1.0",
+    "version": "19.0.2.2.0",
     "category": "Connector",
     "author": "odoo-sync",
     "website": "https://github.com/odoo-sync/odoo-sync",

@@ -29,34 +29,34 @@ from odoo.addons.sync_core.unreadable import UnreadableRecordError, read_each
 from .psa_adapter import PsaAdapter
 
 MAX_PER_PAGE = 200
-# canonical object -> (Kantata collection, include=)
+# canonical object (``psa.py``) -> (Kantata collection, include=)
 OBJECTS = {
     # workspace_id, user_id, story_id ... are returned with their association only
     "time_entries": ("time_entries", "user,story,workspace"),
     "expenses": ("expenses", "user,recent_submission,workspace"),
-    "workspaces": ("workspaces", "external_references,workspace_groups"),
+    "projects": ("workspaces", "external_references,workspace_groups"),
     "users": ("users", ""),
-    "stories": ("stories", ""),
+    "milestones": ("stories", ""),
 }
 # canonical workspace field -> Kantata field, for writes
 OUT_FIELDS = {"name": "title"}
 # Keys a mapping line may use beyond the translation of Kantata's documented attributes: the
 # client company the PSA layer binds, the Odoo reference written on create.
-EXTRA_FIELDS = {"workspaces": {"customer_id": "client company", "_odoo_ref": "Odoo reference"}}
+EXTRA_FIELDS = {"projects": {"customer_id": "client company", "_odoo_ref": "Odoo reference"}}
 # subscribed event type prefix -> canonical object (Kantata's documented event types:
 # time_entry, expense, workspace, story :created|updated|deleted); the subject type is the
 # fallback for an event without a usable event_type
 EVENT_PREFIXES = {
     "time_entry": "time_entries",
     "expense": "expenses",
-    "workspace": "workspaces",
-    "story": "stories",
+    "workspace": "projects",
+    "story": "milestones",
 }
 EVENT_SUBJECTS = {
     "TimeEntry": "time_entries",
     "Expense": "expenses",
-    "Workspace": "workspaces",
-    "Story": "stories",
+    "Workspace": "projects",
+    "Story": "milestones",
 }
 EVENT_VERBS = ("created", "updated", "deleted")
 # Time entries and expenses are approved through submissions (a timesheet submission, an
@@ -269,7 +269,7 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
     def write_batch(self, object_name, items):
         """Workspaces only: create (marked with an external reference to the Odoo record, so a
         retry after a lost answer finds it instead of creating a twin) or update."""
-        if object_name != "workspaces":
+        if object_name != "projects":
             raise PayloadError(f"writing {object_name} to Kantata is not supported")
         written = []
         for external_id, canonical in items:
@@ -281,7 +281,7 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
                 )
                 written.append(self.results(body)[0]["id"])
                 continue
-            existing = self.find_by_reference("workspaces", "project.project", odoo_ref)
+            existing = self.find_by_reference("projects", "project.project", odoo_ref)
             if existing:
                 written.append(existing)
                 continue
@@ -318,7 +318,7 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
     def write_reference(self, object_name, external_id, model, ref, message=None, status=None):
         """``POST external_references/create_or_update``: mark a Kantata record with the Odoo
         record it became (and, e.g., the invoice that billed it)."""
-        subject = {"time_entries": "TimeEntry", "expenses": "Expense", "workspaces": "Workspace"}
+        subject = {"time_entries": "TimeEntry", "expenses": "Expense", "projects": "Workspace"}
         values = self._reference_values(
             model,
             ref,
@@ -491,7 +491,7 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
         workspace = (body.get("workspaces") or {}).get(str(raw.get("workspace_id"))) or {}
         return workspace.get("require_expense_approvals") is False
 
-    def _to_workspaces(self, raw, body):
+    def _to_projects(self, raw, body):
         status = raw.get("status") if isinstance(raw.get("status"), dict) else {}
         references = body.get("external_references") or {}
         odoo_refs = sorted(
@@ -523,7 +523,7 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
             "archived": bool(raw.get("archived")),
         }
 
-    def _to_stories(self, raw, body):
+    def _to_milestones(self, raw, body):
         return {
             "name": raw.get("title") or "",
             "project_ref": str(raw.get("workspace_id") or ""),

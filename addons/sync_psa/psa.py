@@ -26,14 +26,14 @@ person (user)::
 
     {"id": str, "email": str, "name": str, "disabled": bool}
 
-workspace (project)::
+project::
 
     {"name": str, "client": str, "odoo_refs": [str], "status": str,
      "budget_cents": int|None, "budget_used_cents": int|None, "currency": str,
      "archived": bool}
 
     ``client`` names the customer company; ``sync.psa`` adds ``customer_id`` (the Odoo
-    partner of that client) to a workspace that will become a new project.
+    partner of that client) to a PSA project that will become a new Odoo project.
 
 An ``archived`` engine record is a deleted PSA record.
 """
@@ -41,9 +41,9 @@ An ``archived`` engine record is a deleted PSA record.
 # PSA objects the workflows import, and the Odoo model each one becomes.
 TIME = "time_entries"
 EXPENSES = "expenses"
-PROJECTS = "workspaces"
+PROJECTS = "projects"
 PEOPLE = "users"
-MILESTONES = "stories"
+MILESTONES = "milestones"
 IMPORTED = (TIME, EXPENSES, MILESTONES)
 # Objects the daily approval sweep reads again by date: approving them in the PSA need not
 # change their ``updated_at``, so neither the filtered lists nor a gap in the feed see it.

@@ -17,8 +17,8 @@ from .. import kantata_adapter, psa
 
 MANAGER = "sync_core.sync_core_group_manager"
 DEFAULT_BASE_URL = "https://api.mavenlink.com/api/v1"
-# Kantata objects that have a page of their own in the web app (linked from Odoo)
-WEB_PAGES = ("workspaces", "time_entries", "expenses", "users")
+# canonical objects that have a page of their own in Kantata's web app (linked from Odoo)
+WEB_PAGES = (psa.PROJECTS, psa.TIME, psa.EXPENSES, psa.PEOPLE)
 # The demo's consultant who is an Odoo employee (the Kantata fake's demo seed logs his time).
 DEMO_EMPLOYEE = ("Mitchell Admin", "admin@yourcompany.example.com")
 
@@ -91,7 +91,8 @@ class SyncBackend(models.Model):
     def _remote_record_url(self, remote_object, external_id):
         """The record's page in Kantata's web app: <app host>/<object>/<id>.  The app host is
         the API's (``https://api.mavenlink.com/api/v1`` -> ``https://app.mavenlink.com``); a
-        sandbox on another host (the fake) is linked on that host, which serves the same paths."""
+        sandbox on another host (the fake) is linked on that host, which serves the same paths.
+        The object is a canonical one (``psa.PROJECTS``), the path Kantata's collection."""
         if self.kind != "kantata":
             return super()._remote_record_url(remote_object, external_id)
         if remote_object not in WEB_PAGES or not external_id:
@@ -100,7 +101,8 @@ class SyncBackend(models.Model):
         host = api.netloc
         if host.startswith("api."):
             host = "app." + host.removeprefix("api.")
-        return f"{api.scheme or 'https'}://{host}/{remote_object}/{external_id}"
+        collection = kantata_adapter.OBJECTS[remote_object][0]
+        return f"{api.scheme or 'https'}://{host}/{collection}/{external_id}"
 
     # ------------------------------------------------------------------ PSA registration
     @api.model
@@ -157,7 +159,7 @@ class SyncBackend(models.Model):
         if not Employee.search_count([("work_email", "=ilike", DEMO_EMPLOYEE[1])], limit=1):
             Employee.create({"name": DEMO_EMPLOYEE[0], "work_email": DEMO_EMPLOYEE[1]})
         self.env["sync.job"]._enqueue(
-            backend, "pull", payload={"object": psa.PROJECTS}, identity_key="pull:workspaces"
+            backend, "pull", payload={"object": psa.PROJECTS}, identity_key=f"pull:{psa.PROJECTS}"
         )
         self.env["sync.psa"]._schedule(backend)
         return backend

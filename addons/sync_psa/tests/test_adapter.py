@@ -187,9 +187,9 @@ class TestKantataAdapter(PsaCase):
         page = requests.get(exc.remote_url, timeout=10)
         self.assertEqual(page.status_code, 200, "the fake serves the web app's record page")
         self.assertEqual(page.json()["users"][frank["id"]]["full_name"], "Frank Field")
-        workspace = self.backend._remote_record_url("workspaces", self.workspace_id)
+        workspace = self.backend._remote_record_url("projects", self.workspace_id)
         self.assertEqual(requests.get(workspace, timeout=10).status_code, 200)
-        missing = self.backend._remote_record_url("workspaces", "999999")
+        missing = self.backend._remote_record_url("projects", "999999")
         self.assertEqual(requests.get(missing, timeout=10).status_code, 404)
         self.assertFalse(self.backend._remote_record_url("cost_rates", "1"), "no page of its own")
         # production: the web app's host next to the API's
@@ -281,12 +281,12 @@ class TestKantataAdapter(PsaCase):
             "meta": {"count": 2, "page_count": 1, "page_number": 1, "page_size": 200},
         }
         self.fake.add_fault("status", 1, "GET", "/subscribed_events", status=200, body=body)
-        (changes,) = list(self.adapter().iter_events(None, ["workspaces"]))
+        (changes,) = list(self.adapter().iter_events(None, ["projects"]))
         self.assertEqual(
             [(c["event_id"], c["object"], c["id"], c["deleted"]) for c in changes],
-            [("90001", "workspaces", "1", False), ("90002", "workspaces", "1", True)],
+            [("90001", "projects", "1", False), ("90002", "projects", "1", True)],
         )
         bad = dict(body, results=["90001"])
         self.fake.add_fault("status", 1, "GET", "/subscribed_events", status=200, body=bad)
         with self.assertRaisesRegex(PayloadError, "not a key and an id"):
-            list(self.adapter().iter_events(None, ["workspaces"]))
+            list(self.adapter().iter_events(None, ["projects"]))

@@ -4,16 +4,21 @@ from pathlib import Path
 
 from odoo.tests import TransactionCase, tagged
 
+from odoo.addons.sync_core.exceptions import PayloadError
 from odoo.addons.sync_core.mapping import match_command
 
 SCRIPT = Path(__file__).parents[1] / "migrations" / "19.0.2.0.0" / "post-migrate.py"
 
 
-def load_migration():
-    spec = importlib.util.spec_from_file_location("sync_psa_migrate_2", SCRIPT)
+def load(script, name):
+    spec = importlib.util.spec_from_file_location(name, script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_migration():
+    return load(SCRIPT, "sync_psa_migrate_2")
 
 
 @tagged("post_install", "-at_install")
@@ -50,3 +55,63 @@ class TestMigration(TransactionCase):
         # run twice: nothing more
         load_migration().migrate(self.env.cr, "19.0.1.1.0")
         self.assertEqual(len(old.line_ids.filtered(lambda ln: ln.odoo_field == "partner_id")), 1)
+
+
+RENAME = Path(__file__).parents[1] / "migrations" / "19.0.2.2.0" / "post-migrate.py"
+
+
+@tagged("post_install", "-at_install")
+class TestObjectNamesMigration(TransactionCase):
+    """19.0.2.2.0: Kantata's collection names stored as canonical objects become neutral."""
+
+    def test_stored_names_of_kantata_backends_are_renamed(self):
+        Backend = self.env["sync.backend"]
+        kantata = Backend.create({"name": "Old", "kind": "kantata", "psa_event_feed": False})
+        other = Backend.create({"name": "Other", "kind": "generic"})
+        mapping = self.env["sync.psa"]._create_default_mappings(kantata)
+        mapping.remote_object = "workspaces"
+        project = self.env["project.project"].create({"name": "Renamed rollout"})
+        Binding = self.env["sync.binding"]
+        binding = Binding._bind(kantata, project, "77", "workspaces")
+        untouched = Binding._bind(other, project.copy(), "77", "workspaces")
+        watermark = kantata._watermark("stories")
+        job = self.env["sync.job"]._enqueue(
+            kantata,
+            "psa_import",
+            payload={"object": "stories", "ids": ["5"]},
+            identity_key="psa:import:stories:5",
+            batch_key="psa:import:stories",
+        )
+        pull = self.env["sync.job"]._enqueue(
+            kantata, "pull", payload={"object": "workspaces"}, identity_key="pull:workspaces"
+        )
+        event = self.env["sync.event"].create(
+            {
+                "backend_id": kantata.id,
+                "dedup_key": "event:1",
+                "object_name": "workspaces",
+                "external_id": "77",
+                "body": '{"object": "workspaces", "id": "77"}',
+            }
+        )
+        Exc = self.env["sync.exception"]
+        broken = PayloadError("broken")
+        exc = Exc._open(kantata, broken, remote_object="workspaces", external_id="77")
+        self.env.flush_all()
+        for _twice in range(2):
+            load(RENAME, "sync_psa_migrate_22").migrate(self.env.cr, "19.0.2.1.0")
+        self.assertEqual(mapping.remote_object, "projects")
+        self.assertEqual(binding.remote_object, "projects")
+        self.assertEqual(untouched.remote_object, "workspaces", "another kind keeps its names")
+        self.assertEqual(watermark.object_name, "milestones")
+        self.assertEqual(job.payload, {"object": "milestones", "ids": ["5"]})
+        self.assertEqual(
+            (job.identity_key, job.batch_key), ("psa:import:milestones:5", "psa:import:milestones")
+        )
+        self.assertEqual((pull.payload["object"], pull.identity_key), ("projects", "pull:projects"))
+        self.assertEqual(event.object_name, "projects")
+        self.assertIn('"workspaces"', event.body, "the raw body stays as received")
+        self.assertEqual(exc.remote_object, "projects")
+        again = Exc._open(kantata, broken, remote_object="projects", external_id="77")
+        self.assertEqual(again, exc, "the same problem after the upgrade counts on the old one")
+        self.assertEqual(exc.occurrences, 2)

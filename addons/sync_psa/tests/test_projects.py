@@ -101,7 +101,7 @@ class TestProjects(PsaCase):
         self.assertEqual(renamed.name, "Internal name", "Odoo owns the name")
 
     def pull_workspaces(self):
-        self.enqueue("pull", {"object": "workspaces"}, "pull:workspaces")
+        self.enqueue("pull", {"object": "projects"}, "pull:projects")
         self.run_jobs()
 
     def test_existing_workspaces_bind_by_name_and_customer(self):
@@ -128,7 +128,7 @@ class TestProjects(PsaCase):
         no_client = self.fake.add_workspace("Internal tooling")
         partners = self.env["res.partner"].search_count([])
         self.pull_workspaces()
-        self.assertFalse(self.exceptions(remote_object="workspaces"), "nothing refused")
+        self.assertFalse(self.exceptions(remote_object="projects"), "nothing refused")
         Project = self.env["project.project"]
         for remote, name in ((known, "Data platform"), (unknown, "ERP rollout"),
                              (no_client, "Internal tooling")):  # fmt: skip

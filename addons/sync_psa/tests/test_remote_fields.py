@@ -16,7 +16,7 @@ class TestRemoteFields(PsaCase):
         self.backend.state = "ok"
         calls = len(self.fake.calls())
         mapping = self.env["sync.mapping"].search(
-            [("backend_id", "=", self.backend.id), ("remote_object", "=", "workspaces")]
+            [("backend_id", "=", self.backend.id), ("remote_object", "=", "projects")]
         )
         lines = mapping.line_ids
         self.assertEqual(set(lines.mapped("remote_field_state")), {"known"})
@@ -25,6 +25,6 @@ class TestRemoteFields(PsaCase):
         self.assertEqual(budget.remote_field_state, "unknown")
         self.assertEqual(
             budget.remote_field_note,
-            "Kantata test has no field budget on workspaces (did you mean budget_cents?).",
+            "Kantata test has no field budget on projects (did you mean budget_cents?).",
         )
         self.assertEqual(len(self.fake.calls()), calls, "a declared list: no remote call")

@@ -42,14 +42,14 @@ INSERT_STAGE = (
     + ")"
 )
 
-# the staged records' Odoo project (through the workspace bindings) and customer; records
-# outside the run's project / customer are dropped
+# the staged records' Odoo project (through the project bindings, psa.PROJECTS) and
+# customer; records outside the run's project / customer are dropped
 RESOLVE_STAGE = f"""
 CREATE INDEX IF NOT EXISTS {STAGE}_entry ON {STAGE} (kind, entry_id);
 UPDATE {STAGE} s SET project_id = b.res_id, partner_id = p.partner_id
   FROM sync_binding b JOIN project_project p ON p.id = b.res_id
  WHERE b.backend_id = %(backend)s AND b.res_model = 'project.project'
-   AND b.remote_object = 'workspaces' AND b.external_id = s.project_ref;
+   AND b.remote_object = 'projects' AND b.external_id = s.project_ref;
 DELETE FROM {STAGE}
  WHERE (%(project)s::int IS NOT NULL AND project_id IS DISTINCT FROM %(project)s)
     OR (%(partner)s::int IS NOT NULL AND partner_id IS DISTINCT FROM %(partner)s);
@@ -89,7 +89,7 @@ SELECT 'time'::varchar AS kind, l.id AS res_id, l.psa_entry_id AS entry_id,
             ON x.project_id = b.res_id AND x.psa_backend_id IS NULL
            AND x.date BETWEEN %(date_from)s AND %(date_to)s
          WHERE b.backend_id = %(backend)s AND b.res_model = 'project.project'
-           AND b.remote_object = 'workspaces' AND b.active)
+           AND b.remote_object = 'projects' AND b.active)
    AND (%(project)s::int IS NULL OR l.project_id = %(project)s)
    AND (%(partner)s::int IS NULL OR COALESCE(p.partner_id, so.partner_id) = %(partner)s)
 UNION ALL

@@ -6,7 +6,9 @@ code (``sync.psa._bind_referenced_projects``) and creates the unmatched ones wit
 client as customer (line ``customer_id`` -> ``partner_id``).  Move the workspace mappings of
 Kantata backends to the new default: the old rule goes where it is exactly as it was made
 (a rule a user changed -- another field, method, sequence or an extra domain -- or added
-stays), and the customer line is added where nothing feeds the project's customer yet."""
+stays), and the customer line is added where nothing feeds the project's customer yet.
+The workspace object is ``workspaces`` until 19.0.2.2.0's post-migrate renames it ``projects``
+(either is read: the test makes the mappings with today's name)."""
 
 from odoo import SUPERUSER_ID, api
 
@@ -32,7 +34,7 @@ def migrate(cr, version):
     mappings = env["sync.mapping"].search(
         [
             ("backend_id.kind", "=", "kantata"),
-            ("remote_object", "=", "workspaces"),
+            ("remote_object", "in", ("workspaces", "projects")),
             ("res_model", "=", "project.project"),
         ]
     )

@@ -31,8 +31,8 @@ tours.add("sync_demo_tour_psa_backend", {
             run: "click",
         },
         {
-            content: "Workspaces bound to the projects of the won deals",
-            trigger: ".o_group_header:contains(workspaces):contains(2)",
+            content: "PSA projects bound to the projects of the won deals",
+            trigger: ".o_group_header:contains(projects):contains(2)",
         },
         {
             content: "A consultant bound to her employee",
