@@ -13,7 +13,7 @@ import os
 import time
 from datetime import date, timedelta
 
-from odoo.addons.sync_psa.fake.server import KantataFake
+from odoo.addons.sync_psa_kantata.fake.server import KantataFake
 
 N = int(os.environ.get("BENCH_PSA_N", "50000"))
 PEOPLE = 50

@@ -41,8 +41,8 @@ trap 'dropdb --if-exists "$DB"' EXIT
 createdb "$DB"
 ADDON=sync_core
 [ "$mode" = salesforce ] && ADDON=sync_salesforce
-[ "$mode" = psa ] && ADDON=sync_psa
-[ "$mode" = reconcile ] && ADDON=sync_reconcile
+[ "$mode" = psa ] && ADDON=sync_psa_kantata
+[ "$mode" = reconcile ] && ADDON=sync_psa_kantata,sync_reconcile
 odoo_bin -d "$DB" -i "$ADDON" --stop-after-init --http-port=0 --max-cron-threads=0 \
     --log-level=warn || die "installing $ADDON failed"
 case "$mode" in

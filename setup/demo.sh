@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make demo`: database odoo_sync_demo (created on first run with the six addons and demo data),
+# `make demo`: database odoo_sync_demo (created on first run with all the addons and demo data),
 # each connector's sandbox fake started beside Odoo, Odoo on http://127.0.0.1:8069 (admin/admin).
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 ensure_venv
@@ -25,7 +25,7 @@ elif [ ! -f "$STAMP" ] || [ -n "$CODE" ]; then
 fi
 
 # Sandbox fakes of the remote systems (real HTTP servers on 127.0.0.1), one per connector.
-declare -A FAKE_PORTS=([sync_hubspot]=8990 [sync_salesforce]=8991 [sync_psa]=8992)
+declare -A FAKE_PORTS=([sync_hubspot]=8990 [sync_salesforce]=8991 [sync_psa_kantata]=8992)
 FAKE_URLS="{"
 pids=()
 for addon in "${!FAKE_PORTS[@]}"; do

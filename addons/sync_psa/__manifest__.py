@@ -1,9 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 {
-    "name": "Sync PSA (Kantata)",
-    "summary": "PSA connector on sync_core: approved time into invoiceable timesheets, "
-    "expenses, people to employees, projects to workspaces; Kantata OX first.",
-    "version": "19.0.2.2.0",
+    "name": "Sync PSA",
+    "summary": "Vendor-neutral PSA layer on sync_core: approved time into invoiceable "
+    "timesheets, expenses, people to employees, projects to PSA projects; one connector "
+    "addon per PSA (Kantata OX: sync_psa_kantata).",
+    "version": "19.0.3.0.0",
     "category": "Connector",
     "author": "odoo-sync",
     "website": "https://github.com/odoo-sync/odoo-sync",
@@ -16,7 +17,6 @@
         "sale_timesheet",
         "sale_expense",
     ],
-    "external_dependencies": {"python": ["requests"]},
     "data": [
         "views/sync_backend_views.xml",
         "views/account_analytic_line_views.xml",

@@ -1,7 +1,8 @@
 """The contract of a PSA adapter (plain Python, no ORM): what ``sync.psa`` asks of a PSA.
 
-A PSA connector ships one subclass of :class:`PsaAdapter` (Kantata OX: ``kantata_adapter.
-KantataAdapter``).  Besides the engine's adapter interface (``test_connection``,
+A PSA connector (an addon beside sync_psa) ships one subclass of :class:`PsaAdapter` (e.g.
+sync_psa_kantata's ``KantataAdapter``) and maps the canonical object names to its own.
+Besides the engine's adapter interface (``test_connection``,
 ``iter_changes(object, since)`` for watermark pulls, ``read_batch(object, ids)``,
 ``write_batch(object, items)`` for the outbox; see sync_core's ``adapter.BaseAdapter``), it
 implements the methods below.  Every record it yields or returns is an engine record

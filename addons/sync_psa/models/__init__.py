@@ -2,7 +2,6 @@ from . import account_analytic_line
 from . import hr_expense
 from . import project_project
 from . import psa_backend
-from . import sync_backend
 from . import sync_psa
 from . import psa_feed
 from . import psa_people

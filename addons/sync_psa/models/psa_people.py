@@ -18,7 +18,7 @@ class SyncPsa(models.AbstractModel):
     def _job_psa_people(self, job):
         """PSA people -> employees: bind each person to the one employee with their work email,
         and give a bound employee without an hourly cost the PSA's cost rate in use (converted
-        to the company currency).  Departments and managers are not in Kantata's user record."""
+        to the company currency).  Departments and managers stay Odoo's (not synced)."""
         backend = job.backend_id
         adapter = backend._get_adapter()
         rates = adapter.cost_rates()

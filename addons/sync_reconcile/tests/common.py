@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from odoo import fields
 
-from odoo.addons.sync_psa.tests.common import PsaCase
+from odoo.addons.sync_psa_kantata.tests.common import PsaCase
 
 
 class ReconcileCase(PsaCase):

@@ -12,8 +12,8 @@ from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.addons.sync_core.tests.common import drain_jobs
 from odoo.addons.sync_hubspot.fake.__main__ import seed_demo as seed_hubspot
 from odoo.addons.sync_hubspot.fake.server import HubSpotFake
-from odoo.addons.sync_psa.fake.__main__ import seed_demo as seed_kantata
-from odoo.addons.sync_psa.fake.server import KantataFake
+from odoo.addons.sync_psa_kantata.fake.__main__ import seed_demo as seed_kantata
+from odoo.addons.sync_psa_kantata.fake.server import KantataFake
 from odoo.addons.sync_salesforce import salesforce_adapter
 from odoo.addons.sync_salesforce.fake.__main__ import seed_demo as seed_salesforce
 from odoo.addons.sync_salesforce.fake.server import SalesforceFake
@@ -53,7 +53,7 @@ class TestDemo(HttpCase):
         for addon, fake in (
             ("sync_hubspot", cls.hubspot),
             ("sync_salesforce", salesforce),
-            ("sync_psa", cls.kantata),
+            ("sync_psa_kantata", cls.kantata),
         ):
             urls[addon] = fake.start()
             cls.addClassCleanup(fake.stop)

@@ -1,8 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo.tests import tagged
 
-from odoo.addons.sync_psa.fake.__main__ import seed_demo
-from odoo.addons.sync_psa.fake.server import KantataFake
+from odoo.addons.sync_psa_kantata.fake.__main__ import seed_demo
+from odoo.addons.sync_psa_kantata.fake.server import KantataFake
 
 from .common import PsaCase
 

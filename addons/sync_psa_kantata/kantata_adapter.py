@@ -25,8 +25,7 @@ from odoo.addons.sync_core.connection import ConnectionInfo
 from odoo.addons.sync_core.exceptions import PayloadError
 from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_core.unreadable import UnreadableRecordError, read_each
-
-from .psa_adapter import PsaAdapter
+from odoo.addons.sync_psa.psa_adapter import PsaAdapter
 
 MAX_PER_PAGE = 200
 # canonical object (``psa.py``) -> (Kantata collection, include=)

@@ -1,7 +1,7 @@
 """Serve the Kantata OX fake in the foreground.
 
-``python addons/sync_psa/fake --port 8992 --token kantata-demo --seed demo``
-(or ``python -m fake`` from ``addons/sync_psa``).
+``python addons/sync_psa_kantata/fake --port 8992 --token kantata-demo --seed demo``
+(or ``python -m fake`` from ``addons/sync_psa_kantata``).
 """
 
 import argparse

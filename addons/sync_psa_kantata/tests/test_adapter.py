@@ -4,8 +4,8 @@ import requests
 from odoo.tests import tagged
 
 from odoo.addons.sync_core.exceptions import AuthenticationError, PayloadError, RateLimitedError
-from odoo.addons.sync_psa.kantata_adapter import KantataAdapter
 from odoo.addons.sync_psa.psa_adapter import PsaAdapter
+from odoo.addons.sync_psa_kantata.kantata_adapter import KantataAdapter
 
 from .common import PsaCase
 

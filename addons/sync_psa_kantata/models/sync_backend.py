@@ -1,7 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """The Kantata OX backend kind: credentials, adapter, record links, registration as a PSA and
-the sandbox demo.  What every PSA backend does (pulls, feed, schedule) is in ``psa_backend``;
-the PSA workflows themselves (time, expenses, people, reversal rules) live in ``sync.psa``."""
+the sandbox demo.  What every PSA backend does (pulls, feed, schedule) is in sync_psa's
+``psa_backend``; the PSA workflows themselves (time, expenses, people, reversal rules) live in
+sync_psa's ``sync.psa``."""
 
 import functools
 from urllib.parse import urlparse
@@ -12,8 +13,9 @@ from odoo import api, fields, models
 
 from odoo.addons.sync_core.adapter import raise_for_response
 from odoo.addons.sync_core.exceptions import AuthenticationError, RemoteUnavailableError
+from odoo.addons.sync_psa import psa
 
-from .. import kantata_adapter, psa
+from .. import kantata_adapter
 
 MANAGER = "sync_core.sync_core_group_manager"
 DEFAULT_BASE_URL = "https://api.mavenlink.com/api/v1"
@@ -113,12 +115,12 @@ class SyncBackend(models.Model):
     @api.model
     def _demo_setup(self, fake_urls):
         res = super()._demo_setup(fake_urls)
-        if fake_urls.get("sync_psa"):
-            self._kantata_demo_setup(fake_urls["sync_psa"])
+        if fake_urls.get("sync_psa_kantata"):
+            self._kantata_demo_setup(fake_urls["sync_psa_kantata"])
         return res
 
     def _kantata_demo_setup(self, base_url, token="kantata-demo"):
-        """Sandbox Kantata backend on its fake (``python addons/sync_psa/fake --port 8992
+        """Sandbox Kantata backend on its fake (``python addons/sync_psa_kantata/fake --port 8992
         --token kantata-demo --seed demo``): mappings, and a first sync enqueued."""
         url = base_url.rstrip("/")
         if not url.endswith("/api/v1"):

@@ -3,7 +3,7 @@
 from odoo.tests import TransactionCase
 
 from odoo.addons.sync_core.tests.common import drain_jobs
-from odoo.addons.sync_psa.fake.server import KantataFake
+from odoo.addons.sync_psa_kantata.fake.server import KantataFake
 
 TOKEN = "kantata-test-token"
 

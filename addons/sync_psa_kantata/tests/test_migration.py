@@ -1,13 +1,17 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""sync_psa's migrations of Kantata backends (tested here: they need the Kantata kind)."""
+
 import importlib.util
 from pathlib import Path
 
 from odoo.tests import TransactionCase, tagged
+from odoo.tools.misc import file_path
 
 from odoo.addons.sync_core.exceptions import PayloadError
 from odoo.addons.sync_core.mapping import match_command
 
-SCRIPT = Path(__file__).parents[1] / "migrations" / "19.0.2.0.0" / "post-migrate.py"
+MIGRATIONS = Path(file_path("sync_psa/migrations"))
+SCRIPT = MIGRATIONS / "19.0.2.0.0" / "post-migrate.py"
 
 
 def load(script, name):
@@ -57,7 +61,8 @@ class TestMigration(TransactionCase):
         self.assertEqual(len(old.line_ids.filtered(lambda ln: ln.odoo_field == "partner_id")), 1)
 
 
-RENAME = Path(__file__).parents[1] / "migrations" / "19.0.2.2.0" / "post-migrate.py"
+RENAME = MIGRATIONS / "19.0.2.2.0" / "post-migrate.py"
+SPLIT = MIGRATIONS / "19.0.3.0.0" / "pre-migrate.py"
 
 
 @tagged("post_install", "-at_install")
@@ -115,3 +120,44 @@ class TestObjectNamesMigration(TransactionCase):
         again = Exc._open(kantata, broken, remote_object="projects", external_id="77")
         self.assertEqual(again, exc, "the same problem after the upgrade counts on the old one")
         self.assertEqual(exc.occurrences, 2)
+
+
+@tagged("post_install", "-at_install")
+class TestSplitMigration(TransactionCase):
+    """19.0.3.0.0: the Kantata kind and fields move to sync_psa_kantata, installed in the same
+    upgrade where Kantata backends exist; nothing of theirs is left for sync_psa to remove."""
+
+    def xmlids(self, module):
+        return set(
+            self.env["ir.model.data"]
+            .search([("module", "=", module), ("name", "=like", "%kantata%")])
+            .mapped("name")
+        )
+
+    def test_kantata_xmlids_and_install_move_to_the_new_addon(self):
+        moved = self.xmlids("sync_psa_kantata")
+        self.assertIn("selection__sync_backend__kind__kantata", moved)
+        self.assertIn("field_sync_backend__kantata_access_token", moved)
+        self.assertIn("selection__sync_backend__kantata_auth__client_credentials", moved)
+        self.assertFalse(self.xmlids("sync_psa"), "a fresh install gives sync_psa none")
+        # as 19.0.2.x left them: sync_psa owns them, and sync_psa_kantata is not installed
+        imd = self.env["ir.model.data"].search(
+            [("module", "=", "sync_psa_kantata"), ("name", "in", list(moved))]
+        )
+        imd.write({"module": "sync_psa"})
+        module = self.env["ir.module.module"].search([("name", "=", "sync_psa_kantata")])
+        module.state = "uninstalled"
+        split = load(SPLIT, "sync_psa_migrate_3")
+        self.env["sync.backend"].search([("kind", "=", "kantata")]).unlink()
+        self.env.flush_all()
+        split.migrate(self.env.cr, "19.0.2.2.0")
+        self.env.invalidate_all()
+        self.assertEqual(self.xmlids("sync_psa_kantata"), moved)
+        self.assertFalse(self.xmlids("sync_psa"))
+        self.assertEqual(module.state, "uninstalled", "no Kantata backend: not installed")
+        self.env["sync.backend"].create({"name": "Kantata", "kind": "kantata"})
+        self.env.flush_all()
+        split.migrate(self.env.cr, "19.0.2.2.0")
+        self.env.invalidate_all()
+        self.assertEqual(module.state, "to install")
+        self.assertEqual(self.xmlids("sync_psa_kantata"), moved, "run twice: the same")
