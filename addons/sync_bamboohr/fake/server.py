@@ -309,7 +309,7 @@ class BambooHRFake(FaultInjector, ServedFake):
         wanted = [f for f in body.get("fields", []) if f != "id"]
         rows = [
             {"id": emp["id"], **{f: emp.get(f) for f in wanted}}
-            for emp in sorted(self.employees.values(), key=lambda e: int(e["id"]))
+            for emp in sorted(self.employees.values(), key=lambda e: (len(str(e["id"])), str(e["id"])))
         ]
         fields = [{"id": f, "type": "text", "name": f} for f in wanted]
         return _json(200, {"title": body.get("title", "Report"), "fields": fields, "employees": rows})

@@ -6,6 +6,7 @@ a termination archives the employee (never deletes) and reports the work still w
 import json
 
 from odoo import api, models
+from odoo.fields import Domain
 
 from odoo.addons.sync_core.exceptions import SyncError
 from odoo.addons.sync_core.models.sync_mapping import no_export_context
@@ -141,12 +142,9 @@ class SyncHr(models.AbstractModel):
         if not emails:
             return {}
         candidates = {}
-        for employee in Employee.search(
-            [
-                ("work_email", "in", list(emails)),
-                ("company_id", "in", [backend.company_id.id, False]),
-            ]
-        ):
+        domain = Domain.OR([Domain("work_email", "=ilike", email) for email in emails])
+        domain &= Domain("company_id", "in", [backend.company_id.id, False])
+        for employee in Employee.search(domain):
             candidates.setdefault((employee.work_email or "").lower(), []).append(employee)
         bound = self.env["sync.binding"].sudo()._for_records(
             backend, Employee.browse([e.id for es in candidates.values() for e in es])

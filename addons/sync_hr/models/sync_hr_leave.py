@@ -64,7 +64,6 @@ class SyncHr(models.AbstractModel):
         data = rec["data"]
         binding = bindings.get(rec["id"])
         Leave = self.env["hr.leave"].sudo().with_context(
-            active_test=False,
             leave_fast_create=True,
             tracking_disable=True,
             **no_export_context(backend, self.env.context),
@@ -72,7 +71,7 @@ class SyncHr(models.AbstractModel):
         leave = Leave.browse(binding.res_id).exists() if binding else Leave
         live = not rec.get("archived") and data.get("status") in hr.LIVE_TIME_OFF
         if not live:
-            if leave and leave.active and leave.state != "cancel":
+            if leave and leave.state not in ("cancel", "refuse"):
                 leave._force_cancel(
                     self.env._("%(status)s in %(hr)s", status=data.get("status") or "deleted",
                                hr=backend.name),
@@ -80,7 +79,7 @@ class SyncHr(models.AbstractModel):
                 )  # fmt: skip
                 return "withdrawn"
             return "unchanged"
-        if leave and leave.active and leave.state == "validate":
+        if leave and leave.state == "validate":
             return "unchanged"
         employee = employees.get(data.get("employee_id"))
         if not employee:
