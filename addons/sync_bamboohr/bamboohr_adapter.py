@@ -32,7 +32,11 @@ EPOCH = datetime(1970, 1, 1)
 # ids read one by one below this count (a webhook's few), through the bulk endpoints above it
 FEW = 5
 # keys of BambooHR payloads that carry pay (masked by sync_core where it stores payloads)
-SENSITIVE_KEYS = frozenset({"rate", "value", "payRate", "salary", "paidPer", "amount"})
+# (API names, and the English field names a webhook posts under)
+SENSITIVE_KEYS = frozenset(
+    {"rate", "value", "payRate", "salary", "paidPer", "amount", "Pay rate", "Paid per",
+     "Pay type", "Overtime Rate", "Compensation Change Reason"}
+)  # fmt: skip
 
 
 def _employee(raw):
@@ -143,9 +147,12 @@ class BambooHRAdapter(HttpAdapterMixin, HrAdapter):
         bad = [r for r in records if is_unreadable(r)]
         good = readable(records)
         if since:
-            changed = self._call(
-                "GET", "employees/changed", params={"since": since.isoformat() + "+00:00"}
-            ).get("employees") or {}
+            changed = (
+                self._call(
+                    "GET", "employees/changed", params={"since": since.isoformat() + "+00:00"}
+                ).get("employees")
+                or {}
+            )
             good = [r for r in good if r["id"] in changed]
             good += [
                 {"id": str(i), "archived": True, "data": {},
@@ -226,7 +233,9 @@ class BambooHRAdapter(HttpAdapterMixin, HrAdapter):
         }
 
     def employee_ids(self):
-        return [str(r["id"]) for r in self._report(("status",)) if isinstance(r, dict) and r.get("id")]
+        return [
+            str(r["id"]) for r in self._report(("status",)) if isinstance(r, dict) and r.get("id")
+        ]
 
 
 def _id_key(value):

@@ -10,4 +10,4 @@ _ADDONS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file
 if not any(os.path.isdir(os.path.join(p, "sync_core")) for p in odoo.addons.__path__):
     odoo.addons.__path__.append(_ADDONS)
 
-from .server import BambooHRFake, sign_webhook  # noqa: E402, F401
+from .server import BambooHRFake, sign_webhook  # noqa: E402

@@ -259,9 +259,7 @@ class BambooHRFake(FaultInjector, ServedFake):
         if not request.path.startswith(prefix):
             return Response("", status=404)
         if not self._authorized(request):
-            return Response(
-                "", status=401, headers={"X-BambooHR-Error-Message": "Invalid API key"}
-            )
+            return Response("", status=401, headers={"X-BambooHR-Error-Message": "Invalid API key"})
         path = request.path[len(prefix) :].strip("/")
         self.calls[f"{request.method} {path}"] += 1
         if "application/json" not in request.headers.get("Accept", ""):
@@ -309,10 +307,14 @@ class BambooHRFake(FaultInjector, ServedFake):
         wanted = [f for f in body.get("fields", []) if f != "id"]
         rows = [
             {"id": emp["id"], **{f: emp.get(f) for f in wanted}}
-            for emp in sorted(self.employees.values(), key=lambda e: (len(str(e["id"])), str(e["id"])))
+            for emp in sorted(
+                self.employees.values(), key=lambda e: (len(str(e["id"])), str(e["id"]))
+            )
         ]
         fields = [{"id": f, "type": "text", "name": f} for f in wanted]
-        return _json(200, {"title": body.get("title", "Report"), "fields": fields, "employees": rows})
+        return _json(
+            200, {"title": body.get("title", "Report"), "fields": fields, "employees": rows}
+        )
 
     def _changed(self, since):
         found = {

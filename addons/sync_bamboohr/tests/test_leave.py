@@ -21,9 +21,7 @@ class TestLeave(BambooCase):
         )
 
     def leaves(self, employee):
-        return self.env["hr.leave"].search(
-            [("employee_id", "=", employee.id)]
-        )
+        return self.env["hr.leave"].search([("employee_id", "=", employee.id)])
 
     def test_approved_then_cancelled(self):
         emp = self.fake.add_employee("Leo", "Leave", "leo@example.com")

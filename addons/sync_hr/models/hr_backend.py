@@ -12,9 +12,7 @@ class SyncBackend(models.Model):
     _inherit = "sync.backend"
 
     is_hr = fields.Boolean(string="HR platform", compute="_compute_is_hr")
-    hr_leave_type_ids = fields.One2many(
-        "sync.hr.leave.type", "backend_id", string="Time-off types"
-    )
+    hr_leave_type_ids = fields.One2many("sync.hr.leave.type", "backend_id", string="Time-off types")
     hr_leave_days_back = fields.Integer(
         string="Time off read back (days)",
         default=90,

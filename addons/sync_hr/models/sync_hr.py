@@ -70,8 +70,10 @@ class SyncHr(models.AbstractModel):
         kept silently nor deleted."""
         backend = job.backend_id
         remote = set(backend._get_adapter().employee_ids())
-        bindings = self.env["sync.binding"].sudo().search(
-            [("backend_id", "=", backend.id), ("res_model", "=", "hr.employee")]
+        bindings = (
+            self.env["sync.binding"]
+            .sudo()
+            .search([("backend_id", "=", backend.id), ("res_model", "=", "hr.employee")])
         )
         Employee = self.env["hr.employee"].sudo().with_context(active_test=False)
         missing = bindings.filtered(lambda b: b.external_id not in remote)
@@ -127,10 +129,7 @@ class SyncHr(models.AbstractModel):
                 if not values:
                     continue
                 rate = existing.get(values["external_id"])
-                if rate and all(
-                    rate[k] == v if k != "currency_id" else rate[k].id == v
-                    for k, v in values.items()
-                ):
+                if rate and all(_same(rate, k, v) for k, v in values.items()):
                     continue
                 if rate:
                     rate.write(values)
@@ -147,9 +146,12 @@ class SyncHr(models.AbstractModel):
     @api.model
     def _rate_values(self, backend, employee, row):
         day = hr.parse_date(row.get("date_from"))
-        currency = self.env["res.currency"].with_context(active_test=False).search(
-            [("name", "=", (row.get("currency") or "").upper())], limit=1
-        ) or employee.company_id.currency_id
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", (row.get("currency") or "").upper())], limit=1)
+            or employee.company_id.currency_id
+        )
         Rate = self.env["sync.hr.cost.rate"].sudo()
         hourly = Rate._hourly_from(row.get("amount"), row.get("period"), currency, employee, day)
         if not day or hourly is None:
@@ -168,20 +170,26 @@ class SyncHr(models.AbstractModel):
 
     @api.model
     def _recost_timesheets(self, employee, date_from):
-        lines = self.env["account.analytic.line"].sudo().search(
-            [
-                ("employee_id", "=", employee.id),
-                ("project_id", "!=", False),
-                ("date", ">=", date_from),
-            ]
+        lines = (
+            self.env["account.analytic.line"]
+            .sudo()
+            .search(
+                [
+                    ("employee_id", "=", employee.id),
+                    ("project_id", "!=", False),
+                    ("date", ">=", date_from),
+                ]
+            )
         )
         if lines:
             lines._timesheet_postprocess({"employee_id": employee.id})
 
     @api.model
     def _bound_employees(self, backend, remote_ids):
-        bindings = self.env["sync.binding"].sudo()._for_external_ids(
-            backend, "hr.employee", list(remote_ids), hr.EMPLOYEES
+        bindings = (
+            self.env["sync.binding"]
+            .sudo()
+            ._for_external_ids(backend, "hr.employee", list(remote_ids), hr.EMPLOYEES)
         )
         Employee = self.env["hr.employee"].sudo().with_context(active_test=False)
         return {
@@ -189,3 +197,8 @@ class SyncHr(models.AbstractModel):
             for rid, b in bindings.items()
             if Employee.browse(b.res_id).exists()
         }
+
+
+def _same(record, name, value):
+    current = record[name]
+    return (current.id if isinstance(current, models.BaseModel) else current) == value

@@ -42,7 +42,9 @@ class SyncHr(models.AbstractModel):
                 stats["failed"] += 1
                 self.env["sync.exception"].sudo()._open(
                     backend,
-                    exc if isinstance(exc, SyncError) else SyncError(
+                    exc
+                    if isinstance(exc, SyncError)
+                    else SyncError(
                         f"employee {rec['id']} could not be applied: {exc}",
                         category="validation",
                         pattern=f"employee refused: {type(exc).__name__}",
@@ -80,8 +82,10 @@ class SyncHr(models.AbstractModel):
             employee = Employee.create(values)
             employees[rec["id"]] = employee
             key = "created"
-        binding = self.env["sync.binding"].sudo()._for_external_ids(
-            backend, "hr.employee", [rec["id"]], hr.EMPLOYEES
+        binding = (
+            self.env["sync.binding"]
+            .sudo()
+            ._for_external_ids(backend, "hr.employee", [rec["id"]], hr.EMPLOYEES)
         )
         if not binding:
             self.env["sync.binding"]._bind(
@@ -146,8 +150,12 @@ class SyncHr(models.AbstractModel):
         domain &= Domain("company_id", "in", [backend.company_id.id, False])
         for employee in Employee.search(domain):
             candidates.setdefault((employee.work_email or "").lower(), []).append(employee)
-        bound = self.env["sync.binding"].sudo()._for_records(
-            backend, Employee.browse([e.id for es in candidates.values() for e in es])
+        bound = (
+            self.env["sync.binding"]
+            .sudo()
+            ._for_records(
+                backend, Employee.browse([e.id for es in candidates.values() for e in es])
+            )
         )
         return {
             remote_id: matches[0]

@@ -63,10 +63,14 @@ class SyncHr(models.AbstractModel):
     def _apply_leave(self, backend, rec, types, employees, bindings):
         data = rec["data"]
         binding = bindings.get(rec["id"])
-        Leave = self.env["hr.leave"].sudo().with_context(
-            leave_fast_create=True,
-            tracking_disable=True,
-            **no_export_context(backend, self.env.context),
+        Leave = (
+            self.env["hr.leave"]
+            .sudo()
+            .with_context(
+                leave_fast_create=True,
+                tracking_disable=True,
+                **no_export_context(backend, self.env.context),
+            )
         )
         leave = Leave.browse(binding.res_id).exists() if binding else Leave
         live = not rec.get("archived") and data.get("status") in hr.LIVE_TIME_OFF
@@ -126,12 +130,16 @@ class SyncHr(models.AbstractModel):
             for type_id in wanted:
                 name = names.get(type_id) or type_id
                 match = LeaveType.search([("name", "=ilike", name)], limit=1)
-                rows[type_id] = self.env["sync.hr.leave.type"].sudo().create(
-                    {
-                        "backend_id": backend.id,
-                        "remote_id": type_id,
-                        "name": name,
-                        "leave_type_id": match.id,
-                    }
+                rows[type_id] = (
+                    self.env["sync.hr.leave.type"]
+                    .sudo()
+                    .create(
+                        {
+                            "backend_id": backend.id,
+                            "remote_id": type_id,
+                            "name": name,
+                            "leave_type_id": match.id,
+                        }
+                    )
                 )
         return {k: r.leave_type_id for k, r in rows.items() if r.leave_type_id}
