@@ -20,7 +20,7 @@ def seed_demo(fake):
         job_title="Consultant", department="Delivery", location="Brussels",
     )  # fmt: skip
     manager = fake.add_employee(
-        "Marc", "Demo", "mark.brown23@example.com",
+        "Marc", "Demo", "marc.demo@example.com",
         job_title="Head of Delivery", department="Delivery", location="Brussels",
     )  # fmt: skip
     fake.update_employee(report["id"], supervisorEId=manager["id"])

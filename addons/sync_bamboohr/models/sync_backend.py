@@ -134,7 +134,8 @@ class SyncBackend(models.Model):
     @api.model
     def _bamboohr_demo_setup(self, base_url, company="fakeco", key="bamboo-demo"):
         """Sandbox BambooHR backend on its fake (``python addons/sync_bamboohr/fake --port 8996
-        --seed demo``): its Vacation type mapped to Paid Time Off, a first sync enqueued."""
+        --seed demo``): its Vacation type mapped to an Odoo Vacation type (made when
+        missing), a first sync enqueued."""
         backend = self.search([("kind", "=", "bamboohr"), ("sandbox", "=", True)], limit=1)
         if not backend:
             backend = self.create(
@@ -147,11 +148,17 @@ class SyncBackend(models.Model):
                 }
             )
             backend.sudo().write({"bamboohr_api_key": key, "webhook_secret": "bamboo-demo-key"})
-        leave_type = self.env.ref("hr_holidays.leave_type_unpaid", raise_if_not_found=False)
-        if leave_type and not backend.hr_leave_type_ids:
+        if not backend.hr_leave_type_ids:
+            LeaveType = self.env["hr.leave.type"].sudo()
+            vacation = LeaveType.search([("name", "=ilike", "Vacation")], limit=1) or (
+                LeaveType.create(
+                    {"name": "Vacation", "requires_allocation": False,
+                     "leave_validation_type": "no_validation", "request_unit": "day"}
+                )
+            )  # fmt: skip
             self.env["sync.hr.leave.type"].create(
                 {"backend_id": backend.id, "remote_id": "1", "name": "Vacation",
-                 "leave_type_id": leave_type.id}
+                 "leave_type_id": vacation.id}
             )  # fmt: skip
         self.env["sync.hr"]._schedule(backend)
         return backend
