@@ -57,7 +57,6 @@ class TestCompensation(BambooCase):
         emp = self.fake.add_employee("Pay", "Load", "pay@example.com")
         self.fake.add_compensation(emp["id"], "2026-01-01", 123456, paid_per="Year", currency="")
         self.sync()
-        body, headers = self.fake.webhook("bamboo-webhook-private-key", [emp["id"]])
         self.env["sync.job"]._enqueue(
             self.backend, "hr_import", payload={"ids": [emp["id"]]}, identity_key="hr:import:1"
         )
@@ -66,4 +65,15 @@ class TestCompensation(BambooCase):
         self.assertTrue(jobs)
         for job in jobs:
             self.assertNotIn("123456", json.dumps(job.payload or {}))
+            self.assertNotIn("123456", job.result or "")
+        # the audit rows of the cost rate say what changed, never the amounts
+        audits = self.env["sync.audit"].search(
+            [("backend_id", "=", self.backend.id), ("res_model", "=", "sync.hr.cost.rate")]
+        )
+        self.assertEqual(len(audits), 1)
+        stored = json.dumps(audits.changes)
+        self.assertIn("date_from", stored)
+        self.assertNotIn("123456", stored)
+        self.assertNotIn("59.35", stored)
+        self.assertEqual(audits.changes["hourly_cost"], [None, "***"])
         self.assertAlmostEqual(self.employee_of(emp["id"]).hourly_cost, 123456 / 2080, 2)

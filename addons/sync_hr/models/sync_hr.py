@@ -5,6 +5,7 @@ its own cursor), the re-read of employees named by webhooks, and the nightly id 
 Compensation values never travel in a job payload: jobs carry employee ids and re-read the
 compensation history from the platform."""
 
+import json
 import logging
 
 from odoo import api, fields, models
@@ -14,6 +15,7 @@ from odoo.addons.sync_core.exceptions import SyncError
 from .. import hr
 
 _logger = logging.getLogger(__name__)
+MASK = "***"
 
 
 class SyncHr(models.AbstractModel):
@@ -39,7 +41,7 @@ class SyncHr(models.AbstractModel):
             apply_page=lambda page: self._apply_employees(backend, page, job),
         )
         if not job.dry_run:
-            result["cost_rates"] = self._pull_compensation(backend)
+            result["cost_rates"] = self._pull_compensation(backend, job)
         return result
 
     @api.model
@@ -59,7 +61,7 @@ class SyncHr(models.AbstractModel):
         ]
         stats = self._apply_employees(backend, records, job)
         rows, _latest = adapter.compensation(employee_ids=ids)
-        stats["cost_rates"] = self._apply_compensation(backend, rows)
+        stats["cost_rates"] = self._apply_compensation(backend, rows, job)
         stats["jobs"] = len(jobs)
         return stats
 
@@ -98,11 +100,11 @@ class SyncHr(models.AbstractModel):
 
     # ------------------------------------------------------------------ compensation
     @api.model
-    def _pull_compensation(self, backend):
+    def _pull_compensation(self, backend, job=None):
         wm = backend._watermark(hr.COMPENSATION)
         since = wm.cursor_stamp
         rows, latest = backend._get_adapter().compensation(since=since)
-        count = self._apply_compensation(backend, rows)
+        count = self._apply_compensation(backend, rows, job)
         values = {"last_run_at": fields.Datetime.now(), "last_count": count}
         if latest:
             values["cursor_stamp"] = latest
@@ -110,7 +112,7 @@ class SyncHr(models.AbstractModel):
         return count
 
     @api.model
-    def _apply_compensation(self, backend, rows_by_employee):
+    def _apply_compensation(self, backend, rows_by_employee, job=None):
         """Compensation rows -> cost rate history (one row each, updated in place) and the
         employee's ``hourly_cost`` = the rate in force today; timesheets dated from the
         earliest changed row on are costed again."""
@@ -131,10 +133,12 @@ class SyncHr(models.AbstractModel):
                 rate = existing.get(values["external_id"])
                 if rate and all(_same(rate, k, v) for k, v in values.items()):
                     continue
+                before = {k: _value(rate, k) for k in values} if rate else {}
                 if rate:
                     rate.write(values)
                 else:
-                    Rate.create(values)
+                    rate = Rate.create(values)
+                self._audit(backend, job, rate, values["external_id"], before, values)
                 count += 1
                 day = values["date_from"]
                 changed_from = min(changed_from or day, day)
@@ -142,6 +146,33 @@ class SyncHr(models.AbstractModel):
                 employee.hourly_cost = Rate._rate_on(employee, today) or 0.0
                 self._recost_timesheets(employee, changed_from)
         return count
+
+    @api.model
+    def _audit(self, backend, job, record, external_id, before, after):
+        """An audit row of a change the HR sync applied; the values of the model's
+        payroll-adjacent fields (`_sync_sensitive_fields`) are never written in clear."""
+        sensitive = set(getattr(record, "_sync_sensitive_fields", ()))
+        changes = {
+            name: [before.get(name), value]
+            for name, value in after.items()
+            if before.get(name) != value
+        }
+        for name in sensitive & set(changes):
+            changes[name] = [MASK if changes[name][0] is not None else None, MASK]
+        if not changes:
+            return
+        self.env["sync.audit"].sudo().create(
+            {
+                "backend_id": backend.id,
+                "job_id": job.id if job else False,
+                "correlation_id": job.correlation_id if job else False,
+                "external_id": external_id,
+                "res_model": record._name,
+                "res_id": record.id,
+                "operation": "write" if before else "create",
+                "changes": json.loads(json.dumps(changes, default=str)),
+            }
+        )
 
     @api.model
     def _rate_values(self, backend, employee, row):
@@ -199,6 +230,10 @@ class SyncHr(models.AbstractModel):
         }
 
 
-def _same(record, name, value):
+def _value(record, name):
     current = record[name]
-    return (current.id if isinstance(current, models.BaseModel) else current) == value
+    return current.id if isinstance(current, models.BaseModel) else current
+
+
+def _same(record, name, value):
+    return _value(record, name) == value

@@ -12,6 +12,7 @@ from odoo.addons.sync_core.exceptions import SyncError
 from odoo.addons.sync_core.models.sync_mapping import no_export_context
 
 from .. import hr
+from .sync_hr import _value
 
 
 class SyncHr(models.AbstractModel):
@@ -35,7 +36,7 @@ class SyncHr(models.AbstractModel):
             try:
                 with self.env.cr.savepoint():
                     key = self._apply_employee(
-                        backend, rec, employees, Employee, departments, locations
+                        backend, rec, employees, Employee, departments, locations, job
                     )
                     stats[key] += 1
             except Exception as exc:  # noqa: BLE001 - one bad record, not a failed page
@@ -58,29 +59,29 @@ class SyncHr(models.AbstractModel):
         return stats
 
     @api.model
-    def _apply_employee(self, backend, rec, employees, Employee, departments, locations):
+    def _apply_employee(self, backend, rec, employees, Employee, departments, locations, job=None):
         data = rec["data"]
         employee = employees.get(rec["id"])
         if rec.get("archived") or data.get("status") == "terminated":
             if employee and employee.active:
                 self._terminate(backend, rec, employee)
+                self._audit(backend, job, employee, rec["id"], {"active": True}, {"active": False})
             return "terminated"
         values = self._employee_values(backend, data, departments, locations)
         if employee:
             if not employee.active:
                 values["active"] = True
-            changed = {
-                k: v
-                for k, v in values.items()
-                if (employee[k].id if hasattr(employee[k], "_name") else employee[k]) != v
-            }
+            before = {k: _value(employee, k) for k in values}
+            changed = {k: v for k, v in values.items() if before[k] != v}
             if changed:
                 employee.write(changed)
+                self._audit(backend, job, employee, rec["id"], before, changed)
             key = "updated"
         else:
             values.setdefault("company_id", backend.company_id.id)
             employee = Employee.create(values)
             employees[rec["id"]] = employee
+            self._audit(backend, job, employee, rec["id"], {}, values)
             key = "created"
         binding = (
             self.env["sync.binding"]
