@@ -16,8 +16,8 @@ def seed_demo(fake):
     """A department with its manager (who arrives after his report), a cost rate history
     (a yearly salary, then a rise), and an approved vacation next month."""
     report = fake.add_employee(
-        "Priya", "Consultant", "priya.consultant@example.com",
-        job_title="Consultant", department="Delivery", location="Brussels",
+        "Nora", "Analyst", "nora.analyst@example.com",
+        job_title="Analyst", department="Delivery", location="Brussels",
     )  # fmt: skip
     manager = fake.add_employee(
         "Marc", "Demo", "marc.demo@example.com",
