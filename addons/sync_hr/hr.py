@@ -80,6 +80,23 @@ def parse_date(value):
     return date.fromisoformat(str(value)[:10])
 
 
+# words of an employment status -> Odoo's employee type (anything else is an employee)
+EMPLOYEE_TYPES = (
+    ("contract", "contractor"),
+    ("freelanc", "freelance"),
+    ("intern", "trainee"),
+    ("trainee", "trainee"),
+    ("apprentic", "trainee"),
+    ("student", "student"),
+)
+
+
+def employee_type(status):
+    """'Contractor' -> 'contractor', 'Intern' -> 'trainee', 'Full-Time' -> 'employee'."""
+    word = (status or "").lower()
+    return next((kind for key, kind in EMPLOYEE_TYPES if key in word), "employee")
+
+
 def person_name(data):
     """The employee's display name from the canonical shape."""
     name = (data.get("name") or "").strip()

@@ -9,7 +9,7 @@ class TestEmployees(BambooCase):
     def test_employee_department_location(self):
         self.fake.add_employee(
             "Ann", "Lee", "ann@example.com", job_title="Consultant", department="Delivery",
-            location="Brussels",
+            location="Brussels", employmentHistoryStatus="Contractor",
         )  # fmt: skip
         self.sync()
         ann = self.employee_of("1")
@@ -18,6 +18,12 @@ class TestEmployees(BambooCase):
         self.assertEqual(ann.job_title, "Consultant")
         self.assertEqual(ann.department_id.name, "Delivery")
         self.assertEqual(ann.work_location_id.name, "Brussels")
+        self.assertEqual(ann.employee_type, "contractor")
+        audit = self.env["sync.audit"].search(
+            [("backend_id", "=", self.backend.id), ("res_model", "=", "hr.employee")]
+        )
+        self.assertEqual(audit.operation, "create")
+        self.assertEqual(audit.changes.get("name"), [None, "Ann Lee"], audit.changes)
 
     def test_manager_arriving_after_the_report(self):
         report = self.fake.add_employee("Rita", "Report", "rita@example.com", manager_id="77")

@@ -59,3 +59,18 @@ class TestLeave(BambooCase):
         row.leave_type_id = self.leave_type
         self.sync()
         self.assertEqual(len(self.leaves(self.employee_of(emp["id"]))), 1)
+
+    def test_amended_dates_replace_the_leave(self):
+        emp = self.fake.add_employee("Amy", "Amend", "amy@example.com")
+        monday = date.today() + timedelta(days=21 - date.today().weekday())
+        req = self.fake.add_time_off(emp["id"], monday.isoformat(), monday.isoformat())
+        self.sync()
+        amy = self.employee_of(emp["id"])
+        first = self.leaves(amy)
+        self.sync()  # nothing changed: the same leave
+        self.assertEqual(self.leaves(amy), first)
+        req["end"] = (monday + timedelta(days=1)).isoformat()
+        self.sync()
+        self.assertEqual(first.state, "cancel")
+        current = self.leaves(amy).filtered(lambda leave: leave.state == "validate")
+        self.assertEqual(current.request_date_to, monday + timedelta(days=1))

@@ -79,7 +79,7 @@ class SyncHr(models.AbstractModel):
             key = "updated"
         else:
             values.setdefault("company_id", backend.company_id.id)
-            employee = Employee.create(values)
+            employee = Employee.create(dict(values))  # create() pops what it moves
             employees[rec["id"]] = employee
             self._audit(backend, job, employee, rec["id"], {}, values)
             key = "created"
@@ -103,6 +103,8 @@ class SyncHr(models.AbstractModel):
                 values[field] = data[key] or False
         if "department" in data:
             values["department_id"] = departments.get(data["department"] or "", False)
+        if data.get("employment_status"):
+            values["employee_type"] = hr.employee_type(data["employment_status"])
         if "location" in data:
             values["work_location_id"] = locations.get(data["location"] or "", False)
         return values
@@ -111,7 +113,8 @@ class SyncHr(models.AbstractModel):
     def _set_manager(self, backend, employee, manager_ref, employees):
         """The manager now when it is known here, else remembered until it arrives."""
         if not manager_ref:
-            employee.write({"parent_id": False, "sync_hr_manager_ref": False})
+            if employee.parent_id or employee.sync_hr_manager_ref:
+                employee.write({"parent_id": False, "sync_hr_manager_ref": False})
             return
         manager = employees.get(manager_ref) or self._bound_employees(backend, [manager_ref]).get(
             manager_ref

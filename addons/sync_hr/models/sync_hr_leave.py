@@ -84,7 +84,16 @@ class SyncHr(models.AbstractModel):
                 return "withdrawn"
             return "unchanged"
         if leave and leave.state == "validate":
-            return "unchanged"
+            dates = (
+                hr.parse_date(data["date_from"]),
+                hr.parse_date(data["date_to"] or data["date_from"]),
+            )
+            if dates == (leave.request_date_from, leave.request_date_to):
+                return "unchanged"
+            # the approved request was amended: the old leave gives way to the new dates
+            leave._force_cancel(
+                self.env._("dates changed in %(hr)s", hr=backend.name), notify_responsibles=False
+            )
         employee = employees.get(data.get("employee_id"))
         if not employee:
             raise SyncError(

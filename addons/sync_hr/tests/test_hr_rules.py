@@ -32,3 +32,9 @@ class TestHrRules(BaseCase):
         self.assertIsNone(hr.parse_date("0000-00-00"))
         self.assertEqual(hr.parse_date("2026-03-16T10:00:00"), date(2026, 3, 16))
         self.assertEqual(hr.person_name({"first_name": "Ann ", "last_name": "Lee"}), "Ann Lee")
+
+    def test_employment_status_to_employee_type(self):
+        self.assertEqual(hr.employee_type("Contractor"), "contractor")
+        self.assertEqual(hr.employee_type("Intern"), "trainee")
+        self.assertEqual(hr.employee_type("Full-Time"), "employee")
+        self.assertEqual(hr.employee_type(""), "employee")
