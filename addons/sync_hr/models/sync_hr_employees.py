@@ -26,7 +26,13 @@ class SyncHr(models.AbstractModel):
             .sudo()
             .with_context(active_test=False, **no_export_context(backend, self.env.context))
         )
-        employees = self._bound_employees(backend, [r["id"] for r in page])
+        ids = [r["id"] for r in page]
+        employees = self._bound_employees(backend, ids)
+        bindings = (
+            self.env["sync.binding"]
+            .sudo()
+            ._for_external_ids(backend, "hr.employee", ids, hr.EMPLOYEES)
+        )
         employees.update(self._match_by_email(backend, page, employees, Employee))
         live = [r["data"] for r in page if not r.get("archived")]
         departments = self._departments(backend, {d.get("department") for d in live})
@@ -38,6 +44,7 @@ class SyncHr(models.AbstractModel):
                     key = self._apply_employee(
                         backend, rec, employees, Employee, departments, locations, job
                     )
+                    self._bind_employee(backend, rec, employees.get(rec["id"]), bindings)
                     stats[key] += 1
             except Exception as exc:  # noqa: BLE001 - one bad record, not a failed page
                 stats["failed"] += 1
@@ -83,17 +90,21 @@ class SyncHr(models.AbstractModel):
             employees[rec["id"]] = employee
             self._audit(backend, job, employee, rec["id"], {}, values)
             key = "created"
-        binding = (
-            self.env["sync.binding"]
-            .sudo()
-            ._for_external_ids(backend, "hr.employee", [rec["id"]], hr.EMPLOYEES)
-        )
-        if not binding:
-            self.env["sync.binding"]._bind(
-                backend, employee, rec["id"], hr.EMPLOYEES, remote_updated_at=rec.get("updated_at")
-            )
         self._set_manager(backend, employee, data.get("manager_id"), employees)
         return key
+
+    @api.model
+    def _bind_employee(self, backend, rec, employee, bindings):
+        """Bind a new or matched employee; a binding left on a deleted employee moves."""
+        if not employee:
+            return
+        binding = bindings.get(rec["id"])
+        if not binding:
+            bindings[rec["id"]] = self.env["sync.binding"]._bind(
+                backend, employee, rec["id"], hr.EMPLOYEES, remote_updated_at=rec.get("updated_at")
+            )
+        elif binding.res_id != employee.id or not binding.active:
+            binding.write({"res_id": employee.id, "active": True})
 
     @api.model
     def _employee_values(self, backend, data, departments, locations):
