@@ -69,3 +69,14 @@ class TestWebhook(HttpCase):
         self.assertEqual(response.status_code, 401)
         self.assertIn("stale", response.text)
         self.assertFalse(self.events())
+
+    def test_redelivery_counted_and_malformed_kept_as_rejected(self):
+        emp = self.fake.add_employee("Re", "Delivered", "re@example.com")
+        body, headers = self.fake.webhook(PRIVATE_KEY, [emp["id"]])
+        self.assertEqual(self.post(body, headers).status_code, 200)
+        self.assertEqual(self.post(body, headers).status_code, 200)
+        self.assertEqual(self.events().delivery_count, 2)
+        bad = json.dumps({"employees": []}).encode()
+        self.assertEqual(self.post(bad, sign_webhook(PRIVATE_KEY, bad)).status_code, 400)
+        rejected = self.events().filtered(lambda e: e.state == "rejected")
+        self.assertEqual(len(rejected), 1)
