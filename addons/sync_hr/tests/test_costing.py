@@ -69,7 +69,11 @@ class TestCosting(TransactionCase):
                 employee.read(["hourly_cost"])
             with self.assertRaises(AccessError):
                 self.env["sync.hr.cost.rate"].with_user(user).search_read([], ["hourly_cost"])
+            arch = employee.get_views([(False, "form")])["views"]["form"]["arch"]
+            self.assertNotIn("hourly_cost", arch)
         manager = new_test_user(self.env, "hr_mgr", groups="base.group_user,hr.group_hr_manager")
+        arch = self.employee.with_user(manager).get_views([(False, "form")])["views"]["form"]
+        self.assertIn("sync_hr_cost_rate_ids", arch["arch"])
         self.assertEqual(
             len(self.employee.with_user(manager).read(["sync_hr_cost_rate_ids"])[0][
                 "sync_hr_cost_rate_ids"]), 2
