@@ -1,0 +1,59 @@
+"""Serve the BambooHR fake in the foreground.
+
+``python addons/sync_bamboohr/fake --port 8996 --company fakeco --key bamboo-demo --seed demo``
+"""
+
+import argparse
+import logging
+import os
+import sys
+from datetime import date, timedelta
+
+_logger = logging.getLogger("bamboohr_fake")
+
+
+def seed_demo(fake):
+    """A department with its manager (who arrives after his report), a cost rate history
+    (a yearly salary, then a rise), and an approved vacation next month."""
+    report = fake.add_employee(
+        "Nora", "Analyst", "nora.analyst@example.com",
+        job_title="Analyst", department="Delivery", location="Brussels",
+    )  # fmt: skip
+    manager = fake.add_employee(
+        "Marc", "Demo", "marc.demo@example.com",
+        job_title="Head of Delivery", department="Delivery", location="Brussels",
+    )  # fmt: skip
+    fake.update_employee(report["id"], supervisorEId=manager["id"])
+    year = date.today().year
+    fake.add_compensation(report["id"], f"{year}-01-01", 83200, paid_per="Year", currency="EUR")
+    fake.add_compensation(manager["id"], f"{year}-01-01", 75.0, paid_per="Hour", currency="EUR")
+    start = date.today().replace(day=1) + timedelta(days=40)
+    fake.add_time_off(report["id"], start.isoformat(), (start + timedelta(days=2)).isoformat())
+
+
+def main(argv=None):
+    from odoo.addons.sync_core.fake.serving import serve_until_interrupted
+
+    from .server import BambooHRFake
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8996)
+    parser.add_argument("--company", default="fakeco")
+    parser.add_argument("--key", default="bamboo-demo")
+    parser.add_argument("--seed", choices=["none", "demo"], default="none")
+    args = parser.parse_args(argv)
+    fake = BambooHRFake(company=args.company, api_key=args.key)
+    if args.seed == "demo":
+        seed_demo(fake)
+    serve_until_interrupted(
+        fake, args.port, _logger, "BambooHR fake on {base_url}/api/gateway.php/" + args.company
+    )
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    # importing the package ``fake`` makes sync_core importable
+    import fake  # noqa: F401, I001  pylint: disable=unused-import
+    from odoo.addons.sync_core.fake.serving import run_main
+
+    run_main(main, __package__)

@@ -1,0 +1,94 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo.tests import tagged
+
+from .common import BambooCase
+
+
+@tagged("post_install", "-at_install")
+class TestEmployees(BambooCase):
+    def test_employee_department_location(self):
+        self.fake.add_employee(
+            "Ann", "Lee", "ann@example.com", job_title="Consultant", department="Delivery",
+            location="Brussels", employmentHistoryStatus="Contractor",
+        )  # fmt: skip
+        self.sync()
+        ann = self.employee_of("1")
+        self.assertEqual(ann.name, "Ann Lee")
+        self.assertEqual(ann.work_email, "ann@example.com")
+        self.assertEqual(ann.job_title, "Consultant")
+        self.assertEqual(ann.department_id.name, "Delivery")
+        self.assertEqual(ann.work_location_id.name, "Brussels")
+        self.assertEqual(ann.employee_type, "contractor")
+        audit = self.env["sync.audit"].search(
+            [("backend_id", "=", self.backend.id), ("res_model", "=", "hr.employee")]
+        )
+        self.assertEqual(audit.operation, "create")
+        self.assertEqual(audit.changes.get("name"), [None, "Ann Lee"], audit.changes)
+
+    def test_manager_arriving_after_the_report(self):
+        report = self.fake.add_employee("Rita", "Report", "rita@example.com", manager_id="77")
+        self.sync()
+        rita = self.employee_of(report["id"])
+        self.assertFalse(rita.parent_id)
+        self.assertEqual(rita.sync_hr_manager_ref, "77")
+        # the manager arrives in a later pull (a later page)
+        self.fake.employees["77"] = {
+            **self.fake.employees[report["id"]], "id": "77", "firstName": "Max",
+            "lastName": "Boss", "displayName": "Max Boss", "workEmail": "max@example.com",
+            "supervisorEId": None,
+        }  # fmt: skip
+        self.fake._touch("77", "Inserted")
+        self.sync()
+        self.assertEqual(rita.parent_id, self.employee_of("77"))
+        self.assertFalse(rita.sync_hr_manager_ref)
+
+    def test_matched_by_work_email(self):
+        existing = self.env["hr.employee"].create({"name": "Ann", "work_email": "Ann@Example.com"})
+        self.fake.add_employee("Ann", "Lee", "ann@example.com")
+        self.sync()
+        self.assertEqual(self.employee_of("1"), existing)
+        self.assertEqual(existing.name, "Ann Lee")
+
+    def test_termination_archives_and_reports_waiting_work(self):
+        emp = self.fake.add_employee("Tom", "Leaver", "tom@example.com")
+        self.sync()
+        tom = self.employee_of(emp["id"])
+        # another sync holds approved time for him (records parked under his e-mail)
+        other = self.env["sync.backend"].create({"name": "Other PSA", "kind": "generic"})
+        self.env["sync.exception"].create(
+            {"backend_id": other.id, "name": "Tom <tom@example.com> has no Odoo employee: "
+             "2 approved time entries, 6.00 h waiting", "category": "missing_reference"}
+        )  # fmt: skip
+        self.fake.terminate(emp["id"])
+        self.sync()
+        self.assertFalse(tom.active)
+        self.assertTrue(tom.exists())
+        exc = self.exceptions("terminated employee with work waiting")
+        self.assertEqual(len(exc), 1)
+        self.assertIn("6.00 h", exc.name)
+        self.assertEqual(exc.res_id, tom.id)
+
+    def test_deleted_employee_archived_and_reconciliation_reports_removal(self):
+        emp = self.fake.add_employee("Del", "Eted", "del@example.com")
+        keep = self.fake.add_employee("Kept", "One", "kept@example.com")
+        self.sync()
+        self.fake.delete_employee(emp["id"])
+        self.sync()
+        self.assertFalse(self.employee_of(emp["id"]).active)
+        self.assertTrue(self.employee_of(keep["id"]).active)
+        self.env["sync.backend"].browse(self.backend.id).action_hr_reconcile()
+        self.run_jobs()
+        self.assertEqual(self.job("hr_reconcile").state, "done")
+        exc = self.exceptions("employee removed from the HR platform")
+        self.assertEqual(exc.mapped("external_id"), [emp["id"]])
+
+    def test_change_feed_watermark(self):
+        self.fake.add_employee("One", "A", "one@example.com")
+        self.sync()
+        self.fake.calls.clear()
+        self.fake.advance(seconds=600)  # beyond the watermark's look-back
+        self.fake.add_employee("Two", "B", "two@example.com")
+        self.sync()
+        self.assertEqual(self.fake.calls["GET employees/changed"], 1)
+        self.assertTrue(self.employee_of("2"))
+        self.assertEqual(self.job("hr_pull").state, "done")

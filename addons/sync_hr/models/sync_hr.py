@@ -1,0 +1,239 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""The HR workflows' jobs: the employee pull (watermark, then the compensation changed since
+its own cursor), the re-read of employees named by webhooks, and the nightly id reconciliation.
+
+Compensation values never travel in a job payload: jobs carry employee ids and re-read the
+compensation history from the platform."""
+
+import json
+import logging
+
+from odoo import api, fields, models
+
+from odoo.addons.sync_core.exceptions import SyncError
+
+from .. import hr
+
+_logger = logging.getLogger(__name__)
+MASK = "***"
+
+
+class SyncHr(models.AbstractModel):
+    _name = "sync.hr"
+    _description = "HR workflows (vendor-neutral)"
+
+    @api.model
+    def _schedule(self, backend):
+        Job = self.env["sync.job"]
+        Job._enqueue(backend, "hr_pull", identity_key="hr:pull")
+        Job._enqueue(backend, "hr_leave", identity_key="hr:leave")
+
+    # ------------------------------------------------------------------ jobs
+    @api.model
+    def _job_hr_pull(self, job):
+        """Employees changed since the watermark (page by page), then the compensation rows
+        changed since the compensation cursor."""
+        backend = job.backend_id
+        result = backend._pull(
+            hr.EMPLOYEES,
+            job=job,
+            dry_run=job.dry_run,
+            apply_page=lambda page: self._apply_employees(backend, page, job),
+        )
+        if not job.dry_run:
+            result["cost_rates"] = self._pull_compensation(backend, job)
+        return result
+
+    @api.model
+    def _job_hr_import(self, jobs):
+        """Webhook re-read: the employees' current state and compensation history, by id.  An
+        id the platform no longer returns is an employee removed there: terminated here."""
+        job = jobs[:1]
+        backend = job.backend_id
+        ids = list(dict.fromkeys(str(i) for j in jobs for i in j.payload["ids"]))
+        adapter = backend._get_adapter()
+        records = adapter.read_batch(hr.EMPLOYEES, ids)
+        found = {r["id"] for r in records}
+        records += [
+            {"id": i, "updated_at": None, "archived": True, "data": {}}
+            for i in ids
+            if i not in found
+        ]
+        stats = self._apply_employees(backend, records, job)
+        rows, _latest = adapter.compensation(employee_ids=ids)
+        stats["cost_rates"] = self._apply_compensation(backend, rows, job)
+        stats["jobs"] = len(jobs)
+        return stats
+
+    @api.model
+    def _job_hr_reconcile(self, job):
+        """Nightly: every employee id of the platform against the employees bound here.  A
+        bound employee the platform no longer has is reported (one exception each), never
+        kept silently nor deleted."""
+        backend = job.backend_id
+        remote = set(backend._get_adapter().employee_ids())
+        bindings = (
+            self.env["sync.binding"]
+            .sudo()
+            .search([("backend_id", "=", backend.id), ("res_model", "=", "hr.employee")])
+        )
+        Employee = self.env["hr.employee"].sudo().with_context(active_test=False)
+        missing = bindings.filtered(lambda b: b.external_id not in remote)
+        for binding in missing:
+            employee = Employee.browse(binding.res_id).exists()
+            name = employee.name if employee else f"#{binding.res_id}"
+            self.env["sync.exception"].sudo()._open(
+                backend,
+                SyncError(
+                    f"{name} (employee {binding.external_id} of {backend.name}) is no longer "
+                    "in the HR platform: archive the employee, or link another record.",
+                    category="conflict",
+                    pattern="employee removed from the HR platform",
+                    res_model="hr.employee",
+                    res_id=employee.id if employee else None,
+                    remote_object=hr.EMPLOYEES,
+                    external_id=binding.external_id,
+                ),
+                job_id=job.id,
+            )
+        return {"remote": len(remote), "bound": len(bindings), "removed": len(missing)}
+
+    # ------------------------------------------------------------------ compensation
+    @api.model
+    def _pull_compensation(self, backend, job=None):
+        wm = backend._watermark(hr.COMPENSATION)
+        since = wm.cursor_stamp
+        rows, latest = backend._get_adapter().compensation(since=since)
+        count = self._apply_compensation(backend, rows, job)
+        values = {"last_run_at": fields.Datetime.now(), "last_count": count}
+        if latest:
+            values["cursor_stamp"] = latest
+        wm.write(values)
+        return count
+
+    @api.model
+    def _apply_compensation(self, backend, rows_by_employee, job=None):
+        """Compensation rows -> cost rate history (one row each, updated in place) and the
+        employee's ``hourly_cost`` = the rate in force today; timesheets dated from the
+        earliest changed row on are costed again."""
+        Rate = self.env["sync.hr.cost.rate"].sudo()
+        employees = self._bound_employees(backend, rows_by_employee)
+        today = fields.Date.context_today(self)
+        count = 0
+        for remote_id, rows in rows_by_employee.items():
+            employee = employees.get(remote_id)
+            if not employee:
+                continue
+            existing = {r.external_id: r for r in employee.sync_hr_cost_rate_ids}
+            changed_from = None
+            for row in rows:
+                values = self._rate_values(backend, employee, row)
+                if not values:
+                    continue
+                rate = existing.get(values["external_id"])
+                if rate and all(_same(rate, k, v) for k, v in values.items()):
+                    continue
+                before = {k: _value(rate, k) for k in values} if rate else {}
+                if rate:
+                    rate.write(values)
+                else:
+                    rate = Rate.create(values)
+                self._audit(backend, job, rate, values["external_id"], before, values)
+                count += 1
+                day = values["date_from"]
+                changed_from = min(changed_from or day, day)
+            if changed_from:
+                employee.hourly_cost = Rate._rate_on(employee, today) or 0.0
+                self._recost_timesheets(employee, changed_from)
+        return count
+
+    @api.model
+    def _audit(self, backend, job, record, external_id, before, after):
+        """An audit row of a change the HR sync applied; the values of the model's
+        payroll-adjacent fields (`_sync_sensitive_fields`) are never written in clear."""
+        sensitive = set(getattr(record, "_sync_sensitive_fields", ()))
+        changes = {
+            name: [before.get(name), value]
+            for name, value in after.items()
+            if before.get(name) != value
+        }
+        for name in sensitive & set(changes):
+            changes[name] = [MASK if changes[name][0] is not None else None, MASK]
+        if not changes:
+            return
+        self.env["sync.audit"].sudo().create(
+            {
+                "backend_id": backend.id,
+                "job_id": job.id if job else False,
+                "correlation_id": job.correlation_id if job else False,
+                "external_id": external_id,
+                "res_model": record._name,
+                "res_id": record.id,
+                "operation": "write" if before else "create",
+                "changes": json.loads(json.dumps(changes, default=str)),
+            }
+        )
+
+    @api.model
+    def _rate_values(self, backend, employee, row):
+        day = hr.parse_date(row.get("date_from"))
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", (row.get("currency") or "").upper())], limit=1)
+            or employee.company_id.currency_id
+        )
+        Rate = self.env["sync.hr.cost.rate"].sudo()
+        hourly = Rate._hourly_from(row.get("amount"), row.get("period"), currency, employee, day)
+        if not day or hourly is None:
+            _logger.info("compensation row %s of %s not convertible", row.get("id"), backend.name)
+            return None
+        return {
+            "employee_id": employee.id,
+            "backend_id": backend.id,
+            "external_id": str(row.get("id") or day),
+            "date_from": day,
+            "amount": float(row.get("amount") or 0.0),
+            "period": row.get("period") if row.get("period") in hr.PER_YEAR else "hour",
+            "currency_id": currency.id,
+            "hourly_cost": hourly,
+        }
+
+    @api.model
+    def _recost_timesheets(self, employee, date_from):
+        lines = (
+            self.env["account.analytic.line"]
+            .sudo()
+            .search(
+                [
+                    ("employee_id", "=", employee.id),
+                    ("project_id", "!=", False),
+                    ("date", ">=", date_from),
+                ]
+            )
+        )
+        if lines:
+            lines._timesheet_postprocess({"employee_id": employee.id})
+
+    @api.model
+    def _bound_employees(self, backend, remote_ids):
+        bindings = (
+            self.env["sync.binding"]
+            .sudo()
+            ._for_external_ids(backend, "hr.employee", list(remote_ids), hr.EMPLOYEES)
+        )
+        Employee = self.env["hr.employee"].sudo().with_context(active_test=False)
+        return {
+            rid: Employee.browse(b.res_id)
+            for rid, b in bindings.items()
+            if Employee.browse(b.res_id).exists()
+        }
+
+
+def _value(record, name):
+    current = record[name]
+    return current.id if isinstance(current, models.BaseModel) else current
+
+
+def _same(record, name, value):
+    return _value(record, name) == value

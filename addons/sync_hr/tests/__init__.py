@@ -1,0 +1,2 @@
+from . import test_hr_rules
+from . import test_costing
