@@ -1,0 +1,37 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Jira projects come in, never go out: their mapping imports the name and the customer (the
+Tempo account's) and nothing is pushed to Jira."""
+
+from odoo import api, models
+
+from odoo.addons.sync_core.mapping import line_command
+from odoo.addons.sync_psa import psa
+
+
+class SyncPsa(models.AbstractModel):
+    _inherit = "sync.psa"
+
+    @api.model
+    def _create_default_mappings(self, backends):
+        jira = backends.filtered(lambda b: b.kind == "jira")
+        created = super()._create_default_mappings(backends - jira)
+        Mapping = self.env["sync.mapping"]
+        for backend in jira:
+            if Mapping.search_count(
+                [("backend_id", "=", backend.id), ("remote_object", "=", psa.PROJECTS)]
+            ):
+                continue
+            created |= Mapping.create(
+                {
+                    "name": f"{backend.name}: Jira projects",
+                    "backend_id": backend.id,
+                    "remote_object": psa.PROJECTS,
+                    "res_model": "project.project",
+                    "delete_policy": "binding",
+                    "line_ids": [
+                        line_command("name", "name", owner="odoo"),
+                        line_command("customer_id", "partner_id", "identity", owner="odoo"),
+                    ],
+                }
+            )
+        return created
