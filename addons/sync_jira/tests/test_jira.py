@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.sync_jira.jira_adapter import PROPERTY
@@ -65,8 +66,8 @@ class TestJiraTempo(JiraCase):
         self.assertEqual(self.lines(billed).unit_amount, 2.0, "invoiced time is never changed")
         exc = self.exceptions(category="conflict")
         self.assertEqual(len(exc), 1)
-        self.assertIn(invoice.name, exc.message)
-        self.assertIn("deleted", exc.message)
+        self.assertIn(invoice.name, exc.name)
+        self.assertIn("deleted", exc.name)
 
     def test_edited_split_after_pull_updates_and_reverses_the_part(self):
         wid = self.fake.log(self.issue, self.alice_id, 2 * HOUR, self.monday, billable=HOUR)
@@ -86,8 +87,8 @@ class TestJiraTempo(JiraCase):
         self.assertFalse(self.lines(wid))
         exc = self.exceptions(category="missing_reference")
         self.assertEqual(len(exc), 1)
-        self.assertIn("Bob Private", exc.message)
-        self.assertIn("5.00 h", exc.message)
+        self.assertIn("Bob Private", exc.name)
+        self.assertIn("5.00 h", exc.name)
         # linking the employee once (by accountId) imports the waiting hours
         bob_employee = self.env["hr.employee"].create({"name": "Bob Private"})
         self.env["sync.binding"]._bind(self.backend, bob_employee, bob, psa.PEOPLE)
@@ -96,14 +97,24 @@ class TestJiraTempo(JiraCase):
         self.assertEqual(self.lines(wid).employee_id, bob_employee)
 
     def test_rate_limits_of_tempo_and_jira_go_through_the_engine(self):
+        """A 429 of Tempo, then one of Jira (Retry-After 30 s each): the job is retried later
+        through the engine (channel blocked, attempt counted), never slept on inline."""
         wid = self.fake.log(self.issue, self.alice_id, HOUR, self.monday)
         self.fake.approve(self.alice_id, self.monday)
-        self.fake.status_next(1, None, "/4/worklogs", 429, retry_after=1)
-        self.fake.status_next(1, None, "/rest/api/3/search/jql", 429, retry_after=1)
+        self.fake.status_next(1, None, "/4/worklogs", 429, retry_after=30)
+        self.fake.status_next(1, None, "/rest/api/3/search/jql", 429, retry_after=30)
         job = self.pull()
-        self.assertEqual(self.fake.faults_injected["429"], 2)
+        for attempt in (1, 2):
+            self.assertEqual((job.state, job.attempt), ("pending", attempt))
+            self.assertIn("429", job.error)
+            channel = job.channel_id
+            self.assertGreater(channel.blocked_until, fields.Datetime.now())
+            # time passes: the channel opens, the job is due
+            channel.write({"blocked_until": False, "last_start_at": False})
+            job.eta = fields.Datetime.now() - timedelta(seconds=1)
+            self.run_jobs()
         self.assertEqual(job.state, "done", job.error)
-        self.assertGreaterEqual(job.attempt, 2)
+        self.assertEqual(self.fake.faults_injected["429"], 2)
         self.assertEqual(self.lines(wid).unit_amount, 1.0)
 
     def test_writeback_marks_the_issue_property_then_the_invoice(self):
