@@ -5,7 +5,15 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ADDONS = ["sync_core", "sync_sale", "sync_hubspot", "sync_salesforce", "sync_psa", "sync_reconcile"]
+ADDONS = [
+    "sync_core",
+    "sync_sale",
+    "sync_hubspot",
+    "sync_salesforce",
+    "sync_psa",
+    "sync_jira",
+    "sync_reconcile",
+]
 DEPENDS = {
     "sync_core": {"base", "mail", "web"},
     "sync_sale": {"sync_core", "crm", "sale_project"},
@@ -19,6 +27,7 @@ DEPENDS = {
         "sale_timesheet",
         "sale_expense",
     },
+    "sync_jira": {"sync_psa"},
     "sync_reconcile": {"sync_psa", "sale_timesheet", "account"},
 }
 

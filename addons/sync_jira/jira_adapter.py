@@ -35,7 +35,7 @@ JQL_MAX = 100
 NON_BILLABLE = "-nb"
 # the issue property that carries, per Tempo worklog, the Odoo record and its invoice state
 PROPERTY = "odoo-sync.invoicing"
-ISSUE_FIELDS = ["summary", "project", "labels", "status", "updated"]
+ISSUE_FIELDS = ("summary", "project", "labels", "status", "updated")
 
 
 class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):

@@ -1,1 +1,2 @@
 from . import test_jira
+from . import test_demo
