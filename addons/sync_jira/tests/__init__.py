@@ -1,2 +1,3 @@
 from . import test_jira
 from . import test_demo
+from . import test_reconcile
