@@ -181,8 +181,14 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
         if object_name == psa.MILESTONES:
             return self._issues_by_id(ids, self._milestone)
         if object_name == psa.PROJECTS:
-            return [self._project(p) for p in self._jira_json("project/search").get("values", [])
-                    if str(p.get("id")) in ids]  # fmt: skip
+            found = []
+            for pid in ids:
+                try:
+                    found.append(self._jira_json(f"project/{pid}"))
+                except Exception as exc:
+                    if getattr(exc, "pattern", "") != "HTTP 404":
+                        raise
+            return read_each(found, self._project)
         return []
 
     def iter_approvals(self, object_name, date_from, date_to, page_size=None):
@@ -220,12 +226,12 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
         issue_id = str((worklog.get("issue") or {}).get("id"))
         jira = self._jira()
         try:
-            value = self._jira_call(jira.issue_property, issue_id, PROPERTY).value
-            value = value.raw if hasattr(value, "raw") else dict(vars(value))
+            value = self._jira_json(f"issue/{issue_id}/properties/{PROPERTY}").get("value")
         except Exception as exc:
             if getattr(exc, "pattern", "") != "HTTP 404":
                 raise
-            value = {}
+            value = None
+        value = value if isinstance(value, dict) else {}
         value[str(external_id)] = {"model": model, "ref": ref, "status": status,
                                    "message": message}  # fmt: skip
         response = self._jira_call(jira.add_issue_property, issue_id, PROPERTY, value)

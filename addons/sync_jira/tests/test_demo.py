@@ -32,3 +32,9 @@ class TestJiraDemo(TransactionCase):
         self.assertIn("Priya Consultant", waiting.name)
         # set up twice: the same backend
         self.assertEqual(self.env["sync.backend"]._jira_demo_setup(url), backend)
+        # the write-back marks the worklogs' issue in Jira
+        self.env["sync.job"]._enqueue(backend, "psa_writeback", payload={}, identity_key="wb")
+        drain_jobs(self, backend)
+        marks = [v for (_i, key), v in fake.properties.items() if key == "odoo-sync.invoicing"]
+        self.assertEqual(len(marks), 1)
+        self.assertEqual(len(marks[0]), 3)
