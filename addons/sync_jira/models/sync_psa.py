@@ -6,7 +6,6 @@ exception per time entry."""
 
 from odoo import api, models
 
-from odoo.addons.sync_core.mapping import line_command
 from odoo.addons.sync_psa import psa
 
 
@@ -29,25 +28,13 @@ class SyncPsa(models.AbstractModel):
 
     @api.model
     def _create_default_mappings(self, backends):
-        jira = backends.filtered(lambda b: b.kind == "jira")
-        created = super()._create_default_mappings(backends - jira)
-        Mapping = self.env["sync.mapping"]
-        for backend in jira:
-            if Mapping.search_count(
-                [("backend_id", "=", backend.id), ("remote_object", "=", psa.PROJECTS)]
-            ):
-                continue
-            created |= Mapping.create(
-                {
-                    "name": f"{backend.name}: Jira projects",
-                    "backend_id": backend.id,
-                    "remote_object": psa.PROJECTS,
-                    "res_model": "project.project",
-                    "delete_policy": "binding",
-                    "line_ids": [
-                        line_command("name", "name", owner="odoo"),
-                        line_command("customer_id", "partner_id", "identity", owner="odoo"),
-                    ],
-                }
-            )
+        """The PSA layer's project mapping, import only for Jira: nothing is created in Jira,
+        no field goes out (the Odoo id is not written back on a project)."""
+        created = super()._create_default_mappings(backends)
+        for mapping in created.filtered(lambda m: m.backend_id.kind == "jira"):
+            outgoing = mapping.line_ids.filtered(lambda line: line.direction == "export")
+            both = mapping.line_ids.filtered(lambda line: line.direction == "both")
+            outgoing.unlink()
+            both.write({"direction": "import"})
+            mapping.write({"export_create": False, "export_domain": False})
         return created

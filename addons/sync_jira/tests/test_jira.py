@@ -154,3 +154,13 @@ class TestJiraTempo(JiraCase):
         # one approval read per author and period, one periods read per new range
         approvals = [c for c in self.fake.calls if "timesheet-approvals" in c[1]]
         self.assertEqual(len(approvals), 2)
+
+    def test_nothing_is_pushed_to_jira(self):
+        mapping = self.env["sync.mapping"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual(set(mapping.line_ids.mapped("direction")), {"import"})
+        self.assertFalse(mapping.export_create)
+        self.project.write({"name": "Acme Delivery (renamed)", "allow_timesheets": True})
+        self.env["project.project"].create({"name": "Internal", "allow_timesheets": True})
+        self.env.flush_all()
+        jobs = self.env["sync.job"].search([("backend_id", "=", self.backend.id)])
+        self.assertFalse(jobs, jobs.mapped("kind"))
