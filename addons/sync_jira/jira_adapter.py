@@ -83,6 +83,10 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
             raise RemoteUnavailableError(f"Jira: {exc.text}", pattern="jira error") from exc
         except requests.RequestException as exc:
             raise RemoteUnavailableError(f"Jira unreachable: {exc}", pattern="unreachable") from exc
+        except ValueError as exc:  # the jira package's json_loads of a body cut short
+            raise RemoteUnavailableError(
+                "Jira answered a body that is not JSON", pattern="malformed response"
+            ) from exc
 
     def _jira_json(self, path, **params):
         return self._jira_call(self._jira()._get_json, path, params=params)

@@ -37,3 +37,15 @@ class TestJiraStorm(RemoteFaultsMixin, JiraCase):
         lines = self.lines()
         self.assertEqual(len(lines), 40)
         self.assertEqual(len(set(lines.mapped("psa_entry_id"))), 40)
+
+    def test_bodies_cut_short_and_resets_are_retried(self):
+        wid = self.fake.log(self.issue, self.alice_id, 3600, self.monday)
+        self.fake.approve(self.alice_id, self.monday)
+        self.fake.malformed_next(1, None, "/rest/api/3/search/jql")
+        self.fake.malformed_next(1, None, "/4/worklogs")
+        self.fake.reset_next(1, None, "/4/periods")
+        job = self.enqueue("psa_pull", {"object": psa.TIME}, f"pull:{psa.TIME}")
+        self.drive()
+        self.assertEqual((job.state, job.attempt), ("done", 4), job.error)
+        self.assertFalse(self.open_exceptions(), self.open_exceptions().mapped("name"))
+        self.assertEqual(self.lines(wid).unit_amount, 1.0)
