@@ -71,7 +71,7 @@ class JiraTempoFake(FaultInjector, ServedFake):
         self.email, self.api_token, self.tempo_token = email, api_token, tempo_token
         self._lock = threading.RLock()
         self._seq = itertools.count(10001)
-        self.clock = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        self.clock = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
         self.users, self.projects, self.issues = {}, {}, {}
         self.accounts, self.links, self.worklogs = {}, {}, {}
         self.approvals = {}  # (accountId, period monday) -> status
