@@ -32,6 +32,12 @@ class SyncBackend(models.Model):
         default="milestone",
         help="Jira issues with this label are milestones: done in Jira, reached in Odoo.",
     )
+    jira_sweep_hours = fields.Integer(
+        string="Approval sweep every (hours)",
+        default=4,
+        help="Tempo approvals stamp no worklog: the worklogs of the last 35 days are read again "
+        "with their periods' approvals this often (one approval read per person and period).",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -4,13 +4,32 @@ Tempo account's) and nothing is pushed to Jira.  They are read before a page of 
 applied, so a remote error while reading them retries the job instead of becoming one
 exception per time entry."""
 
-from odoo import api, models
+from datetime import timedelta
+
+from odoo import api, fields, models
 
 from odoo.addons.sync_psa import psa
 
 
 class SyncPsa(models.AbstractModel):
     _inherit = "sync.psa"
+
+    @api.model
+    def _schedule(self, backend, scheduled=False):
+        """Tempo approves whole periods without stamping their worklogs, and lists no approval
+        changes: the approval sweep of time runs every ``jira_sweep_hours`` (not daily)."""
+        res = super()._schedule(backend, scheduled=scheduled)
+        if backend.kind == "jira" and backend.jira_sweep_hours:
+            sweep = backend._watermark(f"{psa.TIME}:approved")
+            due = fields.Datetime.now() - timedelta(hours=backend.jira_sweep_hours)
+            if sweep.last_success_at and sweep.last_success_at < due:
+                self.env["sync.job"]._enqueue(
+                    backend,
+                    "psa_sweep",
+                    payload={"object": psa.TIME},
+                    identity_key=f"psa:sweep:{psa.TIME}",
+                )
+        return res
 
     @api.model
     def _apply(self, backend, object_name, records, job, adapter, waiting):

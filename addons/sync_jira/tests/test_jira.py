@@ -164,3 +164,17 @@ class TestJiraTempo(JiraCase):
         self.env.flush_all()
         jobs = self.env["sync.job"].search([("backend_id", "=", self.backend.id)])
         self.assertFalse(jobs, jobs.mapped("kind"))
+
+    def test_approval_sweep_runs_every_few_hours(self):
+        sweep = self.backend._watermark(f"{psa.TIME}:approved")
+        sweep.last_success_at = fields.Datetime.now() - timedelta(hours=2)
+        Job = self.env["sync.job"]
+        domain = [
+            ("backend_id", "=", self.backend.id),
+            ("identity_key", "=", f"psa:sweep:{psa.TIME}"),
+        ]
+        self.env["sync.psa"]._schedule(self.backend)
+        self.assertFalse(Job.search(domain), "swept 2 h ago: not due")
+        sweep.last_success_at = fields.Datetime.now() - timedelta(hours=5)
+        self.env["sync.psa"]._schedule(self.backend)
+        self.assertEqual(Job.search(domain).payload, {"object": psa.TIME})
