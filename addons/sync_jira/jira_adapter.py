@@ -16,7 +16,7 @@ Tempo lists no deleted worklogs: a deleted one answers 404 by id (``read_batch``
 PSA layer's sweep and re-reads turn into reversals.
 """
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import requests
 from jira import JIRA, JIRAError
@@ -153,8 +153,9 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
                     yield page
         elif object_name == psa.MILESTONES:
             jql = f'labels = "{self._label()}"'
-            if since:
-                jql += f' AND updated >= "{since.strftime("%Y-%m-%d %H:%M")}"'
+            if since:  # JQL dates are in the API user's time zone: a day earlier is safe
+                day_before = since - timedelta(days=1)
+                jql += f' AND updated >= "{day_before.strftime("%Y-%m-%d %H:%M")}"'
             for issues in self._search(jql + " ORDER BY updated ASC, id ASC"):
                 if issues:
                     yield read_each(issues, self._milestone)
