@@ -23,7 +23,7 @@ from jira import JIRA, JIRAError
 
 from odoo.addons.sync_core.adapter import HttpAdapterMixin, raise_for_response
 from odoo.addons.sync_core.connection import ConnectionInfo
-from odoo.addons.sync_core.exceptions import RemoteUnavailableError
+from odoo.addons.sync_core.exceptions import RemoteUnavailableError, SyncError
 from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_core.unreadable import UnreadableRecordError, read_each, unreadable_marker
 from odoo.addons.sync_psa import psa
@@ -175,25 +175,14 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
     def read_batch(self, object_name, ids):
         ids = [str(i) for i in ids]
         if object_name == psa.TIME:
-            raws = []
-            for wid in dict.fromkeys(i.removesuffix(NON_BILLABLE) for i in ids):
-                try:
-                    raws.append(self._tempo(f"worklogs/{wid}"))
-                except Exception as exc:
-                    if getattr(exc, "pattern", "") != "HTTP 404":
-                        raise
-            return [r for r in self._time_records(raws) if r["id"] in ids]
+            wids = dict.fromkeys(i.removesuffix(NON_BILLABLE) for i in ids)
+            raws = [_found(self._tempo, f"worklogs/{wid}") for wid in wids]
+            return [r for r in self._time_records(filter(None, raws)) if r["id"] in ids]
         if object_name == psa.MILESTONES:
             return self._issues_by_id(ids, self._milestone)
         if object_name == psa.PROJECTS:
-            found = []
-            for pid in ids:
-                try:
-                    found.append(self._jira_json(f"project/{pid}"))
-                except Exception as exc:
-                    if getattr(exc, "pattern", "") != "HTTP 404":
-                        raise
-            return read_each(found, self._project)
+            found = [_found(self._jira_json, f"project/{pid}") for pid in ids]
+            return read_each(list(filter(None, found)), self._project)
         return []
 
     def iter_approvals(self, object_name, date_from, date_to, page_size=None):
@@ -227,16 +216,13 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
         them (a new updatedAt each time); an issue property is documented, visible to
         delivery in Jira (and to JQL when indexed), and touches no worklog."""
         worklog_id = str(external_id).removesuffix(NON_BILLABLE)
-        worklog = self._tempo(f"worklogs/{worklog_id}")
+        worklog = _found(self._tempo, f"worklogs/{worklog_id}")
+        if not worklog:
+            return None  # deleted in Tempo (kept in Odoo once invoiced): nothing to mark
         issue_id = str((worklog.get("issue") or {}).get("id"))
         jira = self._jira()
-        try:
-            value = self._jira_json(f"issue/{issue_id}/properties/{PROPERTY}").get("value")
-        except Exception as exc:
-            if getattr(exc, "pattern", "") != "HTTP 404":
-                raise
-            value = None
-        value = value if isinstance(value, dict) else {}
+        current = _found(self._jira_json, f"issue/{issue_id}/properties/{PROPERTY}") or {}
+        value = current.get("value") if isinstance(current.get("value"), dict) else {}
         value[str(external_id)] = {"model": model, "ref": ref, "status": status,
                                    "message": message}  # fmt: skip
         response = self._jira_call(jira.add_issue_property, issue_id, PROPERTY, value)
@@ -397,6 +383,16 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
                 "completed": status == "done",
             },
         }
+
+
+def _found(read, path):
+    """``read(path)``, or None when the remote answers 404 (deleted, or never there)."""
+    try:
+        return read(path)
+    except SyncError as exc:
+        if exc.pattern != "HTTP 404":
+            raise
+        return None
 
 
 def _order(record):
