@@ -169,7 +169,7 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
                 if body.get("isLast", True) or not values:
                     return
                 start += len(values)
-        elif object_name == psa.PEOPLE:
+        elif object_name == psa.PEOPLE and self._users():
             yield [self._user_record(u) for u in self._users().values()]
 
     def read_batch(self, object_name, ids):

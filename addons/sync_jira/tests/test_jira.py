@@ -68,6 +68,10 @@ class TestJiraTempo(JiraCase):
         self.assertEqual(len(exc), 1)
         self.assertIn(invoice.name, exc.name)
         self.assertIn("deleted", exc.name)
+        # the write-back skips the worklog Tempo no longer has
+        job = self.enqueue("psa_writeback", {}, "psa:writeback")
+        self.run_jobs()
+        self.assertEqual(job.state, "done", job.error)
 
     def test_edited_split_after_pull_updates_and_reverses_the_part(self):
         wid = self.fake.log(self.issue, self.alice_id, 2 * HOUR, self.monday, billable=HOUR)
