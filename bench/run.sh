@@ -14,6 +14,8 @@
 #   bash bench/run.sh runner     runner cost per job: 5,000 unbatched no-op jobs, then at 1k, 10k,
 #                                50k pending (bench_runner.py in `odoo-bin shell`; RUNNER_N,
 #                                RUNNER_SAMPLE, RUNNER_BACKLOGS, RUNNER_PROFILE=1 for cProfile)
+#   bash bench/run.sh jira       month-end approval: Tempo worklogs into timesheets vs raw
+#                                create(vals_list) (bench_jira.py; BENCH_JIRA_N=50000)
 #   bash bench/run.sh psa        month-end burst: Kantata time entries pulled into timesheets vs
 #                                raw create(vals_list) (bench_psa.py; BENCH_PSA_N=50000)
 #   bash bench/run.sh reconcile  100,000 PSA time entries against timesheet lines, classified in
@@ -24,12 +26,12 @@ mode="${1:-pull}"
 case "$mode" in
     all)
         rc=0
-        for one in pull webhook chaos chaoshook salesforce psa reconcile runner; do bash "$HERE/run.sh" "$one" || rc=1; done
+        for one in pull webhook chaos chaoshook salesforce psa jira reconcile runner; do bash "$HERE/run.sh" "$one" || rc=1; done
         exit $rc
         ;;
-    pull | webhook | chaos | chaoshook | salesforce | psa | reconcile | runner) ;;
+    pull | webhook | chaos | chaoshook | salesforce | psa | jira | reconcile | runner) ;;
     *)
-        echo "usage: bash bench/run.sh [pull|webhook|chaos|chaoshook|salesforce|psa|reconcile|runner|all]" >&2
+        echo "usage: bash bench/run.sh [pull|webhook|chaos|chaoshook|salesforce|psa|jira|reconcile|runner|all]" >&2
         exit 2
         ;;
 esac
@@ -43,6 +45,7 @@ ADDON=sync_core
 [ "$mode" = salesforce ] && ADDON=sync_salesforce
 [ "$mode" = psa ] && ADDON=sync_psa_kantata
 [ "$mode" = reconcile ] && ADDON=sync_psa_kantata,sync_reconcile
+[ "$mode" = jira ] && ADDON=sync_jira
 odoo_bin -d "$DB" -i "$ADDON" --stop-after-init --http-port=0 --max-cron-threads=0 \
     --log-level=warn || die "installing $ADDON failed"
 case "$mode" in
@@ -52,6 +55,7 @@ case "$mode" in
     chaoshook) "$VENV/bin/python" "$HERE/chaos_webhook.py" --db "$DB" ;;
     salesforce) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_salesforce.py" ;;
     psa) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_psa.py" ;;
+    jira) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_jira.py" ;;
     reconcile) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_reconcile.py" ;;
     runner) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_runner.py" ;;
 esac

@@ -12,7 +12,10 @@ ADDONS = [
     "sync_salesforce",
     "sync_psa",
     "sync_psa_kantata",
+    "sync_jira",
     "sync_reconcile",
+    "sync_hr",
+    "sync_bamboohr",
 ]
 DEPENDS = {
     "sync_core": {"base", "mail", "web"},
@@ -28,7 +31,10 @@ DEPENDS = {
         "sale_expense",
     },
     "sync_psa_kantata": {"sync_core", "sync_psa"},
+    "sync_jira": {"sync_psa"},
     "sync_reconcile": {"sync_psa", "sale_timesheet", "account"},
+    "sync_hr": {"sync_core", "hr", "hr_hourly_cost", "hr_holidays", "hr_timesheet"},
+    "sync_bamboohr": {"sync_core", "sync_hr"},
 }
 
 

@@ -1,0 +1,2 @@
+from . import sync_backend
+from . import sync_psa

@@ -1,0 +1,59 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Jira projects come in, never go out: their mapping imports the name and the customer (the
+Tempo account's) and nothing is pushed to Jira.  They are read before a page of time is
+applied, so a remote error while reading them retries the job instead of becoming one
+exception per time entry."""
+
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+from odoo.addons.sync_psa import psa
+
+
+class SyncPsa(models.AbstractModel):
+    _inherit = "sync.psa"
+
+    @api.model
+    def _schedule(self, backend, scheduled=False):
+        """Tempo approves whole periods without stamping their worklogs, and lists no approval
+        changes: the approval sweep of time runs every ``jira_sweep_hours`` (not daily)."""
+        res = super()._schedule(backend, scheduled=scheduled)
+        if backend.kind == "jira" and backend.jira_sweep_hours:
+            sweep = backend._watermark(f"{psa.TIME}:approved")
+            due = fields.Datetime.now() - timedelta(hours=backend.jira_sweep_hours)
+            if sweep.last_success_at and sweep.last_success_at < due:
+                self.env["sync.job"]._enqueue(
+                    backend,
+                    "psa_sweep",
+                    payload={"object": psa.TIME},
+                    identity_key=f"psa:sweep:{psa.TIME}",
+                )
+        return res
+
+    @api.model
+    def _apply(self, backend, object_name, records, job, adapter, waiting):
+        """Projects named by the page and not bound yet are read and bound first, outside the
+        page's savepoints (``_projects``): a 429 of Jira or Tempo then fails the job, which
+        the engine retries, instead of each record of the page."""
+        if backend.kind == "jira" and object_name in (psa.TIME, psa.MILESTONES):
+            refs = {
+                (r.get("data") or {}).get("project_ref")
+                for r in records
+                if psa.is_live(r) or object_name == psa.MILESTONES
+            }
+            self._projects(backend, {ref for ref in refs if isinstance(ref, str)}, adapter, job)
+        return super()._apply(backend, object_name, records, job, adapter, waiting)
+
+    @api.model
+    def _create_default_mappings(self, backends):
+        """The PSA layer's project mapping, import only for Jira: nothing is created in Jira,
+        no field goes out (the Odoo id is not written back on a project)."""
+        created = super()._create_default_mappings(backends)
+        for mapping in created.filtered(lambda m: m.backend_id.kind == "jira"):
+            outgoing = mapping.line_ids.filtered(lambda line: line.direction == "export")
+            both = mapping.line_ids.filtered(lambda line: line.direction == "both")
+            outgoing.unlink()
+            both.write({"direction": "import"})
+            mapping.write({"export_create": False, "export_domain": False})
+        return created
