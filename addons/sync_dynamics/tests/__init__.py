@@ -1,0 +1,2 @@
+from . import test_dynamics
+from . import test_webhook
