@@ -131,7 +131,7 @@ class DataverseAdapter(HttpAdapterMixin, BaseAdapter):
                         config["client_secret"])  # fmt: skip
         scope = [self.config["base_url"].rstrip("/") + "/.default"]
         if fresh:  # Dataverse refused the cached token: remove it, ask Entra ID again
-            for token in app.token_cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN):
+            for token in list(app.token_cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
                 app.token_cache.remove_at(token)
         try:
             result = app.acquire_token_for_client(scopes=scope)

@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote, urlencode, urlparse
+from urllib.parse import quote, urlparse
 
 from werkzeug.wrappers import Request, Response
 
@@ -110,8 +110,8 @@ def _predicate(expression):
 
 def _split_expand(text):
     """``a($select=x,y),b`` -> {"a": "x,y", "b": None}."""
-    out, depth, start = {}, 0, 0
-    for pos, char in enumerate((text or "") + ","):
+    text, out, depth, start = text or "", {}, 0, 0
+    for pos, char in enumerate(text + ","):
         depth += char == "("
         depth -= char == ")"
         if char == "," and depth == 0:
@@ -393,7 +393,8 @@ class DataverseFake(FaultInjector, ServedFake):
         if tracking:
             query = {"$select": args["$select"]} if args.get("$select") else {}
             query["$deltatoken"] = f"{self.version}!{_now():%m/%d/%Y %H:%M:%S}"
-            delta = f"{self._base(request)}{entity_set}?{urlencode(query, quote_via=quote)}"
+            link = "&".join(f"{k}={quote(v, safe=',')}" for k, v in query.items())
+            delta = f"{self._base(request)}{entity_set}?{link}"
         return self._page(request, entity_set, items, delta, size)
 
     def _page(self, request, entity_set, items, delta, size):

@@ -84,8 +84,8 @@ class DynamicsCase(HttpCase):
         })  # fmt: skip
         for sku, quantity, price, discount in lines:
             if sku not in self.products:
-                self.products[sku] = self.fake.add("products", {"productnumber": sku,
-                                                                "name": f"Product {sku}"})  # fmt: skip
+                values = {"productnumber": sku, "name": f"Product {sku}"}
+                self.products[sku] = self.fake.add("products", values)
             self.fake.add("opportunityproducts", {
                 "_opportunityid_value": opp, "_productid_value": self.products[sku],
                 "quantity": quantity, "priceperunit": price, "manualdiscountamount": discount,

@@ -58,8 +58,8 @@ class TestDynamicsSync(DynamicsCase):
 
     def test_contacts_under_their_account(self):
         account = self.account("Fabrikam")
-        contact = self.fake.add("contacts", {"fullname": "Ann Lee", "emailaddress1": "ANN@x.example",
-                                             "_parentcustomerid_value": account})  # fmt: skip
+        values = {"fullname": "Ann Lee", "emailaddress1": "ANN@x.example"}
+        contact = self.fake.add("contacts", {**values, "_parentcustomerid_value": account})
         self.pull("accounts")
         self.pull("contacts")
         person = self.record_of(contact)
