@@ -5,6 +5,17 @@ their column (logical) names."""
 
 from odoo.addons.sync_core.mapping_defaults import COMPANY_DOMAIN, contact_mapping
 
+# fmt: off
+ACCOUNT_COLUMNS = (
+    ("name", "name"), ("websiteurl", "website"), ("telephone1", "phone"),
+    ("emailaddress1", "email", "lower"), ("address1_line1", "street"),
+    ("address1_city", "city"), ("address1_postalcode", "zip"),
+    ("address1_country", "country_id", "ref:country_name"),
+)
+CONTACT_COLUMNS = {"name": "fullname", "email": "emailaddress1", "phone": "telephone1",
+                   "title": "jobtitle", "company": "_parentcustomerid_value"}
+# fmt: on
+
 DEFAULT_MAPPINGS = (
     {
         "name": "Dynamics 365 accounts",
@@ -12,27 +23,10 @@ DEFAULT_MAPPINGS = (
         "res_model": "res.partner",
         "default_values": "{'is_company': True}",
         "delete_policy": "archive",
-        "lines": (
-            ("name", "name"),
-            ("websiteurl", "website"),
-            ("telephone1", "phone"),
-            ("emailaddress1", "email", "lower"),
-            ("address1_line1", "street"),
-            ("address1_city", "city"),
-            ("address1_postalcode", "zip"),
-            ("address1_country", "country_id", "ref:country_name"),
-        ),
+        "lines": ACCOUNT_COLUMNS,
         "matches": (("websiteurl", "website", "email_domain", 1, COMPANY_DOMAIN),),
     },
     contact_mapping(
-        "Dynamics 365 contacts",
-        "contacts",
-        "accounts",
-        name="fullname",
-        email="emailaddress1",
-        phone="telephone1",
-        title="jobtitle",
-        company="_parentcustomerid_value",
-        delete_policy="archive",
+        "Dynamics 365 contacts", "contacts", "accounts", delete_policy="archive", **CONTACT_COLUMNS
     ),
 )

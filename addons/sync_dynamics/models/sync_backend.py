@@ -52,16 +52,9 @@ class SyncBackend(models.Model):
 
     # ------------------------------------------------------------------ adapter
     def _adapter_config(self):
-        config = super()._adapter_config()
         if self.kind != "dynamics":
-            return config
-        me = self.sudo()
-        columns = {}
-        for mapping in self.env["sync.mapping"].sudo().search([("backend_id", "=", self.id)]):
-            wanted = columns.setdefault(mapping.remote_object, [])
-            wanted += mapping.line_ids.mapped("remote_field") + mapping.match_ids.mapped(
-                "remote_field"
-            )
+            return super()._adapter_config()
+        config, me, columns = super()._adapter_config(), self.sudo(), self._mapped_remote_fields()
         columns.setdefault("opportunities", []).extend(self._dynamics_deal_columns())
         config.update(
             authority=f"{(me.dynamics_authority or '').rstrip('/')}/{me.dynamics_tenant or ''}",

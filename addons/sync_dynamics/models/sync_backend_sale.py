@@ -4,6 +4,7 @@ opportunity row -> canonical Deal (statecode: 0 open, 1 won, 2 lost), its opport
 products -> DealLines (product number = Internal Reference), invoice figures -> opportunity
 and account columns.  Only translation lives here."""
 
+import functools
 from datetime import date
 
 from odoo import api, fields, models
@@ -36,17 +37,17 @@ def _column(label, default=None):
 class SyncBackend(models.Model):
     _inherit = "sync.backend"
 
-    dynamics_legal_entity_column = fields.Char(
-        "Legal entity column",
-        help="Opportunity column whose value picks the Odoo company (Quote to order tab, Legal "
-        "entities); empty = the name of the opportunity's owning business unit.",
-    )
     dynamics_col_invoice_numbers = _column("Invoice numbers column", "new_odooinvoicenumbers")
     dynamics_col_invoice_state = _column("Invoice state column", "new_odooinvoicestate")
     dynamics_col_amount_invoiced = _column("Amount invoiced column", "new_odooamountinvoiced")
     dynamics_col_amount_paid = _column("Amount paid column", "new_odooamountpaid")
     dynamics_account_col_invoiced = _column("Account: amount invoiced column")
     dynamics_account_col_paid = _column("Account: amount paid column")
+    dynamics_legal_entity_column = fields.Char(
+        "Legal entity column",
+        help="Opportunity column whose value picks the Odoo company (Quote to order tab, Legal "
+        "entities); empty = the name of the opportunity's owning business unit.",
+    )
 
     # ------------------------------------------------------------------ naming
     def _sale_title(self, deal):
@@ -86,28 +87,24 @@ class SyncBackend(models.Model):
     def _sale_deal_from_record(self, record, adapter=None):
         if self.kind != "dynamics":
             return super()._sale_deal_from_record(record, adapter=adapter)
-        data = record["data"]
+        data, opportunity_id = record["data"], record["id"]
         status = STATES.get(data.get("statecode"), OPEN)
-        won_value = _amount(data.get("actualvalue"), "actualvalue") if status == WON else None
+        value = _amount(data.get("actualvalue"), "actualvalue") if status == WON else None
+        value = value or _amount(data.get("estimatedvalue"), "estimatedvalue") or 0.0
         account = data.get("_parentaccountid_value")
         deal = Deal(
-            external_id=record["id"],
-            name=data.get("name") or "",
-            status=status,
-            stage=data.get("stepname") or "",
-            amount=won_value or _amount(data.get("estimatedvalue"), "estimatedvalue") or 0.0,
-            currency_code=self._dynamics_lookup(adapter, data, "currency") or "",
-            close_date=_date(data.get("actualclosedate") or data.get("estimatedclosedate")),
-            customer=DealParty("accounts", str(account)) if account else None,
-            company_key=self._dynamics_lookup(adapter, data, "company") or "",
-            url=self._remote_record_url(OPPORTUNITIES, record["id"]) or "",
-            archived=record["archived"],
-            updated_at=record["updated_at"],
-            remote_object=OPPORTUNITIES,
+            opportunity_id, data.get("name") or "", status, data.get("stepname") or "", value
         )
-        if adapter is not None:
-            adapter.want_lines(record["id"])
-            deal.load_lines = lambda: [_line(row) for row in adapter.lines_of(record["id"])]
+        deal.remote_object, deal.archived = OPPORTUNITIES, record["archived"]
+        deal.customer = DealParty("accounts", str(account)) if account else None
+        deal.updated_at = record["updated_at"]
+        deal.close_date = _date(data.get("actualclosedate") or data.get("estimatedclosedate"))
+        deal.currency_code = self._dynamics_lookup(adapter, data, "currency") or ""
+        deal.company_key = self._dynamics_lookup(adapter, data, "company") or ""
+        deal.url = self._remote_record_url(OPPORTUNITIES, opportunity_id) or ""
+        if adapter is not None:  # the lines of every opportunity translated so far, at once
+            adapter.want_lines(opportunity_id)
+            deal.load_lines = functools.partial(_lines, adapter, opportunity_id)
         return deal
 
     def _dynamics_lookup(self, adapter, data, what):
@@ -180,6 +177,10 @@ def _date(value):
         return date.fromisoformat(str(value)[:10])
     except ValueError as exc:
         raise PayloadError(f"Dynamics 365 sent {value!r} as a date") from exc
+
+
+def _lines(adapter, opportunity_id):
+    return [_line(row) for row in adapter.lines_of(opportunity_id)]
 
 
 def _line(row):

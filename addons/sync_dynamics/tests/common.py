@@ -23,7 +23,7 @@ class DynamicsCase(HttpCase):
             "dynamics_client_secret": SECRET, "webhook_secret": "key-registered-1234",
             "sale_confirm_orders": True,
         })  # fmt: skip
-        cls.backend._dynamics_create_default_mappings()
+        cls.backend.action_dynamics_create_default_mappings()
         Product = cls.env["product.product"]
         cls.workshop = Product.create({
             "name": "Workshop day", "default_code": "D365-WS", "type": "service",
