@@ -1,16 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Dataverse Web API v9.2 adapter: the only code of this addon that talks to Dynamics 365
-(plain Python, no ORM).
-
-OData v4 JSON over ``requests`` (sync_core's HttpAdapterMixin: timeouts, error classification
-by status, a 429's Retry-After to the engine); the access token from Entra ID through ``msal``
-(client credentials of an application user), cached per worker and refreshed by msal before it
-expires, or at once when Dataverse refuses it (401).  Changes come through change tracking
-(``Prefer: odata.track-changes``): the delta link of each entity set is kept by the backend,
-an expired one makes a full re-read whose ids the backend reconciles.  Writes go in
-``$batch`` requests, one change set per record (each atomic, the batch going on after a
-failed one), so each record fails or passes alone.
-"""
+"""Dataverse Web API v9.2 adapter, the only code here that talks to Dynamics 365 (no ORM):
+OData v4 JSON over ``requests`` (sync_core's HttpAdapterMixin: timeouts, errors by status, a
+429's Retry-After to the engine), the token from Entra ID through ``msal``, changes through
+change tracking (delta links), writes in ``$batch`` change sets (one per row)."""
 
 import hashlib
 import json
@@ -29,23 +21,16 @@ from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_core.unreadable import read_each
 
 API_PATH = "/api/data/v9.2/"
-# entity set -> primary key column
-KEYS = {
-    "accounts": "accountid",
-    "contacts": "contactid",
-    "opportunities": "opportunityid",
-    "opportunityproducts": "opportunityproductid",
-}
+# fmt: off
+KEYS = {"accounts": "accountid", "contacts": "contactid", "opportunities": "opportunityid",
+        "opportunityproducts": "opportunityproductid"}  # entity set -> primary key column
 # columns always read (mapped ones are added by the backend's configuration)
-COLUMNS = {
-    "accounts": ["name", "websiteurl", "emailaddress1", "telephone1", "address1_city"],
-    "contacts": ["fullname", "emailaddress1", "telephone1", "jobtitle", "_parentcustomerid_value"],
-    "opportunities": [
-        "name", "statecode", "statuscode", "stepname", "estimatedvalue", "actualvalue",
-        "estimatedclosedate", "actualclosedate", "_parentaccountid_value",
-        "_transactioncurrencyid_value", "_owningbusinessunit_value",
-    ],
-}  # fmt: skip
+COLUMNS = {"opportunities": [
+    "name", "statecode", "statuscode", "stepname", "estimatedvalue", "actualvalue",
+    "estimatedclosedate", "actualclosedate", "_parentaccountid_value",
+    "_transactioncurrencyid_value", "_owningbusinessunit_value",
+]}
+# fmt: on
 TOMBSTONED = {"opportunities"}  # re-read ids not found come back as deleted rows
 LINE_COLUMNS = "quantity,priceperunit,manualdiscountamount,productdescription,_opportunityid_value"
 EXPIRED_DELTA = "0x80044352"  # "Version stamp associated with the client has expired"
@@ -57,7 +42,7 @@ _APPS_LOCK = threading.Lock()
 
 
 class DeltaExpired(Exception):
-    """The delta link's token is older than the change tracking retention."""
+    """The delta token is older than the change tracking retention."""
 
 
 class _LoopbackSession(requests.Session):
@@ -66,12 +51,11 @@ class _LoopbackSession(requests.Session):
 
     def __init__(self, netloc):
         super().__init__()
-        self.netloc = netloc
+        self.prefix = f"https://{netloc}/"
 
     def request(self, method, url, *args, **kwargs):
-        prefix = f"https://{self.netloc}/"
-        if url.startswith(prefix):
-            url = f"http://{self.netloc}/{url[len(prefix) :]}"
+        if url.startswith(self.prefix):
+            url = "http://" + url[len("https://") :]
         return super().request(method, url, *args, **kwargs)
 
 
@@ -149,12 +133,9 @@ class DataverseAdapter(HttpAdapterMixin, BaseAdapter):
     def _session(self):
         session = super()._session()
         if "Authorization" not in session.headers:
-            session.headers.update({
-                "Authorization": f"Bearer {self._access_token()}",
-                "Accept": "application/json",
-                "OData-Version": "4.0",
-                "OData-MaxVersion": "4.0",
-            })  # fmt: skip
+            session.headers.update({"Authorization": f"Bearer {self._access_token()}",
+                                    "Accept": "application/json", "OData-Version": "4.0",
+                                    "OData-MaxVersion": "4.0"})  # fmt: skip
         return self._http
 
     def _read_rate_limit(self, headers):
@@ -164,11 +145,9 @@ class DataverseAdapter(HttpAdapterMixin, BaseAdapter):
             self.time_left = headers.get("x-ms-ratelimit-time-remaining-xrm-requests")
 
     def _get(self, url, page_size=None, tracking=False, **kw):
-        prefer = [f"odata.maxpagesize={page_size or self.page_size}"]
-        if tracking:
-            prefer.append("odata.track-changes")
-        headers = {"Prefer": ",".join(prefer)}
-        return self._request("GET", url, headers=headers, **kw)
+        prefer = f"odata.maxpagesize={page_size or self.page_size}"
+        prefer += ",odata.track-changes" if tracking else ""
+        return self._request("GET", url, headers={"Prefer": prefer}, **kw)
 
     # ------------------------------------------------------------------ connection test
     def test_connection(self):
@@ -176,22 +155,16 @@ class DataverseAdapter(HttpAdapterMixin, BaseAdapter):
         org = self._request(
             "GET", f"{self.api}organizations({me['OrganizationId']})", params={"$select": "name"}
         )
-        limits = []
-        if self.rate_limit:
-            limits.append(ConnectionInfo.limit(
-                "requests in 5 minutes", self.rate_limit["remaining"], BURST_LIMIT))  # fmt: skip
+        left = (self.rate_limit or {}).get("remaining")
+        limits = [ConnectionInfo.limit("requests in 5 minutes", left, BURST_LIMIT)] if left else []
+        details = {
+            "business unit": me.get("BusinessUnitId"),
+            "execution time left in 5 minutes": getattr(self, "time_left", None),
+        }
         return ConnectionInfo(
-            "Dynamics 365",
-            account_id=me["OrganizationId"],
-            account_name=org.get("name"),
-            account_label="organization",
-            user=me["UserId"],
-            limits=limits,
-            details={
-                "business unit": me.get("BusinessUnitId"),
-                "execution time left in 5 minutes (ms)": getattr(self, "time_left", None),
-            },
-        )
+            "Dynamics 365", account_id=me["OrganizationId"], account_name=org.get("name"),
+            account_label="organization", user=me["UserId"], limits=limits, details=details,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ reads
     def _select(self, entity_set):
@@ -250,10 +223,8 @@ class DataverseAdapter(HttpAdapterMixin, BaseAdapter):
         ids = list(dict.fromkeys(str(i) for i in ids))
         for start in range(0, len(ids), FILTER_CHUNK):
             chunk = ids[start : start + FILTER_CHUNK]
-            params = {
-                "$select": self._select(object_name),
-                "$filter": " or ".join(f"{key} eq {_guid(i)}" for i in chunk),
-            }
+            params = {"$select": self._select(object_name),
+                      "$filter": " or ".join(f"{key} eq {_guid(i)}" for i in chunk)}  # fmt: skip
             for page in self._pages(object_name, self.api + object_name, params=params):
                 out.extend(page)
         if object_name in TOMBSTONED:
@@ -275,23 +246,24 @@ class DataverseAdapter(HttpAdapterMixin, BaseAdapter):
         self._lines_wanted.add(opportunity_id)
 
     def lines_of(self, opportunity_id):
-        """The opportunity products of an opportunity, read for every opportunity wanted so
-        far in one query a chunk (with the product's number and name)."""
-        todo = sorted(self._lines_wanted - set(self._lines) | {opportunity_id} - set(self._lines))
+        """The opportunity products of an opportunity (product number and name expanded),
+        read for every opportunity wanted so far, one query a chunk; a chunk is kept only once
+        read to its last page (an order is never made short of its lines)."""
+        todo = sorted((self._lines_wanted | {opportunity_id}) - set(self._lines))
         for start in range(0, len(todo), FILTER_CHUNK):
-            chunk = todo[start : start + FILTER_CHUNK]
-            for oid in chunk:
-                self._lines[oid] = []
+            chunk, read = todo[start : start + FILTER_CHUNK], {}
             params = {
                 "$select": LINE_COLUMNS,
-                "$filter": " or ".join(f"_opportunityid_value eq {_guid(i)}" for i in chunk),
                 "$expand": "productid($select=productnumber,name)",
+                "$filter": " or ".join(f"_opportunityid_value eq {_guid(i)}" for i in chunk),
             }
-            url = self.api + "opportunityproducts"
-            for page in self._pages("opportunityproducts", url, params=params):
+            for page in self._pages("opportunityproducts", self.api + "opportunityproducts",
+                                    params=params):  # fmt: skip
                 for row in page:
                     owner = (row.get("data") or {}).get("_opportunityid_value")
-                    self._lines.setdefault(owner, []).append(row)
+                    read.setdefault(owner, []).append(row)
+            strays = read.pop(None, [])  # unreadable rows: every opportunity of the chunk fails
+            self._lines.update({oid: read.get(oid, []) + strays for oid in chunk})
         return self._lines.get(opportunity_id, [])
 
     # ------------------------------------------------------------------ writes
@@ -302,30 +274,23 @@ class DataverseAdapter(HttpAdapterMixin, BaseAdapter):
     def update_in_changesets(self, object_name, items):
         """[(id, {column: value})] -> {id: None when updated, else Dataverse's reason}; one
         $batch per BATCH_MAX records, one change set per record, going on after a failure."""
-        outcome = {}
+        outcome, stopped = {}, "not applied: the batch stopped before it"
         for start in range(0, len(items), BATCH_MAX):
             chunk = items[start : start + BATCH_MAX]
-            boundary = f"batch_{uuid.uuid4()}"
-            body = _batch_body(self.api, object_name, chunk, boundary)
-            response = self._raw_batch(body, boundary)
-            answers = _changeset_answers(response)
-            for index, (ext, _values) in enumerate(chunk):
-                outcome[ext] = answers[index] if index < len(answers) else (
-                    "not applied: the batch stopped before it")  # fmt: skip
+            answers = _changeset_answers(self._send_batch(object_name, chunk))
+            answers += [stopped] * (len(chunk) - len(answers))
+            outcome.update((ext, answer) for (ext, _v), answer in zip(chunk, answers, strict=False))
         return outcome
 
-    def _raw_batch(self, body, boundary):
-        """POST $batch; the multipart answer is not JSON, so it is read here (errors of the
-        request itself are classified as any other)."""
-        self._session()
-        headers = {
-            "Content-Type": f"multipart/mixed; boundary={boundary}",
-            "Prefer": "odata.continue-on-error",
-        }
-        return self._request(
-            "POST", self.api + "$batch", data=body.encode(), headers=headers,
-            hooks={"response": _keep_text},
-        )  # fmt: skip
+    def _send_batch(self, object_name, chunk):
+        """POST $batch (its multipart answer kept as text by a hook); errors of the request
+        itself are classified as any other."""
+        boundary = f"batch_{uuid.uuid4()}"
+        headers = {"Content-Type": f"multipart/mixed; boundary={boundary}",
+                   "Prefer": "odata.continue-on-error"}  # fmt: skip
+        body = _batch_body(self.api, object_name, chunk, boundary).encode()
+        return self._request("POST", self.api + "$batch", data=body, headers=headers,
+                             hooks={"response": _keep_text})  # fmt: skip
 
 
 def _tombstone(record_id):

@@ -5,7 +5,7 @@ webhooks of a Dataverse service endpoint (WebhookKey authentication)."""
 import hmac
 from urllib.parse import parse_qs, urlparse
 
-from odoo import api, fields, models
+from odoo import fields, models
 
 from odoo.addons.sync_core.exceptions import PayloadError, WebhookAuthError
 from odoo.addons.sync_core.hashing import payload_hash
@@ -18,13 +18,8 @@ MANAGER = "sync_core.sync_core_group_manager"
 KEPT_HEADERS.update({"x-ms-dynamics-organization", "x-ms-dynamics-entity-name",
                      "x-ms-dynamics-request-name", "x-ms-correlation-request-id"})  # fmt: skip
 # table (logical) name in a RemoteExecutionContext -> entity set of the Web API
-ENTITY_SETS = {
-    "account": "accounts",
-    "contact": "contacts",
-    "opportunity": "opportunities",
-    "opportunityproduct": "opportunityproducts",
-}
-MESSAGES = ("Create", "Update", "Delete", "Win", "Lose", "SetState")
+ENTITY_SETS = {"account": "accounts", "contact": "contacts", "opportunity": "opportunities",
+               "opportunityproduct": "opportunityproducts"}  # fmt: skip
 
 
 class SyncBackend(models.Model):
@@ -45,17 +40,15 @@ class SyncBackend(models.Model):
         help="The app registration of the application user Dataverse knows.",
     )  # fmt: skip
     dynamics_client_secret = fields.Char(string="Client secret", groups=MANAGER, copy=False)
-    dynamics_org_id = fields.Char(
-        string="Organization id", readonly=True, copy=False,
-        help="Set by Test connection (WhoAmI).",
-    )  # fmt: skip
+    dynamics_org_id = fields.Char("Organization id", readonly=True, copy=False)
 
     # ------------------------------------------------------------------ adapter
     def _adapter_config(self):
         if self.kind != "dynamics":
             return super()._adapter_config()
         config, me, columns = super()._adapter_config(), self.sudo(), self._mapped_remote_fields()
-        columns.setdefault("opportunities", []).extend(self._dynamics_deal_columns())
+        legal = (self.dynamics_legal_entity_column or "").strip()
+        columns.setdefault("opportunities", []).extend([legal] if legal else [])
         config.update(
             authority=f"{(me.dynamics_authority or '').rstrip('/')}/{me.dynamics_tenant or ''}",
             client_id=me.dynamics_client_id or "",
@@ -68,9 +61,6 @@ class SyncBackend(models.Model):
             },
         )
         return config
-
-    def _dynamics_deal_columns(self):
-        return []
 
     def _get_adapter(self):
         if self.kind != "dynamics":
@@ -96,10 +86,8 @@ class SyncBackend(models.Model):
         logical = {v: k for k, v in ENTITY_SETS.items()}.get(remote_object)
         if not (self.base_url and logical and external_id):
             return False
-        return (
-            f"{self.base_url.rstrip('/')}/main.aspx?pagetype=entityrecord"
-            f"&etn={logical}&id={external_id}"
-        )
+        base = self.base_url.rstrip("/")
+        return f"{base}/main.aspx?pagetype=entityrecord&etn={logical}&id={external_id}"
 
     # ------------------------------------------------------------------ webhooks
     def _webhook_verify(self, request_info):
@@ -135,34 +123,23 @@ class SyncBackend(models.Model):
             object_name = "opportunities" if external_id else "opportunityproducts"
             external_id = external_id or str(record_id)
         key = context.get("RequestId") or context.get("OperationId") or payload_hash(context)
-        return [
-            {
-                "dedup_key": f"{key}:{logical}:{record_id}",
-                "event_type": message if message in MESSAGES else str(message)[:64],
-                "object_name": object_name,
-                "external_id": external_id,
-                "payload": context,
-            }
-        ]
+        event = {"dedup_key": f"{key}:{logical}:{record_id}", "event_type": message[:64]}
+        return [{**event, "object_name": object_name, "external_id": external_id,
+                 "payload": context}]  # fmt: skip
 
     def _webhook_job_values(self, event):
         if self.kind == "dynamics" and event["object_name"] == "opportunities":
             return self._sale_deal_job_values(event["external_id"])
         return super()._webhook_job_values(event)
 
-    @api.model
-    def _dynamics_forget_tokens(self):
-        dataverse_adapter.forget_tokens()
-
 
 def _opportunity_of_line(context):
     """The opportunity an opportunity product belongs to, as the context's Target or
     pre-image names it (an id to re-read, nothing else is taken from the body)."""
-    images = [p.get("value") for p in context.get("InputParameters") or () if isinstance(p, dict)]
-    images += [p.get("value") for p in context.get("PreEntityImages") or () if isinstance(p, dict)]
-    for image in images:
-        for attribute in (image or {}).get("Attributes") or () if isinstance(image, dict) else ():
-            value = attribute.get("value") if isinstance(attribute, dict) else None
-            if attribute.get("key") == "opportunityid" and isinstance(value, dict):
-                return str(value.get("Id") or "") or None
+    pairs = [*(context.get("InputParameters") or ()), *(context.get("PreEntityImages") or ())]
+    images = [p["value"] for p in pairs if isinstance(p, dict) and isinstance(p.get("value"), dict)]
+    for attribute in (a for image in images for a in image.get("Attributes") or ()):
+        value = attribute.get("value") if isinstance(attribute, dict) else None
+        if isinstance(value, dict) and attribute.get("key") == "opportunityid":
+            return str(value.get("Id") or "") or None
     return None

@@ -1,8 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Dynamics 365 pulls: the engine's pull reads a delta link (change tracking) instead of a
-stamp window; the new delta link is kept on the watermark.  When Dataverse says the delta
-token has expired, the adapter reads every row again and the bound ids it did not see are
-taken as deleted (id reconciliation)."""
+"""Dynamics 365 pulls: the engine's pull reads the watermark's delta link (change tracking)
+and keeps the new one; after an expired token's full re-read, bound ids not seen are deleted."""
 
 from odoo import fields, models
 

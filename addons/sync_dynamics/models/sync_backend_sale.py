@@ -1,8 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Dynamics 365 opportunities on the shared quote-to-order workflow (sync_sale): an
-opportunity row -> canonical Deal (statecode: 0 open, 1 won, 2 lost), its opportunity
-products -> DealLines (product number = Internal Reference), invoice figures -> opportunity
-and account columns.  Only translation lives here."""
+"""Dynamics 365 opportunities on sync_sale's quote-to-order workflow, translation only: row ->
+Deal, opportunity products -> DealLines, invoice figures -> opportunity and account columns."""
 
 import functools
 from datetime import date
@@ -10,28 +8,25 @@ from datetime import date
 from odoo import api, fields, models
 
 from odoo.addons.sync_core.exceptions import PayloadError
+from odoo.addons.sync_core.unreadable import UNREADABLE, UnreadableRecordError, is_unreadable
 from odoo.addons.sync_sale.deal import LOST, OPEN, WON, Deal, DealLine, DealParty
 
 OPPORTUNITIES = "opportunities"
 STATES = {0: OPEN, 1: WON, 2: LOST}
-# InvoiceFigures attribute -> backend field naming the opportunity column it goes to
-DEAL_COLUMNS = (
-    ("invoice_numbers", "dynamics_col_invoice_numbers"),
-    ("state", "dynamics_col_invoice_state"),
-    ("amount_invoiced", "dynamics_col_amount_invoiced"),
-    ("amount_paid", "dynamics_col_amount_paid"),
-)
-ACCOUNT_COLUMNS = (
-    ("amount_invoiced", "dynamics_account_col_invoiced"),
-    ("amount_paid", "dynamics_account_col_paid"),
-)
+# fmt: off
+# InvoiceFigures attribute -> backend field naming the column it goes to
+DEAL_COLUMNS = (("invoice_numbers", "dynamics_col_invoice_numbers"),
+                ("state", "dynamics_col_invoice_state"),
+                ("amount_invoiced", "dynamics_col_amount_invoiced"),
+                ("amount_paid", "dynamics_col_amount_paid"))
+ACCOUNT_COLUMNS = (("amount_invoiced", "dynamics_account_col_invoiced"),
+                   ("amount_paid", "dynamics_account_col_paid"))
+# fmt: on
 
 
 def _column(label, default=None):
-    return fields.Char(
-        label, default=default, help="Dataverse column (logical name) written with this "
-        "figure by the invoice write-back; empty = not written.",
-    )  # fmt: skip
+    help_text = "Dataverse column written with this invoice figure; empty = not written."
+    return fields.Char(label, default=default, help=help_text)
 
 
 class SyncBackend(models.Model):
@@ -54,10 +49,6 @@ class SyncBackend(models.Model):
         if self.kind == "dynamics":
             return f"Dynamics 365 opportunity {deal.external_id}"
         return super()._sale_title(deal)
-
-    def _dynamics_deal_columns(self):
-        column = (self.dynamics_legal_entity_column or "").strip()
-        return [column] if column else []
 
     # ------------------------------------------------------------------ jobs
     @api.model
@@ -180,7 +171,14 @@ def _date(value):
 
 
 def _lines(adapter, opportunity_id):
-    return [_line(row) for row in adapter.lines_of(opportunity_id)]
+    rows = adapter.lines_of(opportunity_id)
+    for row in rows:
+        if is_unreadable(row):  # never an order with only some of its lines
+            raise UnreadableRecordError(
+                f"Dynamics 365 opportunity {opportunity_id}: opportunity product {row['id']} "
+                f"cannot be read ({row[UNREADABLE]['error']})", pattern="unreadable line",
+            )  # fmt: skip
+    return [_line(row) for row in rows]
 
 
 def _line(row):

@@ -22,10 +22,8 @@ class SyncBackend(models.Model):
     _inherit = "sync.backend"
 
     def _dynamics_demo_setup(self, url):
-        """A sandbox backend on a running Dataverse fake (``python addons/sync_dynamics/fake
-        --port 8995 --seed demo``): connection test, default mappings, the product its won
-        opportunity sells, pulls of accounts, contacts and opportunities enqueued (the won
-        opportunity becomes an order and a project)."""
+        """A sandbox backend on a running fake (``python addons/sync_dynamics/fake``), tested,
+        mapped, its pulls enqueued: the won opportunity becomes an order and a project."""
         backend = self.search([("kind", "=", "dynamics"), ("base_url", "=", url)], limit=1)
         if not backend:
             backend = self.create({

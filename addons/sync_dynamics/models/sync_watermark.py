@@ -6,15 +6,11 @@ class SyncWatermark(models.Model):
     _inherit = "sync.watermark"
 
     dynamics_delta_link = fields.Char(
-        string="Delta link",
-        readonly=True,
-        copy=False,
-        help="Dynamics 365: the @odata.deltaLink of the last completed pull (change tracking), "
-        "where the next pull reads on; empty = the next pull reads every row.",
-    )
+        "Delta link", readonly=True, copy=False,
+        help="Dynamics 365: the @odata.deltaLink of the last pull (change tracking), where the "
+        "next one reads on; empty = the next pull reads every row.",
+    )  # fmt: skip
     dynamics_reconciled_at = fields.Datetime(
-        string="Last full re-read",
-        readonly=True,
-        help="Dynamics 365: when the delta token had expired and every row was read again, "
-        "the rows no longer there taken as deleted.",
-    )
+        "Last full re-read", readonly=True,
+        help="Dynamics 365: when an expired delta token made a pull read every row again.",
+    )  # fmt: skip

@@ -162,3 +162,15 @@ class TestDynamicsSync(DynamicsCase):
         self.run_jobs()
         self.assertEqual(self.result(job)["sent"], 1, "the failed one only")
         self.assertEqual(exc.state, "resolved")
+
+    def test_unreadable_row_is_one_exception_rest_applied(self):
+        good = self.account("Readable")
+        bad = self.account("Garbled")
+        self.fake.get("accounts", bad)["modifiedon"] = "not a date"
+        job = self.pull("accounts")
+        self.assertEqual(job.state, "done", job.error)
+        self.assertTrue(self.record_of(good))
+        self.assertFalse(self.record_of(bad))
+        exc = self.open_exceptions()
+        self.assertEqual(len(exc), 1)
+        self.assertIn("not a date", exc.name + (exc.payload_text or ""))

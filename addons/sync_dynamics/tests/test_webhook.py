@@ -65,3 +65,16 @@ class TestDynamicsWebhook(DynamicsCase):
         res = self.post({"MessageName": "Update"})
         self.assertEqual(res.status_code, 400)
         self.assertEqual(self.events().state, "rejected")
+
+    def test_opportunity_product_event_names_its_opportunity(self):
+        _account, opp = self.opportunity("Coho won")
+        line = self.fake.guid()
+        reference = {"LogicalName": "opportunity", "Id": opp, "Name": None}
+        context = self.fake.execution_context("Delete", "opportunityproducts", line)
+        context["PreEntityImages"] = [
+            {"key": "pre", "value": {"Attributes": [{"key": "opportunityid", "value": reference}]}}
+        ]
+        self.assertEqual(self.post(context).status_code, 200)
+        event = self.events()
+        self.assertEqual((event.object_name, event.external_id), ("opportunities", opp))
+        self.assertEqual(event.job_id.kind_id.code, "dynamics_opportunity")
