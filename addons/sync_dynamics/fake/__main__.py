@@ -49,26 +49,28 @@ def seed_demo(fake):
             })  # fmt: skip
 
 
+OPTIONS = (("--tenant", "contoso"), ("--client-id", "demo-app-id"),
+           ("--client-secret", "demo-app-secret"))  # fmt: skip
+
+
 def main(argv=None):
     from odoo.addons.sync_core.fake.serving import serve_until_interrupted
 
     from .server import DataverseFake
 
     parser = argparse.ArgumentParser(prog="dataverse-fake", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8995)
-    parser.add_argument("--tenant", default="contoso")
-    parser.add_argument("--client-id", default="demo-app-id")
-    parser.add_argument("--client-secret", default="demo-app-secret")
+    for option, default in (("--port", 8995), *OPTIONS):
+        parser.add_argument(option, type=type(default), default=default)
     parser.add_argument("--seed", choices=("demo", "none"), default="demo")
     args = parser.parse_args(argv)
     fake = DataverseFake(args.tenant, args.client_id, args.client_secret)
     if args.seed == "demo":
         seed_demo(fake)
-    serve_until_interrupted(
-        fake, args.port, _logger,
+    banner = (
         f"Dataverse fake on {{base_url}} (organization {fake.org_id})",
-        f"Entra ID authority {{base_url}}/{args.tenant}, client id {args.client_id}",
-    )  # fmt: skip
+        f"Entra ID authority {{base_url}}/{args.tenant}, client {args.client_id}",
+    )
+    serve_until_interrupted(fake, args.port, _logger, *banner)
 
 
 if __name__ == "__main__":
