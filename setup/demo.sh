@@ -25,7 +25,7 @@ elif [ ! -f "$STAMP" ] || [ -n "$CODE" ]; then
 fi
 
 # Sandbox fakes of the remote systems (real HTTP servers on 127.0.0.1), one per connector.
-declare -A FAKE_PORTS=([sync_hubspot]=8990 [sync_salesforce]=8991 [sync_psa_kantata]=8992 [sync_jira]=8993 [sync_bamboohr]=8996)
+declare -A FAKE_PORTS=([sync_hubspot]=8990 [sync_salesforce]=8991 [sync_psa_kantata]=8992 [sync_jira]=8993 [sync_dynamics]=8995 [sync_bamboohr]=8996)
 FAKE_URLS="{"
 pids=()
 for addon in "${!FAKE_PORTS[@]}"; do

@@ -10,6 +10,7 @@ ADDONS = [
     "sync_sale",
     "sync_hubspot",
     "sync_salesforce",
+    "sync_dynamics",
     "sync_psa",
     "sync_psa_kantata",
     "sync_jira",
@@ -22,6 +23,7 @@ DEPENDS = {
     "sync_sale": {"sync_core", "crm", "sale_project"},
     "sync_hubspot": {"sync_core", "sync_sale", "contacts"},
     "sync_salesforce": {"sync_core", "sync_sale", "contacts"},
+    "sync_dynamics": {"sync_core", "sync_sale", "contacts"},
     "sync_psa": {
         "sync_core",
         "project",

@@ -43,6 +43,16 @@ class SyncBackend(models.Model):
             )
         return fields, ""
 
+    def _mapped_remote_fields(self):
+        """{remote object: [remote field names its mapping lines and match rules read]} of
+        this backend: what a connector that selects columns asks its remote for."""
+        names = {}
+        for mapping in self.env["sync.mapping"].sudo().search([("backend_id", "=", self.id)]):
+            wanted = names.setdefault(mapping.remote_object, [])
+            wanted.extend(line.remote_field for line in mapping.line_ids)
+            wanted.extend(match.remote_field for match in mapping.match_ids)
+        return names
+
     def _value_style(self):
         """How the remote wants outbound values typed (``mapping.VALUE_STYLES``): "json"
         (numbers as numbers, booleans as booleans, empty as null) unless the connector says

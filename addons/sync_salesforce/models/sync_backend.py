@@ -146,11 +146,7 @@ class SyncBackend(models.Model):
         if self.kind != "salesforce":
             return config
         me = self.sudo()
-        names = {}
-        for mapping in self.env["sync.mapping"].sudo().search([("backend_id", "=", self.id)]):
-            wanted = names.setdefault(mapping.remote_object, [])
-            wanted.extend(line.remote_field for line in mapping.line_ids)
-            wanted.extend(match.remote_field for match in mapping.match_ids)
+        names = self._mapped_remote_fields()
         config.update(
             login_url=me.base_url or "",
             auth=me.salesforce_auth,
