@@ -4,13 +4,13 @@
     "summary": "Generic integration engine: backends, bindings, cron-run jobs, webhook inbox, "
     "watermarks, field mappings with a system of record per field, exception queue, "
     "audit trail.",
-    "version": "19.0.2.1.0",
+    "version": "19.0.2.2.0",
     "category": "Connector",
     "author": "odoo-sync",
     "website": "https://github.com/odoo-sync/odoo-sync",
     "license": "LGPL-3",
     "depends": ["base", "mail", "web"],
-    "external_dependencies": {"python": ["requests"]},
+    "external_dependencies": {"python": ["requests", "cryptography"]},
     "data": [
         "security/sync_core_groups.xml",
         "security/ir.model.access.csv",
@@ -35,6 +35,7 @@
         "data/sync_core_data.xml",
         "data/sync_job_kind_data.xml",
         "data/ir_cron_data.xml",
+        "data/sync_backend_actions.xml",
     ],
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],
