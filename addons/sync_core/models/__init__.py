@@ -31,3 +31,5 @@ from . import base
 from . import res_config_settings
 from . import sync_backend_demo
 from . import sync_backend_connector
+from . import sync_masking
+from . import sync_backend_retention

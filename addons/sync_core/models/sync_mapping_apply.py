@@ -377,6 +377,9 @@ class SyncMapping(models.Model):
         if not rows:
             return
         Model = self.env[model_name]
+        if hasattr(Model, "_sync_mask_vals"):  # sensitive values masked (sync.masked.mixin)
+            for row in rows:
+                Model._sync_mask_vals(row)
         columns = sorted(rows[0])
         types = []
         for name in columns:
