@@ -30,7 +30,7 @@ class _SecretMixin:
         if not value:
             return value
         try:
-            return secrets_at_rest.decrypt(value, label=self._secret_label(record))
+            return secrets_at_rest.decrypt(value, label=lambda: self._secret_label(record))
         except secrets_at_rest.SecretKeyError:
             if record.env.context.get(UNREADABLE_OK):
                 return False

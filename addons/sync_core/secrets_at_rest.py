@@ -83,12 +83,14 @@ def encrypt(value, keys=None):
     return PREFIX + cipher(keys).encrypt(value.encode()).decode()
 
 
-def decrypt(value, keys=None, label="a credential"):
+def decrypt(value, keys=None, label="A credential"):
     """Stored value -> plain text; SecretKeyError when the key does not open it or when it was
-    stored unencrypted (no clear-text fallback)."""
+    stored unencrypted (no clear-text fallback).  `label` (a text, or a callable giving it)
+    names the credential in the error."""
     if not value:
         return value
     if not is_encrypted(value):
+        label = label() if callable(label) else label  # computed only for an error
         raise SecretKeyError(
             f"{label} is stored unencrypted (saved before encryption at rest): an administrator "
             "re-encrypts the credentials (Sync > Backends > Action > Re-encrypt credentials)."
@@ -96,6 +98,7 @@ def decrypt(value, keys=None, label="a credential"):
     try:
         return cipher(keys).decrypt(value[len(PREFIX) :].encode()).decode()
     except InvalidToken as exc:
+        label = label() if callable(label) else label
         raise SecretKeyError(
             f"{label} cannot be decrypted: the encryption key configured on this server "
             f"('{CONFIG_OPTION}' / {ENV_VARIABLE}) is not the key it was saved with. Configure "

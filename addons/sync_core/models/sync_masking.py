@@ -124,6 +124,20 @@ class SyncMaskedMixin(models.AbstractModel):
         return True
 
     @api.model
+    def _sync_mask_rows(self, rows):
+        """Mask, in place, the values of many rows (a bulk insert): one look-up of the keys
+        per backend, nothing done for a backend without sensitive keys."""
+        keys_of = {}
+        for row in rows:
+            backend_id = row.get("backend_id")
+            if backend_id not in keys_of:
+                keys_of[backend_id] = bool(
+                    backend_id and self.env["sync.backend"].browse(backend_id)._sync_mask_keys()
+                )
+            if keys_of[backend_id]:
+                self._sync_mask_vals(row, backend_id)
+
+    @api.model
     def _sync_mask_vals(self, vals, backend_id=None):
         """Mask, in place, the sensitive values of one row's `vals` (a dict about to be
         stored); returns how many values were masked."""
