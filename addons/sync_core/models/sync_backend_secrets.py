@@ -49,6 +49,12 @@ class SyncBackend(models.Model):
                         break
             backend.secret_problem = problem
 
+    def _health_more(self, now):
+        red, amber = super()._health_more(now)
+        if self.secret_problem:  # the credentials cannot be read: nothing can work
+            red = [*red, self.secret_problem]
+        return red, amber
+
     def _read_format(self, fnames, load="_classic_read"):
         # the form and RPC reads show an unreadable credential as empty (secret_problem says
         # why) instead of failing to open the backend

@@ -95,6 +95,8 @@ class TestSecretsAtRest(SyncCase):
             values = self.backend.read(["api_token", "name", "secret_problem"])[0]
             self.assertFalse(values["api_token"])
             self.assertIn("API token of sync backend 'Generic test'", values["secret_problem"])
+            self.assertEqual(self.backend.health, "red")
+            self.assertIn("cannot be decrypted", self.backend.health_reason)
             result = self.backend.action_test_connection()
             self.assertIn("not the key", result["params"]["message"])
             job = self.pull()
