@@ -245,3 +245,29 @@ class TestPrivacy(SyncCase):
         self.assertTrue(binding.exists())
         self.assertIn("events: 2", partner.message_ids[:1].body)
         self.assertNotIn("Jane", partner.message_ids[:1].body)
+
+    def test_forget_an_employee_when_hr_is_installed(self):
+        if "hr.employee" not in self.env:
+            self.skipTest("hr is not installed")
+        employee = self.env["hr.employee"].create(
+            {"name": "Erin Payroll", "work_email": "erin@payroll.test"}
+        )
+        self.assertIn("hr.employee", dict(self.env["sync.forget"]._selection_models()))
+        event = self.store_event("e-1", {"id": "55", "owner": "erin@payroll.test", "n": 1})
+        audit = self.env["sync.audit"].create(
+            {
+                "backend_id": self.backend.id,
+                "res_model": "hr.employee",
+                "res_id": employee.id,
+                "operation": "write",
+                "changes": {"job_title": ["Junior", "Senior"]},
+            }
+        )
+        wizard = self.env["sync.forget"].create({"record_ref": f"hr.employee,{employee.id}"})
+        wizard.action_forget()
+        self.assertNotIn("erin@payroll.test", self.row("sync_event", event.id, "body"))
+        self.assertEqual(
+            json.loads(self.row("sync_audit", audit.id, "changes")),
+            {"job_title": [FORGOTTEN, FORGOTTEN]},
+        )
+        self.assertEqual(employee.work_email, "erin@payroll.test")
