@@ -21,6 +21,18 @@ export PGUSER="${PGUSER:-$(id -un)}"
 export ADDONS_PATH="$ODOO_PATH/odoo/addons,$ODOO_PATH/addons,$REPO_ROOT/addons"
 # All the addons, in dependency order.
 export SYNC_ADDONS="sync_core,sync_sale,sync_hubspot,sync_salesforce,sync_dynamics,sync_psa,sync_psa_kantata,sync_jira,sync_reconcile,sync_hr,sync_bamboohr"
+# Credentials are encrypted at rest with a key kept outside the database (odoo.conf
+# `sync_secret_key`, or SYNC_SECRET_KEY).  Development and demo: a key of this checkout, made
+# once in var/sync_secret_key (git-ignored).  Production sets its own and keeps it safe.
+if [ -z "${SYNC_SECRET_KEY:-}" ]; then
+    if [ ! -s "$REPO_ROOT/var/sync_secret_key" ]; then
+        mkdir -p "$REPO_ROOT/var"
+        (umask 077 && python3 -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())" \
+            >"$REPO_ROOT/var/sync_secret_key")
+    fi
+    SYNC_SECRET_KEY="$(cat "$REPO_ROOT/var/sync_secret_key")"
+    export SYNC_SECRET_KEY
+fi
 
 die() {
     printf '\nERROR: %s\n\n' "$*" >&2

@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.addons.sync_core.exceptions import PayloadError, WebhookAuthError
 from odoo.addons.sync_core.hashing import event_key
 from odoo.addons.sync_core.models.sync_event import KEPT_HEADERS
+from odoo.addons.sync_core.secret_fields import SecretChar
 from odoo.addons.sync_core.signatures import check_timestamp, hmac_hex
 from odoo.addons.sync_hr import hr
 
@@ -29,7 +30,7 @@ class SyncBackend(models.Model):
         string="BambooHR company domain",
         help="The company's subdomain: 'acme' for acme.bamboohr.com.",
     )
-    bamboohr_api_key = fields.Char(
+    bamboohr_api_key = SecretChar(
         string="BambooHR API key",
         groups=MANAGER,
         copy=False,

@@ -12,6 +12,7 @@ from odoo import http
 from odoo.http import request
 
 from ..exceptions import PayloadError, WebhookAuthError
+from ..secrets_at_rest import SecretKeyError
 
 _logger = logging.getLogger(__name__)
 
@@ -94,6 +95,11 @@ class SyncWebhookController(http.Controller):
         except WebhookAuthError as exc:
             _security_log(remote, f"backend {backend.id}: {exc.reason}")
             return _answer(exc.status, backend, status="error", reason=exc.reason)
+        except SecretKeyError as exc:
+            # the server cannot read the signing secret (key missing or wrong): nothing stored,
+            # the remote retries later; the backend's form says why
+            _logger.warning("sync webhook of backend %s not verified: %s", backend.id, exc.message)
+            return _answer(503, backend, status="error", reason="credentials unavailable")
         try:
             events = backend._webhook_parse(info)
         except PayloadError as exc:

@@ -3,6 +3,7 @@ from . import sync_backend_pull
 from . import sync_backend_unreadable
 from . import sync_backend_schema
 from . import sync_backend_health
+from . import sync_backend_secrets
 from . import sync_binding
 from . import sync_channel
 from . import sync_job_kind
@@ -30,3 +31,5 @@ from . import base
 from . import res_config_settings
 from . import sync_backend_demo
 from . import sync_backend_connector
+from . import sync_masking
+from . import sync_backend_retention

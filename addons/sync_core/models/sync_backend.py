@@ -16,6 +16,7 @@ from ..adapter import GenericRestAdapter
 from ..exceptions import PayloadError, SyncError
 from ..hashing import payload_hash
 from ..mapping import parse_datetime
+from ..secret_fields import SecretChar
 
 _logger = logging.getLogger(__name__)
 MANAGER = "sync_core.sync_core_group_manager"
@@ -58,7 +59,8 @@ class SyncBackend(models.Model):
     status_message = fields.Text(string="Connection message", readonly=True)
     base_url = fields.Char(string="API base URL")
     # Credentials: only the sync manager reads or writes them (field groups).
-    api_token = fields.Char(string="API token", groups=MANAGER, copy=False)
+    # Credentials are stored encrypted (SecretChar: secret_fields.py, key outside the database)
+    api_token = SecretChar(string="API token", groups=MANAGER, copy=False)
     webhook_token = fields.Char(
         groups=MANAGER,
         copy=False,
@@ -66,7 +68,7 @@ class SyncBackend(models.Model):
         default=lambda self: secrets.token_urlsafe(24),
         help="Unguessable path token of this backend's webhook URL. Rotate it if it leaked.",
     )
-    webhook_secret = fields.Char(string="Webhook signing secret", groups=MANAGER, copy=False)
+    webhook_secret = SecretChar(string="Webhook signing secret", groups=MANAGER, copy=False)
     webhook_url = fields.Char(
         string="Webhook URL",
         compute="_compute_webhook_url",

@@ -404,6 +404,9 @@ class SyncJob(models.Model):
             except CONCURRENCY_ERRORS as exc:
                 _logger.debug("sync jobs %s: events marked after the outcome: %s", self.ids, exc)
                 events_left = True
+        # sensitive values masked as the ORM's write would (sync.masked.mixin)
+        outcome = {"result": result if isinstance(result, str) else json.dumps(result, default=str)}
+        self[:1]._sync_mask_vals(outcome, self[:1].backend_id.id)
         cr.execute(
             """
             UPDATE sync_job j
@@ -421,7 +424,7 @@ class SyncJob(models.Model):
                                  AND x.state = 'open')))
             """,
             [
-                result if isinstance(result, str) else json.dumps(result, default=str),
+                outcome["result"],
                 now,
                 now,
                 self.env.uid,

@@ -377,6 +377,8 @@ class SyncMapping(models.Model):
         if not rows:
             return
         Model = self.env[model_name]
+        if hasattr(Model, "_sync_mask_rows"):  # sensitive values masked (sync.masked.mixin)
+            Model._sync_mask_rows(rows)
         columns = sorted(rows[0])
         types = []
         for name in columns:

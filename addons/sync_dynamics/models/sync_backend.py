@@ -10,6 +10,7 @@ from odoo import fields, models
 from odoo.addons.sync_core.exceptions import PayloadError, WebhookAuthError
 from odoo.addons.sync_core.hashing import payload_hash
 from odoo.addons.sync_core.models.sync_event import KEPT_HEADERS
+from odoo.addons.sync_core.secret_fields import SecretChar
 
 from .. import dataverse_adapter
 
@@ -39,7 +40,7 @@ class SyncBackend(models.Model):
         string="Application (client) id", groups=MANAGER, copy=False,
         help="The app registration of the application user Dataverse knows.",
     )  # fmt: skip
-    dynamics_client_secret = fields.Char(string="Client secret", groups=MANAGER, copy=False)
+    dynamics_client_secret = SecretChar(string="Client secret", groups=MANAGER, copy=False)
     dynamics_org_id = fields.Char("Organization id", readonly=True, copy=False)
 
     # ------------------------------------------------------------------ adapter

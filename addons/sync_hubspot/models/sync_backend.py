@@ -5,6 +5,7 @@ from datetime import timedelta
 from odoo import fields, models
 
 from odoo.addons.base.models.res_partner import _tz_get
+from odoo.addons.sync_core.secret_fields import SecretChar
 
 from .. import hubspot_adapter
 
@@ -24,7 +25,7 @@ class SyncBackend(models.Model):
         string="HubSpot authentication",
         default="private_app",
     )
-    hubspot_access_token = fields.Char(
+    hubspot_access_token = SecretChar(
         string="Access token",
         groups=MANAGER,
         copy=False,
@@ -34,13 +35,13 @@ class SyncBackend(models.Model):
         string="Access token expires at", groups=MANAGER, copy=False, readonly=True
     )
     hubspot_client_id = fields.Char(string="App client id", groups=MANAGER, copy=False)
-    hubspot_client_secret = fields.Char(
+    hubspot_client_secret = SecretChar(
         string="App client secret",
         groups=MANAGER,
         copy=False,
         help="App client secret: OAuth refresh and webhook v3 signatures.",
     )
-    hubspot_refresh_token = fields.Char(string="OAuth refresh token", groups=MANAGER, copy=False)
+    hubspot_refresh_token = SecretChar(string="OAuth refresh token", groups=MANAGER, copy=False)
     hubspot_portal_id = fields.Char(string="HubSpot portal id", readonly=True, copy=False)
     hubspot_won_stages = fields.Char(
         string="Won deal stages",

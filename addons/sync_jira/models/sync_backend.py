@@ -4,6 +4,8 @@ PSA and the sandbox demo.  What every PSA backend does is sync_psa's (``psa_back
 
 from odoo import api, fields, models
 
+from odoo.addons.sync_core.secret_fields import SecretChar
+
 from .. import jira_adapter
 
 MANAGER = "sync_core.sync_core_group_manager"
@@ -20,11 +22,11 @@ class SyncBackend(models.Model):
     jira_email = fields.Char(
         string="Jira user e-mail", help="The Atlassian account the API token belongs to."
     )
-    jira_api_token = fields.Char(
+    jira_api_token = SecretChar(
         groups=MANAGER, copy=False, help="Atlassian API token (Basic auth with the e-mail)."
     )
     tempo_url = fields.Char(string="Tempo API", default=jira_adapter.TEMPO_URL)
-    tempo_api_token = fields.Char(
+    tempo_api_token = SecretChar(
         groups=MANAGER, copy=False, help="Tempo > Settings > API integration: a bearer token."
     )
     jira_milestone_label = fields.Char(

@@ -13,6 +13,7 @@ from odoo import api, fields, models
 
 from odoo.addons.sync_core.adapter import raise_for_response
 from odoo.addons.sync_core.exceptions import AuthenticationError, RemoteUnavailableError
+from odoo.addons.sync_core.secret_fields import SecretChar
 from odoo.addons.sync_psa import psa
 
 from .. import kantata_adapter
@@ -36,13 +37,13 @@ class SyncBackend(models.Model):
         string="Kantata authentication",
         default="token",
     )
-    kantata_access_token = fields.Char(
+    kantata_access_token = SecretChar(
         groups=MANAGER,
         copy=False,
         help="Bearer token (Kantata access tokens do not expire; revoke the app to void it).",
     )
     kantata_client_id = fields.Char(groups=MANAGER, copy=False)
-    kantata_client_secret = fields.Char(groups=MANAGER, copy=False)
+    kantata_client_secret = SecretChar(groups=MANAGER, copy=False)
     kantata_token_url = fields.Char(
         default="https://api.mavenlink.com/oauth/token",
         help="OAuth token endpoint used for the client credentials grant.",

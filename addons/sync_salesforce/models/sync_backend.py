@@ -5,6 +5,7 @@ from odoo import api, fields, models
 
 from odoo.addons.sync_core.exceptions import PayloadError, WebhookAuthError
 from odoo.addons.sync_core.models.sync_event import KEPT_HEADERS
+from odoo.addons.sync_core.secret_fields import SecretChar, SecretText
 
 from .. import outbound, salesforce_adapter
 
@@ -36,11 +37,11 @@ class SyncBackend(models.Model):
         "https://test.salesforce.com for a sandbox and https://login.salesforce.com otherwise.",
     )
     salesforce_username = fields.Char(groups=MANAGER, copy=False)
-    salesforce_password = fields.Char(groups=MANAGER, copy=False)
-    salesforce_security_token = fields.Char(groups=MANAGER, copy=False)
+    salesforce_password = SecretChar(groups=MANAGER, copy=False)
+    salesforce_security_token = SecretChar(groups=MANAGER, copy=False)
     salesforce_consumer_key = fields.Char(groups=MANAGER, copy=False)
-    salesforce_consumer_secret = fields.Char(groups=MANAGER, copy=False)
-    salesforce_private_key = fields.Text(
+    salesforce_consumer_secret = SecretChar(groups=MANAGER, copy=False)
+    salesforce_private_key = SecretText(
         groups=MANAGER, copy=False, help="PEM private key whose certificate the connected app has."
     )
     salesforce_api_version = fields.Char(string="Salesforce API version", default="59.0")
