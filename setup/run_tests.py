@@ -24,6 +24,7 @@ import bisect
 import hashlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -318,19 +319,23 @@ def long_suites():
             db = f"{base}_{passed + failed}"
             run(["createdb", "-T", base, db])
             t0 = time.time()
+            # its own process group: on a timeout the Odoo servers it started die with it
+            proc = subprocess.Popen(
+                [PY, os.path.join(REPO, script), "--db", db],
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env={**os.environ, **extra},
+                start_new_session=True,
+            )
             try:
-                res = run(
-                    [PY, os.path.join(REPO, script), "--db", db],
-                    cwd=REPO,
-                    capture_output=True,
-                    text=True,
-                    env={**os.environ, **extra},
-                    timeout=900,
-                )
-                out = res.stdout + res.stderr
-                code = res.returncode
-            except subprocess.TimeoutExpired as exc:
-                out, code = str(exc.stdout or "") + "\nTIMEOUT after 900 s", 1
+                out, _err = proc.communicate(timeout=900)
+                code = proc.returncode
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                out, _err = proc.communicate()
+                out, code = (out or "") + "\nTIMEOUT after 900 s", 1
             finally:
                 run(["dropdb", "--if-exists", db])
             FIGURE_TEXTS.append(out)
