@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.sync_core.tests.remote_faults import RemoteFaultsMixin
 from odoo.addons.sync_psa import psa
@@ -38,6 +39,7 @@ class TestJiraStorm(RemoteFaultsMixin, JiraCase):
         self.assertEqual(len(lines), 40)
         self.assertEqual(len(set(lines.mapped("psa_entry_id"))), 40)
 
+    @mute_logger("jira")  # the jira package logs a body it cannot parse at ERROR
     def test_bodies_cut_short_and_resets_are_retried(self):
         wid = self.fake.log(self.issue, self.alice_id, 3600, self.monday)
         self.fake.approve(self.alice_id, self.monday)
