@@ -15,7 +15,9 @@ the preview and the go-live is pulled as it is then.
 import ast
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from markupsafe import escape
+
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
 
@@ -30,6 +32,7 @@ OUTCOMES = [
     ("conflict", "Conflicting"),
     ("bound", "Already linked"),
     ("rejected", "Rejected"),
+    ("deleted", "Deleted remotely"),
 ]
 
 
@@ -38,7 +41,7 @@ class SyncGoLivePreview(models.Model):
     _description = "Sync Go-live Preview"
     _order = "id desc"
 
-    name = fields.Char(required=True, default=lambda self: _("Go-live preview"))
+    name = fields.Char(required=True, default=lambda self: self.env._("Go-live preview"))
     backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade")
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
     mapping_ids = fields.Many2many(
@@ -69,12 +72,15 @@ class SyncGoLivePreview(models.Model):
                 row[line.outcome] += 1
             head = "".join(f"<th>{label}</th>" for label in labels.values())
             body = "".join(
-                f"<tr><td>{obj}</td>" + "".join(f"<td>{row[k]}</td>" for k in labels) + "</tr>"
+                f"<tr><td>{escape(obj)}</td>"
+                + "".join(f"<td>{row[k]}</td>" for k in labels)
+                + "</tr>"
                 for obj, row in sorted(counts.items())
             )
             preview.line_count = len(preview.line_ids)
+            title = self.env._("Object")
             preview.summary = (
-                f"<table class='table table-sm'><tr><th>{_('Object')}</th>{head}</tr>{body}</table>"
+                f"<table class='table table-sm'><tr><th>{title}</th>{head}</tr>{body}</table>"
                 if counts
                 else False
             )
@@ -91,7 +97,7 @@ class SyncGoLivePreview(models.Model):
         (earlier lines replaced).  Nothing else is written."""
         for preview in self:
             if preview.state == "live":
-                raise UserError(_("This preview went live already; make a new one."))
+                raise UserError(self.env._("This preview went live already; make a new one."))
             kept = {
                 (ln.mapping_id.id, ln.external_id): (ln.decision, ln.link_res_id)
                 for ln in preview.line_ids
@@ -133,19 +139,14 @@ class SyncGoLivePreview(models.Model):
         watermark).  Records changed remotely since the preview are pulled as they are now."""
         self.ensure_one()
         if self.state != "previewed":
-            raise UserError(_("Run the preview first."))
+            raise UserError(self.env._("Run the preview first."))
         results = []
         for mapping in self._mappings():
             lines = self.line_ids.filtered(lambda ln, m=mapping: ln.mapping_id == m)
             self._bind_chosen(mapping, lines.filtered(lambda ln: ln.decision == "link"))
             skipped = set(lines.filtered(lambda ln: ln.decision == "skip").mapped("external_id"))
 
-            def apply_page(page, mapping=mapping, skipped=skipped):
-                kept = [rec for rec in page if str(rec.get("id")) not in skipped]
-                stats = mapping._apply_page(kept) if kept else {}
-                stats["skipped"] = len(page) - len(kept)
-                return stats
-
+            apply_page = _apply_without(mapping, skipped)
             totals = self.backend_id._pull(mapping.remote_object, apply_page=apply_page)
             results.append(f"{mapping.remote_object}: {totals}")
         self.write(
@@ -159,7 +160,9 @@ class SyncGoLivePreview(models.Model):
         Binding = self.env["sync.binding"].sudo()
         for line in lines:
             if not line.link_res_id:
-                raise UserError(_("Choose the record to link %(ext)s to.", ext=line.external_id))
+                raise UserError(
+                    self.env._("Choose the record to link %(ext)s to.", ext=line.external_id)
+                )
             taken = Binding.search_count(
                 [
                     ("backend_id", "=", self.backend_id.id),
@@ -171,7 +174,7 @@ class SyncGoLivePreview(models.Model):
             )
             if taken:
                 raise UserError(
-                    _(
+                    self.env._(
                         "%(ext)s or the record chosen for it is linked already.",
                         ext=line.external_id,
                     )
@@ -233,13 +236,16 @@ class SyncGoLivePreview(models.Model):
             if binding and binding.res_id:
                 line = self._line(mapping, rec, "bound", res_id=binding.res_id)
                 self._note_conflicts(line, lines, rec, Model)
+            elif rec.get("archived"):
+                line = self._line(mapping, rec, "deleted")
+                line["detail"] = self.env._("Deleted remotely and never linked: nothing to do.")
             elif rec["id"] in matched:
                 rule, found = candidates.get(rec["id"], ("", []))
                 line = self._line(mapping, rec, "match", res_id=matched[rec["id"]], rule=rule)
                 if len(found) > 1:
                     line["outcome"] = "ambiguous"
                     line["candidates"] = ",".join(str(i) for i in found)
-                    line["detail"] = _(
+                    line["detail"] = self.env._(
                         "%(count)s candidates; the pull would take the first one.",
                         count=len(found),
                     )
@@ -335,6 +341,19 @@ class SyncGoLivePreview(models.Model):
             line["detail"] = "\n".join(overwritten)
 
 
+def _apply_without(mapping, skipped):
+    """The page handler of a go-live pull: the mapping's own apply, without the remote records
+    a user chose to skip (counted as skipped)."""
+
+    def apply_page(page):
+        kept = [rec for rec in page if str(rec.get("id")) not in skipped]
+        stats = mapping._apply_page(kept) if kept else {}
+        stats["skipped"] = len(page) - len(kept)
+        return stats
+
+    return apply_page
+
+
 class SyncGoLivePreviewLine(models.Model):
     _name = "sync.golive.preview.line"
     _description = "Sync Go-live Preview Line"
@@ -379,7 +398,7 @@ class SyncGoLivePreviewLine(models.Model):
         self.ensure_one()
         res_id = self.link_res_id or self.res_id
         if not res_id:
-            raise UserError(_("No Odoo record for this line."))
+            raise UserError(self.env._("No Odoo record for this line."))
         return {
             "type": "ir.actions.act_window",
             "res_model": self.res_model,

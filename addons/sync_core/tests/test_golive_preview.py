@@ -75,6 +75,10 @@ class TestGoLivePreview(SyncCase):
             "<td>customers</td><td>2</td><td>1</td><td>1</td><td>1</td>", self.preview.summary
         )
         self.assertFalse(self.backend.watermark_ids, "not even a watermark row")
+        action = match.action_open_record()
+        self.assertEqual((action["res_model"], action["res_id"]), ("res.partner", self.acme.id))
+        rows = self.preview.line_ids.export_data(["external_id", "outcome", "record_name"])
+        self.assertIn(["r-match", "Would match", "Acme"], rows["datas"], "spreadsheet export")
 
     def test_rerun_replaces_lines_and_keeps_decisions(self):
         self.preview.action_run_preview()
