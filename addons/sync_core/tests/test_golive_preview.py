@@ -85,9 +85,12 @@ class TestGoLivePreview(SyncCase):
         first = self.preview.line_ids
         self.line("r-create").action_skip()
         self.fake.put("customers", {"name": "Late"}, ext_id="r-late")
+        self.fake.put("customers", {"name": "Gone"}, ext_id="r-gone", archived=True)
         self.preview.action_run_preview()
         self.assertFalse(first.exists(), "the earlier lines are replaced")
-        self.assertEqual(len(self.preview.line_ids), 7)
+        self.assertEqual(len(self.preview.line_ids), 8)
+        self.assertEqual(self.line("r-late").outcome, "create")
+        self.assertEqual(self.line("r-gone").outcome, "deleted")
         self.assertEqual(self.line("r-create").decision, "skip", "a decision is kept")
 
     def test_go_live_does_what_was_previewed(self):
