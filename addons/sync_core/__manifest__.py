@@ -33,6 +33,7 @@
         "wizards/sync_forget_views.xml",
         "views/res_config_settings_views.xml",
         "views/sync_core_menus.xml",
+        "views/sync_golive_preview_views.xml",
         "data/sync_core_data.xml",
         "data/sync_job_kind_data.xml",
         "data/ir_cron_data.xml",

@@ -33,3 +33,4 @@ from . import sync_backend_demo
 from . import sync_backend_connector
 from . import sync_masking
 from . import sync_backend_retention
+from . import sync_golive_preview

@@ -27,3 +27,4 @@ from . import test_job_find
 from . import test_readable_ui
 from . import test_secrets
 from . import test_privacy
+from . import test_golive_preview

@@ -1,0 +1,418 @@
+"""Go-live preview: the first pull of a backend's objects rehearsed, nothing written.
+
+"Run preview" reads what the first pull would read (from each object's watermark, none yet on
+a first load) and lists per remote record what the pull would do with it: create a record,
+bind it to an existing one (which, by which match rule), bind it with several candidates
+(ambiguous), overwrite values an Odoo record already has (conflict, with each field's owner)
+or refuse it (rejected, with the reason).  The refusals come from the engine's own dry run
+(`sync.mapping._apply_page(dry_run=True)`), the match from its own `_match_existing`.
+
+"Go live" applies the decisions taken on the lines (bind to a chosen record, skip) and runs
+the real pull of each object, which moves the watermarks.  A record changed remotely between
+the preview and the go-live is pulled as it is then.
+"""
+
+import ast
+from datetime import timedelta
+
+from markupsafe import escape
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Domain
+
+from .. import mapping as mapping_logic
+from .sync_binding import record_display_name
+from .sync_mapping_find import _match_key
+
+OUTCOMES = [
+    ("create", "Would create"),
+    ("match", "Would match"),
+    ("ambiguous", "Ambiguous"),
+    ("conflict", "Conflicting"),
+    ("bound", "Already linked"),
+    ("rejected", "Rejected"),
+    ("deleted", "Deleted remotely"),
+]
+
+
+class SyncGoLivePreview(models.Model):
+    _name = "sync.golive.preview"
+    _description = "Sync Go-live Preview"
+    _order = "id desc"
+
+    name = fields.Char(required=True, default=lambda self: self.env._("Go-live preview"))
+    backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade")
+    company_id = fields.Many2one(related="backend_id.company_id", store=True)
+    mapping_ids = fields.Many2many(
+        "sync.mapping",
+        string="Objects",
+        domain="[('backend_id', '=', backend_id)]",
+        help="The mappings (remote objects) to preview; empty: all of the backend's.",
+    )
+    state = fields.Selection(
+        [("draft", "Draft"), ("previewed", "Previewed"), ("live", "Live")],
+        default="draft",
+        required=True,
+    )
+    previewed_at = fields.Datetime(readonly=True)
+    live_at = fields.Datetime(readonly=True)
+    line_ids = fields.One2many("sync.golive.preview.line", "preview_id")
+    line_count = fields.Integer(compute="_compute_summary")
+    summary = fields.Html(compute="_compute_summary", sanitize=False)
+    live_result = fields.Text(readonly=True)
+
+    @api.depends("line_ids.outcome", "line_ids.decision")
+    def _compute_summary(self):
+        labels = dict(OUTCOMES)
+        for preview in self:
+            counts = {}
+            for line in preview.line_ids:
+                row = counts.setdefault(line.remote_object, dict.fromkeys(labels, 0))
+                row[line.outcome] += 1
+            head = "".join(f"<th>{label}</th>" for label in labels.values())
+            body = "".join(
+                f"<tr><td>{escape(obj)}</td>"
+                + "".join(f"<td>{row[k]}</td>" for k in labels)
+                + "</tr>"
+                for obj, row in sorted(counts.items())
+            )
+            preview.line_count = len(preview.line_ids)
+            title = self.env._("Object")
+            preview.summary = (
+                f"<table class='table table-sm'><tr><th>{title}</th>{head}</tr>{body}</table>"
+                if counts
+                else False
+            )
+
+    def _mappings(self):
+        self.ensure_one()
+        return self.mapping_ids or self.env["sync.mapping"].search(
+            [("backend_id", "=", self.backend_id.id)]
+        )
+
+    # ------------------------------------------------------------------ preview
+    def action_run_preview(self):
+        """Read every object as its next pull would and store one line per remote record
+        (earlier lines replaced).  Nothing else is written."""
+        for preview in self:
+            if preview.state == "live":
+                raise UserError(self.env._("This preview went live already; make a new one."))
+            kept = {
+                (ln.mapping_id.id, ln.external_id): (ln.decision, ln.link_res_id)
+                for ln in preview.line_ids
+                if ln.decision != "default"
+            }
+            preview.line_ids.unlink()
+            vals = []
+            for mapping in preview._mappings():
+                vals.extend(preview._preview_object(mapping))
+            for row in vals:  # the decisions taken on an earlier run stay
+                decision = kept.get((row["mapping_id"], row["external_id"]))
+                if decision:
+                    row["decision"], row["link_res_id"] = decision
+            self.env["sync.golive.preview.line"].create(vals)
+            preview.write({"state": "previewed", "previewed_at": fields.Datetime.now()})
+        return True
+
+    def _since(self, mapping):
+        """Where the next pull of the mapping's object reads from (the watermark is read,
+        never created)."""
+        wm = (
+            self.env["sync.watermark"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", self.backend_id.id),
+                    ("object_name", "=", mapping.remote_object),
+                ],
+                limit=1,
+            )
+        )
+        if not wm or not wm.cursor_stamp:
+            return None
+        return wm.cursor_stamp - timedelta(seconds=wm.lookback_seconds)
+
+    # ------------------------------------------------------------------ go live
+    def action_go_live(self):
+        """Apply the decisions of the lines, then pull each object for real (which moves its
+        watermark).  Records changed remotely since the preview are pulled as they are now."""
+        self.ensure_one()
+        if self.state != "previewed":
+            raise UserError(self.env._("Run the preview first."))
+        results = []
+        for mapping in self._mappings():
+            lines = self.line_ids.filtered(lambda ln, m=mapping: ln.mapping_id == m)
+            self._bind_chosen(mapping, lines.filtered(lambda ln: ln.decision == "link"))
+            skipped = set(lines.filtered(lambda ln: ln.decision == "skip").mapped("external_id"))
+
+            apply_page = _apply_without(mapping, skipped)
+            totals = self.backend_id._pull(mapping.remote_object, apply_page=apply_page)
+            results.append(f"{mapping.remote_object}: {totals}")
+        self.write(
+            {"state": "live", "live_at": fields.Datetime.now(), "live_result": "\n".join(results)}
+        )
+        return True
+
+    def _bind_chosen(self, mapping, lines):
+        """Bindings to the records chosen on the lines, before the pull: the pull finds them
+        bound and updates the chosen record instead of matching or creating."""
+        Binding = self.env["sync.binding"].sudo()
+        for line in lines:
+            if not line.link_res_id:
+                raise UserError(
+                    self.env._("Choose the record to link %(ext)s to.", ext=line.external_id)
+                )
+            taken = Binding.search_count(
+                [
+                    ("backend_id", "=", self.backend_id.id),
+                    ("res_model", "=", mapping.res_model),
+                    "|",
+                    ("res_id", "=", line.link_res_id),
+                    ("external_id", "=", line.external_id),
+                ]
+            )
+            if taken:
+                raise UserError(
+                    self.env._(
+                        "%(ext)s or the record chosen for it is linked already.",
+                        ext=line.external_id,
+                    )
+                )
+            Binding.create(
+                {
+                    "backend_id": self.backend_id.id,
+                    "res_model": mapping.res_model,
+                    "res_id": line.link_res_id,
+                    "remote_object": mapping.remote_object,
+                    "external_id": line.external_id,
+                }
+            )
+
+    def _preview_object(self, mapping):
+        backend = self.backend_id
+        adapter = backend._get_adapter()
+        since = self._since(mapping)
+        vals = []
+        for page in adapter.iter_changes(mapping.remote_object, since, page_size=backend.page_size):
+            vals.extend(self._preview_page(mapping, page))
+        return vals
+
+    def _preview_page(self, mapping, page):
+        """Lines of one remote page: the engine's dry run for refusals, then per record its
+        binding or match."""
+        latest = {}
+        for rec in page:
+            latest[rec.get("id")] = rec
+        stats = mapping._apply_page(page, dry_run=True)
+        errors = {
+            c["external_id"]: c.get("error") or ""
+            for c in stats.get("changes", [])
+            if c.get("operation") == "error"
+        }
+        Model = self.env[mapping.res_model]
+        readable = [r for r in latest.values() if r.get("id") and r["id"] not in errors]
+        bindings = (
+            self.env["sync.binding"]
+            .sudo()
+            ._for_external_ids(
+                self.backend_id,
+                mapping.res_model,
+                [r["id"] for r in readable],
+                mapping.remote_object,
+            )
+        )
+        unbound = [r for r in readable if not (bindings.get(r["id"]) and bindings[r["id"]].res_id)]
+        matched = mapping._match_existing(unbound, Model)
+        candidates = self._candidates(mapping, unbound, Model)
+        lines = mapping._lines()
+        vals = []
+        for ext_id, error in errors.items():
+            vals.append(
+                self._line(mapping, latest.get(ext_id) or {"id": ext_id}, "rejected", detail=error)
+            )
+        for rec in readable:
+            binding = bindings.get(rec["id"])
+            if binding and binding.res_id:
+                line = self._line(mapping, rec, "bound", res_id=binding.res_id)
+                self._note_conflicts(line, lines, rec, Model)
+            elif rec.get("archived"):
+                line = self._line(mapping, rec, "deleted")
+                line["detail"] = self.env._("Deleted remotely and never linked: nothing to do.")
+            elif rec["id"] in matched:
+                rule, found = candidates.get(rec["id"], ("", []))
+                line = self._line(mapping, rec, "match", res_id=matched[rec["id"]], rule=rule)
+                if len(found) > 1:
+                    line["outcome"] = "ambiguous"
+                    line["candidates"] = ",".join(str(i) for i in found)
+                    line["detail"] = self.env._(
+                        "%(count)s candidates; the pull would take the first one.",
+                        count=len(found),
+                    )
+                else:
+                    self._note_conflicts(line, lines, rec, Model)
+            else:
+                line = self._line(mapping, rec, "create")
+            vals.append(line)
+        return vals
+
+    def _line(self, mapping, rec, outcome, res_id=False, rule="", detail=""):
+        data = rec.get("data") or {}
+        label = data.get("name") or data.get("title") or data.get("email") or ""
+        return {
+            "preview_id": self.id,
+            "mapping_id": mapping.id,
+            "remote_object": mapping.remote_object,
+            "external_id": str(rec.get("id") or ""),
+            "remote_name": str(label)[:200],
+            "outcome": outcome,
+            "res_model": mapping.res_model,
+            "res_id": res_id,
+            "match_rule": rule,
+            "detail": detail,
+        }
+
+    def _candidates(self, mapping, records, Model):
+        """{external_id: (rule label, [candidate ids])}: per record, the first match rule that
+        finds an unbound Odoo record, with all the unbound records it finds."""
+        out = {}
+        bound_ids = set(
+            self.env["sync.binding"]
+            .sudo()
+            .search(
+                [("backend_id", "=", self.backend_id.id), ("res_model", "=", mapping.res_model)]
+            )
+            .mapped("res_id")
+        )
+        for rule in mapping.match_ids:
+            field = Model._fields.get(rule.odoo_field)
+            if not field or not field.store or field.type not in ("char", "text"):
+                continue
+            keys = {}
+            for rec in records:
+                if rec["id"] in out:
+                    continue
+                raw = mapping_logic.get_path(rec.get("data") or {}, rule.remote_field)
+                key = _match_key(rule.method, raw)
+                if key:
+                    keys.setdefault(key, []).append(rec["id"])
+            if not keys:
+                continue
+            op = "=ilike" if rule.method in ("iexact", "email_domain") else "="
+            pattern = "%{}%" if rule.method == "email_domain" else "{}"
+            domain = Domain.OR(
+                [Domain(rule.odoo_field, op, pattern.format(k)) for k in keys]
+            ) & Domain(ast.literal_eval(rule.extra_domain or "[]"))
+            by_key = {}
+            for cand in Model.search(domain, order="id"):
+                key = _match_key(rule.method, cand[rule.odoo_field])
+                if cand.id not in bound_ids and key in keys:
+                    by_key.setdefault(key, []).append(cand.id)
+            label = f"{rule.remote_field} → {rule.odoo_field} ({rule.method})"
+            for key, ext_ids in keys.items():
+                for ext_id in ext_ids:
+                    if by_key.get(key):
+                        out[ext_id] = (label, by_key[key])
+        return out
+
+    def _note_conflicts(self, line, lines, rec, Model):
+        """A matched or linked record whose current values the pull would overwrite: a
+        conflict, listing each field with its owner rule."""
+        record = Model.browse(line["res_id"]).exists()
+        if not record:
+            return
+        vals, _refs, _kept = mapping_logic.map_inbound(
+            lines,
+            rec.get("data") or {},
+            is_new=False,
+            remote_updated_at=rec.get("updated_at"),
+            odoo_updated_at=record.write_date,
+        )
+        names = [n for n in vals if n in record._fields]
+        before = record.read(names, load=None)[0] if names else {}
+        owners = {ln["odoo_field"]: ln["owner"] for ln in lines}
+        overwritten = [
+            f"{name}: {before[name]!r} → {new!r} (owner: {owners.get(name)})"
+            for name, new in vals.items()
+            if name in before and before[name] not in (False, None, "") and before[name] != new
+        ]
+        if overwritten:
+            line["outcome"] = "conflict"
+            line["detail"] = "\n".join(overwritten)
+
+
+def _apply_without(mapping, skipped):
+    """The page handler of a go-live pull: the mapping's own apply, without the remote records
+    a user chose to skip (counted as skipped)."""
+
+    def apply_page(page):
+        kept = [rec for rec in page if str(rec.get("id")) not in skipped]
+        stats = mapping._apply_page(kept) if kept else {}
+        stats["skipped"] = len(page) - len(kept)
+        return stats
+
+    return apply_page
+
+
+class SyncGoLivePreviewLine(models.Model):
+    _name = "sync.golive.preview.line"
+    _description = "Sync Go-live Preview Line"
+    _order = "preview_id, remote_object, outcome, id"
+
+    preview_id = fields.Many2one(
+        "sync.golive.preview", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="preview_id.company_id", store=True)
+    mapping_id = fields.Many2one("sync.mapping", ondelete="cascade")
+    remote_object = fields.Char(readonly=True)
+    external_id = fields.Char(string="Remote id", readonly=True)
+    remote_name = fields.Char(string="Remote record", readonly=True)
+    outcome = fields.Selection(OUTCOMES, required=True, readonly=True)
+    res_model = fields.Char(string="Odoo model", readonly=True)
+    res_id = fields.Many2oneReference(
+        string="Odoo record id", model_field="res_model", readonly=True
+    )
+    record_name = fields.Char(string="Odoo record", compute="_compute_record_name")
+    match_rule = fields.Char(readonly=True)
+    candidates = fields.Char(string="Candidate ids", readonly=True)
+    detail = fields.Text(string="Details", readonly=True)
+    decision = fields.Selection(
+        [("default", "As previewed"), ("link", "Link to chosen record"), ("skip", "Skip")],
+        default="default",
+        required=True,
+    )
+    link_res_id = fields.Integer(
+        string="Link to record id",
+        help="The id of the Odoo record to bind this remote record to (e.g. one of the "
+        "candidates of an ambiguous match).",
+    )
+
+    @api.depends("res_model", "res_id")
+    def _compute_record_name(self):
+        for line in self:
+            line.record_name = (
+                record_display_name(self.env, line.res_model, line.res_id) if line.res_id else ""
+            )
+
+    def action_open_record(self):
+        self.ensure_one()
+        res_id = self.link_res_id or self.res_id
+        if not res_id:
+            raise UserError(self.env._("No Odoo record for this line."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": res_id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
+
+    def action_skip(self):
+        self.write({"decision": "skip"})
+
+    def action_link_first_candidate(self):
+        """Link an ambiguous line to the record the pull would take (its first candidate),
+        made an explicit decision."""
+        for line in self:
+            first = (line.candidates or "").split(",")[0]
+            line.write({"decision": "link", "link_res_id": int(first) if first else line.res_id})

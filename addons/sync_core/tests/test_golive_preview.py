@@ -1,0 +1,122 @@
+from datetime import datetime, timedelta
+
+from odoo.tools import SQL
+
+from .common import SyncCase
+
+COUNTED = ("res_partner", "sync_binding", "sync_watermark", "sync_audit", "sync_exception")
+
+
+class TestGoLivePreview(SyncCase):
+    """The first pull rehearsed on planted data: one remote record of each outcome."""
+
+    def setUp(self):
+        super().setUp()
+        Partner = self.env["res.partner"]
+        self.acme = Partner.create({"name": "Acme", "vat": "BE0123", "is_company": True})
+        self.beta = Partner.create(
+            {"name": "Beta SA", "vat": "FR999", "is_company": True, "email": "info@beta.test"}
+        )
+        self.gamma1 = Partner.create({"name": "Gamma 1", "vat": "DE777", "is_company": True})
+        self.gamma2 = Partner.create({"name": "Gamma 2", "vat": "DE777", "is_company": True})
+        start = datetime(2024, 1, 1)
+        planted = {
+            "r-match": {"name": "Acme", "vat": "BE0123"},
+            "r-conflict": {"name": "Beta Renamed", "vat": "FR999"},
+            "r-ambiguous": {"name": "Gamma", "vat": "DE777"},
+            "r-create": {"name": "Newco", "email": "x@newco.test"},
+            "r-create2": {"name": "Othco", "email": "y@othco.test"},
+            "r-rejected": {"email": "z@nowhere.test"},
+        }
+        for i, (ext_id, data) in enumerate(planted.items()):
+            self.fake.put("customers", data, ext_id=ext_id, updated_at=start + timedelta(seconds=i))
+        self.preview = self.env["sync.golive.preview"].create(
+            {"backend_id": self.backend.id, "mapping_ids": [(6, 0, self.mapping.ids)]}
+        )
+
+    def counts(self):
+        self.env.flush_all()
+        out = {}
+        for table in COUNTED:
+            self.env.cr.execute(SQL("SELECT count(*) FROM %s", SQL.identifier(table)))
+            out[table] = self.env.cr.fetchone()[0]
+        return out
+
+    def line(self, ext_id):
+        return self.preview.line_ids.filtered(lambda ln: ln.external_id == ext_id)
+
+    def go_live(self):
+        self.env.flush_all()
+        with self.worker_env() as env:
+            env["sync.golive.preview"].browse(self.preview.id).action_go_live()
+
+    def test_preview_writes_nothing_and_classifies(self):
+        before = self.counts()
+        self.preview.action_run_preview()
+        self.assertEqual(self.counts(), before, "a preview writes no business row")
+        self.assertEqual(self.preview.state, "previewed")
+        self.assertEqual(len(self.preview.line_ids), 6)
+        match = self.line("r-match")
+        self.assertEqual(match.outcome, "match")
+        self.assertEqual(match.res_id, self.acme.id)
+        self.assertIn("vat", match.match_rule)
+        conflict = self.line("r-conflict")
+        self.assertEqual(conflict.outcome, "conflict")
+        self.assertEqual(conflict.res_id, self.beta.id)
+        self.assertIn("name: 'Beta SA' → 'Beta Renamed' (owner: remote)", conflict.detail)
+        ambiguous = self.line("r-ambiguous")
+        self.assertEqual(ambiguous.outcome, "ambiguous")
+        self.assertEqual(ambiguous.candidates, f"{self.gamma1.id},{self.gamma2.id}")
+        self.assertEqual(self.line("r-create").outcome, "create")
+        rejected = self.line("r-rejected")
+        self.assertEqual(rejected.outcome, "rejected")
+        self.assertIn("cannot be created", rejected.detail)
+        self.assertIn(
+            "<td>customers</td><td>2</td><td>1</td><td>1</td><td>1</td>", self.preview.summary
+        )
+        self.assertFalse(self.backend.watermark_ids, "not even a watermark row")
+        action = match.action_open_record()
+        self.assertEqual((action["res_model"], action["res_id"]), ("res.partner", self.acme.id))
+        rows = self.preview.line_ids.export_data(["external_id", "outcome", "record_name"])
+        self.assertIn(["r-match", "Would match", "Acme"], rows["datas"], "spreadsheet export")
+
+    def test_rerun_replaces_lines_and_keeps_decisions(self):
+        self.preview.action_run_preview()
+        first = self.preview.line_ids
+        self.line("r-create").action_skip()
+        self.fake.put("customers", {"name": "Late"}, ext_id="r-late")
+        self.fake.put("customers", {"name": "Gone"}, ext_id="r-gone", archived=True)
+        self.preview.action_run_preview()
+        self.assertFalse(first.exists(), "the earlier lines are replaced")
+        self.assertEqual(len(self.preview.line_ids), 8)
+        self.assertEqual(self.line("r-late").outcome, "create")
+        self.assertEqual(self.line("r-gone").outcome, "deleted")
+        self.assertEqual(self.line("r-create").decision, "skip", "a decision is kept")
+
+    def test_go_live_does_what_was_previewed(self):
+        self.preview.action_run_preview()
+        self.line("r-ambiguous").write({"decision": "link", "link_res_id": self.gamma2.id})
+        self.line("r-create2").action_skip()
+        lines = self.preview.line_ids
+        to_create = lines.filtered(lambda ln: ln.outcome == "create" and ln.decision != "skip")
+        to_bind = lines.filtered(lambda ln: ln.outcome in ("match", "conflict", "ambiguous"))
+        partners = self.env["res.partner"].search_count([])
+        self.go_live()
+        self.preview.invalidate_recordset()
+        self.assertEqual(self.preview.state, "live")
+        self.assertEqual(self.env["res.partner"].search_count([]) - partners, len(to_create))
+        bindings = self.env["sync.binding"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual(len(bindings), len(to_create) + len(to_bind))
+        self.assertEqual(self.partner_of("r-ambiguous"), self.gamma2, "the decision is kept")
+        self.assertEqual(self.partner_of("r-match"), self.acme)
+        self.assertEqual(self.partner_of("r-conflict").name, "Beta Renamed")
+        self.assertEqual(self.partner_of("r-create").name, "Newco")
+        self.assertFalse(self.binding_of("r-create2"), "skipped")
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Othco")]))
+        self.assertTrue(
+            self.env["sync.exception"].search([("backend_id", "=", self.backend.id)]),
+            "the rejected record is an exception, as in any pull",
+        )
+        wm = self.backend.watermark_ids
+        self.assertEqual(wm.cursor_stamp, datetime(2024, 1, 1, 0, 0, 5), "watermark set")
+        self.assertIn("skipped", self.preview.live_result)
