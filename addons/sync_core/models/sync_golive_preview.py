@@ -23,7 +23,7 @@ from odoo.fields import Domain
 
 from .. import mapping as mapping_logic
 from .sync_binding import record_display_name
-from .sync_mapping_find import _match_key
+from .sync_mapping_find import _match_key, rule_keys
 
 OUTCOMES = [
     ("create", "Would create"),
@@ -285,17 +285,7 @@ class SyncGoLivePreview(models.Model):
             .mapped("res_id")
         )
         for rule in mapping.match_ids:
-            field = Model._fields.get(rule.odoo_field)
-            if not field or not field.store or field.type not in ("char", "text"):
-                continue
-            keys = {}
-            for rec in records:
-                if rec["id"] in out:
-                    continue
-                raw = mapping_logic.get_path(rec.get("data") or {}, rule.remote_field)
-                key = _match_key(rule.method, raw)
-                if key:
-                    keys.setdefault(key, []).append(rec["id"])
+            keys = rule_keys(rule, Model, records, out)
             if not keys:
                 continue
             op = "=ilike" if rule.method in ("iexact", "email_domain") else "="

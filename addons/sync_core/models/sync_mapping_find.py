@@ -28,17 +28,7 @@ class SyncMapping(models.Model):
         Binding = self.env["sync.binding"].sudo()
         taken = set()
         for rule in self.match_ids:
-            field = Model._fields.get(rule.odoo_field)
-            if not field or not field.store or field.type not in ("char", "text"):
-                continue
-            keys = {}
-            for rec in records:
-                if rec["id"] in found:
-                    continue
-                raw = mapping_logic.get_path(rec.get("data") or {}, rule.remote_field)
-                key = _match_key(rule.method, raw)
-                if key:
-                    keys.setdefault(key, []).append(rec["id"])
+            keys = rule_keys(rule, Model, records, found)
             if not keys:
                 continue
             # translated fields are jsonb: compare their value in the current language
@@ -137,6 +127,23 @@ class SyncMapping(models.Model):
                 )
             vals[fname] = res_id
         return vals
+
+
+def rule_keys(rule, Model, records, skip=()):
+    """{normalised key: [external ids]} of the `records` (not in `skip`) for one match rule;
+    empty when the rule's Odoo field cannot be matched on (not a stored char or text)."""
+    field = Model._fields.get(rule.odoo_field)
+    if not field or not field.store or field.type not in ("char", "text"):
+        return {}
+    keys = {}
+    for rec in records:
+        if rec["id"] in skip:
+            continue
+        raw = mapping_logic.get_path(rec.get("data") or {}, rule.remote_field)
+        key = _match_key(rule.method, raw)
+        if key:
+            keys.setdefault(key, []).append(rec["id"])
+    return keys
 
 
 def _match_key(method, value):
