@@ -30,6 +30,7 @@
         "wizards/sync_exception_use_existing_views.xml",
         "wizards/sync_exception_assign_views.xml",
         "wizards/sync_watermark_resync_views.xml",
+        "views/sync_config_views.xml",
         "views/res_config_settings_views.xml",
         "views/sync_core_menus.xml",
         "data/sync_core_data.xml",

@@ -30,3 +30,6 @@ from . import base
 from . import res_config_settings
 from . import sync_backend_demo
 from . import sync_backend_connector
+from . import sync_config
+from . import sync_config_apply
+from . import sync_config_snapshot

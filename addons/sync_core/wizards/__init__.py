@@ -6,4 +6,5 @@ from . import (
     sync_exception_use_existing,
     sync_mapping_preview,
     sync_watermark_resync,
+    sync_config_import,
 )
