@@ -28,6 +28,12 @@ class SyncBackend(models.Model):
     _inherit = "sync.backend"
 
     @api.model
+    def _config_backend_fields(self):
+        """Settings of the backend record a configuration file carries (never credentials,
+        never the URL of one system); connector addons append theirs."""
+        return ("timeout", "page_size", "channel_capacity", "webhook_window")
+
+    @api.model
     def _config_specs(self):
         """What a configuration file holds; connector addons append their own specs."""
         return [
@@ -36,7 +42,7 @@ class SyncBackend(models.Model):
                 "sync.backend",
                 None,
                 (),
-                ("timeout", "page_size", "channel_capacity", "webhook_window"),
+                tuple(sorted(self._config_backend_fields())),
                 create=False,
                 remove=False,
             ),
