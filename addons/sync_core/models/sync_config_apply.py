@@ -50,8 +50,23 @@ class SyncBackend(models.Model):
                 continue
             for fname in spec.fields:
                 if fname in new and new[fname] != old.get(fname):
-                    out.append(f"~ {where}: {fname} {_show(old.get(fname))} -> {_show(new[fname])}")
+                    field = self.env[spec.model]._fields[fname]
+                    out.append(
+                        f"~ {where}: {field._description_string(self.env)} "
+                        f"{self._config_show(field, old.get(fname))} -> "
+                        f"{self._config_show(field, new[fname])}"
+                    )
             self._config_diff_rows_children(spec, old, new, where, out)
+
+    def _config_show(self, field, value):
+        """A value as the form shows it: a selection's label, Yes/No, (empty)."""
+        if field.type == "boolean":
+            return self.env._("Yes") if value else self.env._("No")
+        if field.type == "selection" and value is not None:
+            selection = field._description_selection(self.env)
+            if isinstance(selection, list):
+                return dict(selection).get(value, str(value))
+        return _show(value)
 
     def _config_diff_rows_children(self, spec, old, new, where, out):
         for child in spec.children:

@@ -157,14 +157,15 @@ class TestConfigPromotion(TransactionCase):
         self.assertEqual(
             self.backend._config_diff(doc),
             [
-                "~ Mappings customers/res.partner > Lines email/email: owner remote -> odoo",
+                "~ Mappings customers/res.partner > Lines email/email: System of record "
+                "Remote system wins -> Odoo wins",
                 "- Mappings customers/res.partner > Lines phone/phone: removed",
                 "+ Mappings customers/res.partner > Lines vat/vat: added",
-                "~ Channels export: capacity 3 -> 5",
+                "~ Channels export: Capacity 3 -> 5",
             ],
         )
         snapshot = self.backend._config_apply(doc, "tuning")
-        self.assertIn("capacity 3 -> 5", snapshot.diff_text)
+        self.assertIn("Capacity 3 -> 5", snapshot.diff_text)
         audits = self.env["sync.audit"].search([("correlation_id", "=", "config: tuning")])
         self.assertEqual(sorted(audits.mapped("operation")), ["create", "delete", "write", "write"])
         channel_audit = audits.filtered(lambda a: a.res_model == "sync.channel")
@@ -186,7 +187,7 @@ class TestConfigPromotion(TransactionCase):
         )
         wizard.action_review()
         self.assertFalse(wizard.problems_text)
-        self.assertIn("pull_interval 15 -> 60", wizard.diff_text)
+        self.assertIn("Pull every (min) 15 -> 60", wizard.diff_text)
         self.assertEqual(self.backend.watermark_ids.pull_interval, 15)  # review writes nothing
         wizard.action_apply()
         self.assertEqual(self.backend.watermark_ids.pull_interval, 60)
@@ -199,8 +200,10 @@ class TestConfigPromotion(TransactionCase):
         self.assertEqual(before.content, original)
         action = before.action_rollback()
         rollback = self.env["sync.config.import"].browse(action["res_id"])
-        self.assertIn("pull_interval 60 -> 15", rollback.diff_text)
-        self.assertIn("owner latest -> remote", rollback.diff_text)
+        self.assertIn("Pull every (min) 60 -> 15", rollback.diff_text)
+        self.assertIn(
+            "System of record Last modified wins -> Remote system wins", rollback.diff_text
+        )
         rollback.action_apply()
         self.assertEqual(self.backend._config_dump(), original)
         self.assertEqual(self.backend.watermark_ids.pull_interval, 15)
