@@ -37,6 +37,9 @@
         "data/sync_job_kind_data.xml",
         "data/ir_cron_data.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["sync_core/static/tests/tours/*.js"],
+    },
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],
 }

@@ -21,8 +21,9 @@ class SyncConfigSnapshot(models.Model):
 
     @api.depends("content")
     def _compute_is_current(self):
+        current = {backend.id: backend._config_dump() for backend in self.backend_id}
         for snapshot in self:
-            snapshot.is_current = snapshot.content == snapshot.backend_id._config_dump()
+            snapshot.is_current = snapshot.content == current.get(snapshot.backend_id.id)
 
     def action_rollback(self):
         """Show what going back to this restore point changes; applied after confirmation."""

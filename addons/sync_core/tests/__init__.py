@@ -26,3 +26,4 @@ from . import test_connector_declares
 from . import test_job_find
 from . import test_readable_ui
 from . import test_config_promotion
+from . import test_config_tour
