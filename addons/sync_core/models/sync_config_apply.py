@@ -2,7 +2,7 @@
 (added, changed, removed, per field), what it names that this database cannot resolve, and
 applying it (all or nothing, audited, a restore point before and after)."""
 
-from odoo import models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 from .sync_config import FORMAT, resolve_ref
@@ -16,6 +16,15 @@ def _show(value):
     if isinstance(value, dict):
         return next(iter(value.values()), "")
     return "(empty)" if value is None else str(value)
+
+
+class SyncAudit(models.Model):
+    _inherit = "sync.audit"
+
+    operation = fields.Selection(
+        selection_add=[("config_remove", "Removed by a configuration")],
+        ondelete={"config_remove": "cascade"},
+    )
 
 
 class SyncBackend(models.Model):
@@ -218,7 +227,7 @@ class SyncBackend(models.Model):
         if spec.remove:
             for key, record in index.items():
                 if key not in rows:
-                    self._config_audit(record, "delete", {}, key, label)
+                    self._config_audit(record, "config_remove", {}, key, label)
                     record.unlink()
 
     def _config_vals(self, spec, row, names):

@@ -167,7 +167,9 @@ class TestConfigPromotion(TransactionCase):
         snapshot = self.backend._config_apply(doc, "tuning")
         self.assertIn("Capacity 3 -> 5", snapshot.diff_text)
         audits = self.env["sync.audit"].search([("correlation_id", "=", "config: tuning")])
-        self.assertEqual(sorted(audits.mapped("operation")), ["create", "delete", "write", "write"])
+        self.assertEqual(
+            sorted(audits.mapped("operation")), ["config_remove", "create", "write", "write"]
+        )
         channel_audit = audits.filtered(lambda a: a.res_model == "sync.channel")
         self.assertEqual(channel_audit.changes, {"capacity": [3, 5]})
         self.assertIn("tuning", self.backend.message_ids[:1].body)
