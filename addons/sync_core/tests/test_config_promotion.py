@@ -221,3 +221,10 @@ class TestConfigPromotion(TransactionCase):
         wizard.upload = base64.b64encode(b'{"format": 99}')
         wizard.action_review()
         self.assertIn("not a configuration file", wizard.problems_text)
+
+    def test_export_action_downloads_the_file(self):
+        action = self.backend.action_config_export()
+        attachment_id = int(action["url"].split("/web/content/")[1].split("?")[0])
+        attachment = self.env["ir.attachment"].browse(attachment_id)
+        self.assertEqual(attachment.raw.decode(), self.backend._config_dump())
+        self.assertEqual(attachment.name, "Sandbox configuration.json")
