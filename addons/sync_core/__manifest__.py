@@ -31,6 +31,7 @@
         "wizards/sync_exception_assign_views.xml",
         "wizards/sync_watermark_resync_views.xml",
         "wizards/sync_forget_views.xml",
+        "views/sync_config_views.xml",
         "views/res_config_settings_views.xml",
         "views/sync_core_menus.xml",
         "views/sync_golive_preview_views.xml",
@@ -39,6 +40,9 @@
         "data/ir_cron_data.xml",
         "data/sync_backend_actions.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["sync_core/static/tests/tours/*.js"],
+    },
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],
 }

@@ -28,3 +28,5 @@ from . import test_readable_ui
 from . import test_secrets
 from . import test_privacy
 from . import test_golive_preview
+from . import test_config_promotion
+from . import test_config_tour

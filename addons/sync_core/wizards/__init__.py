@@ -7,4 +7,5 @@ from . import (
     sync_mapping_preview,
     sync_watermark_resync,
     sync_forget,
+    sync_config_import,
 )

@@ -8,3 +8,4 @@ from . import psa_people
 from . import psa_projects
 from . import psa_expenses
 from . import psa_time
+from . import psa_config

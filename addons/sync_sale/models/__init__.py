@@ -18,3 +18,4 @@ from . import account_partial_reconcile
 from . import account_payment
 from . import sync_affected
 from . import sync_exception
+from . import sync_config
