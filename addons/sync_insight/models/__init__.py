@@ -1,0 +1,4 @@
+from . import sync_insight_view
+from . import sync_insight_delivery
+from . import sync_insight_pipeline
+from . import sync_insight_utilization
