@@ -1,1 +1,2 @@
 from . import test_figures
+from . import test_tie_out
