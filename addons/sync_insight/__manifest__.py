@@ -13,6 +13,8 @@
     "data": [
         "security/ir.model.access.csv",
         "views/sync_insight_views.xml",
+        "views/sync_insight_anomaly_views.xml",
+        "data/ir_cron_data.xml",
     ],
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],

@@ -198,3 +198,30 @@ SELECT row_number() OVER (ORDER BY kind, company_id, month, stage_id, partner_id
      GROUP BY d.company_id, d.partner_id, d.month
   ) x
 """
+
+# a person's approved hours per week: the evaluated week against the median and median
+# absolute deviation (MAD) of their previous weeks with time (at most %(weeks)s of them)
+WEEKLY_HOURS_OUTLIERS = f"""
+WITH weekly AS (
+    SELECT l.employee_id, date_trunc('week', l.date)::date AS week, sum(l.unit_amount) AS hours
+      FROM account_analytic_line l
+     WHERE l.project_id IS NOT NULL AND l.employee_id IS NOT NULL AND {APPROVED}
+       AND l.date >= %(week)s::date - 7 * %(weeks)s AND l.date < %(week)s::date + 7
+       AND (%(company)s::int IS NULL OR l.company_id = %(company)s)
+     GROUP BY 1, 2
+), history AS (
+    SELECT employee_id, hours FROM weekly WHERE week < %(week)s::date
+), base AS (
+    SELECT employee_id, count(*) AS n,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY hours) AS median
+      FROM history GROUP BY employee_id HAVING count(*) >= %(min_weeks)s
+), spread AS (
+    SELECT b.employee_id, b.n, b.median,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(h.hours - b.median)) AS mad
+      FROM base b JOIN history h ON h.employee_id = b.employee_id
+     GROUP BY b.employee_id, b.n, b.median
+)
+SELECT s.employee_id, w.hours, s.median, s.mad, s.n
+  FROM spread s JOIN weekly w ON w.employee_id = s.employee_id AND w.week = %(week)s::date
+ WHERE abs(w.hours - s.median) > %(threshold)s * GREATEST(1.4826 * s.mad, %(floor)s)
+"""

@@ -1,2 +1,3 @@
 from . import test_figures
 from . import test_tie_out
+from . import test_anomalies
