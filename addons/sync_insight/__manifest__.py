@@ -14,6 +14,7 @@
         "security/ir.model.access.csv",
         "views/sync_insight_views.xml",
         "views/sync_insight_anomaly_views.xml",
+        "views/sync_insight_digest_templates.xml",
         "data/ir_cron_data.xml",
     ],
     "development_status": "Alpha",

@@ -24,3 +24,9 @@ class ResConfigSettings(models.TransientModel):
         default=2.0,
         help="A very regular person (deviation near zero) is not flagged for an hour more.",
     )
+    sync_insight_digest_group_id = fields.Many2one(
+        "res.groups",
+        string="Weekly digest to",
+        config_parameter="sync_insight.digest_group_id",
+        help="The members of this group receive the weekly delivery digest; empty: no digest.",
+    )
