@@ -71,16 +71,16 @@ class SyncInsightDigest(models.AbstractModel):
     def _recipients(self):
         group_id = self.env["ir.config_parameter"].sudo().get_param(DIGEST_GROUP)
         group = self.env["res.groups"].browse(int(group_id or 0)).exists()
-        return group.sudo().all_user_ids.filtered(lambda u: u.email).partner_id
+        return group.sudo().all_user_ids.filtered(lambda u: u.email)
 
     @api.model
     def _cron_send(self, today=None):
-        """One mail per company to the digest group (nothing when no group is set)."""
-        partners = self._recipients()
+        """One mail per company to the members of the digest group allowed in it (nothing
+        when no group is set)."""
+        users = self._recipients()
         mails = self.env["mail.mail"]
-        if not partners:
-            return mails
-        for company in self.env["res.company"].search([]):
+        for company in users.company_ids:
+            partners = users.filtered(lambda u, c=company: c in u.company_ids).partner_id
             body, values = self._render(company, today)
             mails |= mails.sudo().create(
                 {
