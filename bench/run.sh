@@ -20,18 +20,20 @@
 #                                raw create(vals_list) (bench_psa.py; BENCH_PSA_N=50000)
 #   bash bench/run.sh reconcile  100,000 PSA time entries against timesheet lines, classified in
 #                                set-based SQL (bench_reconcile.py; BENCH_RECONCILE_N=100000)
+#   bash bench/run.sh insight    delivery figures of sync_insight's views on 1,000,000 timesheet
+#                                lines (bench_insight.py; BENCH_INSIGHT_N=1000000)
 #   bash bench/run.sh all        all of them, one after the other
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mode="${1:-pull}"
 case "$mode" in
     all)
         rc=0
-        for one in pull webhook chaos chaoshook salesforce psa jira reconcile runner; do bash "$HERE/run.sh" "$one" || rc=1; done
+        for one in pull webhook chaos chaoshook salesforce psa jira reconcile runner insight; do bash "$HERE/run.sh" "$one" || rc=1; done
         exit $rc
         ;;
-    pull | webhook | chaos | chaoshook | salesforce | psa | jira | reconcile | runner) ;;
+    pull | webhook | chaos | chaoshook | salesforce | psa | jira | reconcile | runner | insight) ;;
     *)
-        echo "usage: bash bench/run.sh [pull|webhook|chaos|chaoshook|salesforce|psa|jira|reconcile|runner|all]" >&2
+        echo "usage: bash bench/run.sh [pull|webhook|chaos|chaoshook|salesforce|psa|jira|reconcile|runner|insight|all]" >&2
         exit 2
         ;;
 esac
@@ -46,6 +48,7 @@ ADDON=sync_core
 [ "$mode" = psa ] && ADDON=sync_psa_kantata
 [ "$mode" = reconcile ] && ADDON=sync_psa_kantata,sync_reconcile
 [ "$mode" = jira ] && ADDON=sync_jira
+[ "$mode" = insight ] && ADDON=sync_insight
 odoo_bin -d "$DB" -i "$ADDON" --stop-after-init --http-port=0 --max-cron-threads=0 \
     --log-level=warn || die "installing $ADDON failed"
 case "$mode" in
@@ -57,5 +60,6 @@ case "$mode" in
     psa) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_psa.py" ;;
     jira) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_jira.py" ;;
     reconcile) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_reconcile.py" ;;
+    insight) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_insight.py" ;;
     runner) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_runner.py" ;;
 esac

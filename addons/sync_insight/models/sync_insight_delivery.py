@@ -1,0 +1,70 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import fields, models
+
+from . import sql
+
+
+class SyncInsightDelivery(models.Model):
+    """Per company, project, customer and month, in the company currency: contracted,
+    delivered (time at the order line price + re-invoiced expenses), invoiced, WIP by age,
+    backlog (contracted - delivered), cost, margin and margin %."""
+
+    _name = "sync.insight.delivery"
+    _inherit = "sync.insight.view"
+    _description = "Delivery Figures"
+    _auto = False
+    _order = "month desc, project_id"
+    _view_sql = sql.DELIVERY
+    _ratios = {"margin_pct": ("margin", "delivered")}
+
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    project_id = fields.Many2one("project.project", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    month = fields.Date(readonly=True)
+    contracted = fields.Monetary(readonly=True, aggregator="sum")
+    delivered_time = fields.Monetary(string="Delivered (time)", readonly=True, aggregator="sum")
+    delivered_expense = fields.Monetary(
+        string="Delivered (expenses)", readonly=True, aggregator="sum"
+    )
+    delivered = fields.Monetary(readonly=True, aggregator="sum")
+    invoiced = fields.Monetary(readonly=True, aggregator="sum")
+    invoiced_time = fields.Monetary(string="Invoiced (time)", readonly=True, aggregator="sum")
+    wip = fields.Monetary(string="WIP", readonly=True, aggregator="sum")
+    wip_0_30 = fields.Monetary(string="WIP 0-30 days", readonly=True, aggregator="sum")
+    wip_31_60 = fields.Monetary(string="WIP 31-60 days", readonly=True, aggregator="sum")
+    wip_61_90 = fields.Monetary(string="WIP 61-90 days", readonly=True, aggregator="sum")
+    wip_90_plus = fields.Monetary(string="WIP 90+ days", readonly=True, aggregator="sum")
+    backlog = fields.Monetary(readonly=True, aggregator="sum")
+    cost = fields.Monetary(readonly=True, aggregator="sum")
+    margin = fields.Monetary(readonly=True, aggregator="sum")
+    margin_pct = fields.Float(string="Margin %", readonly=True, aggregator="sum")
+    hours = fields.Float(string="Approved hours", readonly=True, aggregator="sum")
+    billable_hours = fields.Float(readonly=True, aggregator="sum")
+
+    def action_open_timesheets(self):
+        """The approved timesheets of the row's project and month (delivered, cost, WIP)."""
+        return self._action_records(
+            "account.analytic.line",
+            self.env._("Timesheets of %s", self.project_id.display_name),
+            [
+                ("project_id", "=", self.project_id.id),
+                "|",
+                ("psa_backend_id", "=", False),
+                ("psa_approved", "=", True),
+                ("holiday_id", "=", False),
+                ("global_leave_id", "=", False),
+                *self._month_domain(),
+            ],
+        )
+
+    def action_open_orders(self):
+        """The confirmed sale orders of the row's customer and project (contracted)."""
+        domain = [("state", "=", "sale"), ("partner_id", "=", self.partner_id.id)]
+        if self.project_id:
+            domain += [
+                "|",
+                ("project_id", "=", self.project_id.id),
+                ("order_line.project_id", "=", self.project_id.id),
+            ]
+        return self._action_records("sale.order", self.env._("Orders"), domain)

@@ -1,0 +1,4 @@
+from . import test_figures
+from . import test_tie_out
+from . import test_anomalies
+from . import test_digest
