@@ -1,2 +1,3 @@
 from . import sync_backend
 from . import sync_psa
+from . import sync_backend_webhook

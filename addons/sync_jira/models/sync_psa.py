@@ -1,8 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Jira projects come in, never go out: their mapping imports the name and the customer (the
-Tempo account's) and nothing is pushed to Jira.  They are read before a page of time is
-applied, so a remote error while reading them retries the job instead of becoming one
-exception per time entry."""
+Tempo account's) and nothing is pushed to Jira."""
 
 from datetime import timedelta
 
@@ -30,20 +28,6 @@ class SyncPsa(models.AbstractModel):
                     identity_key=f"psa:sweep:{psa.TIME}",
                 )
         return res
-
-    @api.model
-    def _apply(self, backend, object_name, records, job, adapter, waiting):
-        """Projects named by the page and not bound yet are read and bound first, outside the
-        page's savepoints (``_projects``): a 429 of Jira or Tempo then fails the job, which
-        the engine retries, instead of each record of the page."""
-        if backend.kind == "jira" and object_name in (psa.TIME, psa.MILESTONES):
-            refs = {
-                (r.get("data") or {}).get("project_ref")
-                for r in records
-                if psa.is_live(r) or object_name == psa.MILESTONES
-            }
-            self._projects(backend, {ref for ref in refs if isinstance(ref, str)}, adapter, job)
-        return super()._apply(backend, object_name, records, job, adapter, waiting)
 
     @api.model
     def _create_default_mappings(self, backends):

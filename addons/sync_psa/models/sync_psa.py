@@ -170,6 +170,11 @@ class SyncPsa(models.AbstractModel):
         records = latest_per_id(records)
         if object_name == psa.MILESTONES:
             return self._apply_milestones(backend, records, job, adapter)
+        # The page's unknown projects are read and bound before its savepoints: a remote
+        # error while reading one (a 429) then fails the job, which the engine retries,
+        # instead of becoming one exception per record of the page.
+        refs = {(r.get("data") or {}).get("project_ref") for r in records if psa.is_live(r)}
+        self._projects(backend, {ref for ref in refs if isinstance(ref, str)}, adapter, job)
         label = TARGETS[object_name]["label"]
 
         def apply(batch):
