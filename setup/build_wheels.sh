@@ -12,7 +12,7 @@ VENV="${VENV:-$REPO_ROOT/.venv}"
 DIST="$REPO_ROOT/dist"
 ADDONS=("$@")
 if [ ${#ADDONS[@]} -eq 0 ]; then
-    ADDONS=(sync_core sync_sale sync_hubspot sync_salesforce sync_dynamics sync_psa sync_psa_kantata sync_jira sync_reconcile sync_hr sync_bamboohr sync_insight)
+    ADDONS=(sync_core sync_sale sync_hubspot sync_salesforce sync_dynamics sync_psa sync_psa_kantata sync_jira sync_reconcile sync_hr sync_bamboohr sync_hr_psa sync_insight)
 fi
 if ! "$VENV/bin/python" -c "import whool" 2>/dev/null; then
     echo "ERROR: whool is not installed in $VENV (it is in requirements-dev.txt: run make test once, or $VENV/bin/pip install whool)" >&2

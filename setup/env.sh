@@ -20,7 +20,7 @@ export PGPORT="${PGPORT:-5432}"
 export PGUSER="${PGUSER:-$(id -un)}"
 export ADDONS_PATH="$ODOO_PATH/odoo/addons,$ODOO_PATH/addons,$REPO_ROOT/addons"
 # All the addons, in dependency order.
-export SYNC_ADDONS="sync_core,sync_sale,sync_hubspot,sync_salesforce,sync_dynamics,sync_psa,sync_psa_kantata,sync_jira,sync_reconcile,sync_hr,sync_bamboohr,sync_insight"
+export SYNC_ADDONS="sync_core,sync_sale,sync_hubspot,sync_salesforce,sync_dynamics,sync_psa,sync_psa_kantata,sync_jira,sync_reconcile,sync_hr,sync_bamboohr,sync_hr_psa,sync_insight"
 # Credentials are encrypted at rest with a key kept outside the database (odoo.conf
 # `sync_secret_key`, or SYNC_SECRET_KEY).  Development and demo: a key of this checkout, made
 # once in var/sync_secret_key (git-ignored).  Production sets its own and keeps it safe.

@@ -17,6 +17,7 @@ ADDONS = [
     "sync_reconcile",
     "sync_hr",
     "sync_bamboohr",
+    "sync_hr_psa",
     "sync_insight",
 ]
 DEPENDS = {
@@ -38,6 +39,7 @@ DEPENDS = {
     "sync_reconcile": {"sync_psa", "sale_timesheet", "account"},
     "sync_hr": {"sync_core", "hr", "hr_hourly_cost", "hr_holidays", "hr_timesheet"},
     "sync_bamboohr": {"sync_core", "sync_hr"},
+    "sync_hr_psa": {"sync_hr", "sync_psa"},
     "sync_insight": {"sync_reconcile", "hr_holidays", "project_timesheet_holidays", "crm"},
 }
 

@@ -68,3 +68,15 @@ class PsaAdapter(BaseAdapter):
         """{person id: (cost per hour in minor units, currency code)} of the cost rates in
         use (fills an employee's empty hourly cost)."""
         raise NotImplementedError
+
+    def write_time_off(self, person_id, day, hours):
+        """Record `hours` of approved leave of the PSA person `person_id` on `day` (a date), so
+        the PSA's resource planning sees it; returns the PSA's id of the entry.  The default,
+        NotImplementedError, means this PSA takes no time off: the caller records it as not
+        supported."""
+        raise NotImplementedError
+
+    def delete_time_off(self, entry_id):
+        """Remove a time-off entry `write_time_off` made (the leave was withdrawn); an entry
+        the PSA no longer has is not an error."""
+        raise NotImplementedError

@@ -22,7 +22,7 @@ from urllib3.util.retry import Retry
 
 from odoo.addons.sync_core.adapter import HttpAdapterMixin
 from odoo.addons.sync_core.connection import ConnectionInfo
-from odoo.addons.sync_core.exceptions import PayloadError
+from odoo.addons.sync_core.exceptions import PayloadError, SyncError
 from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_core.unreadable import UnreadableRecordError, read_each
 from odoo.addons.sync_psa.psa_adapter import PsaAdapter
@@ -290,6 +290,24 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
             body = self._request("POST", self._url("workspaces.json"), json={"workspace": values})
             written.append(self.results(body)[0]["id"])
         return written
+
+    # ------------------------------------------------------------------ time off
+    def write_time_off(self, person_id, day, hours):
+        """``POST time_off_entries``: Kantata adds the hours to the user's time off of that
+        day (entries of one day are combined; at most the user's workday)."""
+        user = int(person_id) if str(person_id).isdigit() else person_id
+        values = {"user_id": user, "requested_date": day.isoformat(), "hours": hours}
+        body = self._request(
+            "POST", self._url("time_off_entries.json"), json={"time_off_entry": values}
+        )
+        return str(self.results(body)[0]["id"])
+
+    def delete_time_off(self, entry_id):
+        try:
+            self._request("DELETE", self._url(f"time_off_entries/{entry_id}.json"))
+        except SyncError as exc:
+            if "HTTP 404" not in f"{exc.pattern} {exc}":
+                raise
 
     # ------------------------------------------------------------------ external references
     @staticmethod

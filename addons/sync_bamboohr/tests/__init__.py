@@ -4,3 +4,4 @@ from . import test_compensation
 from . import test_leave
 from . import test_webhook
 from . import test_demo
+from . import test_privacy

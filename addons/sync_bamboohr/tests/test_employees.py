@@ -92,3 +92,41 @@ class TestEmployees(BambooCase):
         self.assertEqual(self.fake.calls["GET employees/changed"], 1)
         self.assertTrue(self.employee_of("2"))
         self.assertEqual(self.job("hr_pull").state, "done")
+
+    def test_odoo_owned_fields_filled_on_creation_only(self):
+        """A firm says Odoo owns the job title and the manager: BambooHR fills them when it
+        creates the employee, never overwrites them; the fields it still owns follow it."""
+        boss = self.fake.add_employee("Big", "Boss", "big@example.com")
+        other = self.fake.add_employee("Other", "Boss", "other@example.com")
+        emp = self.fake.add_employee(
+            "Own", "Er", "own@example.com", job_title="Analyst", department="Ops",
+            manager_id=boss["id"],
+        )  # fmt: skip
+        Fields = self.env["ir.model.fields"]
+        self.backend.hr_odoo_owned_field_ids = [
+            Fields._get("hr.employee", "job_title").id,
+            Fields._get("hr.employee", "parent_id").id,
+        ]
+        self.sync()
+        owner = self.employee_of(emp["id"])
+        self.assertEqual((owner.job_title, owner.department_id.name), ("Analyst", "Ops"))
+        self.assertEqual(owner.parent_id, self.employee_of(boss["id"]))
+        owner.write(
+            {"job_title": "Principal (Odoo)", "parent_id": self.employee_of(other["id"]).id}
+        )
+        self.fake.advance(minutes=5)
+        self.fake.update_employee(
+            emp["id"], jobTitle="Senior Analyst", department="Sales", supervisorEId=boss["id"]
+        )
+        self.sync()
+        self.assertEqual(owner.job_title, "Principal (Odoo)")
+        self.assertEqual(owner.parent_id, self.employee_of(other["id"]))
+        self.assertEqual(owner.department_id.name, "Sales")  # still BambooHR's
+        audit = self.env["sync.audit"].search(
+            [
+                ("res_model", "=", "hr.employee"),
+                ("res_id", "=", owner.id),
+                ("operation", "=", "write"),
+            ]
+        )
+        self.assertEqual(set(audit.changes), {"department_id"})

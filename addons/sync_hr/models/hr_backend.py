@@ -19,6 +19,16 @@ class SyncBackend(models.Model):
         help="Time-off requests are read from this many days ago to a year ahead.",
     )
 
+    hr_odoo_owned_field_ids = fields.Many2many(
+        "ir.model.fields",
+        "sync_backend_hr_odoo_owned_field_rel",
+        string="Employee fields Odoo owns",
+        domain=[("model", "=", "hr.employee")],
+        help="Employee fields the HR platform fills when it creates an employee but never "
+        "overwrites afterwards (e.g. the job title kept in Odoo). Every other field it sends "
+        "is owned by the HR platform.",
+    )
+
     @api.model
     def _hr_kinds(self):
         """The backend kinds that are HR platforms: each HR connector adds its kind."""

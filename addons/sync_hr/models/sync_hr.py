@@ -129,6 +129,7 @@ class SyncHr(models.AbstractModel):
             for row in rows:
                 values = self._rate_values(backend, employee, row)
                 if not values:
+                    self._unconvertible_rate(backend, employee, remote_id, row)
                     continue
                 rate = existing.get(values["external_id"])
                 if rate and all(_same(rate, k, v) for k, v in values.items()):
@@ -146,6 +147,27 @@ class SyncHr(models.AbstractModel):
                 employee.hourly_cost = Rate._rate_on(employee, today) or 0.0
                 self._recost_timesheets(employee, changed_from)
         return count
+
+    @api.model
+    def _unconvertible_rate(self, backend, employee, remote_id, row):
+        """A compensation row that gives no hourly cost (no date, no amount, a period the
+        layer does not know): one exception keeping the row, whose pay values sync_core masks
+        (the backend's sensitive keys).  Not linked to the job: it stays open until fixed."""
+        self.env["sync.exception"].sudo()._open(
+            backend,
+            SyncError(
+                f"a compensation row of {employee.name} (from {row.get('date_from') or '?'}, "
+                f"paid per {row.get('period') or 'an unknown period'}) gives no hourly cost: "
+                "fix it in the HR platform, or set the employee's cost by hand.",
+                category="validation",
+                pattern="compensation row not convertible",
+                res_model="hr.employee",
+                res_id=employee.id,
+                remote_object=hr.COMPENSATION,
+                external_id=str(row.get("id") or remote_id),
+            ),
+            payload_text=json.dumps(row, indent=2, sort_keys=True, default=str),
+        )
 
     @api.model
     def _audit(self, backend, job, record, external_id, before, after):
@@ -186,7 +208,6 @@ class SyncHr(models.AbstractModel):
         Rate = self.env["sync.hr.cost.rate"].sudo()
         hourly = Rate._hourly_from(row.get("amount"), row.get("period"), currency, employee, day)
         if not day or hourly is None:
-            _logger.info("compensation row %s of %s not convertible", row.get("id"), backend.name)
             return None
         return {
             "employee_id": employee.id,

@@ -9,6 +9,7 @@ from odoo import api, models
 from odoo.fields import Domain
 
 from odoo.addons.sync_core.exceptions import SyncError
+from odoo.addons.sync_core.mapping import field_applies
 from odoo.addons.sync_core.models.sync_mapping import no_export_context
 
 from .. import hr
@@ -76,6 +77,7 @@ class SyncHr(models.AbstractModel):
             return "terminated"
         values = self._employee_values(backend, data, departments, locations)
         if employee:
+            values = self._hr_owned(backend, values)
             if not employee.active:
                 values["active"] = True
             before = {k: _value(employee, k) for k in values}
@@ -90,8 +92,21 @@ class SyncHr(models.AbstractModel):
             employees[rec["id"]] = employee
             self._audit(backend, job, employee, rec["id"], {}, values)
             key = "created"
-        self._set_manager(backend, employee, data.get("manager_id"), employees)
+        if key == "created" or self._hr_owned(backend, {"parent_id": True}):
+            self._set_manager(backend, employee, data.get("manager_id"), employees)
         return key
+
+    @api.model
+    def _hr_owned(self, backend, values):
+        """The values of an existing employee the HR platform owns: sync_core's ownership rule
+        (`field_applies`), a field being Odoo's when the backend lists it as Odoo-owned (then
+        the platform fills it on creation only)."""
+        owned = set(backend.sudo().hr_odoo_owned_field_ids.mapped("name"))
+        return {
+            name: value
+            for name, value in values.items()
+            if field_applies("odoo" if name in owned else "remote", False, None, None)
+        }
 
     @api.model
     def _bind_employee(self, backend, rec, employee, bindings):

@@ -81,6 +81,7 @@ class SyncHr(models.AbstractModel):
                                hr=backend.name),
                     notify_responsibles=False,
                 )  # fmt: skip
+                self._leave_followed(backend, leave)
                 return "withdrawn"
             return "unchanged"
         if leave and leave.state == "validate":
@@ -94,6 +95,7 @@ class SyncHr(models.AbstractModel):
             leave._force_cancel(
                 self.env._("dates changed in %(hr)s", hr=backend.name), notify_responsibles=False
             )
+            self._leave_followed(backend, leave)
         employee = employees.get(data.get("employee_id"))
         if not employee:
             raise SyncError(
@@ -125,7 +127,14 @@ class SyncHr(models.AbstractModel):
             binding.write({"res_id": leave.id, "active": True})
         else:
             self.env["sync.binding"]._bind(backend, leave, rec["id"], hr.TIME_OFF)
+        self._leave_followed(backend, leave)
         return "validated"
+
+    @api.model
+    def _leave_followed(self, backend, leave):
+        """Hook: `leave` was validated or withdrawn from the HR platform `backend`; other
+        syncs follow it (sync_hr_psa pushes it to the PSAs that take time off)."""
+        return None
 
     @api.model
     def _leave_types(self, backend, adapter, records):

@@ -16,7 +16,9 @@ Wire facts (developer.kantata.com, mavenlink_gem's specification.yml):
   ``timesheet:*`` and ``expense_report:*`` events (:meth:`KantataFake.resolve_timesheet`,
   :meth:`KantataFake.resolve_submission`);
 - ``POST /external_references/create_or_update`` upserts the reference of (service_name,
-  service_model, service_model_ref) on a subject.
+  service_model, service_model_ref) on a subject;
+- ``POST /time_off_entries`` ``{"time_off_entry": {user_id, requested_date, hours}}`` and
+  ``DELETE /time_off_entries/{id}`` (204).
 
 Seed with :meth:`KantataFake.add_user` ... :meth:`KantataFake.add_time_entry`, change with
 :meth:`KantataFake.update` / :meth:`KantataFake.delete`, inject faults with
@@ -45,6 +47,7 @@ MAX_PER_PAGE = 200
 WEB_PAGES = ("workspaces", "time_entries", "expenses", "users")
 EVENT_RETENTION = timedelta(days=9)
 COLLECTIONS = (
+    "time_off_entries",
     "expense_report_submissions",
     "timesheet_submissions",
     "workspace_groups",
@@ -575,6 +578,8 @@ class KantataFake(FaultInjector, ServedFake):
             return self._list(collection, params)
         if len(parts) == 2 and method == "GET":
             return self._answer(collection, [self.data[collection][parts[1]]], params)
+        if collection == "time_off_entries" and method in ("POST", "DELETE"):
+            return self._time_off(method, parts, (body or {}).get("time_off_entry") or {})
         if collection == "workspaces" and len(parts) == 1 and method == "POST":
             return self._create_workspace((body or {}).get("workspace") or {}, params)
         if collection == "workspaces" and len(parts) == 2 and method == "PUT":
@@ -585,6 +590,22 @@ class KantataFake(FaultInjector, ServedFake):
         raise KeyError(f"{method} /{'/'.join(parts)}")
 
     # ------------------------------------------------------------------ handlers
+    def _time_off(self, method, parts, values):
+        """POST time_off_entries {user_id, requested_date, hours} (the hours of one day are
+        added up, at most 24); DELETE time_off_entries/{id} -> 204."""
+        if method == "DELETE":
+            self.delete("time_off_entries", parts[1])
+            return Response(status=204)
+        user_id, day = str(values.get("user_id") or ""), values.get("requested_date")
+        if user_id not in self.data["users"] or not day:
+            raise ValueError("user_id and requested_date are required")
+        hours = float(values.get("hours") or 0)
+        if not 0 < hours <= 24:
+            raise ValueError("hours must be between 0 and the user's workday")
+        record = self._new("time_off_entries", {"user_id": user_id, "requested_date": day,
+                                                "hours": hours})  # fmt: skip
+        return self._answer("time_off_entries", [record], {})
+
     def _list(self, collection, params):
         records = list(self.data[collection].values())
         now = self.now()

@@ -23,7 +23,7 @@ class TestKantataAdapter(PsaCase):
             for name, value in vars(PsaAdapter).items()
             if callable(value) and not name.startswith("_")
         ]
-        self.assertEqual(len(contract), 9)
+        self.assertEqual(len(contract), 11)
         for name in contract:
             self.assertIsNot(getattr(KantataAdapter, name), getattr(PsaAdapter, name), name)
         adapter = self.adapter()

@@ -1,0 +1,93 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Approved leave pushed to Kantata's time off (its wire-level fake), withdrawn with it."""
+
+from datetime import date
+
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.sync_core.tests.common import drain_jobs
+from odoo.addons.sync_psa import psa
+
+TOKEN = "kantata-hr-token"
+
+
+@tagged("post_install", "-at_install")
+class TestTimeOff(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if "kantata" not in cls.env["sync.backend"]._psa_kinds():
+            cls.skipTest(cls, "sync_psa_kantata is not installed")
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.kantata = cls.env["sync.backend"].create(
+            {"name": "Kantata (HR bridge)", "kind": "kantata", "kantata_access_token": TOKEN,
+             "timeout": 10, "psa_event_feed": False}
+        )  # fmt: skip
+        cls.leave_type = cls.env["hr.leave.type"].create(
+            {"name": "Vacation (bridge)", "requires_allocation": False,
+             "leave_validation_type": "no_validation", "request_unit": "day"}
+        )  # fmt: skip
+        cls.ann = cls.env["hr.employee"].create({"name": "Ann Away", "work_email": "ann@x.test"})
+        cls.bob = cls.env["hr.employee"].create({"name": "Bob Unbound"})
+
+    def setUp(self):
+        super().setUp()
+        from odoo.addons.sync_psa_kantata.fake.server import KantataFake
+
+        self.env["sync.backend"]._forget_replaced_credentials()
+        self.fake = KantataFake(token=TOKEN)
+        self.kantata.base_url = self.fake.start()
+        self.addCleanup(self.fake.stop)
+        self.user = self.fake.add_user("Ann Away", "ann@x.test")
+        self.env["sync.binding"]._bind(self.kantata, self.ann, self.user["id"], psa.PEOPLE)
+
+    def approved(self, employee, start, end):
+        """A leave validated the way the HR sync validates it, then followed."""
+        leave = (
+            self.env["hr.leave"]
+            .with_context(leave_fast_create=True)
+            .create(
+                {"employee_id": employee.id, "holiday_status_id": self.leave_type.id,
+                 "request_date_from": start, "request_date_to": end}
+            )
+        )  # fmt: skip
+        if leave.state != "validate":
+            leave._action_validate(check_state=False)
+        # the HR backend that validated it (the bridge does not read it)
+        self.env["sync.hr"]._leave_followed(self.env["sync.backend"], leave)
+        return leave
+
+    def entries(self):
+        return sorted(
+            (e["user_id"], e["requested_date"], e["hours"])
+            for e in self.fake.data["time_off_entries"].values()
+        )
+
+    def test_approved_leave_pushed_then_withdrawn(self):
+        # Friday to Monday: the weekend is not time off in the PSA
+        leave = self.approved(self.ann, date(2026, 12, 18), date(2026, 12, 21))
+        drain_jobs(self, self.kantata)
+        uid = self.user["id"]
+        self.assertEqual(self.entries(), [(uid, "2026-12-18", 8.0), (uid, "2026-12-21", 8.0)])
+        job = self.env["sync.job"].search(
+            [("backend_id", "=", self.kantata.id), ("kind", "=", "psa_time_off")]
+        )
+        self.assertEqual((job.state, len(job)), ("done", 1))
+        # a re-run of the same leave pushes nothing twice
+        self.env["sync.hr"]._leave_followed(self.env["sync.backend"], leave)
+        drain_jobs(self, self.kantata)
+        self.assertEqual(len(self.entries()), 2)
+        # withdrawn in the HR platform -> the PSA's entries are deleted
+        leave._force_cancel("cancelled in HR", notify_responsibles=False)
+        self.env["sync.hr"]._leave_followed(self.env["sync.backend"], leave)
+        drain_jobs(self, self.kantata)
+        self.assertEqual(self.entries(), [])
+        self.assertEqual(len(self.fake.calls("DELETE")), 2)
+
+    def test_employee_without_psa_user_enqueues_nothing(self):
+        self.approved(self.bob, date(2026, 12, 14), date(2026, 12, 14))
+        self.assertFalse(
+            self.env["sync.job"].search(
+                [("backend_id", "=", self.kantata.id), ("kind", "=", "psa_time_off")]
+            )
+        )
