@@ -24,6 +24,7 @@ class SyncBackend(models.Model):
         "sync_backend_hr_odoo_owned_field_rel",
         string="Employee fields Odoo owns",
         domain=[("model", "=", "hr.employee")],
+        groups="sync_core.sync_core_group_manager",
         help="Employee fields the HR platform fills when it creates an employee but never "
         "overwrites afterwards (e.g. the job title kept in Odoo). Every other field it sends "
         "is owned by the HR platform.",
