@@ -82,6 +82,7 @@ class SyncInsightView(models.AbstractModel):
             self.env.cr.execute(
                 SQL("REFRESH MATERIALIZED VIEW CONCURRENTLY %s", SQL.identifier(model._table))
             )
+            self.env.cr.execute(SQL("ANALYZE %s", SQL.identifier(model._table)))
             model.invalidate_model()
         self.env["sync.insight.pipeline"].invalidate_model()
         now = fields.Datetime.now()
