@@ -3,7 +3,7 @@
     "name": "Sync Insight",
     "summary": "Service delivery figures for leaders: utilization, contracted, delivered, "
     "invoiced, WIP, backlog, cost, margin and pipeline, as SQL views with drill-down.",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Connector",
     "author": "odoo-sync",
     "website": "https://github.com/odoo-sync/odoo-sync",
