@@ -2,106 +2,118 @@
 over 2,000 projects of 200 customers and 500 employees across 24 months, generated in SQL;
 times the figures a leader opens, each one `_read_group` on sync_insight's views: utilization
 per month, delivery per customer and project, the whole company's totals, pipeline next to
-backlog. Executed inside `odoo-bin shell` (`env` is given); everything is rolled back."""
+backlog, after one refresh of the materialized summaries (timed too). BENCH_INSIGHT_N may
+list sizes (200000,1000000). Executed inside `odoo-bin shell`; everything is rolled back."""
 
 import os
 import time
 from datetime import date
 
-N = int(os.environ.get("BENCH_INSIGHT_N", "1000000"))
+SIZES = [int(n) for n in os.environ.get("BENCH_INSIGHT_N", "1000000").split(",")]
 env = env  # noqa: F821  (given by odoo-bin shell)
 cr = env.cr
 company = env.company
-
-t0 = time.perf_counter()
-customers = env["res.partner"].create(
-    [{"name": f"Bench customer {i}", "is_company": True} for i in range(200)]
-)
-service = env["product.product"].create(
-    {
-        "name": "Bench consulting",
-        "type": "service",
-        "service_policy": "delivered_timesheet",
-        "service_tracking": "project_only",
-        "list_price": 150.0,
-    }
-)
-order = env["sale.order"].create(
-    {
-        "partner_id": customers[0].id,
-        "order_line": [(0, 0, {"product_id": service.id, "product_uom_qty": 10000})],
-    }
-)
-order.action_confirm()
-projects = env["project.project"].create(
-    [{"name": f"Bench project {i}", "partner_id": customers[i % 200].id} for i in range(2000)]
-)
-employees = env["hr.employee"].create([{"name": f"Bench person {i}"} for i in range(500)])
-env.flush_all()
-cr.execute(
-    """
-    INSERT INTO account_analytic_line (name, date, amount, unit_amount, company_id, project_id,
-        employee_id, so_line, timesheet_invoice_type, account_id)
-    SELECT 'bench', %(start)s::date + (i %% 730), -60, 2.0, %(company)s,
-           (%(projects)s::int[])[1 + i %% 2000], (%(employees)s::int[])[1 + i %% 500],
-           CASE WHEN i %% 5 <> 0 THEN %(so_line)s END,
-           CASE WHEN i %% 5 <> 0 THEN 'billable_time' ELSE 'non_billable' END,
-           %(account)s
-      FROM generate_series(1, %(n)s) i
-    """,
-    {
-        "start": date(2025, 1, 1),
-        "company": company.id,
-        "projects": projects.ids,
-        "employees": employees.ids,
-        "so_line": order.order_line.id,
-        "account": order.order_line.project_id.account_id.id,
-        "n": N,
-    },
-)
-cr.execute("ANALYZE")
-generated = time.perf_counter() - t0
-
 timings = {}
 
 
 def timed(name, model, domain, groupby, aggregates):
+    env[model].invalidate_model()
     t1 = time.perf_counter()
     rows = env[model]._read_group(domain, groupby, aggregates)
     timings[name] = (round(time.perf_counter() - t1, 2), len(rows))
 
 
-in_company = [("company_id", "=", company.id)]
-timed(
-    "utilization per month",
-    "sync.insight.utilization",
-    in_company,
-    ["month:month"],
-    ["billable_hours:sum", "capacity_hours:sum", "utilization:sum"],
-)
-timed(
-    "delivery per customer and project",
-    "sync.insight.delivery",
-    in_company,
-    ["partner_id", "project_id"],
-    ["delivered:sum", "invoiced:sum", "wip:sum", "backlog:sum", "cost:sum", "margin_pct:sum"],
-)
-timed(
-    "delivery totals",
-    "sync.insight.delivery",
-    in_company,
-    [],
-    ["delivered:sum", "wip:sum", "margin_pct:sum"],
-)
-timed(
-    "pipeline and backlog per month",
-    "sync.insight.pipeline",
-    in_company,
-    ["kind", "month:month"],
-    ["weighted:sum"],
-)
-print(f"generated {N} timesheet lines, 2000 projects, 500 employees in {generated:.1f} s")
-for name, (seconds, rows) in timings.items():
-    print(f"{name}: {seconds} s ({rows} rows)")
-print(f"all figures: {sum(s for s, _r in timings.values()):.2f} s")
-cr.rollback()
+def bench(n):
+    timings.clear()
+    t0 = time.perf_counter()
+    customers = env["res.partner"].create(
+        [{"name": f"Bench customer {i}", "is_company": True} for i in range(200)]
+    )
+    service = env["product.product"].create(
+        {
+            "name": "Bench consulting",
+            "type": "service",
+            "service_policy": "delivered_timesheet",
+            "service_tracking": "project_only",
+            "list_price": 150.0,
+        }
+    )
+    order = env["sale.order"].create(
+        {
+            "partner_id": customers[0].id,
+            "order_line": [(0, 0, {"product_id": service.id, "product_uom_qty": 10000})],
+        }
+    )
+    order.action_confirm()
+    projects = env["project.project"].create(
+        [{"name": f"Bench project {i}", "partner_id": customers[i % 200].id} for i in range(2000)]
+    )
+    employees = env["hr.employee"].create([{"name": f"Bench person {i}"} for i in range(500)])
+    env.flush_all()
+    cr.execute(
+        """
+        INSERT INTO account_analytic_line (name, date, amount, unit_amount, company_id, project_id,
+            employee_id, so_line, timesheet_invoice_type, account_id)
+        SELECT 'bench', %(start)s::date + (i %% 730), -60, 2.0, %(company)s,
+               (%(projects)s::int[])[1 + i %% 2000], (%(employees)s::int[])[1 + i %% 500],
+               CASE WHEN i %% 5 <> 0 THEN %(so_line)s END,
+               CASE WHEN i %% 5 <> 0 THEN 'billable_time' ELSE 'non_billable' END,
+               %(account)s
+          FROM generate_series(1, %(n)s) i
+        """,
+        {
+            "start": date(2025, 1, 1),
+            "company": company.id,
+            "projects": projects.ids,
+            "employees": employees.ids,
+            "so_line": order.order_line.id,
+            "account": order.order_line.project_id.account_id.id,
+            "n": n,
+        },
+    )
+    cr.execute("ANALYZE")
+    generated = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    env["sync.insight.view"]._refresh_figures()
+    refreshed = time.perf_counter() - t1
+
+    in_company = [("company_id", "=", company.id)]
+    timed(
+        "utilization per month",
+        "sync.insight.utilization",
+        in_company,
+        ["month:month"],
+        ["billable_hours:sum", "capacity_hours:sum", "utilization:sum"],
+    )
+    timed(
+        "delivery per customer and project",
+        "sync.insight.delivery",
+        in_company,
+        ["partner_id", "project_id"],
+        ["delivered:sum", "invoiced:sum", "wip:sum", "backlog:sum", "cost:sum", "margin_pct:sum"],
+    )
+    timed(
+        "delivery totals",
+        "sync.insight.delivery",
+        in_company,
+        [],
+        ["delivered:sum", "wip:sum", "margin_pct:sum"],
+    )
+    timed(
+        "pipeline and backlog per month",
+        "sync.insight.pipeline",
+        in_company,
+        ["kind", "month:month"],
+        ["weighted:sum"],
+    )
+    print(f"generated {n} timesheet lines, 2000 projects, 500 employees in {generated:.1f} s")
+    print(f"refresh (REFRESH MATERIALIZED VIEW CONCURRENTLY, both summaries): {refreshed:.2f} s")
+    for name, (seconds, rows) in timings.items():
+        print(f"{name}: {seconds} s ({rows} rows)")
+    print(f"all figures: {sum(s for s, _r in timings.values()):.2f} s")
+
+
+for size in SIZES:
+    print(f"load average before: {os.getloadavg()}")
+    bench(size)
+    cr.rollback()

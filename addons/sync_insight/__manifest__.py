@@ -3,7 +3,7 @@
     "name": "Sync Insight",
     "summary": "Service delivery figures for leaders: utilization, contracted, delivered, "
     "invoiced, WIP, backlog, cost, margin and pipeline, as SQL views with drill-down.",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Connector",
     "author": "odoo-sync",
     "website": "https://github.com/odoo-sync/odoo-sync",
@@ -17,6 +17,9 @@
         "views/sync_insight_digest_templates.xml",
         "data/ir_cron_data.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["sync_insight/static/tests/tours/*.js"],
+    },
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],
 }

@@ -181,7 +181,7 @@ SELECT row_number() OVER (ORDER BY company_id, project_id, partner_id, month) AS
 
 # open opportunities by stage and expected close month, weighted by their probability (the
 # stage's, or the one set on the opportunity), next to the backlog of confirmed orders
-PIPELINE = f"""
+PIPELINE = """
 SELECT row_number() OVER (ORDER BY kind, company_id, month, stage_id, partner_id) AS id, *
   FROM (
     SELECT 'pipeline'::varchar AS kind, o.company_id, o.stage_id, o.team_id, o.user_id,
@@ -194,7 +194,7 @@ SELECT row_number() OVER (ORDER BY kind, company_id, month, stage_id, partner_id
     UNION ALL
     SELECT 'backlog', d.company_id, NULL, NULL, NULL, d.partner_id, d.month, 0,
            sum(d.backlog), sum(d.backlog)
-      FROM ({DELIVERY}) d
+      FROM sync_insight_delivery d
      GROUP BY d.company_id, d.partner_id, d.month
   ) x
 """

@@ -13,6 +13,7 @@ class SyncInsightDelivery(models.Model):
     _inherit = "sync.insight.view"
     _description = "Delivery Figures"
     _auto = False
+    _materialized = True
     _order = "month desc, project_id"
     _view_sql = sql.DELIVERY
     _ratios = {"margin_pct": ("margin", "delivered")}

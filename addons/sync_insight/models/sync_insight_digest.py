@@ -18,6 +18,7 @@ class SyncInsightDigest(models.AbstractModel):
     @api.model
     def _figures(self, company, today):
         month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        self.env["sync.insight.view"]._refresh_figures()  # the digest reads fresh figures
         in_company = [("company_id", "=", company.id)]
         [(billable, capacity, utilization)] = self.env["sync.insight.utilization"]._read_group(
             [*in_company, ("month", "=", month)],

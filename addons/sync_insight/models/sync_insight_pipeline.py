@@ -12,6 +12,7 @@ class SyncInsightPipeline(models.Model):
     _inherit = "sync.insight.view"
     _description = "Pipeline and Backlog"
     _auto = False
+    _view_on = "sync_insight_delivery"
     _order = "month, kind"
     _view_sql = sql.PIPELINE
 

@@ -12,6 +12,7 @@ class SyncInsightUtilization(models.Model):
     _inherit = "sync.insight.view"
     _description = "Utilization"
     _auto = False
+    _materialized = True
     _order = "month desc, employee_id"
     _view_sql = sql.UTILIZATION
     _ratios = {"utilization": ("billable_hours", "capacity_hours")}

@@ -21,7 +21,7 @@ class InsightCase(TransactionCase):
         cls._plant_orders()
         cls._plant_time()
         cls._plant_pipeline()
-        env.flush_all()
+        env["sync.insight.view"]._refresh_figures()
 
     @classmethod
     def _plant_people(cls):

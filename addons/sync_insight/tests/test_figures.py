@@ -29,7 +29,7 @@ class TestUtilization(InsightCase):
         )
         self._time(self.internal, 1, 1)  # an idle September for the other one
         self.env["account.analytic.line"].search([("employee_id", "=", False)]).unlink()
-        self.env.flush_all()
+        self.env["sync.insight.view"]._refresh_figures()
         Utilization = self.env["sync.insight.utilization"]
         domain = [("employee_id", "in", (self.erin | other).ids), ("month", "=", SEPT)]
         [(billable, capacity, pct)] = Utilization._read_group(
@@ -123,6 +123,7 @@ class TestDelivery(InsightCase):
             ),
         )
         self.env.invalidate_all()
+        self.env["sync.insight.view"]._refresh_figures()
         row = self.row(self.project)
         self.assertAlmostEqual(row.delivered, 2000.0)
         self.assertAlmostEqual(row.wip, 400.0)
@@ -159,3 +160,27 @@ class TestPipeline(InsightCase):
         self.assertEqual(sum(backlog.mapped("amount")), 1600.0)
         action = rows[0].action_open_opportunities()
         self.assertEqual(len(self.env["crm.lead"].search(action["domain"])), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestRefresh(InsightCase):
+    def test_figures_as_of_the_last_refresh(self):
+        View = self.env["sync.insight.view"]
+        before = View._figures_as_of()
+        self.assertTrue(before)
+
+        def hours():
+            return self.env["sync.insight.utilization"]._read_group(
+                [("employee_id", "=", self.erin.id), ("month", "=", SEPT)], [], ["total_hours:sum"]
+            )[0][0]
+
+        self._time(self.internal, 21, 3)
+        self.env.flush_all()
+        self.assertAlmostEqual(hours(), 32.0)  # stale until the next refresh
+        action = self.env["sync.insight.delivery"].action_refresh_figures()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertIn("Figures as of", action["params"]["message"])
+        self.assertAlmostEqual(hours(), 35.0)
+        self.assertGreaterEqual(View._figures_as_of(), before)
+        cron = self.env.ref("sync_insight.ir_cron_sync_insight_refresh")
+        self.assertEqual((cron.interval_number, cron.interval_type), (1, "hours"))
