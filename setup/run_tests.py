@@ -5,7 +5,7 @@ Steps (each one can fail the run):
 2. the tests that need no database (`tests/`, plain pytest);
 3. a fresh database copied from a cached template that holds the Odoo apps our addons depend on,
    then `odoo-bin -i <all our addons> --test-tags /sync_core,...`: the install itself (bad XML,
-   failing module) and every at_install / post_install test of the five addons, browser tours
+   failing module) and every at_install / post_install test of our addons, browser tours
    included (headless Chromium; a tour Odoo skips -- no browser, no websocket-client -- counts as
    failed; screenshots of a failing tour go to var/screenshots/<db>/screenshots/);
 4. the long reliability suites (tests/reliability/, bench/chaos_kill.py, bench/chaos_webhook.py):
