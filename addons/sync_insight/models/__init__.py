@@ -5,3 +5,4 @@ from . import sync_insight_utilization
 from . import sync_insight_anomaly
 from . import res_config_settings
 from . import sync_insight_digest
+from . import sync_backend
