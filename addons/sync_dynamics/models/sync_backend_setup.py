@@ -30,7 +30,7 @@ class SyncBackend(models.Model):
                 "name": "Dynamics 365 sandbox", "kind": "dynamics", "sandbox": True,
                 "base_url": url, "dynamics_authority": url, "dynamics_tenant": DEMO_TENANT,
                 "dynamics_client_id": DEMO_CLIENT[0], "dynamics_client_secret": DEMO_CLIENT[1],
-                "sale_confirm_orders": True,
+                "sale_confirm_orders": True, "sale_mirror_open_deals": True,
             })  # fmt: skip
         backend.action_dynamics_create_default_mappings()
         backend.action_test_connection()  # a failure stays on the backend (state, message)

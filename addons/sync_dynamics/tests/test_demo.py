@@ -27,3 +27,5 @@ class TestDynamicsDemo(DynamicsCase):
         order = self.env["sale.order"].search([("partner_id", "=", mara.parent_id.id)])
         self.assertEqual((order.state, order.amount_untaxed), ("sale", 8800.0))
         self.assertEqual(len(order.project_ids), 1)
+        mirrored = self.env["crm.lead"].search([("name", "=", "Baltic field service pilot")])
+        self.assertEqual(len(mirrored), 1, "the open opportunity is mirrored")
