@@ -161,5 +161,6 @@ class SyncBackend(models.Model):
                 {"backend_id": backend.id, "remote_id": "1", "name": "Vacation",
                  "leave_type_id": vacation.id}
             )  # fmt: skip
+        backend.action_test_connection()  # a failure stays on the backend (state, message)
         self.env["sync.hr"]._schedule(backend)
         return backend

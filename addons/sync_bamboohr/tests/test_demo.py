@@ -13,6 +13,7 @@ class TestDemo(BambooCase):
         self.fake.api_key = "bamboo-demo"
         self.fake.company = "fakeco"
         backend = self.env["sync.backend"]._bamboohr_demo_setup(self.fake.base_url)
+        self.assertEqual(backend.state, "ok", backend.status_message)  # connection tested
         self.backend = backend
         self.run_jobs()
         Binding = self.env["sync.binding"]
