@@ -19,8 +19,10 @@ def seed_demo(fake):
         "Nora", "Analyst", "nora.analyst@example.com",
         job_title="Analyst", department="Delivery", location="Brussels",
     )  # fmt: skip
+    # the work e-mail of Odoo's demo employee Marc Demo: the HR sync links him by work e-mail
+    # (and takes over his HR-owned fields) instead of making a second Marc Demo
     manager = fake.add_employee(
-        "Marc", "Demo", "marc.demo@example.com",
+        "Marc", "Demo", "mark.brown23@example.com",
         job_title="Head of Delivery", department="Delivery", location="Brussels",
     )  # fmt: skip
     fake.update_employee(report["id"], supervisorEId=manager["id"])
