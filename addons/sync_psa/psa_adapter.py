@@ -76,6 +76,13 @@ class PsaAdapter(BaseAdapter):
         supported."""
         raise NotImplementedError
 
+    def find_time_off(self, person_id, date_from, date_to):
+        """{day (a date): PSA id} of the time-off entries of `person_id` between two dates: a
+        push retried after a failure (or a lost answer) finds the days it already wrote
+        instead of writing them twice.  The default, NotImplementedError, means the PSA cannot
+        be asked: the caller writes every day (a retry may then repeat the days written)."""
+        raise NotImplementedError
+
     def delete_time_off(self, entry_id):
         """Remove a time-off entry `write_time_off` made (the leave was withdrawn); an entry
         the PSA no longer has is not an error."""

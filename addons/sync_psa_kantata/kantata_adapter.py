@@ -14,7 +14,7 @@ associations).  The adapter translates Kantata records to the PSA layer's canoni
 (see ``psa.py``): this file is the only place that knows Kantata's field names.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -301,6 +301,19 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
             "POST", self._url("time_off_entries.json"), json={"time_off_entry": values}
         )
         return str(self.results(body)[0]["id"])
+
+    def find_time_off(self, person_id, date_from, date_to):
+        """``GET time_off_entries`` of the user (Kantata keeps one entry per user and day,
+        the day's entries combined), a day wider on each side, the dates matched here."""
+        params = {"user_ids": person_id, "start_date": (date_from - timedelta(1)).isoformat(),
+                  "end_date": (date_to + timedelta(1)).isoformat()}  # fmt: skip
+        wanted, found = (date_from.isoformat(), date_to.isoformat()), {}
+        for records, _body in self._pages("time_off_entries.json", params):
+            for r in records:
+                day = r.get("requested_date") or ""
+                if str(r.get("user_id")) == str(person_id) and wanted[0] <= day <= wanted[1]:
+                    found.setdefault(date.fromisoformat(day), str(r["id"]))
+        return found
 
     def delete_time_off(self, entry_id):
         try:

@@ -5,8 +5,9 @@ A leave validated or withdrawn by the HR sync enqueues, on each PSA backend whos
 to the employee, one `psa_time_off` job (on the PSA's channel: its rate limits, its retries).
 The job reads the leave as it is then: validated and not yet pushed -> one entry per working
 day of the employee's calendar (`PsaAdapter.write_time_off`), the entries' ids kept in a binding
-of the leave; withdrawn and pushed -> the entries deleted.  A PSA whose adapter does not
-implement `write_time_off` is recorded as not supported in the job's result."""
+of the leave, a day the PSA already has (`find_time_off`: a retried push) not written twice;
+withdrawn and pushed -> the entries deleted.  A PSA whose adapter does not implement
+`write_time_off` is recorded as not supported in the job's result."""
 
 from datetime import timedelta
 
@@ -72,15 +73,27 @@ class SyncHr(models.AbstractModel):
             )  # fmt: skip
             if not person:
                 return {"unchanged": 1, "reason": "employee not bound to a PSA user"}
-            ids = [
-                adapter.write_time_off(person.external_id, day, hours)
-                for day, hours in self._time_off_days(leave)
-            ]
+            ids = self._push_time_off(adapter, person.external_id, self._time_off_days(leave))
         except NotImplementedError:
             return {"unsupported": f"{backend.name} takes no time off"}
         if ids:
             Binding._bind(backend, leave, ",".join(ids), TIME_OFF)
         return {"pushed": 1, "days": len(ids)}
+
+    @api.model
+    def _push_time_off(self, adapter, person_id, days):
+        """The entries' ids of `days` ([(date, hours)]): a day the PSA already has time off of
+        the person (this push's earlier, failed run: its ids rolled back with its transaction,
+        or an answer lost on the way) keeps that entry instead of a second one."""
+        if not days:
+            return []
+        try:
+            found = adapter.find_time_off(person_id, days[0][0], days[-1][0])
+        except NotImplementedError:
+            found = {}
+        return [
+            found.get(day) or adapter.write_time_off(person_id, day, hours) for day, hours in days
+        ]
 
     @api.model
     def _time_off_days(self, leave):

@@ -1,8 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Approved leave pushed to Kantata's time off (its wire-level fake), withdrawn with it."""
 
-from datetime import date
+from datetime import date, timedelta
 
+from odoo import fields
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.sync_core.tests.common import drain_jobs
@@ -83,6 +84,63 @@ class TestTimeOff(TransactionCase):
         drain_jobs(self, self.kantata)
         self.assertEqual(self.entries(), [])
         self.assertEqual(len(self.fake.calls("DELETE")), 2)
+
+    def job(self):
+        return self.env["sync.job"].search(
+            [("backend_id", "=", self.kantata.id), ("kind", "=", "psa_time_off")]
+        )
+
+    def retry_now(self, job, attempt):
+        """The push failed part-way and waits: time passes, the channel opens, it runs again."""
+        self.assertEqual((job.state, job.attempt), ("pending", attempt), job.error)
+        job.channel_id.write({"blocked_until": False, "last_start_at": False})
+        job.eta = fields.Datetime.now() - timedelta(seconds=1)
+        drain_jobs(self, self.kantata)
+
+    def assert_one_entry_a_day(self, leave, days):
+        uid = self.user["id"]
+        self.assertEqual(self.entries(), [(uid, day, 8.0) for day in days])
+        binding = self.env["sync.binding"].search(
+            [("backend_id", "=", self.kantata.id), ("res_model", "=", "hr.leave"),
+             ("res_id", "=", leave.id), ("remote_object", "=", "time_off")]
+        )  # fmt: skip
+        stored = self.fake.data["time_off_entries"]
+        self.assertEqual(
+            sorted(stored[i]["requested_date"] for i in binding.external_id.split(",")), days
+        )
+
+    def test_push_failing_part_way_is_retried_without_twins(self):
+        """Monday to Thursday: a 429 on the third day's entry, then a connection reset on the
+        fourth one of the retry; each retry finds the days already in Kantata (their ids were
+        rolled back with the failed job) and writes only the others."""
+        self.fake.status_next(1, ("POST",), "/time_off_entries", 429, retry_after=30, skip=2)
+        self.fake.add_fault("reset", 1, ("POST",), "/time_off_entries", skip=1)
+        leave = self.approved(self.ann, date(2026, 12, 14), date(2026, 12, 17))
+        drain_jobs(self, self.kantata)
+        job = self.job()
+        self.assertEqual(len(self.entries()), 2)
+        self.retry_now(job, 1)
+        self.assertEqual(len(self.entries()), 3)
+        self.retry_now(job, 2)
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(
+            (self.fake.faults_injected["429"], self.fake.faults_injected["reset"]), (1, 1)
+        )
+        days = ["2026-12-14", "2026-12-15", "2026-12-16", "2026-12-17"]
+        self.assert_one_entry_a_day(leave, days)
+        # the fake records the requests it served: one write a day, none of them twice
+        self.assertEqual(len(self.fake.calls("POST", "/time_off_entries")), 4)
+
+    def test_entry_whose_answer_was_lost_is_found_not_written_again(self):
+        """Kantata wrote Tuesday's entry but its answer was lost (a 503 after the write)."""
+        self.fake.fail_next(503, method="POST", path="/time_off_entries", after_apply=True)
+        leave = self.approved(self.ann, date(2026, 12, 15), date(2026, 12, 15))
+        drain_jobs(self, self.kantata)
+        self.assertEqual(len(self.entries()), 1)
+        job = self.job()
+        self.retry_now(job, 1)
+        self.assertEqual(job.state, "done", job.error)
+        self.assert_one_entry_a_day(leave, ["2026-12-15"])
 
     def test_employee_without_psa_user_enqueues_nothing(self):
         self.approved(self.bob, date(2026, 12, 14), date(2026, 12, 14))

@@ -17,7 +17,8 @@ Wire facts (developer.kantata.com, mavenlink_gem's specification.yml):
   :meth:`KantataFake.resolve_submission`);
 - ``POST /external_references/create_or_update`` upserts the reference of (service_name,
   service_model, service_model_ref) on a subject;
-- ``POST /time_off_entries`` ``{"time_off_entry": {user_id, requested_date, hours}}`` and
+- ``GET /time_off_entries`` (``user_ids``, ``start_date``, ``end_date``),
+  ``POST /time_off_entries`` ``{"time_off_entry": {user_id, requested_date, hours}}`` and
   ``DELETE /time_off_entries/{id}`` (204).
 
 Seed with :meth:`KantataFake.add_user` ... :meth:`KantataFake.add_time_entry`, change with
@@ -606,6 +607,19 @@ class KantataFake(FaultInjector, ServedFake):
                                                 "hours": hours})  # fmt: skip
         return self._answer("time_off_entries", [record], {})
 
+    @staticmethod
+    def _time_off_window(records, params):
+        """GET time_off_entries: ``user_ids`` (comma-separated), ``start_date`` (on or after)
+        and ``end_date`` (prior to, as Kantata words it) on the requested date."""
+        if params.get("user_ids"):
+            users = set(params["user_ids"].split(","))
+            records = [r for r in records if r["user_id"] in users]
+        if params.get("start_date"):
+            records = [r for r in records if r["requested_date"] >= params["start_date"]]
+        if params.get("end_date"):
+            records = [r for r in records if r["requested_date"] < params["end_date"]]
+        return records
+
     def _list(self, collection, params):
         records = list(self.data[collection].values())
         now = self.now()
@@ -633,6 +647,8 @@ class KantataFake(FaultInjector, ServedFake):
         if params.get("date_expensed_between") and collection == "expenses":
             start, _sep, end = params["date_expensed_between"].partition(":")
             records = [r for r in records if start <= (r.get("date") or "") <= end]
+        if collection == "time_off_entries":
+            records = self._time_off_window(records, params)
         for key in ("workspace_id", "user_id"):
             if params.get(key):
                 records = [r for r in records if r.get(key) == params[key]]

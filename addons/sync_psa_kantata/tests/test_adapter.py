@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import date
+
 import requests
 
 from odoo.tests import tagged
@@ -23,7 +25,7 @@ class TestKantataAdapter(PsaCase):
             for name, value in vars(PsaAdapter).items()
             if callable(value) and not name.startswith("_")
         ]
-        self.assertEqual(len(contract), 11)
+        self.assertEqual(len(contract), 12)
         for name in contract:
             self.assertIsNot(getattr(KantataAdapter, name), getattr(PsaAdapter, name), name)
         adapter = self.adapter()
@@ -33,6 +35,23 @@ class TestKantataAdapter(PsaCase):
         self.assertTrue(self.backend.is_psa)
         generic = self.env["sync.backend"].new({"name": "Generic", "kind": "generic"})
         self.assertFalse(generic.is_psa)
+
+    def test_time_off_of_a_user_is_found_by_day(self):
+        """find_time_off: the user's entries between two dates (bounds included), by day; other
+        users' and days' entries are not taken."""
+        adapter = self.adapter()
+        bob = self.fake.add_user("Bob Other", "bob@example.com")
+        uid = self.alice_user["id"]
+        monday, tuesday = date(2026, 12, 14), date(2026, 12, 15)
+        ids = [adapter.write_time_off(uid, day, 8.0) for day in (monday, tuesday)]
+        adapter.write_time_off(bob["id"], monday, 4.0)
+        adapter.write_time_off(uid, date(2026, 12, 16), 8.0)
+        self.assertEqual(
+            adapter.find_time_off(uid, monday, tuesday), {monday: ids[0], tuesday: ids[1]}
+        )
+        self.assertEqual(adapter.find_time_off(uid, date(2026, 12, 17), date(2026, 12, 18)), {})
+        params = self.fake.calls("GET", "/time_off_entries")[-1][2]
+        self.assertEqual(params["user_ids"], uid)
 
     def test_results_walk_the_ordered_list_not_the_maps(self):
         body = {
