@@ -81,11 +81,31 @@ class TestJiraWebhook(JiraCase, HttpCase):
         body = self.body("project_deleted", "project", int(self.jira_project))
         self.assertEqual(self.post(body, secret=None).status_code, 200)
         job = self.events().job_id
-        self.assertEqual(job.kind_id.code, "import_record")
+        self.assertEqual(job.kind_id.code, "psa_import")
         self.run_jobs()
         self.assertEqual(job.state, "done", job.error)
         self.assertIn(f"projects {self.jira_project} is not returned by Jira test", job.result)
         self.assertTrue(self.project.exists())
+
+    def test_created_project_binds_the_existing_one_of_that_name_and_customer(self):
+        """A new Jira project by webhook goes through the pull's project preparation: the
+        Odoo project of its name and of its Tempo account's customer is bound, not doubled."""
+        Project = self.env["project.project"]
+        existing = Project.create({"name": "Beta  rollout", "partner_id": self.customer.id})
+        Project.create({"name": "Beta rollout"})  # same name, no customer: not this one
+        jira_id = self.fake.add_project("BETA", "Beta Rollout", account="ACME")
+        body = self.body("project_created", "project", int(jira_id))
+        self.assertEqual(self.post(body, secret=None).status_code, 200)
+        job = self.events().job_id
+        self.assertEqual(job.kind_id.code, "psa_import")
+        count = Project.search_count([])
+        self.run_jobs()
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(Project.search_count([]), count, "no second project")
+        binding = self.env["sync.binding"].search(
+            [("backend_id", "=", self.backend.id), ("external_id", "=", jira_id)]
+        )
+        self.assertEqual((binding.res_model, binding.res_id), ("project.project", existing.id))
 
     def test_other_events_ignored_malformed_rejected(self):
         self.assertEqual(self.post(self.body("comment_created", "comment", "7"), secret=None)

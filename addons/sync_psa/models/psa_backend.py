@@ -118,7 +118,7 @@ class SyncBackend(models.Model):
         """A change of the PSA's feed -> a batched re-read of the record's current state."""
         if self._is_psa():
             values = self.env["sync.psa"]._import_job_values(
-                event["object_name"], event["external_id"]
+                event["object_name"], event["external_id"], backend=self
             )
             if values:
                 return values

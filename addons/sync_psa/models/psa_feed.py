@@ -20,9 +20,16 @@ class SyncPsa(models.AbstractModel):
     _inherit = "sync.psa"
 
     @api.model
-    def _import_job_values(self, object_name, external_id):
-        """A feed change of an imported PSA object -> a batched re-read of its current state."""
-        if object_name not in psa.IMPORTED:
+    def _import_job_values(self, object_name, external_id, backend=None):
+        """A feed or webhook change of an imported PSA object, or of a project (of `backend`,
+        when it maps projects) -> a batched re-read of its current state (``_job_psa_import``;
+        a project goes through the project preparation of the pulls)."""
+        if object_name == psa.PROJECTS:
+            if not backend or not self.env["sync.mapping"].search_count(
+                [("backend_id", "=", backend.id), ("remote_object", "=", psa.PROJECTS)], limit=1
+            ):
+                return None
+        elif object_name not in psa.IMPORTED:
             return None
         return {
             "kind": "psa_import",
@@ -105,12 +112,18 @@ class SyncPsa(models.AbstractModel):
     @api.model
     def _job_psa_import(self, jobs):
         """Re-read records by id (feed changes, or records waiting for a reference) and apply
-        their current state: ids the PSA no longer returns were deleted."""
+        their current state: ids the PSA no longer returns were deleted.  Projects go through
+        ``_reread_projects``."""
         job = jobs[:1]
         backend = job.backend_id
         object_name = job.payload["object"]
         ids = list(dict.fromkeys(str(i) for j in jobs for i in j.payload["ids"]))
         adapter = backend._get_adapter()
+        if object_name == psa.PROJECTS:
+            stats = self._reread_projects(backend, ids, job, adapter)
+            backend._note_rate_limit(adapter)
+            stats["jobs"] = len(jobs)
+            return stats
         waiting = {}
         stats = self._reread(backend, object_name, ids, job, adapter, waiting)
         backend._note_rate_limit(adapter)

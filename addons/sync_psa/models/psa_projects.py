@@ -249,9 +249,7 @@ class SyncPsa(models.AbstractModel):
                 [("backend_id", "=", backend.id), ("remote_object", "=", psa.PROJECTS)], limit=1
             )
             if mapping:
-                workspaces = adapter.read_batch(psa.PROJECTS, missing)
-                self._prepare_workspaces(backend, workspaces)
-                mapping._apply_page(workspaces, job=job)
+                self._reread_projects(backend, missing, job, adapter)
                 bindings = Binding._for_external_ids(backend, "project.project", refs, psa.PROJECTS)
         projects = self.env["project.project"].browse(
             [b.res_id for b in bindings.values() if b.active]
@@ -262,6 +260,26 @@ class SyncPsa(models.AbstractModel):
             for ref, b in bindings.items()
             if b.active and b.res_id in existing
         }
+
+    @api.model
+    def _reread_projects(self, backend, ids, job, adapter):
+        """PSA projects read by id (a page's unknown projects, a change of the feed or a
+        webhook) applied as a pull applies them: ``_prepare_workspaces`` binds those that
+        match an existing project and names the customer of the others, then the workspace
+        mapping applies them.  Ids the PSA does not return are reported; their projects are
+        left as they are.  No workspace mapping: nothing is read."""
+        mapping = self.env["sync.mapping"].search(
+            [("backend_id", "=", backend.id), ("remote_object", "=", psa.PROJECTS)], limit=1
+        )
+        if not mapping:
+            return {"skipped": "no projects mapping"}
+        records = adapter.read_batch(psa.PROJECTS, ids)
+        self._prepare_workspaces(backend, records)
+        stats = mapping._apply_page(records, job=job)
+        if notes := mapping._deletion_outcome(records, ids):
+            stats["remote_deletions"] = notes
+        stats["not_found"] = len(set(ids) - {r.get("id") for r in records})
+        return stats
 
     @api.model
     def _create_default_mappings(self, backends):
