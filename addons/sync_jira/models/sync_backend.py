@@ -2,6 +2,8 @@
 """The Jira Cloud + Tempo backend kind: credentials, adapter, record links, registration as a
 PSA and the sandbox demo.  What every PSA backend does is sync_psa's (``psa_backend``)."""
 
+from datetime import timedelta
+
 from odoo import api, fields, models
 
 from odoo.addons.sync_core.secret_fields import SecretChar
@@ -40,6 +42,13 @@ class SyncBackend(models.Model):
         help="Tempo approvals stamp no worklog: the worklogs of the last 35 days are read again "
         "with their periods' approvals this often (one approval read per person and period).",
     )
+
+    def _psa_sweep_every(self):
+        """Tempo approves whole periods without stamping their worklogs and lists no approval
+        changes: the approval sweep runs every ``jira_sweep_hours`` (not daily)."""
+        if self.kind == "jira" and self.jira_sweep_hours:
+            return timedelta(hours=self.jira_sweep_hours)
+        return super()._psa_sweep_every()
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -2,32 +2,11 @@
 """Jira projects come in, never go out: their mapping imports the name and the customer (the
 Tempo account's) and nothing is pushed to Jira."""
 
-from datetime import timedelta
-
-from odoo import api, fields, models
-
-from odoo.addons.sync_psa import psa
+from odoo import api, models
 
 
 class SyncPsa(models.AbstractModel):
     _inherit = "sync.psa"
-
-    @api.model
-    def _schedule(self, backend, scheduled=False):
-        """Tempo approves whole periods without stamping their worklogs, and lists no approval
-        changes: the approval sweep of time runs every ``jira_sweep_hours`` (not daily)."""
-        res = super()._schedule(backend, scheduled=scheduled)
-        if backend.kind == "jira" and backend.jira_sweep_hours:
-            sweep = backend._watermark(f"{psa.TIME}:approved")
-            due = fields.Datetime.now() - timedelta(hours=backend.jira_sweep_hours)
-            if sweep.last_success_at and sweep.last_success_at < due:
-                self.env["sync.job"]._enqueue(
-                    backend,
-                    "psa_sweep",
-                    payload={"object": psa.TIME},
-                    identity_key=f"psa:sweep:{psa.TIME}",
-                )
-        return res
 
     @api.model
     def _create_default_mappings(self, backends):

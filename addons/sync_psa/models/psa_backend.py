@@ -8,6 +8,7 @@ imported hours, expenses)."""
 from odoo import api, fields, models
 
 from .. import psa
+from .sync_psa import SWEEP_EVERY
 
 
 class SyncBackend(models.Model):
@@ -30,6 +31,11 @@ class SyncBackend(models.Model):
     psa_binding_count = fields.Integer(string="Bindings", compute="_compute_psa_counts")
     psa_timesheet_hours = fields.Float(string="Timesheet hours", compute="_compute_psa_counts")
     psa_expense_count = fields.Integer(string="Expenses", compute="_compute_psa_counts")
+
+    def _psa_sweep_every(self):
+        """How often the approval sweep reads the last days again (a timedelta): daily, unless
+        the PSA approves without stamping its records more often than that (a connector says)."""
+        return SWEEP_EVERY
 
     def _compute_psa_counts(self):
         """What the PSA sync made in Odoo: bindings, imported timesheet hours and expenses."""

@@ -119,7 +119,7 @@ class SyncPsa(models.AbstractModel):
             sweep = backend._watermark(f"{object_name}:approved")
             if (
                 not sweep.last_success_at
-                or sweep.last_success_at < fields.Datetime.now() - SWEEP_EVERY
+                or sweep.last_success_at < fields.Datetime.now() - backend._psa_sweep_every()
             ):
                 Job._enqueue(
                     backend,
