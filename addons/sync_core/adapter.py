@@ -18,6 +18,7 @@ from .exceptions import (
     AuthenticationError,
     PayloadError,
     RemoteUnavailableError,
+    SyncError,
 )
 from .mapping import parse_datetime
 from .remote_errors import DEFAULT_STATUSES, classify_status, one_line, retry_after_seconds
@@ -77,14 +78,16 @@ class BaseAdapter:
         # {"max": requests per interval, "remaining": int, "interval": seconds}.
         self.rate_limit = None
 
-    def _token_after_refusal(self, exc):
+    def _token_after_refusal(self, exc, key="refresh"):
         """OAuth: the new access token after `exc`, when it is a 401 (a token expired or
-        revoked before the expiry we know) and ``config["refresh"]`` (a callable returning a
-        new token, which the backend stores) was not used yet by this adapter; else None."""
-        refresh = self.config.get("refresh")
-        if not refresh or getattr(self, "_refreshed", False) or exc.pattern != "HTTP 401":
+        revoked before the expiry we know) and ``config[key]`` (a callable returning a new
+        token, which the backend stores; an adapter speaking to two services with a token
+        each has a key per service) was not used yet by this adapter; else None."""
+        refresh = self.config.get(key)
+        used = self.__dict__.setdefault("_refreshed_keys", set())
+        if not refresh or key in used or exc.pattern != "HTTP 401":
             return None
-        self._refreshed = True
+        used.add(key)
         _logger.info("access token refused (HTTP 401): refreshing it once")
         return refresh()
 
@@ -149,6 +152,16 @@ def error_reason(text, limit=300):
             more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
             return (reasons[0] + more)[:limit]
     return one_line(text or "", limit)
+
+
+def found(read, *args, **kwargs):
+    """``read(*args, **kwargs)``, or None when the remote answers 404 (deleted, never there)."""
+    try:
+        return read(*args, **kwargs)
+    except SyncError as exc:
+        if exc.pattern != "HTTP 404":
+            raise
+        return None
 
 
 def raise_for_response(response, table=None):

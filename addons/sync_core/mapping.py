@@ -143,6 +143,17 @@ def _stamp(rec):
     return rec.get("updated_at") or datetime.min
 
 
+def ordered_after(records, after=None):
+    """`records` in (updated_at, id) order, those past `after` (the engine's (stamp, id) of the
+    last record applied; None: all); a record without a stamp counts as the oldest."""
+
+    def key(stamp, record_id):
+        return (stamp or datetime.min, str(record_id))
+
+    page = sorted(records, key=lambda r: key(r["updated_at"], r["id"]))
+    return [r for r in page if not after or key(r["updated_at"], r["id"]) > key(*after)]
+
+
 def transform_selection():
     return [(name, label) for name, (label, _i, _o) in TRANSFORMS.items()]
 

@@ -51,6 +51,19 @@ def verify_generic(secret, raw_body, signature, timestamp, window=DEFAULT_WINDOW
         raise WebhookAuthError("bad signature")
 
 
+def verify_prefixed(secret, raw_body, signature, header, method="sha256"):
+    """Verify a ``<method>=<hex HMAC-SHA256 of the raw body>`` header (GitHub's and Jira's
+    ``X-Hub-Signature`` style); raise WebhookAuthError on any mismatch."""
+    if not signature:
+        raise WebhookAuthError(f"missing {header} header")
+    given, _sep, digest = signature.strip().partition("=")
+    expected = hmac_hex(secret, raw_body or b"")
+    if given.lower() != method or not hmac.compare_digest(
+        expected.encode(), digest.lower().encode("utf-8", "replace")
+    ):
+        raise WebhookAuthError("bad signature")
+
+
 def sign_generic(secret, raw_body, timestamp=None):
     """Headers for a request signed with the generic scheme (used by fakes and tests)."""
     timestamp = str(int(time.time() if timestamp is None else timestamp))

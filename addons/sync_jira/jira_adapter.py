@@ -16,15 +16,17 @@ Tempo lists no deleted worklogs: a deleted one answers 404 by id (``read_batch``
 PSA layer's sweep and re-reads turn into reversals.
 """
 
-from datetime import UTC, date, datetime, timedelta
+import functools
+from datetime import date, timedelta
 
 import requests
 from jira import JIRA, JIRAError
+from jira.client import TokenAuth
 
-from odoo.addons.sync_core.adapter import HttpAdapterMixin, raise_for_response
+from odoo.addons.sync_core.adapter import HttpAdapterMixin, found, raise_for_response
 from odoo.addons.sync_core.connection import ConnectionInfo
-from odoo.addons.sync_core.exceptions import RemoteUnavailableError, SyncError
-from odoo.addons.sync_core.mapping import parse_datetime
+from odoo.addons.sync_core.exceptions import AuthenticationError, RemoteUnavailableError
+from odoo.addons.sync_core.mapping import ordered_after, parse_datetime
 from odoo.addons.sync_core.unreadable import UnreadableRecordError, read_each, unreadable_marker
 from odoo.addons.sync_psa import psa
 from odoo.addons.sync_psa.psa_adapter import PsaAdapter
@@ -36,6 +38,33 @@ NON_BILLABLE = "-nb"
 # the issue property that carries, per Tempo worklog, the Odoo record and its invoice state
 PROPERTY = "odoo-sync.invoicing"
 ISSUE_FIELDS = ("summary", "project", "labels", "status", "updated")
+# OAuth 2.0 (sync_core/oauth.py's data): Atlassian 3LO, then Jira through the API gateway at
+# /ex/jira/{cloud id}; Tempo's app: consent on the Jira site, token at Tempo's API host
+GATEWAY = "https://api.atlassian.com"
+OAUTH = {
+    "atlassian": {
+        "label": "Atlassian",
+        "authorize_url": "https://auth.atlassian.com/authorize",
+        "token_url": "https://auth.atlassian.com/oauth/token",
+        "resources_url": f"{GATEWAY}/oauth/token/accessible-resources",
+        "body": "json",
+        "scopes": ["read:jira-work", "read:jira-user", "write:jira-work", "offline_access"],
+        "params": {"audience": "api.atlassian.com", "prompt": "consent"},
+    },
+    "tempo": {
+        "label": "Tempo",
+        "authorize_url": "{site}/plugins/servlet/ac/io.tempo.jira/oauth-authorize/",
+        "token_url": "https://api.tempo.io/oauth/token/",
+        "params": {"access_type": "tenant_user"},
+        "fields": {
+            "client_id": "tempo_client_id",
+            "client_secret": "tempo_client_secret",
+            "access_token": "tempo_api_token",
+            "refresh_token": "tempo_refresh_token",
+            "expires_at": "tempo_token_expires_at",
+        },  # fmt: skip
+    },
+}
 
 
 class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
@@ -60,26 +89,37 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
                 self._read_rate_limit(response.headers)
 
             self.calls += 1  # the client reads serverInfo as it starts
-            self._client = self._jira_call(
-                JIRA,
-                server=self.config["base_url"].rstrip("/"),
-                basic_auth=(
-                    self.config.get("jira_email") or "",
-                    self.config.get("jira_token") or "",
-                ),
-                options={"rest_api_version": "3", "check_update": False},
-                max_retries=0,
-                timeout=self.config.get("timeout") or self.timeout,
-            )
+            self._client = self._jira_call(self._connect)
             self._client._session.hooks["response"].append(seen)
         return self._client
+
+    def _connect(self):
+        """OAuth: a bearer token, Jira through the API gateway; else the API token (Basic)."""
+        bearer, config = self.config.get("jira_bearer"), self.config
+        auth = {"basic_auth": (config.get("jira_email") or "", config.get("jira_token") or "")}
+        return JIRA(
+            server=(config.get("jira_server") if bearer else config["base_url"]).rstrip("/"),
+            **({"token_auth": bearer} if bearer else auth),
+            options={"rest_api_version": "3", "check_update": False},
+            max_retries=0,
+            timeout=config.get("timeout") or self.timeout,
+        )
 
     def _jira_call(self, method, *args, **kwargs):
         try:
             return method(*args, **kwargs)
         except JIRAError as exc:
-            if exc.response is not None:
-                raise_for_response(exc.response)
+            try:
+                if exc.response is not None:
+                    raise_for_response(exc.response)
+            except AuthenticationError as refused:  # an OAuth token refused: refreshed once
+                token = self._token_after_refusal(refused, "jira_refresh")
+                if token is None:
+                    raise
+                self.config["jira_bearer"] = token
+                if self._client is not None:
+                    self._client._session.auth = TokenAuth(token)
+                return self._jira_call(method, *args, **kwargs)
             raise RemoteUnavailableError(f"Jira: {exc.text}", pattern="jira error") from exc
         except requests.RequestException as exc:
             raise RemoteUnavailableError(f"Jira unreachable: {exc}", pattern="unreachable") from exc
@@ -96,6 +136,9 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
         url = path_or_url if "://" in path_or_url else f"{base}/{path_or_url}"
         headers = {"Authorization": f"Bearer {self.config.get('tempo_token') or ''}"}
         return self._request("GET", url, params=params or None, headers=headers)
+
+    def _use_access_token(self, token):
+        self.config["tempo_token"] = token  # Tempo's OAuth token, refreshed after a 401
 
     def _tempo_pages(self, path, **params):
         """Tempo's offset pages: follow ``metadata.next`` until there is none."""
@@ -147,8 +190,7 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
             if since:
                 params["updatedFrom"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
             for raws in self._tempo_pages("worklogs", **params):
-                page = sorted(self._time_records(raws), key=_order)
-                page = [r for r in page if not after or _order(r) > _order_key(after)]
+                page = ordered_after(self._time_records(raws), after)
                 if page:
                     yield page
         elif object_name == psa.MILESTONES:
@@ -176,13 +218,13 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
         ids = [str(i) for i in ids]
         if object_name == psa.TIME:
             wids = dict.fromkeys(i.removesuffix(NON_BILLABLE) for i in ids)
-            raws = [_found(self._tempo, f"worklogs/{wid}") for wid in wids]
+            raws = [found(self._tempo, f"worklogs/{wid}") for wid in wids]
             return [r for r in self._time_records(filter(None, raws)) if r["id"] in ids]
         if object_name == psa.MILESTONES:
             return self._issues_by_id(ids, self._milestone)
         if object_name == psa.PROJECTS:
-            found = [_found(self._jira_json, f"project/{pid}") for pid in ids]
-            return read_each(list(filter(None, found)), self._project)
+            projects = [found(self._jira_json, f"project/{pid}") for pid in ids]
+            return read_each(list(filter(None, projects)), self._project)
         return []
 
     def iter_approvals(self, object_name, date_from, date_to, page_size=None):
@@ -197,10 +239,8 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
                 yield page
 
     def iter_approved_time(self, date_from, date_to, page_size=None):
-        for page in self.iter_approvals(psa.TIME, date_from, date_to, page_size):
-            approved = [r for r in page if psa.is_live(r)]
-            if approved:
-                yield approved
+        pages = self.iter_approvals(psa.TIME, date_from, date_to, page_size)
+        return filter(None, ([r for r in page if psa.is_live(r)] for page in pages))
 
     def iter_expenses_between(self, date_from, date_to, page_size=None):
         return iter(())  # Tempo has no expenses
@@ -216,12 +256,12 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
         them (a new updatedAt each time); an issue property is documented, visible to
         delivery in Jira (and to JQL when indexed), and touches no worklog."""
         worklog_id = str(external_id).removesuffix(NON_BILLABLE)
-        worklog = _found(self._tempo, f"worklogs/{worklog_id}")
+        worklog = found(self._tempo, f"worklogs/{worklog_id}")
         if not worklog:
             return None  # deleted in Tempo (kept in Odoo once invoiced): nothing to mark
         issue_id = str((worklog.get("issue") or {}).get("id"))
         jira = self._jira()
-        current = _found(self._jira_json, f"issue/{issue_id}/properties/{PROPERTY}") or {}
+        current = found(self._jira_json, f"issue/{issue_id}/properties/{PROPERTY}") or {}
         value = current.get("value") if isinstance(current.get("value"), dict) else {}
         value[str(external_id)] = {"model": model, "ref": ref, "status": status,
                                    "message": message}  # fmt: skip
@@ -277,10 +317,8 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
 
     def _load_issues(self, raws):
         wanted = sorted({str((w.get("issue") or {}).get("id")) for w in raws} - set(self._issues))
-        wanted = [i for i in wanted if i.isdigit()]
-        for start in range(0, len(wanted), JQL_MAX):
-            for issues in self._search(f"id in ({','.join(wanted[start : start + JQL_MAX])})"):
-                self._issues.update({str(i["id"]): i for i in issues})
+        issues = self._issues_by_id([i for i in wanted if i.isdigit()], lambda issue: issue)
+        self._issues.update({str(i["id"]): i for i in issues})
 
     def _approved(self, account_id, day):
         """Whether the author's timesheet period holding `day` is APPROVED in Tempo: the
@@ -344,7 +382,7 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
             raise UnreadableRecordError(f"Jira sent a project without an id: {str(raw)[:200]}")
         links = self._tempo(f"account-links/project/{raw['id']}").get("results") or []
         link = next((lk for lk in links if lk.get("default")), links[0] if links else {})
-        account = self._accounts().get((link.get("account") or {}).get("key"), {})
+        account = self._accounts.get((link.get("account") or {}).get("key"), {})
         return {
             "id": str(raw["id"]),
             "updated_at": None,
@@ -362,19 +400,16 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
             },
         }
 
+    @functools.cached_property
     def _accounts(self):
-        if not hasattr(self, "_account_map"):
-            self._account_map = {
-                a.get("key"): a for a in self._tempo("accounts").get("results", [])
-            }
-        return self._account_map
+        return {a.get("key"): a for a in self._tempo("accounts").get("results", [])}
 
     def _milestone(self, issue):
         fields = issue.get("fields") or {}
         status = ((fields.get("status") or {}).get("statusCategory") or {}).get("key")
         return {
             "id": str(issue["id"]),
-            "updated_at": _jira_stamp(fields.get("updated")),
+            "updated_at": parse_datetime(fields.get("updated")) or None,
             "archived": False,
             "data": {
                 "name": fields.get("summary") or issue.get("key") or "",
@@ -383,30 +418,3 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
                 "completed": status == "done",
             },
         }
-
-
-def _found(read, path):
-    """``read(path)``, or None when the remote answers 404 (deleted, or never there)."""
-    try:
-        return read(path)
-    except SyncError as exc:
-        if exc.pattern != "HTTP 404":
-            raise
-        return None
-
-
-def _order(record):
-    return (record["updated_at"] or datetime.min, record["id"])
-
-
-def _order_key(after):
-    return (after[0] or datetime.min, str(after[1]))
-
-
-def _jira_stamp(value):
-    """Jira's ``2026-01-05T09:00:01.000+0000`` -> naive UTC."""
-    try:
-        stamp = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
-    except (TypeError, ValueError):
-        return None
-    return stamp.astimezone(UTC).replace(tzinfo=None)

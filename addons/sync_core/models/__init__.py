@@ -31,6 +31,7 @@ from . import base
 from . import res_config_settings
 from . import sync_backend_demo
 from . import sync_backend_connector
+from . import sync_backend_oauth
 from . import sync_masking
 from . import sync_backend_retention
 from . import sync_golive_preview

@@ -116,12 +116,21 @@ class SyncBackend(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            for name, value in self._kind_defaults(vals.get("kind") or "generic").items():
+                vals.setdefault(name, value)
         backends = super().create(vals_list)
         for backend in backends:
             self.env["sync.channel"].sudo().create(
                 {"backend_id": backend.id, "capacity": backend.channel_capacity}
             )
         return backends
+
+    @api.model
+    def _kind_defaults(self, kind):
+        """Hook: {field: value} a new backend of `kind` starts with, unless given (data:
+        a connector's defaults that differ from the field's own)."""
+        return {}
 
     @api.depends("kind")
     def _compute_webhook_url(self):

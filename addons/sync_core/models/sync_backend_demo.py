@@ -32,6 +32,14 @@ class SyncBackend(models.Model):
         return ended
 
     @api.model
+    def _demo_backend(self, values):
+        """The sandbox backend of `values` (its kind and base URL) made by an earlier demo,
+        else a new one."""
+        domain = [("kind", "=", values["kind"]), ("base_url", "=", values["base_url"])]
+        found = self.search([*domain, ("sandbox", "=", True)], limit=1)
+        return found or self.create({**values, "sandbox": True})
+
+    @api.model
     def _demo_step(self, step):
         """Connectors' hook: do (or enqueue) their part of demo step `step` (`DEMO_STEPS`)."""
         return True

@@ -223,6 +223,14 @@ class SyncMapping(models.Model):
     def _defaults(self):
         return ast.literal_eval(self.default_values) if self.default_values else {}
 
+    def _make_import_only(self):
+        """A remote object that only comes in (a connector that writes nothing there): no
+        outgoing line, lines both ways become imports, no record created remotely."""
+        self.line_ids.filtered(lambda line: line.direction == "export").unlink()
+        self.line_ids.filtered(lambda line: line.direction == "both").direction = "import"
+        self.write({"export_create": False, "export_domain": False})
+        return self
+
 
 def apply_batch_or_each(cr, records, apply, on_error):
     """Apply `records` as one batch under a savepoint; if the batch fails, apply them one by

@@ -19,6 +19,8 @@ DEMO = {
     "tempo_token": "tempo-demo",
     "customer": "Acme Robotics",
     "project": "Acme Robotics - Jira delivery",
+    # the consultant who is an Odoo employee (the demo set-up creates him when missing)
+    "employee": ("Mitchell Admin", "admin@yourcompany.example.com"),
 }
 
 

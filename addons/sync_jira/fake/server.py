@@ -29,15 +29,32 @@ Tempo, under ``/4`` (``Authorization: Bearer <tempo token>``):
   ``GET work-attributes``; errors ``{"errors": [{"message"}]}``.
 Tempo documents no list of deleted worklogs: a deleted one answers 404 by id.
 
+OAuth 2.0, both vendors' authorization code grants on the same port (``add_oauth_client``):
+- Atlassian 3LO: ``GET /authorize?client_id&redirect_uri&state&scope&audience&prompt
+  &response_type=code`` consents at once (a 302 to ``redirect_uri?code&state``); ``POST
+  /oauth/token`` (JSON or form) with ``grant_type`` ``authorization_code`` (``code``,
+  ``redirect_uri``, PKCE ``code_verifier`` when a challenge came) or ``refresh_token``:
+  ``{"access_token", "refresh_token", "expires_in", "token_type", "scope"}``, the refresh
+  token rotating (the old one refused afterwards);
+  ``GET /oauth/token/accessible-resources`` -> ``[{"id", "url", "name", "scopes"}]``;
+  Jira then under ``/ex/jira/{cloudid}/rest/api/3`` with the bearer;
+- Tempo: ``GET /plugins/servlet/ac/io.tempo.jira/oauth-authorize/?client_id&redirect_uri``
+  (on the Jira site) consents the same way; ``POST /oauth/token/`` (form) the same grants;
+  its bearer opens ``/4`` as an API token does.
+A refused client or grant answers ``{"error", "error_description"}`` (401, 400); an expired
+access token (``expire_tokens``) answers 401.
+
 Seed with ``add_user``, ``add_project``, ``add_issue``, ``add_account``, ``log``; change with
 ``approve``/``reopen``, ``update_worklog``, ``delete_worklog``; faults through sync_core's
 `FaultInjector` (``status_next(1, None, "/4/", 429, retry_after=2)``); ``calls`` lists requests.
 """
 
 import base64
+import hashlib
 import itertools
 import json
 import re
+import secrets
 import threading
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
@@ -53,6 +70,8 @@ STATUSES = ("OPEN", "IN_REVIEW", "APPROVED")
 _CLAUSE_IN = re.compile(r"^(id|key)\s+in\s*\((.*)\)$", re.I)
 _CLAUSE_EQ = re.compile(r"^(labels|project|issuetype)\s*=\s*\"?([^\"]*)\"?$", re.I)
 _CLAUSE_UPDATED = re.compile(r"^updated\s*>=\s*\"([^\"]+)\"$", re.I)
+TEMPO_AUTHORIZE = "/plugins/servlet/ac/io.tempo.jira/oauth-authorize/"
+CLOUD_ID = "1324a887-45db-1bf4-1e99-ef0ff456d421"
 
 
 def _stamp(dt):
@@ -77,6 +96,11 @@ class JiraTempoFake(FaultInjector, ServedFake):
         self.approvals = {}  # (accountId, period monday) -> status
         self.properties = {}  # (issue id, key) -> value
         self.calls = []
+        # OAuth: client id -> (secret, "atlassian"|"tempo"); code -> grant; token -> (vendor,
+        # expiry) ; refresh token -> (vendor, client id)
+        self.clients, self.codes, self.access, self.refresh = {}, {}, {}, {}
+        self.token_ttl = 3600
+        self.cloud_id = CLOUD_ID
 
     # ------------------------------------------------------------------ seeding
     def tick(self, **delta):
@@ -162,6 +186,14 @@ class JiraTempoFake(FaultInjector, ServedFake):
     def reopen(self, account_id, day):
         self.set_status(account_id, day, "OPEN")
 
+    def add_oauth_client(self, vendor, client_id, secret):
+        self.clients[client_id] = (secret, vendor)
+
+    def expire_tokens(self):
+        """Every access token issued so far expires now (the next call with one: 401)."""
+        for token, (vendor, _expiry) in list(self.access.items()):
+            self.access[token] = (vendor, datetime.now(UTC) - timedelta(seconds=1))
+
     # ------------------------------------------------------------------ WSGI
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -188,21 +220,88 @@ class JiraTempoFake(FaultInjector, ServedFake):
         path = request.path
         self.calls.append((request.method, path, request.args.to_dict()))
         auth = request.headers.get("Authorization", "")
+        bearer = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+        if path in ("/authorize", TEMPO_AUTHORIZE):
+            return self._authorize(request, "tempo" if path == TEMPO_AUTHORIZE else "atlassian")
+        if path.rstrip("/") == "/oauth/token" and request.method == "POST":
+            return self._token(request)
+        if path == "/oauth/token/accessible-resources":
+            if not self._valid(bearer, "atlassian"):
+                return self._error(path, 401, "Unauthorized")
+            site = {"id": self.cloud_id, "url": self.base_url, "name": "fake-site",
+                    "scopes": ["read:jira-work"], "avatarUrl": ""}  # fmt: skip
+            return _json(200, [site])
+        start = 2
         if path.startswith("/4/"):
-            if auth != f"Bearer {self.tempo_token}":
+            if bearer != self.tempo_token and not self._valid(bearer, "tempo"):
                 return self._error(path, 401, "Access token is invalid")
             route = self._tempo
+        elif path.startswith(f"/ex/jira/{self.cloud_id}/rest/api/3/"):
+            if not self._valid(bearer, "atlassian"):
+                return self._error(path, 401, "Unauthorized; scope does not match")
+            route, start = self._jira, 7
         elif path.startswith("/rest/api/3/"):
             basic = base64.b64encode(f"{self.email}:{self.api_token}".encode()).decode()
             if auth != f"Basic {basic}":
                 return self._error(path, 401, "Client must be authenticated")
-            route = self._jira
+            route, start = self._jira, 4
         else:
             return self._error(path, 404, f"No route {path}")
         try:
-            return route(request, path.split("/")[4 if path.startswith("/rest") else 2 :])
+            return route(request, path.split("/")[start:])
         except KeyError as exc:
             return self._error(path, 404, f"Not found: {exc}")
+
+    # ------------------------------------------------------------------ OAuth
+    def _valid(self, token, vendor):
+        found = self.access.get(token or "")
+        return bool(found) and found[0] == vendor and found[1] > datetime.now(UTC)
+
+    def _authorize(self, request, vendor):
+        """The consent screen, approved at once: back to ``redirect_uri`` with a code."""
+        args = request.args
+        if self.clients.get(args.get("client_id"), (None, None))[1] != vendor:
+            return _json(400, {"error": "invalid_client", "error_description": "Unknown app"})
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = dict(args.to_dict(), vendor=vendor)
+        query = urlencode({"code": code, **({"state": args["state"]} if "state" in args else {})})
+        return Response(status=302, headers={"Location": f"{args['redirect_uri']}?{query}"})
+
+    def _token(self, request):
+        body = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+        body = body or {}
+        secret, vendor = self.clients.get(body.get("client_id"), (None, None))
+        if not secret or body.get("client_secret") != secret:
+            return _json(401, {"error": "access_denied", "error_description": "Unauthorized"})
+        grant = body.get("grant_type")
+        if grant == "authorization_code":
+            found = self.codes.pop(body.get("code"), None)
+            if (
+                not found
+                or found["client_id"] != body["client_id"]
+                or (found.get("redirect_uri") != body.get("redirect_uri"))
+            ):
+                return _json(400, {"error": "invalid_grant", "error_description": "Invalid code"})
+            verifier = (body.get("code_verifier") or "").encode()
+            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=")
+            if found.get("code_challenge") and found["code_challenge"] != challenge.decode():
+                return _json(400, {"error": "invalid_grant", "error_description": "PKCE failed"})
+        elif grant == "refresh_token":
+            if self.refresh.pop(body.get("refresh_token"), None) != (vendor, body["client_id"]):
+                return _json(
+                    403,
+                    {
+                        "error": "unauthorized_client",
+                        "error_description": "refresh_token is invalid",
+                    },
+                )
+        else:
+            return _json(400, {"error": "unsupported_grant_type"})
+        access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        self.access[access] = (vendor, datetime.now(UTC) + timedelta(seconds=self.token_ttl))
+        self.refresh[refresh] = (vendor, body["client_id"])
+        return _json(200, {"access_token": access, "refresh_token": refresh, "token_type": "Bearer",
+                           "expires_in": self.token_ttl, "scope": "offline_access"})  # fmt: skip
 
     # ------------------------------------------------------------------ Jira
     def _jira(self, request, parts):

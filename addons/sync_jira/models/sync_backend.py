@@ -3,6 +3,7 @@
 PSA and the sandbox demo.  What every PSA backend does is sync_psa's (``psa_backend``)."""
 
 from datetime import timedelta
+from functools import partial
 
 from odoo import api, fields, models
 
@@ -11,8 +12,6 @@ from odoo.addons.sync_core.secret_fields import SecretChar
 from .. import jira_adapter
 
 MANAGER = "sync_core.sync_core_group_manager"
-# The demo's consultant who is an Odoo employee (the fake's demo seed logs his time).
-DEMO_EMPLOYEE = ("Mitchell Admin", "admin@yourcompany.example.com")
 
 
 class SyncBackend(models.Model):
@@ -31,6 +30,12 @@ class SyncBackend(models.Model):
     tempo_api_token = SecretChar(
         groups=MANAGER, copy=False, help="Tempo > Settings > API integration: a bearer token."
     )
+    # Tempo's OAuth 2.0 app (Tempo > Settings > OAuth 2.0 applications); its access token is
+    # kept in tempo_api_token.  Without a client id, Tempo stays on its API token.
+    tempo_client_id = fields.Char(string="Tempo OAuth client id", groups=MANAGER, copy=False)
+    tempo_client_secret = SecretChar(string="Tempo OAuth client secret", groups=MANAGER, copy=False)
+    tempo_refresh_token = SecretChar(groups=MANAGER, copy=False)
+    tempo_token_expires_at = fields.Datetime(readonly=True, copy=False)
     jira_milestone_label = fields.Char(
         string="Milestone label",
         default="milestone",
@@ -50,27 +55,40 @@ class SyncBackend(models.Model):
             return timedelta(hours=self.jira_sweep_hours)
         return super()._psa_sweep_every()
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        """Tempo has no change feed: a Jira backend pulls its filtered lists (and the daily
-        approval sweep) unless told otherwise."""
-        for vals in vals_list:
-            if vals.get("kind") == "jira":
-                vals.setdefault("psa_event_feed", False)
-        return super().create(vals_list)
+    @api.model
+    def _kind_defaults(self, kind):
+        """Tempo has no change feed: a Jira backend pulls its filtered lists and sweeps."""
+        return {"psa_event_feed": False} if kind == "jira" else super()._kind_defaults(kind)
 
     # ------------------------------------------------------------------ adapter
+    def _oauth_providers(self):
+        """Atlassian 3LO, then Tempo's app when it has a client id (sync_core's Connect)."""
+        if self.kind != "jira":
+            return super()._oauth_providers()
+        tempo = ("tempo",) if self.sudo().tempo_client_id else ()
+        return {key: jira_adapter.OAUTH[key] for key in ("atlassian", *tempo)}
+
     def _adapter_config(self):
         config = super()._adapter_config()
-        if self.kind == "jira":
-            me = self.sudo()
+        if self.kind != "jira":
+            return config
+        me = self.sudo()
+        config.update(
+            jira_email=me.jira_email or "",
+            jira_token=me.jira_api_token or "",
+            tempo_url=me.tempo_url or jira_adapter.TEMPO_URL,
+            tempo_token=me.tempo_api_token or "",
+            milestone_label=me.jira_milestone_label or "milestone",
+        )
+        if me.auth_mode == "oauth":
             config.update(
-                jira_email=me.jira_email or "",
-                jira_token=me.jira_api_token or "",
-                tempo_url=me.tempo_url or jira_adapter.TEMPO_URL,
-                tempo_token=me.tempo_api_token or "",
-                milestone_label=me.jira_milestone_label or "milestone",
+                jira_server=f"{me._oauth_url(jira_adapter.GATEWAY)}/ex/jira/{me.oauth_resource_id}",
+                jira_bearer=me._oauth_token("atlassian"),
+                jira_refresh=partial(me._oauth_token, "atlassian", force=True),
             )
+            if me.tempo_client_id:
+                config["tempo_token"] = me._oauth_token("tempo")
+                config["refresh"] = partial(me._oauth_token, "tempo", force=True)
         return config
 
     def _get_adapter(self):
@@ -101,14 +119,10 @@ class SyncBackend(models.Model):
         from ..fake.__main__ import DEMO  # the fake's credentials, not a secret
 
         url = base_url.rstrip("/")
-        Backend = self.env["sync.backend"]
-        backend = Backend.search(
-            [("kind", "=", "jira"), ("base_url", "=", url), ("sandbox", "=", True)], limit=1
-        ) or Backend.create(
+        backend = self._demo_backend(
             {
                 "name": "Jira + Tempo sandbox",
                 "kind": "jira",
-                "sandbox": True,
                 "base_url": url,
                 "tempo_url": f"{url}/4",
                 "jira_email": DEMO["email"],
@@ -118,36 +132,7 @@ class SyncBackend(models.Model):
         )
         self.env["sync.psa"]._create_default_mappings(backend)
         backend.action_test_connection()
-        self._jira_demo_order(DEMO["customer"], DEMO["project"])
-        Employee = self.env["hr.employee"].with_context(active_test=False)
-        if not Employee.search_count([("work_email", "=ilike", DEMO_EMPLOYEE[1])], limit=1):
-            Employee.create({"name": DEMO_EMPLOYEE[0], "work_email": DEMO_EMPLOYEE[1]})
+        self._psa_demo_order(DEMO["customer"], DEMO["project"], "Jira delivery (timesheets)", 110)
+        self._psa_demo_employee(*DEMO["employee"])
         self.env["sync.psa"]._schedule(backend)
         return backend
-
-    def _jira_demo_order(self, customer_name, project_name):
-        """The demo customer's confirmed order of a timesheet-billed service; its project is
-        renamed after the Jira project, which then binds to it by name + customer."""
-        Project = self.env["project.project"]
-        if Project.search_count([("name", "=", project_name)]):
-            return
-        Partner = self.env["res.partner"]
-        customer = Partner.search(
-            [("name", "=", customer_name), ("parent_id", "=", False)], limit=1
-        )
-        customer = customer or Partner.create({"name": customer_name, "is_company": True})
-        service = self.env["product.product"].create(
-            {
-                "name": "Jira delivery (timesheets)",
-                "type": "service",
-                "service_policy": "delivered_timesheet",
-                "service_tracking": "project_only",
-                "list_price": 110.0,
-                "uom_id": self.env.ref("uom.product_uom_hour").id,
-            }
-        )
-        order = self.env["sale.order"].create(
-            {"partner_id": customer.id, "order_line": [(0, 0, {"product_id": service.id})]}
-        )
-        order.action_confirm()
-        order.order_line.project_id.name = project_name

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Jira projects come in, never go out: their mapping imports the name and the customer (the
-Tempo account's) and nothing is pushed to Jira."""
+"""Jira projects come in, never go out: the PSA layer's project mapping imports the name and
+the customer (the Tempo account's); nothing is created in Jira, no field goes out (the Odoo id
+is not written back on a project)."""
 
 from odoo import api, models
 
@@ -10,13 +11,6 @@ class SyncPsa(models.AbstractModel):
 
     @api.model
     def _create_default_mappings(self, backends):
-        """The PSA layer's project mapping, import only for Jira: nothing is created in Jira,
-        no field goes out (the Odoo id is not written back on a project)."""
         created = super()._create_default_mappings(backends)
-        for mapping in created.filtered(lambda m: m.backend_id.kind == "jira"):
-            outgoing = mapping.line_ids.filtered(lambda line: line.direction == "export")
-            both = mapping.line_ids.filtered(lambda line: line.direction == "both")
-            outgoing.unlink()
-            both.write({"direction": "import"})
-            mapping.write({"export_create": False, "export_domain": False})
+        created.filtered(lambda m: m.backend_id.kind == "jira")._make_import_only()
         return created
