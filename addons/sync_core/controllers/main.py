@@ -18,7 +18,8 @@ _logger = logging.getLogger(__name__)
 
 MAX_BODY = 5 * 1024 * 1024
 _last_security_log = {}
-_WEBHOOK_PATH_RE = re.compile(r"(/sync/[^/\s]+/)[^/\s?#\"]+")
+# (the query too: the OAuth callback's carries the authorization code)
+_WEBHOOK_PATH_RE = re.compile(r"(/sync/[^/\s]+/)[^/\s?#\"]+(\?[^\s\"]*)?")
 
 
 class _MaskWebhookTokens(logging.Filter):
