@@ -144,6 +144,20 @@ class TestOAuth(JiraCase, HttpCase):
         self.assertIn("forged", answer.text)
         self.backend.invalidate_recordset()
         self.assertFalse(any(self.tokens().values()))
+        # the genuine answer in another manager's session
+        self.env["res.users"].create(
+            {
+                "name": "Other manager",
+                "login": "other-manager",
+                "password": "other-manager-pw-1234",
+                "group_ids": [(4, self.env.ref("sync_core.sync_core_group_manager").id)],
+            }
+        )
+        self.authenticate("other-manager", "other-manager-pw-1234")
+        answer = self.callback(path)
+        self.assertEqual(answer.status_code, 400)
+        self.assertIn("another user", answer.text)
+        self.authenticate("admin", "admin")
         # the genuine answer still works once ...
         answer = self.callback(path)
         self.assertEqual(answer.status_code, 303, answer.text)
