@@ -299,11 +299,13 @@ WITH last_month AS (
                     WHERE ma.res_model = 'sync.insight.anomaly' AND ma.res_id = a.id)
      GROUP BY 1
 )
+SELECT x.*, x.value IS NOT NULL AS has_value
+  FROM (
 SELECT row_number() OVER (ORDER BY c.id, k.sequence) AS id, c.id AS company_id, k.card,
        k.sequence,
        CASE k.card WHEN 'utilization' THEN util.v WHEN 'wip' THEN dlv.wip
                    WHEN 'backlog' THEN dlv.backlog WHEN 'margin' THEN dlv.margin
-                   WHEN 'pipeline' THEN pipe.v ELSE anom.v END AS value
+                   WHEN 'pipeline' THEN pipe.v ELSE COALESCE(anom.v, 0) END AS value
   FROM res_company c
  CROSS JOIN (VALUES ('utilization', 1), ('wip', 2), ('backlog', 3), ('margin', 4),
                     ('pipeline', 5), ('anomalies', 6)) AS k (card, sequence)
@@ -311,4 +313,5 @@ SELECT row_number() OVER (ORDER BY c.id, k.sequence) AS id, c.id AS company_id, 
   LEFT JOIN dlv ON dlv.company_id = c.id
   LEFT JOIN pipe ON pipe.company_id = c.id
   LEFT JOIN anom ON anom.company_id = c.id
+  ) x
 """

@@ -67,7 +67,7 @@ class SyncInsightAnomaly(models.Model):
     record_ids = fields.Json(help="Ids of the records behind the flag (e.g. the invoices).")
     reason = fields.Char(required=True)
 
-    _unique_flag = models.UniqueIndex(
+    _unique_flag_subject = models.UniqueIndex(
         "(rule, week, COALESCE(employee_id, 0), COALESCE(project_id, 0),"
         " COALESCE(partner_id, 0), COALESCE(backend_id, 0))"
     )
@@ -186,21 +186,29 @@ class SyncInsightAnomaly(models.Model):
 
     def _route(self):
         """An activity for the owner (when a Sync user who can open the flag), else the Sync
-        exception assignee of the settings, else the administrator."""
+        exception assignee of the settings, else the administrator; created in one batch."""
         fallback = self.env["ir.config_parameter"].sudo().get_param("sync_core.exception_user_id")
         fallback = self.env["res.users"].browse(int(fallback or 0)).exists()
         fallback = fallback or self.env.ref("base.user_admin")
+        todo = self.env.ref("mail.mail_activity_data_todo")
         labels = dict(RULES)
+        values = []
         for anomaly in self:
             owner = anomaly._owner()
             if not owner or not owner.has_group("sync_core.sync_core_group_user"):
                 owner = fallback
-            anomaly.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=labels[anomaly.rule],
-                note=anomaly.reason,
-                user_id=owner.id,
+            values.append(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id(self._name),
+                    "res_id": anomaly.id,
+                    "activity_type_id": todo.id,
+                    "summary": labels[anomaly.rule],
+                    "note": anomaly.reason,
+                    "user_id": owner.id,
+                    "date_deadline": fields.Date.context_today(self),
+                }
             )
+        return self.env["mail.activity"].create(values)
 
     @api.model
     def _cron_detect(self):

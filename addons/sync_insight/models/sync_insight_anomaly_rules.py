@@ -92,7 +92,8 @@ class SyncInsightAnomaly(models.Model):
                     "company_id": money.id,
                     "value": row["value"],
                     "baseline_median": days,
-                    "score": row["value"] / 1000.0,
+                    # weeks past the rule at the week's end
+                    "score": ((week - row["oldest"]).days + 7 - days) / 7.0,
                     "reason": self.env._(
                         "Project %(project)s has %(value)s of approved time delivered and not "
                         "invoiced for more than %(days)s days (the billing rule) at the end of the "
@@ -122,12 +123,14 @@ class SyncInsightAnomaly(models.Model):
             floor=settings["pay_floor_days"],
         )
         partners = self.env["res.partner"].browse(row["partner_id"] for row in rows)
+        invoices = self.env["account.move"]
         values = []
         for row, partner in zip(rows, partners, strict=True):
             values.append(
                 {
                     "partner_id": partner.id,
-                    "company_id": (partner.company_id or self.env.company).id,
+                    # the company of the invoices compared
+                    "company_id": invoices.browse(row["move_ids"][:1]).company_id.id,
                     "value": row["value"],
                     "baseline_median": row["median"],
                     "baseline_mad": row["mad"],

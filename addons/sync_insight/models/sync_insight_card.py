@@ -39,13 +39,16 @@ class SyncInsightCard(models.Model):
     card = fields.Selection(CARDS, readonly=True)
     sequence = fields.Integer(readonly=True)
     value = fields.Float(readonly=True, aggregator="sum")
+    has_value = fields.Boolean(readonly=True, help="False: no figure for the period yet.")
     figure = fields.Char(compute="_compute_figure")
 
-    @api.depends("card", "value")
+    @api.depends("card", "value", "has_value")
     def _compute_figure(self):
         for card in self:
-            if card.card in ("utilization", "margin"):
-                card.figure = "-" if card.value is None else f"{card.value:.1f} %"
+            if not card.has_value:
+                card.figure = "-"
+            elif card.card in ("utilization", "margin"):
+                card.figure = f"{card.value:.1f} %"
             elif card.card == "anomalies":
                 card.figure = str(int(card.value or 0))
             else:

@@ -24,6 +24,10 @@ class TestDashboard(InsightCase):
         self.assertAlmostEqual(cards["backlog"].value, 1600.0 + 1600.0)
         self.assertAlmostEqual(cards["pipeline"].value, 3000.0 + 3000.0)
         self.assertEqual(cards["anomalies"].figure, "0")
+        # utilization of the last complete month: nothing planted then
+        self.assertEqual(
+            (cards["utilization"].has_value, cards["utilization"].figure), (False, "-")
+        )
         self.env["sync.insight.anomaly"].create(
             {
                 "rule": "weekly_hours",

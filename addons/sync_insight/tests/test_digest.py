@@ -61,6 +61,8 @@ class TestDigest(InsightCase):
         for amount in (2800.0, 1760.0, 1040.0):
             self.assertIn(format_amount(self.env, amount, currency), text)
         self.assertIn("(37.1 %)", text)
+        self.assertIn("Customers paid", text)
+        self.assertIn(format_amount(self.env, 1200.0, currency), text)  # WIP of time: 800 + 400
         # the mail carries the same digest as a PDF
         group = self.env["res.groups"].create({"name": "Insight PDF leaders"})
         leader = new_test_user(self.env, "insight_pdf_leader", email="pdf@example.com")
