@@ -2,7 +2,8 @@
 over 2,000 projects of 200 customers and 500 employees across 24 months, generated in SQL;
 times the figures a leader opens, each one `_read_group` on sync_insight's views: utilization
 per month, delivery per customer and project, the whole company's totals, pipeline next to
-backlog, after one refresh of the materialized summaries (timed too). BENCH_INSIGHT_N may
+backlog, the dashboard's cards, after one refresh of the materialized summaries (timed too),
+and, apart from the figures, the weekly anomaly rules (a cron, not a page). BENCH_INSIGHT_N may
 list sizes (200000,1000000). Executed inside `odoo-bin shell`; everything is rolled back."""
 
 import os
@@ -106,11 +107,22 @@ def bench(n):
         ["kind", "month:month"],
         ["weighted:sum"],
     )
+    timed("dashboard cards", "sync.insight.card", in_company, ["card"], ["value:sum"])
+    Anomaly = env["sync.insight.anomaly"]
+    t1 = time.perf_counter()
+    flags = Anomaly
+    for rule in ("_detect_weekly_hours", "_detect_burn", "_detect_wip_age"):
+        flags |= getattr(Anomaly, rule)(date(2026, 12, 21))
+    detected = time.perf_counter() - t1
     print(f"generated {n} timesheet lines, 2000 projects, 500 employees in {generated:.1f} s")
     print(f"refresh (REFRESH MATERIALIZED VIEW CONCURRENTLY, both summaries): {refreshed:.2f} s")
     for name, (seconds, rows) in timings.items():
         print(f"{name}: {seconds} s ({rows} rows)")
     print(f"all figures: {sum(s for s, _r in timings.values()):.2f} s")
+    print(
+        f"weekly anomaly rules on the lines (hours, burn, WIP age; cron): {detected:.2f} s "
+        f"({len(flags)} flags and activities created)"
+    )
 
 
 for size in SIZES:

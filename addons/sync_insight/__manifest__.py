@@ -2,8 +2,9 @@
 {
     "name": "Sync Insight",
     "summary": "Service delivery figures for leaders: utilization, contracted, delivered, "
-    "invoiced, WIP, backlog, cost, margin and pipeline, as SQL views with drill-down.",
-    "version": "19.0.1.1.0",
+    "invoiced, collected, WIP, backlog, cost, margin and pipeline, as SQL views with "
+    "drill-down, a dashboard, explained anomalies and a weekly PDF digest.",
+    "version": "19.0.1.2.0",
     "category": "Connector",
     "author": "odoo-sync",
     "website": "https://github.com/odoo-sync/odoo-sync",
@@ -12,8 +13,10 @@
     "external_dependencies": {"python": []},
     "data": [
         "security/ir.model.access.csv",
+        "security/sync_insight_rules.xml",
         "views/sync_insight_views.xml",
         "views/sync_insight_anomaly_views.xml",
+        "views/sync_insight_card_views.xml",
         "views/sync_insight_digest_templates.xml",
         "data/ir_cron_data.xml",
     ],

@@ -3,6 +3,8 @@ from . import sync_insight_delivery
 from . import sync_insight_pipeline
 from . import sync_insight_utilization
 from . import sync_insight_anomaly
+from . import sync_insight_anomaly_rules
+from . import sync_insight_card
 from . import res_config_settings
 from . import sync_insight_digest
 from . import sync_backend

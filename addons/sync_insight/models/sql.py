@@ -13,7 +13,14 @@ Amounts are in the company currency: sale order amounts are converted with the r
 stored on the order at its order date (``sale_order.currency_rate``); invoice amounts are the
 lines' company-currency balance (converted by Odoo at the invoice date); timesheet cost is the
 line's amount (costed in the company currency at the rate in force on the timesheet's date,
-by hr_timesheet / sync_hr); expenses are their company-currency total (expense date).
+by hr_timesheet / sync_hr); an expense's cost is its company-currency total (expense date), its
+sale price the re-invoicing order line's (order-date rate) or the product's sales price;
+collected amounts are the company-currency amounts of the payments matched to an invoice
+(``account_partial_reconcile.amount``, converted by Odoo at the payment's rate), dated by the
+match (``max_date``, the later of the invoice and payment dates).
+
+Backlog is the contracted amount not yet delivered as time (re-invoiced expenses are not sold
+ahead, so they are not part of it).
 """
 
 # time-off timesheets (project_timesheet_holidays) are leave, counted in capacity, not work
@@ -109,32 +116,41 @@ SELECT row_number() OVER (ORDER BY r.employee_id, r.month) AS id, r.employee_id,
 _TIME_PRICE = "l.unit_amount * sol.price_unit / NULLIF(so.currency_rate, 0)"
 _UNBILLED = "(l.so_line IS NOT NULL AND (m.id IS NULL OR m.state <> 'posted'))"
 _AGE = "(CURRENT_DATE - l.date)"
-_ZERO_WIP = "0, 0, 0, 0, 0"
+_ZERO_WIP = "0, 0, 0, 0, 0, 0"
+# an approved expense re-invoiced to a customer, at its sale price: the re-invoicing order
+# line's price once posted, else the product's sales price ("sales price" policy), else its cost
+_EXPENSE_PRICE = """CASE WHEN esol.id IS NOT NULL
+    THEN e.quantity * esol.price_unit / NULLIF(so.currency_rate, 0)
+    WHEN pt.expense_policy = 'sales_price' THEN e.quantity * pt.list_price
+    ELSE e.total_amount END"""
+_EXPENSE_UNBILLED = (
+    "(1 - LEAST(COALESCE(esol.qty_invoiced, 0), e.quantity) / NULLIF(e.quantity, 0))"
+)
 
-# per company, project, customer and month: one fact row per source, summed
+# per company, project, customer, sales team and month: one fact row per source, summed
 DELIVERY = f"""
-WITH facts (company_id, project_id, partner_id, month, contracted, delivered_time,
-            delivered_expense, invoiced, invoiced_time, wip, wip_0_30, wip_31_60, wip_61_90,
-            wip_90_plus, cost, hours, billable_hours) AS (
+WITH facts (company_id, project_id, partner_id, team_id, month, contracted, delivered_time,
+            delivered_expense, invoiced, invoiced_time, collected, wip, wip_0_30, wip_31_60,
+            wip_61_90, wip_90_plus, wip_expense, cost, hours, billable_hours) AS (
     -- contracted: confirmed order lines (expense re-invoicing lines aside), order-date rate
-    SELECT so.company_id, COALESCE(sol.project_id, so.project_id), so.partner_id,
+    SELECT so.company_id, COALESCE(sol.project_id, so.project_id), so.partner_id, so.team_id,
            date_trunc('month', so.date_order)::date,
-           sol.price_subtotal / NULLIF(so.currency_rate, 0), 0, 0, 0, 0, {_ZERO_WIP}, 0, 0, 0
+           sol.price_subtotal / NULLIF(so.currency_rate, 0), 0, 0, 0, 0, 0, {_ZERO_WIP}, 0, 0, 0
       FROM sale_order_line sol JOIN sale_order so ON so.id = sol.order_id
      WHERE so.state = 'sale' AND sol.display_type IS NULL AND NOT COALESCE(sol.is_expense, false)
     UNION ALL
     -- approved time: delivered at the order line's price, its cost, invoiced or WIP by age
-    SELECT l.company_id, l.project_id, COALESCE(p.partner_id, so.partner_id),
+    SELECT l.company_id, l.project_id, COALESCE(p.partner_id, so.partner_id), so.team_id,
            date_trunc('month', l.date)::date, 0,
            COALESCE({_TIME_PRICE}, 0), 0, 0,
-           CASE WHEN m.state = 'posted' THEN COALESCE({_TIME_PRICE}, 0) ELSE 0 END,
+           CASE WHEN m.state = 'posted' THEN COALESCE({_TIME_PRICE}, 0) ELSE 0 END, 0,
            CASE WHEN {_UNBILLED} THEN COALESCE({_TIME_PRICE}, 0) ELSE 0 END,
            CASE WHEN {_UNBILLED} AND {_AGE} <= 30 THEN COALESCE({_TIME_PRICE}, 0) ELSE 0 END,
            CASE WHEN {_UNBILLED} AND {_AGE} BETWEEN 31 AND 60
                 THEN COALESCE({_TIME_PRICE}, 0) ELSE 0 END,
            CASE WHEN {_UNBILLED} AND {_AGE} BETWEEN 61 AND 90
                 THEN COALESCE({_TIME_PRICE}, 0) ELSE 0 END,
-           CASE WHEN {_UNBILLED} AND {_AGE} > 90 THEN COALESCE({_TIME_PRICE}, 0) ELSE 0 END,
+           CASE WHEN {_UNBILLED} AND {_AGE} > 90 THEN COALESCE({_TIME_PRICE}, 0) ELSE 0 END, 0,
            -l.amount, l.unit_amount,
            CASE WHEN {BILLABLE} THEN l.unit_amount ELSE 0 END
       FROM account_analytic_line l
@@ -144,15 +160,21 @@ WITH facts (company_id, project_id, partner_id, month, contracted, delivered_tim
       LEFT JOIN account_move m ON m.id = l.timesheet_invoice_id
      WHERE {APPROVED}
     UNION ALL
-    -- re-invoiced expenses, approved or further on (company currency, expense date)
-    SELECT e.company_id, so.project_id, so.partner_id, date_trunc('month', e.date)::date,
-           0, 0, e.total_amount, 0, 0, {_ZERO_WIP}, 0, 0, 0
-      FROM hr_expense e JOIN sale_order so ON so.id = e.sale_order_id
+    -- re-invoiced expenses, approved or further on: delivered at their sale price, WIP until
+    -- their re-invoicing line is invoiced, cost = the expense (company currency, expense date)
+    SELECT e.company_id, so.project_id, so.partner_id, so.team_id,
+           date_trunc('month', e.date)::date, 0, 0, {_EXPENSE_PRICE}, 0, 0, 0,
+           0, 0, 0, 0, 0, ({_EXPENSE_PRICE}) * {_EXPENSE_UNBILLED}, e.total_amount, 0, 0
+      FROM hr_expense e
+      JOIN sale_order so ON so.id = e.sale_order_id
+      JOIN product_product pp ON pp.id = e.product_id
+      JOIN product_template pt ON pt.id = pp.product_tmpl_id
+      LEFT JOIN sale_order_line esol ON esol.id = e.sale_order_line_id
      WHERE e.state IN ('approved', 'posted', 'in_payment', 'paid')
     UNION ALL
     -- invoiced: posted customer invoices and credit notes of sale order lines
-    SELECT aml.company_id, COALESCE(sol.project_id, so.project_id), so.partner_id,
-           date_trunc('month', am.invoice_date)::date, 0, 0, 0, -aml.balance, 0,
+    SELECT aml.company_id, COALESCE(sol.project_id, so.project_id), so.partner_id, so.team_id,
+           date_trunc('month', am.invoice_date)::date, 0, 0, 0, -aml.balance, 0, 0,
            {_ZERO_WIP}, 0, 0, 0
       FROM sale_order_line_invoice_rel rel
       JOIN account_move_line aml ON aml.id = rel.invoice_line_id
@@ -160,23 +182,44 @@ WITH facts (company_id, project_id, partner_id, month, contracted, delivered_tim
       JOIN sale_order_line sol ON sol.id = rel.order_line_id
       JOIN sale_order so ON so.id = sol.order_id
      WHERE am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
+    UNION ALL
+    -- collected: payments (or bank statement lines) matched to a posted customer invoice, in
+    -- the month of the match; each invoice line gets its untaxed share of the matched amount
+    -- (the partial's company-currency amount: the rate of the payment, or the invoice's)
+    SELECT aml.company_id, COALESCE(sol.project_id, so.project_id), so.partner_id, so.team_id,
+           date_trunc('month', apr.max_date)::date, 0, 0, 0, 0, 0,
+           -aml.balance * apr.amount / NULLIF(am.amount_total_signed, 0),
+           {_ZERO_WIP}, 0, 0, 0
+      FROM sale_order_line_invoice_rel rel
+      JOIN account_move_line aml ON aml.id = rel.invoice_line_id
+      JOIN account_move am ON am.id = aml.move_id
+      JOIN sale_order_line sol ON sol.id = rel.order_line_id
+      JOIN sale_order so ON so.id = sol.order_id
+      JOIN account_move_line rl ON rl.move_id = am.id AND rl.display_type = 'payment_term'
+      JOIN account_partial_reconcile apr ON apr.debit_move_id = rl.id
+      JOIN account_move_line pl ON pl.id = apr.credit_move_id
+      JOIN account_move pm ON pm.id = pl.move_id
+     WHERE am.state = 'posted' AND am.move_type = 'out_invoice'
+       AND (pm.origin_payment_id IS NOT NULL OR pm.statement_line_id IS NOT NULL)
 )
-SELECT row_number() OVER (ORDER BY company_id, project_id, partner_id, month) AS id,
-       company_id, project_id, partner_id, month,
+SELECT row_number() OVER (ORDER BY company_id, project_id, partner_id, team_id, month) AS id,
+       company_id, project_id, partner_id, team_id, month,
        sum(contracted) AS contracted,
        sum(delivered_time) AS delivered_time, sum(delivered_expense) AS delivered_expense,
        sum(delivered_time + delivered_expense) AS delivered,
        sum(invoiced) AS invoiced, sum(invoiced_time) AS invoiced_time,
+       sum(collected) AS collected,
        sum(wip) AS wip, sum(wip_0_30) AS wip_0_30, sum(wip_31_60) AS wip_31_60,
        sum(wip_61_90) AS wip_61_90, sum(wip_90_plus) AS wip_90_plus,
-       sum(contracted - delivered_time - delivered_expense) AS backlog,
+       sum(wip_expense) AS wip_expense, sum(wip + wip_expense) AS wip_total,
+       sum(contracted - delivered_time) AS backlog,
        sum(cost) AS cost, sum(delivered_time + delivered_expense - cost) AS margin,
        CASE WHEN sum(delivered_time + delivered_expense) <> 0
             THEN 100.0 * sum(delivered_time + delivered_expense - cost)
                  / sum(delivered_time + delivered_expense) END AS margin_pct,
        sum(hours) AS hours, sum(billable_hours) AS billable_hours
   FROM facts
- GROUP BY company_id, project_id, partner_id, month
+ GROUP BY company_id, project_id, partner_id, team_id, month
 """
 
 # open opportunities by stage and expected close month, weighted by their probability (the
@@ -224,4 +267,51 @@ WITH weekly AS (
 SELECT s.employee_id, w.hours, s.median, s.mad, s.n
   FROM spread s JOIN weekly w ON w.employee_id = s.employee_id AND w.week = %(week)s::date
  WHERE abs(w.hours - s.median) > %(threshold)s * GREATEST(1.4826 * s.mad, %(floor)s)
+"""
+
+# the dashboard's cards, one row per company and card: utilization of the last complete month,
+# WIP (time and expenses) and backlog to date, margin % of the last 12 complete months, the
+# weighted open pipeline and the anomalies with an open activity
+CARDS = """
+WITH last_month AS (
+    SELECT (date_trunc('month', CURRENT_DATE) - interval '1 month')::date AS month
+), util AS (
+    SELECT u.company_id, 100.0 * sum(u.billable_hours) / NULLIF(sum(u.capacity_hours), 0) AS v
+      FROM sync_insight_utilization u JOIN last_month lm ON u.month = lm.month
+     GROUP BY 1
+), dlv AS (
+    SELECT d.company_id, sum(d.wip_total) AS wip, sum(d.backlog) AS backlog,
+           100.0 * sum(d.margin) FILTER (WHERE d.month > lm.month - interval '12 months'
+                                           AND d.month <= lm.month)
+           / NULLIF(sum(d.delivered) FILTER (WHERE d.month > lm.month - interval '12 months'
+                                               AND d.month <= lm.month), 0) AS margin
+      FROM sync_insight_delivery d, last_month lm
+     GROUP BY 1
+), pipe AS (
+    SELECT o.company_id, sum(o.expected_revenue * o.probability / 100.0) AS v
+      FROM crm_lead o
+     WHERE o.type = 'opportunity' AND o.active AND o.won_status = 'pending'
+     GROUP BY 1
+), anom AS (
+    SELECT a.company_id, count(*) AS v
+      FROM sync_insight_anomaly a
+     WHERE EXISTS (SELECT 1 FROM mail_activity ma
+                    WHERE ma.res_model = 'sync.insight.anomaly' AND ma.res_id = a.id)
+     GROUP BY 1
+)
+SELECT x.*, x.value IS NOT NULL AS has_value
+  FROM (
+SELECT row_number() OVER (ORDER BY c.id, k.sequence) AS id, c.id AS company_id, k.card,
+       k.sequence,
+       CASE k.card WHEN 'utilization' THEN util.v WHEN 'wip' THEN dlv.wip
+                   WHEN 'backlog' THEN dlv.backlog WHEN 'margin' THEN dlv.margin
+                   WHEN 'pipeline' THEN pipe.v ELSE COALESCE(anom.v, 0) END AS value
+  FROM res_company c
+ CROSS JOIN (VALUES ('utilization', 1), ('wip', 2), ('backlog', 3), ('margin', 4),
+                    ('pipeline', 5), ('anomalies', 6)) AS k (card, sequence)
+  LEFT JOIN util ON util.company_id = c.id
+  LEFT JOIN dlv ON dlv.company_id = c.id
+  LEFT JOIN pipe ON pipe.company_id = c.id
+  LEFT JOIN anom ON anom.company_id = c.id
+  ) x
 """

@@ -6,35 +6,78 @@ from odoo import api, fields, models
 from . import sql
 
 PARAM = "sync_insight.anomaly_"
-DEFAULTS = {"weeks": 8, "min_weeks": 4, "threshold": 3.5, "floor_hours": 2.0}
+DEFAULTS = {
+    "weeks": 8,
+    "min_weeks": 4,
+    "threshold": 3.5,
+    "floor_hours": 2.0,
+    "burn_weeks_left": 2.0,
+    "burn_floor_ratio": 0.1,
+    "wip_days": 60,
+    "pay_recent_days": 28,
+    "pay_invoices": 12,
+    "pay_floor_days": 5.0,
+    "fail_days": 14,
+    "fail_min_jobs": 10,
+    "fail_floor_pct": 5.0,
+}
+RULES = [
+    ("weekly_hours", "Unusual weekly hours"),
+    ("burn", "Project burning its backlog fast"),
+    ("wip_age", "WIP past the billing rule"),
+    ("slow_payment", "Customer paying slower"),
+    ("sync_failures", "Sync failure rate jumped"),
+]
+# the record a rule is about
+SUBJECT = {
+    "weekly_hours": "employee_id",
+    "burn": "project_id",
+    "wip_age": "project_id",
+    "slow_payment": "partner_id",
+    "sync_failures": "backend_id",
+}
 
 
 class SyncInsightAnomaly(models.Model):
-    """A deterministic flag on the figures: a person's approved hours of a week far from
-    their usual week (robust z-score on the median and MAD of their previous weeks). It says
-    in words what is unusual against which baseline, and is routed as an activity."""
+    """A deterministic flag on the figures (robust statistics on the median and MAD of the
+    subject's previous periods, or a fixed rule such as the billing delay). It says in words
+    what is unusual against which baseline, links the records and is routed to the subject's
+    owner as an activity. The rules are in sync_insight_anomaly_rules.py."""
 
     _name = "sync.insight.anomaly"
     _description = "Delivery Anomaly"
     _inherit = ["mail.thread", "mail.activity.mixin"]
-    _order = "week desc, id desc"
+    _order = "week desc, score desc, id desc"
 
-    rule = fields.Selection([("weekly_hours", "Unusual weekly hours")], required=True)
+    rule = fields.Selection(RULES, required=True, index=True)
     company_id = fields.Many2one("res.company", required=True, index=True)
-    employee_id = fields.Many2one("hr.employee", required=True, index=True, ondelete="cascade")
-    week = fields.Date(required=True, help="Monday of the week.")
+    employee_id = fields.Many2one("hr.employee", index=True, ondelete="cascade")
+    project_id = fields.Many2one("project.project", index=True, ondelete="cascade")
+    partner_id = fields.Many2one("res.partner", string="Customer", index=True, ondelete="cascade")
+    backend_id = fields.Many2one("sync.backend", index=True, ondelete="cascade")
+    week = fields.Date(
+        string="Period", required=True, help="Monday of the week (the day, for sync failures)."
+    )
     hours = fields.Float(string="Approved hours")
-    baseline_median = fields.Float(string="Usual week (median hours)")
+    value = fields.Float(help="The measure of the period (amount, days, % of failed jobs).")
+    baseline_median = fields.Float(string="Usual period (median)")
     baseline_mad = fields.Float(string="Median absolute deviation")
-    baseline_weeks = fields.Integer(string="Weeks compared")
+    baseline_weeks = fields.Integer(string="Periods compared")
+    score = fields.Float(help="Distance from the median in robust deviations (ranks the digest).")
+    record_ids = fields.Json(help="Ids of the records behind the flag (e.g. the invoices).")
     reason = fields.Char(required=True)
 
-    _unique_flag = models.UniqueIndex("(rule, employee_id, week)")
+    _unique_flag_subject = models.UniqueIndex(
+        "(rule, week, COALESCE(employee_id, 0), COALESCE(project_id, 0),"
+        " COALESCE(partner_id, 0), COALESCE(backend_id, 0))"
+    )
 
-    @api.depends("employee_id", "week")
+    @api.depends("rule", "week", "employee_id", "project_id", "partner_id", "backend_id")
     def _compute_display_name(self):
         for anomaly in self:
-            anomaly.display_name = f"{anomaly.employee_id.name}, week of {anomaly.week}"
+            subject = anomaly[SUBJECT.get(anomaly.rule, "employee_id")]
+            period = "day" if anomaly.rule == "sync_failures" else "week of"
+            anomaly.display_name = f"{subject.display_name}, {period} {anomaly.week}"
 
     @api.model
     def _settings(self):
@@ -42,98 +85,138 @@ class SyncInsightAnomaly(models.Model):
         return {key: float(get(PARAM + key) or default) for key, default in DEFAULTS.items()}
 
     @api.model
+    def _score(self, value, median, mad, floor):
+        return (value - (median or 0.0)) / max(1.4826 * (mad or 0.0), floor or 1.0)
+
+    @api.model
     def _detect_weekly_hours(self, week, company=None):
         """Flags the week (a Monday) for every person it is unusual for; one flag per person
         and week (running again adds nothing). Returns the new flags."""
         settings = self._settings()
-        self.env.flush_all()
-        self.env.cr.execute(
+        rows = self._fetch(
             sql.WEEKLY_HOURS_OUTLIERS,
-            {
-                "week": week,
-                "weeks": int(settings["weeks"]),
-                "min_weeks": int(settings["min_weeks"]),
-                "threshold": settings["threshold"],
-                "floor": settings["floor_hours"],
-                "company": company and company.id,
-            },
+            week,
+            company,
+            weeks=int(settings["weeks"]),
+            min_weeks=int(settings["min_weeks"]),
+            floor=settings["floor_hours"],
         )
-        rows = self.env.cr.fetchall()
-        known = self.search(
-            [
-                ("rule", "=", "weekly_hours"),
-                ("week", "=", week),
-                ("employee_id", "in", [row[0] for row in rows]),
-            ]
-        ).employee_id.ids
-        employees = self.env["hr.employee"].browse(row[0] for row in rows)
+        employees = self.env["hr.employee"].browse(row["employee_id"] for row in rows)
+        names = dict(zip(employees.ids, employees.mapped("name"), strict=True))
+        companies = {e.id: e.company_id.id for e in employees}
         values = []
-        for employee_id, hours, median, mad, weeks in rows:
-            if employee_id in known:
-                continue
-            employee = employees.filtered(lambda e, eid=employee_id: e.id == eid)
-            direction = "more" if hours > median else "fewer"
+        for row in rows:
+            hours, median, mad, weeks = row["hours"], row["median"], row["mad"], row["n"]
             values.append(
                 {
-                    "rule": "weekly_hours",
-                    "company_id": employee.company_id.id,
-                    "employee_id": employee_id,
-                    "week": week,
+                    "employee_id": row["employee_id"],
+                    "company_id": companies[row["employee_id"]],
                     "hours": hours,
+                    "value": hours,
                     "baseline_median": median,
                     "baseline_mad": mad,
                     "baseline_weeks": weeks,
+                    "score": abs(self._score(hours, median, mad, settings["floor_hours"])),
                     "reason": self.env._(
                         "%(name)s has %(hours)s approved hours in the week of %(week)s, "
                         "%(direction)s than usual: %(median)s hours is their median week over "
                         "the %(weeks)s weeks before (typical deviation %(mad)s hours).",
-                        name=employee.name,
+                        name=names[row["employee_id"]],
                         hours=round(hours, 2),
                         week=week,
-                        direction=direction,
+                        direction="more" if hours > median else "fewer",
                         median=round(median, 2),
                         weeks=weeks,
                         mad=round(mad, 2),
                     ),
                 }
             )
-        flags = self.create(values)
+        return self._flag("weekly_hours", week, values)
+
+    @api.model
+    def _fetch(self, query, week, company, **params):
+        settings = self._settings()
+        params = {
+            "week": week,
+            "company": company and company.id,
+            "threshold": settings["threshold"],
+            "periods": int(settings["weeks"]),
+            "min_periods": int(settings["min_weeks"]),
+            **params,
+        }
+        self.env.flush_all()
+        self.env.cr.execute(query, params)
+        return self.env.cr.dictfetchall()
+
+    @api.model
+    def _flag(self, rule, week, values):
+        """Creates the flags of a rule and period not flagged yet (running again adds
+        nothing: same data, same flags) and routes them. Returns the new flags."""
+        subject = SUBJECT[rule]
+        known = self.search(
+            [
+                ("rule", "=", rule),
+                ("week", "=", week),
+                (subject, "in", [v[subject] for v in values]),
+            ]
+        ).mapped(subject)
+        flags = self.create(
+            [
+                {**vals, "rule": rule, "week": week}
+                for vals in values
+                if vals[subject] not in known.ids
+            ]
+        )
         flags._route()
         return flags
 
+    def _owner(self):
+        """Who acts on the flag: the person's manager, the project manager, the customer's
+        salesperson (account owner); None: the exception assignee of the settings."""
+        self.ensure_one()
+        if self.rule == "weekly_hours":
+            return self.employee_id.parent_id.user_id
+        if self.rule == "burn":
+            return self.project_id.user_id
+        if self.rule == "wip_age":
+            return self.project_id.user_id or self.project_id.partner_id.user_id
+        if self.rule == "slow_payment":
+            return self.partner_id.user_id
+        return None  # sync failures: the backend's exception assignee
+
     def _route(self):
-        """An activity for the person's manager (their user, when a Sync user who can open
-        the flag), else the Sync exception assignee of the settings, else the administrator."""
+        """An activity for the owner (when a Sync user who can open the flag), else the Sync
+        exception assignee of the settings, else the administrator; created in one batch."""
         fallback = self.env["ir.config_parameter"].sudo().get_param("sync_core.exception_user_id")
         fallback = self.env["res.users"].browse(int(fallback or 0)).exists()
         fallback = fallback or self.env.ref("base.user_admin")
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        labels = dict(RULES)
+        values = []
         for anomaly in self:
-            owner = anomaly.employee_id.parent_id.user_id
+            owner = anomaly._owner()
             if not owner or not owner.has_group("sync_core.sync_core_group_user"):
                 owner = fallback
-            anomaly.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=self.env._("Unusual weekly hours"),
-                note=anomaly.reason,
-                user_id=owner.id,
+            values.append(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id(self._name),
+                    "res_id": anomaly.id,
+                    "activity_type_id": todo.id,
+                    "summary": labels[anomaly.rule],
+                    "note": anomaly.reason,
+                    "user_id": owner.id,
+                    "date_deadline": fields.Date.context_today(self),
+                }
             )
+        return self.env["mail.activity"].create(values)
 
     @api.model
     def _cron_detect(self):
-        """Weekly: the last complete week."""
+        """Weekly: the last complete week, every weekly rule."""
         today = fields.Date.context_today(self)
         monday = today - timedelta(days=today.weekday() + 7)
-        return self._detect_weekly_hours(monday)
+        return self._detect_weekly_hours(monday) | self._detect_weekly(monday)
 
     def action_open_timesheets(self):
         self.ensure_one()
-        return self.env["sync.insight.view"]._action_records(
-            "account.analytic.line",
-            self.env._("Timesheets of %s", self.employee_id.name),
-            [
-                ("employee_id", "=", self.employee_id.id),
-                ("project_id", "!=", False),
-                ("date", ">=", self.week - timedelta(days=7 * int(self._settings()["weeks"]))),
-                ("date", "<=", self.week + timedelta(days=6)),
-            ],
-        )
+        return self.action_open_records()

@@ -5,9 +5,10 @@ from . import sql
 
 
 class SyncInsightDelivery(models.Model):
-    """Per company, project, customer and month, in the company currency: contracted,
-    delivered (time at the order line price + re-invoiced expenses), invoiced, WIP by age,
-    backlog (contracted - delivered), cost, margin and margin %."""
+    """Per company, project, customer, sales team and month, in the company currency:
+    contracted, delivered (time at the order line price + re-invoiced expenses at their sale
+    price), invoiced, collected, WIP of time by age and of expenses, backlog (contracted -
+    delivered time), cost, margin and margin %."""
 
     _name = "sync.insight.delivery"
     _inherit = "sync.insight.view"
@@ -22,6 +23,7 @@ class SyncInsightDelivery(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     project_id = fields.Many2one("project.project", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales team", readonly=True)
     month = fields.Date(readonly=True)
     contracted = fields.Monetary(readonly=True, aggregator="sum")
     delivered_time = fields.Monetary(string="Delivered (time)", readonly=True, aggregator="sum")
@@ -31,11 +33,23 @@ class SyncInsightDelivery(models.Model):
     delivered = fields.Monetary(readonly=True, aggregator="sum")
     invoiced = fields.Monetary(readonly=True, aggregator="sum")
     invoiced_time = fields.Monetary(string="Invoiced (time)", readonly=True, aggregator="sum")
-    wip = fields.Monetary(string="WIP", readonly=True, aggregator="sum")
+    collected = fields.Monetary(
+        readonly=True,
+        aggregator="sum",
+        help="Untaxed share of the payments matched to the invoices, in the month of the match.",
+    )
+    wip = fields.Monetary(string="WIP (time)", readonly=True, aggregator="sum")
     wip_0_30 = fields.Monetary(string="WIP 0-30 days", readonly=True, aggregator="sum")
     wip_31_60 = fields.Monetary(string="WIP 31-60 days", readonly=True, aggregator="sum")
     wip_61_90 = fields.Monetary(string="WIP 61-90 days", readonly=True, aggregator="sum")
     wip_90_plus = fields.Monetary(string="WIP 90+ days", readonly=True, aggregator="sum")
+    wip_expense = fields.Monetary(
+        string="WIP (expenses)",
+        readonly=True,
+        aggregator="sum",
+        help="Approved re-invoiced expenses at their sale price, not invoiced yet.",
+    )
+    wip_total = fields.Monetary(string="WIP", readonly=True, aggregator="sum")
     backlog = fields.Monetary(readonly=True, aggregator="sum")
     cost = fields.Monetary(readonly=True, aggregator="sum")
     margin = fields.Monetary(readonly=True, aggregator="sum")
@@ -69,3 +83,24 @@ class SyncInsightDelivery(models.Model):
                 ("order_line.project_id", "=", self.project_id.id),
             ]
         return self._action_records("sale.order", self.env._("Orders"), domain)
+
+    def action_open_expenses(self):
+        """The approved re-invoiced expenses of the row's project and month."""
+        return self._action_records(
+            "hr.expense",
+            self.env._("Expenses of %s", self.project_id.display_name),
+            [
+                ("sale_order_id.project_id", "=", self.project_id.id),
+                ("state", "in", ("approved", "posted", "in_payment", "paid")),
+                *self._month_domain(),
+            ],
+        )
+
+    def action_open_invoices(self):
+        """The posted customer invoices of the row's customer (invoiced, collected)."""
+        domain = [
+            ("move_type", "in", ("out_invoice", "out_refund")),
+            ("state", "=", "posted"),
+            ("partner_id", "child_of", self.partner_id.commercial_partner_id.id),
+        ]
+        return self._action_records("account.move", self.env._("Invoices"), domain)

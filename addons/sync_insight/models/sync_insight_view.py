@@ -6,6 +6,12 @@ from odoo.tools.sql import table_exists
 REFRESHED_AT = "sync_insight.refreshed_at"
 
 
+def _view_on(model):
+    """The tables a plain figure view reads (``_view_on``: a name or a tuple of names)."""
+    tables = getattr(model, "_view_on", None) or ()
+    return (tables,) if isinstance(tables, str) else tables
+
+
 class SyncInsightView(models.AbstractModel):
     """A read-only figure model backed by a SQL view; ratio measures (percentages) are
     aggregated as the ratio of the sums at every grouping level, not as a sum or mean.
@@ -28,9 +34,8 @@ class SyncInsightView(models.AbstractModel):
         if self._materialized:
             self._init_materialized()
             return
-        view_on = getattr(self, "_view_on", None)
-        if view_on and not table_exists(self.env.cr, view_on):
-            return  # created right after the figure it reads (see _init_materialized)
+        if not all(table_exists(self.env.cr, table) for table in _view_on(self)):
+            return  # created right after the figures it reads (see _init_materialized)
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
             SQL(
@@ -69,7 +74,7 @@ class SyncInsightView(models.AbstractModel):
         )
         # plain views on top of this one were dropped with it (CASCADE): recreate them
         for model in self.env.registry.values():
-            if getattr(model, "_view_on", None) == self._table:
+            if self._table in _view_on(model):
                 self.env[model._name].init()
 
     @api.model
@@ -85,6 +90,7 @@ class SyncInsightView(models.AbstractModel):
             self.env.cr.execute(SQL("ANALYZE %s", SQL.identifier(model._table)))
             model.invalidate_model()
         self.env["sync.insight.pipeline"].invalidate_model()
+        self.env["sync.insight.card"].invalidate_model()
         now = fields.Datetime.now()
         params = self.env["ir.config_parameter"].sudo()
         params.set_param(REFRESHED_AT, fields.Datetime.to_string(now))

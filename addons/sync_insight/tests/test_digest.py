@@ -42,3 +42,35 @@ class TestDigest(InsightCase):
         self.assertIn("(37.1 %)", body)
         self.assertIn("Erin worked 70 hours.", body)
         self.assertIn("Delivered and not invoiced (WIP)", body)
+
+    def test_digest_pdf_bytes_and_text(self):
+        Report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
+        data = {"today": "2026-10-05"}
+        pdf, kind = Report._render_qweb_pdf(
+            "sync_insight.action_report_digest", self.company.ids, data=data
+        )
+        self.assertEqual(kind, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        html, __ = Report._render_qweb_html(
+            "sync_insight.action_report_digest", self.company.ids, data=data
+        )
+        text = html.decode()
+        self.assertIn("Delivery digest of", text)
+        self.assertIn("September 2026", text)
+        currency = self.company.currency_id
+        for amount in (2800.0, 1760.0, 1040.0):
+            self.assertIn(format_amount(self.env, amount, currency), text)
+        self.assertIn("(37.1 %)", text)
+        self.assertIn("Customers paid", text)
+        self.assertIn(format_amount(self.env, 1200.0, currency), text)  # WIP of time: 800 + 400
+        # the mail carries the same digest as a PDF
+        group = self.env["res.groups"].create({"name": "Insight PDF leaders"})
+        leader = new_test_user(self.env, "insight_pdf_leader", email="pdf@example.com")
+        leader.group_ids |= group
+        self.env["ir.config_parameter"].set_param("sync_insight.digest_group_id", group.id)
+        Digest = self.env["sync.insight.digest"].with_context(force_report_rendering=True)
+        mail = Digest._cron_send(date(2026, 10, 5)).filtered(
+            lambda m: self.company.name in m.subject
+        )
+        self.assertEqual(mail.attachment_ids.mimetype, "application/pdf")
+        self.assertTrue(mail.attachment_ids.raw.startswith(b"%PDF"))

@@ -64,3 +64,29 @@ registry.category("web_tour.tours").add("sync_insight_tour_wip_drill_down", {
         },
     ],
 });
+
+/*
+ * A leader opens Sync > Delivery > Dashboard, reads the cards and opens the WIP card's
+ * figures (run by tests/test_tour.py).
+ */
+registry.category("web_tour.tours").add("sync_insight_tour_dashboard", {
+    steps: () => [
+        {
+            content: "The dashboard shows the utilization card",
+            trigger: ".o_kanban_record:contains(Utilization (last month))",
+        },
+        {
+            content: "The WIP card shows the planted WIP (800 + 400)",
+            trigger: ".o_kanban_record:contains(WIP (time and expenses)):contains(1,200)",
+        },
+        {
+            content: "Open the WIP card",
+            trigger: ".o_kanban_record:contains(WIP (time and expenses))",
+            run: "click",
+        },
+        {
+            content: "The delivery figures behind the card open",
+            trigger: ".o_breadcrumb:contains(Delivery figures)",
+        },
+    ],
+});
