@@ -9,3 +9,4 @@ from . import psa_projects
 from . import psa_expenses
 from . import psa_time
 from . import psa_config
+from . import psa_demo
