@@ -293,34 +293,53 @@ def if_found(call, *args, **kwargs):
         return None
 
 
-def client_credentials_token(token_url, client_id, client_secret, timeout, vendor):
-    """OAuth's client credentials grant at `token_url` -> ``{"access_token"}`` (for
-    ``sync.backend._oauth_access_token``); `vendor` names the remote in the errors."""
-    try:
-        response = requests.post(
-            token_url,
-            data={
-                "grant_type": "client_credentials",
-                "client_id": client_id or "",
-                "client_secret": client_secret or "",
-            },
-            timeout=timeout or 30,
-        )
-    except requests.RequestException as exc:
-        raise RemoteUnavailableError(
-            f"{vendor} token endpoint unreachable: {exc}", pattern="token endpoint"
-        ) from exc
-    raise_for_response(response)
-    try:
-        fresh = (response.json() or {}).get("access_token")
-    except ValueError as exc:
-        raise RemoteUnavailableError(
-            f"{vendor}'s token endpoint answered a body that is not JSON",
-            pattern="token endpoint",
-        ) from exc
-    if not fresh:
-        raise AuthenticationError(f"{vendor} issued no access token", pattern="no token")
-    return {"access_token": fresh}
+def numbered_pages(read_page, per_page):
+    """A list read by page number (1, 2, ...): ``read_page(page)`` -> ``(records, page_count,
+    answer)``; yields each `answer`, and stops after an empty page, the last page (`page_count`;
+    None when the remote does not say) or, without a count, a page shorter than `per_page`."""
+    page = 1
+    while True:
+        records, page_count, answer = read_page(page)
+        yield answer
+        if not records or (page_count is not None and page >= page_count):
+            return
+        if page_count is None and len(records) < per_page:
+            return
+        page += 1
+
+
+def client_credentials_grant(token_url, client_id, client_secret, timeout, vendor):
+    """The ``fetch`` of ``sync.backend._oauth_access_token`` for OAuth's client credentials
+    grant at `token_url` -> ``{"access_token"}``; `vendor` names the remote in the errors."""
+
+    def fetch(_current):
+        try:
+            response = requests.post(
+                token_url,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": client_id or "",
+                    "client_secret": client_secret or "",
+                },
+                timeout=timeout or 30,
+            )
+        except requests.RequestException as exc:
+            raise RemoteUnavailableError(
+                f"{vendor} token endpoint unreachable: {exc}", pattern="token endpoint"
+            ) from exc
+        raise_for_response(response)
+        try:
+            fresh = (response.json() or {}).get("access_token")
+        except ValueError as exc:
+            raise RemoteUnavailableError(
+                f"{vendor}'s token endpoint answered a body that is not JSON",
+                pattern="token endpoint",
+            ) from exc
+        if not fresh:
+            raise AuthenticationError(f"{vendor} issued no access token", pattern="no token")
+        return {"access_token": fresh}
+
+    return fetch
 
 
 class GenericRestAdapter(HttpAdapterMixin, BaseAdapter):

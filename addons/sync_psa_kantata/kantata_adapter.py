@@ -16,7 +16,7 @@ associations).  The adapter translates Kantata records to the PSA layer's canoni
 
 from datetime import date, timedelta
 
-from odoo.addons.sync_core.adapter import GET_RETRY, HttpAdapterMixin, if_found
+from odoo.addons.sync_core.adapter import GET_RETRY, HttpAdapterMixin, if_found, numbered_pages
 from odoo.addons.sync_core.connection import ConnectionInfo
 from odoo.addons.sync_core.exceptions import PayloadError
 from odoo.addons.sync_core.mapping import parse_datetime, parse_datetime_or_none
@@ -25,30 +25,24 @@ from odoo.addons.sync_psa import psa
 from odoo.addons.sync_psa.psa_adapter import PsaAdapter
 
 MAX_PER_PAGE = 200
-# canonical object (``psa.py``) -> (Kantata collection, include=)
+# canonical object (``psa.py``) -> (Kantata collection, include=, prefix of its subscribed event
+# types: Kantata documents time_entry, expense, workspace, story :created|updated|deleted)
 OBJECTS = {
     # workspace_id, user_id, story_id ... are returned with their association only
-    "time_entries": ("time_entries", "user,story,workspace"),
-    "expenses": ("expenses", "user,recent_submission,workspace"),
-    "projects": ("workspaces", "external_references,workspace_groups"),
-    "users": ("users", ""),
-    "milestones": ("stories", ""),
+    "time_entries": ("time_entries", "user,story,workspace", "time_entry"),
+    "expenses": ("expenses", "user,recent_submission,workspace", "expense"),
+    "projects": ("workspaces", "external_references,workspace_groups", "workspace"),
+    "users": ("users", "", None),
+    "milestones": ("stories", "", "story"),
 }
 # canonical workspace field -> Kantata field, for writes
 OUT_FIELDS = {"name": "title"}
 # Keys a mapping line may use beyond the translation of Kantata's documented attributes: the
 # client company the PSA layer binds, the Odoo reference written on create.
 EXTRA_FIELDS = {"projects": {"customer_id": "client company", "_odoo_ref": "Odoo reference"}}
-# subscribed event type prefix -> canonical object (Kantata's documented event types:
-# time_entry, expense, workspace, story :created|updated|deleted); the subject type (the
-# prefix in CamelCase: TimeEntry) is the fallback for an event without a usable event_type,
-# and names the record an external reference marks
-EVENT_PREFIXES = {
-    "time_entry": "time_entries",
-    "expense": "expenses",
-    "workspace": "projects",
-    "story": "milestones",
-}
+# an event's subject type (its prefix in CamelCase: TimeEntry) is the fallback for an event
+# without a usable event_type, and names the record an external reference marks
+EVENT_PREFIXES = {prefix: obj for obj, (_c, _i, prefix) in OBJECTS.items() if prefix}
 SUBJECTS = {p.title().replace("_", ""): obj for p, obj in EVENT_PREFIXES.items()}
 EVENT_VERBS = ("created", "updated", "deleted")
 # Time entries and expenses are approved through submissions (a timesheet submission, an
@@ -124,22 +118,17 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
     def _pages(self, path, params, page_size=None):
         """Yield (records, body) page by page (page/per_page, at most 200 a page)."""
         per_page = min(page_size or self.page_size, MAX_PER_PAGE)
-        page = 1
-        while True:
+
+        def read_page(page):
             body = self._get(path, **params, page=page, per_page=per_page)
             records = self.results(body)
-            yield records, body
-            meta = body.get("meta") or {}
-            page_count = meta.get("page_count")
-            if not records or (page_count is not None and page >= page_count):
-                return
-            if page_count is None and len(records) < per_page:
-                return
-            page += 1
+            return records, (body.get("meta") or {}).get("page_count"), (records, body)
+
+        return numbered_pages(read_page, per_page)
 
     def _read(self, object_name, params, page_size=None):
         """Pages of canonical records of a filtered list of `object_name` (with its include=)."""
-        collection, include = OBJECTS[object_name]
+        collection, include, _prefix = OBJECTS[object_name]
         if include:
             params = {**params, "include": include}
         for records, body in self._pages(f"{collection}.json", params, page_size):
@@ -218,11 +207,9 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
         (``_to_<object>``: what mapping lines read), with the keys of EXTRA_FIELDS."""
         if object_name not in OBJECTS:
             return None
-        data = self._record(object_name, {"id": "0"}, {})["data"]
-        fields = {name: {"type": "", "label": name} for name in data}
-        for name, label in EXTRA_FIELDS.get(object_name, {}).items():
-            fields[name] = {"type": "", "label": label}
-        return fields
+        labels = {name: name for name in self._record(object_name, {"id": "0"}, {})["data"]}
+        labels |= EXTRA_FIELDS.get(object_name, {})
+        return {name: {"type": "", "label": label} for name, label in labels.items()}
 
     def write_batch(self, object_name, items):
         """Workspaces only: create (marked with an external reference to the Odoo record, so a
@@ -238,14 +225,10 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
                 written.append(self._write("PUT", path, "workspace", values))
                 continue
             existing = self.find_by_reference("projects", "project.project", odoo_ref)
-            if not existing:
-                values.setdefault("creator_role", "maven")
-                if odoo_ref:
-                    values["external_reference"] = self._reference_values(
-                        "project.project", odoo_ref
-                    )
-                existing = self._write("POST", "workspaces.json", "workspace", values)
-            written.append(existing)
+            values.setdefault("creator_role", "maven")
+            if odoo_ref:
+                values["external_reference"] = self._reference_values("project.project", odoo_ref)
+            written.append(existing or self._write("POST", "workspaces.json", "workspace", values))
         return written
 
     # ------------------------------------------------------------------ time off
@@ -285,14 +268,9 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
     def find_by_reference(self, object_name, model, ref):
         if not ref:
             return None
-        collection, _include = OBJECTS[object_name]
-        body = self._get(
-            f"{collection}.json",
-            external_reference_service_name=SERVICE_NAME,
-            external_reference_service_model=model,
-            external_reference_service_model_ref=str(ref),
-        )
-        records = self.results(body)
+        values = self._reference_values(model, ref)
+        params = {f"external_reference_{key}": value for key, value in values.items()}
+        records = self.results(self._get(f"{OBJECTS[object_name][0]}.json", **params))
         return records[0]["id"] if records else None
 
     def write_reference(self, object_name, external_id, model, ref, message=None, status=None):
@@ -335,17 +313,15 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
             changes = []
             named = {p: [] for p in submissions}
             for event in records:
-                if not isinstance(event, dict) or event.get("id") in (None, ""):
+                if not isinstance(event, dict) or any(
+                    event.get(key) in (None, "") for key in ("id", "subject_id")
+                ):
                     continue
-                subject_id = event.get("subject_id")
-                if subject_id in (None, ""):
-                    continue
-                event_type = str(event.get("event_type") or "")
-                prefix, _sep, verb = event_type.partition(":")
+                prefix, _sep, verb = str(event.get("event_type") or "").partition(":")
                 change = {
                     "event_id": str(event["id"]),
                     "created_at": parse_datetime_or_none(event.get("created_at")),
-                    "id": str(subject_id),
+                    "id": str(event["subject_id"]),
                     "deleted": verb == "deleted",
                 }
                 if prefix in SUBMISSIONS:
@@ -402,14 +378,12 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
         )
 
     def _to_time_entries(self, raw, body):
+        story = (body.get("stories") or {}).get(str(raw.get("story_id"))) or {}
         return {
             "approved": bool(raw.get("approved")),
             "project_ref": str(raw.get("workspace_id") or ""),
             "task_ref": str(raw.get("story_id") or ""),
-            "task_name": ((body.get("stories") or {}).get(str(raw.get("story_id"))) or {}).get(
-                "title"
-            )
-            or "",
+            "task_name": story.get("title") or "",
             "person": self._person(raw, body),
             "date": raw.get("date_performed"),
             "minutes": int(raw.get("time_in_minutes") or 0),

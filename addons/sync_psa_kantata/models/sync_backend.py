@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 from odoo import api, fields, models
 
-from odoo.addons.sync_core.adapter import client_credentials_token
+from odoo.addons.sync_core.adapter import client_credentials_grant
 from odoo.addons.sync_core.secret_fields import SecretChar
 from odoo.addons.sync_psa import psa
 
@@ -54,16 +54,13 @@ class SyncBackend(models.Model):
         me = self.sudo()
         if me.kantata_auth != "client_credentials":
             return me.kantata_access_token or ""
-
-        def fetch(_current):
-            return client_credentials_token(
-                me.kantata_token_url,
-                me.kantata_client_id,
-                me.kantata_client_secret,
-                me.timeout,
-                "Kantata",
-            )
-
+        fetch = client_credentials_grant(
+            me.kantata_token_url,
+            me.kantata_client_id,
+            me.kantata_client_secret,
+            me.timeout,
+            "Kantata",
+        )
         return me._oauth_access_token(fetch, "kantata_access_token", force=force)
 
     def _adapter_config(self):
