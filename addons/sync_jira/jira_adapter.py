@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime, timedelta
 import requests
 from jira import JIRA, JIRAError
 
-from odoo.addons.sync_core.adapter import HttpAdapterMixin, raise_for_response
+from odoo.addons.sync_core.adapter import HttpAdapterMixin, if_found, raise_for_response
 from odoo.addons.sync_core.connection import ConnectionInfo
-from odoo.addons.sync_core.exceptions import RemoteUnavailableError, SyncError
+from odoo.addons.sync_core.exceptions import RemoteUnavailableError
 from odoo.addons.sync_core.mapping import parse_datetime
 from odoo.addons.sync_core.unreadable import UnreadableRecordError, read_each, unreadable_marker
 from odoo.addons.sync_psa import psa
@@ -176,12 +176,12 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
         ids = [str(i) for i in ids]
         if object_name == psa.TIME:
             wids = dict.fromkeys(i.removesuffix(NON_BILLABLE) for i in ids)
-            raws = [_found(self._tempo, f"worklogs/{wid}") for wid in wids]
+            raws = [if_found(self._tempo, f"worklogs/{wid}") for wid in wids]
             return [r for r in self._time_records(filter(None, raws)) if r["id"] in ids]
         if object_name == psa.MILESTONES:
             return self._issues_by_id(ids, self._milestone)
         if object_name == psa.PROJECTS:
-            found = [_found(self._jira_json, f"project/{pid}") for pid in ids]
+            found = [if_found(self._jira_json, f"project/{pid}") for pid in ids]
             return read_each(list(filter(None, found)), self._project)
         return []
 
@@ -216,12 +216,12 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
         them (a new updatedAt each time); an issue property is documented, visible to
         delivery in Jira (and to JQL when indexed), and touches no worklog."""
         worklog_id = str(external_id).removesuffix(NON_BILLABLE)
-        worklog = _found(self._tempo, f"worklogs/{worklog_id}")
+        worklog = if_found(self._tempo, f"worklogs/{worklog_id}")
         if not worklog:
             return None  # deleted in Tempo (kept in Odoo once invoiced): nothing to mark
         issue_id = str((worklog.get("issue") or {}).get("id"))
         jira = self._jira()
-        current = _found(self._jira_json, f"issue/{issue_id}/properties/{PROPERTY}") or {}
+        current = if_found(self._jira_json, f"issue/{issue_id}/properties/{PROPERTY}") or {}
         value = current.get("value") if isinstance(current.get("value"), dict) else {}
         value[str(external_id)] = {"model": model, "ref": ref, "status": status,
                                    "message": message}  # fmt: skip
@@ -257,11 +257,7 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
 
     def _person(self, account_id, user=None):
         user = user or self._users().get(account_id) or {}
-        return {
-            "id": account_id,
-            "email": (user.get("emailAddress") or "").strip().lower(),
-            "name": user.get("displayName") or "",
-        }
+        return psa.person(account_id, user.get("emailAddress"), user.get("displayName"))
 
     def _issues_by_id(self, ids, translate):
         out = []
@@ -383,16 +379,6 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
                 "completed": status == "done",
             },
         }
-
-
-def _found(read, path):
-    """``read(path)``, or None when the remote answers 404 (deleted, or never there)."""
-    try:
-        return read(path)
-    except SyncError as exc:
-        if exc.pattern != "HTTP 404":
-            raise
-        return None
 
 
 def _order(record):

@@ -11,8 +11,6 @@ from odoo.addons.sync_core.secret_fields import SecretChar
 from .. import jira_adapter
 
 MANAGER = "sync_core.sync_core_group_manager"
-# The demo's consultant who is an Odoo employee (the fake's demo seed logs his time).
-DEMO_EMPLOYEE = ("Mitchell Admin", "admin@yourcompany.example.com")
 
 
 class SyncBackend(models.Model):
@@ -101,14 +99,10 @@ class SyncBackend(models.Model):
         from ..fake.__main__ import DEMO  # the fake's credentials, not a secret
 
         url = base_url.rstrip("/")
-        Backend = self.env["sync.backend"]
-        backend = Backend.search(
-            [("kind", "=", "jira"), ("base_url", "=", url), ("sandbox", "=", True)], limit=1
-        ) or Backend.create(
+        backend = self._psa_demo_backend(
             {
                 "name": "Jira + Tempo sandbox",
                 "kind": "jira",
-                "sandbox": True,
                 "base_url": url,
                 "tempo_url": f"{url}/4",
                 "jira_email": DEMO["email"],
@@ -116,12 +110,7 @@ class SyncBackend(models.Model):
                 "tempo_api_token": DEMO["tempo_token"],
             }
         )
-        self.env["sync.psa"]._create_default_mappings(backend)
-        backend.action_test_connection()
         self._jira_demo_order(DEMO["customer"], DEMO["project"])
-        Employee = self.env["hr.employee"].with_context(active_test=False)
-        if not Employee.search_count([("work_email", "=ilike", DEMO_EMPLOYEE[1])], limit=1):
-            Employee.create({"name": DEMO_EMPLOYEE[0], "work_email": DEMO_EMPLOYEE[1]})
         self.env["sync.psa"]._schedule(backend)
         return backend
 
