@@ -324,9 +324,8 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
                     "id": str(event["subject_id"]),
                     "deleted": verb == "deleted",
                 }
-                if prefix in SUBMISSIONS:
-                    if prefix in named:
-                        named[prefix].append(change)
+                if prefix in SUBMISSIONS:  # of a kind not asked for: left out
+                    named.get(prefix, []).append(change)
                     continue
                 object_name = EVENT_PREFIXES.get(prefix) or SUBJECTS.get(event.get("subject_type"))
                 if object_name in objects:

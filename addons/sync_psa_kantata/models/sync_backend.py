@@ -127,10 +127,8 @@ class SyncBackend(models.Model):
         url = base_url.rstrip("/")
         if not url.endswith("/api/v1"):
             url += "/api/v1"
-        backend = self._psa_demo_backend(
-            {"name": "Kantata sandbox", "kind": "kantata", "base_url": url,
-             "kantata_access_token": token}
-        )  # fmt: skip
+        values = {"name": "Kantata sandbox", "kind": "kantata", "base_url": url}
+        backend = self._psa_demo_backend({**values, "kantata_access_token": token})
         # the demo deal's service (SKU SRV-INSTALL, sold by the hour) is billed on timesheets,
         # so its time is invoiceable; whichever demo set-up runs first creates the product
         Product = self.env["product.product"]
