@@ -12,6 +12,8 @@ import re
 import threading
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from .connection import ConnectionInfo
 from .exceptions import (
@@ -27,6 +29,22 @@ from .unreadable import read_each, readable
 _logger = logging.getLogger(__name__)
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _COUNTED = threading.local()  # the adapters made inside `counted_adapters()` blocks
+# `HttpAdapterMixin.retry` for a remote whose idempotent reads are sent again when it is briefly
+# unavailable: GETs only, on 502/503/504 after 0.3 and 0.6 s, and on connection errors.  A
+# Retry-After is never slept inline (urllib3 would, for any 429 or 503 that has one, however
+# long: a 429 "Retry-After: 30" held the worker 30 s twice and left the channel open); the
+# engine blocks the channel and retries the job instead.
+GET_RETRY = Retry(
+    total=3,
+    connect=3,
+    read=0,
+    status=2,
+    backoff_factor=0.3,
+    status_forcelist=(502, 503, 504),
+    allowed_methods=frozenset({"GET"}),
+    raise_on_status=False,
+    respect_retry_after_header=False,
+)
 
 
 @contextlib.contextmanager
@@ -154,16 +172,6 @@ def error_reason(text, limit=300):
     return one_line(text or "", limit)
 
 
-def found(read, *args, **kwargs):
-    """``read(*args, **kwargs)``, or None when the remote answers 404 (deleted, never there)."""
-    try:
-        return read(*args, **kwargs)
-    except SyncError as exc:
-        if exc.pattern != "HTTP 404":
-            raise
-        return None
-
-
 def raise_for_response(response, table=None):
     """Classify an HTTP error by status code and headers (never by body text) through
     `table` (a connector's status table, default `DEFAULT_STATUSES`); the error's text carries
@@ -188,11 +196,33 @@ class HttpAdapterMixin:
     `_use_access_token` puts the new token where the vendor's requests carry it."""
 
     timeout = 30
+    # a urllib3 ``Retry`` mounted on the session (e.g. `GET_RETRY`); None: requests retries nothing
+    retry = None
+    # the base URL `_url` joins paths to when the config names none
+    default_base_url = ""
 
     def _session(self):
         if getattr(self, "_http", None) is None:
             self._http = requests.Session()
+            if self.retry is not None:
+                mounted = HTTPAdapter(max_retries=self.retry)
+                self._http.mount("https://", mounted)
+                self._http.mount("http://", mounted)
+            self._http.headers.update(self._session_headers())
         return self._http
+
+    def _session_headers(self):
+        """Headers every call of the session carries (e.g. ``Authorization``, ``Accept``)."""
+        return {}
+
+    def _url(self, path):
+        """`path` below ``config["base_url"]`` (else `default_base_url`)."""
+        base = (self.config.get("base_url") or self.default_base_url).rstrip("/")
+        return f"{base}/{path.lstrip('/')}"
+
+    def _call(self, method, path, **kw):
+        """`_request` of `path` below the base URL (`_url`)."""
+        return self._request(method, self._url(path), **kw)
 
     def _request(self, method, url, **kw):
         try:
@@ -252,6 +282,66 @@ class HttpAdapterMixin:
         except (KeyError, ValueError):
             return
         self.rate_limit = {"max": limit, "remaining": remaining, "interval": interval}
+
+
+def if_found(call, *args, **kwargs):
+    """``call(*args, **kwargs)``, or None when the remote answers 404 (the record was deleted,
+    or never there): a read or a delete of something gone is not an error."""
+    try:
+        return call(*args, **kwargs)
+    except SyncError as exc:
+        if exc.pattern != "HTTP 404":
+            raise
+        return None
+
+
+def numbered_pages(read_page, per_page):
+    """A list read by page number (1, 2, ...): ``read_page(page)`` -> ``(records, page_count,
+    answer)``; yields each `answer`, and stops after an empty page, the last page (`page_count`;
+    None when the remote does not say) or, without a count, a page shorter than `per_page`."""
+    page = 1
+    while True:
+        records, page_count, answer = read_page(page)
+        yield answer
+        if not records or (page_count is not None and page >= page_count):
+            return
+        if page_count is None and len(records) < per_page:
+            return
+        page += 1
+
+
+def client_credentials_grant(token_url, client_id, client_secret, timeout, vendor):
+    """The ``fetch`` of ``sync.backend._oauth_access_token`` for OAuth's client credentials
+    grant at `token_url` -> ``{"access_token"}``; `vendor` names the remote in the errors."""
+
+    def fetch(_current):
+        try:
+            response = requests.post(
+                token_url,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": client_id or "",
+                    "client_secret": client_secret or "",
+                },
+                timeout=timeout or 30,
+            )
+        except requests.RequestException as exc:
+            raise RemoteUnavailableError(
+                f"{vendor} token endpoint unreachable: {exc}", pattern="token endpoint"
+            ) from exc
+        raise_for_response(response)
+        try:
+            fresh = (response.json() or {}).get("access_token")
+        except ValueError as exc:
+            raise RemoteUnavailableError(
+                f"{vendor}'s token endpoint answered a body that is not JSON",
+                pattern="token endpoint",
+            ) from exc
+        if not fresh:
+            raise AuthenticationError(f"{vendor} issued no access token", pattern="no token")
+        return {"access_token": fresh}
+
+    return fetch
 
 
 class GenericRestAdapter(HttpAdapterMixin, BaseAdapter):

@@ -73,6 +73,14 @@ def parse_datetime(value):
     return dt
 
 
+def parse_datetime_or_none(value):
+    """`parse_datetime`, or None when the value is missing or unreadable (never a crash)."""
+    try:
+        return parse_datetime(value) or None
+    except (TypeError, ValueError):
+        return None
+
+
 def _date(value):
     dt = parse_datetime(value)
     return dt.date() if dt else False

@@ -23,7 +23,7 @@ import requests
 from jira import JIRA, JIRAError
 from jira.client import TokenAuth
 
-from odoo.addons.sync_core.adapter import HttpAdapterMixin, found, raise_for_response
+from odoo.addons.sync_core.adapter import HttpAdapterMixin, if_found, raise_for_response
 from odoo.addons.sync_core.connection import ConnectionInfo
 from odoo.addons.sync_core.exceptions import AuthenticationError, RemoteUnavailableError
 from odoo.addons.sync_core.mapping import ordered_after, parse_datetime
@@ -218,12 +218,12 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
         ids = [str(i) for i in ids]
         if object_name == psa.TIME:
             wids = dict.fromkeys(i.removesuffix(NON_BILLABLE) for i in ids)
-            raws = [found(self._tempo, f"worklogs/{wid}") for wid in wids]
+            raws = [if_found(self._tempo, f"worklogs/{wid}") for wid in wids]
             return [r for r in self._time_records(filter(None, raws)) if r["id"] in ids]
         if object_name == psa.MILESTONES:
             return self._issues_by_id(ids, self._milestone)
         if object_name == psa.PROJECTS:
-            projects = [found(self._jira_json, f"project/{pid}") for pid in ids]
+            projects = [if_found(self._jira_json, f"project/{pid}") for pid in ids]
             return read_each(list(filter(None, projects)), self._project)
         return []
 
@@ -256,12 +256,12 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
         them (a new updatedAt each time); an issue property is documented, visible to
         delivery in Jira (and to JQL when indexed), and touches no worklog."""
         worklog_id = str(external_id).removesuffix(NON_BILLABLE)
-        worklog = found(self._tempo, f"worklogs/{worklog_id}")
+        worklog = if_found(self._tempo, f"worklogs/{worklog_id}")
         if not worklog:
             return None  # deleted in Tempo (kept in Odoo once invoiced): nothing to mark
         issue_id = str((worklog.get("issue") or {}).get("id"))
         jira = self._jira()
-        current = found(self._jira_json, f"issue/{issue_id}/properties/{PROPERTY}") or {}
+        current = if_found(self._jira_json, f"issue/{issue_id}/properties/{PROPERTY}") or {}
         value = current.get("value") if isinstance(current.get("value"), dict) else {}
         value[str(external_id)] = {"model": model, "ref": ref, "status": status,
                                    "message": message}  # fmt: skip
@@ -297,11 +297,7 @@ class JiraTempoAdapter(HttpAdapterMixin, PsaAdapter):
 
     def _person(self, account_id, user=None):
         user = user or self._users().get(account_id) or {}
-        return {
-            "id": account_id,
-            "email": (user.get("emailAddress") or "").strip().lower(),
-            "name": user.get("displayName") or "",
-        }
+        return psa.person(account_id, user.get("emailAddress"), user.get("displayName"))
 
     def _issues_by_id(self, ids, translate):
         out = []

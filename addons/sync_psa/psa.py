@@ -50,6 +50,16 @@ IMPORTED = (TIME, EXPENSES, MILESTONES)
 SWEPT = (TIME, EXPENSES)
 
 
+def person(person_id, email, name):
+    """The canonical person: the PSA's id as text ("" when none), the e-mail trimmed and
+    lower-cased (people are matched to employees by it), the name ("" when none)."""
+    return {
+        "id": "" if person_id in (None, "") else str(person_id),
+        "email": (email or "").strip().lower(),
+        "name": name or "",
+    }
+
+
 def hours(minutes):
     """Integer minutes -> hours (float), e.g. 90 -> 1.5."""
     return round((minutes or 0) / 60.0, 6)

@@ -87,3 +87,18 @@ class PsaAdapter(BaseAdapter):
         """Remove a time-off entry `write_time_off` made (the leave was withdrawn); an entry
         the PSA no longer has is not an error."""
         raise NotImplementedError
+
+    def _submission_changes(self, object_name, prefix, events):
+        """Changes of approval submissions of one kind (`prefix`; each change's ``id`` a
+        submission's) -> one change of `object_name` per record its submission holds
+        (``submission_records``, read by id), event id ``<event>:<record>``: approving or
+        rejecting a submission re-reads its records."""
+        if not events:
+            return []
+        members = self.submission_records(prefix, {e["id"] for e in events})
+        return [
+            {**event, "event_id": f"{event['event_id']}:{record_id}", "object": object_name,
+             "id": record_id, "deleted": False}
+            for event in events
+            for record_id in members.get(event["id"], [])
+        ]  # fmt: skip

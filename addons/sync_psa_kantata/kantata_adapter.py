@@ -16,47 +16,34 @@ associations).  The adapter translates Kantata records to the PSA layer's canoni
 
 from datetime import date, timedelta
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
-
-from odoo.addons.sync_core.adapter import HttpAdapterMixin
+from odoo.addons.sync_core.adapter import GET_RETRY, HttpAdapterMixin, if_found, numbered_pages
 from odoo.addons.sync_core.connection import ConnectionInfo
-from odoo.addons.sync_core.exceptions import PayloadError, SyncError
-from odoo.addons.sync_core.mapping import parse_datetime
+from odoo.addons.sync_core.exceptions import PayloadError
+from odoo.addons.sync_core.mapping import parse_datetime, parse_datetime_or_none
 from odoo.addons.sync_core.unreadable import UnreadableRecordError, read_each
+from odoo.addons.sync_psa import psa
 from odoo.addons.sync_psa.psa_adapter import PsaAdapter
 
 MAX_PER_PAGE = 200
-# canonical object (``psa.py``) -> (Kantata collection, include=)
+# canonical object (``psa.py``) -> (Kantata collection, include=, prefix of its subscribed event
+# types: Kantata documents time_entry, expense, workspace, story :created|updated|deleted)
 OBJECTS = {
     # workspace_id, user_id, story_id ... are returned with their association only
-    "time_entries": ("time_entries", "user,story,workspace"),
-    "expenses": ("expenses", "user,recent_submission,workspace"),
-    "projects": ("workspaces", "external_references,workspace_groups"),
-    "users": ("users", ""),
-    "milestones": ("stories", ""),
+    "time_entries": ("time_entries", "user,story,workspace", "time_entry"),
+    "expenses": ("expenses", "user,recent_submission,workspace", "expense"),
+    "projects": ("workspaces", "external_references,workspace_groups", "workspace"),
+    "users": ("users", "", None),
+    "milestones": ("stories", "", "story"),
 }
 # canonical workspace field -> Kantata field, for writes
 OUT_FIELDS = {"name": "title"}
 # Keys a mapping line may use beyond the translation of Kantata's documented attributes: the
 # client company the PSA layer binds, the Odoo reference written on create.
 EXTRA_FIELDS = {"projects": {"customer_id": "client company", "_odoo_ref": "Odoo reference"}}
-# subscribed event type prefix -> canonical object (Kantata's documented event types:
-# time_entry, expense, workspace, story :created|updated|deleted); the subject type is the
-# fallback for an event without a usable event_type
-EVENT_PREFIXES = {
-    "time_entry": "time_entries",
-    "expense": "expenses",
-    "workspace": "projects",
-    "story": "milestones",
-}
-EVENT_SUBJECTS = {
-    "TimeEntry": "time_entries",
-    "Expense": "expenses",
-    "Workspace": "projects",
-    "Story": "milestones",
-}
+# an event's subject type (its prefix in CamelCase: TimeEntry) is the fallback for an event
+# without a usable event_type, and names the record an external reference marks
+EVENT_PREFIXES = {prefix: obj for obj, (_c, _i, prefix) in OBJECTS.items() if prefix}
+SUBJECTS = {p.title().replace("_", ""): obj for p, obj in EVENT_PREFIXES.items()}
 EVENT_VERBS = ("created", "updated", "deleted")
 # Time entries and expenses are approved through submissions (a timesheet submission, an
 # expense report submission): the submission's documented events name it, its records are
@@ -81,7 +68,14 @@ SUBMISSIONS = {
         "filters": {"all_on_account": "true"},
     },
 }
+# the approval sweep's list of an object between two dates: its date filter, other filters
+# (time entries' documented sorts: created_at, date_performed, updated_at)
+SWEEPS = {
+    "time_entries": ("date_performed_between", {"approved": "true", "order": "created_at:asc"}),
+    "expenses": ("date_expensed_between", {}),
+}
 SERVICE_NAME = "Odoo"
+STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class KantataAdapter(HttpAdapterMixin, PsaAdapter):
@@ -89,42 +83,19 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
 
     page_size = MAX_PER_PAGE
     batch_size = MAX_PER_PAGE
-    retry = Retry(
-        total=3,
-        connect=3,
-        read=0,
-        status=2,
-        backoff_factor=0.3,
-        status_forcelist=(502, 503, 504),
-        allowed_methods=frozenset({"GET"}),
-        raise_on_status=False,
-        # never sleep a Retry-After inline (urllib3 would, for any 429 or 503 that has one,
-        # however long: a 429 "Retry-After: 30" held the worker 30 s twice and left the
-        # channel open); the engine blocks the channel and retries the job instead
-        respect_retry_after_header=False,
-    )
+    retry = GET_RETRY
+    default_base_url = "https://api.mavenlink.com/api/v1"
 
-    def _session(self):
-        if getattr(self, "_http", None) is None:
-            session = requests.Session()
-            adapter = HTTPAdapter(max_retries=self.retry)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-            session.headers.update(
-                {
-                    "Authorization": f"Bearer {self.config.get('access_token') or ''}",
-                    "Accept": "application/json",
-                }
-            )
-            self._http = session
-        return self._http
-
-    def _url(self, path):
-        base = (self.config.get("base_url") or "https://api.mavenlink.com/api/v1").rstrip("/")
-        return f"{base}/{path.lstrip('/')}"
+    def _session_headers(self):
+        token = self.config.get("access_token") or ""
+        return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
     def _get(self, path, **params):
-        return self._request("GET", self._url(path), params=params)
+        return self._call("GET", path, params=params)
+
+    def _write(self, method, path, key, values):
+        """Send one record (``{key: values}``); the id of the record Kantata answers."""
+        return self.results(self._call(method, path, json={key: values}))[0]["id"]
 
     # ------------------------------------------------------------------ response format
     @staticmethod
@@ -147,18 +118,22 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
     def _pages(self, path, params, page_size=None):
         """Yield (records, body) page by page (page/per_page, at most 200 a page)."""
         per_page = min(page_size or self.page_size, MAX_PER_PAGE)
-        page = 1
-        while True:
+
+        def read_page(page):
             body = self._get(path, **params, page=page, per_page=per_page)
             records = self.results(body)
-            yield records, body
-            meta = body.get("meta") or {}
-            page_count = meta.get("page_count")
-            if not records or (page_count is not None and page >= page_count):
-                return
-            if page_count is None and len(records) < per_page:
-                return
-            page += 1
+            return records, (body.get("meta") or {}).get("page_count"), (records, body)
+
+        return numbered_pages(read_page, per_page)
+
+    def _read(self, object_name, params, page_size=None):
+        """Pages of canonical records of a filtered list of `object_name` (with its include=)."""
+        collection, include, _prefix = OBJECTS[object_name]
+        if include:
+            params = {**params, "include": include}
+        for records, body in self._pages(f"{collection}.json", params, page_size):
+            if records:
+                yield read_each(records, lambda r, b=body: self._record(object_name, r, b))
 
     # ------------------------------------------------------------------ engine interface
     def test_connection(self):
@@ -189,68 +164,41 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
         )
 
     def iter_changes(self, object_name, since, after=None, page_size=None):
-        collection, include = OBJECTS[object_name]
-        if object_name == "users":
+        if object_name == psa.PEOPLE:
             # users sort alphabetically only and carry no updated_at: all of them are read;
             # without on_my_account, /users lists only people who share a project with us
-            params = {"on_my_account": "true"}
-        else:
-            params = {"order": "updated_at:asc"}
-        if include:
-            params["include"] = include
-        if since and object_name != "users":
-            params["updated_after"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
-        for records, body in self._pages(f"{collection}.json", params, page_size):
-            if records:
-                yield read_each(records, lambda r, b=body: self._record(object_name, r, b))
+            return self._read(object_name, {"on_my_account": "true"}, page_size)
+        params = {"order": "updated_at:asc"}
+        if since:
+            params["updated_after"] = since.strftime(STAMP)
+        return self._read(object_name, params, page_size)
+
+    def iter_approvals(self, object_name, date_from, date_to, page_size=None):
+        """The approval sweep's reading of one object between two dates (``SWEEPS``), whatever
+        the records' ``updated_at``: approved time entries performed then (approving a
+        timesheet need not stamp its entries), every expense dated then (its approval, or
+        rejection, is read from its report submission: ``_expense_approved``)."""
+        if object_name not in SWEEPS:
+            raise PayloadError(f"Kantata has no approval sweep for {object_name}")
+        date_filter, filters = SWEEPS[object_name]
+        period = f"{date_from.isoformat()}:{date_to.isoformat()}"
+        return self._read(object_name, {**filters, date_filter: period}, page_size)
 
     def iter_approved_time(self, date_from, date_to, page_size=None):
         """Approved time entries performed between two dates (``approved`` and
-        ``date_performed_between`` filters), whatever their ``updated_at``: approving a
-        timesheet need not stamp its entries."""
-        params = {
-            "approved": "true",
-            "date_performed_between": f"{date_from.isoformat()}:{date_to.isoformat()}",
-            "include": OBJECTS["time_entries"][1],
-            "order": "created_at:asc",  # documented sorts: created_at, date_performed, updated_at
-        }
-        for records, body in self._pages("time_entries.json", params, page_size):
-            if records:
-                yield read_each(records, lambda r, b=body: self._record("time_entries", r, b))
-
-    def iter_approvals(self, object_name, date_from, date_to, page_size=None):
-        """The approval sweep's reading of one object between two dates, whatever the records'
-        ``updated_at``: approved time entries performed then (approving a timesheet need not
-        stamp its entries), every expense dated then (its approval, or rejection, is read from
-        its report submission)."""
-        if object_name == "time_entries":
-            return self.iter_approved_time(date_from, date_to, page_size)
-        if object_name == "expenses":
-            return self.iter_expenses_between(date_from, date_to, page_size)
-        raise PayloadError(f"Kantata has no approval sweep for {object_name}")
+        ``date_performed_between`` filters), whatever their ``updated_at``."""
+        return self.iter_approvals(psa.TIME, date_from, date_to, page_size)
 
     def iter_expenses_between(self, date_from, date_to, page_size=None):
-        """Expenses dated between two dates (``date_expensed_between``), approved or not: each
-        one's approval is read from its expense report submission (``_to_expenses``)."""
-        params = {
-            "date_expensed_between": f"{date_from.isoformat()}:{date_to.isoformat()}",
-            "include": OBJECTS["expenses"][1],
-        }
-        for records, body in self._pages("expenses.json", params, page_size):
-            if records:
-                yield read_each(records, lambda r, b=body: self._record("expenses", r, b))
+        """Expenses dated between two dates (``date_expensed_between``), approved or not."""
+        return self.iter_approvals(psa.EXPENSES, date_from, date_to, page_size)
 
     def read_batch(self, object_name, ids):
-        collection, include = OBJECTS[object_name]
         out = []
         ids = [str(i) for i in ids]
         for start in range(0, len(ids), self.batch_size):
-            chunk = ids[start : start + self.batch_size]
-            params = {"only": ",".join(chunk)}
-            if include:
-                params["include"] = include
-            for records, body in self._pages(f"{collection}.json", params):
-                out.extend(read_each(records, lambda r, b=body: self._record(object_name, r, b)))
+            params = {"only": ",".join(ids[start : start + self.batch_size])}
+            out.extend(record for page in self._read(object_name, params) for record in page)
         return out
 
     def remote_fields(self, object_name):
@@ -259,11 +207,9 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
         (``_to_<object>``: what mapping lines read), with the keys of EXTRA_FIELDS."""
         if object_name not in OBJECTS:
             return None
-        data = self._record(object_name, {"id": "0"}, {})["data"]
-        fields = {name: {"type": "", "label": name} for name in data}
-        for name, label in EXTRA_FIELDS.get(object_name, {}).items():
-            fields[name] = {"type": "", "label": label}
-        return fields
+        labels = {name: name for name in self._record(object_name, {"id": "0"}, {})["data"]}
+        labels |= EXTRA_FIELDS.get(object_name, {})
+        return {name: {"type": "", "label": label} for name, label in labels.items()}
 
     def write_batch(self, object_name, items):
         """Workspaces only: create (marked with an external reference to the Odoo record, so a
@@ -275,20 +221,14 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
             values = {OUT_FIELDS.get(k, k): v for k, v in canonical.items()}
             odoo_ref = values.pop("_odoo_ref", None)
             if external_id:
-                body = self._request(
-                    "PUT", self._url(f"workspaces/{external_id}.json"), json={"workspace": values}
-                )
-                written.append(self.results(body)[0]["id"])
+                path = f"workspaces/{external_id}.json"
+                written.append(self._write("PUT", path, "workspace", values))
                 continue
             existing = self.find_by_reference("projects", "project.project", odoo_ref)
-            if existing:
-                written.append(existing)
-                continue
             values.setdefault("creator_role", "maven")
             if odoo_ref:
                 values["external_reference"] = self._reference_values("project.project", odoo_ref)
-            body = self._request("POST", self._url("workspaces.json"), json={"workspace": values})
-            written.append(self.results(body)[0]["id"])
+            written.append(existing or self._write("POST", "workspaces.json", "workspace", values))
         return written
 
     # ------------------------------------------------------------------ time off
@@ -297,10 +237,7 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
         day (entries of one day are combined; at most the user's workday)."""
         user = int(person_id) if str(person_id).isdigit() else person_id
         values = {"user_id": user, "requested_date": day.isoformat(), "hours": hours}
-        body = self._request(
-            "POST", self._url("time_off_entries.json"), json={"time_off_entry": values}
-        )
-        return str(self.results(body)[0]["id"])
+        return str(self._write("POST", "time_off_entries.json", "time_off_entry", values))
 
     def find_time_off(self, person_id, date_from, date_to):
         """``GET time_off_entries`` of the user (Kantata keeps one entry per user and day,
@@ -316,11 +253,7 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
         return found
 
     def delete_time_off(self, entry_id):
-        try:
-            self._request("DELETE", self._url(f"time_off_entries/{entry_id}.json"))
-        except SyncError as exc:
-            if "HTTP 404" not in f"{exc.pattern} {exc}":
-                raise
+        if_found(self._call, "DELETE", f"time_off_entries/{entry_id}.json")
 
     # ------------------------------------------------------------------ external references
     @staticmethod
@@ -335,40 +268,30 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
     def find_by_reference(self, object_name, model, ref):
         if not ref:
             return None
-        collection, _include = OBJECTS[object_name]
-        body = self._get(
-            f"{collection}.json",
-            external_reference_service_name=SERVICE_NAME,
-            external_reference_service_model=model,
-            external_reference_service_model_ref=str(ref),
-        )
-        records = self.results(body)
+        values = self._reference_values(model, ref)
+        params = {f"external_reference_{key}": value for key, value in values.items()}
+        records = self.results(self._get(f"{OBJECTS[object_name][0]}.json", **params))
         return records[0]["id"] if records else None
 
     def write_reference(self, object_name, external_id, model, ref, message=None, status=None):
         """``POST external_references/create_or_update``: mark a Kantata record with the Odoo
         record it became (and, e.g., the invoice that billed it)."""
-        subject = {"time_entries": "TimeEntry", "expenses": "Expense", "projects": "Workspace"}
         values = self._reference_values(
             model,
             ref,
             subject_id=str(external_id),
-            subject_type=subject[object_name],
+            subject_type={obj: subject for subject, obj in SUBJECTS.items()}[object_name],
             external_message=message,
             external_status=status,
             status="synced",
         )
-        body = self._request(
-            "POST",
-            self._url("external_references/create_or_update.json"),
-            json={"external_reference": values},
-        )
-        return self.results(body)[0]["id"]
+        path = "external_references/create_or_update.json"
+        return self._write("POST", path, "external_reference", values)
 
     # ------------------------------------------------------------------ change feed
     def event_retention(self):
-        """Kantata keeps 9 days of subscribed events."""
-        return event_retention()
+        """Kantata keeps 9 days of subscribed events (developer.kantata.com)."""
+        return timedelta(days=9)
 
     def iter_events(self, created_after, objects):
         """Subscribed events created after `created_after`, as canonical changes:
@@ -383,52 +306,34 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
         types += [f"{p}:{v}" for p in submissions for v in SUBMISSIONS[p]["verbs"]]
         params = {"event_types": ",".join(types), "order": "created_at:asc"}
         if created_after:
-            params["created_after"] = created_after.strftime("%Y-%m-%dT%H:%M:%SZ")
+            params["created_after"] = created_after.strftime(STAMP)
         # events are small: pages of 200 whatever the backend's page size (a long feed read in
         # small pages is more requests, each one a chance to start it over)
         for records, _body in self._pages("subscribed_events.json", params, MAX_PER_PAGE):
             changes = []
             named = {p: [] for p in submissions}
             for event in records:
-                if not isinstance(event, dict) or event.get("id") in (None, ""):
+                if not isinstance(event, dict) or any(
+                    event.get(key) in (None, "") for key in ("id", "subject_id")
+                ):
                     continue
-                subject_id = event.get("subject_id")
-                if subject_id in (None, ""):
-                    continue
-                event_type = str(event.get("event_type") or "")
-                prefix, _sep, verb = event_type.partition(":")
+                prefix, _sep, verb = str(event.get("event_type") or "").partition(":")
                 change = {
                     "event_id": str(event["id"]),
-                    "created_at": _stamp_or_none(event.get("created_at")),
-                    "id": str(subject_id),
+                    "created_at": parse_datetime_or_none(event.get("created_at")),
+                    "id": str(event["subject_id"]),
                     "deleted": verb == "deleted",
                 }
-                if prefix in SUBMISSIONS:
-                    if prefix in named:
-                        named[prefix].append(change)
+                if prefix in SUBMISSIONS:  # of a kind not asked for: left out
+                    named.get(prefix, []).append(change)
                     continue
-                object_name = EVENT_PREFIXES.get(prefix) or EVENT_SUBJECTS.get(
-                    event.get("subject_type")
-                )
+                object_name = EVENT_PREFIXES.get(prefix) or SUBJECTS.get(event.get("subject_type"))
                 if object_name in objects:
                     changes.append({**change, "object": object_name})
             for prefix, events in named.items():
-                changes += self._submission_changes(prefix, events)
+                changes += self._submission_changes(SUBMISSIONS[prefix]["object"], prefix, events)
             if changes:
                 yield changes
-
-    def _submission_changes(self, prefix, events):
-        """Submission events -> one change per record of their submissions, read by id."""
-        if not events:
-            return []
-        object_name = SUBMISSIONS[prefix]["object"]
-        members = self.submission_records(prefix, {e["id"] for e in events})
-        return [
-            {**event, "event_id": f"{event['event_id']}:{record_id}", "object": object_name,
-             "id": record_id, "deleted": False}
-            for event in events
-            for record_id in members.get(event["id"], [])
-        ]  # fmt: skip
 
     def submission_records(self, prefix, submission_ids):
         """{submission id: [record id]} of timesheet submissions (``timesheet_submissions?
@@ -467,21 +372,17 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
     @staticmethod
     def _person(raw, body):
         user = (body.get("users") or {}).get(str(raw.get("user_id"))) or {}
-        return {
-            "id": str(raw.get("user_id") or ""),
-            "email": (user.get("email_address") or "").strip().lower(),
-            "name": user.get("full_name") or "",
-        }
+        return psa.person(
+            raw.get("user_id") or "", user.get("email_address"), user.get("full_name")
+        )
 
     def _to_time_entries(self, raw, body):
+        story = (body.get("stories") or {}).get(str(raw.get("story_id"))) or {}
         return {
             "approved": bool(raw.get("approved")),
             "project_ref": str(raw.get("workspace_id") or ""),
             "task_ref": str(raw.get("story_id") or ""),
-            "task_name": ((body.get("stories") or {}).get(str(raw.get("story_id"))) or {}).get(
-                "title"
-            )
-            or "",
+            "task_name": story.get("title") or "",
             "person": self._person(raw, body),
             "date": raw.get("date_performed"),
             "minutes": int(raw.get("time_in_minutes") or 0),
@@ -562,12 +463,8 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
         }
 
     def _to_users(self, raw, body):
-        return {
-            "id": str(raw["id"]),
-            "email": (raw.get("email_address") or "").strip().lower(),
-            "name": raw.get("full_name") or "",
-            "disabled": bool(raw.get("disabled")),
-        }
+        person = psa.person(raw["id"], raw.get("email_address"), raw.get("full_name"))
+        return {**person, "disabled": bool(raw.get("disabled"))}
 
     def cost_rates(self):
         """{user id: (cost per hour in cents, currency)} of the cost rates in use (Kantata keeps
@@ -584,16 +481,3 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
                         rate.get("currency") or "",
                     )
         return rates
-
-
-def _stamp_or_none(value):
-    """A Kantata timestamp, or None when it is missing or unreadable (never a crash)."""
-    try:
-        return parse_datetime(value) or None
-    except (TypeError, ValueError):
-        return None
-
-
-def event_retention():
-    """How long Kantata keeps its subscribed events (developer.kantata.com: 9 days)."""
-    return timedelta(days=9)

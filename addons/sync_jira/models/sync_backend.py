@@ -119,7 +119,7 @@ class SyncBackend(models.Model):
         from ..fake.__main__ import DEMO  # the fake's credentials, not a secret
 
         url = base_url.rstrip("/")
-        backend = self._demo_backend(
+        backend = self._psa_demo_backend(
             {
                 "name": "Jira + Tempo sandbox",
                 "kind": "jira",
@@ -128,11 +128,9 @@ class SyncBackend(models.Model):
                 "jira_email": DEMO["email"],
                 "jira_api_token": DEMO["api_token"],
                 "tempo_api_token": DEMO["tempo_token"],
-            }
+            },
+            employee=DEMO["employee"],
         )
-        self.env["sync.psa"]._create_default_mappings(backend)
-        backend.action_test_connection()
         self._psa_demo_order(DEMO["customer"], DEMO["project"], "Jira delivery (timesheets)", 110)
-        self._psa_demo_employee(*DEMO["employee"])
         self.env["sync.psa"]._schedule(backend)
         return backend

@@ -1,13 +1,31 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""What a PSA connector's sandbox demo needs on the Odoo side, written once: a customer's
-confirmed order of a timesheet-billed service whose project a remote project binds to (by
-name + customer), and the consultant who is an employee."""
+"""What a PSA connector's sandbox demo (`make demo`) needs on the Odoo side, written once,
+whatever its vendor: the sandbox backend with the PSA's default mappings and its connection
+tested, a customer's confirmed order of a timesheet-billed service whose project a remote
+project binds to (by name + customer), and the consultant who is an employee."""
 
 from odoo import api, models
+
+# The demo's consultant who is an Odoo employee (the PSA fakes' demo seeds log his time).
+DEMO_EMPLOYEE = ("Mitchell Admin", "admin@yourcompany.example.com")
 
 
 class SyncBackend(models.Model):
     _inherit = "sync.backend"
+
+    @api.model
+    def _psa_demo_backend(self, values, employee=DEMO_EMPLOYEE):
+        """The sandbox PSA backend of `values` (``kind``, ``name``, ``base_url``, credentials):
+        the sandbox of that kind and URL when there is one, else a new one; with the PSA's
+        default mappings, its connection tested (its status and account on the form) and the
+        consultant of the demo seeds (`employee`: name, work e-mail) an employee (the other
+        consultant is not, and her hours wait for one).  The connector then schedules its
+        first sync."""
+        backend = self._demo_backend(values)
+        self.env["sync.psa"]._create_default_mappings(backend)
+        backend.action_test_connection()
+        self._psa_demo_employee(*employee)
+        return backend
 
     @api.model
     def _psa_demo_order(self, customer_name, project_name, product_name, price):

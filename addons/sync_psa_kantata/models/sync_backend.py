@@ -7,12 +7,9 @@ sync_psa's ``sync.psa``."""
 import functools
 from urllib.parse import urlparse
 
-import requests
-
 from odoo import api, fields, models
 
-from odoo.addons.sync_core.adapter import raise_for_response
-from odoo.addons.sync_core.exceptions import AuthenticationError, RemoteUnavailableError
+from odoo.addons.sync_core.adapter import client_credentials_grant
 from odoo.addons.sync_core.secret_fields import SecretChar
 from odoo.addons.sync_psa import psa
 
@@ -22,8 +19,6 @@ MANAGER = "sync_core.sync_core_group_manager"
 DEFAULT_BASE_URL = "https://api.mavenlink.com/api/v1"
 # canonical objects that have a page of their own in Kantata's web app (linked from Odoo)
 WEB_PAGES = (psa.PROJECTS, psa.TIME, psa.EXPENSES, psa.PEOPLE)
-# The demo's consultant who is an Odoo employee (the Kantata fake's demo seed logs his time).
-DEMO_EMPLOYEE = ("Mitchell Admin", "admin@yourcompany.example.com")
 
 
 class SyncBackend(models.Model):
@@ -59,9 +54,14 @@ class SyncBackend(models.Model):
         me = self.sudo()
         if me.kantata_auth != "client_credentials":
             return me.kantata_access_token or ""
-        return me._oauth_access_token(
-            functools.partial(_client_credentials_token, me), "kantata_access_token", force=force
+        fetch = client_credentials_grant(
+            me.kantata_token_url,
+            me.kantata_client_id,
+            me.kantata_client_secret,
+            me.timeout,
+            "Kantata",
         )
+        return me._oauth_access_token(fetch, "kantata_access_token", force=force)
 
     def _adapter_config(self):
         config = super()._adapter_config()
@@ -122,24 +122,13 @@ class SyncBackend(models.Model):
 
     def _kantata_demo_setup(self, base_url, token="kantata-demo"):
         """Sandbox Kantata backend on its fake (``python addons/sync_psa_kantata/fake --port 8992
-        --token kantata-demo --seed demo``): mappings, and a first sync enqueued."""
+        --token kantata-demo --seed demo``, sync_psa's `_psa_demo_backend`), a first sync
+        enqueued."""
         url = base_url.rstrip("/")
         if not url.endswith("/api/v1"):
             url += "/api/v1"
-        Backend = self.env["sync.backend"]
-        backend = Backend.search(
-            [("kind", "=", "kantata"), ("base_url", "=", url), ("sandbox", "=", True)], limit=1
-        ) or Backend.create(
-            {
-                "name": "Kantata sandbox",
-                "kind": "kantata",
-                "sandbox": True,
-                "base_url": url,
-                "kantata_access_token": token,
-            }
-        )
-        self.env["sync.psa"]._create_default_mappings(backend)
-        backend.action_test_connection()  # its status and account id on the form
+        values = {"name": "Kantata sandbox", "kind": "kantata", "base_url": url}
+        backend = self._psa_demo_backend({**values, "kantata_access_token": token})
         # the demo deal's service (SKU SRV-INSTALL, sold by the hour) is billed on timesheets,
         # so its time is invoiceable; whichever demo set-up runs first creates the product
         Product = self.env["product.product"]
@@ -156,42 +145,8 @@ class SyncBackend(models.Model):
                 }
             )
         service.service_policy = "delivered_timesheet"
-        # the consultant who logs the demo's time is an employee (by work email); the other
-        # one (Priya) is not, and her hours wait for one
-        Employee = self.env["hr.employee"].with_context(active_test=False)
-        if not Employee.search_count([("work_email", "=ilike", DEMO_EMPLOYEE[1])], limit=1):
-            Employee.create({"name": DEMO_EMPLOYEE[0], "work_email": DEMO_EMPLOYEE[1]})
         self.env["sync.job"]._enqueue(
             backend, "pull", payload={"object": psa.PROJECTS}, identity_key=f"pull:{psa.PROJECTS}"
         )
         self.env["sync.psa"]._schedule(backend)
         return backend
-
-
-def _client_credentials_token(backend, _current):
-    """Kantata's OAuth client credentials grant -> {"access_token"}."""
-    try:
-        response = requests.post(
-            backend.kantata_token_url,
-            data={
-                "grant_type": "client_credentials",
-                "client_id": backend.kantata_client_id or "",
-                "client_secret": backend.kantata_client_secret or "",
-            },
-            timeout=backend.timeout or 30,
-        )
-    except requests.RequestException as exc:
-        raise RemoteUnavailableError(
-            f"Kantata token endpoint unreachable: {exc}", pattern="token endpoint"
-        ) from exc
-    raise_for_response(response)
-    try:
-        fresh = (response.json() or {}).get("access_token")
-    except ValueError as exc:
-        raise RemoteUnavailableError(
-            "Kantata's token endpoint answered a body that is not JSON",
-            pattern="token endpoint",
-        ) from exc
-    if not fresh:
-        raise AuthenticationError("Kantata issued no access token", pattern="no token")
-    return {"access_token": fresh}
