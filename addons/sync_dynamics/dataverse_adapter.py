@@ -268,10 +268,10 @@ class DataverseAdapter(HttpAdapterMixin, BaseAdapter):
 
     # ------------------------------------------------------------------ writes
     def write_batch(self, object_name, items):
-        outcome = self.update_in_changesets(object_name, items)
+        outcome = self.write_outcomes(object_name, items)
         return [ext for ext, error in outcome.items() if error is None]
 
-    def update_in_changesets(self, object_name, items):
+    def write_outcomes(self, object_name, items):
         """[(id, {column: value})] -> {id: None when updated, else Dataverse's reason}; one
         $batch per BATCH_MAX records, one change set per record, going on after a failure."""
         outcome, stopped = {}, "not applied: the batch stopped before it"
