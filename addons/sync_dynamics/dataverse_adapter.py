@@ -193,7 +193,8 @@ class DataverseAdapter(HttpAdapterMixin, BaseAdapter):
         while url:
             body = self._get(url, page_size, tracking, params=params, hooks=hooks)
             params = None  # the next link carries the query
-            yield read_each(body.get("value") or [], lambda raw: self._record(entity_set, raw))
+            if body.get("value"):  # a delta read without changes answers an empty page
+                yield read_each(body["value"], lambda raw: self._record(entity_set, raw))
             url = body.get("@odata.nextLink")
             if body.get("@odata.deltaLink"):
                 self.new_delta_links[entity_set] = body["@odata.deltaLink"]
