@@ -193,7 +193,8 @@ class DataverseAdapter(HttpAdapterMixin, BaseAdapter):
         while url:
             body = self._get(url, page_size, tracking, params=params, hooks=hooks)
             params = None  # the next link carries the query
-            yield read_each(body.get("value") or [], lambda raw: self._record(entity_set, raw))
+            if body.get("value"):  # a delta read without changes answers an empty page
+                yield read_each(body["value"], lambda raw: self._record(entity_set, raw))
             url = body.get("@odata.nextLink")
             if body.get("@odata.deltaLink"):
                 self.new_delta_links[entity_set] = body["@odata.deltaLink"]
@@ -268,10 +269,10 @@ class DataverseAdapter(HttpAdapterMixin, BaseAdapter):
 
     # ------------------------------------------------------------------ writes
     def write_batch(self, object_name, items):
-        outcome = self.update_in_changesets(object_name, items)
+        outcome = self.write_outcomes(object_name, items)
         return [ext for ext, error in outcome.items() if error is None]
 
-    def update_in_changesets(self, object_name, items):
+    def write_outcomes(self, object_name, items):
         """[(id, {column: value})] -> {id: None when updated, else Dataverse's reason}; one
         $batch per BATCH_MAX records, one change set per record, going on after a failure."""
         outcome, stopped = {}, "not applied: the batch stopped before it"

@@ -4,7 +4,7 @@
     "summary": "One quote-to-order workflow for every CRM connector: canonical deal -> customer, "
     "sale order in the deal's currency and company, project, mirrored opportunities, invoice "
     "figures written back.",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Connector",
     "author": "odoo-sync",
     "website": "https://github.com/odoo-sync/odoo-sync",

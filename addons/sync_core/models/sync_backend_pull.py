@@ -319,3 +319,31 @@ class SyncBackend(models.Model):
                 payload={"object": mapping.remote_object},
                 identity_key=f"pull:{mapping.remote_object}",
             )
+
+    def _pull_reconcile(self, object_name, seen, job=None, apply_page=None):
+        """After a full re-read of an object (a connector's change cursor, e.g. a delta token,
+        had expired), `seen` the ids it returned: bound rows it did not return are deleted
+        rows, applied as such by `apply_page` when given (e.g. the deal workflow), else by the
+        object's mapping (its delete policy).  A note on the backend says what was found."""
+        self.ensure_one()
+        bindings = (
+            self.env["sync.binding"]
+            .sudo()
+            .search([("backend_id", "=", self.id), ("remote_object", "=", object_name)])
+        )
+        gone = sorted(set(bindings.mapped("external_id")) - set(seen))
+        rows = [{"id": ext, "updated_at": None, "archived": True, "data": {}} for ext in gone]
+        if rows and apply_page is None:
+            self.env["sync.mapping"]._for(self, object_name)._apply_page(rows, job=job)
+        elif rows:
+            apply_page(rows)
+        self.message_post(
+            body=self.env._(
+                "The change cursor of %(object)s had expired: every row was read again "
+                "(%(live)s), %(gone)s bound rows no longer there were taken as deleted.",
+                object=object_name,
+                live=len(seen),
+                gone=len(gone),
+            )
+        )
+        return {"reconciled": True, "live": len(seen), "gone": len(gone)}

@@ -42,6 +42,18 @@ class SyncBackend(models.Model):
     )  # fmt: skip
     dynamics_client_secret = SecretChar(string="Client secret", groups=MANAGER, copy=False)
     dynamics_org_id = fields.Char("Organization id", readonly=True, copy=False)
+    dynamics_webhook_auth = fields.Selection(
+        [("WebhookKey", "WebhookKey"), ("HttpHeader", "HttpHeader"),
+         ("HttpQueryString", "HttpQueryString")], string="Webhook authentication",
+        default="WebhookKey", required=True,
+        help="The AuthType of the service endpoint: WebhookKey sends the key as ?code=; "
+        "HttpHeader and HttpQueryString send the key-value pair named below.",
+    )  # fmt: skip
+    dynamics_webhook_key_name = fields.Char(
+        "Webhook key name", default="x-sync-key",
+        help="HttpHeader / HttpQueryString: the name of the pair the endpoint sends; its value "
+        "is the webhook secret.",
+    )  # fmt: skip
 
     # ------------------------------------------------------------------ adapter
     def _adapter_config(self):
@@ -77,9 +89,6 @@ class SyncBackend(models.Model):
             self.dynamics_org_id = info.account_id
         return res
 
-    def _system_role(self):
-        return "crm" if self.kind == "dynamics" else super()._system_role()
-
     def _remote_record_url(self, remote_object, external_id):
         """The record's form in the model-driven app (main.aspx, entity record page)."""
         if self.kind != "dynamics":
@@ -92,16 +101,22 @@ class SyncBackend(models.Model):
 
     # ------------------------------------------------------------------ webhooks
     def _webhook_verify(self, request_info):
-        """WebhookKey authentication: the service endpoint sends the key it was registered
-        with as the ``code`` query parameter; it must be this backend's webhook secret."""
+        """The key the service endpoint was registered with must be this backend's webhook
+        secret: WebhookKey sends it as the ``code`` query parameter, HttpHeader as the header
+        and HttpQueryString as the query parameter named by `dynamics_webhook_key_name`."""
         if self.kind != "dynamics":
             return super()._webhook_verify(request_info)
         expected = self.sudo().webhook_secret or ""
         if not expected:
             raise WebhookAuthError("this backend has no webhook key (secret) yet", status=403)
-        given = parse_qs(urlparse(request_info["url"]).query).get("code", [""])[0]
-        if not hmac.compare_digest(given.encode(), expected.encode()):
-            raise WebhookAuthError("the webhook key (code) is not this backend's", status=401)
+        auth, name = self.dynamics_webhook_auth, (self.dynamics_webhook_key_name or "").strip()
+        if auth == "HttpHeader":
+            given = request_info["headers"].get(name) or "" if name else ""
+        else:
+            query = parse_qs(urlparse(request_info["url"]).query)
+            given = query.get("code" if auth == "WebhookKey" else name, [""])[0]
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode()):
+            raise WebhookAuthError(f"the webhook key ({auth}) is not this backend's", status=401)
 
     def _webhook_parse(self, request_info):
         """A RemoteExecutionContext -> one event naming the row to re-read (its content is
@@ -127,11 +142,6 @@ class SyncBackend(models.Model):
         event = {"dedup_key": f"{key}:{logical}:{record_id}", "event_type": message[:64]}
         return [{**event, "object_name": object_name, "external_id": external_id,
                  "payload": context}]  # fmt: skip
-
-    def _webhook_job_values(self, event):
-        if self.kind == "dynamics" and event["object_name"] == "opportunities":
-            return self._sale_deal_job_values(event["external_id"])
-        return super()._webhook_job_values(event)
 
 
 def _opportunity_of_line(context):

@@ -21,32 +21,7 @@ class SyncBackend(models.Model):
         wm = self._watermark(object_name)
         seen = reader.full_reads.get(object_name)
         if seen is not None:
-            totals.update(self._dynamics_reconcile(object_name, seen, job, apply_page))
+            totals.update(self._pull_reconcile(object_name, seen, job, apply_page))
             wm.dynamics_reconciled_at = fields.Datetime.now()
         wm.dynamics_delta_link = reader.new_delta_links[object_name]
         return totals
-
-    def _dynamics_reconcile(self, object_name, seen, job, apply_page):
-        """Bound rows a full re-read did not return are deleted rows: applied as such
-        (the mapping's delete policy, or the deal workflow for opportunities)."""
-        bindings = (
-            self.env["sync.binding"]
-            .sudo()
-            .search([("backend_id", "=", self.id), ("remote_object", "=", object_name)])
-        )
-        gone = sorted(set(bindings.mapped("external_id")) - seen)
-        rows = [{"id": ext, "updated_at": None, "archived": True, "data": {}} for ext in gone]
-        if rows and apply_page is None:
-            self.env["sync.mapping"]._for(self, object_name)._apply_page(rows, job=job)
-        elif rows:
-            apply_page(rows)
-        self.message_post(
-            body=self.env._(
-                "The Dynamics 365 delta token of %(object)s had expired: every row was read "
-                "again (%(live)s), %(gone)s bound rows no longer there were taken as deleted.",
-                object=object_name,
-                live=len(seen),
-                gone=len(gone),
-            )
-        )
-        return {"reconciled": True, "live": len(seen), "gone": len(gone)}

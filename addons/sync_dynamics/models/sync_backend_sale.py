@@ -5,22 +5,26 @@ Deal, opportunity products -> DealLines, invoice figures -> opportunity and acco
 import functools
 from datetime import date
 
-from odoo import api, fields, models
+from odoo import fields, models
 
 from odoo.addons.sync_core.exceptions import PayloadError
 from odoo.addons.sync_core.unreadable import UNREADABLE, UnreadableRecordError, is_unreadable
 from odoo.addons.sync_sale.deal import LOST, OPEN, WON, Deal, DealLine, DealParty
+from odoo.addons.sync_sale.models.sync_backend_crm import CRM_DEALS
 
 OPPORTUNITIES = "opportunities"
 STATES = {0: OPEN, 1: WON, 2: LOST}
+# sync_sale runs the deal jobs and writes the invoice figures to the columns these fields name
 # fmt: off
-# InvoiceFigures attribute -> backend field naming the column it goes to
-DEAL_COLUMNS = (("invoice_numbers", "dynamics_col_invoice_numbers"),
-                ("state", "dynamics_col_invoice_state"),
-                ("amount_invoiced", "dynamics_col_amount_invoiced"),
-                ("amount_paid", "dynamics_col_amount_paid"))
-ACCOUNT_COLUMNS = (("amount_invoiced", "dynamics_account_col_invoiced"),
-                   ("amount_paid", "dynamics_account_col_paid"))
+CRM_DEALS["dynamics"] = {
+    "object": OPPORTUNITIES, "noun": "opportunity", "pull_pages": True, "text_max": 4000,
+    "deal_fields": (("invoice_numbers", "dynamics_col_invoice_numbers"),
+                    ("state", "dynamics_col_invoice_state"),
+                    ("amount_invoiced", "dynamics_col_amount_invoiced"),
+                    ("amount_paid", "dynamics_col_amount_paid")),
+    "party_fields": (("amount_invoiced", "dynamics_account_col_invoiced"),
+                     ("amount_paid", "dynamics_account_col_paid")),
+}
 # fmt: on
 
 
@@ -43,36 +47,6 @@ class SyncBackend(models.Model):
         help="Opportunity column whose value picks the Odoo company (Quote to order tab, Legal "
         "entities); empty = the name of the opportunity's owning business unit.",
     )
-
-    # ------------------------------------------------------------------ naming
-    def _sale_title(self, deal):
-        if self.kind == "dynamics":
-            return f"Dynamics 365 opportunity {deal.external_id}"
-        return super()._sale_title(deal)
-
-    # ------------------------------------------------------------------ jobs
-    @api.model
-    def _cron_schedule_pulls(self):
-        res = super()._cron_schedule_pulls()
-        for backend in self.search([("kind", "=", "dynamics"), ("active", "=", True)]):
-            if backend._pull_due(OPPORTUNITIES):
-                self.env["sync.job"]._enqueue(
-                    backend, "dynamics_pull_opportunities",
-                    payload={"object": OPPORTUNITIES}, identity_key=f"pull:{OPPORTUNITIES}",
-                )  # fmt: skip
-        return res
-
-    @api.model
-    def _job_dynamics_pull_opportunities(self, job):
-        """Changed (and deleted) opportunities by change tracking, applied page by page."""
-        return job.backend_id._sale_pull_deals(job, OPPORTUNITIES, apply_pages=True)
-
-    @api.model
-    def _job_dynamics_opportunity(self, job):
-        return job.backend_id._sale_deal_job(job, OPPORTUNITIES)
-
-    def _sale_deal_job_kind(self):
-        return "dynamics_opportunity" if self.kind == "dynamics" else super()._sale_deal_job_kind()
 
     # ------------------------------------------------------------------ row -> Deal
     def _sale_deal_from_record(self, record, adapter=None):
@@ -114,43 +88,6 @@ class SyncBackend(models.Model):
         return adapter.lookup_value(
             "businessunits", "businessunitid", data.get("_owningbusinessunit_value"), "name"
         )
-
-    # ------------------------------------------------------------------ write-back
-    def _sale_writeback_job(self):
-        if self.kind == "dynamics":
-            return ("sale_writeback", "dynamics:writeback")
-        return super()._sale_writeback_job()
-
-    def _sale_writeback_values(self, figures):
-        if self.kind != "dynamics":
-            return super()._sale_writeback_values(figures)
-        return self._dynamics_columns(DEAL_COLUMNS, figures)
-
-    def _sale_writeback_party_values(self, figures):
-        if self.kind != "dynamics":
-            return super()._sale_writeback_party_values(figures)
-        return self._dynamics_columns(ACCOUNT_COLUMNS, figures)
-
-    def _dynamics_columns(self, pairs, figures):
-        """{column: value} of the columns configured (an empty one is not written): numbers
-        as JSON numbers, the invoice numbers joined (a text column of 4000 characters)."""
-        out = {}
-        for attribute, field_name in pairs:
-            column = (self[field_name] or "").strip()
-            value = getattr(figures, attribute)
-            if isinstance(value, list | tuple):
-                value = ", ".join(value)[:4000]
-            elif isinstance(value, float):
-                value = round(value, 2)
-            if column:
-                out[column] = value
-        return out
-
-    def _sale_send_writeback(self, adapter, remote_object, items):
-        """One change set per row in $batch requests: {id: None or Dataverse's reason}."""
-        if self.kind != "dynamics":
-            return super()._sale_send_writeback(adapter, remote_object, items)
-        return adapter.update_in_changesets(remote_object, items)
 
 
 def _amount(value, column):

@@ -15,7 +15,7 @@ DEMO_PRODUCT = {
     "type": "service", "service_tracking": "project_only", "list_price": 1100.0,
 }  # fmt: skip
 DEMO_PULLS = (("pull", "accounts"), ("pull", "contacts"),
-              ("dynamics_pull_opportunities", "opportunities"))  # fmt: skip
+              ("sale_pull_deals", "opportunities"))  # fmt: skip
 
 
 class SyncBackend(models.Model):

@@ -64,7 +64,7 @@ class DynamicsCase(HttpCase):
         return job
 
     def pull_opportunities(self):
-        job = self.enqueue("dynamics_pull_opportunities", "opportunities")
+        job = self.enqueue("sale_pull_deals", "opportunities")
         self.run_jobs()
         return job
 

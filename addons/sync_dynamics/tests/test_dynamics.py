@@ -55,6 +55,10 @@ class TestDynamicsSync(DynamicsCase):
         self.assertFalse(partners[0].active, "a deleted account archives its partner")
         self.assertEqual(partners[1].name, "Firm1 renamed")
         self.assertTrue(partners[2].active)
+        before = self.fake.count("/accounts")
+        job = self.pull("accounts")  # nothing changed: an empty delta page, one request
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(self.fake.count("/accounts") - before, 1)
 
     def test_contacts_under_their_account(self):
         account = self.account("Fabrikam")

@@ -50,7 +50,7 @@ class TestDynamicsWebhook(DynamicsCase):
         self.assertEqual(self.post(self.fake.execution_context("Win", "opportunities", opp))
                          .status_code, 200)  # fmt: skip
         job = self.env["sync.job"].search([("backend_id", "=", self.backend.id)])
-        self.assertEqual(job.kind_id.code, "dynamics_opportunity")
+        self.assertEqual(job.kind_id.code, "sale_deal")
         self.run_jobs()
         order = self.record_of(opp, "sale.order")
         self.assertTrue(order)
@@ -77,4 +77,21 @@ class TestDynamicsWebhook(DynamicsCase):
         self.assertEqual(self.post(context).status_code, 200)
         event = self.events()
         self.assertEqual((event.object_name, event.external_id), ("opportunities", opp))
-        self.assertEqual(event.job_id.kind_id.code, "dynamics_opportunity")
+        self.assertEqual(event.job_id.kind_id.code, "sale_deal")
+
+    def test_http_header_and_query_string_authentication(self):
+        """The AuthType configured is the one accepted: a key sent another way is refused."""
+        context = self.fake.execution_context("Update", "accounts", self.account("Litware"))
+        url = f"{self.base_url()}/sync/dynamics/{self.backend.webhook_token}"
+        key, body = "key-registered-1234", json.dumps(context)
+        self.backend.write({"dynamics_webhook_auth": "HttpHeader",
+                            "dynamics_webhook_key_name": "x-odoo-key"})  # fmt: skip
+        self.assertEqual(self.url_open(f"{url}?code={key}", data=body).status_code, 401)
+        res = self.url_open(url, data=body, headers={"X-Odoo-Key": key})
+        self.assertEqual(res.status_code, 200, res.text)
+        self.backend.dynamics_webhook_auth = "HttpQueryString"
+        self.assertEqual(self.url_open(url, data=body, headers={"x-odoo-key": key}).status_code,
+                         401)  # fmt: skip
+        self.assertEqual(self.url_open(f"{url}?code={key}", data=body).status_code, 401)
+        self.assertEqual(self.url_open(f"{url}?x-odoo-key={key}", data=body).status_code, 200)
+        self.assertEqual(self.events().delivery_count, 2)

@@ -6,6 +6,7 @@ from . import sync_backend_company
 from . import sync_backend_lead
 from . import sync_backend_writeback
 from . import sync_backend_demo
+from . import sync_backend_crm
 from . import sync_sale_company
 from . import sync_sale_stage
 from . import sync_bound_mixin

@@ -43,7 +43,10 @@ class SyncBackend(models.Model):
     def _sale_send_writeback(self, adapter, remote_object, items):
         """Write [(remote id, values)] to the remote (deals, or customers); return the ids
         written, or {id: None when written, else the remote's reason}: each refused item
-        becomes its own exception."""
+        becomes its own exception.  An adapter that tells each item's outcome offers
+        `write_outcomes(remote_object, items)` -> that mapping, and it is used."""
+        if hasattr(adapter, "write_outcomes"):
+            return adapter.write_outcomes(remote_object, items)
         return adapter.write_batch(remote_object, items)
 
     # ------------------------------------------------------------------ the write-back
