@@ -34,6 +34,8 @@ from . import sync_backend_connector
 from . import sync_masking
 from . import sync_backend_retention
 from . import sync_golive_preview
+from . import sync_golive_classify
+from . import sync_golive_duplicates
 from . import sync_config
 from . import sync_config_apply
 from . import sync_config_snapshot
