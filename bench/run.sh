@@ -22,6 +22,8 @@
 #                                set-based SQL (bench_reconcile.py; BENCH_RECONCILE_N=100000)
 #   bash bench/run.sh insight    delivery figures of sync_insight's views on 1,000,000 timesheet
 #                                lines (bench_insight.py; BENCH_INSIGHT_N=1000000)
+#   bash bench/run.sh golive     go-live preview of N remote records against N existing partners
+#                                (bench_golive.py; BENCH_GOLIVE_N=5000, target 50,000 in < 60 s)
 #   bash bench/run.sh all        all of them, one after the other
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mode="${1:-pull}"
@@ -31,9 +33,9 @@ case "$mode" in
         for one in pull webhook chaos chaoshook salesforce psa jira reconcile runner insight; do bash "$HERE/run.sh" "$one" || rc=1; done
         exit $rc
         ;;
-    pull | webhook | chaos | chaoshook | salesforce | psa | jira | reconcile | runner | insight) ;;
+    pull | webhook | chaos | chaoshook | salesforce | psa | jira | reconcile | runner | insight | golive) ;;
     *)
-        echo "usage: bash bench/run.sh [pull|webhook|chaos|chaoshook|salesforce|psa|jira|reconcile|runner|insight|all]" >&2
+        echo "usage: bash bench/run.sh [pull|webhook|chaos|chaoshook|salesforce|psa|jira|reconcile|runner|insight|golive|all]" >&2
         exit 2
         ;;
 esac
@@ -62,4 +64,5 @@ case "$mode" in
     reconcile) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_reconcile.py" ;;
     insight) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_insight.py" ;;
     runner) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_runner.py" ;;
+    golive) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_golive.py" ;;
 esac
