@@ -75,8 +75,8 @@ class SyncGoLivePreview(models.Model):
                 row[line.outcome] += 1
             head = "".join(f"<th>{label}</th>" for label in labels.values())
             body = "".join(
-                f"<tr><td>{escape(obj)}</td>"
-                + "".join(f"<td>{row[k]}</td>" for k in labels)
+                f"<tr data-object='{escape(obj)}'><td>{escape(obj)}</td>"
+                + "".join(f"<td data-outcome='{k}'>{row[k]}</td>" for k in labels)
                 + "</tr>"
                 for obj, row in sorted(counts.items())
             )

@@ -71,9 +71,8 @@ class TestGoLivePreview(SyncCase):
         rejected = self.line("r-rejected")
         self.assertEqual(rejected.outcome, "rejected")
         self.assertIn("cannot be created", rejected.detail)
-        self.assertIn(
-            "<td>customers</td><td>2</td><td>1</td><td>1</td><td>1</td>", self.preview.summary
-        )
+        for outcome, count in (("create", 2), ("match", 1), ("ambiguous", 1), ("conflict", 1)):
+            self.assertIn(f"<td data-outcome='{outcome}'>{count}</td>", self.preview.summary)
         self.assertFalse(self.backend.watermark_ids, "not even a watermark row")
         action = match.action_open_record()
         self.assertEqual((action["res_model"], action["res_id"]), ("res.partner", self.acme.id))
