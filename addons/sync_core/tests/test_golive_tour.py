@@ -1,5 +1,9 @@
+import io
+import json
+import zipfile
 from datetime import datetime, timedelta
 
+from odoo import http
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.sync_core.fake.server import GenericFake
@@ -96,3 +100,35 @@ class TestGoLiveTour(HttpCase):
         self.assertEqual(rejected.mapped("external_id"), ["r-rej"])
         watermark = self.backend.watermark_ids.filtered(lambda w: w.object_name == "customers")
         self.assertEqual(watermark.cursor_stamp, datetime(2024, 1, 1, 0, 0, 5), "watermark set")
+
+    def test_preview_lines_export_as_spreadsheet(self):
+        """The lines' list view export (/web/export/xlsx) gives a real XLSX with the outcomes,
+        the Odoo records and the reasons."""
+        preview = self.env["sync.golive.preview"].create({"backend_id": self.backend.id})
+        preview.action_run_preview()
+        names = ("external_id", "outcome", "record_name", "candidates", "detail")
+        Line = self.env["sync.golive.preview.line"]
+        fields_ = [
+            {"name": n, "label": Line._fields[n].string, "type": Line._fields[n].type}
+            for n in names
+        ]
+        self.authenticate("admin", "admin")
+        params = {
+            "model": Line._name,
+            "fields": fields_,
+            "ids": preview.line_ids.ids,
+            "domain": [],
+            "import_compat": False,
+            "context": {},
+        }
+        response = self.url_open(
+            "/web/export/xlsx",
+            data={"data": json.dumps(params), "csrf_token": http.Request.csrf_token(self)},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("spreadsheetml", response.headers["Content-Type"])
+        with zipfile.ZipFile(io.BytesIO(response.content)) as book:
+            strings = book.read("xl/sharedStrings.xml").decode()
+        for text in ("Remote id", "Suspected duplicate", "Tour Delta", "r-amb", "Ambiguous"):
+            self.assertIn(text, strings)
+        self.assertIn(f"{self.gamma1.id},{self.gamma2.id}", strings)
