@@ -25,18 +25,20 @@
 #   bash bench/run.sh dynamics   Dynamics 365 account pull (Dataverse fake, real adapter) vs raw
 #                                create(vals_list), requests per pull (bench_dynamics.py;
 #                                BENCH_DYNAMICS_N=4000 BENCH_DYNAMICS_PAGE=1000)
+#   bash bench/run.sh golive     go-live preview of N remote records against N existing partners
+#                                (bench_golive.py; BENCH_GOLIVE_N=5000, target 50,000 in < 60 s)
 #   bash bench/run.sh all        all of them, one after the other
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mode="${1:-pull}"
 case "$mode" in
     all)
         rc=0
-        for one in pull webhook chaos chaoshook salesforce psa jira reconcile runner insight dynamics; do bash "$HERE/run.sh" "$one" || rc=1; done
+        for one in pull webhook chaos chaoshook salesforce psa jira reconcile runner insight dynamics golive; do bash "$HERE/run.sh" "$one" || rc=1; done
         exit $rc
         ;;
-    pull | webhook | chaos | chaoshook | salesforce | psa | jira | reconcile | runner | insight | dynamics) ;;
+    pull | webhook | chaos | chaoshook | salesforce | psa | jira | reconcile | runner | insight | dynamics | golive) ;;
     *)
-        echo "usage: bash bench/run.sh [pull|webhook|chaos|chaoshook|salesforce|psa|jira|reconcile|runner|insight|dynamics|all]" >&2
+        echo "usage: bash bench/run.sh [pull|webhook|chaos|chaoshook|salesforce|psa|jira|reconcile|runner|insight|dynamics|golive|all]" >&2
         exit 2
         ;;
 esac
@@ -67,4 +69,5 @@ case "$mode" in
     insight) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_insight.py" ;;
     runner) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_runner.py" ;;
     dynamics) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_dynamics.py" ;;
+    golive) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_golive.py" ;;
 esac

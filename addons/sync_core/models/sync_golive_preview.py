@@ -12,24 +12,21 @@ the real pull of each object, which moves the watermarks.  A record changed remo
 the preview and the go-live is pulled as it is then.
 """
 
-import ast
 from datetime import timedelta
 
 from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.fields import Domain
 
-from .. import mapping as mapping_logic
 from .sync_binding import record_display_name
-from .sync_mapping_find import _match_key, rule_keys
 
 OUTCOMES = [
     ("create", "Would create"),
     ("match", "Would match"),
     ("ambiguous", "Ambiguous"),
     ("conflict", "Conflicting"),
+    ("duplicate", "Suspected duplicate"),
     ("bound", "Already linked"),
     ("rejected", "Rejected"),
     ("deleted", "Deleted remotely"),
@@ -61,6 +58,12 @@ class SyncGoLivePreview(models.Model):
     line_count = fields.Integer(compute="_compute_summary")
     summary = fields.Html(compute="_compute_summary", sanitize=False)
     live_result = fields.Text(readonly=True)
+    check_writes = fields.Boolean(
+        string="Also try the writes",
+        help="Besides the checks of the preview (unreadable records, empty required fields, "
+        "unknown references), apply every page in a transaction that is rolled back, to list "
+        "the records a database constraint would refuse too.  Slower: as long as a pull.",
+    )
 
     @api.depends("line_ids.outcome", "line_ids.decision")
     def _compute_summary(self):
@@ -72,8 +75,8 @@ class SyncGoLivePreview(models.Model):
                 row[line.outcome] += 1
             head = "".join(f"<th>{label}</th>" for label in labels.values())
             body = "".join(
-                f"<tr><td>{escape(obj)}</td>"
-                + "".join(f"<td>{row[k]}</td>" for k in labels)
+                f"<tr data-object='{escape(obj)}'><td>{escape(obj)}</td>"
+                + "".join(f"<td data-outcome='{k}'>{row[k]}</td>" for k in labels)
                 + "</tr>"
                 for obj, row in sorted(counts.items())
             )
@@ -104,14 +107,15 @@ class SyncGoLivePreview(models.Model):
                 if ln.decision != "default"
             }
             preview.line_ids.unlink()
-            vals = []
             for mapping in preview._mappings():
-                vals.extend(preview._preview_object(mapping))
-            for row in vals:  # the decisions taken on an earlier run stay
-                decision = kept.get((row["mapping_id"], row["external_id"]))
-                if decision:
-                    row["decision"], row["link_res_id"] = decision
-            self.env["sync.golive.preview.line"].create(vals)
+                vals = preview._preview_object(mapping)
+                for row in vals:  # the decisions taken on an earlier run stay
+                    decision = kept.get((row["mapping_id"], row["external_id"]))
+                    if decision:
+                        row["decision"], row["link_res_id"] = decision
+                # one INSERT per object, not one ORM create per remote record
+                mapping._insert_rows("sync.golive.preview.line", vals)
+            preview.invalidate_recordset(["line_ids"])
             preview.write({"state": "previewed", "previewed_at": fields.Datetime.now()})
         return True
 
@@ -188,147 +192,6 @@ class SyncGoLivePreview(models.Model):
                     "external_id": line.external_id,
                 }
             )
-
-    def _preview_object(self, mapping):
-        backend = self.backend_id
-        adapter = backend._get_adapter()
-        since = self._since(mapping)
-        vals = []
-        for page in adapter.iter_changes(mapping.remote_object, since, page_size=backend.page_size):
-            vals.extend(self._preview_page(mapping, page))
-        return vals
-
-    def _preview_page(self, mapping, page):
-        """Lines of one remote page: the engine's dry run for refusals, then per record its
-        binding or match."""
-        latest = {}
-        for rec in page:
-            latest[rec.get("id")] = rec
-        stats = mapping._apply_page(page, dry_run=True)
-        errors = {
-            c["external_id"]: c.get("error") or ""
-            for c in stats.get("changes", [])
-            if c.get("operation") == "error"
-        }
-        Model = self.env[mapping.res_model]
-        readable = [r for r in latest.values() if r.get("id") and r["id"] not in errors]
-        bindings = (
-            self.env["sync.binding"]
-            .sudo()
-            ._for_external_ids(
-                self.backend_id,
-                mapping.res_model,
-                [r["id"] for r in readable],
-                mapping.remote_object,
-            )
-        )
-        unbound = [r for r in readable if not (bindings.get(r["id"]) and bindings[r["id"]].res_id)]
-        matched = mapping._match_existing(unbound, Model)
-        candidates = self._candidates(mapping, unbound, Model)
-        lines = mapping._lines()
-        vals = []
-        for ext_id, error in errors.items():
-            vals.append(
-                self._line(mapping, latest.get(ext_id) or {"id": ext_id}, "rejected", detail=error)
-            )
-        for rec in readable:
-            binding = bindings.get(rec["id"])
-            if binding and binding.res_id:
-                line = self._line(mapping, rec, "bound", res_id=binding.res_id)
-                self._note_conflicts(line, lines, rec, Model)
-            elif rec.get("archived"):
-                line = self._line(mapping, rec, "deleted")
-                line["detail"] = self.env._("Deleted remotely and never linked: nothing to do.")
-            elif rec["id"] in matched:
-                rule, found = candidates.get(rec["id"], ("", []))
-                line = self._line(mapping, rec, "match", res_id=matched[rec["id"]], rule=rule)
-                if len(found) > 1:
-                    line["outcome"] = "ambiguous"
-                    line["candidates"] = ",".join(str(i) for i in found)
-                    line["detail"] = self.env._(
-                        "%(count)s candidates; the pull would take the first one.",
-                        count=len(found),
-                    )
-                else:
-                    self._note_conflicts(line, lines, rec, Model)
-            else:
-                line = self._line(mapping, rec, "create")
-            vals.append(line)
-        return vals
-
-    def _line(self, mapping, rec, outcome, res_id=False, rule="", detail=""):
-        data = rec.get("data") or {}
-        label = data.get("name") or data.get("title") or data.get("email") or ""
-        return {
-            "preview_id": self.id,
-            "mapping_id": mapping.id,
-            "remote_object": mapping.remote_object,
-            "external_id": str(rec.get("id") or ""),
-            "remote_name": str(label)[:200],
-            "outcome": outcome,
-            "res_model": mapping.res_model,
-            "res_id": res_id,
-            "match_rule": rule,
-            "detail": detail,
-        }
-
-    def _candidates(self, mapping, records, Model):
-        """{external_id: (rule label, [candidate ids])}: per record, the first match rule that
-        finds an unbound Odoo record, with all the unbound records it finds."""
-        out = {}
-        bound_ids = set(
-            self.env["sync.binding"]
-            .sudo()
-            .search(
-                [("backend_id", "=", self.backend_id.id), ("res_model", "=", mapping.res_model)]
-            )
-            .mapped("res_id")
-        )
-        for rule in mapping.match_ids:
-            keys = rule_keys(rule, Model, records, out)
-            if not keys:
-                continue
-            op = "=ilike" if rule.method in ("iexact", "email_domain") else "="
-            pattern = "%{}%" if rule.method == "email_domain" else "{}"
-            domain = Domain.OR(
-                [Domain(rule.odoo_field, op, pattern.format(k)) for k in keys]
-            ) & Domain(ast.literal_eval(rule.extra_domain or "[]"))
-            by_key = {}
-            for cand in Model.search(domain, order="id"):
-                key = _match_key(rule.method, cand[rule.odoo_field])
-                if cand.id not in bound_ids and key in keys:
-                    by_key.setdefault(key, []).append(cand.id)
-            label = f"{rule.remote_field} → {rule.odoo_field} ({rule.method})"
-            for key, ext_ids in keys.items():
-                for ext_id in ext_ids:
-                    if by_key.get(key):
-                        out[ext_id] = (label, by_key[key])
-        return out
-
-    def _note_conflicts(self, line, lines, rec, Model):
-        """A matched or linked record whose current values the pull would overwrite: a
-        conflict, listing each field with its owner rule."""
-        record = Model.browse(line["res_id"]).exists()
-        if not record:
-            return
-        vals, _refs, _kept = mapping_logic.map_inbound(
-            lines,
-            rec.get("data") or {},
-            is_new=False,
-            remote_updated_at=rec.get("updated_at"),
-            odoo_updated_at=record.write_date,
-        )
-        names = [n for n in vals if n in record._fields]
-        before = record.read(names, load=None)[0] if names else {}
-        owners = {ln["odoo_field"]: ln["owner"] for ln in lines}
-        overwritten = [
-            f"{name}: {before[name]!r} → {new!r} (owner: {owners.get(name)})"
-            for name, new in vals.items()
-            if name in before and before[name] not in (False, None, "") and before[name] != new
-        ]
-        if overwritten:
-            line["outcome"] = "conflict"
-            line["detail"] = "\n".join(overwritten)
 
 
 def _apply_without(mapping, skipped):

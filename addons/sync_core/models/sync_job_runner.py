@@ -319,10 +319,14 @@ class SyncJob(models.Model):
             info = run.kind(claimed[1] if claimed else self[:1].kind)
             if not info:
                 raise SyncError(f"unknown job kind {self[:1].kind}", category="validation")
-            handler = getattr(self.env[info["model_name"]], info["method_name"])
+            # what the handler writes in a chatter is marked as the sync's (mail_message.py)
+            job_ctx = {"sync_job_id": self[:1].id}
+            handler = getattr(
+                self.env[info["model_name"]].with_context(**job_ctx), info["method_name"]
+            )
             run.set_timeouts(info)
             with counted_adapters() as adapters:
-                result = handler(self)
+                result = handler(self.with_context(**job_ctx))
             if isinstance(result, dict) and "remote_calls" in result:
                 # every call of the job, not only those of the adapter that built its result
                 result["remote_calls"] = adapter_calls(adapters)

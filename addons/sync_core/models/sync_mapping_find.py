@@ -25,47 +25,54 @@ class SyncMapping(models.Model):
         found = {}
         if not records or not self.match_ids:
             return found
-        Binding = self.env["sync.binding"].sudo()
         taken = set()
         for rule in self.match_ids:
             keys = rule_keys(rule, Model, records, found)
             if not keys:
                 continue
-            # translated fields are jsonb: compare their value in the current language
-            column = Model._field_to_sql(Model._table, rule.odoo_field)
-            if rule.method == "email_domain":
-                where = SQL("lower(%s) LIKE ANY(%s)", column, [f"%{k}%" for k in keys])
-            elif rule.method == "iexact":
-                # the expression of the rule's index (sync.mapping.match._ensure_indexes)
-                where = SQL(IEXACT_SQL % "%s" + " = ANY(%s)", column, list(keys))
-            else:
-                where = SQL("%s = ANY(%s)", column, list(keys))
-            Model.flush_model([rule.odoo_field])
-            self.env.cr.execute(
-                SQL("SELECT id FROM %s WHERE %s", SQL.identifier(Model._table), where)
-            )
-            ids = [row[0] for row in self.env.cr.fetchall()]
-            if not ids:
-                continue
-            domain = Domain("id", "in", ids) & Domain(ast.literal_eval(rule.extra_domain or "[]"))
-            candidates = Model.search(domain, order="id")
-            bound = set(
-                Binding.search(
-                    [
-                        ("backend_id", "=", self.backend_id.id),
-                        ("res_model", "=", self.res_model),
-                        ("res_id", "in", candidates.ids),
-                    ]
-                ).mapped("res_id")
-            )
-            for cand in candidates:
-                if cand.id in bound or cand.id in taken:
+            for cand in self._rule_candidates(rule, keys, Model):
+                if cand.id in taken:
                     continue
                 ext_ids = keys.pop(_match_key(rule.method, cand[rule.odoo_field]), None)
                 if ext_ids:  # one remote record per existing record; the others are created
                     found[ext_ids[0]] = cand.id
                     taken.add(cand.id)
         return found
+
+    def _rule_candidates(self, rule, keys, Model):
+        """The unbound Odoo records (ordered by id) whose value for one match rule is one of
+        `keys`: one SQL prefilter on the normalised column (no ORM OR-chains of ILIKE), one
+        ORM search on the few found (record rules and the rule's extra domain apply), one
+        query for the bindings they already have.  Set-based: one call per rule and page."""
+        # translated fields are jsonb: compare their value in the current language
+        column = Model._field_to_sql(Model._table, rule.odoo_field)
+        if rule.method == "email_domain":
+            where = SQL("lower(%s) LIKE ANY(%s)", column, [f"%{k}%" for k in keys])
+        elif rule.method == "iexact":
+            # the expression of the rule's index (sync.mapping.match._ensure_indexes)
+            where = SQL(IEXACT_SQL % "%s" + " = ANY(%s)", column, list(keys))
+        else:
+            where = SQL("%s = ANY(%s)", column, list(keys))
+        Model.flush_model([rule.odoo_field])
+        self.env.cr.execute(SQL("SELECT id FROM %s WHERE %s", SQL.identifier(Model._table), where))
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        if not ids:
+            return Model.browse()
+        domain = Domain("id", "in", ids) & Domain(ast.literal_eval(rule.extra_domain or "[]"))
+        candidates = Model.search(domain, order="id")
+        bound = set(
+            self.env["sync.binding"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", self.backend_id.id),
+                    ("res_model", "=", self.res_model),
+                    ("res_id", "in", candidates.ids),
+                ]
+            )
+            .mapped("res_id")
+        )
+        return candidates.filtered(lambda c: c.id not in bound)
 
     def _resolve_refs(self, records, lines):
         """{(odoo_field, raw): res_id} for every ref: transform of the page, one query each."""

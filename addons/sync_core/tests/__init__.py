@@ -31,3 +31,4 @@ from . import test_golive_preview
 from . import test_config_promotion
 from . import test_config_tour
 from . import test_oauth_plain
+from . import test_golive_tour

@@ -71,9 +71,8 @@ class TestGoLivePreview(SyncCase):
         rejected = self.line("r-rejected")
         self.assertEqual(rejected.outcome, "rejected")
         self.assertIn("cannot be created", rejected.detail)
-        self.assertIn(
-            "<td>customers</td><td>2</td><td>1</td><td>1</td><td>1</td>", self.preview.summary
-        )
+        for outcome, count in (("create", 2), ("match", 1), ("ambiguous", 1), ("conflict", 1)):
+            self.assertIn(f"<td data-outcome='{outcome}'>{count}</td>", self.preview.summary)
         self.assertFalse(self.backend.watermark_ids, "not even a watermark row")
         action = match.action_open_record()
         self.assertEqual((action["res_model"], action["res_id"]), ("res.partner", self.acme.id))
@@ -120,3 +119,41 @@ class TestGoLivePreview(SyncCase):
         wm = self.backend.watermark_ids
         self.assertEqual(wm.cursor_stamp, datetime(2024, 1, 1, 0, 0, 5), "watermark set")
         self.assertIn("skipped", self.preview.live_result)
+
+    def test_suspected_duplicates(self):
+        """Records no match rule finds but that look like an existing partner by a fuzzy key
+        are reported with the candidate; go-live keeps the user's decision on them."""
+        Partner = self.env["res.partner"]
+        belgium = self.env.ref("base.be")
+        delta = Partner.create({"name": "Delta Trading", "country_id": belgium.id})
+        epsilon = Partner.create({"name": "EPSILON", "email": "anna@epsilon.test"})
+        Partner.create({"name": "Zeta", "email": "z@gmail.com"})
+        self.fake.put("customers", {"name": "Delta-Trading SA", "country": "BE"}, ext_id="r-dup1")
+        self.fake.put(
+            "customers", {"name": "Epsilon GmbH", "email": "bob@Epsilon.test"}, ext_id="r-dup2"
+        )
+        self.fake.put("customers", {"name": "Delta Trading", "country": "FR"}, ext_id="r-other")
+        self.fake.put("customers", {"name": "Zeta", "email": "q@gmail.com"}, ext_id="r-public")
+        before = self.counts()
+        self.preview.action_run_preview()
+        self.assertEqual(self.counts(), before, "a preview writes no business row")
+        dup1, dup2 = self.line("r-dup1"), self.line("r-dup2")
+        self.assertEqual((dup1.outcome, dup1.candidates), ("duplicate", str(delta.id)))
+        self.assertIn("same name and country", dup1.detail)
+        self.assertEqual(dup1.record_name, "Delta Trading")
+        self.assertEqual((dup2.outcome, dup2.candidates), ("duplicate", str(epsilon.id)))
+        self.assertIn("same name and e-mail domain epsilon.test", dup2.detail)
+        self.assertEqual(self.line("r-other").outcome, "create", "another country")
+        self.assertEqual(self.line("r-public").outcome, "create", "a public mail domain")
+        self.assertEqual(self.line("r-create").outcome, "create")
+        self.assertIn("Suspected duplicate", self.preview.summary)
+        dup1.action_link_first_candidate()
+        self.line("r-dup2").action_skip()
+        partners = Partner.search_count([])
+        self.go_live()
+        self.assertEqual(self.partner_of("r-dup1"), delta, "linked as decided")
+        self.assertFalse(self.binding_of("r-dup2"), "skipped as decided")
+        created = self.preview.line_ids.filtered(
+            lambda ln: ln.outcome == "create" and ln.decision == "default"
+        )
+        self.assertEqual(Partner.search_count([]) - partners, len(created))

@@ -271,3 +271,58 @@ class TestPrivacy(SyncCase):
             {"job_title": [FORGOTTEN, FORGOTTEN]},
         )
         self.assertEqual(employee.work_email, "erin@payroll.test")
+
+    def test_forget_masks_the_chatter_the_sync_wrote(self):
+        """Messages and tracking values a sync job wrote about the person are masked on the
+        stored rows; what people wrote and the business record stay; counts are logged."""
+        ext = self.fake.put("customers", {"name": "Mia Chatty", "email": "mia@chatty.test"})
+        self.assertEqual(self.pull().state, "done")
+        partner = self.partner_of(ext)
+        job = self.env["sync.job"]._enqueue(self.backend, "noop", identity_key="chat-job")
+        self.env.flush_all()
+        self.env.cr.flush()  # the transaction before the job (the runner commits it)
+        # what a handler writes while the runner runs its job (sync.job._perform's context)
+        synced = partner.with_context(sync_job_id=job.id, tracking_disable=False)
+        synced.write({"email": "mia.new@chatty.test", "phone": "+32 2 555 01 01"})
+        self.env.flush_all()
+        self.env.cr.flush()  # the tracking message is created before the commit
+        posted = synced.message_post(body="Deal won by Mia Chatty in the CRM")
+        elsewhere = self.backend.with_context(sync_job_id=job.id).message_post(
+            body="Pulled Mia Chatty (mia.new@chatty.test) and 3 others"
+        )
+        by_user = partner.with_context(tracking_disable=False).message_post(
+            body="Phoned Mia Chatty about the renewal"
+        )
+        sync_msgs = self.env["mail.message"].search(
+            [
+                ("model", "=", "res.partner"),
+                ("res_id", "=", partner.id),
+                ("sync_written", "=", True),
+            ]
+        )
+        self.assertEqual(len(sync_msgs), 2, "the tracking message and the post are marked")
+        self.assertEqual(sync_msgs.sync_job_id, job)
+        tracked = sync_msgs.tracking_value_ids
+        self.assertEqual(len(tracked), 2, "email and phone tracked")
+        self.assertFalse(by_user.sync_written)
+        wizard = self.env["sync.forget"].create({"record_ref": f"res.partner,{partner.id}"})
+        wizard.action_forget()
+        self.assertIn("messages: 3", wizard.result)
+        self.assertIn("tracking values: 2", wizard.result)
+        note = self.backend.message_ids[:1].body  # the privacy log of the backend
+        self.assertIn("messages: 3, tracking values: 2", note)
+        self.assertNotIn("Mia", note, "counts, never values")
+        stored = "".join(
+            str(self.row("mail_message", m.id, "body")) for m in sync_msgs | posted | elsewhere
+        )
+        for value in tracked:
+            stored += str(self.row("mail_tracking_value", value.id, "old_value_char"))
+            stored += str(self.row("mail_tracking_value", value.id, "new_value_char"))
+        self.assertNotIn("Mia", stored)
+        self.assertNotIn("mia", stored)
+        self.assertNotIn("555 01 01", stored)
+        self.assertIn(FORGOTTEN, stored)
+        self.assertIn("and 3 others", self.row("mail_message", elsewhere.id, "body"))
+        self.assertIn("Phoned Mia Chatty", self.row("mail_message", by_user.id, "body"))
+        self.assertTrue(sync_msgs.exists() and tracked.exists(), "rows kept, values masked")
+        self.assertEqual(partner.email, "mia.new@chatty.test", "the business record stays")

@@ -7,5 +7,6 @@ from . import (
     sync_mapping_preview,
     sync_watermark_resync,
     sync_forget,
+    sync_forget_chatter,
     sync_config_import,
 )

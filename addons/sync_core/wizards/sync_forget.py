@@ -1,5 +1,6 @@
 """Forget this person: mask every stored trace of one partner or employee (or any record)
-across webhook events, jobs, audit rows and exceptions, keeping the business records, their
+across webhook events, jobs, audit rows, exceptions and the chatter the sync wrote
+(`sync_forget_chatter.py`), keeping the business records, their
 bindings and the sync tables' rows (states, dates, counts).  Logged with counts only."""
 
 import json
@@ -92,6 +93,7 @@ class SyncForget(models.TransientModel):
             "jobs": self._forget_jobs(record, needles),
             "audit": self._forget_audit(record, remote, needles),
             "exceptions": self._forget_exceptions(record, remote, needles),
+            **self._forget_chatter(record, needles),
         }
         self.env.invalidate_all()
         self._log_forget(record, bindings.backend_id, counts)
