@@ -8,6 +8,7 @@ and the remote calls against the minimum ceil(N/200).  Executed inside `odoo-bin
 is given).
 """
 
+import cProfile
 import math
 import os
 import time
@@ -20,6 +21,7 @@ PEOPLE = 50
 PAGE = 200
 env = env  # noqa: F821  (given by odoo-bin shell)
 ctx = {"tracking_disable": True, "mail_notrack": True, "mail_create_nolog": True}
+PROFILE = os.environ.get("BENCH_PROFILE")
 
 fake = KantataFake(token="bench")
 base_url = fake.start()
@@ -74,23 +76,64 @@ def day(i):
     return month + timedelta(days=i % 28)
 
 
+def cpu_seconds():
+    """(Odoo, PostgreSQL) CPU seconds used so far by this thread (the fake serves from other
+    threads) and by this cursor's PostgreSQL backend (/proc, as bench_pull.py reads them; None
+    when the database's share cannot be read)."""
+    env.cr.execute("SELECT pg_backend_pid()")
+    pid = env.cr.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            stat = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return time.thread_time(), None
+    return time.thread_time(), (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Measure:
+    """Wall and CPU seconds of a block (`cpu` None when PostgreSQL's share is unreadable);
+    with BENCH_PROFILE=<prefix>, the block is profiled into <prefix>.<name>.prof."""
+
+    def __init__(self, name):
+        self.name = name
+        self.profiler = cProfile.Profile() if PROFILE else None
+
+    def __enter__(self):
+        self.cpu0 = cpu_seconds()
+        self.t0 = time.perf_counter()
+        if self.profiler:
+            self.profiler.enable()
+        return self
+
+    def __exit__(self, *exc):
+        if self.profiler:
+            self.profiler.disable()
+        self.wall = time.perf_counter() - self.t0
+        cpu1 = cpu_seconds()
+        self.odoo_cpu = cpu1[0] - self.cpu0[0]
+        self.pg_cpu = cpu1[1] - self.cpu0[1] if cpu1[1] is not None else None
+        self.cpu = self.odoo_cpu + self.pg_cpu if self.pg_cpu is not None else None
+        if self.profiler:
+            self.profiler.dump_stats(f"{PROFILE}.{self.name}.prof")
+
+
 # 1. raw create(vals_list) of the same lines
-t0 = time.perf_counter()
-Line = env["account.analytic.line"].with_context(**ctx)
-Line.create(
-    [
-        {
-            "project_id": project.id,
-            "employee_id": employees[i % PEOPLE].id,
-            "date": day(i),
-            "unit_amount": ((i % 16) + 1) * 15 / 60.0,
-            "name": f"Raw work {i}",
-        }
-        for i in range(N)
-    ]
-)
-env.cr.commit()
-raw = N / (time.perf_counter() - t0)
+with Measure("raw") as raw_m:
+    Line = env["account.analytic.line"].with_context(**ctx)
+    Line.create(
+        [
+            {
+                "project_id": project.id,
+                "employee_id": employees[i % PEOPLE].id,
+                "date": day(i),
+                "unit_amount": ((i % 16) + 1) * 15 / 60.0,
+                "name": f"Raw work {i}",
+            }
+            for i in range(N)
+        ]
+    )
+    env.cr.commit()
+raw = N / raw_m.wall
 
 # 2. the same lines as approved Kantata time entries, pulled end to end
 for i in range(N):
@@ -106,10 +149,10 @@ job = env["sync.job"]._enqueue(
 )
 env.cr.commit()
 calls_before = len(fake.calls("GET"))
-t0 = time.perf_counter()
-stats = env["sync.psa"].with_context(**ctx)._job_psa_pull(job)
-env.cr.commit()
-pull = N / (time.perf_counter() - t0)
+with Measure("pull") as pull_m:
+    stats = env["sync.psa"].with_context(**ctx)._job_psa_pull(job)
+    env.cr.commit()
+pull = N / pull_m.wall
 calls = len(fake.calls("GET")) - calls_before
 assert stats["created"] == N, stats
 imported = env["account.analytic.line"].search_count([("psa_backend_id", "=", backend.id)])
@@ -119,5 +162,11 @@ print(f"time entries: {N} (people {PEOPLE}, page size {PAGE})")
 print(f"raw create(vals_list):        {raw:8.0f} lines/s")
 print(f"Kantata pull end to end:      {pull:8.0f} lines/s")
 print(f"ratio pull / raw:             {pull / raw:8.2f}   (target >= 0.7)")
+if raw_m.cpu and pull_m.cpu:
+    print(
+        f"ratio by CPU seconds:         {raw_m.cpu / pull_m.cpu:8.2f}   (raw {raw_m.cpu:.2f} s ="
+        f" {raw_m.odoo_cpu:.2f} Odoo + {raw_m.pg_cpu:.2f} PostgreSQL, pull {pull_m.cpu:.2f} s ="
+        f" {pull_m.odoo_cpu:.2f} + {pull_m.pg_cpu:.2f})"
+    )
 print(f"remote calls for the pull:    {calls} (minimum ceil(N/200) = {math.ceil(N / PAGE)})")
 fake.stop()
