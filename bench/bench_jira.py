@@ -5,9 +5,11 @@ jira).
 The pull is the real path: the Jira + Tempo adapter over real HTTP to the fake (Tempo worklog
 pages, the worklogs' issues by enhanced JQL search, one approval read per person and period),
 the engine's watermark pull, the PSA layer's approval gate, people and project resolution,
-bindings.  Prints both rates, their ratio (target >= 0.8) and the remote calls against the
-minimum (worklog pages + approvals per person and period + periods + issues + users).
-Executed inside `odoo-bin shell` (`env` is given).
+bindings.  Prints both rates, their ratio (target >= 0.8), the ratio of CPU seconds (this
+thread + its PostgreSQL backend; the fake serves from its own thread, not counted) and the
+remote calls against the minimum (worklog pages + approvals per person and period + periods +
+issues + users).  BENCH_PROFILE=<prefix> writes cProfile files of both.  Executed inside
+`odoo-bin shell` (`env` is given).
 """
 
 import cProfile

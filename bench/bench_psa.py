@@ -3,9 +3,11 @@
 
 The pull is the real path: the Kantata adapter over real HTTP to the Kantata fake (pages of
 200, `include=user,story,workspace`), the engine's watermark pull, the PSA layer's approval
-gate, people and project resolution, bindings.  Prints both rates, their ratio (target >= 0.7)
-and the remote calls against the minimum ceil(N/200).  Executed inside `odoo-bin shell` (`env`
-is given).
+gate, people and project resolution, bindings.  Prints both rates, their ratio (target >= 0.9),
+the ratio of CPU seconds (this thread + its PostgreSQL backend: on a shared machine the wall
+time moves with the other processes' load) and the remote calls against the minimum
+ceil(N/200).  BENCH_PROFILE=<prefix> writes cProfile files of both.  Executed inside
+`odoo-bin shell` (`env` is given).
 """
 
 import cProfile
@@ -161,7 +163,7 @@ assert imported == N, imported
 print(f"time entries: {N} (people {PEOPLE}, page size {PAGE})")
 print(f"raw create(vals_list):        {raw:8.0f} lines/s")
 print(f"Kantata pull end to end:      {pull:8.0f} lines/s")
-print(f"ratio pull / raw:             {pull / raw:8.2f}   (target >= 0.7)")
+print(f"ratio pull / raw:             {pull / raw:8.2f}   (target >= 0.9)")
 if raw_m.cpu and pull_m.cpu:
     print(
         f"ratio by CPU seconds:         {raw_m.cpu / pull_m.cpu:8.2f}   (raw {raw_m.cpu:.2f} s ="
