@@ -10,13 +10,16 @@ ceil(N/200).  BENCH_PROFILE=<prefix> writes cProfile files of both.  Executed in
 `odoo-bin shell` (`env` is given).
 """
 
-import cProfile
 import math
 import os
+import sys
 import time
 from datetime import date, timedelta
 
 from odoo.addons.sync_psa_kantata.fake.server import KantataFake
+
+sys.path.insert(0, os.path.join(os.environ.get("REPO_ROOT", os.getcwd()), "bench"))
+from cpu_measure import Measure, cpu_ratio_line
 
 N = int(os.environ.get("BENCH_PSA_N", "50000"))
 PEOPLE = 50
@@ -78,49 +81,8 @@ def day(i):
     return month + timedelta(days=i % 28)
 
 
-def cpu_seconds():
-    """(Odoo, PostgreSQL) CPU seconds used so far by this thread (the fake serves from other
-    threads) and by this cursor's PostgreSQL backend (/proc, as bench_pull.py reads them; None
-    when the database's share cannot be read)."""
-    env.cr.execute("SELECT pg_backend_pid()")
-    pid = env.cr.fetchone()[0]
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            stat = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return time.thread_time(), None
-    return time.thread_time(), (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Measure:
-    """Wall and CPU seconds of a block (`cpu` None when PostgreSQL's share is unreadable);
-    with BENCH_PROFILE=<prefix>, the block is profiled into <prefix>.<name>.prof."""
-
-    def __init__(self, name):
-        self.name = name
-        self.profiler = cProfile.Profile() if PROFILE else None
-
-    def __enter__(self):
-        self.cpu0 = cpu_seconds()
-        self.t0 = time.perf_counter()
-        if self.profiler:
-            self.profiler.enable()
-        return self
-
-    def __exit__(self, *exc):
-        if self.profiler:
-            self.profiler.disable()
-        self.wall = time.perf_counter() - self.t0
-        cpu1 = cpu_seconds()
-        self.odoo_cpu = cpu1[0] - self.cpu0[0]
-        self.pg_cpu = cpu1[1] - self.cpu0[1] if cpu1[1] is not None else None
-        self.cpu = self.odoo_cpu + self.pg_cpu if self.pg_cpu is not None else None
-        if self.profiler:
-            self.profiler.dump_stats(f"{PROFILE}.{self.name}.prof")
-
-
 # 1. raw create(vals_list) of the same lines
-with Measure("raw") as raw_m:
+with Measure(env, "raw", PROFILE) as raw_m:
     Line = env["account.analytic.line"].with_context(**ctx)
     Line.create(
         [
@@ -151,7 +113,7 @@ job = env["sync.job"]._enqueue(
 )
 env.cr.commit()
 calls_before = len(fake.calls("GET"))
-with Measure("pull") as pull_m:
+with Measure(env, "pull", PROFILE) as pull_m:
     stats = env["sync.psa"].with_context(**ctx)._job_psa_pull(job)
     env.cr.commit()
 pull = N / pull_m.wall
@@ -164,11 +126,7 @@ print(f"time entries: {N} (people {PEOPLE}, page size {PAGE})")
 print(f"raw create(vals_list):        {raw:8.0f} lines/s")
 print(f"Kantata pull end to end:      {pull:8.0f} lines/s")
 print(f"ratio pull / raw:             {pull / raw:8.2f}   (target >= 0.9)")
-if raw_m.cpu and pull_m.cpu:
-    print(
-        f"ratio by CPU seconds:         {raw_m.cpu / pull_m.cpu:8.2f}   (raw {raw_m.cpu:.2f} s ="
-        f" {raw_m.odoo_cpu:.2f} Odoo + {raw_m.pg_cpu:.2f} PostgreSQL, pull {pull_m.cpu:.2f} s ="
-        f" {pull_m.odoo_cpu:.2f} + {pull_m.pg_cpu:.2f})"
-    )
+if cpu_ratio_line(raw_m, pull_m):
+    print(cpu_ratio_line(raw_m, pull_m))
 print(f"remote calls for the pull:    {calls} (minimum ceil(N/200) = {math.ceil(N / PAGE)})")
 fake.stop()
