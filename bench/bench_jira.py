@@ -5,24 +5,31 @@ jira).
 The pull is the real path: the Jira + Tempo adapter over real HTTP to the fake (Tempo worklog
 pages, the worklogs' issues by enhanced JQL search, one approval read per person and period),
 the engine's watermark pull, the PSA layer's approval gate, people and project resolution,
-bindings.  Prints both rates, their ratio (target >= 0.8) and the remote calls against the
-minimum (worklog pages + approvals per person and period + periods + issues + users).
-Executed inside `odoo-bin shell` (`env` is given).
+bindings.  Prints both rates, their ratio (target >= 0.8), the ratio of CPU seconds (this
+thread + its PostgreSQL backend; the fake serves from its own thread, not counted) and the
+remote calls against the minimum (worklog pages + approvals per person and period + periods +
+issues + users).  BENCH_PROFILE=<prefix> writes cProfile files of both.  Executed inside
+`odoo-bin shell` (`env` is given).
 """
 
 import math
 import os
+import sys
 import time
 from datetime import date, timedelta
 
 from odoo.addons.sync_jira.fake.server import JiraTempoFake, monday
 from odoo.addons.sync_psa import psa
 
+sys.path.insert(0, os.path.join(os.environ.get("REPO_ROOT", os.getcwd()), "bench"))
+from cpu_measure import Measure, cpu_ratio_line
+
 N = int(os.environ.get("BENCH_JIRA_N", "50000"))
 PEOPLE = 50
 PAGE = int(os.environ.get("BENCH_JIRA_PAGE", "1000"))
 env = env  # noqa: F821  (given by odoo-bin shell)
 ctx = {"tracking_disable": True, "mail_notrack": True, "mail_create_nolog": True}
+PROFILE = os.environ.get("BENCH_PROFILE")
 
 fake = JiraTempoFake()
 base_url = fake.start()
@@ -81,22 +88,22 @@ def day(i):
 
 
 # 1. raw create(vals_list) of the same lines
-t0 = time.perf_counter()
-Line = env["account.analytic.line"].with_context(**ctx)
-Line.create(
-    [
-        {
-            "project_id": project.id,
-            "employee_id": employees[i % PEOPLE].id,
-            "date": day(i),
-            "unit_amount": ((i % 16) + 1) * 15 / 60.0,
-            "name": f"Raw work {i}",
-        }
-        for i in range(N)
-    ]
-)
-env.cr.commit()
-raw = N / (time.perf_counter() - t0)
+with Measure(env, "raw", PROFILE) as raw_m:
+    Line = env["account.analytic.line"].with_context(**ctx)
+    Line.create(
+        [
+            {
+                "project_id": project.id,
+                "employee_id": employees[i % PEOPLE].id,
+                "date": day(i),
+                "unit_amount": ((i % 16) + 1) * 15 / 60.0,
+                "name": f"Raw work {i}",
+            }
+            for i in range(N)
+        ]
+    )
+    env.cr.commit()
+raw = N / raw_m.wall
 
 # 2. the same lines as Tempo worklogs whose periods were approved at month end
 for i in range(N):
@@ -110,10 +117,10 @@ job = env["sync.job"]._enqueue(
 )
 env.cr.commit()
 calls_before = len(fake.calls)
-t0 = time.perf_counter()
-stats = env["sync.psa"].with_context(**ctx)._job_psa_pull(job)
-env.cr.commit()
-pull = N / (time.perf_counter() - t0)
+with Measure(env, "pull", PROFILE) as pull_m:
+    stats = env["sync.psa"].with_context(**ctx)._job_psa_pull(job)
+    env.cr.commit()
+pull = N / pull_m.wall
 calls = fake.calls[calls_before:]
 assert stats["created"] == N, stats
 imported = env["account.analytic.line"].search_count([("psa_backend_id", "=", backend.id)])
@@ -125,6 +132,8 @@ print(f"worklogs: {N} (people {PEOPLE}, periods {len(periods)}, Tempo page size 
 print(f"raw create(vals_list):        {raw:8.0f} lines/s")
 print(f"Jira + Tempo pull end to end: {pull:8.0f} lines/s")
 print(f"ratio pull / raw:             {pull / raw:8.2f}   (target >= 0.8)")
+if cpu_ratio_line(raw_m, pull_m):
+    print(cpu_ratio_line(raw_m, pull_m))
 print(
     f"remote calls for the pull:    {len(calls)} (worklog pages {pages}, approvals "
     f"{approvals} = people x periods, "

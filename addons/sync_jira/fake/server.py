@@ -93,6 +93,7 @@ class JiraTempoFake(FaultInjector, ServedFake):
         self.clock = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
         self.users, self.projects, self.issues = {}, {}, {}
         self.accounts, self.links, self.worklogs = {}, {}, {}
+        self._indexed = None  # see `_index`
         self.approvals = {}  # (accountId, period monday) -> status
         self.properties = {}  # (issue id, key) -> value
         self.calls = []
@@ -155,6 +156,7 @@ class JiraTempoFake(FaultInjector, ServedFake):
     def log(self, issue_id, author, seconds, day, billable=None, description=""):
         wid = next(self._seq)
         now = self.tick()
+        self._indexed = None
         self.worklogs[wid] = {
             "tempoWorklogId": wid,
             "issue": {"id": int(issue_id)},
@@ -171,10 +173,27 @@ class JiraTempoFake(FaultInjector, ServedFake):
         return wid
 
     def update_worklog(self, wid, **values):
+        self._indexed = None
         self.worklogs[wid].update(values, updatedAt=_stamp(self.tick()))
 
     def delete_worklog(self, wid):
+        self._indexed = None
         del self.worklogs[wid]
+
+    def _index(self):
+        """(the worklogs in (updatedAt, id) order, seconds per (author, period)), built again
+        after a change only: a month-end read is hundreds of requests over tens of thousands
+        of worklogs, and the fake serves them in the Odoo process of a bench."""
+        if self._indexed is None:
+            rows = sorted(
+                self.worklogs.values(), key=lambda w: (w["updatedAt"], w["tempoWorklogId"])
+            )
+            spent = {}
+            for w in rows:
+                key = (w["author"]["accountId"], monday(w["startDate"]))
+                spent[key] = spent.get(key, 0) + w["timeSpentSeconds"]
+            self._indexed = (rows, spent)
+        return self._indexed
 
     def set_status(self, account_id, day, status):
         assert status in STATUSES
@@ -430,13 +449,12 @@ class JiraTempoFake(FaultInjector, ServedFake):
 
     def _worklog_page(self, request):
         args = request.args
-        rows = list(self.worklogs.values())
+        rows = self._index()[0]
         if args.get("updatedFrom"):
             since = args["updatedFrom"].replace("Z", "")
             rows = [w for w in rows if w["updatedAt"].replace("Z", "") >= since]
         if args.get("from"):
             rows = [w for w in rows if args["from"] <= w["startDate"] <= args["to"]]
-        rows.sort(key=lambda w: (w["updatedAt"], w["tempoWorklogId"]))
         offset = int(args.get("offset", 0))
         limit = min(int(args.get("limit", 50)), TEMPO_MAX)
         page = rows[offset : offset + limit]
@@ -450,11 +468,7 @@ class JiraTempoFake(FaultInjector, ServedFake):
     def _approval(self, account_id, day):
         start = monday(day)
         status, updated = self.approvals.get((account_id, start), ("OPEN", None))
-        spent = sum(
-            w["timeSpentSeconds"]
-            for w in self.worklogs.values()
-            if w["author"]["accountId"] == account_id and monday(w["startDate"]) == start
-        )
+        spent = self._index()[1].get((account_id, start), 0)
         return {
             "self": f"{self.base_url}/4/timesheet-approvals/user/{account_id}?from={start}",
             "period": {"from": str(start), "to": str(start + timedelta(days=6))},

@@ -41,6 +41,43 @@ class TestJiraTempo(JiraCase):
         # the worklog's issue became the timesheet's task
         self.assertIn("Robot cell", billed.task_id.name)
 
+    def test_batch_lines_are_the_lines_a_plain_create_makes(self):
+        """A month-end batch (two people at different hourly costs, billable and non-billable
+        parts) is post-processed once per group of lines, not line by line: each line has the
+        amount, accounts, order line and invoice type a plain timesheet create gives it."""
+        self.alice.hourly_cost = 50.0
+        bob = self.env["hr.employee"].create(
+            {"name": "Bob Consultant", "work_email": "bob@example.com", "hourly_cost": 80.0}
+        )
+        bob_id = self.fake.add_user("Bob Consultant", "bob@example.com")
+        logged = [(self.alice_id, 3), (bob_id, 2), (self.alice_id, 1), (bob_id, 5), (bob_id, 2)]
+        for i, (author, hours) in enumerate(logged):
+            day = self.monday + timedelta(days=i)
+            self.fake.log(self.issue, author, hours * HOUR, day, billable=(hours - 1) * HOUR)
+        self.fake.approve(self.alice_id, self.monday)
+        self.fake.approve(bob_id, self.monday)
+        self.pull()
+        lines = self.lines()
+        # 4 billable parts (the 1 h worklog has none) and 5 non-billable hours
+        self.assertEqual(len(lines.filtered("so_line")), 4)
+        self.assertEqual(
+            sorted(lines.filtered(lambda x: not x.so_line).mapped("unit_amount")), [1.0] * 5
+        )
+        self.assertEqual(self.so_line.qty_delivered, 2.0 + 1.0 + 4.0 + 1.0)
+        cost = {self.alice: 50.0, bob: 80.0}
+        compared = ["amount", "account_id", "so_line", "timesheet_invoice_type", "company_id",
+                    "product_uom_id", "user_id", "partner_id", "task_id"]  # fmt: skip
+        for line in lines:
+            self.assertAlmostEqual(line.amount, -line.unit_amount * cost[line.employee_id])
+            vals = {"project_id": line.project_id.id, "task_id": line.task_id.id,
+                    "employee_id": line.employee_id.id, "date": line.date,
+                    "unit_amount": line.unit_amount, "name": line.name}  # fmt: skip
+            if not line.so_line:
+                vals["so_line"] = False
+            plain = self.env["account.analytic.line"].create(vals)
+            for fname in compared:
+                self.assertEqual(line[fname], plain[fname], fname)
+
     def test_reopened_period_is_reversed_before_invoicing(self):
         wid = self.fake.log(self.issue, self.alice_id, 2 * HOUR, self.monday)
         self.fake.approve(self.alice_id, self.monday)

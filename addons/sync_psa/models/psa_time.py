@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Time: canonical PSA time entries -> timesheet line values, and the reference write-back."""
 
+from datetime import date
+
 from odoo import api, fields, models
 
 from odoo.addons.sync_core.hashing import payload_hash
@@ -19,7 +21,7 @@ class SyncPsa(models.AbstractModel):
             "psa_state": "synced",
             "project_id": project.id,
             "employee_id": employee.id,
-            "date": fields.Date.to_date(data["date"]),
+            "date": _day(data["date"]),
             "unit_amount": psa.hours(data["minutes"]),
             "name": data.get("description") or "/",
             "psa_bill_rate_cents": data.get("bill_rate_cents") or 0,
@@ -74,3 +76,12 @@ class SyncPsa(models.AbstractModel):
                 binding.export_hash = digest
                 sent += 1
         return {"sent": sent, "remote_calls": adapter.calls if adapter else 0}
+
+
+def _day(value):
+    """A canonical date (ISO string) as a date: `date.fromisoformat` for the usual
+    ``YYYY-MM-DD`` (a burst converts tens of thousands; Odoo's `to_date` parses with strptime),
+    Odoo's conversion for anything else."""
+    if isinstance(value, str) and len(value) == 10 and value[4] == value[7] == "-":
+        return date.fromisoformat(value)
+    return fields.Date.to_date(value)
