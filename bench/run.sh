@@ -22,18 +22,21 @@
 #                                set-based SQL (bench_reconcile.py; BENCH_RECONCILE_N=100000)
 #   bash bench/run.sh insight    delivery figures of sync_insight's views on 1,000,000 timesheet
 #                                lines (bench_insight.py; BENCH_INSIGHT_N=1000000)
+#   bash bench/run.sh hr         full HR load: BambooHR employees and compensation into
+#                                hr.employee vs raw create(vals_list) (bench_hr.py;
+#                                BENCH_HR_N=10000 BENCH_HR_PROFILE=1)
 #   bash bench/run.sh all        all of them, one after the other
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mode="${1:-pull}"
 case "$mode" in
     all)
         rc=0
-        for one in pull webhook chaos chaoshook salesforce psa jira reconcile runner insight; do bash "$HERE/run.sh" "$one" || rc=1; done
+        for one in pull webhook chaos chaoshook salesforce psa jira reconcile runner insight hr; do bash "$HERE/run.sh" "$one" || rc=1; done
         exit $rc
         ;;
-    pull | webhook | chaos | chaoshook | salesforce | psa | jira | reconcile | runner | insight) ;;
+    pull | webhook | chaos | chaoshook | salesforce | psa | jira | reconcile | runner | insight | hr) ;;
     *)
-        echo "usage: bash bench/run.sh [pull|webhook|chaos|chaoshook|salesforce|psa|jira|reconcile|runner|insight|all]" >&2
+        echo "usage: bash bench/run.sh [pull|webhook|chaos|chaoshook|salesforce|psa|jira|reconcile|runner|insight|hr|all]" >&2
         exit 2
         ;;
 esac
@@ -49,6 +52,7 @@ ADDON=sync_core
 [ "$mode" = reconcile ] && ADDON=sync_psa_kantata,sync_reconcile
 [ "$mode" = jira ] && ADDON=sync_jira
 [ "$mode" = insight ] && ADDON=sync_insight
+[ "$mode" = hr ] && ADDON=sync_bamboohr
 odoo_bin -d "$DB" -i "$ADDON" --stop-after-init --http-port=0 --max-cron-threads=0 \
     --log-level=warn || die "installing $ADDON failed"
 case "$mode" in
@@ -61,5 +65,6 @@ case "$mode" in
     jira) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_jira.py" ;;
     reconcile) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_reconcile.py" ;;
     insight) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_insight.py" ;;
+    hr) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_hr.py" ;;
     runner) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_runner.py" ;;
 esac
