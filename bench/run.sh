@@ -27,18 +27,21 @@
 #                                BENCH_DYNAMICS_N=4000 BENCH_DYNAMICS_PAGE=1000)
 #   bash bench/run.sh golive     go-live preview of N remote records against N existing partners
 #                                (bench_golive.py; BENCH_GOLIVE_N=5000, target 50,000 in < 60 s)
+#   bash bench/run.sh hr         full HR load: BambooHR employees and compensation into
+#                                hr.employee vs raw create(vals_list) (bench_hr.py;
+#                                BENCH_HR_N=10000 BENCH_HR_PROFILE=1)
 #   bash bench/run.sh all        all of them, one after the other
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mode="${1:-pull}"
 case "$mode" in
     all)
         rc=0
-        for one in pull webhook chaos chaoshook salesforce psa jira reconcile runner insight dynamics golive; do bash "$HERE/run.sh" "$one" || rc=1; done
+        for one in pull webhook chaos chaoshook salesforce psa jira reconcile runner insight dynamics golive hr; do bash "$HERE/run.sh" "$one" || rc=1; done
         exit $rc
         ;;
-    pull | webhook | chaos | chaoshook | salesforce | psa | jira | reconcile | runner | insight | dynamics | golive) ;;
+    pull | webhook | chaos | chaoshook | salesforce | psa | jira | reconcile | runner | insight | dynamics | golive | hr) ;;
     *)
-        echo "usage: bash bench/run.sh [pull|webhook|chaos|chaoshook|salesforce|psa|jira|reconcile|runner|insight|dynamics|golive|all]" >&2
+        echo "usage: bash bench/run.sh [pull|webhook|chaos|chaoshook|salesforce|psa|jira|reconcile|runner|insight|dynamics|golive|hr|all]" >&2
         exit 2
         ;;
 esac
@@ -55,6 +58,7 @@ ADDON=sync_core
 [ "$mode" = jira ] && ADDON=sync_jira
 [ "$mode" = insight ] && ADDON=sync_insight
 [ "$mode" = dynamics ] && ADDON=sync_dynamics
+[ "$mode" = hr ] && ADDON=sync_bamboohr
 odoo_bin -d "$DB" -i "$ADDON" --stop-after-init --http-port=0 --max-cron-threads=0 \
     --log-level=warn || die "installing $ADDON failed"
 case "$mode" in
@@ -67,6 +71,7 @@ case "$mode" in
     jira) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_jira.py" ;;
     reconcile) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_reconcile.py" ;;
     insight) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_insight.py" ;;
+    hr) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_hr.py" ;;
     runner) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_runner.py" ;;
     dynamics) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_dynamics.py" ;;
     golive) odoo_bin shell -d "$DB" --no-http --log-level=warn < "$HERE/bench_golive.py" ;;

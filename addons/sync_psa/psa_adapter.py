@@ -69,18 +69,21 @@ class PsaAdapter(BaseAdapter):
         use (fills an employee's empty hourly cost)."""
         raise NotImplementedError
 
-    def write_time_off(self, person_id, day, hours):
+    def write_time_off(self, person_id, day, hours, ref=None):
         """Record `hours` of approved leave of the PSA person `person_id` on `day` (a date), so
-        the PSA's resource planning sees it; returns the PSA's id of the entry.  The default,
+        the PSA's resource planning sees it, marked with `ref` (the Odoo leave's id: how the
+        sync later knows the entry is its own); returns the PSA's id of the entry.  The default,
         NotImplementedError, means this PSA takes no time off: the caller records it as not
         supported."""
         raise NotImplementedError
 
-    def find_time_off(self, person_id, date_from, date_to):
-        """{day (a date): PSA id} of the time-off entries of `person_id` between two dates: a
-        push retried after a failure (or a lost answer) finds the days it already wrote
-        instead of writing them twice.  The default, NotImplementedError, means the PSA cannot
-        be asked: the caller writes every day (a retry may then repeat the days written)."""
+    def find_time_off(self, person_id, date_from, date_to, ref=None):
+        """{day (a date): PSA id} of the time-off entries of `person_id` between two dates;
+        with `ref`, only those `write_time_off` marked with it.  A push retried after a failure
+        (or a lost answer) finds the days it already wrote instead of writing them twice, and
+        tells them from the entries made in the PSA by hand (never ours to change).  The
+        default, NotImplementedError, means the PSA cannot be asked: the caller writes every
+        day (a retry may then repeat the days written)."""
         raise NotImplementedError
 
     def delete_time_off(self, entry_id):

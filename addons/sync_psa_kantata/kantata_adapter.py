@@ -232,18 +232,21 @@ class KantataAdapter(HttpAdapterMixin, PsaAdapter):
         return written
 
     # ------------------------------------------------------------------ time off
-    def write_time_off(self, person_id, day, hours):
-        """``POST time_off_entries``: Kantata adds the hours to the user's time off of that
-        day (entries of one day are combined; at most the user's workday)."""
+    def write_time_off(self, person_id, day, hours, ref=None):
+        """``POST time_off_entries`` marked with the Odoo leave `ref` (Kantata adds the hours
+        to the user's time off of that day: a day's entries are combined)."""
         user = int(person_id) if str(person_id).isdigit() else person_id
         values = {"user_id": user, "requested_date": day.isoformat(), "hours": hours}
+        if ref:
+            values["external_reference"] = self._reference_values("hr.leave", ref)
         return str(self._write("POST", "time_off_entries.json", "time_off_entry", values))
 
-    def find_time_off(self, person_id, date_from, date_to):
-        """``GET time_off_entries`` of the user (Kantata keeps one entry per user and day,
-        the day's entries combined), a day wider on each side, the dates matched here."""
+    def find_time_off(self, person_id, date_from, date_to, ref=None):
+        """``GET time_off_entries`` of the user (one a day), those marked with `ref` if given."""
         params = {"user_ids": person_id, "start_date": (date_from - timedelta(1)).isoformat(),
                   "end_date": (date_to + timedelta(1)).isoformat()}  # fmt: skip
+        for key, value in self._reference_values("hr.leave", ref).items() if ref else ():
+            params[f"external_reference_{key}"] = value
         wanted, found = (date_from.isoformat(), date_to.isoformat()), {}
         for records, _body in self._pages("time_off_entries.json", params):
             for r in records:

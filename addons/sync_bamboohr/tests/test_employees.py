@@ -130,3 +130,23 @@ class TestEmployees(BambooCase):
             ]
         )
         self.assertEqual(set(audit.changes), {"department_id"})
+
+    def test_bad_record_isolated_rest_of_the_batch_applied(self):
+        """One employee of the report cannot be applied (a list where BambooHR sends a name):
+        its batch is split until it is alone; the four others are made in the same pull, the
+        bad one is an exception keeping its raw input."""
+        for i in range(5):
+            self.fake.add_employee(f"Emp{i}", "Batch", f"emp{i}@example.com", department="Ops")
+        self.fake.employees["3"]["displayName"] = ["Broken", "Name"]
+        self.sync()
+        job = self.job("hr_pull")
+        self.assertEqual(job.state, "done", job.error)
+        made = [self.employee_of(str(i)) for i in (1, 2, 4, 5)]
+        self.assertEqual([e.name for e in made], ["Emp0 Batch", "Emp1 Batch", "Emp3 Batch",
+                                                  "Emp4 Batch"])  # fmt: skip
+        self.assertEqual({e.department_id.name for e in made}, {"Ops"})
+        self.assertFalse(self.employee_of("3"))
+        exc = self.exceptions("employee refused: AttributeError")
+        self.assertEqual((len(exc), exc.external_id), (1, "3"))
+        self.assertIn('"Broken"', exc.payload_text)
+        self.assertIn("emp2@example.com", exc.payload_text)

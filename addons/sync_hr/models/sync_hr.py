@@ -113,40 +113,76 @@ class SyncHr(models.AbstractModel):
 
     @api.model
     def _apply_compensation(self, backend, rows_by_employee, job=None):
-        """Compensation rows -> cost rate history (one row each, updated in place) and the
-        employee's ``hourly_cost`` = the rate in force today; timesheets dated from the
-        earliest changed row on are costed again."""
+        """Compensation rows -> cost rate history (one row each, updated in place; the new
+        ones made in one create) and the employee's ``hourly_cost`` = the rate in force today
+        (one write per value); timesheets dated from the earliest changed row on are costed
+        again (one search for all)."""
         Rate = self.env["sync.hr.cost.rate"].sudo()
         employees = self._bound_employees(backend, rows_by_employee)
-        today = fields.Date.context_today(self)
-        count = 0
+        existing = {
+            (rate.employee_id.id, rate.external_id): rate
+            for rate in Rate.search([("employee_id", "in", [e.id for e in employees.values()])])
+        }
+        currencies = self._currencies(
+            {row.get("currency") for rows in rows_by_employee.values() for row in rows}
+        )
+        audits, to_create, changed_from, count, calendars = [], [], {}, 0, {}
         for remote_id, rows in rows_by_employee.items():
             employee = employees.get(remote_id)
-            if not employee:
-                continue
-            existing = {r.external_id: r for r in employee.sync_hr_cost_rate_ids}
-            changed_from = None
-            for row in rows:
-                values = self._rate_values(backend, employee, row)
+            for row in rows if employee else ():
+                values = self._rate_values(backend, employee, row, currencies, calendars)
                 if not values:
                     self._unconvertible_rate(backend, employee, remote_id, row)
                     continue
-                rate = existing.get(values["external_id"])
+                rate = existing.get((employee.id, values["external_id"]))
                 if rate and all(_same(rate, k, v) for k, v in values.items()):
                     continue
-                before = {k: _value(rate, k) for k in values} if rate else {}
                 if rate:
+                    before = {k: _value(rate, k) for k in values}
                     rate.write(values)
+                    audits.append(
+                        self._audit_values(
+                            backend, job, rate, values["external_id"], before, values
+                        )
+                    )
                 else:
-                    rate = Rate.create(values)
-                self._audit(backend, job, rate, values["external_id"], before, values)
+                    to_create.append(values)
                 count += 1
                 day = values["date_from"]
-                changed_from = min(changed_from or day, day)
-            if changed_from:
-                employee.hourly_cost = Rate._rate_on(employee, today) or 0.0
-                self._recost_timesheets(employee, changed_from)
+                changed_from[employee] = min(changed_from.get(employee) or day, day)
+        for values, rate in zip(to_create, Rate.create(to_create), strict=True):
+            audits.append(self._audit_values(backend, job, rate, rate.external_id, {}, values))
+        self.env["sync.audit"].sudo().create([a for a in audits if a])
+        if changed_from:
+            self._set_hourly_costs(list(changed_from))
+            self._recost_timesheets(changed_from)
         return count
+
+    @api.model
+    def _set_hourly_costs(self, employees):
+        """Each employee's hourly cost = its rate in force today; one write per value."""
+        Rate = self.env["sync.hr.cost.rate"].sudo()
+        Employee = self.env["hr.employee"].sudo().with_context(active_test=False)
+        today = fields.Date.context_today(self)
+        rates = Rate._rates_of(Employee.browse([e.id for e in employees]))
+        groups = {}
+        for employee in employees:
+            cost = hr.rate_in_force(rates.get(employee.id, ()), today) or 0.0
+            if employee.hourly_cost != cost:
+                groups.setdefault(cost, []).append(employee.id)
+        for cost, ids in groups.items():
+            Employee.browse(ids).write({"hourly_cost": cost})
+
+    @api.model
+    def _currencies(self, codes):
+        """{code: res.currency} of the compensation rows' currency codes, one query."""
+        codes = {(c or "").upper() for c in codes} - {""}
+        found = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "in", list(codes))])
+        )
+        return {c.name: c for c in found}
 
     @api.model
     def _unconvertible_rate(self, backend, employee, remote_id, row):
@@ -170,9 +206,10 @@ class SyncHr(models.AbstractModel):
         )
 
     @api.model
-    def _audit(self, backend, job, record, external_id, before, after):
-        """An audit row of a change the HR sync applied; the values of the model's
-        payroll-adjacent fields (`_sync_sensitive_fields`) are never written in clear."""
+    def _audit_values(self, backend, job, record, external_id, before, after):
+        """The audit row (values; None when nothing changed) of a change the HR sync applied;
+        the values of the model's payroll-adjacent fields (`_sync_sensitive_fields`) are never
+        written in clear."""
         sensitive = set(getattr(record, "_sync_sensitive_fields", ()))
         changes = {
             name: [before.get(name), value]
@@ -182,31 +219,28 @@ class SyncHr(models.AbstractModel):
         for name in sensitive & set(changes):
             changes[name] = [MASK if changes[name][0] is not None else None, MASK]
         if not changes:
-            return
-        self.env["sync.audit"].sudo().create(
-            {
-                "backend_id": backend.id,
-                "job_id": job.id if job else False,
-                "correlation_id": job.correlation_id if job else False,
-                "external_id": external_id,
-                "res_model": record._name,
-                "res_id": record.id,
-                "operation": "write" if before else "create",
-                "changes": json.loads(json.dumps(changes, default=str)),
-            }
-        )
+            return None
+        return {
+            "backend_id": backend.id,
+            "job_id": job.id if job else False,
+            "correlation_id": job.correlation_id if job else False,
+            "external_id": external_id,
+            "res_model": record._name,
+            "res_id": record.id,
+            "operation": "write" if before else "create",
+            "changes": json.loads(json.dumps(changes, default=str)),
+        }
 
     @api.model
-    def _rate_values(self, backend, employee, row):
+    def _rate_values(self, backend, employee, row, currencies, calendars=None):
         day = hr.parse_date(row.get("date_from"))
         currency = (
-            self.env["res.currency"]
-            .with_context(active_test=False)
-            .search([("name", "=", (row.get("currency") or "").upper())], limit=1)
-            or employee.company_id.currency_id
+            currencies.get((row.get("currency") or "").upper()) or employee.company_id.currency_id
         )
         Rate = self.env["sync.hr.cost.rate"].sudo()
-        hourly = Rate._hourly_from(row.get("amount"), row.get("period"), currency, employee, day)
+        hourly = Rate._hourly_from(
+            row.get("amount"), row.get("period"), currency, employee, day, calendars
+        )
         if not day or hourly is None:
             return None
         return {
@@ -221,20 +255,23 @@ class SyncHr(models.AbstractModel):
         }
 
     @api.model
-    def _recost_timesheets(self, employee, date_from):
+    def _recost_timesheets(self, changed_from):
+        """{employee: date}: their timesheets from that date on costed again (one search)."""
         lines = (
             self.env["account.analytic.line"]
             .sudo()
             .search(
                 [
-                    ("employee_id", "=", employee.id),
+                    ("employee_id", "in", [e.id for e in changed_from]),
                     ("project_id", "!=", False),
-                    ("date", ">=", date_from),
+                    ("date", ">=", min(changed_from.values())),
                 ]
             )
         )
+        since = {e.id: day for e, day in changed_from.items()}
+        lines = lines.filtered(lambda line: line.date >= since[line.employee_id.id])
         if lines:
-            lines._timesheet_postprocess({"employee_id": employee.id})
+            lines._timesheet_postprocess({"employee_id": True})
 
     @api.model
     def _bound_employees(self, backend, remote_ids):

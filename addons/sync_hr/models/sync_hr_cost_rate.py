@@ -61,12 +61,19 @@ class SyncHrCostRate(models.Model):
         )
         return rate.hourly_cost if rate else None
 
-    def _hourly_from(self, amount, period, currency, employee, day):
+    def _hourly_from(self, amount, period, currency, employee, day, calendars=None):
         """`amount` per `period` in `currency` -> per hour in the employee's company currency;
-        a yearly (monthly, weekly) one through the employee's working calendar."""
+        a yearly (monthly, weekly) one through the employee's working calendar (`calendars`:
+        {calendar id: (hours per day, per week)} kept between calls of one batch)."""
         calendar = employee.resource_calendar_id or employee.company_id.resource_calendar_id
-        per_day = calendar.hours_per_day if calendar else 8.0
-        weekly = (calendar.hours_per_week if calendar else 0.0) or per_day * 5
+        calendars = {} if calendars is None else calendars
+        if calendar.id not in calendars:
+            per_day = calendar.hours_per_day if calendar else 8.0
+            calendars[calendar.id] = (
+                per_day,
+                (calendar.hours_per_week if calendar else 0.0) or per_day * 5,
+            )
+        per_day, weekly = calendars[calendar.id]
         value = hr.hourly(amount, period, weekly, per_day)
         if value is None:
             return None

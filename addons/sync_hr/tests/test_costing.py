@@ -51,7 +51,7 @@ class TestCosting(TransactionCase):
         self.env["sync.hr.cost.rate"].create(
             {"employee_id": self.employee.id, "date_from": date(2026, 4, 1), "hourly_cost": 70.0}
         )
-        self.env["sync.hr"]._recost_timesheets(self.employee, date(2026, 4, 1))
+        self.env["sync.hr"]._recost_timesheets({self.employee: date(2026, 4, 1)})
         self.assertAlmostEqual(line.amount, -140.0)
 
     def test_cost_fields_refused_to_operator_and_finance(self):

@@ -4,9 +4,14 @@
 A leave validated or withdrawn by the HR sync enqueues, on each PSA backend whose user is bound
 to the employee, one `psa_time_off` job (on the PSA's channel: its rate limits, its retries).
 The job reads the leave as it is then: validated and not yet pushed -> one entry per working
-day of the employee's calendar (`PsaAdapter.write_time_off`), the entries' ids kept in a binding
-of the leave, a day the PSA already has (`find_time_off`: a retried push) not written twice;
-withdrawn and pushed -> the entries deleted.  A PSA whose adapter does not implement
+day of the employee's calendar (`PsaAdapter.write_time_off`), each marked with the leave (the
+PSA's external reference), the entries' ids kept in a binding of the leave; withdrawn and
+pushed -> those entries deleted, and only those.
+
+Only what we wrote is ours: a day the PSA already has an entry of the leave's marker (a retried
+push, a lost answer) keeps that entry; a day with an entry WITHOUT the marker (a resource
+planner's own time off) is left alone: nothing is added to it (the PSA would merge our hours
+into the planner's entry) and it is never deleted.  A PSA whose adapter does not implement
 `write_time_off` is recorded as not supported in the job's result."""
 
 from datetime import timedelta
@@ -73,27 +78,43 @@ class SyncHr(models.AbstractModel):
             )  # fmt: skip
             if not person:
                 return {"unchanged": 1, "reason": "employee not bound to a PSA user"}
-            ids = self._push_time_off(adapter, person.external_id, self._time_off_days(leave))
+            ids, kept = self._push_time_off(
+                adapter, person.external_id, self._time_off_days(leave), leave.id
+            )
         except NotImplementedError:
             return {"unsupported": f"{backend.name} takes no time off"}
         if ids:
             Binding._bind(backend, leave, ",".join(ids), TIME_OFF)
-        return {"pushed": 1, "days": len(ids)}
+        result = {"pushed": 1, "days": len(ids)}
+        if kept:
+            # the planner's own entries on those days stand for the leave there
+            result["kept_planner_days"] = [day.isoformat() for day in kept]
+        return result
 
     @api.model
-    def _push_time_off(self, adapter, person_id, days):
-        """The entries' ids of `days` ([(date, hours)]): a day the PSA already has time off of
-        the person (this push's earlier, failed run: its ids rolled back with its transaction,
-        or an answer lost on the way) keeps that entry instead of a second one."""
+    def _push_time_off(self, adapter, person_id, days, ref):
+        """(ids of the entries of `days` ([(date, hours)]), days left to the PSA's own entries).
+
+        A day with an entry marked with `ref` (this leave: an earlier, failed run of the push,
+        its ids rolled back with its transaction, or an answer lost on the way) keeps that
+        entry; a day with an unmarked entry (made in the PSA by hand) is left as it is and not
+        counted as ours; any other day gets a new entry marked with `ref`."""
         if not days:
-            return []
+            return [], []
         try:
-            found = adapter.find_time_off(person_id, days[0][0], days[-1][0])
+            every = adapter.find_time_off(person_id, days[0][0], days[-1][0])
+            ours = adapter.find_time_off(person_id, days[0][0], days[-1][0], ref=ref)
         except NotImplementedError:
-            found = {}
-        return [
-            found.get(day) or adapter.write_time_off(person_id, day, hours) for day, hours in days
-        ]
+            every = ours = {}
+        ids, kept = [], []
+        for day, hours in days:
+            if day in ours:
+                ids.append(ours[day])
+            elif day in every:
+                kept.append(day)
+            else:
+                ids.append(adapter.write_time_off(person_id, day, hours, ref=ref))
+        return ids, kept
 
     @api.model
     def _time_off_days(self, leave):

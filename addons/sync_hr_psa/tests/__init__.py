@@ -1,1 +1,2 @@
 from . import test_time_off
+from . import test_termination

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Approved leave pushed to Kantata's time off (its wire-level fake), withdrawn with it."""
 
+import json
 from datetime import date, timedelta
 
 from odoo import fields
@@ -149,3 +150,30 @@ class TestTimeOff(TransactionCase):
                 [("backend_id", "=", self.kantata.id), ("kind", "=", "psa_time_off")]
             )
         )
+
+    def test_planner_entry_on_a_leave_day_survives_the_withdrawal(self):
+        """A resource planner entered Wednesday off by hand in Kantata (no marker of ours):
+        the push leaves that day to the planner's entry (Kantata would merge our hours into
+        it), and the withdrawal deletes only the entries the push wrote."""
+        uid = self.user["id"]
+        planner = self.kantata._get_adapter().write_time_off(uid, date(2026, 12, 16), 4.0)
+        leave = self.approved(self.ann, date(2026, 12, 15), date(2026, 12, 17))
+        drain_jobs(self, self.kantata)
+        job = self.job()
+        self.assertEqual(job.state, "done", job.error)
+        self.assertEqual(json.loads(job.result)["kept_planner_days"], ["2026-12-16"])
+        self.assertEqual(
+            self.entries(),
+            [(uid, "2026-12-15", 8.0), (uid, "2026-12-16", 4.0), (uid, "2026-12-17", 8.0)],
+        )
+        stored = self.fake.data["time_off_entries"]
+        self.assertEqual(stored[planner]["external_reference_ids"], [])
+        marked = [e for e in stored.values() if e["external_reference_ids"]]
+        self.assertEqual(sorted(e["requested_date"] for e in marked), ["2026-12-15", "2026-12-17"])
+        # the leave is withdrawn in the HR platform: the planner's entry stays as it was
+        leave._force_cancel("cancelled in HR", notify_responsibles=False)
+        self.env["sync.hr"]._leave_followed(self.env["sync.backend"], leave)
+        drain_jobs(self, self.kantata)
+        self.assertEqual(self.entries(), [(uid, "2026-12-16", 4.0)])
+        self.assertIn(planner, stored)
+        self.assertEqual(len(self.fake.calls("DELETE")), 2)

@@ -84,6 +84,7 @@ SUBJECTS = {
     "timesheet_submissions": ("TimesheetSubmission", "timesheet"),
 }
 SUBJECT_COLLECTION = {subject: coll for coll, (subject, _p) in SUBJECTS.items()}
+SUBJECT_COLLECTION["TimeOffEntry"] = "time_off_entries"  # referenced, no events in the fake
 # include= association -> (foreign key, collection)
 ASSOCIATIONS = {
     "user": ("user_id", "users"),
@@ -592,19 +593,29 @@ class KantataFake(FaultInjector, ServedFake):
 
     # ------------------------------------------------------------------ handlers
     def _time_off(self, method, parts, values):
-        """POST time_off_entries {user_id, requested_date, hours} (the hours of one day are
-        added up, at most 24); DELETE time_off_entries/{id} -> 204."""
+        """POST time_off_entries {user_id, requested_date, hours, external_reference?}: the
+        entries of one user and day are combined into one (its hours added up, at most 24),
+        the reference attached to it; DELETE time_off_entries/{id} -> 204."""
         if method == "DELETE":
             self.delete("time_off_entries", parts[1])
             return Response(status=204)
         user_id, day = str(values.get("user_id") or ""), values.get("requested_date")
         if user_id not in self.data["users"] or not day:
             raise ValueError("user_id and requested_date are required")
-        hours = float(values.get("hours") or 0)
+        reference = values.get("external_reference")
+        same = next((r for r in self.data["time_off_entries"].values()
+                     if r["user_id"] == user_id and r["requested_date"] == day), None)  # fmt: skip
+        hours = float(values.get("hours") or 0) + (same["hours"] if same else 0.0)
         if not 0 < hours <= 24:
             raise ValueError("hours must be between 0 and the user's workday")
-        record = self._new("time_off_entries", {"user_id": user_id, "requested_date": day,
-                                                "hours": hours})  # fmt: skip
+        if same:
+            record = self.update("time_off_entries", same["id"], hours=hours)
+        else:
+            values = {"user_id": user_id, "requested_date": day, "hours": hours}
+            record = self._new("time_off_entries", {**values, "external_reference_ids": []})
+        if reference:
+            reference = {**reference, "subject_id": record["id"], "subject_type": "TimeOffEntry"}
+            self._external_reference({"external_reference": reference})
         return self._answer("time_off_entries", [record], {})
 
     @staticmethod
