@@ -35,15 +35,11 @@ class SyncMapping(models.Model):
             column = Model._field_to_sql(Model._table, rule.odoo_field)
             if rule.method == "email_domain":
                 where = SQL("lower(%s) LIKE ANY(%s)", column, [f"%{k}%" for k in keys])
-            elif rule.method == "iexact":
-                # the expression of the rule's index (sync.mapping.match._ensure_indexes)
-                where = SQL(IEXACT_SQL % "%s" + " = ANY(%s)", column, list(keys))
+                query = SQL("SELECT id FROM %s WHERE %s", SQL.identifier(Model._table), where)
             else:
-                where = SQL("%s = ANY(%s)", column, list(keys))
+                query = _probe_query(Model, rule.method, column, list(keys))
             Model.flush_model([rule.odoo_field])
-            self.env.cr.execute(
-                SQL("SELECT id FROM %s WHERE %s", SQL.identifier(Model._table), where)
-            )
+            self.env.cr.execute(query)
             ids = [row[0] for row in self.env.cr.fetchall()]
             if not ids:
                 continue
@@ -158,3 +154,20 @@ def _match_key(method, value):
     if method == "iexact":
         return " ".join(value.lower().split())
     return value
+
+
+def _probe_query(Model, method, column, keys):
+    """The prefilter of an (i)exact rule: one probe per key of the rule's expression index
+    (`sync.mapping.match._ensure_indexes`), written as a lateral subquery so that the planner
+    plans a probe per key.  As a plain ``expression = ANY(keys)``, on a table of a few thousand
+    rows it read the whole table instead (a regexp per row: 15 to 40 ms a page against under
+    1 ms), its statistics being those of the index's creation while the pull grows the table.
+    OFFSET 0 keeps the subquery from being flattened into a hash join over the same scan."""
+    expression = SQL(IEXACT_SQL % "%s", column) if method == "iexact" else column
+    return SQL(
+        "SELECT p.id FROM unnest(%s) AS k(key), LATERAL"
+        " (SELECT id FROM %s WHERE %s = k.key OFFSET 0) AS p",
+        keys,
+        SQL.identifier(Model._table),
+        expression,
+    )
