@@ -41,7 +41,8 @@ class SyncMapping(models.Model):
             else:
                 where = SQL("%s = ANY(%s)", column, list(keys))
             Model.flush_model([rule.odoo_field])
-            ids = _prefilter(self.env.cr, Model, where, probe=rule.method != "email_domain")
+            target = rule._index_target()
+            ids = _prefilter(self.env.cr, Model, where, target and target[2])
             if not ids:
                 continue
             domain = Domain("id", "in", ids) & Domain(ast.literal_eval(rule.extra_domain or "[]"))
@@ -157,19 +158,28 @@ def _match_key(method, value):
     return value
 
 
-def _prefilter(cr, Model, where, probe):
-    """Ids of `Model`'s rows that satisfy a match rule's prefilter `where`.  For an (i)exact
-    rule (`probe`), a sequential scan is ruled out for this statement, so that the rule's
-    expression index (`sync.mapping.match._ensure_indexes`) is probed once per key: on a table
-    of a few thousand rows the planner preferred reading the whole table (a regexp per row:
-    15 to 40 ms a page of 200 keys, against under 1 ms), its statistics being those of the
-    index's creation while the pull grows the table.  Without an index PostgreSQL scans all
-    the same.  The setting is put back right after; should the statement fail, the rollback
-    of its savepoint or transaction puts it back."""
-    if probe:
+def _prefilter(cr, Model, where, index):
+    """Ids of `Model`'s rows that satisfy a match rule's prefilter `where`, probing the rule's
+    expression `index` (`sync.mapping.match._ensure_indexes`) when there is one and this
+    transaction can use it.  On a table of a few thousand rows, growing during the pull, the
+    planner prefers reading the whole table (a regexp per row: 15 to 40 ms a page of 200 keys)
+    to 200 probes of the index (under 1 ms): the statement runs with sequential scans off.
+    Not when the plan would still not use the index: PostgreSQL keeps an index created on a
+    table with updated rows out of the plans of snapshots older than the index, and any
+    transaction open in the cluster when it was created holds them back (a first import run
+    right after its match rule was saved); forcing a plan then reads the table through another
+    index, slower than the scan.  The setting is put back after the statement; should the
+    statement fail, the rollback of its savepoint or transaction puts it back."""
+    query = SQL("SELECT id FROM %s WHERE %s", SQL.identifier(Model._table), where)
+    forced = False
+    if index:
         cr.execute("SET LOCAL enable_seqscan = off")
-    cr.execute(SQL("SELECT id FROM %s WHERE %s", SQL.identifier(Model._table), where))
+        cr.execute(SQL("EXPLAIN %s", query))
+        forced = any(index in row[0] for row in cr.fetchall())
+        if not forced:
+            cr.execute("SET LOCAL enable_seqscan TO DEFAULT")
+    cr.execute(query)
     ids = [row[0] for row in cr.fetchall()]
-    if probe:
+    if forced:
         cr.execute("SET LOCAL enable_seqscan TO DEFAULT")
     return ids
