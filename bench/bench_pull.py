@@ -11,7 +11,8 @@ then once, at the first size:
 - per-record: the one-job-one-transaction-per-record pattern (a job per record, run by the
               runner), on N/4 records;
 - batched:    webhook re-fetch jobs (one per record, as webhooks leave them) claimed 100 at a
-              time by one worker, on N records, against a raw create measured right after.
+              time by one worker, on N records, against a raw create measured right after
+              (wall ratio, and CPU ratio against that raw create).
 BENCH_PROFILE=1 prints a cProfile of the pull at the last size.
 Executed inside `odoo-bin shell` (the variable `env` is given).
 """
@@ -200,9 +201,10 @@ def job_rates(m_single, m_batched):
                 batch_key="import:customers",
             )
         env.cr.commit()
-        t0 = time.perf_counter()
-        Job.with_context(**ctx)._cron_run_jobs()
-        rates[label] = m / (time.perf_counter() - t0)
+        with Measure() as measure:
+            Job.with_context(**ctx)._cron_run_jobs()
+        rates[label] = m / measure.wall
+        rates[f"{label} cpu"] = measure
         done = Job.search_count(
             [
                 ("state", "=", "done"),
@@ -240,7 +242,7 @@ for r in results:
 if JOBS:
     m_single, m_batched = max(SIZES[0] // 4, 50), SIZES[0]
     rates = job_rates(m_single, m_batched)
-    raw_jobs = raw_create(m_batched, "RawJobs")[0]
+    raw_jobs, raw_jobs_m = raw_create(m_batched, "RawJobs")
     best_raw = max(raw_jobs, results[0]["raw"])
     print(f"--- webhook re-fetch jobs ({m_single} one per record, {m_batched} batched)")
     print(f"one job per record:          {rates['per-record']:8.0f} records/s")
@@ -250,6 +252,14 @@ if JOBS:
         f"ratio batched jobs / raw:    {rates['batched'] / best_raw:8.2f}"
         "   (target >= 0.7; raw: the best of this one and the first size's)"
     )
+    jobs_m = rates["batched cpu"]
+    if jobs_m.cpu and raw_jobs_m.cpu:
+        print(
+            f"ratio by CPU seconds:        {raw_jobs_m.cpu / jobs_m.cpu:8.2f}   (raw right after"
+            f" {raw_jobs_m.cpu:.2f} s = {raw_jobs_m.odoo_cpu:.2f} Odoo + {raw_jobs_m.pg_cpu:.2f}"
+            f" PostgreSQL, batched jobs {jobs_m.cpu:.2f} s = {jobs_m.odoo_cpu:.2f} +"
+            f" {jobs_m.pg_cpu:.2f})"
+        )
     print(
         f"ratio pull / per-record:     {results[0]['pull'] / rates['per-record']:8.2f}"
         "   (target >= 5)"

@@ -23,7 +23,8 @@ class SyncAudit(models.Model):
     mapping_id = fields.Many2one("sync.mapping", ondelete="set null")
     mapping_version = fields.Integer(aggregator=False)
     external_id = fields.Char(index=True)
-    res_model = fields.Char(string="Odoo model", index=True)
+    # no index on res_model: a handful of values, and lookups by record use res_id
+    res_model = fields.Char(string="Odoo model")
     res_id = fields.Many2oneReference(string="Odoo record id", model_field="res_model", index=True)
     operation = fields.Selection(
         [

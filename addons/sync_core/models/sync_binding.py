@@ -45,9 +45,12 @@ class SyncBinding(models.Model):
     _inherit = ["sync.record.mixin"]
     _order = "backend_id, res_model, id"
 
-    backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade", index=True)
+    # no index of its own on backend_id (both unique indexes below lead with it) nor on
+    # res_model (a handful of values; lookups by record use res_id): each index is paid on
+    # every binding a pull inserts
+    backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade")
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
-    res_model = fields.Char(string="Odoo model", required=True, index=True)
+    res_model = fields.Char(string="Odoo model", required=True)
     res_id = fields.Many2oneReference(string="Odoo record id", model_field="res_model", index=True)
     remote_object = fields.Char(
         string="Remote object", help="Remote object type, e.g. companies, contacts."

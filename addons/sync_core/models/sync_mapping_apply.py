@@ -213,14 +213,20 @@ class SyncMapping(models.Model):
             diffs.append({k: [False, v] for k, v in vals.items() if not _empty(v)})
             create_vals.append({**defaults, **vals})
         created = Model.create(create_vals) if create_vals else Model.browse()
-        for (rec, binding, rec_hash), record, diff in zip(still_new, created, diffs, strict=True):
+        # the values every row of the batch shares, read once (not twice per record)
+        binding_base, audit_base = self._binding_base(now), self._audit_base(job)
+        for (rec, binding, rec_hash), res_id, diff in zip(
+            still_new, created._ids, diffs, strict=True
+        ):
             result.stats["created"] += 1
-            binding_vals = self._binding_vals(rec, rec_hash, now, record.id)
+            binding_vals = self._binding_vals(rec, rec_hash, now, res_id, base=binding_base)
             if binding:
                 binding.write(binding_vals)
             else:
                 result.bindings.append(binding_vals)
-            result.audits.append(self._audit_vals(job, rec, record.id, "create", diff))
+            result.audits.append(
+                self._audit_vals(job, rec, res_id, "create", diff, base=audit_base)
+            )
             result.changes.append(
                 {"external_id": rec["id"], "operation": "create", "changes": diff}
             )
@@ -239,6 +245,7 @@ class SyncMapping(models.Model):
             {line["odoo_field"] for line in lines if line["odoo_field"] in Model._fields}
         )
         before_rows = {row["id"]: row for row in current.read([*fnames, "write_date"], load=None)}
+        binding_base, audit_base = self._binding_base(now), self._audit_base(job)
         grouped = {}
         for (rec, binding, rec_hash), res_id in zip(to_update, res_ids, strict=True):
             before = before_rows.get(res_id)
@@ -256,7 +263,7 @@ class SyncMapping(models.Model):
             )
             vals.update(self._ref_values(rec, ref_vals, refs))
             diff = mapping_logic.diff(before, vals)
-            binding_vals = self._binding_vals(rec, rec_hash, now, res_id)
+            binding_vals = self._binding_vals(rec, rec_hash, now, res_id, base=binding_base)
             if binding:
                 binding.write(binding_vals)
             else:
@@ -270,7 +277,7 @@ class SyncMapping(models.Model):
                 {k: tuple(v) if isinstance(v, list) else v for k, v in new_vals.items()}
             )
             grouped.setdefault(key, (new_vals, []))[1].append(res_id)
-            result.audits.append(self._audit_vals(job, rec, res_id, "write", diff))
+            result.audits.append(self._audit_vals(job, rec, res_id, "write", diff, base=audit_base))
             result.changes.append({"external_id": rec["id"], "operation": "write", "changes": diff})
         for new_vals, ids in grouped.values():
             Model.browse(ids).write(new_vals)
@@ -396,54 +403,72 @@ class SyncMapping(models.Model):
                 "create_date": fields.Datetime.now(),
                 "write_date": fields.Datetime.now(),
             }
-        names = [*columns, *extra]
-        bools = {n for n in names if Model._fields[n].type == "boolean"}
+        bools = {n for n in columns if Model._fields[n].type == "boolean"}
         payload = [
-            {
-                k: (None if v is False and k not in bools else _sql_value(v))
-                for k, v in {**row, **extra}.items()
-            }
+            {k: (None if v is False and k not in bools else _sql_value(v)) for k, v in row.items()}
             for row in rows
         ]
-        for name in extra:
-            types.append(
-                SQL("%s %s", SQL.identifier(name), SQL(Model._fields[name].column_type[1]))
+        # the values every row shares are parameters of the statement, not repeated per row
+        shared = [
+            SQL(
+                "%s::%s",
+                None if val is False and Model._fields[name].type != "boolean" else val,
+                SQL(Model._fields[name].column_type[1]),
             )
+            for name, val in extra.items()
+        ]
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 "INSERT INTO %s (%s) SELECT %s FROM jsonb_to_recordset(%s::jsonb) AS x(%s)",
                 SQL.identifier(Model._table),
-                SQL(", ").join(SQL.identifier(n) for n in names),
-                SQL(", ").join(SQL.identifier(n) for n in names),
+                SQL(", ").join(SQL.identifier(n) for n in [*columns, *extra]),
+                SQL(", ").join([*(SQL.identifier(n) for n in columns), *shared]),
                 json.dumps(payload),
                 SQL(", ").join(types),
             )
         )
         Model.invalidate_model()
 
-    def _binding_vals(self, rec, rec_hash, now, res_id):
+    def _binding_base(self, now):
+        """The values of a binding of this mapping that do not depend on the record."""
         return {
             "backend_id": self.backend_id.id,
             "res_model": self.res_model,
-            "res_id": res_id,
             "remote_object": self.remote_object,
-            "external_id": rec["id"],
-            "remote_updated_at": rec.get("updated_at") or False,
-            "payload_hash": rec_hash,
             "last_sync_at": now,
             "active": True,
         }
 
-    def _audit_vals(self, job, rec, res_id, operation, diff):
+    def _binding_vals(self, rec, rec_hash, now, res_id, base=None):
+        """The binding of `res_id` to the remote record `rec`; `base`: `_binding_base(now)`
+        when the caller computed it once for a batch."""
+        return {
+            **(base or self._binding_base(now)),
+            "res_id": res_id,
+            "external_id": rec["id"],
+            "remote_updated_at": rec.get("updated_at") or False,
+            "payload_hash": rec_hash,
+        }
+
+    def _audit_base(self, job):
+        """The values of an audit row of this mapping and `job` that do not depend on the
+        record."""
         return {
             "backend_id": self.backend_id.id,
             "job_id": job.id if job else False,
             "correlation_id": job.correlation_id if job else False,
             "mapping_id": self.id,
             "mapping_version": self.version,
-            "external_id": rec["id"],
             "res_model": self.res_model,
+        }
+
+    def _audit_vals(self, job, rec, res_id, operation, diff, base=None):
+        """The audit row of one applied change; `base`: `_audit_base(job)` when the caller
+        computed it once for a batch."""
+        return {
+            **(base or self._audit_base(job)),
+            "external_id": rec["id"],
             "res_id": res_id,
             "operation": operation,
             "changes": {k: [_jsonable(a), _jsonable(b)] for k, (a, b) in diff.items()},

@@ -54,8 +54,8 @@ class SyncMapping(models.Model):
         else:
             where = SQL("%s = ANY(%s)", column, list(keys))
         Model.flush_model([rule.odoo_field])
-        self.env.cr.execute(SQL("SELECT id FROM %s WHERE %s", SQL.identifier(Model._table), where))
-        ids = [row[0] for row in self.env.cr.fetchall()]
+        target = rule._index_target()
+        ids = _prefilter(self.env.cr, Model, where, target and target[2])
         if not ids:
             return Model.browse()
         domain = Domain("id", "in", ids) & Domain(ast.literal_eval(rule.extra_domain or "[]"))
@@ -165,3 +165,30 @@ def _match_key(method, value):
     if method == "iexact":
         return " ".join(value.lower().split())
     return value
+
+
+def _prefilter(cr, Model, where, index):
+    """Ids of `Model`'s rows that satisfy a match rule's prefilter `where`, probing the rule's
+    expression `index` (`sync.mapping.match._ensure_indexes`) when there is one and this
+    transaction can use it.  On a table of a few thousand rows, growing during the pull, the
+    planner prefers reading the whole table (a regexp per row: 15 to 40 ms a page of 200 keys)
+    to 200 probes of the index (under 1 ms): the statement runs with sequential scans off.
+    Not when the plan would still not use the index: PostgreSQL keeps an index created on a
+    table with updated rows out of the plans of snapshots older than the index, and any
+    transaction open in the cluster when it was created holds them back (a first import run
+    right after its match rule was saved); forcing a plan then reads the table through another
+    index, slower than the scan.  The setting is put back after the statement; should the
+    statement fail, the rollback of its savepoint or transaction puts it back."""
+    query = SQL("SELECT id FROM %s WHERE %s", SQL.identifier(Model._table), where)
+    forced = False
+    if index:
+        cr.execute("SET LOCAL enable_seqscan = off")
+        cr.execute(SQL("EXPLAIN %s", query))
+        forced = any(index in row[0] for row in cr.fetchall())
+        if not forced:
+            cr.execute("SET LOCAL enable_seqscan TO DEFAULT")
+    cr.execute(query)
+    ids = [row[0] for row in cr.fetchall()]
+    if forced:
+        cr.execute("SET LOCAL enable_seqscan TO DEFAULT")
+    return ids

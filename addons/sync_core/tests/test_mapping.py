@@ -1,8 +1,12 @@
 from datetime import timedelta
 
+from odoo.tools import SQL
+
 from odoo.addons.sync_core.fake.server import GenericFake
 from odoo.addons.sync_core.mapping import TRANSFORMS
 from odoo.addons.sync_core.models.sync_mapping import NO_EXPORT, no_export_context
+from odoo.addons.sync_core.models.sync_mapping_find import _prefilter
+from odoo.addons.sync_core.models.sync_mapping_match import IEXACT_SQL
 
 from .common import SyncCase
 
@@ -245,3 +249,17 @@ class TestMapping(SyncCase):
         expression = cr.fetchone()[0]
         self.assertIn("regexp_replace(TRIM(BOTH FROM vat)", expression)
         self.assertIn(expression, plan)
+
+    def test_match_prefilter_forces_the_index_only_when_usable(self):
+        """The prefilter turns sequential scans off for its statement only when the plan then
+        probes the rule's index; either way it finds the same rows, and the setting is back
+        to its default after it."""
+        partner = self.env["res.partner"].create({"name": "Probe BV", "vat": " BE 0123 "})
+        Partner = self.env["res.partner"]
+        column = Partner._field_to_sql(Partner._table, "vat")
+        where = SQL(IEXACT_SQL % "%s" + " = ANY(%s)", column, ["be 0123", "nl 9"])
+        cr = self.env.cr
+        for index in ("sync_match_res_partner_vat_iexact", "no_such_index", None):
+            self.assertEqual(_prefilter(cr, Partner, where, index), [partner.id], index)
+            cr.execute("SHOW enable_seqscan")
+            self.assertEqual(cr.fetchone()[0], "on", index)
