@@ -30,6 +30,7 @@ CHAOS_RETRY_TWIN (0).
 """
 
 import os
+import re
 import sys
 import time
 
@@ -46,6 +47,12 @@ LOCK_NAMESPACE = 0x5C0B  # sync_core.models.sync_job.LOCK_NAMESPACE
 # what a worker must never log (Odoo's own shutdown after SIGTERM is left out)
 RUN_TIMEOUT = 170
 STALL = 30
+# Odoo's ir_cron logs "Job 'X' (id) timed out" at ERROR, and skips that run, when the last three
+# runs of a cron never ended (CONSECUTIVE_TIMEOUT_FOR_FAILURE).  This suite ends three runs of
+# the runner cron itself: two SIGKILLs in scenario 1 and one in scenario 2 (a final worker,
+# stopped once its job is done, may leave a fourth run unended).  That line is Odoo reporting
+# the suite's kills, expected here; it is counted and shown, and any other ERROR still fails.
+CRON_TIMED_OUT = re.compile(r"odoo\.addons\.base\.models\.ir_cron: Job '[^']*' \(\d+\) timed out")
 
 SETUP = """
 import os
@@ -517,8 +524,14 @@ class Run:
         for worker in self.workers:
             worker.stop()
             bad += benchlib.bad_log_lines(benchlib.log_while_running(worker))
+        killed_runs = [line for line in bad if CRON_TIMED_OUT.search(line)]
+        bad = [line for line in bad if not CRON_TIMED_OUT.search(line)]
         self.checks.check(
-            not bad, "the workers logged no ERROR and no traceback", f"{len(bad)}: {bad[:3]}"
+            not bad,
+            "the workers logged no ERROR and no traceback (beyond Odoo's report of the cron "
+            "runs this suite killed)",
+            f"{len(bad)}: {bad[:3]}; Odoo's 'timed out' report of killed cron runs: "
+            f"{len(killed_runs)}",
         )
 
     def close(self):
