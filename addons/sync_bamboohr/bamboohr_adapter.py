@@ -3,7 +3,8 @@
 
 Bulk reads go through the custom report (every employee in one request) and the changed-table
 feed (every changed compensation row in one request); a handful of ids (a webhook) is read
-one employee at a time.  Basic authentication: the API key as the user, ``x`` as password.
+one employee at a time.  Basic authentication (the API key as the user, ``x`` as password), or
+OAuth 2.0: ``Authorization: Bearer <access token>`` (the token from sync_core's Connect, `OAUTH`).
 """
 
 import logging
@@ -29,6 +30,18 @@ PERIODS = {"hour": "hour", "day": "day", "week": "week", "month": "month", "quar
            "year": "year"}  # fmt: skip
 STATUSES = {"canceled": "cancelled", "superceded": "superseded"}
 EPOCH = datetime(1970, 1, 1)
+# BambooHR's OAuth 2.0 app (developer portal), as sync_core's OAuth data; {company}: the
+# company's subdomain.  Scopes: the backend's (`bamboohr_oauth_scopes`), these by default.
+OAUTH = {
+    "bamboohr": {
+        "label": "BambooHR",
+        "authorize_url": "https://{company}.bamboohr.com/authorize.php?request=authorize",
+        "token_url": "https://{company}.bamboohr.com/token.php?request=token",
+        "body": "json",
+        "pkce": False,  # not documented by BambooHR
+    }
+}
+OAUTH_SCOPES = "openid email offline_access"
 # ids read one by one below this count (a webhook's few), through the bulk endpoints above it
 FEW = 5
 # keys of BambooHR payloads that carry pay (masked by sync_core where it stores payloads)
@@ -111,10 +124,18 @@ def _time_off(raw):
 
 
 class BambooHRAdapter(HttpAdapterMixin, HrAdapter):
+    def _session_headers(self):
+        token = self.config.get("access_token")
+        return {"Accept": "application/json"} | (
+            {"Authorization": f"Bearer {token}"} if token else {}
+        )
+
     def _call(self, method, path, **kw):
         session = self._session()
-        session.auth = (self.config.get("api_key") or "", "x")
-        session.headers["Accept"] = "application/json"
+        # OAuth: the session's Bearer header (`_use_access_token` after a refresh); no Basic
+        session.auth = (
+            None if self.config.get("access_token") else (self.config.get("api_key") or "", "x")
+        )
         base = (self.config.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
         company = self.config.get("company") or ""
         return self._request(method, f"{base}/api/gateway.php/{company}/v1/{path}", **kw)

@@ -22,6 +22,15 @@ Wire facts (documentation.bamboohr.com; shapes reproduced, not copied):
 - ``GET /meta/time_off/types`` -> ``{"timeOffTypes": [{"id", "name", "units", "color",
   "icon"}], "defaultHours": [...]}``;
 - throttling: 503 (or 429) with ``Retry-After`` seconds;
+- OAuth 2.0 (``add_oauth_client``; on the company's host, ``{company}.bamboohr.com``):
+  ``GET /authorize.php?request=authorize&response_type=code&client_id&redirect_uri&scope
+  &state`` consents at once (a 302 back to ``redirect_uri`` with ``code`` and ``state``);
+  ``POST /token.php?request=token`` (JSON or form: ``client_id``, ``client_secret``,
+  ``grant_type`` ``authorization_code`` with ``code`` + ``redirect_uri``, or ``refresh_token``)
+  -> ``{"access_token", "expires_in", "token_type": "Bearer", "scope", "refresh_token" (with
+  the ``offline_access`` scope), "id_token", "companyDomain"}``; a refresh token works once
+  (rotated: the fake's choice, not documented); the API takes ``Authorization: Bearer`` with
+  a live access token, an expired one (``expire_tokens``) is a 401;
 - webhooks: ``POST`` JSON ``{"employees": [{"id", "action", "timestamp", "changedFields",
   "fields"}]}`` signed ``X-BambooHR-Signature`` = hex HMAC-SHA256(private key, body +
   timestamp) with ``X-BambooHR-Timestamp`` (unix seconds): :func:`sign_webhook`.
@@ -33,9 +42,11 @@ import hashlib
 import hmac
 import itertools
 import json
+import secrets
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
@@ -95,6 +106,11 @@ class BambooHRFake(FaultInjector, ServedFake):
         self.time_off_types = {"1": "Vacation", "2": "Sick", "3": "Bereavement"}
         self.calls = collections.Counter()  # "GET employees/changed" -> n
         self.clock_offset = timedelta(0)
+        # OAuth: client id -> secret; code -> the authorize query; access token -> expiry;
+        # refresh token -> (client id, scope); the API calls' schemes ("Basic" -> n)
+        self.oauth_clients, self.codes, self.access, self.refresh = {}, {}, {}, {}
+        self.token_ttl = 3600
+        self.schemes = collections.Counter()
 
     def start(self, port=0):
         root = super().start(port)
@@ -207,6 +223,14 @@ class BambooHRFake(FaultInjector, ServedFake):
                 status=status, lastChanged=self.now().date().isoformat()
             )
 
+    def add_oauth_client(self, client_id, secret):
+        self.oauth_clients[client_id] = secret
+
+    def expire_tokens(self):
+        """Every access token handed out so far is expired (its next API call: 401)."""
+        for token in self.access:
+            self.access[token] = datetime.now(UTC) - timedelta(seconds=1)
+
     def webhook(self, private_key, emp_ids, action="Updated", timestamp=None):
         """(body, headers) of a webhook delivery naming `emp_ids`."""
         body = json.dumps(
@@ -246,7 +270,12 @@ class BambooHRFake(FaultInjector, ServedFake):
 
     def _authorized(self, request):
         header = request.headers.get("Authorization", "")
-        if not header.startswith("Basic "):
+        scheme = header.split(" ", 1)[0]
+        self.schemes[scheme] += 1
+        if scheme == "Bearer":
+            expiry = self.access.get(header[7:])
+            return bool(expiry) and expiry > datetime.now(UTC)
+        if scheme != "Basic":
             return False
         try:
             user = base64.b64decode(header[6:]).decode().split(":", 1)[0]
@@ -255,6 +284,11 @@ class BambooHRFake(FaultInjector, ServedFake):
         return hmac.compare_digest(user.encode(), self.api_key.encode())
 
     def _dispatch(self, request):
+        with self._lock:  # OAuth, on the company's host
+            if request.path == "/authorize.php" and request.args.get("request") == "authorize":
+                return self._consent(request.args)
+            if request.path == "/token.php" and request.method == "POST":
+                return self._grant(request)
         prefix = f"/api/gateway.php/{self.company}/v1/"
         if not request.path.startswith(prefix):
             return Response("", status=404)
@@ -268,6 +302,66 @@ class BambooHRFake(FaultInjector, ServedFake):
         with self._lock:
             return self._route(request, parts)
 
+    # ------------------------------------------------------------------ OAuth
+    def _consent(self, args):
+        """The admin approves at once: back to ``redirect_uri`` with a code and the state."""
+        if args.get("response_type") != "code" or args.get("client_id") not in self.oauth_clients:
+            return _json(400, {"error": "invalid_request", "error_description": "Unknown client"})
+        code = secrets.token_hex(12)
+        self.codes[code] = args.to_dict()
+        back = {"code": code, "state": args.get("state", "")}
+        return Response(
+            status=302, headers={"Location": f"{args['redirect_uri']}?{urlencode(back)}"}
+        )
+
+    def _grant(self, request):
+        data = (request.get_json(silent=True) if request.is_json else request.form.to_dict()) or {}
+        client = data.get("client_id")
+        if request.args.get("request") != "token":
+            return _json(400, {"error": "invalid_request", "error_description": "request=token"})
+        if (
+            client not in self.oauth_clients
+            or data.get("client_secret") != self.oauth_clients[client]
+        ):
+            return _json(
+                401,
+                {"error": "invalid_client", "error_description": "Client authentication failed"},
+            )
+        if data.get("grant_type") == "authorization_code":
+            asked = self.codes.pop(data.get("code"), None) or {}
+            if (asked.get("client_id"), asked.get("redirect_uri")) != (
+                client,
+                data.get("redirect_uri"),
+            ):
+                return _json(400, {"error": "invalid_grant", "error_description": "Bad code"})
+            scope = asked.get("scope", "")
+        elif data.get("grant_type") == "refresh_token":
+            held = self.refresh.pop(data.get("refresh_token"), None)
+            if not held or held[0] != client:
+                return _json(
+                    400, {"error": "invalid_grant", "error_description": "Bad refresh token"}
+                )
+            scope = held[1]
+        else:
+            return _json(
+                400, {"error": "unsupported_grant_type", "error_description": "grant_type"}
+            )
+        access = secrets.token_hex(20)
+        self.access[access] = datetime.now(UTC) + timedelta(seconds=self.token_ttl)
+        answer = {
+            "access_token": access,
+            "expires_in": self.token_ttl,
+            "token_type": "Bearer",
+            "scope": scope,
+            "id_token": secrets.token_hex(8),
+            "companyDomain": self.company,
+        }
+        if "offline_access" in scope.split():
+            answer["refresh_token"] = secrets.token_hex(20)
+            self.refresh[answer["refresh_token"]] = (client, scope)
+        return _json(200, answer)
+
+    # ------------------------------------------------------------------ API
     def _route(self, request, parts):
         method, args = request.method, request.args
         if method == "POST" and parts == ["reports", "custom"]:

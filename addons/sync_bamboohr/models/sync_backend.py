@@ -3,6 +3,7 @@
 sandbox demo.  What every HR backend does (pulls, leave, reconciliation) is in sync_hr."""
 
 import hmac
+from functools import partial
 
 from odoo import api, fields, models
 
@@ -37,14 +38,34 @@ class SyncBackend(models.Model):
         help="An API key of a BambooHR user allowed to read employees, compensation and time "
         "off (sent as the Basic authentication user, with 'x' as password).",
     )
+    bamboohr_oauth_scopes = fields.Char(
+        string="BambooHR OAuth scopes",
+        default=bamboohr_adapter.OAUTH_SCOPES,
+        help="Asked for at Connect, space-separated: add the API scopes your BambooHR app was "
+        "given in the developer portal (offline_access: a refresh token).",
+    )
 
     # ------------------------------------------------------------------ adapter
+    def _oauth_providers(self):
+        """BambooHR's OAuth app on the company's own subdomain (sync_core's Connect)."""
+        if self.kind != "bamboohr":
+            return super()._oauth_providers()
+        provider = dict(bamboohr_adapter.OAUTH["bamboohr"])
+        for name in ("authorize_url", "token_url"):
+            provider[name] = provider[name].replace("{company}", self.bamboohr_company or "")
+        provider["scopes"] = (self.bamboohr_oauth_scopes or bamboohr_adapter.OAUTH_SCOPES).split()
+        return {"bamboohr": provider}
+
     def _adapter_config(self):
         config = super()._adapter_config()
         if self.kind == "bamboohr":
+            me = self.sudo()
             config["base_url"] = self.base_url or bamboohr_adapter.DEFAULT_BASE_URL
             config["company"] = self.bamboohr_company or ""
-            config["api_key"] = self.sudo().bamboohr_api_key or ""
+            config["api_key"] = me.bamboohr_api_key or ""
+            if me.auth_mode == "oauth":
+                config["access_token"] = me._oauth_token("bamboohr")
+                config["refresh"] = partial(me._oauth_token, "bamboohr", force=True)
         return config
 
     def _get_adapter(self):

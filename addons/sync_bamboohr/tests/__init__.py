@@ -5,3 +5,4 @@ from . import test_leave
 from . import test_webhook
 from . import test_demo
 from . import test_privacy
+from . import test_oauth
