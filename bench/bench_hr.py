@@ -15,9 +15,13 @@ given).  BENCH_HR_N (default 10000), BENCH_HR_PROFILE=1 for a cProfile of the pu
 import cProfile
 import os
 import pstats
+import sys
 import time
 
 from odoo.addons.sync_bamboohr.fake.server import BambooHRFake
+
+sys.path.insert(0, os.path.join(os.environ.get("REPO_ROOT", os.getcwd()), "bench"))
+from cpu_measure import Measure  # the benches' shared wall/CPU measure
 
 N = int(os.environ.get("BENCH_HR_N", "10000"))
 PROFILE = os.environ.get("BENCH_HR_PROFILE") == "1"
@@ -27,33 +31,6 @@ SPAN = 8  # employees per manager
 env = env  # noqa: F821  (given by odoo-bin shell)
 ctx = {"tracking_disable": True, "mail_notrack": True, "mail_create_nolog": True}
 tag = int(time.time())
-
-
-def cpu_seconds():
-    """(Odoo, PostgreSQL) CPU seconds used so far by this thread and by this cursor's
-    PostgreSQL backend (from /proc, as bench_pull.py reads them; None when unreadable)."""
-    env.cr.execute("SELECT pg_backend_pid()")
-    pid = env.cr.fetchone()[0]
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return time.thread_time(), None
-    return time.thread_time(), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Measure:
-    def __enter__(self):
-        self.cpu0 = cpu_seconds()
-        self.t0 = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.wall = time.perf_counter() - self.t0
-        cpu1 = cpu_seconds()
-        self.odoo_cpu = cpu1[0] - self.cpu0[0]
-        self.pg_cpu = cpu1[1] - self.cpu0[1] if cpu1[1] is not None else None
-        self.cpu = self.odoo_cpu + self.pg_cpu if self.pg_cpu is not None else None
 
 
 def person(i):
@@ -88,7 +65,7 @@ locations = {
     for name in LOCATIONS
 }
 env.cr.commit()
-with Measure() as raw_m:
+with Measure(env, "raw") as raw_m:
     env["hr.employee"].with_context(**ctx).create(
         [
             {
@@ -130,7 +107,7 @@ job = env["sync.job"]._enqueue(backend, "hr_pull", identity_key="hr:pull")
 env.cr.commit()
 fake.calls.clear()
 profiler = cProfile.Profile(time.thread_time) if PROFILE else None  # CPU seconds
-with Measure() as pull_m:
+with Measure(env, "pull") as pull_m:
     if profiler:
         profiler.enable()
     stats = env["sync.hr"].with_context(**ctx)._job_hr_pull(job)
