@@ -4,7 +4,7 @@
     "summary": "Generic integration engine: backends, bindings, cron-run jobs, webhook inbox, "
     "watermarks, field mappings with a system of record per field, exception queue, "
     "audit trail.",
-    "version": "19.0.2.4.0",
+    "version": "19.0.2.5.0",
     "category": "Connector",
     "author": "odoo-sync",
     "website": "https://github.com/odoo-sync/odoo-sync",

@@ -45,17 +45,18 @@ class SyncBinding(models.Model):
     _inherit = ["sync.record.mixin"]
     _order = "backend_id, res_model, id"
 
-    # no index of its own on backend_id (both unique indexes below lead with it) nor on
-    # res_model (a handful of values; lookups by record use res_id): each index is paid on
-    # every binding a pull inserts
+    # Three indexes only (each is paid on every binding a pull inserts): the primary key and
+    # the two unique ones below, which lead with the selective column so that they also serve
+    # the look-ups by remote id and by Odoo record alone.  None of its own on backend_id,
+    # res_model (a handful of values) or company_id (the multi-company rule matches most rows).
     backend_id = fields.Many2one("sync.backend", required=True, ondelete="cascade")
-    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True)
     res_model = fields.Char(string="Odoo model", required=True)
-    res_id = fields.Many2oneReference(string="Odoo record id", model_field="res_model", index=True)
+    res_id = fields.Many2oneReference(string="Odoo record id", model_field="res_model")
     remote_object = fields.Char(
         string="Remote object", help="Remote object type, e.g. companies, contacts."
     )
-    external_id = fields.Char(string="Remote id", required=True, index=True)
+    external_id = fields.Char(string="Remote id", required=True)
     remote_updated_at = fields.Datetime(
         string="Remote last change", help="Last-modified stamp of the remote record applied."
     )
@@ -68,11 +69,11 @@ class SyncBinding(models.Model):
     # External ids are unique per remote object type (a HubSpot company and contact may share
     # an id even when both are bound to res.partner).
     _external_uniq = models.UniqueIndex(
-        "(backend_id, res_model, COALESCE(remote_object, ''), external_id)",
+        "(external_id, backend_id, res_model, COALESCE(remote_object, ''))",
         "This remote record is already bound to an Odoo record.",
     )
     _record_uniq = models.Constraint(
-        "UNIQUE(backend_id, res_model, res_id)",
+        "UNIQUE(res_id, res_model, backend_id)",
         "This Odoo record is already bound to a remote record of this backend.",
     )
 

@@ -97,7 +97,10 @@ class TestPullProgress(SyncCase):
 
     def test_apply_that_gives_way_keeps_the_pages_before_it(self):
         """Page 3 updates a partner another transaction holds: that page gives way (rolled back
-        to its savepoint, no exception, attempt kept), pages 1 and 2 are committed."""
+        to its savepoint, no exception, attempt kept), pages 1 and 2 are committed.  Applied
+        page by page (``sync_core.pull_apply_records`` 1): by default the three pages of 50
+        are one apply, which gives way as a whole."""
+        self.env["ir.config_parameter"].sudo().set_param("sync_core.pull_apply_records", 1)
         self.kind.lock_timeout = 1
         ids = self.seed(150)
         partner = self.env.ref("base.main_partner")  # committed: another session can lock it
@@ -127,6 +130,50 @@ class TestPullProgress(SyncCase):
         self.assertEqual(job.state, "done", job.error)
         self.assertEqual(self.pulled(), 150, "the held partner renamed too")
         self.assertEqual(partner.name, "Pulled 0120")
+
+    def test_pages_are_applied_together_up_to_the_apply_size(self):
+        """Remote pages are applied once a pull holds ``sync_core.pull_apply_records``
+        records (default 1,000).  With 100, pages of 50 go two by two: the apply of pages 3
+        and 4 gives way to a partner another transaction holds, pages 1 and 2 (one apply) are
+        committed; with the default, the five pages are one apply and nothing is."""
+        ids = self.seed(250)
+        for size, committed in ((100, 100), (False, 0)):
+            self.env["ir.config_parameter"].sudo().set_param("sync_core.pull_apply_records", size)
+            self.assertEqual(self.backend._pull_apply_records("customers"), size or 1000)
+            with self.subTest(size=size):
+                self.kind.lock_timeout = 1
+                partner = self.env.ref("base.main_partner")
+                if size:
+                    self.env["sync.binding"].create(
+                        {
+                            "backend_id": self.backend.id,
+                            "res_model": "res.partner",
+                            "res_id": partner.id,
+                            "remote_object": "customers",
+                            "external_id": ids[120],
+                        }
+                    )
+                else:  # the same pull again, from its start
+                    self.env["res.partner"].search([("name", "like", "Pulled ")]).unlink()
+                    self.backend._watermark("customers").cursor_stamp = False
+                    self.env["sync.binding"].search(
+                        [("backend_id", "=", self.backend.id), ("res_id", "!=", partner.id)]
+                    ).unlink()
+                locker = self.registry.cursor()
+                try:
+                    locker.execute(
+                        "SELECT id FROM res_partner WHERE id = %s FOR UPDATE", [partner.id]
+                    )
+                    with mute_logger("odoo.sql_db"):
+                        job = self.pull()
+                finally:
+                    locker.rollback()
+                    locker.close()
+                self.assertEqual((job.state, job.conflict_count), ("pending", 1))
+                self.assertEqual(self.pulled(), committed)
+                job.unlink()
+        self.env["ir.config_parameter"].sudo().set_param("sync_core.pull_apply_records", "x")
+        self.assertEqual(self.backend._pull_apply_records("customers"), 1000)
 
     # ------------------------------------------------------------------ attempts
     def test_pull_that_moves_forward_at_every_attempt_is_never_dead_lettered(self):
