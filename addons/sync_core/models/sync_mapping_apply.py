@@ -162,8 +162,9 @@ class SyncMapping(models.Model):
         result.add(self._create_batch(plan.to_create, step))
         result.add(self._update_batch(plan.to_update, plan.matched, step))
         result.add(self._delete_batch(plan.deletes, step))
-        self._insert_rows("sync.binding", result.bindings)
-        self._insert_rows("sync.audit", result.audits)
+        # the rows carry what differs per record; what a batch's rows share is bound once
+        self._insert_rows("sync.binding", result.bindings, shared=self._binding_base(now))
+        self._insert_rows("sync.audit", result.audits, shared=self._audit_base(job))
         return result
 
     def _plan_batch(self, records, bindings, Model):
@@ -213,20 +214,17 @@ class SyncMapping(models.Model):
             diffs.append({k: [False, v] for k, v in vals.items() if not _empty(v)})
             create_vals.append({**defaults, **vals})
         created = Model.create(create_vals) if create_vals else Model.browse()
-        # the values every row of the batch shares, read once (not twice per record)
-        binding_base, audit_base = self._binding_base(now), self._audit_base(job)
+        binding_base = self._binding_base(now)
         for (rec, binding, rec_hash), res_id, diff in zip(
             still_new, created._ids, diffs, strict=True
         ):
             result.stats["created"] += 1
-            binding_vals = self._binding_vals(rec, rec_hash, now, res_id, base=binding_base)
+            binding_row = self._binding_row(rec, rec_hash, res_id)
             if binding:
-                binding.write(binding_vals)
+                binding.write({**binding_base, **binding_row})
             else:
-                result.bindings.append(binding_vals)
-            result.audits.append(
-                self._audit_vals(job, rec, res_id, "create", diff, base=audit_base)
-            )
+                result.bindings.append(binding_row)
+            result.audits.append(self._audit_row(rec, res_id, "create", diff))
             result.changes.append(
                 {"external_id": rec["id"], "operation": "create", "changes": diff}
             )
@@ -245,7 +243,7 @@ class SyncMapping(models.Model):
             {line["odoo_field"] for line in lines if line["odoo_field"] in Model._fields}
         )
         before_rows = {row["id"]: row for row in current.read([*fnames, "write_date"], load=None)}
-        binding_base, audit_base = self._binding_base(now), self._audit_base(job)
+        binding_base = self._binding_base(now)
         grouped = {}
         for (rec, binding, rec_hash), res_id in zip(to_update, res_ids, strict=True):
             before = before_rows.get(res_id)
@@ -263,11 +261,11 @@ class SyncMapping(models.Model):
             )
             vals.update(self._ref_values(rec, ref_vals, refs))
             diff = mapping_logic.diff(before, vals)
-            binding_vals = self._binding_vals(rec, rec_hash, now, res_id, base=binding_base)
+            binding_row = self._binding_row(rec, rec_hash, res_id)
             if binding:
-                binding.write(binding_vals)
+                binding.write({**binding_base, **binding_row})
             else:
-                result.bindings.append(binding_vals)
+                result.bindings.append(binding_row)
             if not diff:
                 result.stats["unchanged"] += 1
                 continue
@@ -277,7 +275,7 @@ class SyncMapping(models.Model):
                 {k: tuple(v) if isinstance(v, list) else v for k, v in new_vals.items()}
             )
             grouped.setdefault(key, (new_vals, []))[1].append(res_id)
-            result.audits.append(self._audit_vals(job, rec, res_id, "write", diff, base=audit_base))
+            result.audits.append(self._audit_row(rec, res_id, "write", diff))
             result.changes.append({"external_id": rec["id"], "operation": "write", "changes": diff})
         for new_vals, ids in grouped.values():
             Model.browse(ids).write(new_vals)
@@ -307,7 +305,7 @@ class SyncMapping(models.Model):
             binding.write(
                 {**self._binding_vals(rec, rec_hash, now, binding.res_id), "active": False}
             )
-            result.audits.append(self._audit_vals(job, rec, binding.res_id, "delete", {}))
+            result.audits.append(self._audit_row(rec, binding.res_id, "delete", {}))
             result.changes.append({"external_id": rec["id"], "operation": "delete"})
         return result
 
@@ -376,25 +374,31 @@ class SyncMapping(models.Model):
             pattern=f"{self.remote_object} without {', '.join(required[n] for n in missing)}",
         )
 
-    def _insert_rows(self, model_name, rows, company=None):
+    def _insert_rows(self, model_name, rows, company=None, shared=None):
         """Insert many rows of a plain sync table in one statement (bindings and audit rows of a
         page): the ORM's per-record create overhead would halve the pull's throughput.
-        `company` defaults to the mapping's backend's (connectors' own page handlers pass it
-        on an empty mapping recordset)."""
+        `shared`: values every row has (bound once, not repeated per row; every row has the
+        same keys).  `company` defaults to the mapping's backend's (connectors' own page
+        handlers pass it on an empty mapping recordset)."""
         if not rows:
             return
         Model = self.env[model_name]
+        shared = dict(shared or {})
         if hasattr(Model, "_sync_mask_rows"):  # sensitive values masked (sync.masked.mixin)
-            Model._sync_mask_rows(rows)
+            Model._sync_mask_rows(rows, backend_id=shared.get("backend_id"))
         columns = sorted(rows[0])
         types = []
         for name in columns:
             field = Model._fields[name]
             types.append(SQL("%s %s", SQL.identifier(name), SQL(field.column_type[1])))
-        extra = {}
-        if "company_id" in Model._fields and "company_id" not in rows[0]:
+        extra = shared
+        if (
+            "company_id" in Model._fields
+            and "company_id" not in rows[0]
+            and "company_id" not in extra
+        ):
             extra["company_id"] = (company or self.backend_id.company_id).id
-        if "date" in Model._fields and "date" not in rows[0]:
+        if "date" in Model._fields and "date" not in rows[0] and "date" not in extra:
             extra["date"] = fields.Datetime.now()
         if Model._log_access:
             extra |= {
@@ -403,9 +407,10 @@ class SyncMapping(models.Model):
                 "create_date": fields.Datetime.now(),
                 "write_date": fields.Datetime.now(),
             }
-        bools = {n for n in columns if Model._fields[n].type == "boolean"}
+        # False is NULL but in boolean columns; dates become ISO text (json.dumps' `default`)
+        nulls = [n for n in columns if Model._fields[n].type != "boolean"]
         payload = [
-            {k: (None if v is False and k not in bools else _sql_value(v)) for k, v in row.items()}
+            {**row, **{n: None for n in nulls if row[n] is False}} if False in row.values() else row
             for row in rows
         ]
         # the values every row shares are parameters of the statement, not repeated per row
@@ -424,7 +429,7 @@ class SyncMapping(models.Model):
                 SQL.identifier(Model._table),
                 SQL(", ").join(SQL.identifier(n) for n in [*columns, *extra]),
                 SQL(", ").join([*(SQL.identifier(n) for n in columns), *shared]),
-                json.dumps(payload),
+                json.dumps(payload, default=_sql_value),
                 SQL(", ").join(types),
             )
         )
@@ -440,11 +445,14 @@ class SyncMapping(models.Model):
             "active": True,
         }
 
-    def _binding_vals(self, rec, rec_hash, now, res_id, base=None):
-        """The binding of `res_id` to the remote record `rec`; `base`: `_binding_base(now)`
-        when the caller computed it once for a batch."""
+    def _binding_vals(self, rec, rec_hash, now, res_id):
+        """The binding of `res_id` to the remote record `rec`."""
+        return {**self._binding_base(now), **self._binding_row(rec, rec_hash, res_id)}
+
+    @api.model
+    def _binding_row(self, rec, rec_hash, res_id):
+        """What a binding of a batch has of its own (the rest: `_binding_base`)."""
         return {
-            **(base or self._binding_base(now)),
             "res_id": res_id,
             "external_id": rec["id"],
             "remote_updated_at": rec.get("updated_at") or False,
@@ -463,11 +471,14 @@ class SyncMapping(models.Model):
             "res_model": self.res_model,
         }
 
-    def _audit_vals(self, job, rec, res_id, operation, diff, base=None):
-        """The audit row of one applied change; `base`: `_audit_base(job)` when the caller
-        computed it once for a batch."""
+    def _audit_vals(self, job, rec, res_id, operation, diff):
+        """The audit row of one applied change."""
+        return {**self._audit_base(job), **self._audit_row(rec, res_id, operation, diff)}
+
+    @api.model
+    def _audit_row(self, rec, res_id, operation, diff):
+        """What an audit row of a batch has of its own (the rest: `_audit_base`)."""
         return {
-            **(base or self._audit_base(job)),
             "external_id": rec["id"],
             "res_id": res_id,
             "operation": operation,

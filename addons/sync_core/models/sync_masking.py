@@ -124,12 +124,14 @@ class SyncMaskedMixin(models.AbstractModel):
         return True
 
     @api.model
-    def _sync_mask_rows(self, rows):
-        """Mask, in place, the values of many rows (a bulk insert): one look-up of the keys
-        per backend, nothing done for a backend without sensitive keys."""
+    def _sync_mask_rows(self, rows, backend_id=None):
+        """Mask, in place, the values of many rows (a bulk insert; `backend_id`: the backend
+        of the rows that do not name theirs): one look-up of the keys per backend, nothing
+        done for a backend without sensitive keys."""
         keys_of = {}
+        default_backend = backend_id
         for row in rows:
-            backend_id = row.get("backend_id")
+            backend_id = row.get("backend_id", default_backend)
             if backend_id not in keys_of:
                 keys_of[backend_id] = bool(
                     backend_id and self.env["sync.backend"].browse(backend_id)._sync_mask_keys()
