@@ -16,6 +16,8 @@ WIP age buckets depend on the day of the refresh: the months whose lines cross a
 (30, 60, 90 days) between two refresh days are recomputed too (sync_insight_view.py).
 """
 
+from odoo.tools import SQL
+
 DIRTY_TABLE = "sync_insight_dirty"
 D, U = "delivery", "utilization"
 _TS_COLS = (
@@ -225,15 +227,12 @@ def trigger_function(table):
 END"""
 
 
-def install_triggers(cr):
-    """(Re)create the dirty-month log and the statement triggers of every source table."""
-    cr.execute(
-        f"""CREATE TABLE IF NOT EXISTS {DIRTY_TABLE} (
-            id bigserial PRIMARY KEY, figure varchar NOT NULL, month date)"""
-    )
+def _trigger_statements():
+    yield f"""CREATE TABLE IF NOT EXISTS {DIRTY_TABLE} (
+        id bigserial PRIMARY KEY, figure varchar NOT NULL, month date)"""
     for table in RULES:
         function = f"sync_insight_dirty_{table}"
-        cr.execute(
+        yield (
             f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS "
             f"$body${trigger_function(table)}$body$"
         )
@@ -243,14 +242,23 @@ def install_triggers(cr):
             ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
         ):
             name = f"{function}_{event.lower()}"
-            cr.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-            cr.execute(
+            yield f"DROP TRIGGER IF EXISTS {name} ON {table}"
+            yield (
                 f"CREATE TRIGGER {name} AFTER {event} ON {table} REFERENCING {refs} "
                 f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
             )
 
 
+def install_triggers(cr):
+    """(Re)create the dirty-month log and the statement triggers of every source table (the
+    statements are built from the constants above, no outside input)."""
+    for statement in _trigger_statements():
+        cr.execute(SQL(statement.replace("%", "%%")))
+
+
 def uninstall_triggers(cr):
-    for table in RULES:
-        cr.execute(f"DROP FUNCTION IF EXISTS sync_insight_dirty_{table}() CASCADE")
-    cr.execute(f"DROP TABLE IF EXISTS {DIRTY_TABLE}")
+    statements = [
+        f"DROP FUNCTION IF EXISTS sync_insight_dirty_{table}() CASCADE" for table in RULES
+    ]
+    for statement in [*statements, f"DROP TABLE IF EXISTS {DIRTY_TABLE}"]:
+        cr.execute(SQL(statement))

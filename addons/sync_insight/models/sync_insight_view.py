@@ -103,7 +103,8 @@ class SyncInsightView(models.AbstractModel):
             index = SQL.identifier(f"{self._table}_{name}")
             cr.execute(SQL(f"CREATE INDEX %s ON %s ({columns})", index, table))
         self._rebuild_months(None)
-        cr.execute(f"DELETE FROM {sql_dirty.DIRTY_TABLE} WHERE figure = %s", [self._summary])
+        dirty = SQL.identifier(sql_dirty.DIRTY_TABLE)
+        cr.execute(SQL("DELETE FROM %s WHERE figure = %s", dirty, self._summary))
         if self._summary == sql_dirty.D:
             cr.execute("SELECT CURRENT_DATE")
             self.env["ir.config_parameter"].sudo().set_param(AGED_ON, str(cr.fetchone()[0]))
@@ -137,7 +138,8 @@ class SyncInsightView(models.AbstractModel):
                 SQL(body.replace("%", "%%")),
             )
         )
-        cr.execute(SQL("ANALYZE %s", table))
+        if months is None:
+            cr.execute(SQL("ANALYZE %s", table))
 
     @api.model
     def _refresh_summaries(self, full=False):
@@ -147,7 +149,9 @@ class SyncInsightView(models.AbstractModel):
         None for a full rebuild}."""
         self.env.flush_all()
         cr = self.env.cr
-        cr.execute(f"DELETE FROM {sql_dirty.DIRTY_TABLE} RETURNING figure, month")
+        cr.execute(
+            SQL("DELETE FROM %s RETURNING figure, month", SQL.identifier(sql_dirty.DIRTY_TABLE))
+        )
         stale = {}
         for figure, month in cr.fetchall():
             stale.setdefault(figure, set()).add(month)
