@@ -133,13 +133,9 @@ _EXPENSE_UNBILLED = (
 )
 
 
-# per company, project, customer, sales team and month: one fact row per source, summed (the
-# months kept by ``scope``, as for utilization)
-def delivery(scope=lambda expr: "true"):
+def _sold_and_delivered(scope):
+    """Delivery facts: contracted order lines, approved time."""
     return f"""
-WITH facts (company_id, project_id, partner_id, team_id, month, contracted, delivered_time,
-            delivered_expense, invoiced, invoiced_time, collected, wip, wip_0_30, wip_31_60,
-            wip_61_90, wip_90_plus, wip_expense, cost, hours, billable_hours) AS (
     -- contracted: confirmed order lines (expense re-invoicing lines aside), order-date rate
     SELECT so.company_id, COALESCE(sol.project_id, so.project_id), so.partner_id, so.team_id,
            date_trunc('month', so.date_order)::date,
@@ -168,7 +164,12 @@ WITH facts (company_id, project_id, partner_id, team_id, month, contracted, deli
       LEFT JOIN sale_order so ON so.id = sol.order_id
       LEFT JOIN account_move m ON m.id = l.timesheet_invoice_id
      WHERE {APPROVED} AND {scope("l.date")}
-    UNION ALL
+"""
+
+
+def _expensed_and_billed(scope):
+    """Delivery facts: re-invoiced expenses, invoices, payments matched to them."""
+    return f"""
     -- re-invoiced expenses, approved or further on: delivered at their sale price, WIP until
     -- their re-invoicing line is invoiced, cost = the expense (company currency, expense date)
     SELECT e.company_id, so.project_id, so.partner_id, so.team_id,
@@ -212,6 +213,19 @@ WITH facts (company_id, project_id, partner_id, team_id, month, contracted, deli
      WHERE am.state = 'posted' AND am.move_type = 'out_invoice'
        AND (pm.origin_payment_id IS NOT NULL OR pm.statement_line_id IS NOT NULL)
        AND {scope("apr.max_date")}
+"""
+
+
+# per company, project, customer, sales team and month: one fact row per source, summed (the
+# months kept by ``scope``, as for utilization)
+def delivery(scope=lambda expr: "true"):
+    return f"""
+WITH facts (company_id, project_id, partner_id, team_id, month, contracted, delivered_time,
+            delivered_expense, invoiced, invoiced_time, collected, wip, wip_0_30, wip_31_60,
+            wip_61_90, wip_90_plus, wip_expense, cost, hours, billable_hours) AS (
+{_sold_and_delivered(scope)}
+    UNION ALL
+{_expensed_and_billed(scope)}
 )
 SELECT company_id, project_id, partner_id, team_id, month,
        sum(contracted) AS contracted,
