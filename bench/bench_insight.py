@@ -2,13 +2,15 @@
 over 2,000 projects of 200 customers and 500 employees across 24 months, generated in SQL;
 times the figures a leader opens, each one `_read_group` on sync_insight's views: utilization
 per month, delivery per customer and project, the whole company's totals, pipeline next to
-backlog, the dashboard's cards, after one refresh of the materialized summaries (timed too),
-and, apart from the figures, the weekly anomaly rules (a cron, not a page). BENCH_INSIGHT_N may
-list sizes (200000,1000000). Executed inside `odoo-bin shell`; everything is rolled back."""
+backlog, the dashboard's cards, after the full build of the summaries (timed too), then the
+incremental refresh after 1,000 lines of one month are edited (and after a day passes: the WIP
+age months) and the figures read again, and, apart from the figures, the weekly anomaly rules
+(a cron, not a page). BENCH_INSIGHT_N may list sizes (200000,1000000). Executed inside
+`odoo-bin shell`; everything is rolled back."""
 
 import os
 import time
-from datetime import date
+from datetime import date, timedelta
 
 SIZES = [int(n) for n in os.environ.get("BENCH_INSIGHT_N", "1000000").split(",")]
 env = env  # noqa: F821  (given by odoo-bin shell)
@@ -24,9 +26,7 @@ def timed(name, model, domain, groupby, aggregates):
     timings[name] = (round(time.perf_counter() - t1, 2), len(rows))
 
 
-def bench(n):
-    timings.clear()
-    t0 = time.perf_counter()
+def generate(n):
     customers = env["res.partner"].create(
         [{"name": f"Bench customer {i}", "is_company": True} for i in range(200)]
     )
@@ -73,11 +73,10 @@ def bench(n):
         },
     )
     cr.execute("ANALYZE")
-    generated = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    env["sync.insight.view"]._refresh_figures()
-    refreshed = time.perf_counter() - t1
 
+
+def read_figures():
+    timings.clear()
     in_company = [("company_id", "=", company.id)]
     timed(
         "utilization per month",
@@ -108,17 +107,49 @@ def bench(n):
         ["weighted:sum"],
     )
     timed("dashboard cards", "sync.insight.card", in_company, ["card"], ["value:sum"])
+    for name, (seconds, rows) in timings.items():
+        print(f"  {name}: {seconds} s ({rows} rows)")
+    print(f"  all figures: {sum(s for s, _r in timings.values()):.2f} s")
+
+
+def refresh(label, **kwargs):
+    t1 = time.perf_counter()
+    done = env["sync.insight.view"]._refresh_summaries(**kwargs)
+    seconds = time.perf_counter() - t1
+    months = {
+        name.split(".")[-1]: "all" if m is None else [str(x)[:7] for x in m]
+        for name, m in done.items()
+    }
+    print(f"{label}: {seconds:.2f} s (months recomputed: {months})")
+
+
+def bench(n):
+    t0 = time.perf_counter()
+    generate(n)
+    generated = time.perf_counter() - t0
+    print(f"generated {n} timesheet lines, 2000 projects, 500 employees in {generated:.1f} s")
+    refresh("full build of both summaries (every month stale)")
+    read_figures()
+    # 1,000 lines of one month edited (raw SQL: the triggers log the month all the same)
+    cr.execute(
+        """UPDATE account_analytic_line SET unit_amount = unit_amount + 1 WHERE id IN (
+               SELECT id FROM account_analytic_line
+                WHERE name = 'bench' AND date >= '2026-06-01' AND date < '2026-07-01' LIMIT 1000)"""
+    )
+    refresh("incremental refresh after 1,000 lines of June 2026 edited")
+    read_figures()
+    refresh("incremental refresh with nothing changed")
+    env["ir.config_parameter"].set_param(
+        "sync_insight.aged_on", str(date.today() - timedelta(days=1))
+    )
+    refresh("first refresh of a new day (months crossing a WIP age limit)")
+    refresh("full rebuild (Rebuild menu)", full=True)
     Anomaly = env["sync.insight.anomaly"]
     t1 = time.perf_counter()
     flags = Anomaly
     for rule in ("_detect_weekly_hours", "_detect_burn", "_detect_wip_age"):
         flags |= getattr(Anomaly, rule)(date(2026, 12, 21))
     detected = time.perf_counter() - t1
-    print(f"generated {n} timesheet lines, 2000 projects, 500 employees in {generated:.1f} s")
-    print(f"refresh (REFRESH MATERIALIZED VIEW CONCURRENTLY, both summaries): {refreshed:.2f} s")
-    for name, (seconds, rows) in timings.items():
-        print(f"{name}: {seconds} s ({rows} rows)")
-    print(f"all figures: {sum(s for s, _r in timings.values()):.2f} s")
     print(
         f"weekly anomaly rules on the lines (hours, burn, WIP age; cron): {detected:.2f} s "
         f"({len(flags)} flags and activities created)"

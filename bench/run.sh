@@ -20,8 +20,9 @@
 #                                raw create(vals_list) (bench_psa.py; BENCH_PSA_N=50000)
 #   bash bench/run.sh reconcile  100,000 PSA time entries against timesheet lines, classified in
 #                                set-based SQL (bench_reconcile.py; BENCH_RECONCILE_N=100000)
-#   bash bench/run.sh insight    delivery figures of sync_insight's views on 1,000,000 timesheet
-#                                lines (bench_insight.py; BENCH_INSIGHT_N=1000000)
+#   bash bench/run.sh insight    delivery figures of sync_insight's summaries on 1,000,000 timesheet
+#                                lines: full build, incremental refresh, reads (bench_insight.py;
+#                                BENCH_INSIGHT_N=1000000)
 #   bash bench/run.sh dynamics   Dynamics 365 account pull (Dataverse fake, real adapter) vs raw
 #                                create(vals_list), requests per pull (bench_dynamics.py;
 #                                BENCH_DYNAMICS_N=4000 BENCH_DYNAMICS_PAGE=1000)

@@ -23,6 +23,7 @@
     "assets": {
         "web.assets_tests": ["sync_insight/static/tests/tours/*.js"],
     },
+    "uninstall_hook": "uninstall_hook",
     "development_status": "Alpha",
     "maintainers": ["odoo-sync"],
 }

@@ -30,20 +30,24 @@ APPROVED = (
 )
 BILLABLE = "(l.so_line IS NOT NULL AND l.timesheet_invoice_type LIKE 'billable%')"
 
+
 # per employee and month: calendar hours (attendances of the employee's calendar on each day
 # of the month, company-wide public holidays excluded; a two-week calendar counts the mean of
 # its two weeks), validated leave hours (a one-day leave its own hours, a longer leave the
-# calendar hours of each day it covers), approved timesheet hours
-UTILIZATION = f"""
+# calendar hours of each day it covers), approved timesheet hours.
+# ``scope(expr)`` is the SQL condition keeping the months to compute (every row of a month
+# depends only on that month's source rows: see sql_dirty.py), "true" for a full build.
+def utilization(scope=lambda expr: "true"):
+    return f"""
 WITH months AS (
     SELECT DISTINCT date_trunc('month', l.date)::date AS month
       FROM account_analytic_line l
-     WHERE l.project_id IS NOT NULL AND l.employee_id IS NOT NULL
+     WHERE l.project_id IS NOT NULL AND l.employee_id IS NOT NULL AND {scope("l.date")}
     UNION
     SELECT DISTINCT date_trunc('month', d)::date
       FROM hr_leave lv,
            generate_series(lv.request_date_from, lv.request_date_to, interval '1 day') d
-     WHERE lv.state = 'validate'
+     WHERE lv.state = 'validate' AND {scope("d")}
 ), emp AS (
     SELECT e.id AS employee_id, e.company_id, v.department_id,
            COALESCE(r.calendar_id, c.resource_calendar_id) AS calendar_id
@@ -91,6 +95,7 @@ WITH months AS (
            sum(l.unit_amount) AS total
       FROM account_analytic_line l
      WHERE l.project_id IS NOT NULL AND l.employee_id IS NOT NULL AND {APPROVED}
+       AND {scope("l.date")}
      GROUP BY 1, 2
 ), rows AS (
     SELECT e.employee_id, e.company_id, e.department_id, k.month,
@@ -104,14 +109,14 @@ WITH months AS (
       LEFT JOIN leave lv ON lv.employee_id = k.employee_id AND lv.month = k.month
       LEFT JOIN time t ON t.employee_id = k.employee_id AND t.month = k.month
 )
-SELECT row_number() OVER (ORDER BY r.employee_id, r.month) AS id, r.employee_id, r.company_id,
-       r.department_id, r.month, r.calendar_hours, r.leave_hours,
+SELECT r.employee_id, r.company_id, r.department_id, r.month, r.calendar_hours, r.leave_hours,
        r.calendar_hours - r.leave_hours AS capacity_hours, r.billable_hours,
        r.non_billable_hours, r.total_hours,
        CASE WHEN r.calendar_hours - r.leave_hours > 0
             THEN 100.0 * r.billable_hours / (r.calendar_hours - r.leave_hours) END AS utilization
   FROM rows r
 """
+
 
 _TIME_PRICE = "l.unit_amount * sol.price_unit / NULLIF(so.currency_rate, 0)"
 _UNBILLED = "(l.so_line IS NOT NULL AND (m.id IS NULL OR m.state <> 'posted'))"
@@ -127,17 +132,17 @@ _EXPENSE_UNBILLED = (
     "(1 - LEAST(COALESCE(esol.qty_invoiced, 0), e.quantity) / NULLIF(e.quantity, 0))"
 )
 
-# per company, project, customer, sales team and month: one fact row per source, summed
-DELIVERY = f"""
-WITH facts (company_id, project_id, partner_id, team_id, month, contracted, delivered_time,
-            delivered_expense, invoiced, invoiced_time, collected, wip, wip_0_30, wip_31_60,
-            wip_61_90, wip_90_plus, wip_expense, cost, hours, billable_hours) AS (
+
+def _sold_and_delivered(scope):
+    """Delivery facts: contracted order lines, approved time."""
+    return f"""
     -- contracted: confirmed order lines (expense re-invoicing lines aside), order-date rate
     SELECT so.company_id, COALESCE(sol.project_id, so.project_id), so.partner_id, so.team_id,
            date_trunc('month', so.date_order)::date,
            sol.price_subtotal / NULLIF(so.currency_rate, 0), 0, 0, 0, 0, 0, {_ZERO_WIP}, 0, 0, 0
       FROM sale_order_line sol JOIN sale_order so ON so.id = sol.order_id
      WHERE so.state = 'sale' AND sol.display_type IS NULL AND NOT COALESCE(sol.is_expense, false)
+       AND {scope("so.date_order")}
     UNION ALL
     -- approved time: delivered at the order line's price, its cost, invoiced or WIP by age
     SELECT l.company_id, l.project_id, COALESCE(p.partner_id, so.partner_id), so.team_id,
@@ -158,8 +163,13 @@ WITH facts (company_id, project_id, partner_id, team_id, month, contracted, deli
       LEFT JOIN sale_order_line sol ON sol.id = l.so_line
       LEFT JOIN sale_order so ON so.id = sol.order_id
       LEFT JOIN account_move m ON m.id = l.timesheet_invoice_id
-     WHERE {APPROVED}
-    UNION ALL
+     WHERE {APPROVED} AND {scope("l.date")}
+"""
+
+
+def _expensed_and_billed(scope):
+    """Delivery facts: re-invoiced expenses, invoices, payments matched to them."""
+    return f"""
     -- re-invoiced expenses, approved or further on: delivered at their sale price, WIP until
     -- their re-invoicing line is invoiced, cost = the expense (company currency, expense date)
     SELECT e.company_id, so.project_id, so.partner_id, so.team_id,
@@ -170,7 +180,7 @@ WITH facts (company_id, project_id, partner_id, team_id, month, contracted, deli
       JOIN product_product pp ON pp.id = e.product_id
       JOIN product_template pt ON pt.id = pp.product_tmpl_id
       LEFT JOIN sale_order_line esol ON esol.id = e.sale_order_line_id
-     WHERE e.state IN ('approved', 'posted', 'in_payment', 'paid')
+     WHERE e.state IN ('approved', 'posted', 'in_payment', 'paid') AND {scope("e.date")}
     UNION ALL
     -- invoiced: posted customer invoices and credit notes of sale order lines
     SELECT aml.company_id, COALESCE(sol.project_id, so.project_id), so.partner_id, so.team_id,
@@ -182,6 +192,7 @@ WITH facts (company_id, project_id, partner_id, team_id, month, contracted, deli
       JOIN sale_order_line sol ON sol.id = rel.order_line_id
       JOIN sale_order so ON so.id = sol.order_id
      WHERE am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
+       AND {scope("am.invoice_date")}
     UNION ALL
     -- collected: payments (or bank statement lines) matched to a posted customer invoice, in
     -- the month of the match; each invoice line gets its untaxed share of the matched amount
@@ -201,9 +212,22 @@ WITH facts (company_id, project_id, partner_id, team_id, month, contracted, deli
       JOIN account_move pm ON pm.id = pl.move_id
      WHERE am.state = 'posted' AND am.move_type = 'out_invoice'
        AND (pm.origin_payment_id IS NOT NULL OR pm.statement_line_id IS NOT NULL)
+       AND {scope("apr.max_date")}
+"""
+
+
+# per company, project, customer, sales team and month: one fact row per source, summed (the
+# months kept by ``scope``, as for utilization)
+def delivery(scope=lambda expr: "true"):
+    return f"""
+WITH facts (company_id, project_id, partner_id, team_id, month, contracted, delivered_time,
+            delivered_expense, invoiced, invoiced_time, collected, wip, wip_0_30, wip_31_60,
+            wip_61_90, wip_90_plus, wip_expense, cost, hours, billable_hours) AS (
+{_sold_and_delivered(scope)}
+    UNION ALL
+{_expensed_and_billed(scope)}
 )
-SELECT row_number() OVER (ORDER BY company_id, project_id, partner_id, team_id, month) AS id,
-       company_id, project_id, partner_id, team_id, month,
+SELECT company_id, project_id, partner_id, team_id, month,
        sum(contracted) AS contracted,
        sum(delivered_time) AS delivered_time, sum(delivered_expense) AS delivered_expense,
        sum(delivered_time + delivered_expense) AS delivered,
@@ -221,6 +245,7 @@ SELECT row_number() OVER (ORDER BY company_id, project_id, partner_id, team_id, 
   FROM facts
  GROUP BY company_id, project_id, partner_id, team_id, month
 """
+
 
 # open opportunities by stage and expected close month, weighted by their probability (the
 # stage's, or the one set on the opportunity), next to the backlog of confirmed orders

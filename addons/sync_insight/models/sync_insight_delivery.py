@@ -14,9 +14,9 @@ class SyncInsightDelivery(models.Model):
     _inherit = "sync.insight.view"
     _description = "Delivery Figures"
     _auto = False
-    _materialized = True
+    _summary = "delivery"
     _order = "month desc, project_id"
-    _view_sql = sql.DELIVERY
+    _summary_sql = staticmethod(sql.delivery)
     _ratios = {"margin_pct": ("margin", "delivered")}
 
     company_id = fields.Many2one("res.company", readonly=True)

@@ -12,9 +12,9 @@ class SyncInsightUtilization(models.Model):
     _inherit = "sync.insight.view"
     _description = "Utilization"
     _auto = False
-    _materialized = True
+    _summary = "utilization"
     _order = "month desc, employee_id"
-    _view_sql = sql.UTILIZATION
+    _summary_sql = staticmethod(sql.utilization)
     _ratios = {"utilization": ("billable_hours", "capacity_hours")}
 
     employee_id = fields.Many2one("hr.employee", readonly=True)

@@ -7,3 +7,4 @@ from . import test_digest
 from . import test_dashboard
 from . import test_tour
 from . import test_demo
+from . import test_incremental
