@@ -170,6 +170,7 @@ class TestConfigPromotion(TransactionCase):
         self.assertEqual(
             sorted(audits.mapped("operation")), ["config_remove", "create", "write", "write"]
         )
+        self.assertEqual(audits.user_id, self.env.user)  # who applied it
         channel_audit = audits.filtered(lambda a: a.res_model == "sync.channel")
         self.assertEqual(channel_audit.changes, {"capacity": [3, 5]})
         self.assertIn("tuning", self.backend.message_ids[:1].body)
