@@ -280,7 +280,7 @@ class Suite:
             )
             if res.returncode:
                 raise RuntimeError(f"installing {missing} failed:\n{res.stdout[-3000:]}")
-        subprocess.run(["dropdb", "--if-exists", self.dbs["B"]], check=True)
+        subprocess.run(["dropdb", "--if-exists", self.dbs["B"]], check=True, capture_output=True)
         subprocess.run(["createdb", "-T", self.dbs["A"], self.dbs["B"]], check=True)
         print(f"databases ready in {time.monotonic() - t0:.0f}s (installed: {missing})")
         ports = {name: benchlib.free_port() for name in self.dbs}
