@@ -16,12 +16,14 @@ record by record by natural keys (never ids: many2one values by product referenc
 equals A's, the ids differ, and every change has an audit row by the manager during the
 apply; a change in A shows in B's review as exactly those changed/added/removed lines and
 applies; rolling back to the first import's restore point gives A's first configuration
-again, and to the first restore point B's own configuration before any import; a file naming
+again, and to the first restore point B's own configuration before any import (plus the
+schedules the import added: an import never removes one, the review says so); a file naming
 a product, a field and a CRM stage B lacks is refused with the three named, nothing written
 (row counts of every configuration table the same).  Both databases dropped at the end (B by
 this script, A by the caller, as for the other long suites).
 
-    python tests/reliability/config_two_databases.py --db DB     (sync_core installed in DB)
+    python tests/reliability/config_two_databases.py --db DB     (sync_core installed in DB;
+    the extra addons are installed in it, DB_b is created and dropped)
 """
 
 import base64
