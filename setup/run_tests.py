@@ -10,8 +10,9 @@ Steps (each one can fail the run):
    failed; screenshots of a failing tour go to var/screenshots/<db>/screenshots/);
 4. the long reliability suites (tests/reliability/, bench/chaos_kill.py, bench/chaos_webhook.py):
    scripts that drive real odoo-bin processes (SIGKILL mid-pull, SIGKILL mid-webhook-burst, two
-   servers on one database draining 20,000 jobs and a webhook burst), each on its own scratch
-   database with sync_core installed.  SKIP_LONG=1 leaves them out.
+   servers on one database draining 20,000 jobs and a webhook burst, a configuration promoted
+   from one database to a second one with other ids), each on its own scratch database with
+   sync_core installed.  SKIP_LONG=1 leaves them out.
 
 Before it, the figures of the reliability and security suites (log lines `RELIABILITY: ...`)
 are printed as one table.  The closing line is `N passed, N failed` (pytest and Odoo counts
@@ -75,6 +76,9 @@ LONG_SUITES = [
         "tests/reliability/two_servers.py",
         {"TWO_SERVERS_N": "20000", "TWO_SERVERS_ONE_N": "20000"},
     ),
+    # issue 20: export in one database, import with a diff, change, rollback in a second one
+    # (copied from the first, then given other ids; the script drops it), about 2 minutes
+    ("config two databases", "tests/reliability/config_two_databases.py", {}),
 ]
 # Output of the Odoo tests and the long suites whose RELIABILITY lines make the final table.
 FIGURE_TEXTS = []

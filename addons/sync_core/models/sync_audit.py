@@ -26,6 +26,9 @@ class SyncAudit(models.Model):
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
     job_id = fields.Many2one("sync.job", ondelete="set null", index=True)
     correlation_id = fields.Char()
+    # who, when a person's action applied the change (a configuration import or rollback);
+    # empty for the jobs' changes, whose who is the job
+    user_id = fields.Many2one("res.users", string="By", ondelete="set null")
     mapping_id = fields.Many2one("sync.mapping", ondelete="set null")
     mapping_version = fields.Integer(aggregator=False)
     external_id = fields.Char()

@@ -56,6 +56,8 @@ class SyncBackend(models.Model):
             if new is None:
                 if spec.remove:
                     out.append(f"- {where}: removed")
+                elif spec.scope:  # e.g. a schedule: it keeps its pull position, said here
+                    out.append(f"= {where}: {self.env._('kept (an import never removes it)')}")
                 continue
             for fname in spec.fields:
                 if fname in new and new[fname] != old.get(fname):
@@ -71,6 +73,9 @@ class SyncBackend(models.Model):
         """A value as the form shows it: a selection's label, Yes/No, (empty)."""
         if field.type == "boolean":
             return self.env._("Yes") if value else self.env._("No")
+        if field.type == "many2one" and value:  # by its name here, else its natural key
+            record = resolve_ref(self.env, field.comodel_name, value)
+            return record.display_name if record else _show(value)
         if field.type == "selection" and value is not None:
             selection = field._description_selection(self.env)
             if isinstance(selection, list):
@@ -250,6 +255,7 @@ class SyncBackend(models.Model):
             {
                 "backend_id": self.id,
                 "correlation_id": f"config: {label}"[:200],
+                "user_id": self.env.uid,
                 "external_id": key,
                 "res_model": record._name,
                 "res_id": record.id,

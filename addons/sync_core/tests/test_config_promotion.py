@@ -170,10 +170,22 @@ class TestConfigPromotion(TransactionCase):
         self.assertEqual(
             sorted(audits.mapped("operation")), ["config_remove", "create", "write", "write"]
         )
+        self.assertEqual(audits.user_id, self.env.user)  # who applied it
         channel_audit = audits.filtered(lambda a: a.res_model == "sync.channel")
         self.assertEqual(channel_audit.changes, {"capacity": [3, 5]})
         self.assertIn("tuning", self.backend.message_ids[:1].body)
         self.assertEqual(self.backend._config_diff(doc), [])
+
+    def test_schedule_is_kept_and_said(self):
+        """A file without a schedule leaves it (its pull position) and the review says so."""
+        doc = self._doc()
+        del doc["schedules"]["customers"]
+        self.assertEqual(
+            self.backend._config_diff(doc),
+            ["= Schedules customers: kept (an import never removes it)"],
+        )
+        self.backend._config_apply(doc, "without the schedule")
+        self.assertEqual(self.backend.watermark_ids.object_name, "customers")
 
     def test_wizard_import_then_rollback(self):
         original = self.backend._config_dump()

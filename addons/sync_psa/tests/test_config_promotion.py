@@ -21,7 +21,7 @@ class TestPsaConfigPromotion(TransactionCase):
         )
         production = Backend.create({"name": "Prod", "kind": "generic", "base_url": "http://y"})
         self.assertIn(
-            "~ Backend settings: Default expense product (empty) -> EXP-TRAVEL-PROMO",
+            "~ Backend settings: Default expense product (empty) -> [EXP-TRAVEL-PROMO] Travel",
             production._config_diff(doc),
         )
         production._config_apply(doc, "promotion")
