@@ -7,12 +7,25 @@ object that has a mapping is left alone).  A spec is the mapping's values (``nam
 ``lines``: ``(remote field, Odoo field[, transform[, ref_object]])`` and
 ``matches``: ``(remote field, Odoo field, method, sequence[, extra domain])``.
 
-`contact_mapping` is the contact (person under its company) mapping every CRM has, in the
-remote's field names.
+`company_mapping` and `contact_mapping` are the company and the contact (person under its
+company) mappings every CRM has, in the remote's field names.
 """
 
 PERSON_DOMAIN = "[('is_company', '=', False)]"
 COMPANY_DOMAIN = "[('is_company', '=', True)]"
+
+
+def company_mapping(label, remote_object, delete_policy, lines, matches):
+    """Companies (accounts) -> res.partner companies: `lines` and `matches` as above."""
+    return {
+        "name": label,
+        "remote_object": remote_object,
+        "res_model": "res.partner",
+        "default_values": "{'is_company': True}",
+        "delete_policy": delete_policy,
+        "lines": lines,
+        "matches": matches,
+    }
 
 
 def contact_mapping(

@@ -3,7 +3,7 @@
 contacts -> persons under their account.  Remote objects are Dataverse entity sets, fields
 their column (logical) names."""
 
-from odoo.addons.sync_core.mapping_defaults import COMPANY_DOMAIN, contact_mapping
+from odoo.addons.sync_core.mapping_defaults import COMPANY_DOMAIN, company_mapping, contact_mapping
 
 # fmt: off
 ACCOUNT_COLUMNS = (
@@ -14,19 +14,10 @@ ACCOUNT_COLUMNS = (
 )
 CONTACT_COLUMNS = {"name": "fullname", "email": "emailaddress1", "phone": "telephone1",
                    "title": "jobtitle", "company": "_parentcustomerid_value"}
-# fmt: on
-
 DEFAULT_MAPPINGS = (
-    {
-        "name": "Dynamics 365 accounts",
-        "remote_object": "accounts",
-        "res_model": "res.partner",
-        "default_values": "{'is_company': True}",
-        "delete_policy": "archive",
-        "lines": ACCOUNT_COLUMNS,
-        "matches": (("websiteurl", "website", "email_domain", 1, COMPANY_DOMAIN),),
-    },
-    contact_mapping(
-        "Dynamics 365 contacts", "contacts", "accounts", delete_policy="archive", **CONTACT_COLUMNS
-    ),
+    company_mapping("Dynamics 365 accounts", "accounts", "archive", ACCOUNT_COLUMNS,
+                    (("websiteurl", "website", "email_domain", 1, COMPANY_DOMAIN),)),
+    contact_mapping("Dynamics 365 contacts", "contacts", "accounts", delete_policy="archive",
+                    **CONTACT_COLUMNS),
 )
+# fmt: on

@@ -3,7 +3,6 @@
 ``python addons/sync_bamboohr/fake --port 8996 --company fakeco --key bamboo-demo --seed demo``
 """
 
-import argparse
 import logging
 import os
 import sys
@@ -34,22 +33,14 @@ def seed_demo(fake):
 
 
 def main(argv=None):
-    from odoo.addons.sync_core.fake.serving import serve_until_interrupted
+    from odoo.addons.sync_core.fake.serving import fake_main
 
     from .server import BambooHRFake
 
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=8996)
-    parser.add_argument("--company", default="fakeco")
-    parser.add_argument("--key", default="bamboo-demo")
-    parser.add_argument("--seed", choices=["none", "demo"], default="none")
-    args = parser.parse_args(argv)
-    fake = BambooHRFake(company=args.company, api_key=args.key)
-    if args.seed == "demo":
-        seed_demo(fake)
-    serve_until_interrupted(
-        fake, args.port, _logger, "BambooHR fake on {base_url}/api/gateway.php/" + args.company
-    )
+    fake_main(argv, 8996, (("--company", "fakeco"), ("--key", "bamboo-demo")),
+              lambda args: BambooHRFake(company=args.company, api_key=args.key), seed_demo,
+              lambda args, _fake: ("BambooHR fake on {base_url}/api/gateway.php/" + args.company,),
+              _logger, seed="none", description=__doc__)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
-from odoo.addons.sync_core.fake.faults import FaultInjector, reset_connection, truncated
+from odoo.addons.sync_core.fake.faults import FaultInjector
 from odoo.addons.sync_core.fake.serving import ServedFake
 
 TABLES = ("jobInfo", "compensation", "employmentStatus")
@@ -252,21 +252,16 @@ class BambooHRFake(FaultInjector, ServedFake):
     # ------------------------------------------------------------------ HTTP
     def __call__(self, environ, start_response):
         request = Request(environ)
-        fault = self._take_fault(request.method, request.path)
-        if fault and fault.kind == "reset":
-            return reset_connection(environ, start_response)
-        if fault and fault.kind == "status":
-            headers = {"X-BambooHR-Error-Message": "Service temporarily unavailable"}
-            if fault.retry_after is not None:
-                headers["Retry-After"] = str(int(fault.retry_after))
-            response = Response("", status=fault.status, headers=headers)
-        else:
-            response = self._dispatch(request)
-        if fault and fault.kind == "malformed" and response.status_code < 300:
-            response.set_data(truncated(response.get_data()))
-        if fault and fault.kind == "timeout":
-            self._stopping.wait(fault.seconds)
-        return response(environ, start_response)
+        return self._serve_faulted(
+            environ, start_response, request, self._dispatch, self._fault_response
+        )
+
+    @staticmethod
+    def _fault_response(fault, _request):
+        headers = {"X-BambooHR-Error-Message": "Service temporarily unavailable"}
+        if fault.retry_after is not None:
+            headers["Retry-After"] = str(int(fault.retry_after))
+        return Response("", status=fault.status, headers=headers)
 
     def _authorized(self, request):
         header = request.headers.get("Authorization", "")

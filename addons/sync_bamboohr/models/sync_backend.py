@@ -9,6 +9,9 @@ from odoo import api, fields, models
 
 from odoo.addons.sync_core.exceptions import PayloadError, WebhookAuthError
 from odoo.addons.sync_core.hashing import event_key
+from odoo.addons.sync_core.models.sync_backend import ADAPTERS, kind_option
+from odoo.addons.sync_core.models.sync_backend_demo import DEMO_SETUPS
+from odoo.addons.sync_core.models.sync_backend_health import KIND_ROLES
 from odoo.addons.sync_core.models.sync_event import KEPT_HEADERS
 from odoo.addons.sync_core.secret_fields import SecretChar
 from odoo.addons.sync_core.signatures import check_timestamp, hmac_hex
@@ -19,14 +22,15 @@ from .. import bamboohr_adapter
 MANAGER = "sync_core.sync_core_group_manager"
 # kept with each webhook event: when BambooHR signed it
 KEPT_HEADERS.update({"x-bamboohr-timestamp"})
+ADAPTERS["bamboohr"] = (bamboohr_adapter.BambooHRAdapter, None)
+DEMO_SETUPS["sync_bamboohr"] = "_bamboohr_demo_setup"
+KIND_ROLES["bamboohr"] = "hr"
 
 
 class SyncBackend(models.Model):
     _inherit = "sync.backend"
 
-    kind = fields.Selection(
-        selection_add=[("bamboohr", "BambooHR (HR)")], ondelete={"bamboohr": "cascade"}
-    )
+    kind = kind_option("bamboohr", "BambooHR (HR)")
     bamboohr_company = fields.Char(
         string="BambooHR company domain",
         help="The company's subdomain: 'acme' for acme.bamboohr.com.",
@@ -68,14 +72,6 @@ class SyncBackend(models.Model):
                 config["refresh"] = partial(me._oauth_token, "bamboohr", force=True)
         return config
 
-    def _get_adapter(self):
-        if self.kind == "bamboohr":
-            self.ensure_one()
-            adapter = bamboohr_adapter.BambooHRAdapter(self._adapter_config())
-            adapter.page_size = self.page_size or adapter.page_size
-            return adapter
-        return super()._get_adapter()
-
     def _remote_record_url(self, remote_object, external_id):
         if self.kind != "bamboohr":
             return super()._remote_record_url(remote_object, external_id)
@@ -84,10 +80,6 @@ class SyncBackend(models.Model):
         return (
             f"https://{self.bamboohr_company}.bamboohr.com/employees/employee.php?id={external_id}"
         )
-
-    @api.model
-    def _hr_kinds(self):
-        return (*super()._hr_kinds(), "bamboohr")
 
     def _sync_sensitive_keys(self):
         """Keys of BambooHR payloads that carry pay: masked by sync_core wherever it keeps a
@@ -123,10 +115,9 @@ class SyncBackend(models.Model):
         the job re-reads the employee, so the posted field values are not used."""
         if self.kind != "bamboohr":
             return super()._webhook_parse(request_info)
-        data = self._webhook_json(request_info)
-        items = data.get("employees") if isinstance(data, dict) else None
-        if not isinstance(items, list) or not items:
-            raise PayloadError("BambooHR webhooks carry a non-empty 'employees' list")
+        _data, items = self._webhook_member(
+            request_info, "employees", list, "BambooHR webhooks carry a non-empty 'employees' list"
+        )
         events = []
         for item in items:
             emp_id = item.get("id") if isinstance(item, dict) else None
@@ -146,13 +137,6 @@ class SyncBackend(models.Model):
         return events
 
     # ------------------------------------------------------------------ demo
-    @api.model
-    def _demo_setup(self, fake_urls):
-        res = super()._demo_setup(fake_urls)
-        if fake_urls.get("sync_bamboohr"):
-            self._bamboohr_demo_setup(fake_urls["sync_bamboohr"])
-        return res
-
     @api.model
     def _bamboohr_demo_setup(self, base_url, company="fakeco", key="bamboo-demo"):
         """Sandbox BambooHR backend on its fake (``python addons/sync_bamboohr/fake --port 8996

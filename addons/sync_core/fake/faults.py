@@ -121,6 +121,24 @@ class FaultInjector:
             state["queued"].clear()
             state["random"] = None
 
+    def _serve_faulted(self, environ, start_response, request, dispatch, fault_response):
+        """Answer `request` (a werkzeug Request) as a fault taken for it says, else with
+        ``dispatch(request)``: ``reset`` closes the connection, ``status`` answers
+        ``fault_response(fault, request)`` (the vendor's error), ``malformed`` cuts a
+        successful answer short, ``timeout`` answers ``seconds`` late."""
+        fault = self._take_fault(request.method, request.path)
+        if fault and fault.kind == "reset":
+            return reset_connection(environ, start_response)
+        if fault and fault.kind == "status":
+            response = fault_response(fault, request)
+        else:
+            response = dispatch(request)
+        if fault and fault.kind == "malformed" and response.status_code < 300:
+            response.set_data(truncated(response.get_data()))
+        if fault and fault.kind == "timeout":
+            self._stopping.wait(fault.seconds)
+        return response(environ, start_response)
+
     def _take_fault(self, method, path):
         """The fault to inject into this request, if any (counted)."""
         state = self._fault_state

@@ -6,6 +6,7 @@ timeouts end early on stop.  `serve_until_interrupted` is the foreground loop of
 ``fake/__main__.py`` (the sandbox demo runs the fakes that way).
 """
 
+import argparse
 import logging
 import runpy
 import threading
@@ -76,6 +77,29 @@ def serve_until_interrupted(fake, port, logger, *banner):
         logger.info("stopping")
     finally:
         fake.stop()
+
+
+def fake_main(
+    argv, port, options, make, seed_demo, banner, logger, seed="demo", then=None, **parser
+):
+    """The ``main`` of a connector's ``fake/__main__.py``: its command line (``--port``, then
+    `options`, each ``(flag, default)`` or ``(flag, default, help)``, then ``--seed demo|none``
+    with `seed` as default; `parser`: ArgumentParser's prog, description), the fake
+    ``make(args)`` builds, ``seed_demo(fake)`` unless ``--seed none``, ``then(fake, args)``
+    when given, served until interrupted under the lines ``banner(args, fake)``."""
+    cli = argparse.ArgumentParser(**parser)
+    for flag, default, *help_text in (("--port", port), *options):
+        cli.add_argument(
+            flag, type=type(default), default=default, help=next(iter(help_text), None)
+        )
+    cli.add_argument("--seed", choices=("demo", "none"), default=seed)
+    args = cli.parse_args(argv)
+    fake = make(args)
+    if args.seed == "demo":
+        seed_demo(fake)
+    if then:
+        then(fake, args)
+    serve_until_interrupted(fake, args.port, logger, *banner(args, fake))
 
 
 def run_main(main, package):

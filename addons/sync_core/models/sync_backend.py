@@ -25,6 +25,14 @@ MANAGER = "sync_core.sync_core_group_manager"
 _REPLACED = {}
 _REPLACED_LOCK = threading.Lock()
 REPLACED_KEPT = 20  # per backend and token field
+# kind -> (adapter class, most records a page may ask for or None): connectors add their kind
+ADAPTERS = {"generic": (GenericRestAdapter, None)}
+
+
+def kind_option(kind, label):
+    """The ``kind`` field of a connector's sync.backend: `label` added for `kind`, whose
+    backends go when the connector is uninstalled."""
+    return fields.Selection(selection_add=[(kind, label)], ondelete={kind: "cascade"})
 
 
 class SyncBackend(models.Model):
@@ -222,14 +230,6 @@ class SyncBackend(models.Model):
             "context": {"default_backend_id": self.id},
         }
 
-    @api.model
-    def _demo_setup(self, fake_urls):
-        """Sandbox demo hook: connectors create their sandbox backend wired to their fake.
-
-        fake_urls: {addon name: base URL of its fake}.  Must be idempotent.
-        """
-        return True
-
     # ------------------------------------------------------------------ adapter
     def _store_credentials(self, values, token_field=None, replaced=None):
         """Save refreshed credentials (an OAuth access token, its expiry, a rotated refresh
@@ -322,13 +322,18 @@ class SyncBackend(models.Model):
         }
 
     def _get_adapter(self):
-        """Adapter for this backend; connectors override for their kind."""
+        """Adapter for this backend: its kind's class in `ADAPTERS` (a connector adds its kind;
+        one that sets more on its adapter overrides this), paged as the backend says (at most
+        the kind's cap, when it has one)."""
         self.ensure_one()
-        if self.kind == "generic":
-            adapter = GenericRestAdapter(self._adapter_config())
-            adapter.page_size = self.page_size or adapter.page_size
-            return adapter
-        raise UserError(self.env._("No adapter for backend kind %(kind)s", kind=self.kind))
+        if self.kind not in ADAPTERS:
+            raise UserError(self.env._("No adapter for backend kind %(kind)s", kind=self.kind))
+        adapter_class, most = ADAPTERS[self.kind]
+        adapter = adapter_class(self._adapter_config())
+        adapter.page_size = (
+            min(self.page_size or 200, most) if most else self.page_size or adapter.page_size
+        )
+        return adapter
 
     # ------------------------------------------------------------------ webhooks
     @api.model
@@ -409,6 +414,15 @@ class SyncBackend(models.Model):
             raise PayloadError(f"body is not JSON: {exc}") from exc
         except RecursionError as exc:
             raise PayloadError("body is not JSON this server accepts: nested too deeply") from exc
+
+    def _webhook_member(self, request_info, key, kind, message):
+        """(the body's JSON object, its `key` member) when that member is a non-empty `kind`
+        (a type); PayloadError(`message`) otherwise."""
+        data = self._webhook_json(request_info)
+        value = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(value, kind) or not value:
+            raise PayloadError(message)
+        return data, value
 
     def _webhook_job_values(self, event):
         """The job an accepted event enqueues: re-fetch the record's current state.  None when

@@ -11,6 +11,9 @@ from ..exceptions import SyncError
 from ..mapping import line_command, match_command
 from ..ui import notification_then_reload
 
+# kind -> the sync.backend field that keeps the account id a connection test learnt
+ACCOUNT_ID_FIELDS = {}
+
 
 class SyncBackend(models.Model):
     _inherit = "sync.backend"
@@ -57,9 +60,11 @@ class SyncBackend(models.Model):
         return notification_then_reload(title, message, kind)
 
     def _connection_tested(self, info):
-        """Hook: keep what a successful test learnt (`info`: a ConnectionInfo), e.g. the
-        account id a connector checks webhooks against."""
+        """Hook: keep what a successful test learnt (`info`: a ConnectionInfo); the account id
+        goes to the kind's field in `ACCOUNT_ID_FIELDS` (webhooks are checked against it)."""
         self.ensure_one()
+        if info.account_id and self.kind in ACCOUNT_ID_FIELDS:
+            self[ACCOUNT_ID_FIELDS[self.kind]] = info.account_id
         return True
 
     # ------------------------------------------------------------------ OAuth
@@ -97,13 +102,14 @@ class SyncBackend(models.Model):
         return values[token_field]
 
     # ------------------------------------------------------------------ default mappings
-    def _create_default_mappings(self, specs):
+    def _create_default_mappings(self, specs, kind=None):
         """Create the mappings of `specs` (a connector's declarative data, see
-        `sync_core.mapping_defaults`) this backend does not have yet (by remote object):
-        idempotent, and the created mappings stay editable."""
+        `sync_core.mapping_defaults`) this backend does not have yet (by remote object), on
+        the backends of `kind` only when given: idempotent, and the created mappings stay
+        editable."""
         Mapping = self.env["sync.mapping"]
         created = Mapping.browse()
-        for backend in self:
+        for backend in self.filtered(lambda b: not kind or b.kind == kind):
             existing = set(
                 Mapping.search([("backend_id", "=", backend.id)]).mapped("remote_object")
             )

@@ -12,6 +12,9 @@ from odoo.modules import module as odoo_module
 DEMO_STEPS = ("sync", "check")
 # Seconds the demo's jobs may take in all (a delayed pull, a channel throttle are waited for).
 DEMO_BUDGET = 90
+# addon name -> the sync.backend method that makes its sandbox backend on the fake at a URL
+# (idempotent): connectors add theirs, the demo calls them in this order
+DEMO_SETUPS = {}
 
 
 class SyncBackend(models.Model):
@@ -30,6 +33,15 @@ class SyncBackend(models.Model):
             self._demo_step(step)
             ended[step] = self._demo_drain(deadline)
         return ended
+
+    @api.model
+    def _demo_setup(self, fake_urls):
+        """Each connector's sandbox backend wired to its fake (`DEMO_SETUPS`), for the fakes
+        that run.  fake_urls: {addon name: base URL of its fake}.  Idempotent."""
+        for addon, method in DEMO_SETUPS.items():
+            if fake_urls.get(addon) and hasattr(self, method):
+                getattr(self, method)(fake_urls[addon])
+        return True
 
     @api.model
     def _demo_backend(self, values):

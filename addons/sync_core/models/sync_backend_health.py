@@ -8,6 +8,12 @@ from odoo import api, fields, models
 
 # Exception categories that say the connection itself fails (health turns red).
 TECHNICAL_CATEGORIES = ("authentication", "remote", "rate_limited", "payload")
+# kind -> the role of its remote system that an addon below the connectors serves ("psa": sync_psa,
+# "hr": sync_hr): a connector adds its kind
+KIND_ROLES = {}
+# boolean field of sync.backend -> the role it flags (computed by `_compute_role_flags`): the
+# addon that serves the role adds its flag
+ROLE_FLAGS = {}
 
 
 class SyncBackend(models.Model):
@@ -61,6 +67,24 @@ class SyncBackend(models.Model):
         """Connector hook: "crm", "psa" or "other" (the default) for this backend's kind."""
         self.ensure_one()
         return "other"
+
+    @api.depends("kind")
+    def _compute_role_flags(self):
+        """Each flag of `ROLE_FLAGS` (this registry's fields): whether the kind plays its role."""
+        flags = [(name, role) for name, role in ROLE_FLAGS.items() if name in self._fields]
+        for backend in self:
+            for name, role in flags:
+                backend[name] = KIND_ROLES.get(backend.kind) == role
+
+    @api.model
+    def _role_kinds(self, role):
+        """The backend kinds whose connector registered them as `role` (`KIND_ROLES`)."""
+        return tuple(kind for kind, played in KIND_ROLES.items() if played == role)
+
+    def _plays(self, role):
+        """Whether this backend's kind is registered as `role` (`KIND_ROLES`)."""
+        self.ensure_one()
+        return KIND_ROLES.get(self.kind) == role
 
     def _search_system_role(self, operator, value):
         """The role is a property of the kind: the kinds whose connector declares it."""

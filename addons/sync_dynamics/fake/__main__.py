@@ -5,7 +5,6 @@
 ``contoso``; the application's client id and secret are printed at start.
 """
 
-import argparse
 import logging
 import os
 import sys
@@ -53,24 +52,21 @@ OPTIONS = (("--tenant", "contoso"), ("--client-id", "demo-app-id"),
            ("--client-secret", "demo-app-secret"))  # fmt: skip
 
 
-def main(argv=None):
-    from odoo.addons.sync_core.fake.serving import serve_until_interrupted
-
-    from .server import DataverseFake
-
-    parser = argparse.ArgumentParser(prog="dataverse-fake", description=__doc__.splitlines()[0])
-    for option, default in (("--port", 8995), *OPTIONS):
-        parser.add_argument(option, type=type(default), default=default)
-    parser.add_argument("--seed", choices=("demo", "none"), default="demo")
-    args = parser.parse_args(argv)
-    fake = DataverseFake(args.tenant, args.client_id, args.client_secret)
-    if args.seed == "demo":
-        seed_demo(fake)
-    banner = (
+def _banner(args, fake):
+    return (
         f"Dataverse fake on {{base_url}} (organization {fake.org_id})",
         f"Entra ID authority {{base_url}}/{args.tenant}, client {args.client_id}",
     )
-    serve_until_interrupted(fake, args.port, _logger, *banner)
+
+
+def main(argv=None):
+    from odoo.addons.sync_core.fake.serving import fake_main
+
+    from .server import DataverseFake
+
+    fake_main(argv, 8995, OPTIONS, lambda a: DataverseFake(a.tenant, a.client_id, a.client_secret),
+              seed_demo, _banner, _logger, prog="dataverse-fake",
+              description=__doc__.splitlines()[0])  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -9,12 +9,16 @@ from odoo import fields, models
 
 from odoo.addons.sync_core.exceptions import PayloadError, WebhookAuthError
 from odoo.addons.sync_core.hashing import payload_hash
+from odoo.addons.sync_core.models.sync_backend import ADAPTERS, kind_option
+from odoo.addons.sync_core.models.sync_backend_connector import ACCOUNT_ID_FIELDS
 from odoo.addons.sync_core.models.sync_event import KEPT_HEADERS
 from odoo.addons.sync_core.secret_fields import SecretChar
 
 from .. import dataverse_adapter
 
 MANAGER = "sync_core.sync_core_group_manager"
+ADAPTERS["dynamics"] = (dataverse_adapter.DataverseAdapter, None)
+ACCOUNT_ID_FIELDS["dynamics"] = "dynamics_org_id"
 # what a Dataverse webhook says of itself, kept with each event
 KEPT_HEADERS.update({"x-ms-dynamics-organization", "x-ms-dynamics-entity-name",
                      "x-ms-dynamics-request-name", "x-ms-correlation-request-id"})  # fmt: skip
@@ -26,9 +30,7 @@ ENTITY_SETS = {"account": "accounts", "contact": "contacts", "opportunity": "opp
 class SyncBackend(models.Model):
     _inherit = "sync.backend"
 
-    kind = fields.Selection(
-        selection_add=[("dynamics", "Dynamics 365")], ondelete={"dynamics": "cascade"}
-    )
+    kind = kind_option("dynamics", "Dynamics 365")
     dynamics_authority = fields.Char(
         string="Entra ID authority",
         default="https://login.microsoftonline.com",
@@ -74,20 +76,6 @@ class SyncBackend(models.Model):
             },
         )
         return config
-
-    def _get_adapter(self):
-        if self.kind != "dynamics":
-            return super()._get_adapter()
-        self.ensure_one()
-        adapter = dataverse_adapter.DataverseAdapter(self._adapter_config())
-        adapter.page_size = self.page_size or adapter.page_size
-        return adapter
-
-    def _connection_tested(self, info):
-        res = super()._connection_tested(info)
-        if self.kind == "dynamics" and info.account_id:
-            self.dynamics_org_id = info.account_id
-        return res
 
     def _remote_record_url(self, remote_object, external_id):
         """The record's form in the model-driven app (main.aspx, entity record page)."""

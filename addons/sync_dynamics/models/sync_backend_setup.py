@@ -3,9 +3,13 @@
 
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import fields, models
+
+from odoo.addons.sync_core.models.sync_backend_demo import DEMO_SETUPS
 
 from .. import mappings
+
+DEMO_SETUPS["sync_dynamics"] = "_dynamics_demo_setup"
 
 DEMO_TENANT = "contoso"
 DEMO_CLIENT = ("demo-app-id", "demo-app-secret")
@@ -46,15 +50,6 @@ class SyncBackend(models.Model):
             jobs._enqueue(backend, kind, payload={"object": object_name}, identity_key=key, eta=eta)
         return backend
 
-    @api.model
-    def _demo_setup(self, fake_urls):
-        done = super()._demo_setup(fake_urls)
-        url = fake_urls.get("sync_dynamics")
-        if url:  # the Dataverse fake of `make demo` runs
-            self._dynamics_demo_setup(url)
-        return done
-
     def action_dynamics_create_default_mappings(self):
         """accounts -> companies, contacts -> persons (idempotent, editable): the mappings."""
-        mine = self.filtered(lambda b: b.kind == "dynamics")
-        return mine._create_default_mappings(mappings.DEFAULT_MAPPINGS)
+        return self._create_default_mappings(mappings.DEFAULT_MAPPINGS, kind="dynamics")

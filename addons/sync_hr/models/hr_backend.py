@@ -1,17 +1,22 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """What every HR backend does, whatever its vendor: a connector registers its kind as an HR
-platform (`_hr_kinds`); such backends pull employees, compensation and time off on the pull
-cron, re-read employees named by webhooks and reconcile their ids nightly."""
+platform (``KIND_ROLES[kind] = "hr"``, sync_core); such backends pull employees, compensation
+and time off on the pull cron, re-read employees named by webhooks and reconcile their ids
+nightly."""
 
 from odoo import api, fields, models
 
+from odoo.addons.sync_core.models.sync_backend_health import ROLE_FLAGS
+
 from .. import hr
+
+ROLE_FLAGS["is_hr"] = "hr"
 
 
 class SyncBackend(models.Model):
     _inherit = "sync.backend"
 
-    is_hr = fields.Boolean(string="HR platform", compute="_compute_is_hr")
+    is_hr = fields.Boolean(string="HR platform", compute="_compute_role_flags")
     hr_leave_type_ids = fields.One2many("sync.hr.leave.type", "backend_id", string="Time-off types")
     hr_leave_days_back = fields.Integer(
         string="Time off read back (days)",
@@ -30,31 +35,16 @@ class SyncBackend(models.Model):
         "is owned by the HR platform.",
     )
 
-    @api.model
-    def _hr_kinds(self):
-        """The backend kinds that are HR platforms: each HR connector adds its kind."""
-        return ()
-
-    def _is_hr(self):
-        self.ensure_one()
-        return self.kind in self._hr_kinds()
-
-    @api.depends("kind")
-    def _compute_is_hr(self):
-        kinds = self._hr_kinds()
-        for backend in self:
-            backend.is_hr = backend.kind in kinds
-
     def _health_objects(self):
         objects = super()._health_objects()
-        if self._is_hr():
+        if self._plays("hr"):
             objects[hr.EMPLOYEES] = "Employees"
         return objects
 
     def _webhook_job_values(self, event):
         """An employee changed in the HR platform -> a batched re-read of it by id (its
         compensation too): the event's own values are never applied (nor kept in the job)."""
-        if self._is_hr():
+        if self._plays("hr"):
             return {
                 "kind": "hr_import",
                 "identity_key": f"hr:import:{event['external_id']}",
@@ -66,23 +56,23 @@ class SyncBackend(models.Model):
     @api.model
     def _cron_schedule_pulls(self):
         res = super()._cron_schedule_pulls()
-        for backend in self.search([("kind", "in", self._hr_kinds())]):
+        for backend in self.search([("kind", "in", self._role_kinds("hr"))]):
             if backend._pull_due(hr.EMPLOYEES):
                 self.env["sync.hr"]._schedule(backend)
         return res
 
     @api.model
     def _cron_hr_reconcile(self):
-        for backend in self.search([("kind", "in", self._hr_kinds())]):
+        for backend in self.search([("kind", "in", self._role_kinds("hr"))]):
             self.env["sync.job"]._enqueue(backend, "hr_reconcile", identity_key="hr:reconcile")
 
     def action_hr_sync(self):
-        for backend in self.filtered(lambda b: b._is_hr()):
+        for backend in self.filtered(lambda b: b._plays("hr")):
             self.env["sync.hr"]._schedule(backend)
         return True
 
     def action_hr_reconcile(self):
-        for backend in self.filtered(lambda b: b._is_hr()):
+        for backend in self.filtered(lambda b: b._plays("hr")):
             self.env["sync.job"]._enqueue(backend, "hr_reconcile", identity_key="hr:reconcile")
         return True
 
@@ -90,6 +80,8 @@ class SyncBackend(models.Model):
     def _demo_step(self, step):
         res = super()._demo_step(step)
         if step == "sync":
-            for backend in self.search([("kind", "in", self._hr_kinds()), ("sandbox", "=", True)]):
+            for backend in self.search(
+                [("kind", "in", self._role_kinds("hr")), ("sandbox", "=", True)]
+            ):
                 self.env["sync.hr"]._schedule(backend)
         return res

@@ -4,7 +4,6 @@
 (or ``python -m fake`` from ``addons/sync_hubspot``).
 """
 
-import argparse
 import logging
 import os
 import sys
@@ -84,36 +83,29 @@ def seed_demo(fake):
     return deal
 
 
+OPTIONS = (("--token", "pat-demo", "private app access token"), ("--client-id", "fake-client-id"),
+           ("--client-secret", "fake-client-secret"), ("--portal-id", 62515))  # fmt: skip
+
+
+def _banner(args, fake):
+    return (
+        f"HubSpot fake on {{base_url}} (portal {args.portal_id})",
+        f"private app token: {args.token}",
+        f"OAuth refresh token: {fake.issue_tokens()['refresh_token']}",
+    )
+
+
 def main(argv=None):
-    from odoo.addons.sync_core.fake.serving import serve_until_interrupted
+    from odoo.addons.sync_core.fake.serving import fake_main
 
     from .server import HubSpotFake
 
-    parser = argparse.ArgumentParser(prog="hubspot-fake", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8990)
-    parser.add_argument("--token", default="pat-demo", help="private app access token")
-    parser.add_argument("--client-id", default="fake-client-id")
-    parser.add_argument("--client-secret", default="fake-client-secret")
-    parser.add_argument("--portal-id", type=int, default=62515)
-    parser.add_argument("--seed", choices=("demo", "none"), default="demo")
-    args = parser.parse_args(argv)
-    fake = HubSpotFake(
-        token=args.token,
-        portal_id=args.portal_id,
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-    )
-    if args.seed == "demo":
-        seed_demo(fake)
-    oauth = fake.issue_tokens()
-    serve_until_interrupted(
-        fake,
-        args.port,
-        _logger,
-        f"HubSpot fake on {{base_url}} (portal {args.portal_id})",
-        f"private app token: {args.token}",
-        f"OAuth refresh token: {oauth['refresh_token']}",
-    )
+    def make(args):
+        names = ("token", "portal_id", "client_id", "client_secret")
+        return HubSpotFake(**{name: getattr(args, name) for name in names})
+
+    fake_main(argv, 8990, OPTIONS, make, seed_demo, _banner, _logger,
+              prog="hubspot-fake", description=__doc__.splitlines()[0])  # fmt: skip
 
 
 if __name__ == "__main__":

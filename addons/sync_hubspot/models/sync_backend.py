@@ -5,6 +5,7 @@ from datetime import timedelta
 from odoo import fields, models
 
 from odoo.addons.base.models.res_partner import _tz_get
+from odoo.addons.sync_core.models.sync_backend import kind_option
 from odoo.addons.sync_core.secret_fields import SecretChar
 
 from .. import hubspot_adapter
@@ -19,7 +20,7 @@ HUBSPOT_APP = "https://app.hubspot.com"
 class SyncBackend(models.Model):
     _inherit = "sync.backend"
 
-    kind = fields.Selection(selection_add=[("hubspot", "HubSpot")], ondelete={"hubspot": "cascade"})
+    kind = kind_option("hubspot", "HubSpot")
     hubspot_auth = fields.Selection(
         [("private_app", "Private app access token"), ("oauth", "OAuth 2.0 app")],
         string="HubSpot authentication",

@@ -1,9 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """HubSpot set-up: default mappings and the sandbox demo backend."""
 
-from odoo import api, models
+from odoo import models
+
+from odoo.addons.sync_core.models.sync_backend_demo import DEMO_SETUPS
 
 from .. import mappings
+
+DEMO_SETUPS["sync_hubspot"] = "_hubspot_demo_setup"
 
 
 class SyncBackend(models.Model):
@@ -12,36 +16,22 @@ class SyncBackend(models.Model):
     # ------------------------------------------------------------------ set-up
     def _hubspot_create_default_mappings(self):
         """Companies and contacts -> res.partner with match rules (idempotent)."""
-        hubspot = self.filtered(lambda b: b.kind == "hubspot")
-        return hubspot._create_default_mappings(mappings.DEFAULT_MAPPINGS)
-
-    @api.model
-    def _demo_setup(self, fake_urls):
-        res = super()._demo_setup(fake_urls)
-        if fake_urls.get("sync_hubspot"):
-            self._hubspot_demo_setup(fake_urls["sync_hubspot"])
-        return res
+        return self._create_default_mappings(mappings.DEFAULT_MAPPINGS, kind="hubspot")
 
     def _hubspot_demo_setup(self, base_url, token="pat-demo", secret="fake-client-secret"):
         """Sandbox backend wired to a running HubSpot fake (``python addons/sync_hubspot/fake
         --port 8990 --token pat-demo --seed demo``): default mappings, the demo products, and
         pulls of companies, contacts and deals enqueued."""
-        backend = self.search(
-            [("kind", "=", "hubspot"), ("base_url", "=", base_url), ("sandbox", "=", True)],
-            limit=1,
+        backend = self._demo_backend(
+            {
+                "name": "HubSpot sandbox",
+                "kind": "hubspot",
+                "base_url": base_url,
+                "hubspot_auth": "private_app",
+                "hubspot_access_token": token,
+                "hubspot_client_secret": secret,
+            }
         )
-        if not backend:
-            backend = self.create(
-                {
-                    "name": "HubSpot sandbox",
-                    "kind": "hubspot",
-                    "sandbox": True,
-                    "base_url": base_url,
-                    "hubspot_auth": "private_app",
-                    "hubspot_access_token": token,
-                    "hubspot_client_secret": secret,
-                }
-            )
         backend._hubspot_create_default_mappings()
         backend.action_test_connection()  # its status, and the portal id for record links
         backend._sale_demo_pricelist("EUR")  # the demo portal sells in EUR

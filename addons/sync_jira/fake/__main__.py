@@ -3,7 +3,6 @@
 ``python addons/sync_jira/fake --port 8993 --seed demo`` (Jira at the root, Tempo under /4).
 """
 
-import argparse
 import logging
 import os
 import sys
@@ -45,18 +44,16 @@ def seed_demo(fake):
 
 
 def main(argv=None):
-    from odoo.addons.sync_core.fake.serving import serve_until_interrupted
+    from odoo.addons.sync_core.fake.serving import fake_main
 
     from .server import JiraTempoFake
 
-    parser = argparse.ArgumentParser(prog="jira-tempo-fake", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8993)
-    parser.add_argument("--seed", choices=("demo", "none"), default="demo")
-    args = parser.parse_args(argv)
-    fake = JiraTempoFake(DEMO["email"], DEMO["api_token"], DEMO["tempo_token"])
-    if args.seed == "demo":
-        seed_demo(fake)
-    serve_until_interrupted(fake, args.port, _logger, "Jira Cloud + Tempo fake on {base_url}")
+    def make(_args):
+        return JiraTempoFake(DEMO["email"], DEMO["api_token"], DEMO["tempo_token"])
+
+    banner = ("Jira Cloud + Tempo fake on {base_url}",)
+    fake_main(argv, 8993, (), make, seed_demo, lambda *_: banner,
+              _logger, prog="jira-tempo-fake", description=__doc__.splitlines()[0])  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
-from odoo.addons.sync_core.fake.faults import FaultInjector, reset_connection, truncated
+from odoo.addons.sync_core.fake.faults import FaultInjector
 from odoo.addons.sync_core.fake.serving import ServedFake
 
 TEMPO_MAX = 5000
@@ -215,20 +215,19 @@ class JiraTempoFake(FaultInjector, ServedFake):
 
     # ------------------------------------------------------------------ WSGI
     def __call__(self, environ, start_response):
-        request = Request(environ)
-        fault = self._take_fault(request.method, request.path)
-        if fault and fault.kind == "reset":
-            return reset_connection(environ, start_response)
-        if fault and fault.kind == "status":
-            response = self._error(request.path, fault.status, "Rate limit exceeded")
-            if fault.retry_after is not None:
-                response.headers["Retry-After"] = str(int(fault.retry_after))
-        else:
-            with self._lock:
-                response = self._dispatch(request)
-        if fault and fault.kind == "malformed":
-            response.set_data(truncated(response.get_data(as_text=True)))
-        return response(environ, start_response)
+        return self._serve_faulted(
+            environ, start_response, Request(environ), self._locked_dispatch, self._fault_response
+        )
+
+    def _locked_dispatch(self, request):
+        with self._lock:
+            return self._dispatch(request)
+
+    def _fault_response(self, fault, request):
+        response = self._error(request.path, fault.status, "Rate limit exceeded")
+        if fault.retry_after is not None:
+            response.headers["Retry-After"] = str(int(fault.retry_after))
+        return response
 
     def _error(self, path, status, message):
         if path.startswith("/4/"):

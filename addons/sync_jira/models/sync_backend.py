@@ -7,19 +7,23 @@ from functools import partial
 
 from odoo import api, fields, models
 
+from odoo.addons.sync_core.models.sync_backend import ADAPTERS, kind_option
+from odoo.addons.sync_core.models.sync_backend_demo import DEMO_SETUPS
+from odoo.addons.sync_core.models.sync_backend_health import KIND_ROLES
 from odoo.addons.sync_core.secret_fields import SecretChar
 
 from .. import jira_adapter
 
 MANAGER = "sync_core.sync_core_group_manager"
+ADAPTERS["jira"] = (jira_adapter.JiraTempoAdapter, jira_adapter.TEMPO_MAX)
+DEMO_SETUPS["sync_jira"] = "_jira_demo_setup"
+KIND_ROLES["jira"] = "psa"
 
 
 class SyncBackend(models.Model):
     _inherit = "sync.backend"
 
-    kind = fields.Selection(
-        selection_add=[("jira", "Jira Cloud + Tempo (PSA)")], ondelete={"jira": "cascade"}
-    )
+    kind = kind_option("jira", "Jira Cloud + Tempo (PSA)")
     jira_email = fields.Char(
         string="Jira user e-mail", help="The Atlassian account the API token belongs to."
     )
@@ -91,27 +95,7 @@ class SyncBackend(models.Model):
                 config["refresh"] = partial(me._oauth_token, "tempo", force=True)
         return config
 
-    def _get_adapter(self):
-        if self.kind == "jira":
-            self.ensure_one()
-            adapter = jira_adapter.JiraTempoAdapter(self._adapter_config())
-            adapter.page_size = min(self.page_size or 200, jira_adapter.TEMPO_MAX)
-            return adapter
-        return super()._get_adapter()
-
-    # ------------------------------------------------------------------ PSA registration
-    @api.model
-    def _psa_kinds(self):
-        return (*super()._psa_kinds(), "jira")
-
     # ------------------------------------------------------------------ demo
-    @api.model
-    def _demo_setup(self, fake_urls):
-        res = super()._demo_setup(fake_urls)
-        if fake_urls.get("sync_jira"):
-            self._jira_demo_setup(fake_urls["sync_jira"])
-        return res
-
     def _jira_demo_setup(self, base_url):
         """Sandbox Jira + Tempo backend on its fake (``python addons/sync_jira/fake --port
         8993 --seed demo``): the fake's demo project (Tempo account of Acme Robotics) whose

@@ -36,10 +36,9 @@ class SyncBackend(models.Model):
         Jira events are kept and ignored.  Only the event's name, time and ids are kept."""
         if self.kind != "jira":
             return super()._webhook_parse(request_info)
-        data = self._webhook_json(request_info)
-        name = data.get("webhookEvent") if isinstance(data, dict) else None
-        if not isinstance(name, str) or not name:
-            raise PayloadError("a Jira webhook body carries its 'webhookEvent'")
+        data, name = self._webhook_member(
+            request_info, "webhookEvent", str, "a Jira webhook body carries its 'webhookEvent'"
+        )
         key, object_name = next(
             (found for prefix, found in EVENT_OBJECTS.items() if name.startswith(prefix)),
             (None, name),

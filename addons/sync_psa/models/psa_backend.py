@@ -1,14 +1,18 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """What every PSA backend does, whatever its vendor: a connector registers its backend kind as
-a PSA (`_psa_kinds`); such backends pull projects through the PSA's project preparation, read
-time and expenses in larger transactions, re-read the records of their change feed, are
-scheduled by the pull cron (`sync.psa._schedule`) and show what their sync made (bindings,
-imported hours, expenses)."""
+a PSA (``KIND_ROLES[kind] = "psa"``, sync_core); such backends pull projects through the PSA's
+project preparation, read time and expenses in larger transactions, re-read the records of
+their change feed, are scheduled by the pull cron (`sync.psa._schedule`) and show what their
+sync made (bindings, imported hours, expenses)."""
 
 from odoo import api, fields, models
 
+from odoo.addons.sync_core.models.sync_backend_health import ROLE_FLAGS
+
 from .. import psa
 from .sync_psa import SWEEP_EVERY
+
+ROLE_FLAGS["is_psa"] = "psa"
 
 
 class SyncBackend(models.Model):
@@ -27,7 +31,7 @@ class SyncBackend(models.Model):
         help="Expense category used when no expensable product is named after the PSA's "
         "category.",
     )
-    is_psa = fields.Boolean(string="PSA", compute="_compute_is_psa")
+    is_psa = fields.Boolean(string="PSA", compute="_compute_role_flags")
     psa_binding_count = fields.Integer(string="Bindings", compute="_compute_psa_counts")
     psa_timesheet_hours = fields.Float(string="Timesheet hours", compute="_compute_psa_counts")
     psa_expense_count = fields.Integer(string="Expenses", compute="_compute_psa_counts")
@@ -39,7 +43,7 @@ class SyncBackend(models.Model):
 
     def _compute_psa_counts(self):
         """What the PSA sync made in Odoo: bindings, imported timesheet hours and expenses."""
-        psa_backends = self.filtered(lambda b: b._is_psa() and b.id)
+        psa_backends = self.filtered(lambda b: b._plays("psa") and b.id)
         (self - psa_backends).update(
             {"psa_binding_count": 0, "psa_timesheet_hours": 0.0, "psa_expense_count": 0}
         )
@@ -96,33 +100,24 @@ class SyncBackend(models.Model):
 
     @api.model
     def _psa_kinds(self):
-        """The backend kinds that are PSAs: each PSA connector adds its kind."""
-        return ()
-
-    def _is_psa(self):
-        self.ensure_one()
-        return self.kind in self._psa_kinds()
-
-    @api.depends("kind")
-    def _compute_is_psa(self):
-        kinds = self._psa_kinds()
-        for backend in self:
-            backend.is_psa = backend.kind in kinds
+        """The backend kinds that are PSAs: each PSA connector registers its kind as "psa" in
+        sync_core's `KIND_ROLES`."""
+        return self._role_kinds("psa")
 
     def _system_role(self):
-        return "psa" if self._is_psa() else super()._system_role()
+        return "psa" if self._plays("psa") else super()._system_role()
 
     def _health_objects(self):
         """Its mappings, and the time and expenses the PSA layer pulls itself."""
         objects = super()._health_objects()
-        if self._is_psa():
+        if self._plays("psa"):
             objects.update(self.env["sync.psa"]._health_objects())
         return objects
 
     # ------------------------------------------------------------------ change feed
     def _webhook_job_values(self, event):
         """A change of the PSA's feed -> a batched re-read of the record's current state."""
-        if self._is_psa():
+        if self._plays("psa"):
             values = self.env["sync.psa"]._import_job_values(
                 event["object_name"], event["external_id"], backend=self
             )
@@ -135,7 +130,7 @@ class SyncBackend(models.Model):
         """PSA projects (workspaces): bind those that match an existing project (external
         reference, name + customer) and name the customer of the others first, then apply the
         page through the workspace mapping (a new project for each unbound workspace)."""
-        if self._is_psa() and object_name == psa.PROJECTS and apply_page is None:
+        if self._plays("psa") and object_name == psa.PROJECTS and apply_page is None:
             mapping = self.env["sync.mapping"]._for(self, object_name)
 
             def apply_page(page):
@@ -145,7 +140,7 @@ class SyncBackend(models.Model):
         return super()._pull(object_name, job=job, dry_run=dry_run, apply_page=apply_page)
 
     def _pull_pages_per_commit(self, object_name):
-        if self._is_psa() and object_name in (psa.TIME, psa.EXPENSES):
+        if self._plays("psa") and object_name in (psa.TIME, psa.EXPENSES):
             return self.env["sync.psa"]._pages_per_commit()
         return super()._pull_pages_per_commit(object_name)
 
@@ -158,7 +153,7 @@ class SyncBackend(models.Model):
         return res
 
     def action_psa_sync(self):
-        for backend in self.filtered(lambda b: b._is_psa()):
+        for backend in self.filtered(lambda b: b._plays("psa")):
             self.env["sync.psa"]._schedule(backend)
         return True
 

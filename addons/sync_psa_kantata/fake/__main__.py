@@ -4,7 +4,6 @@
 (or ``python -m fake`` from ``addons/sync_psa_kantata``).
 """
 
-import argparse
 import logging
 import os
 import sys
@@ -58,21 +57,14 @@ def seed_demo(fake):
 
 
 def main(argv=None):
-    from odoo.addons.sync_core.fake.serving import serve_until_interrupted
+    from odoo.addons.sync_core.fake.serving import fake_main
 
     from .server import KantataFake
 
-    parser = argparse.ArgumentParser(prog="kantata-fake", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8992)
-    parser.add_argument("--token", default="kantata-demo", help="OAuth bearer token")
-    parser.add_argument("--seed", choices=("demo", "none"), default="demo")
-    args = parser.parse_args(argv)
-    fake = KantataFake(token=args.token)
-    if args.seed == "demo":
-        seed_demo(fake)
-    serve_until_interrupted(
-        fake, args.port, _logger, "Kantata OX fake on {base_url}", f"bearer token {args.token}"
-    )
+    fake_main(argv, 8992, (("--token", "kantata-demo", "OAuth bearer token"),),
+              lambda args: KantataFake(token=args.token), seed_demo,
+              lambda args, _fake: ("Kantata OX fake on {base_url}", f"bearer token {args.token}"),
+              _logger, prog="kantata-fake", description=__doc__.splitlines()[0])  # fmt: skip
 
 
 if __name__ == "__main__":

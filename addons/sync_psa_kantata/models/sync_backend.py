@@ -7,9 +7,13 @@ sync_psa's ``sync.psa``."""
 import functools
 from urllib.parse import urlparse
 
-from odoo import api, fields, models
+from odoo import fields, models
 
 from odoo.addons.sync_core.adapter import client_credentials_grant
+from odoo.addons.sync_core.models.sync_backend import ADAPTERS, kind_option
+from odoo.addons.sync_core.models.sync_backend_connector import ACCOUNT_ID_FIELDS
+from odoo.addons.sync_core.models.sync_backend_demo import DEMO_SETUPS
+from odoo.addons.sync_core.models.sync_backend_health import KIND_ROLES
 from odoo.addons.sync_core.secret_fields import SecretChar
 from odoo.addons.sync_psa import psa
 
@@ -19,14 +23,16 @@ MANAGER = "sync_core.sync_core_group_manager"
 DEFAULT_BASE_URL = "https://api.mavenlink.com/api/v1"
 # canonical objects that have a page of their own in Kantata's web app (linked from Odoo)
 WEB_PAGES = (psa.PROJECTS, psa.TIME, psa.EXPENSES, psa.PEOPLE)
+ADAPTERS["kantata"] = (kantata_adapter.KantataAdapter, kantata_adapter.MAX_PER_PAGE)
+ACCOUNT_ID_FIELDS["kantata"] = "kantata_account_id"
+DEMO_SETUPS["sync_psa_kantata"] = "_kantata_demo_setup"
+KIND_ROLES["kantata"] = "psa"
 
 
 class SyncBackend(models.Model):
     _inherit = "sync.backend"
 
-    kind = fields.Selection(
-        selection_add=[("kantata", "Kantata OX (PSA)")], ondelete={"kantata": "cascade"}
-    )
+    kind = kind_option("kantata", "Kantata OX (PSA)")
     kantata_auth = fields.Selection(
         [("token", "OAuth access token"), ("client_credentials", "OAuth client credentials")],
         string="Kantata authentication",
@@ -77,20 +83,6 @@ class SyncBackend(models.Model):
         every workspace's export hash and send each one again)."""
         return "text" if self.kind == "kantata" else super()._value_style()
 
-    def _get_adapter(self):
-        if self.kind == "kantata":
-            self.ensure_one()
-            adapter = kantata_adapter.KantataAdapter(self._adapter_config())
-            adapter.page_size = min(self.page_size or 200, kantata_adapter.MAX_PER_PAGE)
-            return adapter
-        return super()._get_adapter()
-
-    def _connection_tested(self, info):
-        res = super()._connection_tested(info)
-        if self.kind == "kantata" and info.account_id:
-            self.kantata_account_id = info.account_id
-        return res
-
     def _remote_record_url(self, remote_object, external_id):
         """The record's page in Kantata's web app: <app host>/<object>/<id>.  The app host is
         the API's (``https://api.mavenlink.com/api/v1`` -> ``https://app.mavenlink.com``); a
@@ -107,19 +99,7 @@ class SyncBackend(models.Model):
         collection = kantata_adapter.OBJECTS[remote_object][0]
         return f"{api.scheme or 'https'}://{host}/{collection}/{external_id}"
 
-    # ------------------------------------------------------------------ PSA registration
-    @api.model
-    def _psa_kinds(self):
-        return (*super()._psa_kinds(), "kantata")
-
     # ------------------------------------------------------------------ demo
-    @api.model
-    def _demo_setup(self, fake_urls):
-        res = super()._demo_setup(fake_urls)
-        if fake_urls.get("sync_psa_kantata"):
-            self._kantata_demo_setup(fake_urls["sync_psa_kantata"])
-        return res
-
     def _kantata_demo_setup(self, base_url, token="kantata-demo"):
         """Sandbox Kantata backend on its fake (``python addons/sync_psa_kantata/fake --port 8992
         --token kantata-demo --seed demo``, sync_psa's `_psa_demo_backend`), a first sync

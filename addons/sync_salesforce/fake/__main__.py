@@ -5,7 +5,6 @@
 token printed at start) or the client credentials flow, on login URL ``http://127.0.0.1:PORT``.
 """
 
-import argparse
 import logging
 import os
 import sys
@@ -63,41 +62,36 @@ def seed_demo(fake, currency="USD"):
     return accounts
 
 
-def main(argv=None):
-    from odoo.addons.sync_core.fake.serving import serve_until_interrupted
+# the fake's keyword arguments, each with its flag (--security-token) and default
+CREDENTIALS = {"username": "integration@example.com", "password": "demo-password",
+               "security_token": "DEMOTOKEN", "consumer_key": "fake-consumer-key",
+               "consumer_secret": "fake-consumer-secret"}  # fmt: skip
+OPTIONS = (*((f"--{name.replace('_', '-')}", value) for name, value in CREDENTIALS.items()),
+           ("--accounts", 0, "generated accounts to add (benchmarks)"))  # fmt: skip
 
-    from .server import SalesforceFake
 
-    parser = argparse.ArgumentParser(prog="salesforce-fake", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8991)
-    parser.add_argument("--username", default="integration@example.com")
-    parser.add_argument("--password", default="demo-password")
-    parser.add_argument("--security-token", default="DEMOTOKEN")
-    parser.add_argument("--consumer-key", default="fake-consumer-key")
-    parser.add_argument("--consumer-secret", default="fake-consumer-secret")
-    parser.add_argument("--seed", choices=("demo", "none"), default="demo")
-    parser.add_argument(
-        "--accounts", type=int, default=0, help="generated accounts to add (benchmarks)"
-    )
-    args = parser.parse_args(argv)
-    fake = SalesforceFake(
-        username=args.username,
-        password=args.password,
-        security_token=args.security_token,
-        consumer_key=args.consumer_key,
-        consumer_secret=args.consumer_secret,
-    )
-    if args.seed == "demo":
-        seed_demo(fake)
+def _add_accounts(fake, args):
     for i in range(args.accounts):
         fake.add("Account", {"Name": f"Account {i:07d}", "Website": f"a{i}.example"})
-    serve_until_interrupted(
-        fake,
-        args.port,
-        _logger,
+
+
+def _banner(args, fake):
+    return (
         f"Salesforce fake on {{base_url}} (org {fake.org_id})",
         f"user {args.username}, security token {args.security_token}",
     )
+
+
+def main(argv=None):
+    from odoo.addons.sync_core.fake.serving import fake_main
+
+    from .server import SalesforceFake
+
+    def make(args):
+        return SalesforceFake(**{name: getattr(args, name) for name in CREDENTIALS})
+
+    fake_main(argv, 8991, OPTIONS, make, seed_demo, _banner, _logger, then=_add_accounts,
+              prog="salesforce-fake", description=__doc__.splitlines()[0])  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import logging
 from odoo import api, fields, models
 
 from odoo.addons.sync_core.exceptions import PayloadError, WebhookAuthError
+from odoo.addons.sync_core.models.sync_backend import ADAPTERS, kind_option
 from odoo.addons.sync_core.models.sync_event import KEPT_HEADERS
 from odoo.addons.sync_core.secret_fields import SecretChar, SecretText
 
@@ -16,14 +17,13 @@ MANAGER = "sync_core.sync_core_group_manager"
 _LAST_USAGE = {}
 # kept with each Outbound Message: the org that sent it
 KEPT_HEADERS.update({"x-sfdc-organization-id"})
+ADAPTERS["salesforce"] = (salesforce_adapter.SalesforceAdapter, None)
 
 
 class SyncBackend(models.Model):
     _inherit = "sync.backend"
 
-    kind = fields.Selection(
-        selection_add=[("salesforce", "Salesforce")], ondelete={"salesforce": "cascade"}
-    )
+    kind = kind_option("salesforce", "Salesforce")
     salesforce_auth = fields.Selection(
         [
             ("password", "Username, password and security token"),
@@ -173,17 +173,14 @@ class SyncBackend(models.Model):
         return "text" if self.kind == "salesforce" else super()._value_style()
 
     def _get_adapter(self):
+        adapter = super()._get_adapter()
         if self.kind == "salesforce":
-            self.ensure_one()
-            adapter = salesforce_adapter.SalesforceAdapter(self._adapter_config())
-            adapter.page_size = self.page_size or adapter.page_size
             adapter.api_usage = _LAST_USAGE.get(self._salesforce_usage_key()) or (
                 {"used": self.salesforce_api_used, "max": self.salesforce_api_max}
                 if self.salesforce_api_max
                 else None
             )
-            return adapter
-        return super()._get_adapter()
+        return adapter
 
     def _note_rate_limit(self, adapter):
         if self.kind == "salesforce" and getattr(adapter, "api_usage", None):

@@ -4,11 +4,14 @@
 import logging
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import fields, models
+
+from odoo.addons.sync_core.models.sync_backend_demo import DEMO_SETUPS
 
 from .. import mappings
 
 _logger = logging.getLogger(__name__)
+DEMO_SETUPS["sync_salesforce"] = "_salesforce_demo_setup"
 
 
 class SyncBackend(models.Model):
@@ -17,15 +20,7 @@ class SyncBackend(models.Model):
     # ------------------------------------------------------------------ set-up
     def _salesforce_create_default_mappings(self):
         """Account -> company, Contact -> person under its account (idempotent, editable)."""
-        salesforce = self.filtered(lambda b: b.kind == "salesforce")
-        return salesforce._create_default_mappings(mappings.DEFAULT_MAPPINGS)
-
-    @api.model
-    def _demo_setup(self, fake_urls):
-        res = super()._demo_setup(fake_urls)
-        if fake_urls.get("sync_salesforce"):
-            self._salesforce_demo_setup(fake_urls["sync_salesforce"])
-        return res
+        return self._create_default_mappings(mappings.DEFAULT_MAPPINGS, kind="salesforce")
 
     def _salesforce_demo_setup(
         self,
@@ -38,23 +33,17 @@ class SyncBackend(models.Model):
         addons/sync_salesforce/fake --port 8991 --seed demo``): test connection (org id), default
         mappings, the consulting product its won opportunity sells, pulls of accounts, contacts
         and opportunities enqueued (a won opportunity becomes an order and project)."""
-        backend = self.search(
-            [("kind", "=", "salesforce"), ("base_url", "=", login_url), ("sandbox", "=", True)],
-            limit=1,
+        backend = self._demo_backend(
+            {
+                "name": "Salesforce sandbox",
+                "kind": "salesforce",
+                "base_url": login_url,
+                "salesforce_auth": "password",
+                "salesforce_username": username,
+                "salesforce_password": password,
+                "salesforce_security_token": token,
+            }
         )
-        if not backend:
-            backend = self.create(
-                {
-                    "name": "Salesforce sandbox",
-                    "kind": "salesforce",
-                    "sandbox": True,
-                    "base_url": login_url,
-                    "salesforce_auth": "password",
-                    "salesforce_username": username,
-                    "salesforce_password": password,
-                    "salesforce_security_token": token,
-                }
-            )
         backend._salesforce_create_default_mappings()
         try:
             backend.action_test_connection()
