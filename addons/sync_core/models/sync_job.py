@@ -124,6 +124,14 @@ class SyncJob(models.Model):
         "(backend_id, identity_key) WHERE identity_key IS NOT NULL AND state = 'pending'"
     )
     _claim_idx = models.Index("(priority, eta, id) WHERE state = 'pending'")
+    # a batch's companions (`_batch_companions`: same backend, kind and batch key, in claim
+    # order) read from here: without it each claim of a batch read and sorted every pending
+    # job of the key (13 ms a batch of 100 at 4,000 pending webhook jobs, growing with the
+    # backlog); jobs without a batch key (most) are not in it
+    _batch_idx = models.Index(
+        "(backend_id, kind, batch_key, priority, eta, id)"
+        " WHERE state = 'pending' AND batch_key IS NOT NULL"
+    )
     # the channel capacity count and the dead-job scan read only started jobs
     _started_idx = models.Index("(channel_id) WHERE state = 'started'")
 

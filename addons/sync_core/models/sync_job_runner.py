@@ -118,8 +118,10 @@ class SyncJob(models.Model):
                 """
                 SELECT j.id, j.channel_id, j.kind, j.batch_key, c.id, c.capacity,
                        c.rate_per_second, c.blocked_until, c.last_start_at, r.running,
-                       j.priority, j.eta
-                  FROM (SELECT id, channel_id, kind, batch_key, priority, eta FROM sync_job
+                       j.priority, j.eta, j.backend_id, COALESCE(j.dry_run, FALSE)
+                  FROM (SELECT id, channel_id, kind, batch_key, priority, eta, backend_id,
+                               dry_run
+                          FROM sync_job
                          WHERE state = 'pending' AND eta <= %s
                            AND COALESCE(channel_id, 0) != ALL(%s)
                            AND (%s OR (priority, eta, id) > (%s, %s, %s))
@@ -157,7 +159,9 @@ class SyncJob(models.Model):
             job_ids = [job_id]
             info = run.kind(kind)
             if batch_key and info and info["batch_size"] > 1:
-                job_ids += self._batch_companions(job_id, now, info["batch_size"])
+                job_ids += self._batch_companions(
+                    job_id, now, info["batch_size"], key=(row[12], kind, batch_key, row[13])
+                )
             jobs = self._mark_started(job_ids, now, channel_id=channel_id, run=run)
             if row[10] is not None and row[11] is not None:
                 run.after = (row[10], row[11], job_id)
@@ -233,22 +237,27 @@ class SyncJob(models.Model):
         return True
 
     @api.model
-    def _batch_companions(self, job_id, now, batch_size=None):
+    def _batch_companions(self, job_id, now, batch_size=None, key=None):
         """Due pending jobs that can run in one batch with `job_id` (same backend, kind and
-        batch key), locked with SKIP LOCKED."""
+        batch key), locked with SKIP LOCKED, read in claim order from the batch index.
+        `key`: (backend id, kind, batch key, dry run) of `job_id` when the claim read them."""
         cr = self.env.cr
-        cr.execute(
-            """
-            SELECT j.backend_id, j.kind, j.batch_key, k.batch_size, COALESCE(j.dry_run, FALSE)
-              FROM sync_job j JOIN sync_job_kind k ON k.code = j.kind
-             WHERE j.id = %s
-            """,
-            [job_id],
-        )
-        row = cr.fetchone()
-        if not row or not row[2] or (batch_size or row[3] or 1) <= 1:
+        if key is None:
+            cr.execute(
+                """
+                SELECT j.backend_id, j.kind, j.batch_key, COALESCE(j.dry_run, FALSE), k.batch_size
+                  FROM sync_job j JOIN sync_job_kind k ON k.code = j.kind
+                 WHERE j.id = %s
+                """,
+                [job_id],
+            )
+            row = cr.fetchone()
+            if not row:
+                return []
+            key, batch_size = row[:4], batch_size or row[4]
+        backend_id, kind, batch_key, dry_run = key
+        if not batch_key or (batch_size or 1) <= 1:
             return []
-        backend_id, kind, batch_key, _size, dry_run = row
         cr.execute(
             """
             SELECT id FROM sync_job
@@ -258,7 +267,7 @@ class SyncJob(models.Model):
              LIMIT %s
              FOR NO KEY UPDATE SKIP LOCKED
             """,
-            [now, backend_id, kind, batch_key, dry_run, job_id, (batch_size or row[3]) - 1],
+            [now, backend_id, kind, batch_key, dry_run, job_id, batch_size - 1],
         )
         return [r[0] for r in cr.fetchall()]
 

@@ -63,6 +63,45 @@ class TestJobs(SyncCase):
         )
         self.assertEqual(job.payload, {"object": "customers", "ids": ["1", "2", "3"], "hint": "x"})
 
+    def test_batch_claim_takes_only_jobs_of_its_key(self):
+        """A batch claim takes the due pending jobs of the same backend, kind, batch key and
+        dry-run flag, in claim order, up to the kind's batch size; none of another key, of a
+        dry run, of another backend, or not yet due."""
+        self.env.ref("sync_core.job_kind_import_record").batch_size = 3
+        other = self.env["sync.backend"].create(
+            {"name": "Other", "kind": "generic", "base_url": self.fake.base_url}
+        )
+        Job = self.env["sync.job"]
+
+        def enqueue(backend, ext, key="import:customers", **values):
+            return Job._enqueue(
+                backend,
+                "import_record",
+                {"object": "customers", "ids": [ext]},
+                identity_key=f"import:customers:{ext}",
+                batch_key=key,
+                **values,
+            )
+
+        same = [
+            enqueue(self.backend, self.fake.put("customers", {"name": f"Batch {i}"}))
+            for i in range(4)
+        ]
+        strangers = (
+            enqueue(self.backend, "b", key="import:other")
+            | enqueue(self.backend, "d", dry_run=True)
+            | enqueue(other, "o")
+            | enqueue(self.backend, "later", eta=fields.Datetime.now() + timedelta(hours=1))
+        )
+        with self.worker_env() as env:
+            claimed = env["sync.job"]._claim_next()
+            self.assertEqual(claimed.ids, [job.id for job in same[:3]], "claim order, size 3")
+            claimed._perform()
+        self.assertEqual(set(Job.browse([job.id for job in same[:3]]).mapped("state")), {"done"})
+        self.assertEqual(self.fake.count("POST", "batch/read"), 1, "one read for the batch")
+        self.assertEqual(same[3].state, "pending")
+        self.assertEqual(set(strangers.mapped("state")), {"pending"})
+
     def test_job_runs_and_applies(self):
         ext = self.fake.put("customers", {"name": "Runner Ltd", "email": "a@runner.test"})
         job = self.env["sync.job"]._enqueue(
