@@ -67,7 +67,11 @@ class SyncGoLivePreview(models.Model):
         "the records a database constraint would refuse too.  Slower: as long as a pull.",
     )
 
-    @api.depends("line_ids.outcome", "line_ids.decision")
+    writes_tried = fields.Boolean(
+        readonly=True, help="The last run tried the writes (database constraints checked)."
+    )
+
+    @api.depends("line_ids.outcome", "line_ids.decision", "writes_tried")
     def _compute_summary(self):
         labels = dict(OUTCOMES)
         for preview in self:
@@ -94,7 +98,7 @@ class SyncGoLivePreview(models.Model):
     def _unchecked_note(self):
         """What the preview did not check, said on the summary (never "no problem" about
         something not looked at)."""
-        if self.check_writes or not self.line_ids.filtered("mapping_id"):
+        if self.writes_tried or not self.line_ids.filtered("mapping_id"):
             return ""
         note = escape(
             self.env._(
@@ -144,7 +148,13 @@ class SyncGoLivePreview(models.Model):
                     "sync.golive.preview.line", vals, company=preview.backend_id.company_id
                 )
             preview.invalidate_recordset(["line_ids"])
-            preview.write({"state": "previewed", "previewed_at": fields.Datetime.now()})
+            preview.write(
+                {
+                    "state": "previewed",
+                    "previewed_at": fields.Datetime.now(),
+                    "writes_tried": preview.check_writes,
+                }
+            )
         return True
 
     def _since(self, mapping):
