@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo.tests import tagged
-from odoo.tools import SQL
+
+from odoo.addons.sync_core.tests.common import go_live_as_worker, row_counts
 
 from .common import BambooCase
 
@@ -21,12 +22,7 @@ class TestGoLiveEmployees(BambooCase):
     """Employees, which the HR layer applies itself, in the go-live preview."""
 
     def counts(self):
-        self.env.flush_all()
-        out = {}
-        for table in BUSINESS:
-            self.env.cr.execute(SQL("SELECT count(*) FROM %s", SQL.identifier(table)))
-            out[table] = self.env.cr.fetchone()[0]
-        return out
+        return row_counts(self.env, BUSINESS)
 
     def test_preview_rehearses_employees_then_go_live_pulls_them(self):
         existing = self.env["hr.employee"].create(
@@ -44,10 +40,7 @@ class TestGoLiveEmployees(BambooCase):
         self.assertEqual(lines[str(bea["id"])].outcome, "match")
         self.assertEqual(lines[str(bea["id"])].res_id, existing.id)
 
-        self.env.flush_all()
-        with self.enter_registry_test_mode(), self.registry.cursor() as cr:  # as a worker
-            self.env(cr=cr)["sync.golive.preview"].browse(preview.id).action_go_live()
-        self.env.invalidate_all()
+        go_live_as_worker(self, preview)
         self.run_jobs()
         self.assertEqual(self.employee_of(ann["id"]).name, "Ann Lee", "pulled for real")
         self.assertEqual(self.employee_of(bea["id"]), existing)

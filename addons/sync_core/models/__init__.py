@@ -38,6 +38,7 @@ from . import sync_backend_rehearse
 from . import sync_golive_preview
 from . import sync_golive_classify
 from . import sync_golive_duplicates
+from . import sync_golive_unique
 from . import sync_golive_connector
 from . import mail_message
 from . import sync_config

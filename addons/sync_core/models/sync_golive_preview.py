@@ -102,10 +102,12 @@ class SyncGoLivePreview(models.Model):
             return ""
         note = escape(
             self.env._(
-                "Not checked for the mapped objects: database constraints (unique values, "
-                'checks) that the writes would hit. Tick "Also try the writes" to check them '
-                "(as slow as a pull). The objects the connector applies itself were rehearsed "
-                "with their writes."
+                "Checked without writing, for the mapped objects: unique indexes over plain "
+                "columns, for the records to create. Not checked: check constraints, unique "
+                "indexes with a condition or an expression, and the values written to matched "
+                'or linked records. Tick "Also try the writes" to check them all (as slow as '
+                "a pull). The objects the connector applies itself were rehearsed with their "
+                "writes."
             )
         )
         return f"<p class='text-warning' data-unchecked='constraints'>{note}</p>"

@@ -1,8 +1,6 @@
 from datetime import datetime, timedelta
 
-from odoo.tools import SQL
-
-from .common import SyncCase
+from .common import SyncCase, row_counts
 
 COUNTED = ("res_partner", "sync_binding", "sync_watermark", "sync_audit", "sync_exception")
 
@@ -35,12 +33,7 @@ class TestGoLivePreview(SyncCase):
         )
 
     def counts(self):
-        self.env.flush_all()
-        out = {}
-        for table in COUNTED:
-            self.env.cr.execute(SQL("SELECT count(*) FROM %s", SQL.identifier(table)))
-            out[table] = self.env.cr.fetchone()[0]
-        return out
+        return row_counts(self.env, COUNTED)
 
     def line(self, ext_id):
         return self.preview.line_ids.filtered(lambda ln: ln.external_id == ext_id)
@@ -204,3 +197,25 @@ class TestGoLivePreview(SyncCase):
                          ("error", "no name"))  # fmt: skip
         self.assertEqual(totals["done"], 6)
         self.assertFalse(self.backend.watermark_ids.cursor_stamp, "the watermark did not move")
+
+    def test_unique_index_checked_without_writes(self):
+        """A unique index over a mapped column: records to create that collide with an existing
+        row or with each other are rejected by the preview, without trying the writes."""
+        self.env.cr.execute("CREATE UNIQUE INDEX test_golive_website_uniq ON res_partner (website)")
+        self.acme.website = "https://acme.test"
+        for ext_id, name, site in (
+            ("r-web1", "Webco", "https://acme.test"),
+            ("r-web2", "Twin one", "https://twin.test"),
+            ("r-web3", "Twin two", "https://twin.test"),
+        ):
+            self.fake.put("customers", {"name": name, "website": site}, ext_id=ext_id)
+        before = self.counts()
+        self.preview.action_run_preview()
+        self.assertEqual(self.counts(), before)
+        web1, web2, web3 = self.line("r-web1"), self.line("r-web2"), self.line("r-web3")
+        self.assertEqual((web1.outcome, web1.res_id), ("rejected", self.acme.id))
+        self.assertIn("test_golive_website_uniq", web1.detail)
+        self.assertEqual(web2.outcome, "create")
+        self.assertEqual(web3.outcome, "rejected")
+        self.assertIn("remote record r-web2 of this load", web3.detail)
+        self.assertEqual(self.line("r-create").outcome, "create")

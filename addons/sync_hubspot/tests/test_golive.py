@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo.tools import SQL
+
+from odoo.addons.sync_core.tests.common import go_live_as_worker, row_counts
 
 from .test_deals import DealCase
 
@@ -22,12 +23,7 @@ class TestGoLiveDeals(DealCase):
     pull rehearsed and rolled back, then pulled for real by the go-live."""
 
     def counts(self):
-        self.env.flush_all()
-        out = {}
-        for table in BUSINESS:
-            self.env.cr.execute(SQL("SELECT count(*) FROM %s", SQL.identifier(table)))
-            out[table] = self.env.cr.fetchone()[0]
-        return out
+        return row_counts(self.env, BUSINESS)
 
     def test_preview_rehearses_deals_then_go_live_pulls_them(self):
         _company, won = self.won_deal()
@@ -39,9 +35,7 @@ class TestGoLiveDeals(DealCase):
         before = self.counts()
         preview.action_run_preview()
         self.assertEqual(self.counts(), before, "a preview writes no business row")
-        lines = {
-            ln.external_id: ln for ln in preview.line_ids if ln.remote_object == "deals"
-        }
+        lines = {ln.external_id: ln for ln in preview.line_ids if ln.remote_object == "deals"}
         self.assertEqual(set(lines), {won, broken, open_deal})
         self.assertEqual(lines[won].outcome, "create")
         self.assertEqual(lines[won].remote_name, "Warehouse automation")
@@ -53,10 +47,7 @@ class TestGoLiveDeals(DealCase):
         self.assertIn("data-outcome='create'", preview.summary)
 
         lines[broken].action_skip()
-        self.env.flush_all()
-        with self.enter_registry_test_mode(), self.registry.cursor() as cr:  # as a worker
-            self.env(cr=cr)["sync.golive.preview"].browse(preview.id).action_go_live()
-        self.env.invalidate_all()
+        go_live_as_worker(self, preview)
         self.assertIn("deals: pull job", preview.live_result)
         self.run_jobs()
         self.assertEqual(len(self.orders_of(won)), 1, "the go-live pulls the deals for real")

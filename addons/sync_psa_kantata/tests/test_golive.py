@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo.tests import tagged
-from odoo.tools import SQL
+
+from odoo.addons.sync_core.tests.common import go_live_as_worker, row_counts
 
 from .common import PsaCase
 
@@ -21,12 +22,7 @@ class TestGoLivePsa(PsaCase):
     """Time entries and people, which the PSA layer applies itself, in the go-live preview."""
 
     def counts(self):
-        self.env.flush_all()
-        out = {}
-        for table in BUSINESS:
-            self.env.cr.execute(SQL("SELECT count(*) FROM %s", SQL.identifier(table)))
-            out[table] = self.env.cr.fetchone()[0]
-        return out
+        return row_counts(self.env, BUSINESS)
 
     def test_preview_rehearses_time_and_people_then_go_live_pulls_them(self):
         approved = self.entry(90, notes="Robot cell programming")
@@ -55,10 +51,7 @@ class TestGoLivePsa(PsaCase):
         self.assertEqual(alice.record_name, "Alice Consultant")
         self.assertEqual(people[str(bob["id"])].outcome, "unchanged")
 
-        self.env.flush_all()
-        with self.enter_registry_test_mode(), self.registry.cursor() as cr:  # as a worker
-            self.env(cr=cr)["sync.golive.preview"].browse(preview.id).action_go_live()
-        self.env.invalidate_all()
+        go_live_as_worker(self, preview)
         self.run_jobs()
         self.assertEqual(self.line_of(approved).unit_amount, 1.5, "pulled for real")
         self.assertFalse(self.line_of(unapproved))
