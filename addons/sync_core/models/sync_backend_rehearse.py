@@ -186,7 +186,9 @@ class SyncBackend(models.Model):
         Job = self.env["sync.job"].sudo()
         savepoint = self.env.cr.savepoint(flush=True)
         with savepoint:
-            self.env["sync.backend"].with_context(sync_golive_discover=True)._cron_schedule_pulls()
+            self.env["sync.backend"].sudo().with_context(
+                sync_golive_discover=True
+            )._cron_schedule_pulls()
             self.env.flush_all()
             jobs = Job.search(
                 [
