@@ -223,7 +223,10 @@ class SyncBackend(models.Model):
             with savepoint:
                 try:
                     with self.env.cr.savepoint():
-                        self._golive_run_job(pull, token)
+                        result = self._golive_run_job(pull, token)
+                    skipped = result.get("skipped") if isinstance(result, dict) else None
+                    if isinstance(skipped, str):  # e.g. a pull of the object is running
+                        error = skipped
                 except Exception as exc:  # noqa: BLE001  shown on the preview, nothing kept
                     error = str(exc) or type(exc).__name__
                 savepoint.rollback()
