@@ -6,3 +6,4 @@ from . import test_webhook
 from . import test_demo
 from . import test_privacy
 from . import test_oauth
+from . import test_golive

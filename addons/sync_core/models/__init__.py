@@ -34,9 +34,12 @@ from . import sync_backend_connector
 from . import sync_backend_oauth
 from . import sync_masking
 from . import sync_backend_retention
+from . import sync_backend_rehearse
 from . import sync_golive_preview
 from . import sync_golive_classify
 from . import sync_golive_duplicates
+from . import sync_golive_unique
+from . import sync_golive_connector
 from . import mail_message
 from . import sync_config
 from . import sync_config_apply

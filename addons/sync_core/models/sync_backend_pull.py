@@ -39,6 +39,18 @@ PULL_APPLY_RECORDS = 1000
 CHANGES_KEPT = 200
 
 
+def _without(apply_page, skipped):
+    """`apply_page` without the remote records whose ids are in `skipped` (counted)."""
+
+    def apply(page):
+        kept = [rec for rec in page if str(rec.get("id")) not in skipped]
+        stats = apply_page(kept) if kept else {}
+        stats["skipped"] = stats.get("skipped", 0) + len(page) - len(kept)
+        return stats
+
+    return apply
+
+
 def _stamp_key(rec):
     return (rec["updated_at"] or datetime.min, rec["id"])
 
@@ -105,7 +117,8 @@ class SyncBackend(models.Model):
         """
         self.ensure_one()
         wm = self._watermark(object_name)
-        self.env["sync.job"]._commit()  # the watermark row must exist for other workers
+        if not dry_run:  # the watermark row must exist for other workers
+            self.env["sync.job"]._commit()
         if not wm._try_lock():
             return {"skipped": f"a pull of {object_name} is already running"}
         run = PullRun(object_name, wm, job, dry_run, apply_page)
@@ -123,15 +136,21 @@ class SyncBackend(models.Model):
     def _pull_begin(self, run):
         """The page handler, the adapter, the window to read (cursor - lookback) and the export
         an earlier attempt left to continue."""
-        if run.apply_page is None:
+        own = run.apply_page is not None
+        if not own:
             mapping = self.env["sync.mapping"]._for(self, run.object_name)
 
             def apply_page(page):
                 return mapping._apply_page(page, job=run.job, dry_run=run.dry_run)
 
             run.apply_page = apply_page
+        skipped = set((run.job.payload or {}).get("golive_skip") or ()) if run.job else set()
+        if skipped:  # records a go-live preview's user chose to skip
+            run.apply_page = _without(run.apply_page, skipped)
         # a record the connector could not read is one exception, not a failed page
         run.apply_page = self._readable_pages(run.apply_page, run.object_name, run.job, run.dry_run)
+        if own and run.dry_run:  # a connector's own apply, rehearsed and rolled back
+            run.apply_page = self._rehearsed(run.apply_page, run.object_name)
         run.adapter = self._get_adapter()
         wm = run.wm
         if wm.cursor_stamp:
@@ -344,7 +363,7 @@ class SyncBackend(models.Model):
             .sudo()
             .search([("backend_id", "=", self.id), ("object_name", "=", object_name)], limit=1)
         )
-        if not wm.last_run_at:
+        if not wm.last_run_at or self.env.context.get("sync_golive_discover"):
             return True
         minutes = wm.pull_interval or self._global_pull_interval()
         due_at = wm.last_run_at + timedelta(minutes=minutes) - PULL_DUE_SLACK

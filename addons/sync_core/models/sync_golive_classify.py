@@ -6,7 +6,9 @@ the engine's own) and again per rule for all candidates of those (ambiguous when
 per reference field, one read of the current values of every matched or linked record (the
 conflicts).  The refusals the pull would make before writing (an unreadable record, an empty
 required field, an unknown reference) are found by the engine's own checks; those of database
-constraints only by the engine's dry run, on request (`check_writes`: as slow as a pull).
+constraints by the engine's dry run, on request (`check_writes`: as slow as a pull); without
+it, the unique indexes over plain columns are checked for the records to create
+(`sync_golive_unique.py`).
 Suspected duplicates are looked for once per object (`sync_golive_duplicates.py`).
 """
 
@@ -29,6 +31,7 @@ class SyncGoLivePreview(models.Model):
         for page in adapter.iter_changes(mapping.remote_object, since, page_size=backend.page_size):
             vals.extend(self._preview_page(mapping, page, fresh))
         self._flag_duplicates(mapping, fresh)
+        self._flag_unique(mapping, fresh)
         return vals
 
     def _preview_page(self, mapping, page, fresh):

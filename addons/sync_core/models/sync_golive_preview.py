@@ -19,6 +19,7 @@ from markupsafe import escape
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .sync_backend_pull import _without
 from .sync_binding import record_display_name
 
 OUTCOMES = [
@@ -30,6 +31,7 @@ OUTCOMES = [
     ("bound", "Already linked"),
     ("rejected", "Rejected"),
     ("deleted", "Deleted remotely"),
+    ("unchanged", "Nothing to do"),
 ]
 
 
@@ -65,7 +67,11 @@ class SyncGoLivePreview(models.Model):
         "the records a database constraint would refuse too.  Slower: as long as a pull.",
     )
 
-    @api.depends("line_ids.outcome", "line_ids.decision")
+    writes_tried = fields.Boolean(
+        readonly=True, help="The last run tried the writes (database constraints checked)."
+    )
+
+    @api.depends("line_ids.outcome", "line_ids.decision", "writes_tried")
     def _compute_summary(self):
         labels = dict(OUTCOMES)
         for preview in self:
@@ -84,9 +90,27 @@ class SyncGoLivePreview(models.Model):
             title = self.env._("Object")
             preview.summary = (
                 f"<table class='table table-sm'><tr><th>{title}</th>{head}</tr>{body}</table>"
+                f"{preview._unchecked_note()}"
                 if counts
                 else False
             )
+
+    def _unchecked_note(self):
+        """What the preview did not check, said on the summary (never "no problem" about
+        something not looked at)."""
+        if self.writes_tried or not self.line_ids.filtered("mapping_id"):
+            return ""
+        note = escape(
+            self.env._(
+                "Checked without writing, for the mapped objects: unique indexes over plain "
+                "columns, for the records to create. Not checked: check constraints, unique "
+                "indexes with a condition or an expression, and the values written to matched "
+                'or linked records. Tick "Also try the writes" to check them all (as slow as '
+                "a pull). The objects the connector applies itself were rehearsed with their "
+                "writes."
+            )
+        )
+        return f"<p class='text-warning' data-unchecked='constraints'>{note}</p>"
 
     def _mappings(self):
         self.ensure_one()
@@ -106,17 +130,33 @@ class SyncGoLivePreview(models.Model):
                 for ln in preview.line_ids
                 if ln.decision != "default"
             }
+            kept.update(
+                ((ln.remote_object, ln.external_id), (ln.decision, ln.link_res_id))
+                for ln in preview.line_ids
+                if ln.decision != "default" and not ln.mapping_id
+            )
             preview.line_ids.unlink()
-            for mapping in preview._mappings():
-                vals = preview._preview_object(mapping)
+            objects = [(m, preview._preview_object) for m in preview._mappings()]
+            objects += [(pull, preview._preview_pull) for pull in preview._connector_pulls()]
+            for obj, preview_object in objects:
+                vals = preview_object(obj)
                 for row in vals:  # the decisions taken on an earlier run stay
-                    decision = kept.get((row["mapping_id"], row["external_id"]))
+                    key = row["mapping_id"] or row["remote_object"]
+                    decision = kept.get((key, row["external_id"]))
                     if decision:
                         row["decision"], row["link_res_id"] = decision
                 # one INSERT per object, not one ORM create per remote record
-                mapping._insert_rows("sync.golive.preview.line", vals)
+                self.env["sync.mapping"]._insert_rows(
+                    "sync.golive.preview.line", vals, company=preview.backend_id.company_id
+                )
             preview.invalidate_recordset(["line_ids"])
-            preview.write({"state": "previewed", "previewed_at": fields.Datetime.now()})
+            preview.write(
+                {
+                    "state": "previewed",
+                    "previewed_at": fields.Datetime.now(),
+                    "writes_tried": preview.check_writes,
+                }
+            )
         return True
 
     def _since(self, mapping):
@@ -147,30 +187,31 @@ class SyncGoLivePreview(models.Model):
         results = []
         for mapping in self._mappings():
             lines = self.line_ids.filtered(lambda ln, m=mapping: ln.mapping_id == m)
-            self._bind_chosen(mapping, lines.filtered(lambda ln: ln.decision == "link"))
+            self._bind_chosen(lines.filtered(lambda ln: ln.decision == "link"))
             skipped = set(lines.filtered(lambda ln: ln.decision == "skip").mapped("external_id"))
 
-            apply_page = _apply_without(mapping, skipped)
+            apply_page = _without(lambda page, m=mapping: m._apply_page(page), skipped)
             totals = self.backend_id._pull(mapping.remote_object, apply_page=apply_page)
             results.append(f"{mapping.remote_object}: {totals}")
+        results.extend(self._go_live_pulls())
         self.write(
             {"state": "live", "live_at": fields.Datetime.now(), "live_result": "\n".join(results)}
         )
         return True
 
-    def _bind_chosen(self, mapping, lines):
+    def _bind_chosen(self, lines):
         """Bindings to the records chosen on the lines, before the pull: the pull finds them
         bound and updates the chosen record instead of matching or creating."""
         Binding = self.env["sync.binding"].sudo()
         for line in lines:
-            if not line.link_res_id:
+            if not line.link_res_id or not line.res_model:
                 raise UserError(
                     self.env._("Choose the record to link %(ext)s to.", ext=line.external_id)
                 )
             taken = Binding.search_count(
                 [
                     ("backend_id", "=", self.backend_id.id),
-                    ("res_model", "=", mapping.res_model),
+                    ("res_model", "=", line.res_model),
                     "|",
                     ("res_id", "=", line.link_res_id),
                     ("external_id", "=", line.external_id),
@@ -186,25 +227,12 @@ class SyncGoLivePreview(models.Model):
             Binding.create(
                 {
                     "backend_id": self.backend_id.id,
-                    "res_model": mapping.res_model,
+                    "res_model": line.res_model,
                     "res_id": line.link_res_id,
-                    "remote_object": mapping.remote_object,
+                    "remote_object": line.remote_object,
                     "external_id": line.external_id,
                 }
             )
-
-
-def _apply_without(mapping, skipped):
-    """The page handler of a go-live pull: the mapping's own apply, without the remote records
-    a user chose to skip (counted as skipped)."""
-
-    def apply_page(page):
-        kept = [rec for rec in page if str(rec.get("id")) not in skipped]
-        stats = mapping._apply_page(kept) if kept else {}
-        stats["skipped"] = len(page) - len(kept)
-        return stats
-
-    return apply_page
 
 
 class SyncGoLivePreviewLine(models.Model):

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from odoo import api, fields
 from odoo.tests import HttpCase, TransactionCase
+from odoo.tools import SQL
 
 from odoo.addons.sync_core.fake.server import GenericFake
 
@@ -219,3 +220,21 @@ def log_duplicates(logger, subject, how, total, noun, counts):
         ", ".join(f"{what} {rows}" for what, (rows, _d) in counts.items()),
     )
     return doubled
+
+
+def row_counts(env, tables):
+    """{table: rows} after a flush: what a preview or a dry run must leave unchanged."""
+    env.flush_all()
+    out = {}
+    for table in tables:
+        env.cr.execute(SQL("SELECT count(*) FROM %s", SQL.identifier(table)))
+        out[table] = env.cr.fetchone()[0]
+    return out
+
+
+def go_live_as_worker(case, preview):
+    """*Go live* on a cursor of its own, as a request would run it (its pulls commit)."""
+    case.env.flush_all()
+    with case.enter_registry_test_mode(), case.registry.cursor() as cr:
+        case.env(cr=cr)["sync.golive.preview"].browse(preview.id).action_go_live()
+    case.env.invalidate_all()

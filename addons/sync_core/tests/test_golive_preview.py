@@ -1,8 +1,6 @@
 from datetime import datetime, timedelta
 
-from odoo.tools import SQL
-
-from .common import SyncCase
+from .common import SyncCase, row_counts
 
 COUNTED = ("res_partner", "sync_binding", "sync_watermark", "sync_audit", "sync_exception")
 
@@ -35,12 +33,7 @@ class TestGoLivePreview(SyncCase):
         )
 
     def counts(self):
-        self.env.flush_all()
-        out = {}
-        for table in COUNTED:
-            self.env.cr.execute(SQL("SELECT count(*) FROM %s", SQL.identifier(table)))
-            out[table] = self.env.cr.fetchone()[0]
-        return out
+        return row_counts(self.env, COUNTED)
 
     def line(self, ext_id):
         return self.preview.line_ids.filtered(lambda ln: ln.external_id == ext_id)
@@ -74,10 +67,14 @@ class TestGoLivePreview(SyncCase):
         for outcome, count in (("create", 2), ("match", 1), ("ambiguous", 1), ("conflict", 1)):
             self.assertIn(f"<td data-outcome='{outcome}'>{count}</td>", self.preview.summary)
         self.assertFalse(self.backend.watermark_ids, "not even a watermark row")
+        self.assertIn("data-unchecked='constraints'", self.preview.summary, "says what it skipped")
         action = match.action_open_record()
         self.assertEqual((action["res_model"], action["res_id"]), ("res.partner", self.acme.id))
         rows = self.preview.line_ids.export_data(["external_id", "outcome", "record_name"])
         self.assertIn(["r-match", "Would match", "Acme"], rows["datas"], "spreadsheet export")
+        self.preview.check_writes = True
+        self.preview.action_run_preview()
+        self.assertNotIn("data-unchecked", self.preview.summary)
 
     def test_rerun_replaces_lines_and_keeps_decisions(self):
         self.preview.action_run_preview()
@@ -157,3 +154,68 @@ class TestGoLivePreview(SyncCase):
             lambda ln: ln.outcome == "create" and ln.decision == "default"
         )
         self.assertEqual(Partner.search_count([]) - partners, len(created))
+
+    def test_dry_run_of_a_connector_page_handler_writes_nothing(self):
+        """A pull given a connector's own page handler, as a dry run: the handler's writes are
+        rolled back and each record's outcome is read from what it did."""
+        Partner = self.env["res.partner"]
+
+        def handler(page):
+            notes = {}
+            for rec in page:
+                name = (rec.get("data") or {}).get("name")
+                if rec["id"] == "r-match":
+                    res_id = self.acme.id
+                elif name:
+                    res_id = Partner.create({"name": f"{name} (handler)"}).id
+                else:
+                    notes[rec["id"]] = ("error", "no name")
+                    continue
+                self.env["sync.binding"].create(
+                    {
+                        "backend_id": self.backend.id,
+                        "res_model": "res.partner",
+                        "res_id": res_id,
+                        "remote_object": "customers",
+                        "external_id": rec["id"],
+                    }
+                )
+            return {"done": len(page), "record_notes": notes}
+
+        before = self.counts()
+        totals = self.backend._pull("customers", dry_run=True, apply_page=handler)
+        after = self.counts()
+        after.pop("sync_watermark"), before.pop("sync_watermark")  # a dry run's own row
+        self.assertEqual(after, before, "nothing the handler wrote stays")
+        self.assertFalse(Partner.search([("name", "like", "(handler)")]))
+        ops = {c["external_id"]: c for c in totals["changes"]}
+        self.assertEqual(ops["r-create"]["operation"], "create")
+        self.assertIn("res.partner", ops["r-create"]["detail"])
+        self.assertEqual(ops["r-match"]["operation"], "match")
+        self.assertEqual(ops["r-match"]["res_id"], self.acme.id)
+        self.assertEqual((ops["r-rejected"]["operation"], ops["r-rejected"]["error"]),
+                         ("error", "no name"))  # fmt: skip
+        self.assertEqual(totals["done"], 6)
+        self.assertFalse(self.backend.watermark_ids.cursor_stamp, "the watermark did not move")
+
+    def test_unique_index_checked_without_writes(self):
+        """A unique index over a mapped column: records to create that collide with an existing
+        row or with each other are rejected by the preview, without trying the writes."""
+        self.env.cr.execute("CREATE UNIQUE INDEX test_golive_website_uniq ON res_partner (website)")
+        self.acme.website = "https://acme.test"
+        for ext_id, name, site in (
+            ("r-web1", "Webco", "https://acme.test"),
+            ("r-web2", "Twin one", "https://twin.test"),
+            ("r-web3", "Twin two", "https://twin.test"),
+        ):
+            self.fake.put("customers", {"name": name, "website": site}, ext_id=ext_id)
+        before = self.counts()
+        self.preview.action_run_preview()
+        self.assertEqual(self.counts(), before)
+        web1, web2, web3 = self.line("r-web1"), self.line("r-web2"), self.line("r-web3")
+        self.assertEqual((web1.outcome, web1.res_id), ("rejected", self.acme.id))
+        self.assertIn("test_golive_website_uniq", web1.detail)
+        self.assertEqual(web2.outcome, "create")
+        self.assertEqual(web3.outcome, "rejected")
+        self.assertIn("remote record r-web2 of this load", web3.detail)
+        self.assertEqual(self.line("r-create").outcome, "create")

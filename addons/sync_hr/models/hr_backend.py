@@ -41,6 +41,15 @@ class SyncBackend(models.Model):
             objects[hr.EMPLOYEES] = "Employees"
         return objects
 
+    def _golive_pulls(self):
+        """The employee pull (its own job; a go-live preview rehearses it)."""
+        pulls = super()._golive_pulls()
+        if self._is_hr() and hr.EMPLOYEES not in {pull["object"] for pull in pulls}:
+            pulls.append(
+                {"object": hr.EMPLOYEES, "kind": "hr_pull", "payload": {}, "identity": "hr:pull"}
+            )
+        return pulls
+
     def _webhook_job_values(self, event):
         """An employee changed in the HR platform -> a batched re-read of it by id (its
         compensation too): the event's own values are never applied (nor kept in the job)."""

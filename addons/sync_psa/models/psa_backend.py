@@ -10,7 +10,7 @@ from odoo import api, fields, models
 from odoo.addons.sync_core.models.sync_backend_health import ROLE_FLAGS
 
 from .. import psa
-from .sync_psa import SWEEP_EVERY
+from .sync_psa import SWEEP_EVERY, TARGETS
 
 ROLE_FLAGS["is_psa"] = "psa"
 
@@ -138,6 +138,41 @@ class SyncBackend(models.Model):
                 return mapping._apply_page(page, job=job, dry_run=dry_run)
 
         return super()._pull(object_name, job=job, dry_run=dry_run, apply_page=apply_page)
+
+    def _golive_pulls(self):
+        """Besides the lists the scheduler pulls (feed or not): time, expenses, milestones and
+        people, each through its own job (a go-live preview rehearses them)."""
+        pulls = super()._golive_pulls()
+        if not self._is_psa():
+            return pulls
+        seen = {pull["object"] for pull in pulls}
+        pulls += [
+            {
+                "object": obj,
+                "kind": "psa_pull",
+                "payload": {"object": obj},
+                "identity": f"pull:{obj}",
+            }
+            for obj in psa.IMPORTED
+            if obj not in seen
+        ]
+        if psa.PEOPLE not in seen:
+            pulls.append(
+                {
+                    "object": psa.PEOPLE,
+                    "kind": "psa_people",
+                    "payload": {},
+                    "identity": "psa:people",
+                }
+            )
+        return pulls
+
+    def _rehearsal_keyed(self, object_name):
+        keyed = super()._rehearsal_keyed(object_name)
+        target = TARGETS.get(object_name) if self._is_psa() else None
+        if target:
+            keyed[target["model"]] = (target["id_field"], [("psa_backend_id", "=", self.id)])
+        return keyed
 
     def _pull_pages_per_commit(self, object_name):
         if self._plays("psa") and object_name in (psa.TIME, psa.EXPENSES):

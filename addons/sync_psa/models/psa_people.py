@@ -43,7 +43,7 @@ class SyncPsa(models.AbstractModel):
                 stats["costed"] += 1
             return {}
 
-        result = backend._pull(psa.PEOPLE, job=job, apply_page=apply_page)
+        result = backend._pull(psa.PEOPLE, job=job, dry_run=job.dry_run, apply_page=apply_page)
         result.update(stats)
         return result
 
@@ -147,6 +147,16 @@ class SyncPsa(models.AbstractModel):
                 },
             )
         entry["records"].append(rec)
+
+    @api.model
+    def _waiting_notes(self, object_name, waiting):
+        """{record id: ("error", why)} of the records that wait for an employee or a project
+        (a dry run's notes: they are parked, not imported)."""
+        return {
+            rec["id"]: ("error", self._waiting_message(object_name, {**info, "records": [rec]}))
+            for info in waiting.values()
+            for rec in info["records"]
+        }
 
     @api.model
     def _waiting_message(self, object_name, info):

@@ -151,9 +151,14 @@ class SyncPsa(models.AbstractModel):
         waiting = {}
 
         def apply_page(page):
-            return self._apply(backend, object_name, page, job, adapter, waiting)
+            stats = self._apply(backend, object_name, page, job, adapter, waiting)
+            if job.dry_run:  # what waits is not imported: a rehearsal's rejected records
+                stats["record_notes"] = self._waiting_notes(object_name, waiting)
+            return stats
 
-        stats = backend._pull(object_name, job=job, apply_page=apply_page)
+        stats = backend._pull(object_name, job=job, dry_run=job.dry_run, apply_page=apply_page)
+        if job.dry_run:
+            return stats
         if job.payload.get("sweep") and object_name in TARGETS:
             stats["sweep"] = self._sweep_deleted(backend, object_name, job, adapter, waiting)
         stats["waiting"] = self._park(backend, object_name, waiting)

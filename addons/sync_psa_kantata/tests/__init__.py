@@ -13,3 +13,4 @@ from . import test_remote_faults
 from . import test_unreadable
 from . import test_remote_fields
 from . import test_backend_role
+from . import test_golive

@@ -116,16 +116,29 @@ class SyncBackend(models.Model):
                     enqueued += 1
             return {"enqueued": enqueued}
 
+        dry_run = bool(job and job.dry_run)
+        # a dry run applies the deals (rolled back by the engine) as their deal jobs would
+        apply_pages = apply_pages or dry_run
         adapter = self._get_adapter() if apply_pages else None
 
         def apply_deals(page):
             records = [r for r in page if wanted(r) is not False]
-            result = self._sale_apply_batch(records, remote_object, job, adapter)
+            errors = {} if dry_run else None
+            result = self._sale_apply_batch(records, remote_object, job, adapter, errors)
             handed = sum(1 for outcome in result.values() if outcome is None)
-            return {"applied": len(result) - handed, "enqueued": handed}
+            stats = {"applied": len(result) - handed, "enqueued": handed}
+            if dry_run:  # what each deal would get, for the rehearsal's lines
+                notes = {r["id"]: ("skip", self.env._("not won: nothing to do")) for r in page}
+                notes.update((ext, ("skip", out)) for ext, out in result.items() if out)
+                notes.update((ext, ("error", why)) for ext, why in errors.items())
+                stats["record_notes"] = notes
+            return stats
 
         return self._pull(
-            remote_object, job=job, apply_page=apply_deals if apply_pages else enqueue_deals
+            remote_object,
+            job=job,
+            dry_run=dry_run,
+            apply_page=apply_deals if apply_pages else enqueue_deals,
         )
 
     def _sale_bound_deal_ids(self, remote_object):
@@ -191,30 +204,35 @@ class SyncBackend(models.Model):
         job._refresh_search_refs()  # found by the customer of the order it made
         return result
 
-    def _sale_apply_batch(self, records, remote_object, job, adapter):
+    def _sale_apply_batch(self, records, remote_object, job, adapter, errors=None):
         """Several remote deals at once: every record is translated first (a connector may
         read the lines of all of them when the first deal asks for its own), then each deal
         is applied under a savepoint.  One that fails is rolled back alone and handed to a
         deal job of its own, which reports its exception; one that passes resolves the open
-        problems of its own job.  Returns {deal id: outcome, None when handed}."""
+        problems of its own job.  Returns {deal id: outcome, None when handed}; `errors`,
+        when given, gets {deal id: why} of the deals handed."""
         deals, result = [], {}
         for record in records:
             try:
                 deal = self._sale_deal_from_record(record, adapter=adapter)
                 deal.remote_object = remote_object
                 deals.append(deal)
-            except SyncError:
+            except SyncError as exc:
                 self._sale_enqueue_deal_job(record["id"])
                 result[record["id"]] = None
+                if errors is not None:
+                    errors[record["id"]] = str(exc)
         if adapter is not None:
             self._sale_share_customer_reads(deals, adapter)
         for deal in deals:
             try:
                 with self.env.cr.savepoint():
                     outcome = self._sale_apply_deal(deal, job=job, adapter=adapter)
-            except Exception:  # noqa: BLE001  its own job reports it, for this deal only
+            except Exception as exc:  # noqa: BLE001  its own job reports it, for this deal only
                 self._sale_enqueue_deal_job(deal.external_id)
                 result[deal.external_id] = None
+                if errors is not None:
+                    errors[deal.external_id] = str(exc) or type(exc).__name__
                 continue
             self._sale_resolve_deal(deal, job)
             result[deal.external_id] = outcome
