@@ -44,7 +44,7 @@ class SyncBackend(models.Model):
     def _golive_pulls(self):
         """The employee pull (its own job; a go-live preview rehearses it)."""
         pulls = super()._golive_pulls()
-        if self._is_hr() and hr.EMPLOYEES not in {pull["object"] for pull in pulls}:
+        if self._plays("hr") and hr.EMPLOYEES not in {pull["object"] for pull in pulls}:
             pulls.append(
                 {"object": hr.EMPLOYEES, "kind": "hr_pull", "payload": {}, "identity": "hr:pull"}
             )

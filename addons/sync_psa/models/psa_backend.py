@@ -143,7 +143,7 @@ class SyncBackend(models.Model):
         """Besides the lists the scheduler pulls (feed or not): time, expenses, milestones and
         people, each through its own job (a go-live preview rehearses them)."""
         pulls = super()._golive_pulls()
-        if not self._is_psa():
+        if not self._plays("psa"):
             return pulls
         seen = {pull["object"] for pull in pulls}
         pulls += [
@@ -169,7 +169,7 @@ class SyncBackend(models.Model):
 
     def _rehearsal_keyed(self, object_name):
         keyed = super()._rehearsal_keyed(object_name)
-        target = TARGETS.get(object_name) if self._is_psa() else None
+        target = TARGETS.get(object_name) if self._plays("psa") else None
         if target:
             keyed[target["model"]] = (target["id_field"], [("psa_backend_id", "=", self.id)])
         return keyed
