@@ -51,6 +51,33 @@ class TestPullProgress(SyncCase):
     def exceptions(self):
         return self.env["sync.exception"].search([("backend_id", "=", self.backend.id)])
 
+    def bind_held_partner(self, external_id):
+        """Bind the remote record `external_id` to the main company's partner (committed:
+        another session can lock it); returns the partner."""
+        partner = self.env.ref("base.main_partner")
+        self.env["sync.binding"].create(
+            {
+                "backend_id": self.backend.id,
+                "res_model": "res.partner",
+                "res_id": partner.id,
+                "remote_object": "customers",
+                "external_id": external_id,
+            }
+        )
+        return partner
+
+    def pull_while_held(self, partner):
+        """Run a pull while another transaction holds `partner`'s row; returns the job."""
+        self.kind.lock_timeout = 1
+        locker = self.registry.cursor()
+        try:
+            locker.execute("SELECT id FROM res_partner WHERE id = %s FOR UPDATE", [partner.id])
+            with mute_logger("odoo.sql_db"):
+                return self.pull()
+        finally:
+            locker.rollback()
+            locker.close()
+
     def drive(self, job, runs):
         """Run the job again (made due) until it ends; [(state, attempt)] after each run."""
         seen = [(job.state, job.attempt)]
@@ -101,26 +128,9 @@ class TestPullProgress(SyncCase):
         page by page (``sync_core.pull_apply_records`` 1): by default the three pages of 50
         are one apply, which gives way as a whole."""
         self.env["ir.config_parameter"].sudo().set_param("sync_core.pull_apply_records", 1)
-        self.kind.lock_timeout = 1
         ids = self.seed(150)
-        partner = self.env.ref("base.main_partner")  # committed: another session can lock it
-        self.env["sync.binding"].create(
-            {
-                "backend_id": self.backend.id,
-                "res_model": "res.partner",
-                "res_id": partner.id,
-                "remote_object": "customers",
-                "external_id": ids[120],
-            }
-        )
-        locker = self.registry.cursor()
-        try:
-            locker.execute("SELECT id FROM res_partner WHERE id = %s FOR UPDATE", [partner.id])
-            with mute_logger("odoo.sql_db"):
-                job = self.pull()
-        finally:
-            locker.rollback()
-            locker.close()
+        partner = self.bind_held_partner(ids[120])
+        job = self.pull_while_held(partner)
         self.assertEqual((job.state, job.attempt, job.conflict_count), ("pending", 0, 1))
         self.assertEqual(self.pulled(), 100)
         wm = self.backend.watermark_ids
@@ -137,38 +147,18 @@ class TestPullProgress(SyncCase):
         and 4 gives way to a partner another transaction holds, pages 1 and 2 (one apply) are
         committed; with the default, the five pages are one apply and nothing is."""
         ids = self.seed(250)
+        partner = self.bind_held_partner(ids[120])
         for size, committed in ((100, 100), (False, 0)):
             self.env["ir.config_parameter"].sudo().set_param("sync_core.pull_apply_records", size)
             self.assertEqual(self.backend._pull_apply_records("customers"), size or 1000)
             with self.subTest(size=size):
-                self.kind.lock_timeout = 1
-                partner = self.env.ref("base.main_partner")
-                if size:
-                    self.env["sync.binding"].create(
-                        {
-                            "backend_id": self.backend.id,
-                            "res_model": "res.partner",
-                            "res_id": partner.id,
-                            "remote_object": "customers",
-                            "external_id": ids[120],
-                        }
-                    )
-                else:  # the same pull again, from its start
+                if not size:  # the same pull again, from its start
                     self.env["res.partner"].search([("name", "like", "Pulled ")]).unlink()
                     self.backend._watermark("customers").cursor_stamp = False
                     self.env["sync.binding"].search(
                         [("backend_id", "=", self.backend.id), ("res_id", "!=", partner.id)]
                     ).unlink()
-                locker = self.registry.cursor()
-                try:
-                    locker.execute(
-                        "SELECT id FROM res_partner WHERE id = %s FOR UPDATE", [partner.id]
-                    )
-                    with mute_logger("odoo.sql_db"):
-                        job = self.pull()
-                finally:
-                    locker.rollback()
-                    locker.close()
+                job = self.pull_while_held(partner)
                 self.assertEqual((job.state, job.conflict_count), ("pending", 1))
                 self.assertEqual(self.pulled(), committed)
                 job.unlink()
